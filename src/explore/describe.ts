@@ -1,0 +1,74 @@
+/**
+ * Human text for trace events: `cpu0`, `mmA`, `va 0x1000`, `pfn 7`. Pure functions; only
+ * called when a trace is being recorded.
+ */
+import type { AccessResult, CrossCall, Effect } from '../machine/effects.ts';
+import { entryPfn, entryPresent, hex } from '../machine/types.ts';
+import type { Layout } from '../kernel/layout.ts';
+import type { Model } from './engine.ts';
+import { type Move, MoveKind, moveKind } from './strategy.ts';
+
+function entryText(v: number): string {
+  return entryPresent(v) ? `-> pfn ${entryPfn(v)}` : 'not present';
+}
+
+function valueText(L: Layout, loc: number, v: number): string {
+  const name = L.nameOf(loc);
+  if (name.startsWith('pfn ')) return entryText(v);
+  if (name.endsWith('.cpumask')) return `{${[...Array(L.cpus).keys()].filter((c) => (v >>> c) & 1).join(',')}}`;
+  if (name.endsWith('loaded_mm') || name.endsWith('active_mm') || name.endsWith('cur_mm')) return L.mmName(v);
+  return String(v);
+}
+
+export function describeEffect(e: Effect, out: unknown, L: Layout): string {
+  switch (e.k) {
+    case 'load':
+      return `load ${L.nameOf(e.loc)} = ${valueText(L, e.loc, out as number)}`;
+    case 'store':
+      return `store ${L.nameOf(e.loc)} := ${valueText(L, e.loc, e.val)}${L.nameOf(e.loc).startsWith('cpu') ? '' : ' (buffered)'}`;
+    case 'rmw':
+      return `lock ${e.op} ${L.nameOf(e.loc)} (was ${valueText(L, e.loc, out as number)})`;
+    case 'mfence':
+      return 'smp_mb: store buffer drained';
+    case 'wait':
+      return `${e.what}: ${L.nameOf(e.loc)} = ${out as number}`;
+    case 'cr3':
+      return `mov cr3 := pgd pfn ${e.root}${e.pcid ? ` pcid ${e.pcid}` : ''}${e.noflush ? ' NOFLUSH' : ''}`;
+    case 'invlpg':
+      return `invlpg va ${hex(e.va)}`;
+    case 'invpcid':
+      return `invpcid type ${e.type} pcid ${e.pcid}${e.type === 0 ? ` va ${hex(e.va)}` : ''}`;
+    case 'pge':
+      return `cr4.pge := ${e.on ? 1 : 0}`;
+    case 'wrmsr-pasid':
+      return `wrmsr IA32_PASID := ${e.val}`;
+    case 'irq':
+      return e.on ? 'local_irq_enable' : 'local_irq_disable';
+    case 'ipi':
+      return `queue ${e.call.fn} on cpu${e.target} + IPI`;
+    case 'iret':
+      return 'iret';
+    case 'access': {
+      const r = out as AccessResult;
+      const how = r.ok ? `pfn ${r.pfn} via ${r.viaTlb ? 'TLB hit' : 'walk'}` : 'page fault (not present)';
+      return `user ${e.write ? 'write' : 'read'} va ${hex(e.va)}: ${how}`;
+    }
+    case 'free-page':
+      return `free pfn ${e.pfn}`;
+    case 'reuse-page':
+      return `pfn ${e.pfn} reused as data`;
+    default:
+      return e.k;
+  }
+}
+
+export function describeMove(mv: Move, model: Model, extra: number | readonly CrossCall[]): string {
+  switch (moveKind(mv)) {
+    case MoveKind.Walk:
+      return `speculative walk of va ${hex(extra as number)}`;
+    case MoveKind.Ipi:
+      return `take IPI: ${(extra as readonly CrossCall[]).map((c) => `${c.fn} from cpu${c.sender}`).join(', ')}`;
+    default:
+      return `move ${mv} in ${model.cfg.scenario.id}`;
+  }
+}

@@ -1,0 +1,16 @@
+/** The invariant catalogue. */
+import { kernelAssertion, noCpuFault, noDeadlock, stepLimit } from './builtin.ts';
+import { noStaleTlbUse } from './no-stale-tlb-use.ts';
+import { noWalkThroughFreedTable } from './no-walk-through-freed-table.ts';
+import type { Invariant } from './types.ts';
+
+export const INVARIANTS: readonly Invariant[] = [
+  noStaleTlbUse,
+  noWalkThroughFreedTable,
+  kernelAssertion,
+  noCpuFault,
+  noDeadlock,
+  stepLimit,
+];
+
+export type { Invariant, Violation } from './types.ts';

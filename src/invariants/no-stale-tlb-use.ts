@@ -1,0 +1,54 @@
+/**
+ * `no-stale-tlb-use`: once a flush covering a changed PTE of mm M has returned to its caller,
+ * no CPU translates that address for M through an entry older than the change.
+ *
+ * Encodes the contract of `flush_tlb_mm_range()` in arch/x86/mm/tlb.c: when it returns, every
+ * CPU that might use M's translations has dropped the old ones. "Older than the change" is
+ * judged by the ghost fill record of the entry: the write ids of the upper and leaf entries the
+ * walk read, against the writes the flusher had made (in program order, buffered or not) when
+ * the flush began. Checked at user accesses, the only uses that matter to user code.
+ *
+ * Holds: from the flush's return on. Deliberately not before it, and not for entries that sit
+ * unused in a lazy CPU's TLB or an unloaded ASID: those are caught up by the kernel later.
+ */
+import type { Observation } from '../machine/machine.ts';
+import { hex } from '../machine/types.ts';
+import type { Ghost } from './ghost.ts';
+import type { Invariant, Violation } from './types.ts';
+
+export const noStaleTlbUse: Invariant = {
+  id: 'no-stale-tlb-use',
+  title: 'once a flush covering a changed PTE has returned, no user access of that mm goes through an entry older than the change',
+  encodes: 'flush_tlb_mm_range(): on return, no CPU may still use the old translation (arch/x86/mm/tlb.c)',
+  scope: 'user accesses after the flush returned; stale entries that are never used (lazy CPUs, unloaded ASIDs) are allowed',
+};
+
+export function checkStaleUse(
+  o: Extract<Observation, { o: 'use' }>,
+  ghost: Ghost,
+  step: number,
+  mmName: (mm: number) => string,
+): Violation | undefined {
+  const e = o.entry;
+  for (const f of ghost.flushes) {
+    if (f.returnedAt < 0 || f.kernel || f.mm !== o.mm || o.va < f.start || o.va >= f.end) continue;
+    for (const c of f.covered) {
+      if (c.va !== o.va) continue;
+      const staleUpper = e.rec.upperLoc === c.upperLoc && e.rec.upperWid < c.upperWid;
+      const staleLeaf = c.leafLoc !== undefined && e.rec.leafLoc === c.leafLoc && e.rec.leafWid < (c.leafWid ?? 0);
+      if (staleUpper || staleLeaf) {
+        return {
+          invariant: noStaleTlbUse.id,
+          cpu: o.cpu,
+          step,
+          filledAt: e.rec.step,
+          message:
+            `cpu${o.cpu} user access of va ${hex(o.va)} in ${mmName(o.mm)} used pfn ${e.pfn} from a TLB entry ` +
+            `filled at step ${e.rec.step}, older than the change that cpu${f.cpu}'s flush (returned at step ` +
+            `${f.returnedAt}) covered`,
+        };
+      }
+    }
+  }
+  return undefined;
+}

@@ -1,0 +1,25 @@
+/**
+ * What an invariant is, and what a broken one reports. A violation is data, never an
+ * exception.
+ */
+import type { CpuId } from '../machine/types.ts';
+
+export interface Invariant {
+  readonly id: string;
+  /** The property, in one sentence. */
+  readonly title: string;
+  /** The kernel text or rule it encodes. */
+  readonly encodes: string;
+  /** Where it holds, and where it deliberately does not. */
+  readonly scope: string;
+}
+
+export interface Violation {
+  readonly invariant: string;
+  readonly message: string;
+  readonly cpu?: CpuId;
+  /** Execution step at which it was detected. */
+  readonly step: number;
+  /** Step at which the offending TLB/PSC entry was filled, when there is one. */
+  readonly filledAt?: number;
+}

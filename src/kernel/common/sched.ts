@@ -1,0 +1,101 @@
+/**
+ * Generation-neutral glue around the routines under test: the scheduler's `context_switch`
+ * (kernel/sched/core.c), the return to user mode, and the page-table updates a caller such as
+ * `zap_pte_range` or `free_pgtables` makes before it flushes.
+ *
+ * Simplifications:
+ * - `__schedule` takes the runqueue lock with IRQs off and `finish_task_switch` turns them on
+ *   again; the task switch itself (`switch_to`) touches no state the model has.
+ * - `current->mm` and `current->active_mm` are per-CPU private variables `cur_mm` and
+ *   `cur_active_mm`: only the CPU running the task reads them.
+ * - A caller that changes a PTE already holds the pointer (`ptep`), so the software walk that
+ *   found it is not modelled: it reads entries only this CPU changes under the page-table lock.
+ */
+import type { AccessResult } from '../../machine/effects.ts';
+import type { Loc, MmId, Pfn } from '../../machine/types.ts';
+import {
+  type K,
+  type Routine,
+  access,
+  call,
+  freePage,
+  irqDisable,
+  irqEnable,
+  load,
+  reusePage,
+  store,
+  userRunning,
+} from '../fx.ts';
+import { NO_MM } from '../layout.ts';
+import type { CoreRoutines } from '../variant.ts';
+
+/** Routines every generation has, used by the glue. */
+export interface MmRoutines extends CoreRoutines {
+  switch_mm_irqs_off(k: K<MmRoutines>, prev: MmId, next: MmId): Routine;
+  enter_lazy_tlb(k: K<MmRoutines>, mm: MmId): Routine;
+}
+
+/**
+ * `context_switch(rq, prev, next)`: a kernel thread (`next === NO_MM`) borrows the previous
+ * `active_mm` through `enter_lazy_tlb`; a user task switches with `switch_mm_irqs_off`.
+ */
+export function* context_switch(k: K<MmRoutines>, next: MmId): Routine {
+  yield* call(
+    'context_switch',
+    (function* () {
+      const L = k.L;
+      yield* irqDisable('rq_lock_irq');
+      const prevMm = yield* load(L.pcpu(k.cpu, 'cur_mm'));
+      const oldmm = yield* load(L.pcpu(k.cpu, 'cur_active_mm'));
+      if (prevMm !== NO_MM) yield* userRunning(prevMm, false);
+      if (next === NO_MM) {
+        yield* store(L.pcpu(k.cpu, 'cur_mm'), NO_MM);
+        yield* store(L.pcpu(k.cpu, 'cur_active_mm'), oldmm); // next->active_mm = oldmm
+        yield* k.r.enter_lazy_tlb(k, oldmm);
+      } else {
+        yield* k.r.switch_mm_irqs_off(k, oldmm, next);
+        yield* store(L.pcpu(k.cpu, 'cur_mm'), next);
+        yield* store(L.pcpu(k.cpu, 'cur_active_mm'), next);
+      }
+      yield* irqEnable('finish_task_switch');
+      if (next !== NO_MM) yield* userRunning(next, true);
+    })(),
+  );
+}
+
+/** Return to user mode and touch `va`. Without PTI nothing changes CR3 on the way out. */
+export function* user_access(_k: K<CoreRoutines>, va: number, write: boolean): Routine<AccessResult> {
+  return yield* call('user access', access(va, write, 'return to user'));
+}
+
+/** `set_pte_at(mm, addr, ptep, pte)`: a plain store. */
+export function* set_pte_at(_k: K<CoreRoutines>, ptep: Loc, pte: number): Routine {
+  yield* call('set_pte_at', store(ptep, pte, 'set_pte'));
+}
+
+/**
+ * The table-freeing part of `unmap_region` -> `free_pgtables` -> `tlb_finish_mmu`
+ * (mm/memory.c): clear the upper entry (`pmd_clear`), flush the range with
+ * `freed_tables`, free the leaf table page, and let the allocator hand it out again.
+ * On x86 without paravirt, `___pte_free_tlb` batches the page with `tlb_remove_page`, which
+ * frees it only after the TLB flush of `tlb_flush_mmu`.
+ */
+export function* free_pgtables(
+  k: K<CoreRoutines>,
+  mm: MmId,
+  pmdp: Loc,
+  table: Pfn,
+  start: number,
+  end: number,
+  reuseFill: number,
+): Routine {
+  yield* call(
+    'free_pgtables',
+    (function* () {
+      yield* store(pmdp, 0, 'pmd_clear');
+      yield* k.r.flush_tlb_mm_range(k, mm, start, end, true);
+      yield* freePage(table, 'tlb_flush_mmu_free: free the table page');
+      yield* reusePage(table, reuseFill, 'page reused');
+    })(),
+  );
+}

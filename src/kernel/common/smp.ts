@@ -1,0 +1,109 @@
+/**
+ * Cross-calls: `smp_call_function_many`, `smp_call_function_single`, and the IPI handler that
+ * runs them. Tracks kernel/smp.c of Linux 4.13 (the shape is the same from 4.9 to 4.20).
+ *
+ * Simplifications, each safe for the scenarios here:
+ * - `cpumask_first_and` and `cpumask_next_and` read the mask word once between them: both
+ *   only decide between the single-target fast path and the many path, and both paths queue
+ *   to exactly the CPUs of the later read (`cpumask_and` into `cfd->cpumask`), which is a
+ *   separate load here.
+ * - All CPUs are online; `csd->func`/`csd->info` are written to the sender's own csd and only
+ *   read by the target after the LOCK'd `llist_add`, which drains them: they are the payload.
+ * - The llist and the APIC write are one LOCK'd step (`sendCall`); the handler's
+ *   `llist_del_all` is part of interrupt delivery.
+ *
+ * Ordering:
+ * 1. `csd_lock_wait` on the sender sees the target's `csd_unlock` only after the target ran
+ *    the function; FIFO store buffers make every store of the function visible first.
+ */
+import type { CrossCall } from '../../machine/effects.ts';
+import type { Loc } from '../../machine/types.ts';
+import { type K, type Routine, bit, call, iret, load, sendCall, store, waitUntil, warnOn, irqsDisabled } from '../fx.ts';
+import type { CoreRoutines } from '../variant.ts';
+
+export type CallFn = (k: K<CoreRoutines>) => Routine;
+
+const csdUnlocked = (v: number): boolean => v === 0;
+
+/** `csd_lock()`: wait for the previous use of this csd, then take it. */
+function* csd_lock(csd: Loc): Routine {
+  yield* waitUntil(csd, csdUnlocked, 'csd unlocked', 'csd_lock_wait');
+  yield* store(csd, 1, 'csd->flags |= CSD_FLAG_LOCK');
+}
+
+function* queueOne(k: K<CoreRoutines>, target: number, fn: string, func: CallFn): Routine {
+  const csd = k.L.csd(k.cpu, target);
+  yield* csd_lock(csd);
+  const c: CrossCall = { sender: k.cpu, fn, payload: func, csd };
+  yield* sendCall(target, c, 'llist_add + send IPI');
+}
+
+/**
+ * `smp_call_function_single(cpu, func, info, wait=1)` (kernel/smp.c).
+ */
+export function* smp_call_function_single(k: K<CoreRoutines>, target: number, fn: string, func: CallFn): Routine {
+  yield* call(
+    'smp_call_function_single',
+    (function* () {
+      yield* warnOn(yield* irqsDisabled(), 'smp_call_function_single with IRQs off');
+      // wait=1: the csd lives on the stack, born locked (CSD_FLAG_LOCK | CSD_FLAG_SYNCHRONOUS).
+      const csd = k.L.csd(k.cpu, target);
+      yield* store(csd, 1, 'csd_stack: flags = LOCK|SYNCHRONOUS');
+      yield* sendCall(target, { sender: k.cpu, fn, payload: func, csd }, 'llist_add + send IPI');
+      yield* waitUntil(k.L.csd(k.cpu, target), csdUnlocked, `cpu${target} ran ${fn}`, 'csd_lock_wait (1)');
+    })(),
+  );
+}
+
+/**
+ * `smp_call_function_many(mask, func, info, wait=1)` (kernel/smp.c, 4.13): every CPU in the
+ * mask but this one runs `func` in interrupt context; returns when all have run it.
+ */
+export function* smp_call_function_many(k: K<CoreRoutines>, mask: Loc, fn: string, func: CallFn): Routine {
+  yield* call(
+    'smp_call_function_many',
+    (function* () {
+      const me = k.cpu;
+      const n = k.L.cpus;
+      yield* warnOn(yield* irqsDisabled(), 'smp_call_function_many with IRQs off');
+      // cpumask_first_and / cpumask_next_and: is there one target or more?
+      const w1 = yield* load(mask, 'cpumask_first_and(mask)');
+      const first: number[] = [];
+      for (let c = 0; c < n; c++) if (c !== me && bit(w1, c)) first.push(c);
+      if (first.length === 0) return;
+      if (first.length === 1) {
+        yield* smp_call_function_single(k, first[0]!, fn, func);
+        return;
+      }
+      // cpumask_and(cfd->cpumask, mask, cpu_online_mask): a second read of the mask.
+      const w2 = yield* load(mask, 'cpumask_and(cfd->cpumask, mask)');
+      const targets: number[] = [];
+      for (let c = 0; c < n; c++) if (c !== me && bit(w2, c)) targets.push(c);
+      // "Some callers race with other cpus changing the passed mask"
+      if (targets.length === 0) return;
+      for (const t of targets) yield* queueOne(k, t, fn, func);
+      for (const t of targets) {
+        yield* waitUntil(k.L.csd(me, t), csdUnlocked, `cpu${t} ran ${fn}`, 'csd_lock_wait (1)');
+      }
+    })(),
+  );
+}
+
+/**
+ * `smp_call_function_interrupt` -> `generic_smp_call_function_single_interrupt` ->
+ * `flush_smp_call_function_queue` (kernel/smp.c): run each queued function, then release its
+ * csd (`csd_unlock`, a release store: plain on x86), then IRET.
+ */
+export function* call_function_interrupt(k: K<CoreRoutines>, calls: readonly CrossCall[]): Routine {
+  yield* call(
+    'flush_smp_call_function_queue',
+    (function* () {
+      for (const c of calls) {
+        // CSD_FLAG_SYNCHRONOUS: the function runs before the csd is released.
+        yield* (c.payload as CallFn)(k);
+        yield* store(c.csd, 0, 'csd_unlock: smp_store_release (1)');
+      }
+    })(),
+  );
+  yield* iret();
+}

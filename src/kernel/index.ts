@@ -1,0 +1,12 @@
+/** The built-in variants. */
+import { linux413, linux413Cr3BeforeCpumask, linux413FlushNoMb } from './linux-4.13/variants.ts';
+import type { Variant } from './variant.ts';
+
+export const VARIANTS: readonly Variant[] = [linux413, linux413FlushNoMb, linux413Cr3BeforeCpumask] as unknown as readonly Variant[];
+
+export function findVariant(id: string): Variant | undefined {
+  return VARIANTS.find((v) => v.id === id);
+}
+
+export { derive } from './variant.ts';
+export type { Variant, Expectation, CoreRoutines } from './variant.ts';

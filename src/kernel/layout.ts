@@ -1,0 +1,140 @@
+/**
+ * The kernel's data in simulated memory: `mm_struct` fields, per-CPU variables and the
+ * cross-call lock words, each at a fixed location. Scenarios build a Layout; routines read
+ * it to find their variables (the way C code takes `&mm->context.tlb_gen`).
+ */
+import { ENTRIES, type CpuId, type Loc, type MmId, type Pfn } from '../machine/types.ts';
+
+export const INIT_MM: MmId = 0;
+/** `LOADED_MM_SWITCHING` (6.x): a value of `cpu_tlbstate.loaded_mm` that is no real mm. */
+export const LOADED_MM_SWITCHING: MmId = 255;
+/** `current->mm` of a kernel thread. */
+export const NO_MM: MmId = 254;
+
+/** 4.12/4.13 `cpu_tlbstate.state`. */
+export const TLBSTATE_OK = 1;
+export const TLBSTATE_LAZY = 2;
+
+/** Per-mm shared fields. */
+export const MM_FIELDS = ['cpumask', 'tlb_gen', 'pasid'] as const;
+export type MmField = (typeof MM_FIELDS)[number];
+
+/**
+ * Per-CPU fields. `cur_mm`/`cur_active_mm` stand for `current->mm` and
+ * `current->active_mm`; the rest are `cpu_tlbstate` (and KAISER/PTI) fields.
+ */
+export const PCPU_FIELDS = [
+  'loaded_mm',
+  'state',
+  'active_mm',
+  'cur_mm',
+  'cur_active_mm',
+  'is_lazy',
+  'loaded_mm_asid',
+  'next_asid',
+  'ctx_id0',
+  'ctx_gen0',
+  'ctx_id1',
+  'ctx_gen1',
+  'ctx_id2',
+  'ctx_gen2',
+  'user_pcid_flush_mask',
+  'invalidate_other',
+  'kaiser_user_cr3',
+  'cur_pasid',
+] as const;
+export type PcpuField = (typeof PCPU_FIELDS)[number];
+
+export interface MmInfo {
+  readonly id: MmId;
+  readonly name: string;
+  /** Root table (the `pgd`). */
+  readonly pgd: Pfn;
+  /** 4.14+ `mm->context.ctx_id`, never reused. */
+  readonly ctxId: number;
+}
+
+export class Layout {
+  readonly base: Loc;
+  readonly count: number;
+  readonly owners: number[] = [];
+  private readonly names: string[] = [];
+  private readonly mmBase: number;
+  private readonly pcpuBase: number;
+  private readonly csdBase: number;
+
+  constructor(
+    readonly pages: number,
+    readonly mms: readonly MmInfo[],
+    readonly cpus: number,
+    /** Per-CPU fields that other CPUs read (e.g. `is_lazy` from 4.20): they stay in TSO memory. */
+    sharedPcpu: ReadonlySet<PcpuField>,
+  ) {
+    this.base = pages * ENTRIES;
+    let n = 0;
+    this.mmBase = n;
+    for (const mm of mms) {
+      for (const f of MM_FIELDS) {
+        this.names.push(`${mm.name}.${f}`);
+        this.owners.push(-1);
+        n++;
+      }
+    }
+    this.pcpuBase = n;
+    for (let c = 0; c < cpus; c++) {
+      for (const f of PCPU_FIELDS) {
+        this.names.push(`cpu${c}.${f}`);
+        this.owners.push(sharedPcpu.has(f) ? -1 : c);
+        n++;
+      }
+    }
+    this.csdBase = n;
+    for (let s = 0; s < cpus; s++) {
+      for (let t = 0; t < cpus; t++) {
+        this.names.push(`csd[cpu${s}->cpu${t}]`);
+        this.owners.push(-1);
+        n++;
+      }
+    }
+    this.count = n;
+  }
+
+  mm(id: MmId): MmInfo {
+    const m = this.mms[id];
+    if (!m) throw new Error(`[tlbcheck bug] no mm ${id}`);
+    return m;
+  }
+
+  mmField(mm: MmId, f: MmField): Loc {
+    return this.base + this.mmBase + mm * MM_FIELDS.length + MM_FIELDS.indexOf(f);
+  }
+
+  cpumask(mm: MmId): Loc {
+    return this.mmField(mm, 'cpumask');
+  }
+
+  tlbGen(mm: MmId): Loc {
+    return this.mmField(mm, 'tlb_gen');
+  }
+
+  pcpu(cpu: CpuId, f: PcpuField): Loc {
+    return this.base + this.pcpuBase + cpu * PCPU_FIELDS.length + PCPU_FIELDS.indexOf(f);
+  }
+
+  csd(sender: CpuId, target: CpuId): Loc {
+    return this.base + this.csdBase + sender * this.cpus + target;
+  }
+
+  /** Human name of a location: a kernel variable or a page-table entry. */
+  nameOf(loc: Loc): string {
+    if (loc >= this.base) return this.names[loc - this.base] ?? `var${loc}`;
+    const pfn = Math.floor(loc / ENTRIES);
+    return `pfn ${pfn}[${loc % ENTRIES}]`;
+  }
+
+  mmName(id: MmId): string {
+    if (id === LOADED_MM_SWITCHING) return 'LOADED_MM_SWITCHING';
+    if (id === NO_MM) return 'NULL';
+    return this.mms[id]?.name ?? `mm${id}`;
+  }
+}

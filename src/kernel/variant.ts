@@ -1,0 +1,111 @@
+/**
+ * A variant: a table of kernel routines, the machine it runs on, and the verdicts it is
+ * expected to get. Base variants model a kernel generation; bug and fix variants override a
+ * few routines of a base with `derive`. A user variant is a `.ts` file whose default export is
+ * a Variant, usually `derive(getVariant('linux-4.13'), {...})`.
+ */
+import type { CrossCall, AccessResult } from '../machine/effects.ts';
+import type { Bounds, CpuId, Features, MmId, Pfn } from '../machine/types.ts';
+import type { K, Routine } from './fx.ts';
+import type { Layout, PcpuField } from './layout.ts';
+
+/** How a CPU starts, in generation-neutral terms; each generation maps it to its variables. */
+export interface CpuStart {
+  /** `user`: a user thread of `mm` runs; `lazy`: a kernel thread borrows `mm`; `idle`: kernel thread on init_mm. */
+  readonly mode: 'user' | 'lazy' | 'idle';
+  readonly mm: MmId;
+  /** Virtual addresses whose translation in `mm` is already cached (TLB and PSC). */
+  readonly cached: readonly number[];
+  /**
+   * PCID generations: other mms whose ASID slot on this CPU still holds cached translations
+   * (and whose cpumask bit is still set when `inMask`).
+   */
+  readonly others?: readonly { readonly mm: MmId; readonly cached: readonly number[]; readonly inMask: boolean }[];
+}
+
+/** What a generation may do to the machine before the first step. */
+export interface SetupCtx {
+  readonly L: Layout;
+  readonly features: Features;
+  poke(loc: number, val: number): void;
+  peek(loc: number): number;
+  setCr3(cpu: CpuId, root: Pfn, pcid: number): void;
+  /** Walk `va` on `cpu` in (root, pcid) and cache the result in its TLB and PSC. */
+  prefill(cpu: CpuId, root: Pfn, pcid: number, va: number): void;
+  setIrq(cpu: CpuId, on: boolean): void;
+}
+
+/** The entry points scenario programs call. Every generation provides them. */
+export interface CoreRoutines {
+  /** Boot state of one CPU (not a routine: runs before the first step). */
+  initCpu(s: SetupCtx, cpu: CpuId, start: CpuStart): void;
+  /** `context_switch()` to a user task of `next`, or to a kernel thread when `next` is NO_MM. */
+  context_switch(k: K<CoreRoutines>, next: MmId): Routine;
+  /** Return to user mode and access `va` (PTI: through the user page tables). */
+  user_access(k: K<CoreRoutines>, va: number, write: boolean): Routine<AccessResult>;
+  /** `flush_tlb_mm_range(mm, start, end, ...)`, with `freed_tables` where the generation has it. */
+  flush_tlb_mm_range(k: K<CoreRoutines>, mm: MmId, start: number, end: number, freedTables: boolean): Routine;
+  /** The call-function IPI handler: run the queued cross-calls, then IRET. */
+  call_function_interrupt(k: K<CoreRoutines>, calls: readonly CrossCall[]): Routine;
+  /** `flush_tlb_kernel_range()`. */
+  flush_tlb_kernel_range?(k: K<CoreRoutines>, start: number, end: number): Routine;
+  /** Update per-mm CPU state (PASID) and propagate it. */
+  update_mm_pasid?(k: K<CoreRoutines>, mm: MmId, val: number): Routine;
+}
+
+export interface Expectation {
+  readonly scenario: string;
+  readonly cpus: number;
+  readonly features?: Partial<Features>;
+  readonly bounds?: Partial<Bounds>;
+  readonly verdict: 'holds' | 'violated';
+  readonly invariant?: string;
+}
+
+export interface Variant<R extends CoreRoutines = CoreRoutines> {
+  readonly id: string;
+  readonly title: string;
+  /** Kernel generation, e.g. `linux-4.13`. */
+  readonly generation: string;
+  /** Id of the variant this one derives from (none for a base). */
+  readonly base?: string;
+  readonly kind: 'base' | 'bug' | 'fix' | 'user';
+  /** Where it comes from: file, function, commit, seed. */
+  readonly source: string;
+  readonly features: Features;
+  /** Per-CPU fields other CPUs read in this generation; the rest are private. */
+  readonly sharedPcpu: ReadonlySet<PcpuField>;
+  readonly routines: R;
+  readonly expect: readonly Expectation[];
+  /** For a bug variant: the variant that fixes it (replays of its counterexamples must pass there). */
+  readonly fixedBy?: string;
+}
+
+export interface Derivation<R extends CoreRoutines> {
+  readonly id: string;
+  readonly title: string;
+  readonly kind?: Variant['kind'];
+  readonly source?: string;
+  readonly features?: Partial<Features>;
+  readonly sharedPcpu?: ReadonlySet<PcpuField>;
+  readonly routines?: Partial<R>;
+  readonly expect?: readonly Expectation[];
+  readonly fixedBy?: string;
+}
+
+/** A variant that overrides some routines of `base`. */
+export function derive<R extends CoreRoutines>(base: Variant<R>, d: Derivation<R>): Variant<R> {
+  const v: Variant<R> = {
+    id: d.id,
+    title: d.title,
+    generation: base.generation,
+    base: base.id,
+    kind: d.kind ?? 'user',
+    source: d.source ?? `derived from ${base.id}`,
+    features: { ...base.features, ...d.features },
+    sharedPcpu: d.sharedPcpu ?? base.sharedPcpu,
+    routines: { ...base.routines, ...d.routines },
+    expect: d.expect ?? [],
+  };
+  return d.fixedBy === undefined ? v : { ...v, fixedBy: d.fixedBy };
+}

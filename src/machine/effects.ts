@@ -1,0 +1,78 @@
+/**
+ * The effects a kernel routine may yield: the only channel between a routine and the machine.
+ *
+ * Most effects are *steps*: one atomic hardware action and one possible preemption point.
+ * A few are *instant*: they touch no state another actor can observe (ghost markers,
+ * assertions, reads of the CPU's own registers, and private per-CPU variables while IRQs are
+ * off). The engine runs instant effects right after the step before them, without a branch
+ * point; see `isInstant` in the engine.
+ */
+import type { CpuId, Loc, MmId, Pfn } from './types.ts';
+
+export type RmwOp = 'bts' | 'btr' | 'xadd' | 'xchg' | 'cmpxchg' | 'or' | 'and';
+
+/** A queued cross-call (one `call_single_data` on the target's queue). */
+export interface CrossCall {
+  readonly sender: CpuId;
+  /** Name of the function to run, e.g. `flush_tlb_func_remote` (for the trace). */
+  readonly fn: string;
+  /** Opaque to the machine: the kernel layer's closure that runs the function. */
+  readonly payload: unknown;
+  /** The csd lock word the handler releases when the function has run. */
+  readonly csd: Loc;
+}
+
+export type AccessResult =
+  | { readonly ok: true; readonly pfn: Pfn; readonly viaTlb: boolean }
+  | { readonly ok: false; readonly fault: 'not-present' };
+
+/** Where a routine is, for the trace: kernel function and ordering tag. */
+export interface Site {
+  readonly tag?: string;
+  readonly note?: string;
+}
+
+export type Effect =
+  // ---- memory (steps) ----
+  | { readonly k: 'load'; readonly loc: Loc; readonly at?: Site }
+  | { readonly k: 'store'; readonly loc: Loc; readonly val: number; readonly at?: Site }
+  | { readonly k: 'rmw'; readonly loc: Loc; readonly op: RmwOp; readonly a: number; readonly b?: number; readonly at?: Site }
+  | { readonly k: 'mfence'; readonly at?: Site }
+  /** Spin until the loaded value satisfies `until` (one step once it does; blocked before). */
+  | { readonly k: 'wait'; readonly loc: Loc; readonly until: (v: number) => boolean; readonly what: string; readonly at?: Site }
+  // ---- instructions (steps) ----
+  | { readonly k: 'cr3'; readonly root: Pfn; readonly pcid: number; readonly noflush: boolean; readonly at?: Site }
+  | { readonly k: 'invlpg'; readonly va: number; readonly at?: Site }
+  | { readonly k: 'invpcid'; readonly type: 0 | 1 | 2 | 3; readonly pcid: number; readonly va: number; readonly at?: Site }
+  | { readonly k: 'pge'; readonly on: boolean; readonly at?: Site }
+  | { readonly k: 'wrmsr-pasid'; readonly val: number; readonly at?: Site }
+  | { readonly k: 'irq'; readonly on: boolean; readonly at?: Site }
+  /** llist_add to the target's call queue (LOCK cmpxchg) plus the IPI itself. */
+  | { readonly k: 'ipi'; readonly target: CpuId; readonly call: CrossCall; readonly at?: Site }
+  /** Return from the interrupt handler: serializing; restores IRQs. */
+  | { readonly k: 'iret'; readonly at?: Site }
+  /** A user-mode access to `va` through the TLB (walks on a miss). */
+  | { readonly k: 'access'; readonly va: number; readonly write: boolean; readonly at?: Site }
+  /** The page allocator frees `pfn` (ghost lifecycle change). */
+  | { readonly k: 'free-page'; readonly pfn: Pfn; readonly at?: Site }
+  /** The page allocator hands `pfn` out again as data and it is overwritten with `fill`. */
+  | { readonly k: 'reuse-page'; readonly pfn: Pfn; readonly fill: number; readonly at?: Site }
+  // ---- instant ----
+  | { readonly k: 'enter'; readonly fn: string }
+  | { readonly k: 'leave' }
+  | { readonly k: 'assert'; readonly ok: boolean; readonly what: string; readonly kind: 'WARN' | 'BUG' }
+  | { readonly k: 'read-cr3' }
+  | { readonly k: 'irqs-disabled' }
+  | { readonly k: 'read-pasid-msr' }
+  | { readonly k: 'flush-begin'; readonly mm: MmId; readonly start: number; readonly end: number; readonly kernel: boolean }
+  | { readonly k: 'flush-end'; readonly token: number }
+  | { readonly k: 'pasid-update-begin'; readonly mm: MmId; readonly val: number }
+  | { readonly k: 'pasid-update-end'; readonly token: number }
+  | { readonly k: 'user-running'; readonly mm: MmId; readonly on: boolean };
+
+export type EffectKind = Effect['k'];
+
+export interface Cr3Value {
+  readonly root: Pfn;
+  readonly pcid: number;
+}

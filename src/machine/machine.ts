@@ -1,0 +1,527 @@
+/**
+ * The x86 machine: the only code that mutates machine state.
+ *
+ * Semantics (DESIGN.md "Hardware semantics"):
+ * - x86-TSO: a plain store enters the CPU's FIFO store buffer; a load reads the newest own
+ *   buffered store to the address, else memory; `drainOne` commits the oldest entry and is a
+ *   separate hardware step. LOCK'd RMW, MFENCE and serializing instructions (MOV CR3, INVLPG,
+ *   INVPCID, WRMSR, IRET) drain the whole buffer first. Draining all at once is equivalent to
+ *   waiting for the drain steps: any other actor's step between those drains commutes with
+ *   them or could have run before them.
+ * - Page tables live in memory; page kinds and owners are ghost state.
+ * - The walker reads memory, never the store buffer, fills the PSC and fills the TLB only with
+ *   present translations.
+ * - CR3 writes, INVLPG, INVPCID types 0-3 and CR4.PGE writes invalidate as in SDM 4.10.4.
+ *
+ * Private per-CPU kernel variables (only their owner CPU ever touches them) bypass the store
+ * buffer: store forwarding makes their buffering unobservable, and nobody else reads them.
+ * The machine checks the ownership claim on every access.
+ */
+import type { AccessResult, CrossCall, RmwOp } from './effects.ts';
+import type { FillRecord, PscEntry, TlbEntry } from './tlb.ts';
+import { dropWhere, pscFill, pscLookup, samePscEntry, sameTlbEntry, tlbFill, tlbLookup } from './tlb.ts';
+import {
+  type Bounds,
+  type CpuId,
+  type Features,
+  type Loc,
+  type MmId,
+  type Pfn,
+  ENTRIES,
+  PageKind,
+  SHARED_KERNEL_OWNER,
+  entryGlobal,
+  entryLoc,
+  entryPfn,
+  entryPresent,
+  leafIndex,
+  upperIndex,
+  vpnOf,
+} from './types.ts';
+
+export interface SbEntry {
+  readonly loc: Loc;
+  readonly val: number;
+  readonly wid: number;
+}
+
+export interface CpuState {
+  readonly id: CpuId;
+  sb: SbEntry[];
+  /** Root table of CR3, or -1 before any load. */
+  cr3Root: Pfn;
+  cr3Pcid: number;
+  pge: boolean;
+  tlb: TlbEntry[];
+  psc: PscEntry[];
+  irqOn: boolean;
+  /** Nesting depth of interrupt handlers (0 or 1). */
+  inIrq: number;
+  pending: CrossCall[];
+  walksLeft: number;
+  evictionsLeft: number;
+  pasidMsr: number;
+}
+
+/** Something the hardware did that an invariant may judge. */
+export type Observation =
+  | {
+      readonly o: 'walk-read';
+      readonly cpu: CpuId;
+      readonly va: number;
+      /** mm whose tree the walk is in (owner of the CR3 root). */
+      readonly tree: MmId;
+      readonly pfn: Pfn;
+      readonly level: 'root' | 'leaf';
+      readonly kind: PageKind;
+      readonly owner: number;
+      readonly speculative: boolean;
+      /** The walk reached `pfn` through a paging-structure-cache entry. */
+      readonly viaPsc: boolean;
+    }
+  | { readonly o: 'use'; readonly cpu: CpuId; readonly va: number; readonly mm: MmId; readonly entry: TlbEntry; readonly step: number }
+  | { readonly o: 'fault'; readonly cpu: CpuId; readonly what: string };
+
+export interface WalkPlan {
+  readonly reads: readonly { pfn: Pfn; level: 'root' | 'leaf'; viaPsc: boolean }[];
+  readonly psc?: PscEntry;
+  readonly tlb?: TlbEntry;
+}
+
+export interface MachineInit {
+  readonly features: Features;
+  readonly bounds: Bounds;
+  readonly cpus: number;
+  readonly pages: number;
+  readonly vars: number;
+  /** Owner CPU of each variable location (index from 0 after the pages), -1 = shared. */
+  readonly varOwner: readonly number[];
+}
+
+export class Machine {
+  readonly features: Features;
+  readonly bounds: Bounds;
+  readonly mem: Int32Array;
+  /** Ghost: id of the write whose value `mem` holds (0 = initial contents). */
+  readonly wid: Int32Array;
+  readonly owner: Int16Array;
+  readonly pageKind: Uint8Array;
+  readonly pageOwner: Int16Array;
+  readonly cpus: CpuState[];
+  readonly obs: Observation[] = [];
+  /** Current execution step, stamped on fills for the timeline. */
+  step = 0;
+  private nextWid = 1;
+
+  constructor(init: MachineInit) {
+    this.features = init.features;
+    this.bounds = init.bounds;
+    const words = init.pages * ENTRIES + init.vars;
+    this.mem = new Int32Array(words);
+    this.wid = new Int32Array(words);
+    this.owner = new Int16Array(words).fill(-1);
+    for (let i = 0; i < init.varOwner.length; i++) this.owner[init.pages * ENTRIES + i] = init.varOwner[i]!;
+    this.pageKind = new Uint8Array(init.pages);
+    this.pageOwner = new Int16Array(init.pages);
+    this.cpus = [];
+    for (let c = 0; c < init.cpus; c++) {
+      this.cpus.push({
+        id: c,
+        sb: [],
+        cr3Root: -1,
+        cr3Pcid: 0,
+        pge: init.features.pge,
+        tlb: [],
+        psc: [],
+        irqOn: true,
+        inIrq: 0,
+        pending: [],
+        walksLeft: init.bounds.walks,
+        evictionsLeft: init.bounds.evictions,
+        pasidMsr: 0,
+      });
+    }
+  }
+
+  cpu(c: CpuId): CpuState {
+    const s = this.cpus[c];
+    if (!s) throw new Error(`[tlbcheck bug] no cpu${c}`);
+    return s;
+  }
+
+  // ------------------------------------------------------------------ memory (TSO)
+
+  private checkOwner(c: CpuId, loc: Loc): boolean {
+    const o = this.owner[loc]!;
+    if (o >= 0 && o !== c) throw new Error(`[tlbcheck bug] cpu${c} touched cpu${o}'s private variable at ${loc}`);
+    return o >= 0;
+  }
+
+  isPrivate(loc: Loc): boolean {
+    return this.owner[loc]! >= 0;
+  }
+
+  load(c: CpuId, loc: Loc): number {
+    this.checkOwner(c, loc);
+    const sb = this.cpu(c).sb;
+    for (let i = sb.length - 1; i >= 0; i--) if (sb[i]!.loc === loc) return sb[i]!.val;
+    return this.mem[loc]!;
+  }
+
+  canStore(c: CpuId, loc: Loc): boolean {
+    return this.isPrivate(loc) || this.cpu(c).sb.length < this.bounds.sbDepth;
+  }
+
+  store(c: CpuId, loc: Loc, val: number): void {
+    const w = this.nextWid++;
+    if (this.checkOwner(c, loc)) {
+      this.mem[loc] = val;
+      this.wid[loc] = w;
+      return;
+    }
+    const cpu = this.cpu(c);
+    if (cpu.sb.length >= this.bounds.sbDepth) throw new Error('[tlbcheck bug] store to a full store buffer');
+    cpu.sb.push({ loc, val, wid: w });
+  }
+
+  /** Commit the oldest buffered store of cpu `c` (the drain actor's step). */
+  drainOne(c: CpuId): SbEntry {
+    const e = this.cpu(c).sb.shift();
+    if (!e) throw new Error('[tlbcheck bug] drain of an empty store buffer');
+    this.mem[e.loc] = e.val;
+    this.wid[e.loc] = e.wid;
+    return e;
+  }
+
+  drainAll(c: CpuId): number {
+    const sb = this.cpu(c).sb;
+    const n = sb.length;
+    for (const e of sb) {
+      this.mem[e.loc] = e.val;
+      this.wid[e.loc] = e.wid;
+    }
+    sb.length = 0;
+    return n;
+  }
+
+  rmw(c: CpuId, loc: Loc, op: RmwOp, a: number, b = 0): number {
+    this.checkOwner(c, loc);
+    this.drainAll(c);
+    const old = this.mem[loc]!;
+    let v: number;
+    switch (op) {
+      case 'bts':
+        v = old | (1 << a);
+        break;
+      case 'btr':
+        v = old & ~(1 << a);
+        break;
+      case 'xadd':
+        v = old + a;
+        break;
+      case 'xchg':
+        v = a;
+        break;
+      case 'cmpxchg':
+        v = old === a ? b : old;
+        break;
+      case 'or':
+        v = old | a;
+        break;
+      case 'and':
+        v = old & a;
+        break;
+      default: {
+        const never: never = op;
+        throw new Error(`[tlbcheck bug] rmw ${String(never)}`);
+      }
+    }
+    this.mem[loc] = v;
+    this.wid[loc] = this.nextWid++;
+    return old;
+  }
+
+  /** Latest write id to `loc` visible to cpu `c` (own buffer, else memory): ghost. */
+  visibleWid(c: CpuId, loc: Loc): number {
+    const sb = this.cpu(c).sb;
+    for (let i = sb.length - 1; i >= 0; i--) if (sb[i]!.loc === loc) return sb[i]!.wid;
+    return this.wid[loc]!;
+  }
+
+  // ------------------------------------------------------------------ page lifecycle (ghost)
+
+  setPage(pfn: Pfn, kind: PageKind, owner: number): void {
+    this.pageKind[pfn] = kind;
+    this.pageOwner[pfn] = owner;
+  }
+
+  freePage(pfn: Pfn): void {
+    this.setPage(pfn, PageKind.Free, 0);
+  }
+
+  /** The allocator hands `pfn` out as data and its new user overwrites every word. */
+  reusePage(pfn: Pfn, fill: number): void {
+    this.setPage(pfn, PageKind.Data, 0);
+    for (let i = 0; i < ENTRIES; i++) {
+      const l = entryLoc(pfn, i);
+      this.mem[l] = fill;
+      this.wid[l] = this.nextWid++;
+    }
+  }
+
+  /** Write memory directly at setup time. */
+  poke(loc: Loc, val: number): void {
+    this.mem[loc] = val;
+  }
+
+  // ------------------------------------------------------------------ setup
+
+  /** Set CR3 at boot time (no flush, no serialization: nothing has run yet). */
+  bootCr3(c: CpuId, root: Pfn, pcid: number): void {
+    const cpu = this.cpu(c);
+    cpu.cr3Root = root;
+    cpu.cr3Pcid = pcid;
+  }
+
+  /** Boot-time cache contents: walk `va` in (root, pcid) and keep the fills. */
+  prefill(c: CpuId, root: Pfn, pcid: number, va: number): void {
+    const cpu = this.cpu(c);
+    const saved = [cpu.cr3Root, cpu.cr3Pcid] as const;
+    this.bootCr3(c, root, pcid);
+    const plan = this.planWalk(c, va);
+    if (plan?.psc) pscFill(cpu.psc, plan.psc);
+    if (plan?.tlb) tlbFill(cpu.tlb, plan.tlb);
+    this.bootCr3(c, saved[0], saved[1]);
+  }
+
+  // ------------------------------------------------------------------ walker
+
+  /** mm whose tree cpu `c`'s CR3 points at, or -1. */
+  treeOf(c: CpuId): MmId {
+    const r = this.cpu(c).cr3Root;
+    return r < 0 ? -1 : this.pageOwner[r]!;
+  }
+
+  /** What a walk of `va` on cpu `c` would read and fill, without doing it. */
+  planWalk(c: CpuId, va: number): WalkPlan | undefined {
+    const cpu = this.cpu(c);
+    const root = cpu.cr3Root;
+    if (root < 0) return undefined;
+    const pcid = cpu.cr3Pcid;
+    const ui = upperIndex(va);
+    const reads: { pfn: Pfn; level: 'root' | 'leaf'; viaPsc: boolean }[] = [];
+    let leafPfn: Pfn;
+    let upperLoc: Loc;
+    let upperWid: number;
+    let pscNew: PscEntry | undefined;
+    const cached = pscLookup(cpu.psc, pcid, ui);
+    if (cached) {
+      leafPfn = cached.leafPfn;
+      upperLoc = cached.loc;
+      upperWid = cached.wid;
+    } else {
+      reads.push({ pfn: root, level: 'root', viaPsc: false });
+      upperLoc = entryLoc(root, ui);
+      const ue = this.mem[upperLoc]!;
+      if (!entryPresent(ue)) return { reads };
+      leafPfn = entryPfn(ue);
+      upperWid = this.wid[upperLoc]!;
+      pscNew = { pcid, ui, leafPfn, loc: upperLoc, wid: upperWid, step: this.step };
+    }
+    reads.push({ pfn: leafPfn, level: 'leaf', viaPsc: cached !== undefined });
+    const leafLoc = entryLoc(leafPfn, leafIndex(va));
+    const pte = this.mem[leafLoc]!;
+    const base = pscNew ? { reads, psc: pscNew } : { reads };
+    if (!entryPresent(pte)) return base;
+    const rec: FillRecord = { upperLoc, upperWid, leafLoc, leafWid: this.wid[leafLoc]!, step: this.step };
+    const tlb: TlbEntry = { pcid, vpn: vpnOf(va), pfn: entryPfn(pte), global: cpu.pge && entryGlobal(pte), rec };
+    return { ...base, tlb };
+  }
+
+  private pageIsLiveTable(pfn: Pfn, level: 'root' | 'leaf', tree: MmId): boolean {
+    const kind = this.pageKind[pfn];
+    const owner = this.pageOwner[pfn];
+    if (level === 'root') return kind === PageKind.PtUpper && owner === tree;
+    return kind === PageKind.PtLeaf && (owner === tree || owner === SHARED_KERNEL_OWNER);
+  }
+
+  /** A speculative walk is worth exploring only if it changes a cache or reads a dead table. */
+  walkMatters(c: CpuId, va: number): boolean {
+    const plan = this.planWalk(c, va);
+    if (!plan) return false;
+    const cpu = this.cpu(c);
+    const tree = this.treeOf(c);
+    for (const r of plan.reads) if (!this.pageIsLiveTable(r.pfn, r.level, tree)) return true;
+    if (plan.psc) {
+      const old = pscLookup(cpu.psc, plan.psc.pcid, plan.psc.ui);
+      if (!old || !samePscEntry(old, plan.psc)) return true;
+    }
+    if (plan.tlb) {
+      const old = tlbLookup(cpu.tlb, plan.tlb.pcid, plan.tlb.vpn, false);
+      if (!old || !sameTlbEntry(old, plan.tlb)) return true;
+    }
+    return false;
+  }
+
+  /** Perform a walk of `va`: observations for every table page read, then the fills. */
+  walk(c: CpuId, va: number, speculative: boolean): void {
+    const plan = this.planWalk(c, va);
+    if (!plan) return;
+    const cpu = this.cpu(c);
+    const tree = this.treeOf(c);
+    for (const r of plan.reads) {
+      this.obs.push({
+        o: 'walk-read',
+        cpu: c,
+        va,
+        tree,
+        pfn: r.pfn,
+        level: r.level,
+        kind: this.pageKind[r.pfn]! as PageKind,
+        owner: this.pageOwner[r.pfn]!,
+        speculative,
+        viaPsc: r.viaPsc,
+      });
+    }
+    if (plan.psc) pscFill(cpu.psc, plan.psc);
+    if (plan.tlb) tlbFill(cpu.tlb, plan.tlb);
+    if (speculative) cpu.walksLeft--;
+  }
+
+  /** A user-mode access: the TLB on a hit, else a walk; a non-present result faults. */
+  access(c: CpuId, va: number): AccessResult {
+    const cpu = this.cpu(c);
+    const vpn = vpnOf(va);
+    let e = tlbLookup(cpu.tlb, cpu.cr3Pcid, vpn, cpu.pge);
+    const viaTlb = e !== undefined;
+    if (!e) {
+      this.walk(c, va, false);
+      e = tlbLookup(cpu.tlb, cpu.cr3Pcid, vpn, cpu.pge);
+    }
+    if (!e) return { ok: false, fault: 'not-present' };
+    this.obs.push({ o: 'use', cpu: c, va, mm: this.treeOf(c), entry: e, step: this.step });
+    return { ok: true, pfn: e.pfn, viaTlb };
+  }
+
+  /** Spontaneous eviction (SDM 4.10.2.2): entry `i` of the TLB, then of the PSC. */
+  evictables(c: CpuId): number {
+    const cpu = this.cpu(c);
+    return cpu.evictionsLeft > 0 ? cpu.tlb.length + cpu.psc.length : 0;
+  }
+
+  evict(c: CpuId, i: number): string {
+    const cpu = this.cpu(c);
+    cpu.evictionsLeft--;
+    if (i < cpu.tlb.length) {
+      const [e] = cpu.tlb.splice(i, 1);
+      return `evict tlb pcid ${e!.pcid} vpn ${e!.vpn}`;
+    }
+    const [p] = cpu.psc.splice(i - cpu.tlb.length, 1);
+    return `evict psc pcid ${p!.pcid} upper[${p!.ui}]`;
+  }
+
+  // ------------------------------------------------------------------ instructions
+
+  /** MOV to CR3 (serializing). Returns a fault description, or undefined. */
+  writeCr3(c: CpuId, root: Pfn, pcid: number, noflush: boolean): string | undefined {
+    const cpu = this.cpu(c);
+    this.drainAll(c);
+    if (!this.features.pcid && (pcid !== 0 || noflush)) return '#GP: CR3 PCID/NOFLUSH bits with CR4.PCIDE=0';
+    cpu.cr3Root = root;
+    cpu.cr3Pcid = pcid;
+    if (!noflush) {
+      // Non-global entries of the new PCID, and its paging-structure caches (SDM 4.10.4.1).
+      dropWhere(cpu.tlb, (e) => e.pcid === pcid && !e.global);
+      dropWhere(cpu.psc, (e) => e.pcid === pcid);
+    }
+    return undefined;
+  }
+
+  invlpg(c: CpuId, va: number): void {
+    const cpu = this.cpu(c);
+    this.drainAll(c);
+    const vpn = vpnOf(va);
+    const pcid = cpu.cr3Pcid;
+    dropWhere(cpu.tlb, (e) => e.vpn === vpn && (e.pcid === pcid || e.global));
+    dropWhere(cpu.psc, (e) => e.pcid === pcid);
+  }
+
+  /** INVPCID: #UD without the feature. */
+  invpcid(c: CpuId, type: 0 | 1 | 2 | 3, pcid: number, va: number): string | undefined {
+    if (!this.features.invpcid) return '#UD: INVPCID on a CPU without X86_FEATURE_INVPCID';
+    const cpu = this.cpu(c);
+    this.drainAll(c);
+    const vpn = vpnOf(va);
+    switch (type) {
+      case 0: // individual address: non-global (pcid, va), and the PCID's PSC entries
+        dropWhere(cpu.tlb, (e) => e.pcid === pcid && e.vpn === vpn && !e.global);
+        dropWhere(cpu.psc, (e) => e.pcid === pcid);
+        break;
+      case 1: // single context
+        dropWhere(cpu.tlb, (e) => e.pcid === pcid && !e.global);
+        dropWhere(cpu.psc, (e) => e.pcid === pcid);
+        break;
+      case 2: // all contexts, including globals
+        cpu.tlb.length = 0;
+        cpu.psc.length = 0;
+        break;
+      case 3: // all contexts, except globals
+        dropWhere(cpu.tlb, (e) => !e.global);
+        cpu.psc.length = 0;
+        break;
+    }
+    return undefined;
+  }
+
+  /** MOV to CR4 changing PGE: invalidates every TLB and PSC entry (SDM 4.10.4.1). */
+  writePge(c: CpuId, on: boolean): void {
+    const cpu = this.cpu(c);
+    this.drainAll(c);
+    if (cpu.pge !== on) {
+      cpu.tlb.length = 0;
+      cpu.psc.length = 0;
+    }
+    cpu.pge = on;
+  }
+
+  wrmsrPasid(c: CpuId, val: number): void {
+    this.drainAll(c);
+    this.cpu(c).pasidMsr = val;
+  }
+
+  // ------------------------------------------------------------------ interrupts
+
+  /** llist_add + send IPI: a LOCK'd operation on the sender. */
+  queueCall(c: CpuId, target: CpuId, call: CrossCall): void {
+    if (target === c) throw new Error('[tlbcheck bug] cross-call to self');
+    this.drainAll(c);
+    this.cpu(target).pending.push(call);
+  }
+
+  canDeliver(c: CpuId): boolean {
+    const cpu = this.cpu(c);
+    return cpu.irqOn && cpu.pending.length > 0;
+  }
+
+  /** Interrupt entry: take every queued call (llist_del_all) with IRQs off. */
+  deliver(c: CpuId): CrossCall[] {
+    const cpu = this.cpu(c);
+    const calls = cpu.pending;
+    cpu.pending = [];
+    cpu.irqOn = false;
+    cpu.inIrq++;
+    return calls;
+  }
+
+  /** IRET (serializing): back to the interrupted context with IRQs on. */
+  iret(c: CpuId): void {
+    const cpu = this.cpu(c);
+    this.drainAll(c);
+    cpu.inIrq--;
+    cpu.irqOn = true;
+  }
+
+  setIrq(c: CpuId, on: boolean): void {
+    this.cpu(c).irqOn = on;
+  }
+}

@@ -1,0 +1,98 @@
+/**
+ * Per-CPU translation caches: the TLB (final translations) and the paging-structure cache
+ * (cached upper entries, SDM 4.10.3). Both are tagged by PCID. Each entry carries a ghost
+ * *fill record*: which memory words the walk read, and which write produced each value, so
+ * the invariants can tell an entry "older than the change" from a fresh one.
+ */
+import type { Loc, Pfn } from './types.ts';
+
+export interface FillRecord {
+  /** Upper entry the walk used, and the id of the write that produced its value. */
+  readonly upperLoc: Loc;
+  readonly upperWid: number;
+  /** Leaf entry, likewise. */
+  readonly leafLoc: Loc;
+  readonly leafWid: number;
+  /** Execution step at which the entry was filled (for the timeline). */
+  readonly step: number;
+}
+
+export interface TlbEntry {
+  readonly pcid: number;
+  readonly vpn: number;
+  readonly pfn: Pfn;
+  readonly global: boolean;
+  readonly rec: FillRecord;
+}
+
+export interface PscEntry {
+  readonly pcid: number;
+  /** Upper-table index the entry covers (the linear-address bits above the leaf table). */
+  readonly ui: number;
+  readonly leafPfn: Pfn;
+  readonly loc: Loc;
+  readonly wid: number;
+  readonly step: number;
+}
+
+export function tlbLookup(tlb: readonly TlbEntry[], pcid: number, vpn: number, pge: boolean): TlbEntry | undefined {
+  for (const e of tlb) {
+    if (e.vpn === vpn && (e.pcid === pcid || (pge && e.global))) return e;
+  }
+  return undefined;
+}
+
+export function pscLookup(psc: readonly PscEntry[], pcid: number, ui: number): PscEntry | undefined {
+  for (const e of psc) if (e.pcid === pcid && e.ui === ui) return e;
+  return undefined;
+}
+
+export function sameTlbEntry(a: TlbEntry, b: TlbEntry): boolean {
+  return (
+    a.pcid === b.pcid &&
+    a.vpn === b.vpn &&
+    a.pfn === b.pfn &&
+    a.global === b.global &&
+    a.rec.leafLoc === b.rec.leafLoc &&
+    a.rec.leafWid === b.rec.leafWid &&
+    a.rec.upperLoc === b.rec.upperLoc &&
+    a.rec.upperWid === b.rec.upperWid
+  );
+}
+
+export function samePscEntry(a: PscEntry, b: PscEntry): boolean {
+  return a.pcid === b.pcid && a.ui === b.ui && a.leafPfn === b.leafPfn && a.loc === b.loc && a.wid === b.wid;
+}
+
+/** Insert `e`, replacing the entry with the same tag (PCID, vpn). */
+export function tlbFill(tlb: TlbEntry[], e: TlbEntry): void {
+  for (let i = 0; i < tlb.length; i++) {
+    const o = tlb[i]!;
+    if (o.vpn === e.vpn && o.pcid === e.pcid) {
+      tlb[i] = e;
+      return;
+    }
+  }
+  tlb.push(e);
+}
+
+export function pscFill(psc: PscEntry[], e: PscEntry): void {
+  for (let i = 0; i < psc.length; i++) {
+    const o = psc[i]!;
+    if (o.pcid === e.pcid && o.ui === e.ui) {
+      psc[i] = e;
+      return;
+    }
+  }
+  psc.push(e);
+}
+
+/** Remove every entry matching `drop`, in place. */
+export function dropWhere<T>(arr: T[], drop: (e: T) => boolean): void {
+  let w = 0;
+  for (let r = 0; r < arr.length; r++) {
+    const e = arr[r]!;
+    if (!drop(e)) arr[w++] = e;
+  }
+  arr.length = w;
+}

@@ -1,0 +1,94 @@
+/**
+ * Plain data shared by the machine layer and its clients: identifiers, encodings of
+ * page-table entries, machine features and hardware budgets.
+ *
+ * Physical memory is a flat array of words. Page `pfn` holds ENTRIES words at
+ * `pfn * ENTRIES .. pfn * ENTRIES + ENTRIES - 1`; kernel variables live after the last page.
+ * A virtual address is split as `vpn = va >> 12`, upper index `vpn / ENTRIES`, leaf index
+ * `vpn % ENTRIES`: a two-level tree (PGD-like upper table, PTE-like leaf table). Real x86 has
+ * four or five levels; two are enough for every hazard in the seeds (a cached upper entry
+ * pointing at a freed leaf table is the paging-structure-cache hazard of seed 003).
+ */
+
+export const PAGE_SHIFT = 12;
+export const PAGE_SIZE = 1 << PAGE_SHIFT;
+/** Entries per page-table page. Small on purpose: the model needs few addresses. */
+export const ENTRIES = 16;
+
+export type Pfn = number;
+/** An index into simulated memory: a page-table entry or a kernel variable. */
+export type Loc = number;
+export type CpuId = number;
+export type MmId = number;
+
+export const vpnOf = (va: number): number => va >>> PAGE_SHIFT;
+export const upperIndex = (va: number): number => Math.floor(vpnOf(va) / ENTRIES) % ENTRIES;
+export const leafIndex = (va: number): number => vpnOf(va) % ENTRIES;
+export const entryLoc = (pfn: Pfn, index: number): Loc => pfn * ENTRIES + index;
+
+/**
+ * Entry encoding, shared by upper and leaf entries: 0 is "not present"; otherwise
+ * `pfn * 4 + PRESENT (+ GLOBAL)`.
+ */
+export const PRESENT = 1;
+export const GLOBAL = 2;
+export const makeEntry = (pfn: Pfn, global = false): number => pfn * 4 + PRESENT + (global ? GLOBAL : 0);
+export const entryPresent = (e: number): boolean => (e & PRESENT) !== 0;
+export const entryGlobal = (e: number): boolean => (e & GLOBAL) !== 0;
+export const entryPfn = (e: number): Pfn => e >>> 2;
+
+/** Lifecycle of a physical page (ghost state: the hardware does not know it). */
+export const enum PageKind {
+  Free = 0,
+  Data = 1,
+  PtUpper = 2,
+  PtLeaf = 3,
+}
+
+/** `owner` of a kernel page-table page shared by every mm's tree. */
+export const SHARED_KERNEL_OWNER = -1;
+
+export interface Features {
+  /** CR4.PCIDE: CR3 carries a 12-bit PCID, and bit 63 (NOFLUSH) is honoured. */
+  readonly pcid: boolean;
+  /** The INVPCID instruction exists; without it, INVPCID raises #UD. */
+  readonly invpcid: boolean;
+  /** CR4.PGE: global TLB entries survive CR3 writes. */
+  readonly pge: boolean;
+  /** Page-table isolation is on (X86_FEATURE_PTI); read by kernel routines only. */
+  readonly pti: boolean;
+}
+
+export const FEATURE_NAMES = ['pcid', 'invpcid', 'pge', 'pti'] as const;
+export type FeatureName = (typeof FEATURE_NAMES)[number];
+
+export const NO_FEATURES: Features = { pcid: false, invpcid: false, pge: false, pti: false };
+
+export function formatFeatures(f: Features): string {
+  return FEATURE_NAMES.map((n) => (f[n] ? n : `-${n}`)).join(',');
+}
+
+/**
+ * Hardware budgets. Every exhaustive verdict is relative to them, so they are printed with it.
+ */
+export interface Bounds {
+  /** Speculative walks per CPU per execution. */
+  readonly walks: number;
+  /** Store-buffer depth; a plain store to a full buffer waits for a drain (a real stall). */
+  readonly sbDepth: number;
+  /** Spontaneous TLB/PSC evictions per CPU per execution (SDM 4.10.2.2). */
+  readonly evictions: number;
+  /** Steps per execution; running out is a `step-limit` finding. */
+  readonly maxSteps: number;
+  /** Non-default choices per execution for exhaustive search, or undefined for none. */
+  readonly preemptions?: number;
+}
+
+export const DEFAULT_BOUNDS: Bounds = { walks: 2, sbDepth: 2, evictions: 0, maxSteps: 400 };
+
+export function formatBounds(b: Bounds): string {
+  const p = b.preemptions === undefined ? '' : `, preemptions<=${b.preemptions}`;
+  return `walks<=${b.walks}/cpu, sb-depth<=${b.sbDepth}, evictions<=${b.evictions}/cpu, steps<=${b.maxSteps}${p}`;
+}
+
+export const hex = (n: number): string => `0x${n.toString(16)}`;

@@ -1,0 +1,131 @@
+/**
+ * A closed world: physical pages and their lifecycle, mms and their page tables, the CPUs'
+ * starting state, and the program each CPU runs. `WorldBuilder` lays out page tables the
+ * way the kernel would (every user pgd also maps the kernel's shared tables).
+ */
+import type { K, Routine } from '../kernel/fx.ts';
+import { INIT_MM, type MmInfo } from '../kernel/layout.ts';
+import type { CoreRoutines, CpuStart } from '../kernel/variant.ts';
+import {
+  type Loc,
+  type MmId,
+  PageKind,
+  type Pfn,
+  SHARED_KERNEL_OWNER,
+  entryLoc,
+  leafIndex,
+  makeEntry,
+  upperIndex,
+} from '../machine/types.ts';
+
+export type Program = (k: K<CoreRoutines>) => Routine;
+
+export interface PageSpec {
+  readonly kind: PageKind;
+  readonly owner: number;
+}
+
+export interface World {
+  readonly pages: readonly PageSpec[];
+  readonly mms: readonly MmInfo[];
+  /** Initial memory contents of page-table pages. */
+  readonly memory: ReadonlyMap<Loc, number>;
+  /** Addresses the speculative walker may walk. */
+  readonly vas: readonly number[];
+  readonly cpuStart: readonly CpuStart[];
+  readonly programs: readonly Program[];
+}
+
+export interface ScenarioParams {
+  readonly cpus: number;
+}
+
+export interface Scenario {
+  readonly id: string;
+  readonly title: string;
+  /** What each CPU does, for `tlbcheck list`. */
+  readonly description: string;
+  readonly cpus: { readonly min: number; readonly max: number; readonly default: number };
+  /** The generations whose routines this scenario needs (absent: all). */
+  readonly needs?: readonly string[];
+  build(p: ScenarioParams): World;
+}
+
+export class WorldBuilder {
+  readonly pages: PageSpec[] = [];
+  readonly mms: MmInfo[] = [];
+  readonly memory = new Map<Loc, number>();
+  private readonly kernelUpper = new Map<number, Pfn>();
+
+  constructor() {
+    this.page(PageKind.Data, 0); // pfn 0 stays unused: a zero entry means "not present"
+    this.addMm('init_mm');
+  }
+
+  page(kind: PageKind, owner: number): Pfn {
+    this.pages.push({ kind, owner });
+    return this.pages.length - 1;
+  }
+
+  dataPage(): Pfn {
+    return this.page(PageKind.Data, 0);
+  }
+
+  addMm(name: string): MmInfo {
+    const id = this.mms.length;
+    const pgd = this.page(PageKind.PtUpper, id);
+    const mm: MmInfo = { id, name, pgd, ctxId: id + 1 };
+    this.mms.push(mm);
+    for (const [ui, leaf] of this.kernelUpper) this.memory.set(entryLoc(pgd, ui), makeEntry(leaf));
+    return mm;
+  }
+
+  /** The leaf table of `mm` covering `va`, created if needed. */
+  leafTable(mm: MmInfo, va: number): Pfn {
+    const loc = entryLoc(mm.pgd, upperIndex(va));
+    const e = this.memory.get(loc);
+    if (e !== undefined) return e >>> 2;
+    const pfn = this.page(PageKind.PtLeaf, mm.id);
+    this.memory.set(loc, makeEntry(pfn));
+    return pfn;
+  }
+
+  /** Map user `va` of `mm` to `pfn`; returns the PTE's location. */
+  mapUser(mm: MmInfo, va: number, pfn: Pfn): Loc {
+    const loc = this.pteLoc(mm, va);
+    this.memory.set(loc, makeEntry(pfn));
+    return loc;
+  }
+
+  pteLoc(mm: MmInfo, va: number): Loc {
+    return entryLoc(this.leafTable(mm, va), leafIndex(va));
+  }
+
+  pmdLoc(mm: MmInfo, va: number): Loc {
+    return entryLoc(mm.pgd, upperIndex(va));
+  }
+
+  /** Map kernel `va` in a table shared by every mm (call before adding user mms). */
+  mapKernel(va: number, pfn: Pfn, global: boolean): Loc {
+    const ui = upperIndex(va);
+    let leaf = this.kernelUpper.get(ui);
+    if (leaf === undefined) {
+      leaf = this.page(PageKind.PtLeaf, SHARED_KERNEL_OWNER);
+      this.kernelUpper.set(ui, leaf);
+      for (const mm of this.mms) this.memory.set(entryLoc(mm.pgd, ui), makeEntry(leaf));
+    }
+    const loc = entryLoc(leaf, leafIndex(va));
+    this.memory.set(loc, makeEntry(pfn, global));
+    return loc;
+  }
+
+  build(vas: readonly number[], cpuStart: readonly CpuStart[], programs: readonly Program[]): World {
+    if (cpuStart.length !== programs.length) throw new Error('[tlbcheck bug] one start state per program');
+    return { pages: this.pages, mms: this.mms, memory: this.memory, vas, cpuStart, programs };
+  }
+}
+
+export const userStart = (mm: MmId, cached: readonly number[] = []): CpuStart => ({ mode: 'user', mm, cached });
+export const lazyStart = (mm: MmId, cached: readonly number[] = []): CpuStart => ({ mode: 'lazy', mm, cached });
+export const idleStart = (): CpuStart => ({ mode: 'idle', mm: INIT_MM, cached: [] });
+
