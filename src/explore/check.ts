@@ -9,6 +9,7 @@ import type { Violation } from '../invariants/types.ts';
 import { DfsStrategy } from './dfs.ts';
 import { type CheckConfig, type Model, prepare, runExecution } from './engine.ts';
 import { RandomStrategy } from './random.ts';
+import { statefulDfs } from './stateful.ts';
 import type { Strategy } from './strategy.ts';
 
 export type StrategyName = 'dfs' | 'random';
@@ -20,6 +21,8 @@ export interface SearchOptions {
   readonly maxExecutions?: number;
   /** Wall-clock deadline in milliseconds. */
   readonly timeMs?: number;
+  /** Exhaustive search by re-execution, without state caching. */
+  readonly stateless?: boolean;
 }
 
 export type Verdict = 'holds' | 'violated' | 'inconclusive' | 'no-violation';
@@ -39,6 +42,10 @@ export interface CheckResult {
   readonly seed: number;
   readonly executions: number;
   readonly steps: number;
+  /** Stateful search only: distinct states and transitions, and the fingerprint-collision bound. */
+  readonly states?: number;
+  readonly transitions?: number;
+  readonly collisionProbability?: number;
   readonly elapsedMs: number;
 }
 
@@ -49,6 +56,7 @@ export function check(cfg: CheckConfig, opt: SearchOptions): CheckResult {
 }
 
 export function search(model: Model, opt: SearchOptions): CheckResult {
+  if (opt.strategy === 'dfs' && !opt.stateless) return searchStateful(model, opt);
   const t0 = Date.now();
   const cfg = model.cfg;
   const dfs = opt.strategy === 'dfs' ? new DfsStrategy(cfg.bounds.preemptions) : undefined;
@@ -56,15 +64,7 @@ export function search(model: Model, opt: SearchOptions): CheckResult {
   const maxExec = opt.maxExecutions ?? (dfs ? Number.POSITIVE_INFINITY : DEFAULT_RANDOM_RUNS);
   let executions = 0;
   let steps = 0;
-  const base = {
-    variant: cfg.variant.id,
-    scenario: cfg.scenario.id,
-    cpus: cfg.params.cpus,
-    features: cfg.features,
-    bounds: cfg.bounds,
-    strategy: opt.strategy,
-    seed: opt.seed,
-  };
+  const base = baseOf(model, opt);
   const done = (verdict: Verdict, extra: Partial<CheckResult> = {}): CheckResult => ({
     ...base,
     verdict,
@@ -89,4 +89,35 @@ export function search(model: Model, opt: SearchOptions): CheckResult {
     if (r.violation) return done('violated', { violation: r.violation, tape: r.tape, widths: r.widths });
     if (dfs && !dfs.next()) return done('holds');
   }
+}
+
+function baseOf(model: Model, opt: SearchOptions) {
+  const cfg = model.cfg;
+  return {
+    variant: cfg.variant.id,
+    scenario: cfg.scenario.id,
+    cpus: cfg.params.cpus,
+    features: cfg.features,
+    bounds: cfg.bounds,
+    strategy: opt.strategy,
+    seed: opt.seed,
+  };
+}
+
+function searchStateful(model: Model, opt: SearchOptions): CheckResult {
+  const t0 = Date.now();
+  const r = statefulDfs(model, opt.timeMs === undefined ? {} : { timeMs: opt.timeMs });
+  const verdict: Verdict = r.violation ? 'violated' : r.complete ? 'holds' : 'inconclusive';
+  const res: CheckResult = {
+    ...baseOf(model, opt),
+    verdict,
+    executions: r.executions,
+    steps: r.transitions,
+    states: r.states,
+    transitions: r.transitions,
+    collisionProbability: r.collisionProbability,
+    elapsedMs: Date.now() - t0,
+  };
+  if (r.violation) return { ...res, violation: r.violation, tape: r.tape ?? [], widths: r.widths ?? [] };
+  return r.reason === undefined ? res : { ...res, reason: r.reason };
 }

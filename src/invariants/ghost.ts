@@ -43,4 +43,29 @@ export class Ghost {
   constructor(cpus: number) {
     this.userMm = new Array<number>(cpus).fill(-1);
   }
+
+  clone(): Ghost {
+    const g = new Ghost(this.userMm.length);
+    for (const f of this.flushes) g.flushes.push({ ...f });
+    for (const p of this.pasid) g.pasid.push({ ...p });
+    g.userMm.splice(0, g.userMm.length, ...this.userMm);
+    return g;
+  }
+
+  /** What decides the invariants' future verdicts (not the step numbers). */
+  hashInto(h: { add(x: number): void }): void {
+    for (const f of this.flushes) {
+      h.add(f.cpu * 65536 + f.mm * 2 + (f.returnedAt >= 0 ? 1 : 0));
+      h.add(f.start);
+      h.add(f.end);
+      for (const c of f.covered) {
+        h.add(c.upperLoc);
+        h.add(c.upperWid);
+        h.add(c.leafLoc ?? -1);
+        h.add(c.leafWid ?? -1);
+      }
+    }
+    for (const p of this.pasid) h.add(p.mm * 65536 + p.val * 2 + (p.returnedAt >= 0 ? 1 : 0));
+    for (const u of this.userMm) h.add(u);
+  }
 }

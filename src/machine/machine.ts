@@ -18,6 +18,7 @@
  * The machine checks the ownership claim on every access.
  */
 import type { AccessResult, CrossCall, RmwOp } from './effects.ts';
+import type { Hasher } from './hash.ts';
 import type { FillRecord, PscEntry, TlbEntry } from './tlb.ts';
 import { dropWhere, pscFill, pscLookup, samePscEntry, sameTlbEntry, tlbFill, tlbLookup } from './tlb.ts';
 import {
@@ -102,8 +103,14 @@ export class Machine {
   readonly features: Features;
   readonly bounds: Bounds;
   readonly mem: Int32Array;
-  /** Ghost: id of the write whose value `mem` holds (0 = initial contents). */
+  /**
+   * Ghost: version of the value `mem` holds, counted per location in issue order (0 = the
+   * initial contents). Page-table entries are written under the page-table lock, one writer
+   * at a time, so issue order is their coherence order.
+   */
   readonly wid: Int32Array;
+  /** Ghost: versions issued so far per location (buffered stores included). */
+  readonly issued: Int32Array;
   readonly owner: Int16Array;
   readonly pageKind: Uint8Array;
   readonly pageOwner: Int16Array;
@@ -111,7 +118,6 @@ export class Machine {
   readonly obs: Observation[] = [];
   /** Current execution step, stamped on fills for the timeline. */
   step = 0;
-  private nextWid = 1;
 
   constructor(init: MachineInit) {
     this.features = init.features;
@@ -119,6 +125,7 @@ export class Machine {
     const words = init.pages * ENTRIES + init.vars;
     this.mem = new Int32Array(words);
     this.wid = new Int32Array(words);
+    this.issued = new Int32Array(words);
     this.owner = new Int16Array(words).fill(-1);
     for (let i = 0; i < init.varOwner.length; i++) this.owner[init.pages * ENTRIES + i] = init.varOwner[i]!;
     this.pageKind = new Uint8Array(init.pages);
@@ -140,6 +147,79 @@ export class Machine {
         evictionsLeft: init.bounds.evictions,
         pasidMsr: 0,
       });
+    }
+  }
+
+  /** An independent copy (TLB/PSC/store-buffer entries are immutable and shared). */
+  clone(): Machine {
+    const m = Object.create(Machine.prototype) as Machine;
+    const w = m as unknown as Record<string, unknown>;
+    w['features'] = this.features;
+    w['bounds'] = this.bounds;
+    w['mem'] = this.mem.slice();
+    w['wid'] = this.wid.slice();
+    w['issued'] = this.issued.slice();
+    w['owner'] = this.owner;
+    w['pageKind'] = this.pageKind.slice();
+    w['pageOwner'] = this.pageOwner.slice();
+    w['obs'] = [];
+    w['step'] = this.step;
+    w['cpus'] = this.cpus.map((c) => ({
+      ...c,
+      sb: c.sb.slice(),
+      tlb: c.tlb.slice(),
+      psc: c.psc.slice(),
+      pending: c.pending.slice(),
+    }));
+    return m;
+  }
+
+  /**
+   * Feed everything that decides the machine's future into `h`. Ghost versions count only
+   * for page-table pages (below `ptWords`): no invariant reads those of kernel variables.
+   * Fill steps are timeline decoration and are left out.
+   */
+  hashInto(h: Hasher, ptWords: number): void {
+    const mem = this.mem;
+    for (let i = 0; i < mem.length; i++) h.add(mem[i]!);
+    for (let i = 0; i < ptWords; i++) {
+      h.add(this.wid[i]!);
+      h.add(this.issued[i]!);
+    }
+    for (let i = 0; i < this.pageKind.length; i++) h.add(this.pageKind[i]! * 65536 + this.pageOwner[i]!);
+    for (const c of this.cpus) {
+      h.add(c.cr3Root);
+      h.add(c.cr3Pcid + (c.pge ? 4096 : 0) + (c.irqOn ? 8192 : 0) + c.inIrq * 16384);
+      h.add(Math.min(c.walksLeft, 65535) * 256 + c.evictionsLeft);
+      h.add(c.pasidMsr);
+      h.add(c.sb.length);
+      for (const e of c.sb) {
+        h.add(e.loc);
+        h.add(e.val);
+        h.add(e.wid);
+      }
+      h.add(c.tlb.length);
+      for (const e of c.tlb) {
+        h.add(e.pcid * 65536 + e.vpn);
+        h.add(e.pfn * 2 + (e.global ? 1 : 0));
+        h.add(e.rec.upperLoc);
+        h.add(e.rec.upperWid);
+        h.add(e.rec.leafLoc);
+        h.add(e.rec.leafWid);
+      }
+      h.add(c.psc.length);
+      for (const e of c.psc) {
+        h.add(e.pcid * 65536 + e.ui);
+        h.add(e.leafPfn);
+        h.add(e.loc);
+        h.add(e.wid);
+      }
+      h.add(c.pending.length);
+      for (const p of c.pending) {
+        h.add(p.sender);
+        h.add(p.csd);
+        h.addString(p.fn);
+      }
     }
   }
 
@@ -173,7 +253,7 @@ export class Machine {
   }
 
   store(c: CpuId, loc: Loc, val: number): void {
-    const w = this.nextWid++;
+    const w = ++this.issued[loc]!;
     if (this.checkOwner(c, loc)) {
       this.mem[loc] = val;
       this.wid[loc] = w;
@@ -237,7 +317,7 @@ export class Machine {
       }
     }
     this.mem[loc] = v;
-    this.wid[loc] = this.nextWid++;
+    this.wid[loc] = ++this.issued[loc]!;
     return old;
   }
 
@@ -265,7 +345,7 @@ export class Machine {
     for (let i = 0; i < ENTRIES; i++) {
       const l = entryLoc(pfn, i);
       this.mem[l] = fill;
-      this.wid[l] = this.nextWid++;
+      this.wid[l] = ++this.issued[l]!;
     }
   }
 

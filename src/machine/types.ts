@@ -72,7 +72,10 @@ export function formatFeatures(f: Features): string {
  * Hardware budgets. Every exhaustive verdict is relative to them, so they are printed with it.
  */
 export interface Bounds {
-  /** Speculative walks per CPU per execution. */
+  /**
+   * Speculative walks per CPU per execution (Infinity: unbounded). Walks are enabled only when
+   * they would change a cache or read a dead table, so executions end without a bound.
+   */
   readonly walks: number;
   /** Store-buffer depth; a plain store to a full buffer waits for a drain (a real stall). */
   readonly sbDepth: number;
@@ -84,11 +87,11 @@ export interface Bounds {
   readonly preemptions?: number;
 }
 
-export const DEFAULT_BOUNDS: Bounds = { walks: 2, sbDepth: 2, evictions: 0, maxSteps: 400 };
+export const DEFAULT_BOUNDS: Bounds = { walks: Number.POSITIVE_INFINITY, sbDepth: 2, evictions: 0, maxSteps: 400 };
 
 export function formatBounds(b: Bounds): string {
   const p = b.preemptions === undefined ? '' : `, preemptions<=${b.preemptions}`;
-  return `walks<=${b.walks}/cpu, sb-depth<=${b.sbDepth}, evictions<=${b.evictions}/cpu, steps<=${b.maxSteps}${p}`;
+  return `walks ${Number.isFinite(b.walks) ? `<=${b.walks}/cpu` : 'unbounded'}, sb-depth<=${b.sbDepth}, evictions<=${b.evictions}/cpu, steps<=${b.maxSteps}${p}`;
 }
 
 export const hex = (n: number): string => `0x${n.toString(16)}`;

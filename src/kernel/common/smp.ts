@@ -23,6 +23,11 @@ import type { CoreRoutines } from '../variant.ts';
 
 export type CallFn = (k: K<CoreRoutines>) => Routine;
 
+/*
+ * `fn` names the function and its `info` (e.g. "flush_tlb_func_remote(mmA, 0x1000-0x2000)"):
+ * it is what the trace shows and what tells two queued calls apart in a state fingerprint.
+ */
+
 const csdUnlocked = (v: number): boolean => v === 0;
 
 /** `csd_lock()`: wait for the previous use of this csd, then take it. */

@@ -10,7 +10,7 @@
  * flush path, tracing and statistics. None of them touches a CR3, TLB, cpumask or PTE.
  */
 import type { MmId } from '../../machine/types.ts';
-import { PAGE_SIZE } from '../../machine/types.ts';
+import { PAGE_SIZE, hex } from '../../machine/types.ts';
 import {
   type K,
   type Routine,
@@ -31,7 +31,7 @@ import {
   warnOn,
   writeCr3,
 } from '../fx.ts';
-import { INIT_MM, TLBSTATE_LAZY, TLBSTATE_OK } from '../layout.ts';
+import { INIT_MM, type Layout, TLBSTATE_LAZY, TLBSTATE_OK } from '../layout.ts';
 import type { MmRoutines } from '../common/sched.ts';
 import { smp_call_function_many } from '../common/smp.ts';
 
@@ -52,6 +52,10 @@ export interface R413 extends MmRoutines {
   flush_tlb_func_local(k: K<R413>, f: FlushInfo): Routine;
   flush_tlb_func_remote(k: K<R413>, f: FlushInfo): Routine;
   native_flush_tlb_others(k: K<R413>, f: FlushInfo): Routine;
+}
+
+export function describeFlush(L: Layout, f: FlushInfo): string {
+  return `${L.mmName(f.mm)}, ${f.end === TLB_FLUSH_ALL ? 'all' : `${hex(f.start)}-${hex(f.end)}`}`;
 }
 
 /** `load_cr3(pgd)`: `write_cr3(__pa(pgd))`, serializing, flushes the non-global TLB. */
@@ -189,7 +193,7 @@ export function* flush_tlb_func_remote(k: K<R413>, f: FlushInfo): Routine {
 export function* native_flush_tlb_others(k: K<R413>, f: FlushInfo): Routine {
   yield* call(
     'native_flush_tlb_others',
-    smp_call_function_many(k, k.L.cpumask(f.mm), 'flush_tlb_func_remote', (kt) =>
+    smp_call_function_many(k, k.L.cpumask(f.mm), `flush_tlb_func_remote(${describeFlush(k.L, f)})`, (kt) =>
       (kt as K<R413>).r.flush_tlb_func_remote(kt as K<R413>, f),
     ),
   );

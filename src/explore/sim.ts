@@ -1,0 +1,599 @@
+/**
+ * The simulation state of one execution, and the step function: the machine, the ghost state,
+ * and each CPU's stack of routine frames. Strategies drive it through `runExecution`
+ * (engine.ts); the stateful search clones and fingerprints it.
+ *
+ * Actors per CPU: its program (with interrupt handlers stacked on top of it), its store-buffer
+ * drain, its speculative walker, and IPI delivery. At every step the engine lists the enabled
+ * moves in a fixed order: the current CPU's program first (choice 0 = keep going), then the
+ * other programs, IPI deliveries, drains, walks and evictions. When only optional hardware
+ * moves (walks, evictions) remain, an `end` move comes first, so choice 0 still means "no
+ * speculative walk". A step with one enabled move is not a branch point and puts nothing on
+ * the tape.
+ *
+ * Frames record every value fed to their generator, so a frame can be rebuilt by replaying
+ * those values into a fresh generator: a clone shares nothing mutable with its original, and
+ * only the frame that moves next is rebuilt (copy on advance).
+ *
+ * This file is the engine's hot path and its effect dispatch; it is long because the two
+ * belong together (see the style note on per-step code).
+ */
+import type { AccessResult, Effect } from '../machine/effects.ts';
+import { Machine } from '../machine/machine.ts';
+import { Hasher } from '../machine/hash.ts';
+import {
+  type Bounds,
+  type CpuId,
+  type Features,
+  entryLoc,
+  entryPfn,
+  entryPresent,
+  leafIndex,
+  upperIndex,
+} from '../machine/types.ts';
+import type { K, Routine } from '../kernel/fx.ts';
+import { Layout } from '../kernel/layout.ts';
+import type { CoreRoutines, SetupCtx, Variant } from '../kernel/variant.ts';
+import type { Scenario, ScenarioParams, World } from '../scenario/world.ts';
+import { Ghost, type Covered } from '../invariants/ghost.ts';
+import { checkStaleUse } from '../invariants/no-stale-tlb-use.ts';
+import { checkWalkRead } from '../invariants/no-walk-through-freed-table.ts';
+import type { Violation } from '../invariants/types.ts';
+import { describeEffect, describeMove } from './describe.ts';
+import { type Move, MoveKind, moveArg, moveCpu, moveKind, packMove } from './strategy.ts';
+
+export interface CheckConfig {
+  readonly variant: Variant;
+  readonly scenario: Scenario;
+  readonly params: ScenarioParams;
+  readonly features: Features;
+  readonly bounds: Bounds;
+}
+
+/** Everything that is the same for every execution of a check. */
+export interface Model {
+  readonly cfg: CheckConfig;
+  readonly world: World;
+  readonly layout: Layout;
+}
+
+export function prepare(cfg: CheckConfig): Model {
+  const world = cfg.scenario.build(cfg.params);
+  const layout = new Layout(world.pages.length, world.mms, cfg.params.cpus, cfg.variant.sharedPcpu);
+  return { cfg, world, layout };
+}
+
+export type Actor = 'cpu' | 'irq' | 'ipi' | 'drain' | 'walk' | 'evict' | 'end' | 'ghost';
+
+export interface TraceEvent {
+  readonly step: number;
+  readonly cpu: CpuId;
+  readonly actor: Actor;
+  /** Innermost kernel function the CPU is in. */
+  readonly fn: string;
+  readonly text: string;
+  /** Ordering tag of the effect, e.g. `(1)`. */
+  readonly tag?: string;
+  /** Position on the choice tape when this step was a branch point. */
+  readonly branch?: number;
+}
+
+interface Frame {
+  /** Creates a fresh generator for this frame. */
+  readonly make: () => Routine<unknown>;
+  /** Identity for fingerprints: the program, or the handler and the calls it runs. */
+  readonly id: string;
+  /** Live generator, positioned after `inputs`; null until rebuilt (in a clone). */
+  gen: Routine<unknown> | null;
+  /** Every value fed to `gen.next` after the first call. */
+  readonly inputs: unknown[];
+  readonly inputHash: Hasher;
+  pending: Effect | null;
+  readonly fns: string[];
+  readonly handler: boolean;
+}
+
+function inputCode(h: Hasher, v: unknown): void {
+  if (v === undefined) h.add(0x7f000001);
+  else if (typeof v === 'number') h.add(v);
+  else if (typeof v === 'boolean') h.add(v ? 0x7f000003 : 0x7f000002);
+  else if (v !== null && typeof v === 'object') {
+    for (const x of Object.values(v)) h.add(typeof x === 'number' ? x : x ? 1 : 0);
+    h.add(0x7f000004);
+  } else throw new Error(`[tlbcheck bug] unhashable routine input ${String(v)}`);
+}
+
+function cloneFrame(f: Frame): Frame {
+  return {
+    make: f.make,
+    id: f.id,
+    gen: null,
+    inputs: f.inputs.slice(),
+    inputHash: f.inputHash.clone(),
+    pending: f.pending,
+    fns: f.fns.slice(),
+    handler: f.handler,
+  };
+}
+
+/** Feed `input` to the frame's generator, rebuilding it first if this frame is a clone. */
+function feed(f: Frame, input: unknown): IteratorResult<Effect, unknown> {
+  if (!f.gen) {
+    const g = f.make();
+    g.next(undefined);
+    for (const x of f.inputs) g.next(x);
+    f.gen = g;
+  }
+  f.inputs.push(input);
+  inputCode(f.inputHash, input);
+  return f.gen.next(input);
+}
+
+export class Sim {
+  private m: Machine;
+  private ghost: Ghost;
+  private frames: Frame[][] = [];
+  private readonly ks: K<CoreRoutines>[];
+  private readonly routines: CoreRoutines;
+  private readonly vas: readonly number[];
+  /** Trace of this execution, when recording. */
+  trace: TraceEvent[] | undefined;
+  private readonly moves: Move[] = [];
+  violation: Violation | undefined;
+  private current = 0;
+  step = 0;
+
+  private constructor(
+    private readonly model: Model,
+    ks: K<CoreRoutines>[],
+  ) {
+    this.routines = model.cfg.variant.routines;
+    this.vas = model.world.vas;
+    this.ks = ks;
+    this.m = undefined as unknown as Machine;
+    this.ghost = undefined as unknown as Ghost;
+  }
+
+  /** The initial state of `model`. */
+  static start(model: Model, traceOn: boolean): Sim {
+    const { cfg, world, layout } = model;
+    const ks: K<CoreRoutines>[] = [];
+    for (let c = 0; c < cfg.params.cpus; c++) ks.push({ cpu: c, r: cfg.variant.routines, L: layout, features: cfg.features });
+    const sim = new Sim(model, ks);
+    sim.trace = traceOn ? [] : undefined;
+    sim.init();
+    return sim;
+  }
+
+  /** An independent copy; generators are rebuilt lazily from their recorded inputs. */
+  clone(): Sim {
+    const s = new Sim(this.model, this.ks);
+    s.m = this.m.clone();
+    s.ghost = this.ghost.clone();
+    s.frames = this.frames.map((fs) => fs.map(cloneFrame));
+    s.current = this.current;
+    s.step = this.step;
+    s.violation = this.violation;
+    s.trace = this.trace?.slice();
+    return s;
+  }
+
+  /** Fingerprint of everything that decides the future: machine, ghost, frame positions. */
+  fingerprint(extra = 0): number {
+    const h = new Hasher();
+    this.m.hashInto(h, this.model.layout.base);
+    this.ghost.hashInto(h);
+    for (const fs of this.frames) {
+      h.add(fs.length);
+      for (const f of fs) {
+        h.addString(f.id);
+        h.add(f.inputs.length);
+        h.add(f.inputHash.key());
+        h.add(f.pending ? 1 : 0);
+      }
+    }
+    h.add(extra);
+    return h.key();
+  }
+
+  private init(): void {
+    const { cfg, world, layout } = this.model;
+    const m = new Machine({
+      features: cfg.features,
+      bounds: cfg.bounds,
+      cpus: cfg.params.cpus,
+      pages: world.pages.length,
+      vars: layout.count,
+      varOwner: layout.owners,
+    });
+    this.m = m;
+    world.pages.forEach((p, pfn) => m.setPage(pfn, p.kind, p.owner));
+    for (const [loc, v] of world.memory) m.poke(loc, v);
+    const setup: SetupCtx = {
+      L: layout,
+      features: cfg.features,
+      poke: (loc, v) => m.poke(loc, v),
+      peek: (loc) => m.mem[loc]!,
+      setCr3: (c, root, pcid) => m.bootCr3(c, root, pcid),
+      prefill: (c, root, pcid, va) => m.prefill(c, root, pcid, va),
+      setIrq: (c, on) => m.setIrq(c, on),
+    };
+    this.ghost = new Ghost(cfg.params.cpus);
+    for (let c = 0; c < cfg.params.cpus; c++) {
+      const start = world.cpuStart[c]!;
+      this.routines.initCpu(setup, c, start);
+      if (start.mode === 'user') this.ghost.userMm[c] = start.mm;
+    }
+    for (let c = 0; c < cfg.params.cpus; c++) {
+      const k = this.ks[c]!;
+      const program = world.programs[c]!;
+      const make = (): Routine<unknown> => program(k);
+      const gen = make();
+      const f: Frame = { make, id: `prog${c}`, gen, inputs: [], inputHash: new Hasher(), pending: null, fns: [], handler: false };
+      this.frames.push([f]);
+      this.settle(c, f, gen.next(undefined));
+    }
+  }
+
+  /**
+   * Take move `mv` (an element of `enabledMoves()`); `branch` is its tape position when the
+   * step was a branch point. Returns false when the execution has ended (END move).
+   */
+  apply(mv: Move, branch: number | undefined): boolean {
+    if (moveKind(mv) === MoveKind.End) {
+      this.record(moveCpu(mv), 'end', 'no more hardware events', undefined, branch);
+      this.checkDeadlock();
+      return false;
+    }
+    this.step++;
+    this.m.step = this.step;
+    this.doMove(mv, branch);
+    if (this.m.obs.length > 0) this.checkObservations();
+    const bounds = this.model.cfg.bounds;
+    if (!this.violation && this.step >= bounds.maxSteps && this.enabledMoves().length > 0) {
+      this.violation = {
+        invariant: 'step-limit',
+        step: this.step,
+        message: `execution did not end within ${bounds.maxSteps} steps (probably a spin loop)`,
+      };
+    }
+    return true;
+  }
+
+  /** Called when no move is enabled: unfinished CPUs are then deadlocked. */
+  finish(): void {
+    this.checkDeadlock();
+  }
+
+  // ---------------------------------------------------------------- moves
+
+  private progEnabled(c: CpuId): boolean {
+    const fs = this.frames[c]!;
+    const top = fs[fs.length - 1];
+    if (!top || !top.pending) return false;
+    const e = top.pending;
+    if (e.k === 'store') return this.m.canStore(c, e.loc);
+    if (e.k === 'wait') return e.until(this.m.load(c, e.loc));
+    return true;
+  }
+
+  /** The enabled moves, choice 0 first. The array is reused: valid until the next call. */
+  enabledMoves(): Move[] {
+    const mv = this.moves;
+    mv.length = 0;
+    const m = this.m;
+    const n = m.cpus.length;
+    if (this.progEnabled(this.current)) mv.push(packMove(MoveKind.Prog, this.current));
+    for (let c = 0; c < n; c++) if (c !== this.current && this.progEnabled(c)) mv.push(packMove(MoveKind.Prog, c));
+    for (let c = 0; c < n; c++) if (m.canDeliver(c)) mv.push(packMove(MoveKind.Ipi, c));
+    for (let c = 0; c < n; c++) if (m.cpus[c]!.sb.length > 0) mv.push(packMove(MoveKind.Drain, c));
+    const required = mv.length;
+    for (let c = 0; c < n; c++) {
+      if (m.cpus[c]!.walksLeft <= 0) continue;
+      for (let i = 0; i < this.vas.length; i++) if (m.walkMatters(c, this.vas[i]!)) mv.push(packMove(MoveKind.Walk, c, i));
+    }
+    for (let c = 0; c < n; c++) {
+      const e = m.evictables(c);
+      for (let i = 0; i < e; i++) mv.push(packMove(MoveKind.Evict, c, i));
+    }
+    if (required === 0 && mv.length > 0) mv.unshift(packMove(MoveKind.End, 0));
+    return mv;
+  }
+
+  private doMove(mv: Move, branch: number | undefined): void {
+    const c = moveCpu(mv);
+    const m = this.m;
+    switch (moveKind(mv)) {
+      case MoveKind.Prog: {
+        this.current = c;
+        const fs = this.frames[c]!;
+        const top = fs[fs.length - 1]!;
+        const e = top.pending!;
+        const out = this.exec(c, top, e);
+        if (this.trace) this.record(c, top.handler ? 'irq' : 'cpu', describeEffect(e, out, this.model.layout), e, branch);
+        if (this.violation) return;
+        this.settle(c, top, feed(top, out));
+        break;
+      }
+      case MoveKind.Ipi: {
+        const calls = m.deliver(c);
+        const top = this.frames[c]![this.frames[c]!.length - 1];
+        const k = this.ks[c]!;
+        const routines = this.routines;
+        const make = (): Routine<unknown> => routines.call_function_interrupt(k, calls);
+        const gen = make();
+        const f: Frame = {
+          make,
+          id: `irq:${calls.map((x) => `${x.sender}:${x.fn}`).join(';')}`,
+          gen,
+          inputs: [],
+          inputHash: new Hasher(),
+          pending: null,
+          fns: top ? [...top.fns] : [],
+          handler: true,
+        };
+        this.frames[c]!.push(f);
+        this.current = c;
+        if (this.trace) this.record(c, 'ipi', describeMove(mv, this.model, calls), undefined, branch);
+        this.settle(c, f, gen.next(undefined));
+        break;
+      }
+      case MoveKind.Drain: {
+        const e = m.drainOne(c);
+        if (this.trace) this.record(c, 'drain', `${this.model.layout.nameOf(e.loc)} = ${e.val} visible`, undefined, branch);
+        break;
+      }
+      case MoveKind.Walk: {
+        const va = this.vas[moveArg(mv)]!;
+        m.walk(c, va, true);
+        if (this.trace) this.record(c, 'walk', describeMove(mv, this.model, va), undefined, branch);
+        break;
+      }
+      case MoveKind.Evict: {
+        const what = m.evict(c, moveArg(mv));
+        if (this.trace) this.record(c, 'evict', what, undefined, branch);
+        break;
+      }
+      case MoveKind.End:
+        break;
+    }
+  }
+
+  /** Run the routine until its next step effect, executing instant effects on the way. */
+  private settle(c: CpuId, f: Frame, first: IteratorResult<Effect, unknown>): void {
+    let r = first;
+    for (;;) {
+      if (r.done) {
+        f.pending = null;
+        const fs = this.frames[c]!;
+        if (fs[fs.length - 1] === f) fs.pop();
+        if (f.handler && this.m.cpu(c).inIrq > 0) {
+          throw new Error('[tlbcheck bug] interrupt handler finished without IRET');
+        }
+        return;
+      }
+      const e = r.value;
+      if (!this.isInstant(c, e)) {
+        f.pending = e;
+        return;
+      }
+      const out = this.execInstant(c, f, e);
+      if (this.violation) {
+        f.pending = null;
+        return;
+      }
+      r = feed(f, out);
+    }
+  }
+
+  private isInstant(c: CpuId, e: Effect): boolean {
+    switch (e.k) {
+      case 'enter':
+      case 'leave':
+      case 'assert':
+      case 'read-cr3':
+      case 'irqs-disabled':
+      case 'read-pasid-msr':
+      case 'flush-begin':
+      case 'flush-end':
+      case 'pasid-update-begin':
+      case 'pasid-update-end':
+      case 'user-running':
+        return true;
+      case 'load':
+      case 'store':
+        // Private per-CPU data with IRQs off: no other actor can observe it in between.
+        return this.m.isPrivate(e.loc) && !this.m.cpu(c).irqOn;
+      default:
+        return false;
+    }
+  }
+
+  private execInstant(c: CpuId, f: Frame, e: Effect): unknown {
+    const m = this.m;
+    switch (e.k) {
+      case 'enter':
+        f.fns.push(e.fn);
+        return undefined;
+      case 'leave':
+        f.fns.pop();
+        return undefined;
+      case 'assert':
+        if (!e.ok) {
+          this.violation = {
+            invariant: 'kernel-assertion',
+            cpu: c,
+            step: this.step,
+            message: `${e.kind} in ${f.fns[f.fns.length - 1] ?? '?'} on cpu${c}: ${e.what}`,
+          };
+          if (this.trace) this.record(c, f.handler ? 'irq' : 'cpu', `${e.kind}: ${e.what}`, undefined, undefined);
+        }
+        return undefined;
+      case 'read-cr3':
+        return { root: m.cpu(c).cr3Root, pcid: m.cpu(c).cr3Pcid };
+      case 'irqs-disabled':
+        return !m.cpu(c).irqOn;
+      case 'read-pasid-msr':
+        return m.cpu(c).pasidMsr;
+      case 'flush-begin':
+        return this.flushBegin(c, e.mm, e.start, e.end, e.kernel);
+      case 'flush-end': {
+        const rec = this.ghost.flushes[e.token];
+        if (!rec) throw new Error('[tlbcheck bug] flush-end without flush-begin');
+        rec.returnedAt = this.step;
+        if (this.trace) this.record(c, 'ghost', `flush of ${this.model.layout.mmName(rec.mm)} returns to its caller`, undefined, undefined);
+        return undefined;
+      }
+      case 'pasid-update-begin':
+        this.ghost.pasid.push({ cpu: c, mm: e.mm, val: e.val, returnedAt: -1 });
+        return this.ghost.pasid.length - 1;
+      case 'pasid-update-end': {
+        const rec = this.ghost.pasid[e.token];
+        if (rec) rec.returnedAt = this.step;
+        return undefined;
+      }
+      case 'user-running':
+        this.ghost.userMm[c] = e.on ? e.mm : -1;
+        return undefined;
+      case 'load':
+        return m.load(c, e.loc);
+      case 'store':
+        m.store(c, e.loc, e.val);
+        return undefined;
+      default:
+        throw new Error(`[tlbcheck bug] ${e.k} is not instant`);
+    }
+  }
+
+  /** What the flusher's writes to the covered addresses are, as it sees them now. */
+  private flushBegin(c: CpuId, mm: number, start: number, end: number, kernel: boolean): number {
+    const m = this.m;
+    const pgd = this.model.layout.mm(mm).pgd;
+    const covered: Covered[] = [];
+    for (const va of this.vas) {
+      if (va < start || va >= end) continue;
+      const upperLoc = entryLoc(pgd, upperIndex(va));
+      const upperWid = m.visibleWid(c, upperLoc);
+      const ue = m.load(c, upperLoc);
+      if (entryPresent(ue)) {
+        const leafLoc = entryLoc(entryPfn(ue), leafIndex(va));
+        covered.push({ va, upperLoc, upperWid, leafLoc, leafWid: m.visibleWid(c, leafLoc) });
+      } else {
+        covered.push({ va, upperLoc, upperWid });
+      }
+    }
+    this.ghost.flushes.push({ cpu: c, mm, start, end, kernel, covered, beganAt: this.step, returnedAt: -1 });
+    return this.ghost.flushes.length - 1;
+  }
+
+  /** Execute one step effect. */
+  private exec(c: CpuId, f: Frame, e: Effect): unknown {
+    const m = this.m;
+    switch (e.k) {
+      case 'load':
+        return m.load(c, e.loc);
+      case 'store':
+        m.store(c, e.loc, e.val);
+        return undefined;
+      case 'rmw':
+        return m.rmw(c, e.loc, e.op, e.a, e.b);
+      case 'mfence':
+        m.drainAll(c);
+        return undefined;
+      case 'wait':
+        return m.load(c, e.loc);
+      case 'cr3':
+        this.fault(c, m.writeCr3(c, e.root, e.pcid, e.noflush));
+        return undefined;
+      case 'invlpg':
+        m.invlpg(c, e.va);
+        return undefined;
+      case 'invpcid':
+        this.fault(c, m.invpcid(c, e.type, e.pcid, e.va));
+        return undefined;
+      case 'pge':
+        m.writePge(c, e.on);
+        return undefined;
+      case 'wrmsr-pasid':
+        m.wrmsrPasid(c, e.val);
+        return undefined;
+      case 'irq':
+        m.setIrq(c, e.on);
+        return undefined;
+      case 'ipi':
+        m.queueCall(c, e.target, e.call);
+        return undefined;
+      case 'iret':
+        if (!f.handler) throw new Error('[tlbcheck bug] IRET outside an interrupt handler');
+        m.iret(c);
+        return undefined;
+      case 'access': {
+        const r: AccessResult = m.access(c, e.va);
+        return r;
+      }
+      case 'free-page':
+        m.freePage(e.pfn);
+        return undefined;
+      case 'reuse-page':
+        m.reusePage(e.pfn, e.fill);
+        return undefined;
+      default:
+        return this.execInstant(c, f, e);
+    }
+  }
+
+  private fault(c: CpuId, what: string | undefined): void {
+    if (what === undefined) return;
+    const fs = this.frames[c]!;
+    const fn = fs[fs.length - 1]?.fns.at(-1) ?? '?';
+    this.violation = { invariant: 'no-cpu-fault', cpu: c, step: this.step, message: `cpu${c} in ${fn}: ${what}` };
+  }
+
+  private checkObservations(): void {
+    const L = this.model.layout;
+    const mmName = (id: number): string => L.mmName(id);
+    for (const o of this.m.obs) {
+      if (this.violation) break;
+      switch (o.o) {
+        case 'walk-read':
+          this.violation = checkWalkRead(o, this.step, mmName);
+          break;
+        case 'use':
+          this.violation = checkStaleUse(o, this.ghost, this.step, mmName);
+          break;
+        case 'fault':
+          this.violation = { invariant: 'no-cpu-fault', cpu: o.cpu, step: this.step, message: o.what };
+          break;
+      }
+    }
+    this.m.obs.length = 0;
+  }
+
+  private checkDeadlock(): void {
+    const stuck: string[] = [];
+    this.frames.forEach((fs, c) => {
+      const top = fs[fs.length - 1];
+      if (top?.pending) {
+        const e = top.pending;
+        const why = e.k === 'wait' ? `waits for ${e.what}` : `blocked at ${e.k}`;
+        stuck.push(`cpu${c} ${why} in ${top.fns.at(-1) ?? '?'}${this.m.cpu(c).irqOn ? '' : ' with IRQs off'}`);
+      }
+    });
+    if (stuck.length > 0) {
+      this.violation = { invariant: 'no-deadlock', step: this.step, message: `deadlock: ${stuck.join('; ')}` };
+    }
+  }
+
+  private record(c: CpuId, actor: Actor, text: string, e: Effect | undefined, branch: number | undefined): void {
+    if (!this.trace) return;
+    const fs = this.frames[c]!;
+    const fn = fs[fs.length - 1]?.fns.at(-1) ?? (actor === 'cpu' || actor === 'irq' ? 'user' : '');
+    const tag = e && 'at' in e ? e.at?.tag : undefined;
+    const ev: TraceEvent = { step: this.step, cpu: c, actor, fn, text };
+    this.trace.push({
+      ...ev,
+      ...(tag === undefined ? {} : { tag }),
+      ...(branch === undefined ? {} : { branch }),
+    });
+  }
+}

@@ -1,0 +1,54 @@
+/**
+ * A two-lane 32-bit hash over a stream of integers, giving a 53-bit fingerprint that fits a
+ * JavaScript number exactly. Lane one is a MurmurHash3 block step, lane two an FNV-1a/xorshift
+ * mix, so one weak lane does not make the pair weak.
+ */
+export class Hasher {
+  private a = 0x9747b28c;
+  private b = 0x811c9dc5;
+
+  clone(): Hasher {
+    const h = new Hasher();
+    h.a = this.a;
+    h.b = this.b;
+    return h;
+  }
+
+  add(x: number): void {
+    let k = Math.imul(x | 0, 0xcc9e2d51);
+    k = (k << 15) | (k >>> 17);
+    k = Math.imul(k, 0x1b873593);
+    let a = this.a ^ k;
+    a = (a << 13) | (a >>> 19);
+    this.a = (Math.imul(a, 5) + 0xe6546b64) | 0;
+    let b = Math.imul(this.b ^ (x | 0), 0x01000193);
+    b ^= b >>> 15;
+    this.b = Math.imul(b, 0x2c1b3c6d) ^ (x >>> 16);
+  }
+
+  addString(s: string): void {
+    for (let i = 0; i < s.length; i++) this.add(s.charCodeAt(i));
+    this.add(s.length);
+  }
+
+  /** 53-bit fingerprint. */
+  key(): number {
+    let a = this.a;
+    a ^= a >>> 16;
+    a = Math.imul(a, 0x85ebca6b);
+    a ^= a >>> 13;
+    let b = this.b;
+    b ^= b >>> 16;
+    b = Math.imul(b, 0xc2b2ae35);
+    b ^= b >>> 16;
+    return (a >>> 0) * 2097152 + (b >>> 11);
+  }
+}
+
+/**
+ * Probability that some two of `n` distinct states share a 53-bit fingerprint (the birthday
+ * bound), as TLC prints it.
+ */
+export function collisionProbability(n: number): number {
+  return Math.min(1, (n * n) / 2 ** 54);
+}
