@@ -25,7 +25,13 @@ export class Divergence extends Error {
   }
 }
 
-export function runExecution(model: Model, strategy: Strategy, opts: { trace: boolean }): ExecutionResult {
+export interface RunOptions {
+  readonly trace: boolean;
+  /** Called with the final state of an execution that ended without a violation. */
+  readonly final?: (sim: Sim) => void;
+}
+
+export function runExecution(model: Model, strategy: Strategy, opts: RunOptions): ExecutionResult {
   const sim = Sim.start(model, opts.trace);
   const tape: number[] = [];
   const widths: number[] = [];
@@ -48,9 +54,10 @@ export function runExecution(model: Model, strategy: Strategy, opts: { trace: bo
     }
     if (!sim.apply(moves[choice]!, branch)) break;
   }
+  if (!sim.violation) opts.final?.(sim);
   const base = { steps: sim.step, tape, widths };
   const withTrace = sim.trace ? { ...base, trace: sim.trace } : base;
   return sim.violation ? { ...withTrace, violation: sim.violation } : withTrace;
 }
 
-export { prepare, type CheckConfig, type Model, type TraceEvent } from './sim.ts';
+export { prepare, Sim, type CheckConfig, type Model, type TraceEvent } from './sim.ts';

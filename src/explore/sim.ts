@@ -19,7 +19,7 @@
  * belong together (see the style note on per-step code).
  */
 import type { AccessResult, Effect } from '../machine/effects.ts';
-import { Machine } from '../machine/machine.ts';
+import { Machine, type MachineInit } from '../machine/machine.ts';
 import { Hasher } from '../machine/hash.ts';
 import {
   type Bounds,
@@ -55,12 +55,14 @@ export interface Model {
   readonly cfg: CheckConfig;
   readonly world: World;
   readonly layout: Layout;
+  /** Machine constructor; tests swap in a deliberately broken one. */
+  readonly makeMachine: (init: MachineInit) => Machine;
 }
 
-export function prepare(cfg: CheckConfig): Model {
+export function prepare(cfg: CheckConfig, makeMachine?: (init: MachineInit) => Machine): Model {
   const world = cfg.scenario.build(cfg.params);
-  const layout = new Layout(world.pages.length, world.mms, cfg.params.cpus, cfg.variant.sharedPcpu);
-  return { cfg, world, layout };
+  const layout = new Layout(world.pages.length, world.mms, cfg.params.cpus, cfg.variant.sharedPcpu, world.extraVars ?? []);
+  return { cfg, world, layout, makeMachine: makeMachine ?? ((init) => new Machine(init)) };
 }
 
 export type Actor = 'cpu' | 'irq' | 'ipi' | 'drain' | 'walk' | 'evict' | 'end' | 'ghost';
@@ -196,9 +198,19 @@ export class Sim {
     return h.key();
   }
 
+  /** A word of memory as it is now (for outcomes of litmus tests, read at the end). */
+  peek(loc: number): number {
+    return this.m.mem[loc]!;
+  }
+
+  /** Whether any store buffer still holds a store. */
+  buffered(): boolean {
+    return this.m.cpus.some((c) => c.sb.length > 0);
+  }
+
   private init(): void {
     const { cfg, world, layout } = this.model;
-    const m = new Machine({
+    const m = this.model.makeMachine({
       features: cfg.features,
       bounds: cfg.bounds,
       cpus: cfg.params.cpus,

@@ -36,7 +36,11 @@ interface Entry {
 export interface StatefulOptions {
   readonly timeMs?: number;
   readonly maxStates?: number;
-  readonly deadline?: () => boolean;
+  /** Called on every distinct final state reached without a violation. */
+  readonly final?: (sim: Sim) => void;
+  /** Keep exploring past violations (litmus outcome enumeration), reporting each here. */
+  readonly all?: boolean;
+  readonly violation?: (v: Violation) => void;
 }
 
 export function statefulDfs(model: Model, opt: StatefulOptions = {}): StatefulResult {
@@ -72,7 +76,9 @@ export function statefulDfs(model: Model, opt: StatefulOptions = {}): StatefulRe
     if (moves.length === 0) {
       sim.finish();
       executions++;
-      return sim.violation;
+      if (!sim.violation) opt.final?.(sim);
+      else if (opt.all) opt.violation?.(sim.violation);
+      return opt.all ? undefined : sim.violation;
     }
     stack.push({ sim, moves: moves.slice(), next: 0, preemptions });
     if (stack.length > maxDepth) maxDepth = stack.length;
@@ -103,9 +109,16 @@ export function statefulDfs(model: Model, opt: StatefulOptions = {}): StatefulRe
     const child = top.next === top.moves.length ? top.sim : top.sim.clone();
     const alive = child.apply(top.moves[i]!, undefined);
     transitions++;
-    if (child.violation) return result({ complete: false, violation: child.violation, ...tapeOf() });
+    if (child.violation) {
+      if (opt.all) {
+        opt.violation?.(child.violation);
+        continue;
+      }
+      return result({ complete: false, violation: child.violation, ...tapeOf() });
+    }
     if (!alive) {
       executions++;
+      opt.final?.(child);
       continue;
     }
     const fp = child.fingerprint(bound === undefined ? 0 : preemptions);

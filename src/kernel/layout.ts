@@ -62,6 +62,7 @@ export class Layout {
   private readonly mmBase: number;
   private readonly pcpuBase: number;
   private readonly csdBase: number;
+  private readonly extraBase: number;
 
   constructor(
     readonly pages: number,
@@ -69,6 +70,8 @@ export class Layout {
     readonly cpus: number,
     /** Per-CPU fields that other CPUs read (e.g. `is_lazy` from 4.20): they stay in TSO memory. */
     sharedPcpu: ReadonlySet<PcpuField>,
+    /** Further named variables (litmus locations and registers); owner -1 = shared. */
+    extras: readonly { readonly name: string; readonly owner: number }[] = [],
   ) {
     this.base = pages * ENTRIES;
     let n = 0;
@@ -96,7 +99,20 @@ export class Layout {
         n++;
       }
     }
+    this.extraBase = n;
+    for (const x of extras) {
+      this.names.push(x.name);
+      this.owners.push(x.owner);
+      n++;
+    }
     this.count = n;
+  }
+
+  /** Location of an extra variable by name. */
+  varLoc(name: string): Loc {
+    const i = this.names.indexOf(name, this.extraBase);
+    if (i < 0) throw new Error(`[tlbcheck bug] no variable ${name}`);
+    return this.base + i;
   }
 
   mm(id: MmId): MmInfo {

@@ -152,7 +152,7 @@ export class Machine {
 
   /** An independent copy (TLB/PSC/store-buffer entries are immutable and shared). */
   clone(): Machine {
-    const m = Object.create(Machine.prototype) as Machine;
+    const m = Object.create(Object.getPrototypeOf(this) as object) as Machine;
     const w = m as unknown as Record<string, unknown>;
     w['features'] = this.features;
     w['bounds'] = this.bounds;

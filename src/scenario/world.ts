@@ -34,6 +34,8 @@ export interface World {
   readonly vas: readonly number[];
   readonly cpuStart: readonly CpuStart[];
   readonly programs: readonly Program[];
+  /** Named variables beyond the kernel's (litmus locations and registers). */
+  readonly extraVars?: readonly { readonly name: string; readonly owner: number }[];
 }
 
 export interface ScenarioParams {

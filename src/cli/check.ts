@@ -1,0 +1,42 @@
+/** `tlbcheck check`. */
+import { buildCounterexample, saveCounterexample } from '../counterexample/counterexample.ts';
+import { type StrategyName, search } from '../explore/check.ts';
+import { prepare } from '../explore/engine.ts';
+import { resolveVariant } from '../kernel/load.ts';
+import { checkJson, checkText } from '../report/format.ts';
+import type { Io } from './main.ts';
+import { configOf } from './options.ts';
+
+export async function runCheck(io: Io, o: Record<string, unknown>): Promise<number> {
+  const { variant, path } = await resolveVariant(String(o['variant']));
+  const cfg = configOf(variant, o);
+  const model = prepare(cfg);
+  const strategy = o['strategy'] as StrategyName;
+  const seed = o['seed'] as number;
+  const r = search(model, {
+    strategy,
+    seed,
+    ...(typeof o['maxExecutions'] === 'number' ? { maxExecutions: o['maxExecutions'] } : {}),
+    ...(typeof o['time'] === 'number' ? { timeMs: o['time'] * 1000 } : {}),
+    ...(o['stateless'] === true ? { stateless: true } : {}),
+  });
+  let saved: { path: string; reused: boolean } | undefined;
+  if (r.violation && r.tape && r.widths) {
+    const ce = buildCounterexample(
+      model,
+      { violation: r.violation, tape: r.tape, widths: r.widths, strategy, seed },
+      path,
+    );
+    saved = saveCounterexample(ce, String(o['out']));
+  }
+  if (o['json'] === true) io.out(JSON.stringify(checkJson(r, saved?.path)));
+  else io.out(checkText(r, saved));
+  switch (r.verdict) {
+    case 'violated':
+      return 1;
+    case 'inconclusive':
+      return 3;
+    default:
+      return 0;
+  }
+}

@@ -1,0 +1,119 @@
+/**
+ * The `tlbcheck` command. The only module that prints, reads the environment or decides exit
+ * codes: 0 no violation, 1 violation found or reproduced, 2 bad input, 3 inconclusive or a
+ * replay that diverged.
+ */
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { UserError } from '../errors.ts';
+import { runCheck } from './check.ts';
+import { runGate } from './gate.ts';
+import { runList } from './list.ts';
+import { runReplay } from './replay.ts';
+
+export interface Io {
+  out(s: string): void;
+  err(s: string): void;
+}
+
+const stdio: Io = {
+  out: (s) => process.stdout.write(`${s}\n`),
+  err: (s) => process.stderr.write(`${s}\n`),
+};
+
+export function intArg(min: number, max = Number.MAX_SAFE_INTEGER) {
+  return (v: string): number => {
+    if (!/^\d+$/.test(v)) throw new InvalidArgumentError(`expected a whole number, got '${v}'`);
+    const n = Number(v);
+    if (n < min || n > max) throw new InvalidArgumentError(`expected ${min}..${max}, got ${n}`);
+    return n;
+  };
+}
+
+export function secondsArg(v: string): number {
+  const n = Number(v);
+  if (!/^\d+(\.\d+)?$/.test(v) || !(n > 0)) throw new InvalidArgumentError(`expected seconds > 0, got '${v}'`);
+  return n;
+}
+
+function program(io: Io, code: { value: number }): Command {
+  const cmd = new Command('tlbcheck')
+    .description('Model checker for the Linux x86 TLB-shootdown protocol')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) })
+    .showSuggestionAfterError(false);
+
+  cmd
+    .command('list')
+    .description('list the variants, scenarios and invariants')
+    .option('--json', 'one JSON object')
+    .action((o: { json?: boolean }) => {
+      code.value = runList(io, o.json === true);
+    });
+
+  cmd
+    .command('check')
+    .description('explore a variant on a scenario and report the verdict')
+    .requiredOption('--variant <id|path>', 'built-in variant id or a .ts file exporting a variant')
+    .requiredOption('--scenario <id>', 'scenario id (see tlbcheck list)')
+    .option('--cpus <n>', 'number of CPUs', intArg(1, 8))
+    .addOption(new Option('--strategy <name>', 'search strategy').choices(['dfs', 'random']).default('dfs'))
+    .option('--seed <n>', 'seed of randomized strategies', intArg(0), 1)
+    .option('--max-executions <n>', 'execution budget', intArg(1))
+    .option('--time <seconds>', 'time budget', secondsArg)
+    .option('--walks <n>', 'speculative walks per CPU (default unbounded)', intArg(0))
+    .option('--sb-depth <n>', 'store-buffer depth', intArg(1, 16))
+    .option('--evictions <n>', 'spontaneous TLB/PSC evictions per CPU', intArg(0, 8))
+    .option('--preemptions <n>', 'bound on non-default choices (dfs)', intArg(0))
+    .option('--max-steps <n>', 'steps per execution', intArg(1))
+    .option('--stateless', 'dfs by re-execution, without state caching')
+    .option('--features <list>', 'machine features, e.g. pcid,-invpcid,pti')
+    .option('--out <dir>', 'where to save counterexamples', 'counterexamples')
+    .option('--json', 'one JSON object')
+    .action(async (o: Record<string, unknown>) => {
+      code.value = await runCheck(io, o);
+    });
+
+  cmd
+    .command('replay')
+    .description('replay a saved counterexample and print its per-CPU trace')
+    .argument('<file>', 'counterexample JSON')
+    .option('--variant <id|path>', 'replay the tape on another variant')
+    .option('--json', 'one JSON object')
+    .action(async (file: string, o: { variant?: string; json?: boolean }) => {
+      code.value = await runReplay(io, file, o);
+    });
+
+  cmd
+    .command('gate')
+    .description('check every variant against its expected verdicts')
+    .option('--variant <id|path...>', 'only these variants')
+    .option('--time <seconds>', 'time budget per row', secondsArg)
+    .option('--json', 'one JSON object')
+    .action(async (o: { variant?: string[]; time?: number; json?: boolean }) => {
+      code.value = await runGate(io, o);
+    });
+  return cmd;
+}
+
+export async function main(argv: readonly string[], io: Io = stdio): Promise<number> {
+  const code = { value: 0 };
+  try {
+    await program(io, code).parseAsync([...argv], { from: 'user' });
+    return code.value;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
+      if (e.code === 'commander.executeSubCommandAsync') return 2;
+      // commander has already printed its one-line message
+      return 2;
+    }
+    if (e instanceof UserError) {
+      io.err(`tlbcheck: ${e.message}`);
+      return e.exitCode;
+    }
+    const msg = e instanceof Error ? e.message : String(e);
+    io.err(`tlbcheck: ${msg.startsWith('[tlbcheck bug]') ? msg : `[tlbcheck bug] ${msg}`}`);
+    if (process.env['TLBCHECK_DEBUG'] && e instanceof Error) io.err(e.stack ?? '');
+    return 70;
+  }
+}

@@ -1,0 +1,52 @@
+/**
+ * Shared parsing of check options into a CheckConfig: scenario, CPUs, features, bounds.
+ */
+import { UserError } from '../errors.ts';
+import type { CheckConfig } from '../explore/engine.ts';
+import type { Variant } from '../kernel/variant.ts';
+import { DEFAULT_BOUNDS, FEATURE_NAMES, type Bounds, type FeatureName, type Features } from '../machine/types.ts';
+import { SCENARIOS, findScenario } from '../scenario/index.ts';
+
+/** `pcid,-invpcid,pti`: set or clear features on top of `base`. */
+export function parseFeatures(list: string, base: Features): Features {
+  const f: Record<FeatureName, boolean> = { ...base };
+  for (const raw of list.split(',').map((s) => s.trim()).filter((s) => s.length > 0)) {
+    const off = raw.startsWith('-');
+    const name = (off ? raw.slice(1) : raw.replace(/^\+/, '')) as FeatureName;
+    if (!FEATURE_NAMES.includes(name)) throw new UserError(`unknown feature '${raw}' (known: ${FEATURE_NAMES.join(', ')})`);
+    f[name] = !off;
+  }
+  if (f.invpcid && !f.pcid) throw new UserError('feature invpcid needs pcid on this model (INVPCID operates on PCIDs)');
+  return f;
+}
+
+export interface CheckOpts {
+  readonly scenario?: unknown;
+  readonly cpus?: unknown;
+  readonly features?: unknown;
+  readonly walks?: unknown;
+  readonly sbDepth?: unknown;
+  readonly evictions?: unknown;
+  readonly preemptions?: unknown;
+  readonly maxSteps?: unknown;
+}
+
+export function configOf(variant: Variant, o: CheckOpts): CheckConfig {
+  const sid = String(o.scenario);
+  const scenario = findScenario(sid);
+  if (!scenario) throw new UserError(`unknown scenario '${sid}' (known: ${SCENARIOS.map((s) => s.id).join(', ')})`);
+  const cpus = typeof o.cpus === 'number' ? o.cpus : scenario.cpus.default;
+  if (cpus < scenario.cpus.min || cpus > scenario.cpus.max) {
+    throw new UserError(`--cpus ${cpus} is out of range for ${scenario.id} (${scenario.cpus.min}-${scenario.cpus.max})`);
+  }
+  const features = typeof o.features === 'string' ? parseFeatures(o.features, variant.features) : variant.features;
+  let bounds: Bounds = {
+    ...DEFAULT_BOUNDS,
+    ...(typeof o.walks === 'number' ? { walks: o.walks } : {}),
+    ...(typeof o.sbDepth === 'number' ? { sbDepth: o.sbDepth } : {}),
+    ...(typeof o.evictions === 'number' ? { evictions: o.evictions } : {}),
+    ...(typeof o.maxSteps === 'number' ? { maxSteps: o.maxSteps } : {}),
+  };
+  if (typeof o.preemptions === 'number') bounds = { ...bounds, preemptions: o.preemptions };
+  return { variant, scenario, params: { cpus }, features, bounds };
+}

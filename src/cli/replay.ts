@@ -1,0 +1,60 @@
+/** `tlbcheck replay FILE [--variant ID|PATH]`. */
+import { loadCounterexample, replay } from '../counterexample/counterexample.ts';
+import { UserError } from '../errors.ts';
+import { resolveVariant } from '../kernel/load.ts';
+import { renderColumns } from '../report/trace.ts';
+import type { Io } from './main.ts';
+import { dirname, resolve } from 'node:path';
+
+export async function runReplay(io: Io, file: string, o: { variant?: string; json?: boolean }): Promise<number> {
+  const ce = loadCounterexample(file);
+  const own = o.variant === undefined;
+  let spec = o.variant ?? ce.variant;
+  if (own && ce.variantPath !== undefined) spec = resolve(dirname(file), ce.variantPath);
+  const { variant } = await resolveVariant(spec);
+  const strict = variant.id === ce.variant;
+  const out = replay(ce, variant, strict);
+  const head = `${file}: ${ce.variant} on ${ce.scenario} (cpus ${ce.params.cpus}), tape of ${ce.tape.length} choices${strict ? '' : `, replayed on ${variant.id}`}`;
+  let code: number;
+  let verdict: string;
+  switch (out.kind) {
+    case 'diverged':
+      verdict = `diverged at step ${out.at}: ${out.reason}`;
+      code = 3;
+      break;
+    case 'passes':
+      verdict = `passes${out.extended ? ' (the tape ran out; the rest ran with default choices)' : ''}`;
+      code = 0;
+      break;
+    case 'violated':
+      if (strict && out.digest !== ce.digest) {
+        throw new UserError(`${file}: trace digest mismatch (file ${ce.digest.slice(0, 19)}…, replay ${out.digest.slice(0, 19)}…): the model changed since it was saved`, 3);
+      }
+      verdict = out.violation.invariant === ce.invariant ? `still violated: ${out.violation.invariant}` : `violated ${out.violation.invariant} (the file records ${ce.invariant})`;
+      code = 1;
+      break;
+  }
+  if (o.json === true) {
+    io.out(
+      JSON.stringify({
+        file,
+        variant: variant.id,
+        recordedVariant: ce.variant,
+        scenario: ce.scenario,
+        cpus: ce.params.cpus,
+        outcome: out.kind,
+        invariant: out.kind === 'violated' ? out.violation.invariant : null,
+        message: out.kind === 'violated' ? out.violation.message : null,
+        divergedAt: out.kind === 'diverged' ? out.at : null,
+        digest: out.kind === 'violated' ? out.digest : null,
+        trace: out.kind === 'diverged' ? [] : out.trace,
+      }),
+    );
+    return code;
+  }
+  io.out(head);
+  if (out.kind !== 'diverged') io.out(renderColumns(out.trace, ce.params.cpus));
+  if (out.kind === 'violated') io.out(`VIOLATION ${out.violation.invariant}: ${out.violation.message}`);
+  io.out(verdict);
+  return code;
+}

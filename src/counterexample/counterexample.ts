@@ -1,0 +1,173 @@
+/**
+ * Counterexamples: build one from a found violation (replaying its tape with a trace), save it
+ * without ever overwriting a different file, load and validate one, and replay it on its own
+ * variant or another.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { UserError } from '../errors.ts';
+import { Divergence, prepare, runExecution, type Model } from '../explore/engine.ts';
+import { ReplayStrategy } from '../explore/replay.ts';
+import type { TraceEvent } from '../explore/sim.ts';
+import type { Violation } from '../invariants/types.ts';
+import type { Variant } from '../kernel/variant.ts';
+import type { Bounds } from '../machine/types.ts';
+import { findScenario } from '../scenario/index.ts';
+import { traceDigest } from './digest.ts';
+import { type CounterexampleFile, SCHEMA_ID, counterexampleSchema } from './schema.ts';
+
+export interface Found {
+  readonly violation: Violation;
+  readonly tape: readonly number[];
+  readonly widths: readonly number[];
+  readonly strategy: string;
+  readonly seed: number;
+}
+
+export function boundsToJson(b: Bounds): CounterexampleFile['bounds'] {
+  return {
+    walks: Number.isFinite(b.walks) ? b.walks : null,
+    sbDepth: b.sbDepth,
+    evictions: b.evictions,
+    maxSteps: b.maxSteps,
+    preemptions: b.preemptions ?? null,
+  };
+}
+
+export function boundsFromJson(j: CounterexampleFile['bounds']): Bounds {
+  const b: Bounds = {
+    walks: j.walks ?? Number.POSITIVE_INFINITY,
+    sbDepth: j.sbDepth,
+    evictions: j.evictions,
+    maxSteps: j.maxSteps,
+  };
+  return j.preemptions === null || j.preemptions === undefined ? b : { ...b, preemptions: j.preemptions };
+}
+
+export function traceStats(trace: readonly TraceEvent[], tape: readonly number[], cpus: number) {
+  return {
+    steps: trace.filter((e) => e.actor !== 'ghost' && e.actor !== 'end').length,
+    preemptions: tape.filter((c) => c !== 0).length,
+    walks: trace.filter((e) => e.actor === 'walk').length,
+    cpus,
+  };
+}
+
+/** Replay `found` on `model` with a trace, and package it. */
+export function buildCounterexample(model: Model, found: Found, variantPath?: string): CounterexampleFile {
+  const r = runExecution(model, new ReplayStrategy(found.tape, found.widths), { trace: true });
+  if (!r.violation || r.violation.invariant !== found.violation.invariant) {
+    throw new Error(`[tlbcheck bug] the tape of a ${found.violation.invariant} violation does not reproduce it`);
+  }
+  const trace = r.trace ?? [];
+  const cfg = model.cfg;
+  const ce: CounterexampleFile = {
+    schema: SCHEMA_ID,
+    variant: cfg.variant.id,
+    scenario: cfg.scenario.id,
+    params: { cpus: cfg.params.cpus },
+    features: { ...cfg.features },
+    bounds: boundsToJson(cfg.bounds),
+    invariant: r.violation.invariant,
+    message: r.violation.message,
+    strategy: found.strategy,
+    seed: found.seed,
+    tape: [...r.tape],
+    widths: [...r.widths],
+    trace: trace.map((e) => ({ ...e })),
+    digest: traceDigest(trace),
+    stats: traceStats(trace, r.tape, cfg.params.cpus),
+  };
+  const withPath = variantPath === undefined ? ce : { ...ce, variantPath };
+  return cfg.variant.fixedBy === undefined ? withPath : { ...withPath, fixedBy: cfg.variant.fixedBy };
+}
+
+/**
+ * Write `ce` under `dir`. An existing file with the same digest is reused; a different file is
+ * never overwritten (the name gets a numeric suffix).
+ */
+export function saveCounterexample(ce: CounterexampleFile, dir: string): { path: string; reused: boolean } {
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (e) {
+    throw new UserError(`cannot create output directory ${dir}: ${(e as Error).message}`);
+  }
+  const stem = `${ce.variant}--${ce.scenario}-c${ce.params.cpus}--${ce.invariant}`;
+  for (let i = 1; i < 1000; i++) {
+    const path = join(dir, i === 1 ? `${stem}.json` : `${stem}-${i}.json`);
+    if (existsSync(path)) {
+      try {
+        const old = JSON.parse(readFileSync(path, 'utf8')) as { digest?: unknown; tape?: unknown };
+        if (old.digest === ce.digest && JSON.stringify(old.tape) === JSON.stringify(ce.tape)) return { path, reused: true };
+      } catch {
+        // not ours or not JSON: leave it alone, try the next name
+      }
+      continue;
+    }
+    writeFileSync(path, `${JSON.stringify(ce, null, 1)}\n`, { flag: 'wx' });
+    return { path, reused: false };
+  }
+  throw new UserError(`too many counterexamples named ${stem} in ${dir}`);
+}
+
+export function loadCounterexample(path: string): CounterexampleFile {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    throw new UserError(`counterexample file not found: ${path}`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new UserError(`${path}: malformed JSON (${(e as Error).message})`);
+  }
+  const schema = (json as { schema?: unknown } | null)?.schema;
+  if (schema !== SCHEMA_ID) {
+    throw new UserError(`${path}: unknown schema ${JSON.stringify(schema)} (this tlbcheck reads ${SCHEMA_ID})`);
+  }
+  const parsed = counterexampleSchema.safeParse(json);
+  if (!parsed.success) {
+    const i = parsed.error.issues[0];
+    throw new UserError(`${path}: invalid counterexample at ${i?.path.join('.') || '(root)'}: ${i?.message ?? '?'}`);
+  }
+  return parsed.data;
+}
+
+export type ReplayOutcome =
+  | { readonly kind: 'violated'; readonly violation: Violation; readonly trace: readonly TraceEvent[]; readonly digest: string }
+  | { readonly kind: 'passes'; readonly trace: readonly TraceEvent[]; readonly extended: boolean }
+  | { readonly kind: 'diverged'; readonly at: number; readonly reason: string };
+
+/** The model a counterexample was found on, with `variant` in place of its own. */
+export function modelOf(ce: CounterexampleFile, variant: Variant): Model {
+  const scenario = findScenario(ce.scenario);
+  if (!scenario) throw new UserError(`counterexample names unknown scenario '${ce.scenario}'`);
+  if (ce.params.cpus < scenario.cpus.min || ce.params.cpus > scenario.cpus.max) {
+    throw new UserError(`counterexample has ${ce.params.cpus} cpus; ${scenario.id} takes ${scenario.cpus.min}-${scenario.cpus.max}`);
+  }
+  return prepare({ variant, scenario, params: ce.params, features: ce.features, bounds: boundsFromJson(ce.bounds) });
+}
+
+/**
+ * Replay the tape. On its own variant (`strict`) the tape must fit exactly, move counts
+ * included. On another variant, a tape that runs out before the execution ends is continued
+ * with default choices (`extended`).
+ */
+export function replay(ce: CounterexampleFile, variant: Variant, strict: boolean): ReplayOutcome {
+  const model = modelOf(ce, variant);
+  try {
+    const strategy = strict ? new ReplayStrategy(ce.tape, ce.widths) : new ReplayStrategy(ce.tape, undefined, true);
+    const r = runExecution(model, strategy, { trace: true });
+    const trace = r.trace ?? [];
+    if (strict && strategy.unused > 0) {
+      return { kind: 'diverged', at: r.tape.length, reason: `the execution ended with ${strategy.unused} choices left on the tape` };
+    }
+    if (r.violation) return { kind: 'violated', violation: r.violation, trace, digest: traceDigest(trace) };
+    return { kind: 'passes', trace, extended: strategy.extended };
+  } catch (e) {
+    if (e instanceof Divergence) return { kind: 'diverged', at: e.at, reason: e.reason };
+    throw e;
+  }
+}

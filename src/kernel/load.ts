@@ -1,0 +1,52 @@
+/**
+ * Resolve `--variant ID|PATH`: a built-in id, or a `.ts`/`.js` file whose default export (or
+ * `variant` export) is a Variant. Errors are one-line UserErrors.
+ */
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { UserError } from '../errors.ts';
+import { VARIANTS, findVariant } from './index.ts';
+import type { Variant } from './variant.ts';
+
+export interface ResolvedVariant {
+  readonly variant: Variant;
+  /** Absolute path of a user file, when the variant came from one. */
+  readonly path?: string;
+}
+
+const looksLikePath = (s: string): boolean => /[\\/]/.test(s) || /\.(ts|js|mts|mjs)$/.test(s);
+
+export async function resolveVariant(spec: string, cwd: string = process.cwd()): Promise<ResolvedVariant> {
+  const builtin = findVariant(spec);
+  if (builtin) return { variant: builtin };
+  if (!looksLikePath(spec)) {
+    throw new UserError(`unknown variant '${spec}' (known: ${VARIANTS.map((v) => v.id).join(', ')}; or give a path to a .ts file)`);
+  }
+  const path = resolve(cwd, spec);
+  if (!existsSync(path)) throw new UserError(`variant file not found: ${spec}`);
+  let mod: Record<string, unknown>;
+  try {
+    mod = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
+  } catch (e) {
+    const msg = e instanceof Error ? e.message.split('\n')[0] : String(e);
+    throw new UserError(`cannot load variant file ${spec}: ${msg}`);
+  }
+  const v = (mod['default'] ?? mod['variant']) as Partial<Variant> | undefined;
+  const problem = checkVariantShape(v);
+  if (problem) throw new UserError(`variant file ${spec}: ${problem}`);
+  return { variant: v as Variant, path };
+}
+
+function checkVariantShape(v: Partial<Variant> | undefined): string | undefined {
+  if (!v || typeof v !== 'object') return 'no default export (export default derive(...))';
+  if (typeof v.id !== 'string' || !/^[a-z0-9][a-z0-9.-]*$/.test(v.id)) return 'variant id must be kebab-case';
+  if (findVariant(v.id)) return `variant id '${v.id}' is taken by a built-in variant`;
+  if (!v.routines || typeof v.routines !== 'object') return 'no routines table';
+  for (const r of ['initCpu', 'context_switch', 'user_access', 'flush_tlb_mm_range', 'call_function_interrupt'] as const) {
+    if (typeof v.routines[r] !== 'function') return `routine ${r} is missing`;
+  }
+  if (!v.features || typeof v.features !== 'object') return 'no machine features';
+  if (!(v.sharedPcpu instanceof Set)) return 'sharedPcpu must be a Set';
+  return undefined;
+}

@@ -1,0 +1,136 @@
+/**
+ * Litmus tests on the same machine and engine that check the kernel: named shared locations,
+ * per-CPU registers (private memory words), raw instruction programs, and exhaustive
+ * enumeration of the final states. Registers are private to their CPU and IRQs are off, so
+ * register traffic is instant and only the instructions under test are steps.
+ */
+import type { Routine } from '../kernel/fx.ts';
+import type { AccessResult } from '../machine/effects.ts';
+import type { CoreRoutines, Variant } from '../kernel/variant.ts';
+import { type Model, prepare, type Sim } from '../explore/engine.ts';
+import { statefulDfs } from '../explore/stateful.ts';
+import type { Machine, MachineInit } from '../machine/machine.ts';
+import { DEFAULT_BOUNDS, type Bounds, type Features, type Loc, NO_FEATURES } from '../machine/types.ts';
+import type { CpuStart } from '../kernel/variant.ts';
+import { type World, WorldBuilder } from '../scenario/world.ts';
+import type { Violation } from '../invariants/types.ts';
+
+/** What a litmus program can name. */
+export interface LitmusEnv {
+  readonly cpu: number;
+  /** A shared location. */
+  loc(name: string): Loc;
+  /** One of this CPU's registers. */
+  reg(name: string): Loc;
+}
+
+export type LitmusProgram = (env: LitmusEnv) => Routine;
+
+export interface LitmusSpec {
+  readonly name: string;
+  readonly cpus: number;
+  readonly locations: readonly string[];
+  readonly registers: readonly string[];
+  readonly init?: Readonly<Record<string, number>>;
+  readonly programs: readonly LitmusProgram[];
+  readonly features?: Features;
+  readonly bounds?: Partial<Bounds>;
+  /** Page tables for translation tests; the returned starts give each CPU's CR3. */
+  readonly pages?: (w: WorldBuilder) => readonly CpuStart[];
+  /** Values of page-table words to poke after `pages` (e.g. PTEs of specific pages). */
+  readonly vas?: readonly number[];
+}
+
+export interface LitmusOutcomes {
+  /** Final states, each `0:EAX=1; x=2;`-style, sorted. */
+  readonly states: readonly string[];
+  /** Violations reached (e.g. a walk through a freed table), by invariant. */
+  readonly violations: readonly string[];
+  readonly executions: number;
+}
+
+const stub = <T>(name: string) =>
+  function* (): Routine<T> {
+    throw new Error(`[tlbcheck bug] litmus test called kernel routine ${name}`);
+  };
+
+/** A variant with no kernel: boots each CPU with IRQs off on the CR3 the test gives. */
+function litmusVariant(features: Features): Variant {
+  const routines: CoreRoutines = {
+    initCpu: (s, cpu, start) => {
+      if (start.mode !== 'idle' || start.mm !== 0) s.setCr3(cpu, s.L.mm(start.mm).pgd, 0);
+      for (const va of start.cached) s.prefill(cpu, s.L.mm(start.mm).pgd, 0, va);
+      s.setIrq(cpu, false);
+    },
+    context_switch: stub<void>('context_switch'),
+    user_access: stub<AccessResult>('user_access'),
+    flush_tlb_mm_range: stub<void>('flush_tlb_mm_range'),
+    call_function_interrupt: stub<void>('call_function_interrupt'),
+  };
+  return {
+    id: 'litmus',
+    title: 'no kernel: raw instruction programs',
+    generation: 'litmus',
+    kind: 'base',
+    source: 'litmus test',
+    features,
+    sharedPcpu: new Set(),
+    routines,
+    expect: [],
+  };
+}
+
+export function litmusModel(spec: LitmusSpec, makeMachine?: (init: MachineInit) => Machine): Model {
+  const features = spec.features ?? NO_FEATURES;
+  const regName = (cpu: number, r: string): string => `${cpu}:${r}`;
+  const extraVars = [
+    ...spec.locations.map((name) => ({ name, owner: -1 })),
+    ...Array.from({ length: spec.cpus }, (_, c) => spec.registers.map((r) => ({ name: regName(c, r), owner: c }))).flat(),
+  ];
+  const build = (): World => {
+    const w = new WorldBuilder();
+    const starts = spec.pages ? spec.pages(w) : Array.from({ length: spec.cpus }, (): CpuStart => ({ mode: 'idle', mm: 0, cached: [] }));
+    if (starts.length !== spec.cpus) throw new Error(`[tlbcheck bug] litmus ${spec.name}: ${starts.length} starts for ${spec.cpus} cpus`);
+    const programs = spec.programs.map((p, cpu) => (k: { L: { varLoc(n: string): Loc } }) =>
+      p({ cpu, loc: (n) => k.L.varLoc(n), reg: (r) => k.L.varLoc(regName(cpu, r)) }),
+    );
+    return { ...w.build(spec.vas ?? [], starts, programs), extraVars };
+  };
+  const scenario = {
+    id: `litmus-${spec.name}`,
+    title: spec.name,
+    description: 'litmus test',
+    cpus: { min: spec.cpus, max: spec.cpus, default: spec.cpus },
+    build,
+  };
+  const bounds: Bounds = { ...DEFAULT_BOUNDS, ...spec.bounds };
+  const model = prepare({ variant: litmusVariant(features), scenario, params: { cpus: spec.cpus }, features, bounds }, makeMachine);
+  return withInit(model, spec);
+}
+
+/** Apply `spec.init` to the model's initial memory. */
+function withInit(model: Model, spec: LitmusSpec): Model {
+  const init = spec.init ?? {};
+  const L = model.layout;
+  const memory = new Map(model.world.memory);
+  for (const [name, v] of Object.entries(init)) memory.set(L.varLoc(name), v);
+  return { ...model, world: { ...model.world, memory } };
+}
+
+/** Every final state of the test, with the machine semantics of `makeMachine`. */
+export function litmusOutcomes(spec: LitmusSpec, makeMachine?: (init: MachineInit) => Machine): LitmusOutcomes {
+  const model = litmusModel(spec, makeMachine);
+  const L = model.layout;
+  const states = new Set<string>();
+  const violations = new Set<string>();
+  const fmt = (sim: Sim): string => {
+    const regs = Array.from({ length: spec.cpus }, (_, c) => spec.registers.map((r) => `${c}:${r}=${sim.peek(L.varLoc(`${c}:${r}`))};`)).flat();
+    const locs = spec.locations.map((n) => `${n}=${sim.peek(L.varLoc(n))};`);
+    return [...regs, ...locs].join(' ');
+  };
+  const onViolation = (v: Violation): void => {
+    violations.add(v.invariant);
+  };
+  const r = statefulDfs(model, { all: true, final: (sim) => states.add(fmt(sim)), violation: onViolation });
+  return { states: [...states].sort(), violations: [...violations].sort(), executions: r.executions };
+}

@@ -1,0 +1,73 @@
+/**
+ * Text and JSON renderings of check results. Pure functions: only the CLI prints.
+ */
+import type { CheckResult } from '../explore/check.ts';
+import { formatBounds, formatFeatures } from '../machine/types.ts';
+import { boundsToJson } from '../counterexample/counterexample.ts';
+
+export function strategyText(r: CheckResult): string {
+  if (r.strategy === 'random') return `random (seed ${r.seed})`;
+  return r.states === undefined ? 'dfs (stateless re-execution)' : 'dfs (stateful, fingerprinted states)';
+}
+
+export function countsText(r: CheckResult): string {
+  const parts = [`${r.executions} executions`];
+  if (r.states !== undefined) parts.push(`${r.states} states`, `${r.transitions ?? 0} transitions`);
+  else parts.push(`${r.steps} steps`);
+  parts.push(`${r.elapsedMs} ms`);
+  return parts.join(', ');
+}
+
+/** What a verdict covers, in words. */
+export function coverageText(r: CheckResult): string {
+  const b = formatBounds(r.bounds);
+  switch (r.verdict) {
+    case 'holds': {
+      const p = r.collisionProbability ?? 0;
+      return `every interleaving explored (${b}); fingerprint collision probability <= ${p.toExponential(1)}`;
+    }
+    case 'no-violation':
+      return `${r.executions} random executions found no violation (${b}); this proves nothing`;
+    case 'inconclusive':
+      return `search stopped early: ${r.reason ?? '?'} (${b})`;
+    case 'violated':
+      return `found by ${strategyText(r)} (${b})`;
+  }
+}
+
+export function checkText(r: CheckResult, ce?: { path: string; reused: boolean }): string {
+  const lines = [
+    `${r.variant} on ${r.scenario} (cpus ${r.cpus}, features ${formatFeatures(r.features)})`,
+    `${r.verdict.toUpperCase()}${r.violation ? ` ${r.violation.invariant}: ${r.violation.message}` : ''}`,
+    `  ${coverageText(r)}`,
+    `  strategy ${strategyText(r)}, seed ${r.seed}: ${countsText(r)}`,
+  ];
+  if (ce) {
+    lines.push(`  counterexample: ${ce.path}${ce.reused ? ' (already saved)' : ''}`);
+    lines.push(`  replay: npx tlbcheck replay ${ce.path}`);
+  }
+  return lines.join('\n');
+}
+
+export function checkJson(r: CheckResult, counterexample?: string): Record<string, unknown> {
+  return {
+    verdict: r.verdict,
+    variant: r.variant,
+    scenario: r.scenario,
+    cpus: r.cpus,
+    features: r.features,
+    bounds: boundsToJson(r.bounds),
+    invariant: r.violation?.invariant ?? null,
+    message: r.violation?.message ?? null,
+    reason: r.reason ?? null,
+    strategy: r.strategy,
+    seed: r.seed,
+    executions: r.executions,
+    steps: r.steps,
+    states: r.states ?? null,
+    transitions: r.transitions ?? null,
+    collisionProbability: r.collisionProbability ?? null,
+    elapsedMs: r.elapsedMs,
+    counterexample: counterexample ?? null,
+  };
+}
