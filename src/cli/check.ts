@@ -6,6 +6,7 @@ import { resolveVariant } from '../kernel/load.ts';
 import { checkJson, checkText } from '../report/format.ts';
 import type { Io } from './main.ts';
 import { configOf } from './options.ts';
+import { relative, resolve } from 'node:path';
 
 export async function runCheck(io: Io, o: Record<string, unknown>): Promise<number> {
   const { variant, path } = await resolveVariant(String(o['variant']));
@@ -22,12 +23,11 @@ export async function runCheck(io: Io, o: Record<string, unknown>): Promise<numb
   });
   let saved: { path: string; reused: boolean } | undefined;
   if (r.violation && r.tape && r.widths) {
-    const ce = buildCounterexample(
-      model,
-      { violation: r.violation, tape: r.tape, widths: r.widths, strategy, seed },
-      path,
-    );
-    saved = saveCounterexample(ce, String(o['out']));
+    const outDir = String(o['out']);
+    // A user variant is recorded relative to the counterexample, never as a machine path.
+    const rel = path === undefined ? undefined : relative(resolve(outDir), path);
+    const ce = buildCounterexample(model, { violation: r.violation, tape: r.tape, widths: r.widths, strategy, seed }, rel);
+    saved = saveCounterexample(ce, outDir);
   }
   if (o['json'] === true) io.out(JSON.stringify(checkJson(r, saved?.path)));
   else io.out(checkText(r, saved));

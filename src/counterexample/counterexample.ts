@@ -162,7 +162,7 @@ export function replay(ce: CounterexampleFile, variant: Variant, strict: boolean
     const r = runExecution(model, strategy, { trace: true });
     const trace = r.trace ?? [];
     if (strict && strategy.unused > 0) {
-      return { kind: 'diverged', at: r.tape.length, reason: `the execution ended with ${strategy.unused} choices left on the tape` };
+      return { kind: 'diverged', at: r.steps, reason: `the execution ended with ${strategy.unused} choices left on the tape` };
     }
     if (r.violation) return { kind: 'violated', violation: r.violation, trace, digest: traceDigest(trace) };
     return { kind: 'passes', trace, extended: strategy.extended };

@@ -18,10 +18,11 @@ export interface ExecutionResult {
 /** A strategy may throw this to stop an execution (replay that no longer fits). */
 export class Divergence extends Error {
   constructor(
+    /** The execution step that could not be taken as the tape says. */
     readonly at: number,
     readonly reason: string,
   ) {
-    super(`diverged at branch ${at}: ${reason}`);
+    super(`diverged at step ${at}: ${reason}`);
   }
 }
 
@@ -47,7 +48,7 @@ export function runExecution(model: Model, strategy: Strategy, opts: RunOptions)
       branch = tape.length;
       choice = strategy.choose({ index: branch, step: sim.step, moves });
       if (!(choice >= 0 && choice < moves.length)) {
-        throw new Divergence(branch, `choice ${choice} but only ${moves.length} moves are enabled`);
+        throw new Divergence(sim.step + 1, `choice ${choice} but only ${moves.length} moves are enabled`);
       }
       tape.push(choice);
       widths.push(moves.length);

@@ -31,13 +31,13 @@ export class ReplayStrategy implements Strategy {
         this.extended = true;
         return 0;
       }
-      throw new Divergence(b.index, `the tape ends after ${this.tape.length} choices, the execution goes on`);
+      throw new Divergence(b.step + 1, `the tape ends after ${this.tape.length} choices, the execution goes on`);
     }
     const w = this.widths?.[this.pos];
     if (w !== undefined && w !== b.moves.length) {
-      throw new Divergence(b.index, `${b.moves.length} moves are enabled where the tape recorded ${w}`);
+      throw new Divergence(b.step + 1, `${b.moves.length} moves are enabled where the tape recorded ${w} (choice ${b.index})`);
     }
-    if (c >= b.moves.length) throw new Divergence(b.index, `choice ${c} but only ${b.moves.length} moves are enabled`);
+    if (c >= b.moves.length) throw new Divergence(b.step + 1, `choice ${b.index} on the tape is ${c}, but only ${b.moves.length} moves are enabled`);
     this.pos++;
     return c;
   }

@@ -1,0 +1,149 @@
+/**
+ * The command contract: exit codes, one-line errors for bad input (never a stack trace), the
+ * JSON fields, user variant files, and the verdicts of the two bug variants through the CLI.
+ */
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { cli, tempDir } from './helpers.ts';
+
+const ROOT = join(import.meta.dirname, '..');
+const CE_DIR = join(ROOT, 'counterexamples');
+const oneLine = (s: string) => s.trim().split('\n').length === 1 && !/\n\s+at /.test(s);
+
+describe('tlbcheck check', () => {
+  for (const variant of ['linux-4.13-flush-no-mb', 'linux-4.13-cr3-before-cpumask']) {
+    it(`${variant} is violated on switch-vs-flush (exit 1) and leaves a counterexample that replays`, async () => {
+      const out = tempDir();
+      const r = await cli('check', '--variant', variant, '--scenario', 'switch-vs-flush', '--out', out, '--json');
+      expect(r.code).toBe(1);
+      const j = JSON.parse(r.out) as Record<string, unknown>;
+      for (const k of ['verdict', 'variant', 'scenario', 'invariant', 'strategy', 'seed', 'executions', 'steps', 'elapsedMs', 'counterexample']) {
+        expect(j).toHaveProperty(k);
+      }
+      expect(j['verdict']).toBe('violated');
+      expect(j['invariant']).toBe('no-stale-tlb-use');
+      const rep = await cli('replay', String(j['counterexample']));
+      expect(rep.code).toBe(1);
+      expect(rep.out).toContain('still violated: no-stale-tlb-use');
+      expect(rep.out).toMatch(/cpu0 +\| cpu1/);
+    });
+  }
+
+  it('linux-4.13 holds on switch-vs-flush (exit 0) and names its bounds', async () => {
+    const r = await cli('check', '--variant', 'linux-4.13', '--scenario', 'switch-vs-flush');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^HOLDS/m);
+    expect(r.out).toContain('walks unbounded');
+    expect(r.out).toContain('sb-depth<=2');
+  });
+
+  it('random search names its seed and is reproducible', async () => {
+    const a = await cli('check', '--variant', 'linux-4.13-flush-no-mb', '--scenario', 'switch-vs-flush', '--strategy', 'random', '--seed', '7', '--out', tempDir(), '--json');
+    const b = await cli('check', '--variant', 'linux-4.13-flush-no-mb', '--scenario', 'switch-vs-flush', '--strategy', 'random', '--seed', '7', '--out', tempDir(), '--json');
+    const ja = JSON.parse(a.out) as { seed: number; executions: number; message: string };
+    const jb = JSON.parse(b.out) as { seed: number; executions: number; message: string };
+    expect(a.code).toBe(1);
+    expect(ja.seed).toBe(7);
+    expect([jb.executions, jb.message]).toEqual([ja.executions, ja.message]);
+  });
+
+  it('an execution budget that runs out before the search completes is inconclusive (exit 3)', async () => {
+    const r = await cli('check', '--variant', 'linux-4.13', '--scenario', 'switch-vs-flush', '--stateless', '--max-executions', '3');
+    expect(r.code).toBe(3);
+    expect(r.out).toMatch(/^INCONCLUSIVE/m);
+  });
+
+  it('a user variant file is checked with --variant ./file.ts', async () => {
+    const r = await cli('check', '--variant', join(ROOT, 'examples', 'my-patch.ts'), '--scenario', 'switch-vs-flush', '--out', tempDir());
+    expect(r.code).toBe(1);
+    expect(r.out).toContain('no-stale-tlb-use');
+  });
+
+  it('a user variant counterexample records its file relative to itself and replays', async () => {
+    const out = tempDir();
+    const r = await cli('check', '--variant', join(ROOT, 'examples', 'my-patch.ts'), '--scenario', 'switch-vs-flush', '--out', out, '--json');
+    const path = String((JSON.parse(r.out) as { counterexample: string }).counterexample);
+    const ce = JSON.parse(readFileSync(path, 'utf8')) as { variantPath: string };
+    expect(ce.variantPath.startsWith('/')).toBe(false);
+    expect((await cli('replay', path)).code).toBe(1);
+  });
+});
+
+describe('bad input: one line, exit 2, no stack trace', () => {
+  const cases: [string, string[], RegExp][] = [
+    ['unknown variant', ['check', '--variant', 'linux-9.99', '--scenario', 'switch-vs-flush'], /unknown variant 'linux-9.99'/],
+    ['missing variant file', ['check', '--variant', './nope.ts', '--scenario', 'switch-vs-flush'], /variant file not found/],
+    ['unknown scenario', ['check', '--variant', 'linux-4.13', '--scenario', 'nope'], /unknown scenario 'nope'/],
+    ['bad --cpus', ['check', '--variant', 'linux-4.13', '--scenario', 'switch-vs-flush', '--cpus', 'two'], /whole number/],
+    ['--cpus out of range', ['check', '--variant', 'linux-4.13', '--scenario', 'switch-vs-flush', '--cpus', '7'], /out of range/],
+    ['unknown feature', ['check', '--variant', 'linux-4.13', '--scenario', 'switch-vs-flush', '--features', 'pcid,warp'], /unknown feature 'warp'/],
+    ['unknown flag', ['check', '--variant', 'linux-4.13', '--scenario', 'switch-vs-flush', '--frobnicate'], /unknown option/],
+    ['missing required option', ['check', '--scenario', 'switch-vs-flush'], /required option '--variant/],
+    ['bad strategy', ['check', '--variant', 'linux-4.13', '--scenario', 'switch-vs-flush', '--strategy', 'bfs'], /Allowed choices/],
+    ['missing replay file', ['replay', 'nope.json'], /not found/],
+  ];
+  for (const [what, argv, msg] of cases) {
+    it(what, async () => {
+      const r = await cli(...argv);
+      expect(r.code).toBe(2);
+      expect(r.err).toMatch(msg);
+      expect(oneLine(r.err)).toBe(true);
+    });
+  }
+
+  it('malformed JSON, an unknown schema and an invalid file each get one line', async () => {
+    const d = tempDir();
+    writeFileSync(join(d, 'bad.json'), '{ nope');
+    writeFileSync(join(d, 'v9.json'), JSON.stringify({ schema: 'tlbcheck-counterexample/9' }));
+    writeFileSync(join(d, 'inv.json'), JSON.stringify({ schema: 'tlbcheck-counterexample/1', tape: 'x' }));
+    for (const [f, msg] of [['bad.json', /malformed JSON/], ['v9.json', /unknown schema/], ['inv.json', /invalid counterexample/]] as const) {
+      const r = await cli('replay', join(d, f));
+      expect(r.code).toBe(2);
+      expect(r.err).toMatch(msg);
+      expect(oneLine(r.err)).toBe(true);
+    }
+  });
+
+  it('a tape that does not fit is "diverged at step K" (exit 3); a digest mismatch fails loudly (exit 3)', async () => {
+    const d = tempDir();
+    const name = readdirSync(CE_DIR).find((f) => f.endsWith('.json'))!;
+    const ce = JSON.parse(readFileSync(join(CE_DIR, name), 'utf8')) as { tape: number[]; digest: string };
+    writeFileSync(join(d, 'tape.json'), JSON.stringify({ ...ce, tape: ce.tape.map(() => 7) }));
+    const t = await cli('replay', join(d, 'tape.json'));
+    expect(t.code).toBe(3);
+    expect(t.out).toMatch(/diverged at step \d+/);
+    writeFileSync(join(d, 'digest.json'), JSON.stringify({ ...ce, digest: `sha256:${'0'.repeat(64)}` }));
+    const g = await cli('replay', join(d, 'digest.json'));
+    expect(g.code).toBe(3);
+    expect(g.err).toMatch(/digest mismatch/);
+  });
+
+  it('the real binary prints no stack trace and exits 2 on a bad flag', () => {
+    const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'tlbcheck.js'), 'check', '--variant', 'nope', '--scenario', 'x'], { encoding: 'utf8' });
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).not.toMatch(/\s+at /);
+  });
+});
+
+describe('tlbcheck list and replay --variant', () => {
+  it('list --json has variants, scenarios and invariants with expectations', async () => {
+    const r = await cli('list', '--json');
+    const j = JSON.parse(r.out) as { variants: { id: string; expect: unknown[] }[]; scenarios: { id: string }[]; invariants: { id: string }[] };
+    expect(j.variants.map((v) => v.id)).toEqual(expect.arrayContaining(['linux-4.12', 'linux-4.13', 'linux-4.13-flush-no-mb', 'linux-4.13-cr3-before-cpumask']));
+    expect(j.scenarios.map((s) => s.id)).toEqual(expect.arrayContaining(['switch-vs-flush', 'lazy-flush']));
+    expect(j.invariants.map((i) => i.id)).toEqual(expect.arrayContaining(['no-stale-tlb-use', 'no-walk-through-freed-table']));
+    expect(j.variants.every((v) => v.expect.length > 0)).toBe(true);
+  });
+
+  it('replay --variant runs the tape on another variant', async () => {
+    const d = tempDir();
+    const f = join(d, 'ce.json');
+    copyFileSync(join(CE_DIR, 'linux-4.13-flush-no-mb--switch-vs-flush-c2--no-stale-tlb-use.json'), f);
+    const r = await cli('replay', f, '--variant', 'linux-4.13');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/passes/);
+  });
+});

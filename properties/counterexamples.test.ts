@@ -1,0 +1,89 @@
+/**
+ * Counterexamples are permanent regression tests. Every file under counterexamples/ must still
+ * violate its invariant on its own variant, with the same trace digest, and pass on the fixed
+ * variant it names where the tape still fits. Each bug variant's fresh counterexample replays
+ * to the same violation. The replay round trip always runs (shuttle's broke unnoticed when
+ * theirs were switched off).
+ */
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { buildCounterexample, loadCounterexample, replay, saveCounterexample } from '../src/counterexample/counterexample.ts';
+import { prepare } from '../src/explore/engine.ts';
+import { VARIANTS, findVariant } from '../src/kernel/index.ts';
+import { findScenario } from '../src/scenario/index.ts';
+import { DEFAULT_BOUNDS } from '../src/machine/types.ts';
+import { checkVariant, tempDir } from './helpers.ts';
+
+const DIR = join(import.meta.dirname, '..', 'counterexamples');
+const files = readdirSync(DIR).filter((f) => f.endsWith('.json'));
+
+describe('stored counterexamples', () => {
+  it('there is one for every bug variant', () => {
+    const have = new Set(files.map((f) => loadCounterexample(join(DIR, f)).variant));
+    for (const v of VARIANTS.filter((x) => x.kind === 'bug')) expect(have.has(v.id), v.id).toBe(true);
+  });
+
+  for (const f of files) {
+    it(`${f} still violates its invariant on its variant, with the same digest`, () => {
+      const ce = loadCounterexample(join(DIR, f));
+      const v = findVariant(ce.variant);
+      expect(v).toBeDefined();
+      const out = replay(ce, v!, true);
+      expect(out.kind).toBe('violated');
+      if (out.kind === 'violated') {
+        expect(out.violation.invariant).toBe(ce.invariant);
+        expect(out.digest).toBe(ce.digest);
+      }
+    });
+  }
+});
+
+describe('fresh counterexamples of the bug variants', () => {
+  for (const v of VARIANTS.filter((x) => x.kind === 'bug')) {
+    for (const e of v.expect.filter((x) => x.verdict === 'violated' && x.cpus === 2)) {
+      it(`${v.id} on ${e.scenario}: found, saved, loaded, replayed to the same violation`, () => {
+        const r = checkVariant(v, e.scenario, e.cpus);
+        expect(r.verdict).toBe('violated');
+        const model = prepare({ variant: v, scenario: findScenario(e.scenario)!, params: { cpus: e.cpus }, features: v.features, bounds: DEFAULT_BOUNDS });
+        const ce = buildCounterexample(model, { violation: r.violation!, tape: r.tape!, widths: r.widths!, strategy: 'dfs', seed: 1 });
+        const dir = tempDir();
+        const { path } = saveCounterexample(ce, dir);
+        const back = loadCounterexample(path);
+        const out = replay(back, v, true);
+        expect(out.kind === 'violated' && out.violation.invariant).toBe(e.invariant);
+        expect(out.kind === 'violated' && out.digest).toBe(ce.digest);
+        expect(back.trace.length).toBeGreaterThan(0);
+      });
+    }
+  }
+});
+
+describe('replay fails loudly', () => {
+  const src = join(DIR, files[0] ?? 'missing.json');
+
+  it('a tape that no longer fits diverges at a named step', () => {
+    const ce = loadCounterexample(src);
+    const out = replay({ ...ce, tape: ce.tape.map(() => 9) }, findVariant(ce.variant)!, true);
+    expect(out.kind).toBe('diverged');
+    if (out.kind === 'diverged') expect(out.at).toBeGreaterThan(0);
+  });
+
+  it('a tape with choices left over diverges', () => {
+    const ce = loadCounterexample(src);
+    const out = replay({ ...ce, tape: [...ce.tape, 0, 0], widths: [...ce.widths, 2, 2] }, findVariant(ce.variant)!, true);
+    expect(out.kind).toBe('diverged');
+  });
+
+  it('saving never overwrites a different file', () => {
+    const dir = tempDir();
+    const ce = loadCounterexample(src);
+    const target = join(dir, `${ce.variant}--${ce.scenario}-c${ce.params.cpus}--${ce.invariant}.json`);
+    writeFileSync(target, 'my notes\n');
+    const { path, reused } = saveCounterexample(ce, dir);
+    expect(path).not.toBe(target);
+    expect(reused).toBe(false);
+    expect(readFileSync(target, 'utf8')).toBe('my notes\n');
+    expect(saveCounterexample(ce, dir)).toEqual({ path, reused: true });
+  });
+});

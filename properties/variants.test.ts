@@ -1,0 +1,51 @@
+/**
+ * Every built-in variant gets the verdict it expects on every scenario it names, by exhaustive
+ * search within the default bounds. Base variants also have their state counts pinned: a
+ * change in a routine's atomicity or in the search shows up here as a changed count.
+ */
+import { describe, expect, it } from 'vitest';
+import { VARIANTS } from '../src/kernel/index.ts';
+import { checkVariant } from './helpers.ts';
+
+/** Distinct states of the stateful search at the default bounds (tripwire). */
+const PINNED: Record<string, number> = {
+  'linux-4.12 switch-vs-flush 2': 168,
+  'linux-4.12 switch-vs-flush-local 2': 426,
+  'linux-4.12 lazy-flush 2': 217,
+  'linux-4.12 lazy-free-pgtables 2': 110,
+  'linux-4.13 switch-vs-flush 2': 194,
+  'linux-4.13 switch-vs-flush-local 2': 568,
+  'linux-4.13 lazy-flush 2': 220,
+  'linux-4.13 lazy-free-pgtables 2': 115,
+};
+
+describe('expected verdicts of the built-in variants', () => {
+  for (const v of VARIANTS) {
+    for (const e of v.expect) {
+      const key = `${v.id} ${e.scenario} ${e.cpus}`;
+      it(`${key}: ${e.verdict}${e.invariant ? ` ${e.invariant}` : ''}`, () => {
+        const r = checkVariant(v, e.scenario, e.cpus, { ...(e.features ? { features: e.features } : {}), ...(e.bounds ? { bounds: e.bounds } : {}) });
+        if (e.verdict === 'holds') {
+          expect(r.violation?.message ?? 'none').toBe('none');
+          expect(r.verdict).toBe('holds');
+          if (PINNED[key] !== undefined) expect(r.states).toBe(PINNED[key]);
+        } else {
+          expect(r.verdict).toBe('violated');
+          expect(r.violation?.invariant).toBe(e.invariant);
+        }
+      });
+    }
+  }
+
+  it('every bug variant names the variant that fixes it, and that one holds where the bug does not', () => {
+    const bugs = VARIANTS.filter((v) => v.kind === 'bug');
+    expect(bugs.length).toBeGreaterThanOrEqual(2);
+    for (const b of bugs) {
+      const fix = VARIANTS.find((v) => v.id === b.fixedBy);
+      expect(fix, b.id).toBeDefined();
+      for (const e of b.expect.filter((x) => x.verdict === 'violated' && x.cpus === 2)) {
+        expect(checkVariant(fix!, e.scenario, e.cpus).verdict).toBe('holds');
+      }
+    }
+  });
+});
