@@ -1,0 +1,88 @@
+/**
+ * fast-check properties of the explorer: executions are deterministic functions of the tape,
+ * random runs replay exactly, the stateful search agrees with plain re-execution DFS, and the
+ * fixed variants survive random search. Seeds are fixed and carried in the titles.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { traceDigest } from '../src/counterexample/digest.ts';
+import { prepare, runExecution } from '../src/explore/engine.ts';
+import { RandomStrategy } from '../src/explore/random.ts';
+import { ReplayStrategy } from '../src/explore/replay.ts';
+import { findVariant } from '../src/kernel/index.ts';
+import { DEFAULT_BOUNDS } from '../src/machine/types.ts';
+import { SCENARIOS, findScenario } from '../src/scenario/index.ts';
+import { checkVariant } from './helpers.ts';
+
+const SEED = 20261121;
+const model = (variant: string, scenario: string, cpus = 2) =>
+  prepare({ variant: findVariant(variant)!, scenario: findScenario(scenario)!, params: { cpus }, features: findVariant(variant)!.features, bounds: DEFAULT_BOUNDS });
+
+describe(`determinism (fast-check seed ${SEED})`, () => {
+  it('a random execution replays from its tape to the same trace digest', () => {
+    const arb = fc.record({
+      seed: fc.integer({ min: 0, max: 1 << 30 }),
+      scenario: fc.constantFrom(...SCENARIOS.map((s) => s.id)),
+      variant: fc.constantFrom('linux-4.12', 'linux-4.13', 'linux-4.13-flush-no-mb'),
+      cpus: fc.integer({ min: 2, max: 3 }),
+    });
+    fc.assert(
+      fc.property(arb, ({ seed, scenario, variant, cpus }) => {
+        const m = model(variant, scenario, cpus);
+        const a = runExecution(m, new RandomStrategy(seed), { trace: true });
+        const b = runExecution(m, new ReplayStrategy(a.tape, a.widths), { trace: true });
+        expect(traceDigest(b.trace ?? [])).toBe(traceDigest(a.trace ?? []));
+        expect(b.violation?.invariant).toBe(a.violation?.invariant);
+      }),
+      { seed: SEED, numRuns: 60 },
+    );
+  });
+
+  it('the same seed gives the same random search result', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 1 << 30 }), (seed) => {
+        const run = () => checkVariant(findVariant('linux-4.13-cr3-before-cpumask')!, 'switch-vs-flush', 2, { strategy: 'random', seed, maxExecutions: 200 });
+        const a = run();
+        const b = run();
+        expect([b.verdict, b.executions, b.tape]).toEqual([a.verdict, a.executions, a.tape]);
+      }),
+      { seed: SEED, numRuns: 10 },
+    );
+  });
+});
+
+describe('stateful search agrees with re-execution DFS (walks <= 1, preemptions <= 4)', () => {
+  for (const [variant, scenario] of [
+    ['linux-4.13', 'switch-vs-flush'],
+    ['linux-4.13-cr3-before-cpumask', 'switch-vs-flush'],
+    ['linux-4.12', 'lazy-flush'],
+    ['linux-4.13', 'lazy-free-pgtables'],
+  ] as const) {
+    it(`${variant} on ${scenario}`, () => {
+      const bounds = { walks: 1, preemptions: 4 };
+      const a = checkVariant(findVariant(variant)!, scenario, 2, { bounds, stateless: true });
+      const b = checkVariant(findVariant(variant)!, scenario, 2, { bounds });
+      expect(a.verdict).not.toBe('inconclusive');
+      expect(b.verdict).toBe(a.verdict);
+      expect(b.violation?.invariant).toBe(a.violation?.invariant);
+    });
+  }
+});
+
+describe(`the fixed variants survive random search (fast-check seed ${SEED})`, () => {
+  it('no random execution of linux-4.12 or linux-4.13 violates an invariant', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 1 << 30 }),
+        fc.constantFrom('linux-4.12', 'linux-4.13'),
+        fc.constantFrom(...SCENARIOS.map((s) => s.id)),
+        fc.integer({ min: 2, max: 4 }),
+        (seed, variant, scenario, cpus) => {
+          const r = runExecution(model(variant, scenario, cpus), new RandomStrategy(seed), { trace: false });
+          expect(r.violation?.message).toBeUndefined();
+        },
+      ),
+      { seed: SEED, numRuns: 300 },
+    );
+  });
+});
