@@ -3,6 +3,7 @@
  * called when a trace is being recorded.
  */
 import type { AccessResult, CrossCall, Effect } from '../machine/effects.ts';
+import type { WalkPlan } from '../machine/machine.ts';
 import { entryPfn, entryPresent, hex } from '../machine/types.ts';
 import type { Layout } from '../kernel/layout.ts';
 import type { Model } from './engine.ts';
@@ -14,10 +15,15 @@ function entryText(v: number): string {
 
 function valueText(L: Layout, loc: number, v: number): string {
   const name = L.nameOf(loc);
-  if (name.startsWith('pfn ')) return entryText(v);
+  if (loc < L.base) return entryText(v);
   if (name.endsWith('.cpumask')) return `{${[...Array(L.cpus).keys()].filter((c) => (v >>> c) & 1).join(',')}}`;
   if (name.endsWith('loaded_mm') || name.endsWith('active_mm') || name.endsWith('cur_mm')) return L.mmName(v);
   return String(v);
+}
+
+function pgdName(L: Layout, root: number): string {
+  const mm = L.mms.find((m) => m.pgd === root);
+  return mm ? `${mm.name}.pgd` : `pfn ${root}`;
 }
 
 export function describeEffect(e: Effect, out: unknown, L: Layout): string {
@@ -25,7 +31,7 @@ export function describeEffect(e: Effect, out: unknown, L: Layout): string {
     case 'load':
       return `load ${L.nameOf(e.loc)} = ${valueText(L, e.loc, out as number)}`;
     case 'store':
-      return `store ${L.nameOf(e.loc)} := ${valueText(L, e.loc, e.val)}${L.nameOf(e.loc).startsWith('cpu') ? '' : ' (buffered)'}`;
+      return `store ${L.nameOf(e.loc)} := ${valueText(L, e.loc, e.val)}${L.owners[e.loc - L.base] !== undefined && L.owners[e.loc - L.base]! >= 0 ? '' : ' (buffered)'}`;
     case 'rmw':
       return `lock ${e.op} ${L.nameOf(e.loc)} (was ${valueText(L, e.loc, out as number)})`;
     case 'mfence':
@@ -33,7 +39,7 @@ export function describeEffect(e: Effect, out: unknown, L: Layout): string {
     case 'wait':
       return `${e.what}: ${L.nameOf(e.loc)} = ${out as number}`;
     case 'cr3':
-      return `mov cr3 := pgd pfn ${e.root}${e.pcid ? ` pcid ${e.pcid}` : ''}${e.noflush ? ' NOFLUSH' : ''}`;
+      return `mov cr3 := ${pgdName(L, e.root)}${e.pcid ? ` pcid ${e.pcid}` : ''}${e.noflush ? ' NOFLUSH' : ''}`;
     case 'invlpg':
       return `invlpg va ${hex(e.va)}`;
     case 'invpcid':
@@ -60,6 +66,14 @@ export function describeEffect(e: Effect, out: unknown, L: Layout): string {
     default:
       return e.k;
   }
+}
+
+export function describeWalk(va: number, plan: WalkPlan | undefined): string {
+  const fills: string[] = [];
+  if (plan?.psc) fills.push(`PSC <- upper entry -> pfn ${plan.psc.leafPfn}`);
+  if (plan?.tlb) fills.push(`TLB <- pfn ${plan.tlb.pfn} (pte version ${plan.tlb.rec.leafWid})`);
+  const via = plan?.reads.some((r) => r.viaPsc) ? ' via cached upper entry' : '';
+  return `speculative walk of va ${hex(va)}${via}: ${fills.length ? fills.join(', ') : 'fills nothing'}`;
 }
 
 export function describeMove(mv: Move, model: Model, extra: number | readonly CrossCall[]): string {

@@ -39,7 +39,7 @@ import { Ghost, type Covered } from '../invariants/ghost.ts';
 import { checkStaleUse } from '../invariants/no-stale-tlb-use.ts';
 import { checkWalkRead } from '../invariants/no-walk-through-freed-table.ts';
 import type { Violation } from '../invariants/types.ts';
-import { describeEffect, describeMove } from './describe.ts';
+import { describeEffect, describeMove, describeWalk } from './describe.ts';
 import { type Move, MoveKind, moveArg, moveCpu, moveKind, packMove } from './strategy.ts';
 
 export interface CheckConfig {
@@ -62,6 +62,7 @@ export interface Model {
 export function prepare(cfg: CheckConfig, makeMachine?: (init: MachineInit) => Machine): Model {
   const world = cfg.scenario.build(cfg.params);
   const layout = new Layout(world.pages.length, world.mms, cfg.params.cpus, cfg.variant.sharedPcpu, world.extraVars ?? []);
+  layout.nameTables(world.memory, (pfn) => (world.pages[pfn]?.owner ?? 0) < 0);
   return { cfg, world, layout, makeMachine: makeMachine ?? ((init) => new Machine(init)) };
 }
 
@@ -357,8 +358,8 @@ export class Sim {
       }
       case MoveKind.Walk: {
         const va = this.vas[moveArg(mv)]!;
-        m.walk(c, va, true);
-        if (this.trace) this.record(c, 'walk', describeMove(mv, this.model, va), undefined, branch);
+        const plan = m.walk(c, va, true);
+        if (this.trace) this.record(c, 'walk', describeWalk(va, plan), undefined, branch);
         break;
       }
       case MoveKind.Evict: {

@@ -141,9 +141,32 @@ export class Layout {
     return this.base + this.csdBase + sender * this.cpus + target;
   }
 
+  private readonly tableNames = new Map<Loc, string>();
+
+  /** Name the page-table entries of the initial tables: `pte(mmA, va 0x1000)`, `pmd(mmA, va 0x0)`. */
+  nameTables(memory: ReadonlyMap<Loc, number>, kernelOwned: (pfn: number) => boolean): void {
+    for (const mm of this.mms) {
+      for (let ui = 0; ui < ENTRIES; ui++) {
+        const upper = mm.pgd * ENTRIES + ui;
+        const e = memory.get(upper);
+        if (e === undefined || (e & 1) === 0) continue;
+        const leaf = e >>> 2;
+        const base = ui * ENTRIES * 4096;
+        const owner = kernelOwned(leaf) ? 'kernel' : mm.name;
+        this.tableNames.set(upper, `pmd(${mm.name}, va 0x${base.toString(16)})`);
+        for (let li = 0; li < ENTRIES; li++) {
+          const loc = leaf * ENTRIES + li;
+          if (!this.tableNames.has(loc)) this.tableNames.set(loc, `pte(${owner}, va 0x${(base + li * 4096).toString(16)})`);
+        }
+      }
+    }
+  }
+
   /** Human name of a location: a kernel variable or a page-table entry. */
   nameOf(loc: Loc): string {
     if (loc >= this.base) return this.names[loc - this.base] ?? `var${loc}`;
+    const named = this.tableNames.get(loc);
+    if (named) return named;
     const pfn = Math.floor(loc / ENTRIES);
     return `pfn ${pfn}[${loc % ENTRIES}]`;
   }

@@ -444,9 +444,9 @@ export class Machine {
   }
 
   /** Perform a walk of `va`: observations for every table page read, then the fills. */
-  walk(c: CpuId, va: number, speculative: boolean): void {
+  walk(c: CpuId, va: number, speculative: boolean): WalkPlan | undefined {
     const plan = this.planWalk(c, va);
-    if (!plan) return;
+    if (!plan) return undefined;
     const cpu = this.cpu(c);
     const tree = this.treeOf(c);
     for (const r of plan.reads) {
@@ -466,6 +466,7 @@ export class Machine {
     if (plan.psc) pscFill(cpu.psc, plan.psc);
     if (plan.tlb) tlbFill(cpu.tlb, plan.tlb);
     if (speculative) cpu.walksLeft--;
+    return plan;
   }
 
   /** A user-mode access: the TLB on a hit, else a walk; a non-present result faults. */
