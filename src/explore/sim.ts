@@ -168,6 +168,25 @@ export class Sim {
     return sim;
   }
 
+  /**
+   * A copy about to take move `mv`: the live generator of the frame that move advances is
+   * handed to the copy (this state rebuilds it from its inputs if it ever needs it again), so
+   * exploring every move of a state rebuilds no generator at all.
+   */
+  cloneFor(mv: Move): Sim {
+    const s = this.clone();
+    if (moveKind(mv) === MoveKind.Prog) {
+      const c = moveCpu(mv);
+      const mine = this.frames[c]![this.frames[c]!.length - 1];
+      const theirs = s.frames[c]![s.frames[c]!.length - 1];
+      if (mine && theirs && mine.gen) {
+        theirs.gen = mine.gen;
+        mine.gen = null;
+      }
+    }
+    return s;
+  }
+
   /** An independent copy; generators are rebuilt lazily from their recorded inputs. */
   clone(): Sim {
     const s = new Sim(this.model, this.ks);
@@ -184,7 +203,7 @@ export class Sim {
   /** Fingerprint of everything that decides the future: machine, ghost, frame positions. */
   fingerprint(extra = 0): number {
     const h = new Hasher();
-    this.m.hashInto(h, this.model.layout.base);
+    this.m.hashInto(h);
     this.ghost.hashInto(h);
     for (const fs of this.frames) {
       h.add(fs.length);

@@ -106,7 +106,7 @@ export function statefulDfs(model: Model, opt: StatefulOptions = {}): StatefulRe
     const preemptions = top.preemptions + (i > 0 && top.moves.length > 1 ? 1 : 0);
     if (bound !== undefined && preemptions > bound) continue;
     // The last child may take over its parent's state: the parent is done after it.
-    const child = top.next === top.moves.length ? top.sim : top.sim.clone();
+    const child = top.next === top.moves.length ? top.sim : top.sim.cloneFor(top.moves[i]!);
     const alive = child.apply(top.moves[i]!, undefined);
     transitions++;
     if (child.violation) {

@@ -118,6 +118,14 @@ export class Machine {
   readonly obs: Observation[] = [];
   /** Current execution step, stamped on fills for the timeline. */
   step = 0;
+  /**
+   * Zobrist-style hash of memory (all words) and of the ghost versions of page-table words,
+   * kept up to date on every write so a fingerprint does not rescan memory.
+   */
+  private zobA = 0;
+  private zobB = 0;
+  /** Words below this are page-table pages (their ghost versions count for invariants). */
+  private readonly ptWords: number;
 
   constructor(init: MachineInit) {
     this.features = init.features;
@@ -126,6 +134,7 @@ export class Machine {
     this.mem = new Int32Array(words);
     this.wid = new Int32Array(words);
     this.issued = new Int32Array(words);
+    this.ptWords = init.pages * ENTRIES;
     this.owner = new Int16Array(words).fill(-1);
     for (let i = 0; i < init.varOwner.length; i++) this.owner[init.pages * ENTRIES + i] = init.varOwner[i]!;
     this.pageKind = new Uint8Array(init.pages);
@@ -164,6 +173,9 @@ export class Machine {
     w['pageOwner'] = this.pageOwner.slice();
     w['obs'] = [];
     w['step'] = this.step;
+    w['zobA'] = this.zobA;
+    w['zobB'] = this.zobB;
+    w['ptWords'] = this.ptWords;
     w['cpus'] = this.cpus.map((c) => ({
       ...c,
       sb: c.sb.slice(),
@@ -179,13 +191,9 @@ export class Machine {
    * for page-table pages (below `ptWords`): no invariant reads those of kernel variables.
    * Fill steps are timeline decoration and are left out.
    */
-  hashInto(h: Hasher, ptWords: number): void {
-    const mem = this.mem;
-    for (let i = 0; i < mem.length; i++) h.add(mem[i]!);
-    for (let i = 0; i < ptWords; i++) {
-      h.add(this.wid[i]!);
-      h.add(this.issued[i]!);
-    }
+  hashInto(h: Hasher): void {
+    h.add(this.zobA);
+    h.add(this.zobB);
     for (let i = 0; i < this.pageKind.length; i++) h.add(this.pageKind[i]! * 65536 + this.pageOwner[i]!);
     for (const c of this.cpus) {
       h.add(c.cr3Root);
@@ -223,6 +231,48 @@ export class Machine {
     }
   }
 
+  /** Toggle word (kind, loc, value) in the Zobrist hash (xor in, xor out). */
+  private zob(kind: number, loc: Loc, v: number): void {
+    let a = Math.imul(loc * 4 + kind, 0x9e3779b1) ^ Math.imul(v, 0x85ebca6b);
+    a ^= a >>> 15;
+    a = Math.imul(a, 0x2c1b3c6d);
+    a ^= a >>> 12;
+    let b = Math.imul(v + 0x7f4a7c15, 0xc2b2ae35) ^ Math.imul(loc * 4 + kind + 1, 0x27d4eb2f);
+    b ^= b >>> 16;
+    b = Math.imul(b, 0x165667b1);
+    b ^= b >>> 13;
+    this.zobA ^= a;
+    this.zobB ^= b;
+  }
+
+  private setMem(loc: Loc, v: number): void {
+    const old = this.mem[loc]!;
+    if (old === v) return;
+    if (old !== 0) this.zob(0, loc, old);
+    if (v !== 0) this.zob(0, loc, v);
+    this.mem[loc] = v;
+  }
+
+  private setWid(loc: Loc, w: number): void {
+    if (loc < this.ptWords) {
+      const old = this.wid[loc]!;
+      if (old !== 0) this.zob(1, loc, old);
+      if (w !== 0) this.zob(1, loc, w);
+    }
+    this.wid[loc] = w;
+  }
+
+  private issue(loc: Loc): number {
+    const old = this.issued[loc]!;
+    const w = old + 1;
+    if (loc < this.ptWords) {
+      if (old !== 0) this.zob(2, loc, old);
+      this.zob(2, loc, w);
+    }
+    this.issued[loc] = w;
+    return w;
+  }
+
   cpu(c: CpuId): CpuState {
     const s = this.cpus[c];
     if (!s) throw new Error(`[tlbcheck bug] no cpu${c}`);
@@ -253,10 +303,10 @@ export class Machine {
   }
 
   store(c: CpuId, loc: Loc, val: number): void {
-    const w = ++this.issued[loc]!;
+    const w = this.issue(loc);
     if (this.checkOwner(c, loc)) {
-      this.mem[loc] = val;
-      this.wid[loc] = w;
+      this.setMem(loc, val);
+      this.setWid(loc, w);
       return;
     }
     const cpu = this.cpu(c);
@@ -268,8 +318,8 @@ export class Machine {
   drainOne(c: CpuId): SbEntry {
     const e = this.cpu(c).sb.shift();
     if (!e) throw new Error('[tlbcheck bug] drain of an empty store buffer');
-    this.mem[e.loc] = e.val;
-    this.wid[e.loc] = e.wid;
+    this.setMem(e.loc, e.val);
+    this.setWid(e.loc, e.wid);
     return e;
   }
 
@@ -277,8 +327,8 @@ export class Machine {
     const sb = this.cpu(c).sb;
     const n = sb.length;
     for (const e of sb) {
-      this.mem[e.loc] = e.val;
-      this.wid[e.loc] = e.wid;
+      this.setMem(e.loc, e.val);
+      this.setWid(e.loc, e.wid);
     }
     sb.length = 0;
     return n;
@@ -316,8 +366,8 @@ export class Machine {
         throw new Error(`[tlbcheck bug] rmw ${String(never)}`);
       }
     }
-    this.mem[loc] = v;
-    this.wid[loc] = ++this.issued[loc]!;
+    this.setMem(loc, v);
+    this.setWid(loc, this.issue(loc));
     return old;
   }
 
@@ -344,14 +394,14 @@ export class Machine {
     this.setPage(pfn, PageKind.Data, 0);
     for (let i = 0; i < ENTRIES; i++) {
       const l = entryLoc(pfn, i);
-      this.mem[l] = fill;
-      this.wid[l] = ++this.issued[l]!;
+      this.setMem(l, fill);
+      this.setWid(l, this.issue(l));
     }
   }
 
   /** Write memory directly at setup time. */
   poke(loc: Loc, val: number): void {
-    this.mem[loc] = val;
+    this.setMem(loc, val);
   }
 
   // ------------------------------------------------------------------ setup
