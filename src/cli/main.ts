@@ -5,6 +5,7 @@
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { UserError } from '../errors.ts';
+import { STRATEGIES } from '../explore/check.ts';
 import { runCheck } from './check.ts';
 import { runGate } from './gate.ts';
 import { runList } from './list.ts';
@@ -56,7 +57,9 @@ function program(io: Io, code: { value: number }): Command {
     .requiredOption('--variant <id|path>', 'built-in variant id or a .ts file exporting a variant')
     .requiredOption('--scenario <id>', 'scenario id (see tlbcheck list)')
     .option('--cpus <n>', 'number of CPUs', intArg(1, 8))
-    .addOption(new Option('--strategy <name>', 'search strategy').choices(['dfs', 'random']).default('dfs'))
+    .addOption(new Option('--strategy <name>', 'search strategy').choices([...STRATEGIES]).default('dfs'))
+    .option('--depth <d>', 'PCT bug depth', intArg(1, 10), 3)
+    .option('--delays <k>', 'delay-bounding: deviations per run', intArg(0, 100), 2)
     .option('--seed <n>', 'seed of randomized strategies', intArg(0), 1)
     .option('--max-executions <n>', 'execution budget', intArg(1))
     .option('--time <seconds>', 'time budget', secondsArg)

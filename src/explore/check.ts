@@ -1,31 +1,59 @@
 /**
  * One check: a model explored by one strategy until a violation, exhaustion, or a budget.
  * Every result names its strategy, bounds, seed and counts. A budget that runs out before an
- * exhaustive search completes gives "inconclusive", never "holds"; a random search that finds
- * nothing gives "no-violation" (it proves nothing).
+ * exhaustive search completes gives "inconclusive", never "holds"; a randomized search that
+ * finds nothing gives "no-violation" (it proves nothing; PCT prints its miss-probability bound).
+ *
+ * Strategies:
+ * - `dfs`: stateful exhaustive DFS (fingerprints); `stateless` re-executes instead.
+ * - `bfs`: stateful exhaustive BFS: the first violation is a shortest one.
+ * - `random`: uniform choice at every branch point.
+ * - `pct`: PCT with depth `depth`.
+ * - `delay`: randomized delay bounding with `delays` deviations from the default schedule.
+ * - `swarm`: random choices, and each run draws its own hardware budgets (walks, buffer depth).
  */
-import { type Bounds, type Features } from '../machine/types.ts';
+import seedrandom from 'seedrandom';
 import type { Violation } from '../invariants/types.ts';
+import { type Bounds, type Features } from '../machine/types.ts';
+import { statefulBfs } from './bfs.ts';
+import { DelayStrategy } from './delay.ts';
 import { DfsStrategy } from './dfs.ts';
-import { type CheckConfig, type Model, prepare, runExecution } from './engine.ts';
+import { type Model, prepare, runExecution, type CheckConfig } from './engine.ts';
+import { PctStrategy, actorsFor } from './pct.ts';
 import { RandomStrategy } from './random.ts';
-import { statefulDfs } from './stateful.ts';
-import type { Strategy } from './strategy.ts';
+import { statefulDfs, type StatefulResult } from './stateful.ts';
+import type { BranchPoint, Strategy } from './strategy.ts';
 
-export type StrategyName = 'dfs' | 'random';
+export const STRATEGIES = ['dfs', 'bfs', 'random', 'pct', 'delay', 'swarm'] as const;
+export type StrategyName = (typeof STRATEGIES)[number];
 
 export interface SearchOptions {
   readonly strategy: StrategyName;
   readonly seed: number;
-  /** Executions budget (random: the run count). */
+  /** Executions budget (randomized strategies: the run count). */
   readonly maxExecutions?: number;
   /** Wall-clock deadline in milliseconds. */
   readonly timeMs?: number;
-  /** Exhaustive search by re-execution, without state caching. */
+  /** Exhaustive DFS by re-execution, without state caching. */
   readonly stateless?: boolean;
+  /** PCT bug depth (default 3). */
+  readonly depth?: number;
+  /** Delay-bounding: deviations from the default schedule per run (default 2). */
+  readonly delays?: number;
 }
 
 export type Verdict = 'holds' | 'violated' | 'inconclusive' | 'no-violation';
+
+/** What a randomized run count guarantees (PCT only). */
+export interface Guarantee {
+  readonly depth: number;
+  readonly actors: number;
+  readonly k: number;
+  /** Lower bound on the probability that one run finds a given depth-d bug. */
+  readonly perRun: number;
+  /** Upper bound on the probability that all runs missed it. */
+  readonly missBound: number;
+}
 
 export interface CheckResult {
   readonly verdict: Verdict;
@@ -37,6 +65,7 @@ export interface CheckResult {
   readonly scenario: string;
   readonly cpus: number;
   readonly features: Features;
+  /** The bounds of the search (swarm: of the run that found the violation). */
   readonly bounds: Bounds;
   readonly strategy: StrategyName;
   readonly seed: number;
@@ -46,6 +75,7 @@ export interface CheckResult {
   readonly states?: number;
   readonly transitions?: number;
   readonly collisionProbability?: number;
+  readonly guarantee?: Guarantee;
   readonly elapsedMs: number;
 }
 
@@ -53,42 +83,6 @@ export const DEFAULT_RANDOM_RUNS = 2000;
 
 export function check(cfg: CheckConfig, opt: SearchOptions): CheckResult {
   return search(prepare(cfg), opt);
-}
-
-export function search(model: Model, opt: SearchOptions): CheckResult {
-  if (opt.strategy === 'dfs' && !opt.stateless) return searchStateful(model, opt);
-  const t0 = Date.now();
-  const cfg = model.cfg;
-  const dfs = opt.strategy === 'dfs' ? new DfsStrategy(cfg.bounds.preemptions) : undefined;
-  const strategy: Strategy = dfs ?? new RandomStrategy(opt.seed);
-  const maxExec = opt.maxExecutions ?? (dfs ? Number.POSITIVE_INFINITY : DEFAULT_RANDOM_RUNS);
-  let executions = 0;
-  let steps = 0;
-  const base = baseOf(model, opt);
-  const done = (verdict: Verdict, extra: Partial<CheckResult> = {}): CheckResult => ({
-    ...base,
-    verdict,
-    executions,
-    steps,
-    elapsedMs: Date.now() - t0,
-    ...extra,
-  });
-  for (;;) {
-    if (executions >= maxExec) {
-      return dfs ? done('inconclusive', { reason: `execution budget of ${maxExec} ran out` }) : done('no-violation');
-    }
-    if (opt.timeMs !== undefined && (executions & 63) === 0 && Date.now() - t0 > opt.timeMs) {
-      return dfs
-        ? done('inconclusive', { reason: `time budget of ${opt.timeMs / 1000} s ran out` })
-        : done('no-violation', { reason: `time budget of ${opt.timeMs / 1000} s ran out` });
-    }
-    strategy.begin();
-    const r = runExecution(model, strategy, { trace: false });
-    executions++;
-    steps += r.steps;
-    if (r.violation) return done('violated', { violation: r.violation, tape: r.tape, widths: r.widths });
-    if (dfs && !dfs.next()) return done('holds');
-  }
 }
 
 function baseOf(model: Model, opt: SearchOptions) {
@@ -104,9 +98,24 @@ function baseOf(model: Model, opt: SearchOptions) {
   };
 }
 
-function searchStateful(model: Model, opt: SearchOptions): CheckResult {
+export function search(model: Model, opt: SearchOptions): CheckResult {
+  switch (opt.strategy) {
+    case 'dfs':
+      return opt.stateless ? searchStateless(model, opt) : searchStateful(model, opt, statefulDfs);
+    case 'bfs':
+      return searchStateful(model, opt, statefulBfs);
+    default:
+      return searchRandomized(model, opt);
+  }
+}
+
+function searchStateful(
+  model: Model,
+  opt: SearchOptions,
+  run: (m: Model, o: { timeMs?: number }) => StatefulResult,
+): CheckResult {
   const t0 = Date.now();
-  const r = statefulDfs(model, opt.timeMs === undefined ? {} : { timeMs: opt.timeMs });
+  const r = run(model, opt.timeMs === undefined ? {} : { timeMs: opt.timeMs });
   const verdict: Verdict = r.violation ? 'violated' : r.complete ? 'holds' : 'inconclusive';
   const res: CheckResult = {
     ...baseOf(model, opt),
@@ -120,4 +129,89 @@ function searchStateful(model: Model, opt: SearchOptions): CheckResult {
   };
   if (r.violation) return { ...res, violation: r.violation, tape: r.tape ?? [], widths: r.widths ?? [] };
   return r.reason === undefined ? res : { ...res, reason: r.reason };
+}
+
+function searchStateless(model: Model, opt: SearchOptions): CheckResult {
+  const t0 = Date.now();
+  const dfs = new DfsStrategy(model.cfg.bounds.preemptions);
+  const maxExec = opt.maxExecutions ?? Number.POSITIVE_INFINITY;
+  let executions = 0;
+  let steps = 0;
+  const done = (verdict: Verdict, extra: Partial<CheckResult> = {}): CheckResult => ({
+    ...baseOf(model, opt),
+    verdict,
+    executions,
+    steps,
+    elapsedMs: Date.now() - t0,
+    ...extra,
+  });
+  for (;;) {
+    if (executions >= maxExec) return done('inconclusive', { reason: `execution budget of ${maxExec} ran out` });
+    if (opt.timeMs !== undefined && (executions & 63) === 0 && Date.now() - t0 > opt.timeMs) {
+      return done('inconclusive', { reason: `time budget of ${opt.timeMs / 1000} s ran out` });
+    }
+    dfs.begin();
+    const r = runExecution(model, dfs, { trace: false });
+    executions++;
+    steps += r.steps;
+    if (r.violation) return done('violated', { violation: r.violation, tape: r.tape, widths: r.widths });
+    if (!dfs.next()) return done('holds');
+  }
+}
+
+/** Steps and branch points of the default execution (all choices 0). */
+function defaultRun(model: Model): { steps: number; branches: number } {
+  const zero: Strategy = { begin() {}, choose: (_b: BranchPoint) => 0 };
+  const r = runExecution(model, zero, { trace: false });
+  return { steps: r.steps, branches: r.tape.length };
+}
+
+const SWARM_WALKS = [0, 1, 2, Number.POSITIVE_INFINITY];
+const SWARM_SB = [1, 2, 3];
+
+function searchRandomized(model: Model, opt: SearchOptions): CheckResult {
+  const t0 = Date.now();
+  const runs = opt.maxExecutions ?? DEFAULT_RANDOM_RUNS;
+  const probe = defaultRun(model);
+  let strategy: Strategy;
+  let guarantee: Omit<Guarantee, 'missBound'> | undefined;
+  const swarmRng = seedrandom(`swarm:${opt.seed}`);
+  switch (opt.strategy) {
+    case 'pct': {
+      const depth = opt.depth ?? 3;
+      const k = Math.max(2 * probe.steps, 4);
+      const pct = new PctStrategy(opt.seed, depth, actorsFor(model.cfg.params.cpus), k);
+      strategy = pct;
+      guarantee = { depth, actors: pct.actors.length, k, perRun: pct.perRun };
+      break;
+    }
+    case 'delay':
+      strategy = new DelayStrategy(opt.seed, opt.delays ?? 2, Math.max(probe.branches * 2, 4));
+      break;
+    default:
+      strategy = new RandomStrategy(opt.seed);
+  }
+  let executions = 0;
+  let steps = 0;
+  const finish = (verdict: Verdict, m: Model, extra: Partial<CheckResult> = {}): CheckResult => {
+    const g = guarantee ? { guarantee: { ...guarantee, missBound: (1 - guarantee.perRun) ** executions } } : {};
+    return { ...baseOf(m, opt), verdict, executions, steps, elapsedMs: Date.now() - t0, ...g, ...extra };
+  };
+  for (let i = 0; i < runs; i++) {
+    if (opt.timeMs !== undefined && (i & 63) === 0 && Date.now() - t0 > opt.timeMs) {
+      return finish('no-violation', model, { reason: `time budget of ${opt.timeMs / 1000} s ran out` });
+    }
+    let m = model;
+    if (opt.strategy === 'swarm') {
+      const pick = <T>(xs: readonly T[]): T => xs[Math.floor(swarmRng() * xs.length)]!;
+      const bounds: Bounds = { ...model.cfg.bounds, walks: pick(SWARM_WALKS), sbDepth: pick(SWARM_SB) };
+      m = prepare({ ...model.cfg, bounds }, model.makeMachine);
+    }
+    strategy.begin();
+    const r = runExecution(m, strategy, { trace: false });
+    executions++;
+    steps += r.steps;
+    if (r.violation) return finish('violated', m, { violation: r.violation, tape: r.tape, widths: r.widths });
+  }
+  return finish('no-violation', model);
 }

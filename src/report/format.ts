@@ -6,8 +6,26 @@ import { formatBounds, formatFeatures } from '../machine/types.ts';
 import { boundsToJson } from '../counterexample/counterexample.ts';
 
 export function strategyText(r: CheckResult): string {
-  if (r.strategy === 'random') return `random (seed ${r.seed})`;
-  return r.states === undefined ? 'dfs (stateless re-execution)' : 'dfs (stateful, fingerprinted states)';
+  switch (r.strategy) {
+    case 'dfs':
+      return r.states === undefined ? 'dfs (stateless re-execution)' : 'dfs (stateful, fingerprinted states)';
+    case 'bfs':
+      return 'bfs (stateful, shortest counterexample first)';
+    case 'pct':
+      return `pct depth ${r.guarantee?.depth ?? '?'} (seed ${r.seed})`;
+    default:
+      return `${r.strategy} (seed ${r.seed})`;
+  }
+}
+
+/** PCT's printed guarantee. */
+export function guaranteeText(r: CheckResult): string | undefined {
+  const g = r.guarantee;
+  if (!g) return undefined;
+  return (
+    `PCT: one run finds a given depth-${g.depth} bug with probability >= 1/(n*k^(d-1)) = ${g.perRun.toExponential(2)} ` +
+    `(n=${g.actors} actors, k=${g.k} steps); all ${r.executions} runs miss it with probability <= ${g.missBound.toExponential(2)}`
+  );
 }
 
 export function countsText(r: CheckResult): string {
@@ -27,7 +45,7 @@ export function coverageText(r: CheckResult): string {
       return `every interleaving explored (${b}); fingerprint collision probability <= ${p.toExponential(1)}`;
     }
     case 'no-violation':
-      return `${r.executions} random executions found no violation (${b}); this proves nothing`;
+      return `${r.executions} randomized executions found no violation (${b}); this proves nothing by itself`;
     case 'inconclusive':
       return `search stopped early: ${r.reason ?? '?'} (${b})`;
     case 'violated':
@@ -42,6 +60,8 @@ export function checkText(r: CheckResult, ce?: { path: string; reused: boolean }
     `  ${coverageText(r)}`,
     `  strategy ${strategyText(r)}, seed ${r.seed}: ${countsText(r)}`,
   ];
+  const g = guaranteeText(r);
+  if (g) lines.push(`  ${g}`);
   if (ce) {
     lines.push(`  counterexample: ${ce.path}${ce.reused ? ' (already saved)' : ''}`);
     lines.push(`  replay: npx tlbcheck replay ${ce.path}`);
@@ -67,6 +87,7 @@ export function checkJson(r: CheckResult, counterexample?: string): Record<strin
     states: r.states ?? null,
     transitions: r.transitions ?? null,
     collisionProbability: r.collisionProbability ?? null,
+    guarantee: r.guarantee ?? null,
     elapsedMs: r.elapsedMs,
     counterexample: counterexample ?? null,
   };
