@@ -1,14 +1,34 @@
 /**
- * `npm run bench [-- --json] [-- --quick]`: throughput and time-to-verdict on named scenarios.
- * Figures are measured here, never asserted in tests. Each row runs in this process, one after
- * another, on one core.
+ * `npm run bench [-- --json] [-- --quick] [-- --vs-spin] [-- --spin-dir DIR]`: throughput,
+ * time-to-verdict and time-to-first-violation on named scenarios. Figures are measured here,
+ * never asserted in tests. Each row runs in a child process of its own, so its peak memory is
+ * its own; rows run one after another (one core each).
+ *
+ * Rows: the base variants' exhaustive verdicts at 2, 3 and 4 CPUs; raw engine throughput
+ * (re-execution DFS and random, budgeted); every bug variant's time to first violation under
+ * each strategy (randomized ones: median of seeds 1-10); with --vs-spin, the SPIN reference
+ * models next to the matching tlbcheck question.
  */
+import { spawnSync } from 'node:child_process';
 import os from 'node:os';
-import { type CheckResult, search } from '../src/explore/check.ts';
+import { join, resolve } from 'node:path';
+import { type CheckResult, type StrategyName, search } from '../src/explore/check.ts';
 import { prepare } from '../src/explore/engine.ts';
-import { findVariant } from '../src/kernel/index.ts';
+import { VARIANTS, findVariant } from '../src/kernel/index.ts';
 import { DEFAULT_BOUNDS } from '../src/machine/types.ts';
 import { findScenario } from '../src/scenario/index.ts';
+import { runSpin, spinAvailable } from './spin.ts';
+
+interface Job {
+  readonly variant: string;
+  readonly scenario: string;
+  readonly cpus: number;
+  readonly strategy: StrategyName | 'dfs-stateless';
+  readonly seeds?: readonly number[];
+  readonly maxExecutions?: number;
+  readonly note: string;
+  readonly spin?: { readonly name: string; readonly model: string; readonly defines: readonly string[] };
+}
 
 interface Row {
   scenario: string;
@@ -23,87 +43,142 @@ interface Row {
   executionsPerSec: number;
   stepsPerSec: number;
   peakMemMB: number;
-  note?: string;
+  note: string;
+  spin?: string;
+  spinMs?: number;
+  spinVerdict?: string;
+  ratioVsSpin?: number;
 }
 
 const args = process.argv.slice(2);
-const json = args.includes('--json');
-const quick = args.includes('--quick');
+const flag = (f: string) => args.includes(f);
+const value = (f: string) => {
+  const i = args.indexOf(f);
+  return i >= 0 ? args[i + 1] : undefined;
+};
 
-function run(variant: string, scenario: string, cpus: number, strategy: 'dfs' | 'random', opts: { seed?: number; stateless?: boolean; maxExecutions?: number } = {}): CheckResult {
-  const v = findVariant(variant)!;
-  const model = prepare({ variant: v, scenario: findScenario(scenario)!, params: { cpus }, features: v.features, bounds: DEFAULT_BOUNDS });
-  return search(model, {
-    strategy,
-    seed: opts.seed ?? 1,
-    ...(opts.stateless ? { stateless: true } : {}),
-    ...(opts.maxExecutions === undefined ? {} : { maxExecutions: opts.maxExecutions }),
-  });
-}
-
-function row(r: CheckResult, strategy: string, note?: string): Row {
-  const secs = Math.max(r.elapsedMs, 1) / 1000;
+function runJob(job: Job): Row {
+  const v = findVariant(job.variant)!;
+  const model = prepare({ variant: v, scenario: findScenario(job.scenario)!, params: { cpus: job.cpus }, features: v.features, bounds: DEFAULT_BOUNDS });
+  const seeds = job.seeds ?? [1];
+  const runs: CheckResult[] = seeds.map((seed) =>
+    search(model, {
+      strategy: job.strategy === 'dfs-stateless' ? 'dfs' : job.strategy,
+      seed,
+      ...(job.strategy === 'dfs-stateless' ? { stateless: true } : {}),
+      ...(job.maxExecutions === undefined ? {} : { maxExecutions: job.maxExecutions }),
+    }),
+  );
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
+  const total = (f: (r: CheckResult) => number) => runs.reduce((a, r) => a + f(r), 0);
+  const secs = Math.max(total((r) => r.elapsedMs), 1) / 1000;
+  const first = runs[0]!;
+  const found = runs.filter((r) => r.verdict === 'violated').length;
+  const verdict =
+    runs.length > 1
+      ? `violated in ${found}/${runs.length} seeds`
+      : first.verdict === 'violated'
+        ? `violated ${first.violation?.invariant}`
+        : first.verdict;
   return {
-    scenario: r.scenario,
-    cpus: r.cpus,
-    variant: r.variant,
-    strategy,
-    verdict: r.verdict === 'violated' ? `violated ${r.violation?.invariant}` : r.verdict,
-    executions: r.executions,
-    steps: r.steps,
-    states: r.states ?? null,
-    elapsedMs: r.elapsedMs,
-    executionsPerSec: Math.round(r.executions / secs),
-    stepsPerSec: Math.round(r.steps / secs),
+    scenario: job.scenario,
+    cpus: job.cpus,
+    variant: job.variant,
+    strategy: job.strategy,
+    verdict,
+    executions: median(runs.map((r) => r.executions)),
+    steps: median(runs.map((r) => r.steps)),
+    states: first.states ?? null,
+    elapsedMs: median(runs.map((r) => r.elapsedMs)),
+    executionsPerSec: Math.round(total((r) => r.executions) / secs),
+    stepsPerSec: Math.round(total((r) => r.steps) / secs),
     peakMemMB: Math.round(process.resourceUsage().maxRSS / 1024),
-    ...(note ? { note } : {}),
+    note: job.note,
   };
 }
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)] ?? 0;
-};
-
-const rows: Row[] = [];
-const cpuList = quick ? [2] : [2, 3];
-for (const cpus of cpuList) {
-  for (const scenario of ['switch-vs-flush', 'lazy-flush', 'lazy-free-pgtables']) {
-    rows.push(row(run('linux-4.13', scenario, cpus, 'dfs'), 'dfs-stateful', 'time-to-verdict'));
+function jobs(quick: boolean): Job[] {
+  const out: Job[] = [];
+  const cpus = quick ? [2] : [2, 3, 4];
+  const bases = VARIANTS.filter((v) => v.kind === 'base');
+  for (const v of bases) {
+    const scenarios = [...new Set(v.expect.filter((e) => e.verdict === 'holds' && !e.features && !e.bounds).map((e) => e.scenario))];
+    for (const s of scenarios) {
+      const sc = findScenario(s)!;
+      for (const n of cpus) if (n >= sc.cpus.min && n <= sc.cpus.max) out.push({ variant: v.id, scenario: s, cpus: n, strategy: 'dfs', note: 'time-to-verdict' });
+    }
   }
-}
-// Raw engine throughput: re-execution DFS with a fixed execution budget.
-rows.push(row(run('linux-4.13', 'switch-vs-flush', 2, 'dfs', { stateless: true, maxExecutions: quick ? 2000 : 20000 }), 'dfs-stateless', 'throughput, budgeted'));
-rows.push(row(run('linux-4.13', 'switch-vs-flush', 3, 'random', { maxExecutions: quick ? 500 : 5000 }), 'random', 'throughput, budgeted'));
-// Time to first violation of each bug variant.
-for (const variant of ['linux-4.13-flush-no-mb', 'linux-4.13-cr3-before-cpumask']) {
-  for (const cpus of cpuList) {
-    rows.push(row(run(variant, 'switch-vs-flush', cpus, 'dfs'), 'dfs-stateful', 'time-to-first-violation'));
-    const runs: CheckResult[] = [];
-    for (let seed = 1; seed <= 10; seed++) runs.push(run(variant, 'switch-vs-flush', cpus, 'random', { seed, maxExecutions: 100000 }));
-    const total = (f: (r: CheckResult) => number) => runs.reduce((a, r) => a + f(r), 0);
-    const secs = Math.max(total((r) => r.elapsedMs), 1) / 1000;
-    const found = runs.filter((r) => r.verdict === 'violated').length;
-    rows.push({
-      ...row(runs[0]!, 'random'),
-      verdict: `violated in ${found}/10 seeds`,
-      executions: median(runs.map((r) => r.executions)),
-      steps: median(runs.map((r) => r.steps)),
-      elapsedMs: median(runs.map((r) => r.elapsedMs)),
-      executionsPerSec: Math.round(total((r) => r.executions) / secs),
-      stepsPerSec: Math.round(total((r) => r.steps) / secs),
-      note: 'time-to-first-violation: median of seeds 1-10',
-    });
+  out.push({ variant: 'linux-4.13', scenario: 'switch-vs-flush', cpus: 2, strategy: 'dfs-stateless', maxExecutions: quick ? 2000 : 20000, note: 'engine throughput, budgeted' });
+  out.push({ variant: 'linux-4.13', scenario: 'switch-vs-flush', cpus: 3, strategy: 'random', maxExecutions: quick ? 500 : 5000, note: 'engine throughput, budgeted' });
+  const seeds = Array.from({ length: 10 }, (_, i) => i + 1);
+  for (const v of VARIANTS.filter((x) => x.kind === 'bug')) {
+    for (const e of v.expect.filter((x) => x.verdict === 'violated' && !x.features && !x.bounds && (!quick || x.cpus === 2))) {
+      for (const strategy of ['dfs', 'bfs'] as const) out.push({ variant: v.id, scenario: e.scenario, cpus: e.cpus, strategy, note: 'time-to-first-violation' });
+      for (const strategy of ['random', 'pct', 'delay', 'swarm'] as const) {
+        out.push({ variant: v.id, scenario: e.scenario, cpus: e.cpus, strategy, seeds, maxExecutions: 20000, note: 'time-to-first-violation, median of seeds 1-10' });
+      }
+    }
   }
+  return out;
 }
 
-const machine = { cpu: os.cpus()[0]?.model ?? '?', cores: os.cpus().length, node: process.version, platform: `${os.platform()} ${os.arch()}` };
-if (json) {
-  console.log(JSON.stringify({ machine, rows }, null, 1));
+/** SPIN reference rows and the tlbcheck question each one answers. */
+function spinJobs(): Job[] {
+  const rows: Job[] = [
+    { variant: 'linux-4.13', scenario: 'switch-vs-flush', cpus: 2, strategy: 'dfs', note: 'vs SPIN', spin: { name: 's2-4.13-fixed', model: 's2_switch_vs_flush_4_13.pml', defines: [] } },
+    { variant: 'linux-4.13-flush-no-mb', scenario: 'switch-vs-flush', cpus: 2, strategy: 'dfs', note: 'vs SPIN', spin: { name: 's2-4.13-buggy', model: 's2_switch_vs_flush_4_13.pml', defines: ['-DBUGGY'] } },
+  ];
+  return rows.filter((r) => findVariant(r.variant) && findScenario(r.scenario));
+}
+
+if (value('--row') !== undefined) {
+  // Child mode: run one job given as JSON, print its row.
+  const job = JSON.parse(value('--row')!) as Job;
+  const row = runJob(job);
+  process.stdout.write(`${JSON.stringify(row)}\n`);
 } else {
-  console.log(`machine: ${machine.cpu}, ${machine.cores} cores, node ${machine.node}`);
-  console.log(['scenario', 'cpus', 'variant', 'strategy', 'verdict', 'execs', 'steps', 'states', 'ms', 'exec/s', 'steps/s', 'MB', 'note'].join('\t'));
-  for (const r of rows) {
-    console.log([r.scenario, r.cpus, r.variant, r.strategy, r.verdict, r.executions, r.steps, r.states ?? '-', r.elapsedMs, r.executionsPerSec, r.stepsPerSec, r.peakMemMB, r.note ?? ''].join('\t'));
+  const quick = flag('--quick');
+  const all = [...jobs(quick), ...(flag('--vs-spin') ? spinJobs() : [])];
+  const spinDir = resolve(value('--spin-dir') ?? join(import.meta.dirname, '..', '..', 'shared', 'anchors', 'spin'));
+  const spinProblem = flag('--vs-spin') ? spinAvailable(spinDir) : undefined;
+  const rows: Row[] = [];
+  for (const job of all) {
+    const r = spawnSync(process.execPath, [join(import.meta.dirname, '..', 'bin', 'run-ts.js'), join(import.meta.dirname, 'bench.ts'), '--row', JSON.stringify(job)], {
+      encoding: 'utf8',
+      timeout: 600_000,
+    });
+    const line = r.stdout.trim().split('\n').pop() ?? '';
+    let row: Row;
+    try {
+      row = JSON.parse(line) as Row;
+    } catch {
+      row = { scenario: job.scenario, cpus: job.cpus, variant: job.variant, strategy: job.strategy, note: job.note, verdict: `error: ${(r.stderr || 'timeout').split('\n')[0]}`, executions: 0, steps: 0, states: null, elapsedMs: 0, executionsPerSec: 0, stepsPerSec: 0, peakMemMB: 0 };
+    }
+    if (job.spin) {
+      row.spin = job.spin.name;
+      if (spinProblem === undefined) {
+        const s = runSpin(spinDir, job.spin.model, job.spin.defines);
+        row.spinMs = s.ms;
+        row.spinVerdict = s.verdict;
+        row.ratioVsSpin = Math.round((row.elapsedMs / Math.max(s.ms, 1)) * 100) / 100;
+      }
+    }
+    rows.push(row);
+    if (!flag('--json')) process.stderr.write('.');
+  }
+  const machine = { cpu: os.cpus()[0]?.model ?? '?', cores: os.cpus().length, memGB: Math.round(os.totalmem() / 2 ** 30), node: process.version };
+  if (flag('--json')) {
+    process.stdout.write(`${JSON.stringify({ machine, rows }, null, 1)}\n`);
+  } else {
+    process.stderr.write('\n');
+    if (spinProblem) console.log(`SPIN comparison skipped: ${spinProblem}`);
+    console.log(`machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memGB} GB, node ${machine.node}`);
+    const cols = ['scenario', 'cpus', 'variant', 'strategy', 'verdict', 'execs', 'steps', 'states', 'ms', 'exec/s', 'steps/s', 'MB', 'spin', 'spinMs', 'ratio', 'note'];
+    console.log(cols.join('\t'));
+    for (const r of rows) {
+      console.log(
+        [r.scenario, r.cpus, r.variant, r.strategy, r.verdict, r.executions, r.steps, r.states ?? '-', r.elapsedMs, r.executionsPerSec, r.stepsPerSec, r.peakMemMB, r.spin ?? '-', r.spinMs ?? '-', r.ratioVsSpin ?? '-', r.note].join('\t'),
+      );
+    }
   }
 }
