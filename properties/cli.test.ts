@@ -81,7 +81,7 @@ describe('bad input: one line, exit 2, no stack trace', () => {
     ['unknown feature', ['check', '--variant', 'linux-4.13', '--scenario', 'switch-vs-flush', '--features', 'pcid,warp'], /unknown feature 'warp'/],
     ['unknown flag', ['check', '--variant', 'linux-4.13', '--scenario', 'switch-vs-flush', '--frobnicate'], /unknown option/],
     ['missing required option', ['check', '--scenario', 'switch-vs-flush'], /required option '--variant/],
-    ['bad strategy', ['check', '--variant', 'linux-4.13', '--scenario', 'switch-vs-flush', '--strategy', 'bfs'], /Allowed choices/],
+    ['bad strategy', ['check', '--variant', 'linux-4.13', '--scenario', 'switch-vs-flush', '--strategy', 'nope'], /Allowed choices/],
     ['missing replay file', ['replay', 'nope.json'], /not found/],
   ];
   for (const [what, argv, msg] of cases) {

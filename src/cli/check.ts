@@ -23,6 +23,7 @@ export async function runCheck(io: Io, o: Record<string, unknown>): Promise<numb
     ...(typeof o['time'] === 'number' ? { timeMs: o['time'] * 1000 } : {}),
     ...(o['stateless'] === true ? { stateless: true } : {}),
     depth: o['depth'] as number,
+    ...(o['por'] === false ? { por: false } : {}),
     delays: o['delays'] as number,
   });
   let saved: { path: string; reused: boolean } | undefined;

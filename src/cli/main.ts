@@ -69,6 +69,7 @@ function program(io: Io, code: { value: number }): Command {
     .option('--preemptions <n>', 'bound on non-default choices (dfs)', intArg(0))
     .option('--max-steps <n>', 'steps per execution', intArg(1))
     .option('--stateless', 'dfs by re-execution, without state caching')
+    .option('--no-por', 'turn off sleep-set partial-order reduction (dfs)')
     .option('--features <list>', 'machine features, e.g. pcid,-invpcid,pti')
     .option('--out <dir>', 'where to save counterexamples', 'counterexamples')
     .option('--json', 'one JSON object')

@@ -24,6 +24,8 @@ export function statefulBfs(model: Model, opt: StatefulOptions = {}): StatefulRe
     states: visited.size,
     transitions,
     executions,
+    sleepPruned: 0,
+    sleepBlocked: 0,
     maxDepth: depth,
     collisionProbability: collisionProbability(visited.size),
     ...extra,

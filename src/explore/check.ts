@@ -40,6 +40,8 @@ export interface SearchOptions {
   readonly depth?: number;
   /** Delay-bounding: deviations from the default schedule per run (default 2). */
   readonly delays?: number;
+  /** Sleep-set partial-order reduction in the stateful DFS (default on). */
+  readonly por?: boolean;
 }
 
 export type Verdict = 'holds' | 'violated' | 'inconclusive' | 'no-violation';
@@ -75,6 +77,9 @@ export interface CheckResult {
   readonly states?: number;
   readonly transitions?: number;
   readonly collisionProbability?: number;
+  /** Stateful DFS with partial-order reduction: moves not taken because asleep, and states where all were. */
+  readonly sleepPruned?: number;
+  readonly sleepBlocked?: number;
   readonly guarantee?: Guarantee;
   readonly elapsedMs: number;
 }
@@ -112,10 +117,10 @@ export function search(model: Model, opt: SearchOptions): CheckResult {
 function searchStateful(
   model: Model,
   opt: SearchOptions,
-  run: (m: Model, o: { timeMs?: number }) => StatefulResult,
+  run: (m: Model, o: { timeMs?: number; por?: boolean }) => StatefulResult,
 ): CheckResult {
   const t0 = Date.now();
-  const r = run(model, opt.timeMs === undefined ? {} : { timeMs: opt.timeMs });
+  const r = run(model, { ...(opt.timeMs === undefined ? {} : { timeMs: opt.timeMs }), ...(opt.por === undefined ? {} : { por: opt.por }) });
   const verdict: Verdict = r.violation ? 'violated' : r.complete ? 'holds' : 'inconclusive';
   const res: CheckResult = {
     ...baseOf(model, opt),
@@ -125,6 +130,8 @@ function searchStateful(
     states: r.states,
     transitions: r.transitions,
     collisionProbability: r.collisionProbability,
+    sleepPruned: r.sleepPruned,
+    sleepBlocked: r.sleepBlocked,
     elapsedMs: Date.now() - t0,
   };
   if (r.violation) return { ...res, violation: r.violation, tape: r.tape ?? [], widths: r.widths ?? [] };

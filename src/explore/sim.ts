@@ -143,6 +143,10 @@ export class Sim {
   trace: TraceEvent[] | undefined;
   private readonly moves: Move[] = [];
   violation: Violation | undefined;
+  /** Record what each move reads and writes (for partial-order reduction). */
+  recordFootprints = false;
+  /** Footprint of the last applied move (`Machine.fp` encoding), or null for `end`. */
+  footprint: number[] | null = null;
   private current = 0;
   step = 0;
 
@@ -197,6 +201,7 @@ export class Sim {
     s.step = this.step;
     s.violation = this.violation;
     s.trace = this.trace?.slice();
+    s.recordFootprints = this.recordFootprints;
     return s;
   }
 
@@ -273,14 +278,21 @@ export class Sim {
    */
   apply(mv: Move, branch: number | undefined): boolean {
     if (moveKind(mv) === MoveKind.End) {
+      this.footprint = null;
       this.record(moveCpu(mv), 'end', 'no more hardware events', undefined, branch);
       this.checkDeadlock();
       return false;
     }
     this.step++;
     this.m.step = this.step;
+    if (this.recordFootprints) {
+      this.m.fp = [];
+      if (moveKind(mv) === MoveKind.Prog) this.m.wr(this.m.resProg(moveCpu(mv)));
+    }
     this.doMove(mv, branch);
     if (this.m.obs.length > 0) this.checkObservations();
+    this.footprint = this.m.fp;
+    this.m.fp = null;
     const bounds = this.model.cfg.bounds;
     if (!this.violation && this.step >= bounds.maxSteps && this.enabledMoves().length > 0) {
       this.violation = {
@@ -468,8 +480,10 @@ export class Sim {
       case 'read-pasid-msr':
         return m.cpu(c).pasidMsr;
       case 'flush-begin':
+        m.wr(m.resGhost());
         return this.flushBegin(c, e.mm, e.start, e.end, e.kernel);
       case 'flush-end': {
+        m.wr(m.resGhost());
         const rec = this.ghost.flushes[e.token];
         if (!rec) throw new Error('[tlbcheck bug] flush-end without flush-begin');
         rec.returnedAt = this.step;
@@ -477,14 +491,17 @@ export class Sim {
         return undefined;
       }
       case 'pasid-update-begin':
+        m.wr(m.resGhost());
         this.ghost.pasid.push({ cpu: c, mm: e.mm, val: e.val, returnedAt: -1 });
         return this.ghost.pasid.length - 1;
       case 'pasid-update-end': {
+        m.wr(m.resGhost());
         const rec = this.ghost.pasid[e.token];
         if (rec) rec.returnedAt = this.step;
         return undefined;
       }
       case 'user-running':
+        m.wr(m.resGhost());
         this.ghost.userMm[c] = e.on ? e.mm : -1;
         return undefined;
       case 'load':

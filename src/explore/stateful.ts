@@ -6,11 +6,20 @@
  * a budget). The preemption bound, when set, is part of the fingerprint, so the pruning stays
  * sound under it too. A fingerprint collision could hide a state: the result carries the
  * birthday-bound probability of one.
+ *
+ * Partial-order reduction (`por`, default on without a preemption bound): sleep sets
+ * (Godefroid) combined with state caching by his revisit rule. Every move records what it read
+ * and wrote (`Machine.fp`); two moves are independent when no resource is written by one and
+ * touched by the other. After exploring move t from a state, t goes to sleep in the states
+ * reached by moves independent of it, and is not explored there: the interleaving it would
+ * give was already covered. A visited state remembers the sleep set it was explored with; a
+ * revisit explores only the moves that were asleep then and are awake now. In an acyclic state
+ * graph this reaches every reachable state and every violating transition.
  */
 import { collisionProbability } from '../machine/hash.ts';
 import type { Violation } from '../invariants/types.ts';
 import { type Model, Sim } from './sim.ts';
-import type { Move } from './strategy.ts';
+import { type Move, MoveKind, moveKind } from './strategy.ts';
 
 export interface StatefulResult {
   readonly complete: boolean;
@@ -22,15 +31,12 @@ export interface StatefulResult {
   readonly transitions: number;
   /** Distinct terminal states reached. */
   readonly executions: number;
+  /** Moves not taken because they were asleep (partial-order reduction). */
+  readonly sleepPruned: number;
+  /** States where every enabled move was asleep. */
+  readonly sleepBlocked: number;
   readonly maxDepth: number;
   readonly collisionProbability: number;
-}
-
-interface Entry {
-  readonly sim: Sim;
-  readonly moves: readonly Move[];
-  next: number;
-  readonly preemptions: number;
 }
 
 export interface StatefulOptions {
@@ -41,21 +47,67 @@ export interface StatefulOptions {
   /** Keep exploring past violations (litmus outcome enumeration), reporting each here. */
   readonly all?: boolean;
   readonly violation?: (v: Violation) => void;
+  /** Sleep-set partial-order reduction (default: on unless a preemption bound is set). */
+  readonly por?: boolean;
+}
+
+/** A move asleep or done, with what it touched: resource -> 1 if written, 0 if only read. */
+interface Sleeper {
+  readonly move: Move;
+  readonly fp: ReadonlyMap<number, number>;
+}
+
+function footprintMap(fp: readonly number[]): Map<number, number> {
+  const m = new Map<number, number>();
+  for (const x of fp) {
+    const r = x >>> 1;
+    m.set(r, (m.get(r) ?? 0) | (x & 1));
+  }
+  return m;
+}
+
+function independent(a: ReadonlyMap<number, number>, b: ReadonlyMap<number, number>): boolean {
+  const [small, big] = a.size <= b.size ? [a, b] : [b, a];
+  for (const [r, w] of small) {
+    const o = big.get(r);
+    if (o !== undefined && (w | o) !== 0) return false;
+  }
+  return true;
+}
+
+interface Entry {
+  readonly sim: Sim;
+  readonly moves: readonly Move[];
+  /** Indices into `moves` to explore, in order. */
+  readonly order: readonly number[];
+  pos: number;
+  /** Index of the move being explored now (for the tape). */
+  cur: number;
+  readonly sleep: readonly Sleeper[];
+  readonly done: Sleeper[];
+  readonly preemptions: number;
 }
 
 export function statefulDfs(model: Model, opt: StatefulOptions = {}): StatefulResult {
   const t0 = Date.now();
   const bound = model.cfg.bounds.preemptions;
+  const por = opt.por ?? bound === undefined;
   const root = Sim.start(model, false);
-  const visited = new Set<number>();
+  root.recordFootprints = por;
+  /** Fingerprint -> ids of the moves asleep when the state was (last) explored. */
+  const visited = new Map<number, readonly Move[]>();
   let transitions = 0;
   let executions = 0;
+  let sleepPruned = 0;
+  let sleepBlocked = 0;
   let maxDepth = 0;
   const stack: Entry[] = [];
   const result = (extra: Partial<StatefulResult> & { complete: boolean }): StatefulResult => ({
     states: visited.size,
     transitions,
     executions,
+    sleepPruned,
+    sleepBlocked,
     maxDepth,
     collisionProbability: collisionProbability(visited.size),
     ...extra,
@@ -65,14 +117,29 @@ export function statefulDfs(model: Model, opt: StatefulOptions = {}): StatefulRe
     const widths: number[] = [];
     for (const e of stack) {
       if (e.moves.length > 1) {
-        tape.push(e.next - 1);
+        tape.push(e.cur);
         widths.push(e.moves.length);
       }
     }
     return { tape, widths };
   };
-  const push = (sim: Sim, preemptions: number): Violation | undefined => {
+  /** Push state `sim` reached with sleep set `sleep`; returns a violation found at a final state. */
+  const enter = (sim: Sim, fp: number, sleep: readonly Sleeper[], preemptions: number): Violation | undefined => {
     const moves = sim.enabledMoves();
+    const asleep = new Set(sleep.map((s) => s.move));
+    const stored = visited.get(fp);
+    let wanted: (m: Move) => boolean;
+    if (stored === undefined) {
+      visited.set(fp, [...asleep]);
+      wanted = (m) => !asleep.has(m);
+    } else {
+      // Revisit: only the moves asleep last time and awake now.
+      const woke = stored.filter((m) => !asleep.has(m));
+      if (woke.length === 0) return undefined;
+      visited.set(fp, stored.filter((m) => asleep.has(m)));
+      const w = new Set(woke);
+      wanted = (m) => w.has(m);
+    }
     if (moves.length === 0) {
       sim.finish();
       executions++;
@@ -80,17 +147,26 @@ export function statefulDfs(model: Model, opt: StatefulOptions = {}): StatefulRe
       else if (opt.all) opt.violation?.(sim.violation);
       return opt.all ? undefined : sim.violation;
     }
-    stack.push({ sim, moves: moves.slice(), next: 0, preemptions });
+    const order: number[] = [];
+    for (let i = 0; i < moves.length; i++) {
+      const m = moves[i]!;
+      if (moveKind(m) === MoveKind.End || wanted(m)) order.push(i);
+    }
+    sleepPruned += moves.length - order.length;
+    if (order.length === 0) {
+      sleepBlocked++;
+      return undefined;
+    }
+    stack.push({ sim, moves: moves.slice(), order, pos: 0, cur: -1, sleep, done: [], preemptions });
     if (stack.length > maxDepth) maxDepth = stack.length;
     return undefined;
   };
-  visited.add(root.fingerprint());
-  const v0 = root.violation ?? push(root, 0);
+  const v0 = root.violation ?? enter(root, root.fingerprint(), [], 0);
   if (v0) return result({ complete: false, violation: v0, tape: [], widths: [] });
 
   while (stack.length > 0) {
     const top = stack[stack.length - 1]!;
-    if (top.next >= top.moves.length) {
+    if (top.pos >= top.order.length) {
       stack.pop();
       continue;
     }
@@ -102,13 +178,24 @@ export function statefulDfs(model: Model, opt: StatefulOptions = {}): StatefulRe
         return result({ complete: false, reason: `state budget of ${opt.maxStates} ran out` });
       }
     }
-    const i = top.next++;
+    const i = top.order[top.pos++]!;
+    top.cur = i;
+    const mv = top.moves[i]!;
     const preemptions = top.preemptions + (i > 0 && top.moves.length > 1 ? 1 : 0);
     if (bound !== undefined && preemptions > bound) continue;
     // The last child may take over its parent's state: the parent is done after it.
-    const child = top.next === top.moves.length ? top.sim : top.sim.cloneFor(top.moves[i]!);
-    const alive = child.apply(top.moves[i]!, undefined);
+    const child = top.pos === top.order.length ? top.sim : top.sim.cloneFor(mv);
+    const alive = child.apply(mv, undefined);
     transitions++;
+    let sleep: Sleeper[] = [];
+    if (por && child.footprint) {
+      const fpT = footprintMap(child.footprint);
+      for (const u of top.sleep) if (independent(u.fp, fpT)) sleep.push(u);
+      for (const u of top.done) if (independent(u.fp, fpT)) sleep.push(u);
+      top.done.push({ move: mv, fp: fpT });
+    } else {
+      sleep = [];
+    }
     if (child.violation) {
       if (opt.all) {
         opt.violation?.(child.violation);
@@ -122,9 +209,7 @@ export function statefulDfs(model: Model, opt: StatefulOptions = {}): StatefulRe
       continue;
     }
     const fp = child.fingerprint(bound === undefined ? 0 : preemptions);
-    if (visited.has(fp)) continue;
-    visited.add(fp);
-    const v = push(child, preemptions);
+    const v = enter(child, fp, sleep, preemptions);
     if (v) return result({ complete: false, violation: v, ...tapeOf() });
   }
   return result({ complete: true });

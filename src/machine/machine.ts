@@ -126,6 +126,13 @@ export class Machine {
   private zobB = 0;
   /** Words below this are page-table pages (their ghost versions count for invariants). */
   private readonly ptWords: number;
+  /**
+   * Footprint recorder for partial-order reduction: while non-null, every access to machine
+   * state appends `resource * 2 + (write ? 1 : 0)`. Resources: memory words, then per CPU its
+   * store buffer, its TLB/PSC/CR3/MSRs, its IRQ state and its program, then page kinds, then
+   * the checker's ghost state.
+   */
+  fp: number[] | null = null;
 
   constructor(init: MachineInit) {
     this.features = init.features;
@@ -273,6 +280,34 @@ export class Machine {
     return w;
   }
 
+  /** Resource ids (see `fp`). */
+  resSb(c: CpuId): number {
+    return this.mem.length + c * 4;
+  }
+  resHw(c: CpuId): number {
+    return this.mem.length + c * 4 + 1;
+  }
+  resIrq(c: CpuId): number {
+    return this.mem.length + c * 4 + 2;
+  }
+  resProg(c: CpuId): number {
+    return this.mem.length + c * 4 + 3;
+  }
+  resPage(pfn: Pfn): number {
+    return this.mem.length + this.cpus.length * 4 + pfn;
+  }
+  resGhost(): number {
+    return this.mem.length + this.cpus.length * 4 + this.pageKind.length;
+  }
+
+  rd(res: number): void {
+    this.fp?.push(res * 2);
+  }
+
+  wr(res: number): void {
+    this.fp?.push(res * 2 + 1);
+  }
+
   cpu(c: CpuId): CpuState {
     const s = this.cpus[c];
     if (!s) throw new Error(`[tlbcheck bug] no cpu${c}`);
@@ -294,6 +329,10 @@ export class Machine {
   load(c: CpuId, loc: Loc): number {
     this.checkOwner(c, loc);
     const sb = this.cpu(c).sb;
+    if (this.fp) {
+      this.rd(loc);
+      if (sb.length > 0) this.rd(this.resSb(c));
+    }
     for (let i = sb.length - 1; i >= 0; i--) if (sb[i]!.loc === loc) return sb[i]!.val;
     return this.mem[loc]!;
   }
@@ -304,6 +343,7 @@ export class Machine {
 
   store(c: CpuId, loc: Loc, val: number): void {
     const w = this.issue(loc);
+    if (this.fp) this.wr(this.isPrivate(loc) ? loc : this.resSb(c));
     if (this.checkOwner(c, loc)) {
       this.setMem(loc, val);
       this.setWid(loc, w);
@@ -318,6 +358,10 @@ export class Machine {
   drainOne(c: CpuId): SbEntry {
     const e = this.cpu(c).sb.shift();
     if (!e) throw new Error('[tlbcheck bug] drain of an empty store buffer');
+    if (this.fp) {
+      this.wr(this.resSb(c));
+      this.wr(e.loc);
+    }
     this.setMem(e.loc, e.val);
     this.setWid(e.loc, e.wid);
     return e;
@@ -326,7 +370,9 @@ export class Machine {
   drainAll(c: CpuId): number {
     const sb = this.cpu(c).sb;
     const n = sb.length;
+    if (this.fp && n > 0) this.wr(this.resSb(c));
     for (const e of sb) {
+      if (this.fp) this.wr(e.loc);
       this.setMem(e.loc, e.val);
       this.setWid(e.loc, e.wid);
     }
@@ -337,6 +383,7 @@ export class Machine {
   rmw(c: CpuId, loc: Loc, op: RmwOp, a: number, b = 0): number {
     this.checkOwner(c, loc);
     this.drainAll(c);
+    this.wr(loc);
     const old = this.mem[loc]!;
     let v: number;
     switch (op) {
@@ -374,6 +421,10 @@ export class Machine {
   /** Latest write id to `loc` visible to cpu `c` (own buffer, else memory): ghost. */
   visibleWid(c: CpuId, loc: Loc): number {
     const sb = this.cpu(c).sb;
+    if (this.fp) {
+      this.rd(loc);
+      this.rd(this.resSb(c));
+    }
     for (let i = sb.length - 1; i >= 0; i--) if (sb[i]!.loc === loc) return sb[i]!.wid;
     return this.wid[loc]!;
   }
@@ -386,14 +437,17 @@ export class Machine {
   }
 
   freePage(pfn: Pfn): void {
+    this.wr(this.resPage(pfn));
     this.setPage(pfn, PageKind.Free, 0);
   }
 
   /** The allocator hands `pfn` out as data and its new user overwrites every word. */
   reusePage(pfn: Pfn, fill: number): void {
+    this.wr(this.resPage(pfn));
     this.setPage(pfn, PageKind.Data, 0);
     for (let i = 0; i < ENTRIES; i++) {
       const l = entryLoc(pfn, i);
+      this.wr(l);
       this.setMem(l, fill);
       this.setWid(l, this.issue(l));
     }
@@ -436,6 +490,7 @@ export class Machine {
   planWalk(c: CpuId, va: number): WalkPlan | undefined {
     const cpu = this.cpu(c);
     const root = cpu.cr3Root;
+    this.rd(this.resHw(c));
     if (root < 0) return undefined;
     const pcid = cpu.cr3Pcid;
     const ui = upperIndex(va);
@@ -452,6 +507,10 @@ export class Machine {
     } else {
       reads.push({ pfn: root, level: 'root', viaPsc: false });
       upperLoc = entryLoc(root, ui);
+      if (this.fp) {
+        this.rd(this.resPage(root));
+        this.rd(upperLoc);
+      }
       const ue = this.mem[upperLoc]!;
       if (!entryPresent(ue)) return { reads };
       leafPfn = entryPfn(ue);
@@ -460,6 +519,10 @@ export class Machine {
     }
     reads.push({ pfn: leafPfn, level: 'leaf', viaPsc: cached !== undefined });
     const leafLoc = entryLoc(leafPfn, leafIndex(va));
+    if (this.fp) {
+      this.rd(this.resPage(leafPfn));
+      this.rd(leafLoc);
+    }
     const pte = this.mem[leafLoc]!;
     const base = pscNew ? { reads, psc: pscNew } : { reads };
     if (!entryPresent(pte)) return base;
@@ -477,6 +540,16 @@ export class Machine {
 
   /** A speculative walk is worth exploring only if it changes a cache or reads a dead table. */
   walkMatters(c: CpuId, va: number): boolean {
+    const saved = this.fp;
+    this.fp = null;
+    try {
+      return this.walkMattersNow(c, va);
+    } finally {
+      this.fp = saved;
+    }
+  }
+
+  private walkMattersNow(c: CpuId, va: number): boolean {
     const plan = this.planWalk(c, va);
     if (!plan) return false;
     const cpu = this.cpu(c);
@@ -495,6 +568,7 @@ export class Machine {
 
   /** Perform a walk of `va`: observations for every table page read, then the fills. */
   walk(c: CpuId, va: number, speculative: boolean): WalkPlan | undefined {
+    this.wr(this.resHw(c));
     const plan = this.planWalk(c, va);
     if (!plan) return undefined;
     const cpu = this.cpu(c);
@@ -522,6 +596,10 @@ export class Machine {
   /** A user-mode access: the TLB on a hit, else a walk; a non-present result faults. */
   access(c: CpuId, va: number): AccessResult {
     const cpu = this.cpu(c);
+    if (this.fp) {
+      this.wr(this.resHw(c));
+      this.rd(this.resGhost());
+    }
     const vpn = vpnOf(va);
     let e = tlbLookup(cpu.tlb, cpu.cr3Pcid, vpn, cpu.pge);
     const viaTlb = e !== undefined;
@@ -542,6 +620,7 @@ export class Machine {
 
   evict(c: CpuId, i: number): string {
     const cpu = this.cpu(c);
+    this.wr(this.resHw(c));
     cpu.evictionsLeft--;
     if (i < cpu.tlb.length) {
       const [e] = cpu.tlb.splice(i, 1);
@@ -557,6 +636,7 @@ export class Machine {
   writeCr3(c: CpuId, root: Pfn, pcid: number, noflush: boolean): string | undefined {
     const cpu = this.cpu(c);
     this.drainAll(c);
+    this.wr(this.resHw(c));
     if (!this.features.pcid && (pcid !== 0 || noflush)) return '#GP: CR3 PCID/NOFLUSH bits with CR4.PCIDE=0';
     cpu.cr3Root = root;
     cpu.cr3Pcid = pcid;
@@ -571,6 +651,7 @@ export class Machine {
   invlpg(c: CpuId, va: number): void {
     const cpu = this.cpu(c);
     this.drainAll(c);
+    this.wr(this.resHw(c));
     const vpn = vpnOf(va);
     const pcid = cpu.cr3Pcid;
     dropWhere(cpu.tlb, (e) => e.vpn === vpn && (e.pcid === pcid || e.global));
@@ -582,6 +663,7 @@ export class Machine {
     if (!this.features.invpcid) return '#UD: INVPCID on a CPU without X86_FEATURE_INVPCID';
     const cpu = this.cpu(c);
     this.drainAll(c);
+    this.wr(this.resHw(c));
     const vpn = vpnOf(va);
     switch (type) {
       case 0: // individual address: non-global (pcid, va), and the PCID's PSC entries
@@ -608,6 +690,7 @@ export class Machine {
   writePge(c: CpuId, on: boolean): void {
     const cpu = this.cpu(c);
     this.drainAll(c);
+    this.wr(this.resHw(c));
     if (cpu.pge !== on) {
       cpu.tlb.length = 0;
       cpu.psc.length = 0;
@@ -617,6 +700,7 @@ export class Machine {
 
   wrmsrPasid(c: CpuId, val: number): void {
     this.drainAll(c);
+    this.wr(this.resHw(c));
     this.cpu(c).pasidMsr = val;
   }
 
@@ -626,6 +710,7 @@ export class Machine {
   queueCall(c: CpuId, target: CpuId, call: CrossCall): void {
     if (target === c) throw new Error('[tlbcheck bug] cross-call to self');
     this.drainAll(c);
+    this.wr(this.resIrq(target));
     this.cpu(target).pending.push(call);
   }
 
@@ -637,6 +722,8 @@ export class Machine {
   /** Interrupt entry: take every queued call (llist_del_all) with IRQs off. */
   deliver(c: CpuId): CrossCall[] {
     const cpu = this.cpu(c);
+    this.wr(this.resIrq(c));
+    this.wr(this.resProg(c));
     const calls = cpu.pending;
     cpu.pending = [];
     cpu.irqOn = false;
@@ -648,11 +735,13 @@ export class Machine {
   iret(c: CpuId): void {
     const cpu = this.cpu(c);
     this.drainAll(c);
+    this.wr(this.resIrq(c));
     cpu.inIrq--;
     cpu.irqOn = true;
   }
 
   setIrq(c: CpuId, on: boolean): void {
+    this.wr(this.resIrq(c));
     this.cpu(c).irqOn = on;
   }
 }

@@ -32,6 +32,7 @@ export function countsText(r: CheckResult): string {
   const parts = [`${r.executions} executions`];
   if (r.states !== undefined) parts.push(`${r.states} states`, `${r.transitions ?? 0} transitions`);
   else parts.push(`${r.steps} steps`);
+  if (r.sleepPruned) parts.push(`${r.sleepPruned} moves pruned by sleep sets (${r.sleepBlocked ?? 0} states sleep-blocked)`);
   parts.push(`${r.elapsedMs} ms`);
   return parts.join(', ');
 }
@@ -88,6 +89,8 @@ export function checkJson(r: CheckResult, counterexample?: string): Record<strin
     transitions: r.transitions ?? null,
     collisionProbability: r.collisionProbability ?? null,
     guarantee: r.guarantee ?? null,
+    sleepPruned: r.sleepPruned ?? null,
+    sleepBlocked: r.sleepBlocked ?? null,
     elapsedMs: r.elapsedMs,
     counterexample: counterexample ?? null,
   };
