@@ -18,12 +18,13 @@ import { VARIANTS, findVariant } from '../src/kernel/index.ts';
 import { DEFAULT_BOUNDS } from '../src/machine/types.ts';
 import { findScenario } from '../src/scenario/index.ts';
 import { runSpin, spinAvailable } from './spin.ts';
+import { statefulDfs } from '../src/explore/stateful.ts';
 
 interface Job {
   readonly variant: string;
   readonly scenario: string;
   readonly cpus: number;
-  readonly strategy: StrategyName | 'dfs-stateless';
+  readonly strategy: StrategyName | 'dfs-stateless' | 'dfs-nopor' | 'dfs-nosteal';
   readonly seeds?: readonly number[];
   readonly maxExecutions?: number;
   readonly note: string;
@@ -61,9 +62,30 @@ function runJob(job: Job): Row {
   const v = findVariant(job.variant)!;
   const model = prepare({ variant: v, scenario: findScenario(job.scenario)!, params: { cpus: job.cpus }, features: v.features, bounds: DEFAULT_BOUNDS });
   const seeds = job.seeds ?? [1];
+  if (job.strategy === 'dfs-nopor' || job.strategy === 'dfs-nosteal') {
+    const t0 = Date.now();
+    const r = statefulDfs(model, job.strategy === 'dfs-nopor' ? { por: false } : { steal: false });
+    const ms = Date.now() - t0;
+    return {
+      scenario: job.scenario,
+      cpus: job.cpus,
+      variant: job.variant,
+      strategy: job.strategy,
+      verdict: r.violation ? `violated ${r.violation.invariant}` : r.complete ? 'holds' : 'inconclusive',
+      executions: r.executions,
+      steps: r.transitions,
+      states: r.states,
+      elapsedMs: ms,
+      executionsPerSec: Math.round(r.executions / Math.max(ms / 1000, 0.001)),
+      stepsPerSec: Math.round(r.transitions / Math.max(ms / 1000, 0.001)),
+      peakMemMB: Math.round(process.resourceUsage().maxRSS / 1024),
+      note: job.note,
+    };
+  }
+  const strategy: StrategyName = job.strategy === 'dfs-stateless' ? 'dfs' : job.strategy;
   const runs: CheckResult[] = seeds.map((seed) =>
     search(model, {
-      strategy: job.strategy === 'dfs-stateless' ? 'dfs' : job.strategy,
+      strategy,
       seed,
       ...(job.strategy === 'dfs-stateless' ? { stateless: true } : {}),
       ...(job.maxExecutions === undefined ? {} : { maxExecutions: job.maxExecutions }),
@@ -109,6 +131,11 @@ function jobs(quick: boolean): Job[] {
     }
   }
   out.push({ variant: 'linux-4.13', scenario: 'switch-vs-flush', cpus: 2, strategy: 'dfs-stateless', maxExecutions: quick ? 2000 : 20000, note: 'engine throughput, budgeted' });
+  // The effect of partial-order reduction and of cheap backtracking (generator hand-over).
+  const n = quick ? 2 : 3;
+  for (const strategy of ['dfs-nopor', 'dfs-nosteal'] as const) {
+    out.push({ variant: 'linux-4.13', scenario: 'switch-vs-flush', cpus: n, strategy, note: strategy === 'dfs-nopor' ? 'dfs without sleep sets' : 'dfs rebuilding generators on every clone' });
+  }
   out.push({ variant: 'linux-4.13', scenario: 'switch-vs-flush', cpus: 3, strategy: 'random', maxExecutions: quick ? 500 : 5000, note: 'engine throughput, budgeted' });
   const seeds = Array.from({ length: 10 }, (_, i) => i + 1);
   for (const v of VARIANTS.filter((x) => x.kind === 'bug')) {

@@ -177,9 +177,9 @@ export class Sim {
    * handed to the copy (this state rebuilds it from its inputs if it ever needs it again), so
    * exploring every move of a state rebuilds no generator at all.
    */
-  cloneFor(mv: Move): Sim {
+  cloneFor(mv: Move, steal = true): Sim {
     const s = this.clone();
-    if (moveKind(mv) === MoveKind.Prog) {
+    if (steal && moveKind(mv) === MoveKind.Prog) {
       const c = moveCpu(mv);
       const mine = this.frames[c]![this.frames[c]!.length - 1];
       const theirs = s.frames[c]![s.frames[c]!.length - 1];

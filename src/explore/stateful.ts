@@ -49,6 +49,11 @@ export interface StatefulOptions {
   readonly violation?: (v: Violation) => void;
   /** Sleep-set partial-order reduction (default: on unless a preemption bound is set). */
   readonly por?: boolean;
+  /**
+   * Hand a frame's live generator to the child that advances it (default on). Off, every
+   * child rebuilds the generator by replaying its inputs: kept to measure the difference.
+   */
+  readonly steal?: boolean;
 }
 
 /** A move asleep or done, with what it touched: resource -> 1 if written, 0 if only read. */
@@ -184,7 +189,7 @@ export function statefulDfs(model: Model, opt: StatefulOptions = {}): StatefulRe
     const preemptions = top.preemptions + (i > 0 && top.moves.length > 1 ? 1 : 0);
     if (bound !== undefined && preemptions > bound) continue;
     // The last child may take over its parent's state: the parent is done after it.
-    const child = top.pos === top.order.length ? top.sim : top.sim.cloneFor(mv);
+    const child = top.pos === top.order.length ? top.sim : top.sim.cloneFor(mv, opt.steal ?? true);
     const alive = child.apply(mv, undefined);
     transitions++;
     let sleep: Sleeper[] = [];
