@@ -81,6 +81,8 @@ export interface CheckResult {
   readonly sleepPruned?: number;
   readonly sleepBlocked?: number;
   readonly guarantee?: Guarantee;
+  /** Delay bounding: deviations per run. */
+  readonly delays?: number;
   readonly elapsedMs: number;
 }
 
@@ -202,7 +204,8 @@ function searchRandomized(model: Model, opt: SearchOptions): CheckResult {
   let steps = 0;
   const finish = (verdict: Verdict, m: Model, extra: Partial<CheckResult> = {}): CheckResult => {
     const g = guarantee ? { guarantee: { ...guarantee, missBound: (1 - guarantee.perRun) ** executions } } : {};
-    return { ...baseOf(m, opt), verdict, executions, steps, elapsedMs: Date.now() - t0, ...g, ...extra };
+    const d = opt.strategy === 'delay' ? { delays: opt.delays ?? 2 } : {};
+    return { ...baseOf(m, opt), verdict, executions, steps, elapsedMs: Date.now() - t0, ...g, ...d, ...extra };
   };
   for (let i = 0; i < runs; i++) {
     if (opt.timeMs !== undefined && (i & 63) === 0 && Date.now() - t0 > opt.timeMs) {

@@ -13,6 +13,8 @@ export function strategyText(r: CheckResult): string {
       return 'bfs (stateful, shortest counterexample first)';
     case 'pct':
       return `pct depth ${r.guarantee?.depth ?? '?'} (seed ${r.seed})`;
+    case 'delay':
+      return `delay bounding, ${r.delays ?? '?'} delays per run (seed ${r.seed})`;
     default:
       return `${r.strategy} (seed ${r.seed})`;
   }
@@ -77,7 +79,7 @@ export function checkJson(r: CheckResult, counterexample?: string): Record<strin
     scenario: r.scenario,
     cpus: r.cpus,
     features: r.features,
-    bounds: boundsToJson(r.bounds),
+    bounds: { ...boundsToJson(r.bounds), delays: r.delays ?? null, pctDepth: r.guarantee?.depth ?? null },
     invariant: r.violation?.invariant ?? null,
     message: r.violation?.message ?? null,
     reason: r.reason ?? null,
