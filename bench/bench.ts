@@ -19,12 +19,13 @@ import { DEFAULT_BOUNDS } from '../src/machine/types.ts';
 import { findScenario } from '../src/scenario/index.ts';
 import { runSpin, spinAvailable } from './spin.ts';
 import { statefulDfs } from '../src/explore/stateful.ts';
+import { estimateTree } from '../src/explore/estimate.ts';
 
 interface Job {
   readonly variant: string;
   readonly scenario: string;
   readonly cpus: number;
-  readonly strategy: StrategyName | 'dfs-stateless' | 'dfs-nopor' | 'dfs-nosteal';
+  readonly strategy: StrategyName | 'dfs-stateless' | 'dfs-nopor' | 'dfs-nosteal' | 'estimate';
   readonly seeds?: readonly number[];
   readonly maxExecutions?: number;
   readonly note: string;
@@ -62,6 +63,25 @@ function runJob(job: Job): Row {
   const v = findVariant(job.variant)!;
   const model = prepare({ variant: v, scenario: findScenario(job.scenario)!, params: { cpus: job.cpus }, features: v.features, bounds: DEFAULT_BOUNDS });
   const seeds = job.seeds ?? [1];
+  if (job.strategy === 'estimate') {
+    const t0 = Date.now();
+    const e = estimateTree(model, 2000, 1);
+    return {
+      scenario: job.scenario,
+      cpus: job.cpus,
+      variant: job.variant,
+      strategy: 'plain-dfs-estimate',
+      verdict: `~${e.executions.toExponential(2)} executions`,
+      executions: Math.round(e.executions),
+      steps: 0,
+      states: null,
+      elapsedMs: Date.now() - t0,
+      executionsPerSec: 0,
+      stepsPerSec: 0,
+      peakMemMB: Math.round(process.resourceUsage().maxRSS / 1024),
+      note: "size of plain DFS's tree (Knuth estimator, 2000 random probes, seed 1)",
+    };
+  }
   if (job.strategy === 'dfs-nopor' || job.strategy === 'dfs-nosteal') {
     const t0 = Date.now();
     const r = statefulDfs(model, job.strategy === 'dfs-nopor' ? { por: false } : { steal: false });
@@ -133,6 +153,7 @@ function jobs(quick: boolean): Job[] {
   out.push({ variant: 'linux-4.13', scenario: 'switch-vs-flush', cpus: 2, strategy: 'dfs-stateless', maxExecutions: quick ? 2000 : 20000, note: 'engine throughput, budgeted' });
   // The effect of partial-order reduction and of cheap backtracking (generator hand-over).
   const n = quick ? 2 : 3;
+  for (const c of quick ? [2] : [2, 3]) out.push({ variant: 'linux-4.13', scenario: 'switch-vs-flush', cpus: c, strategy: 'estimate', note: '' });
   for (const strategy of ['dfs-nopor', 'dfs-nosteal'] as const) {
     out.push({ variant: 'linux-4.13', scenario: 'switch-vs-flush', cpus: n, strategy, note: strategy === 'dfs-nopor' ? 'dfs without sleep sets' : 'dfs rebuilding generators on every clone' });
   }
