@@ -40,7 +40,7 @@ export interface StatefulOptions {
   readonly final?: (sim: Sim) => void;
   /** Keep exploring past violations (litmus outcome enumeration), reporting each here. */
   readonly all?: boolean;
-  readonly violation?: (v: Violation) => void;
+  readonly violation?: (v: Violation, sim: Sim) => void;
 }
 
 export function statefulDfs(model: Model, opt: StatefulOptions = {}): StatefulResult {
@@ -77,7 +77,7 @@ export function statefulDfs(model: Model, opt: StatefulOptions = {}): StatefulRe
       sim.finish();
       executions++;
       if (!sim.violation) opt.final?.(sim);
-      else if (opt.all) opt.violation?.(sim.violation);
+      else if (opt.all) opt.violation?.(sim.violation, sim);
       return opt.all ? undefined : sim.violation;
     }
     stack.push({ sim, moves: moves.slice(), next: 0, preemptions });
@@ -111,7 +111,7 @@ export function statefulDfs(model: Model, opt: StatefulOptions = {}): StatefulRe
     transitions++;
     if (child.violation) {
       if (opt.all) {
-        opt.violation?.(child.violation);
+        opt.violation?.(child.violation, child);
         continue;
       }
       return result({ complete: false, violation: child.violation, ...tapeOf() });
