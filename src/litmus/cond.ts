@@ -9,7 +9,7 @@ import { LitmusSyntaxError } from './tokens.ts';
 
 export interface FinalState {
   readonly vals: ReadonlyMap<string, number>;
-  /** Invariant id of the violation that ended this execution, if any. */
+  /** Invariant id of the violation that ended this execution, if any (`violation=none` otherwise). */
   readonly violation?: string;
 }
 
@@ -23,9 +23,10 @@ export function checkProp(p: Prop, pages: ReadonlyMap<string, number>): void {
   } else if (p.k === 'not') checkProp(p.a, pages);
   else if (p.k === 'atom') {
     if (p.lhs.k === 'violation') {
-      if (p.rhs.k !== 'name' || !INVARIANTS.some((i) => i.id === (p.rhs.k === 'name' ? p.rhs.id : ''))) {
+      const id = p.rhs.k === 'name' ? p.rhs.id : '';
+      if (id !== 'none' && !INVARIANTS.some((i) => i.id === id)) {
         const tok = p.rhs.k === 'name' ? p.rhs.id : String(p.rhs.v);
-        throw new LitmusSyntaxError(p.line, `violation= needs an invariant id (${INVARIANTS.map((i) => i.id).join(', ')}): token '${tok}'`);
+        throw new LitmusSyntaxError(p.line, `violation= needs 'none' or an invariant id (${INVARIANTS.map((i) => i.id).join(', ')}): token '${tok}'`);
       }
     } else if (p.rhs.k === 'name' && !pages.has(p.rhs.id)) {
       throw new LitmusSyntaxError(p.line, `unknown page name: token '${p.rhs.id}'`);
@@ -44,7 +45,7 @@ export function holds(p: Prop, s: FinalState, pages: ReadonlyMap<string, number>
     case 'or':
       return holds(p.a, s, pages) || holds(p.b, s, pages);
     case 'atom': {
-      if (p.lhs.k === 'violation') return p.rhs.k === 'name' && s.violation === p.rhs.id;
+      if (p.lhs.k === 'violation') return p.rhs.k === 'name' && (s.violation ?? 'none') === p.rhs.id;
       const v = s.vals.get(lhsKey(p.lhs));
       const want = p.rhs.k === 'num' ? p.rhs.v : pages.get(p.rhs.id);
       return v !== undefined && v === want;

@@ -38,12 +38,14 @@ export function runLitmus(test: LitmusTest, makeMachine?: (init: MachineInit) =>
   checkProp(test.cond.prop, c.pages);
   const keyLhs = [...test.show, ...collect(test.cond.prop)].filter((l) => l.k !== 'violation');
   const keys = [...new Set(keyLhs.map(lhsKey))].sort(byKey);
+  const watchViolation = [...test.show, ...collect(test.cond.prop)].some((l) => l.k === 'violation');
   const pageName = new Map([...c.pages].map(([name, pfn]) => [pfn, name]));
   const show = (k: string, v: number): string => (c.pageRegs.has(k) ? (pageName.get(v) ?? String(v)) : String(v));
   const seen = new Map<string, FinalState>();
   const add = (peek: (name: string) => number, violation?: string): void => {
     const vals = new Map(keys.map((k) => [k, peek(k)]));
-    const line = [...keys.map((k) => `${k}=${show(k, vals.get(k)!)};`), ...(violation ? [`violation=${violation};`] : [])].join(' ');
+    const v = violation ?? (watchViolation ? 'none' : undefined);
+    const line = [...keys.map((k) => `${k}=${show(k, vals.get(k)!)};`), ...(v ? [`violation=${v};`] : [])].join(' ');
     if (!seen.has(line)) seen.set(line, violation ? { vals, violation } : { vals });
   };
   const r = exploreLitmus(c.spec, { final: (peek) => add(peek), violation: (v, peek) => add(peek, v.invariant) }, makeMachine);
