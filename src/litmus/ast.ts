@@ -82,6 +82,8 @@ export interface LitmusTest {
   readonly doc?: string;
   /** `Key=value` lines between the header and the init block (Expect, Source, Features...). */
   readonly meta: ReadonlyMap<string, string>;
+  /** Line of each metadata key, for error messages. */
+  readonly metaLine: ReadonlyMap<string, number>;
   readonly init: readonly InitItem[];
   readonly columns: readonly Column[];
   /** Extra locations to show in the final states (`locations [x; 0:EAX;]`). */

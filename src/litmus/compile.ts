@@ -62,6 +62,10 @@ class Names {
       case 'xadd':
         this.locs.add(i.loc);
         break;
+      case 'movr':
+      case 'addr':
+      case 'mfence':
+        break;
       default:
         this.translation = true;
     }
@@ -82,7 +86,7 @@ function features(t: LitmusTest): Features {
   const f: Record<string, boolean> = { ...NO_FEATURES };
   for (const w of list.split(/[\s,]+/).filter((x) => x !== '')) {
     const name = FEATURE_NAMES.find((n) => n === w.toLowerCase());
-    if (!name) throw new LitmusSyntaxError(1, `unknown feature in Features=: token '${w}' (known: ${FEATURE_NAMES.join(', ')})`);
+    if (!name) throw new LitmusSyntaxError(t.metaLine.get('Features') ?? 1, `unknown feature in Features=: token '${w}' (known: ${FEATURE_NAMES.join(', ')})`);
     f[name] = true;
   }
   return { pcid: f['pcid'] === true, invpcid: f['invpcid'] === true, pge: f['pge'] === true, pti: f['pti'] === true };

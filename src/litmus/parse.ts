@@ -35,6 +35,7 @@ export function parseLitmus(src: string): LitmusTest {
   const name = head[2];
   let doc: string | undefined;
   const meta = new Map<string, string>();
+  const metaLine = new Map<string, number>();
   for (i++; i < lines.length; i++) {
     const l = lines[i]!.trim();
     if (l === '') continue;
@@ -42,7 +43,10 @@ export function parseLitmus(src: string): LitmusTest {
     const q = /^"(.*)"$/.exec(l);
     const kv = /^([A-Za-z][\w-]*)\s*=\s*(.*)$/.exec(l);
     if (q && doc === undefined) doc = q[1]!;
-    else if (kv) meta.set(kv[1]!, kv[2]!.trim());
+    else if (kv) {
+      meta.set(kv[1]!, kv[2]!.trim());
+      metaLine.set(kv[1]!, i + 1);
+    }
     else throw new LitmusSyntaxError(i + 1, `expected a quoted line, Key=value or '{', found token '${l.split(/\s+/)[0]}'`);
   }
   if (i >= lines.length) throw new LitmusSyntaxError(lines.length, "expected the init block '{', found end of file");
@@ -59,7 +63,7 @@ export function parseLitmus(src: string): LitmusTest {
     }
   }
   const cond = parseCondition(c);
-  return { arch, name, ...(doc === undefined ? {} : { doc }), meta, init, columns, show, cond };
+  return { arch, name, ...(doc === undefined ? {} : { doc }), meta, metaLine, init, columns, show, cond };
 }
 
 function parseInit(c: Cursor): InitItem[] {
@@ -107,7 +111,7 @@ const atTableEnd = (c: Cursor): boolean =>
   c.peek().kind === 'eof' || c.isSym('~') || c.isId('exists') || c.isId('forall') || c.isId('locations');
 
 function parseTable(c: Cursor): Column[] {
-  const heads: { kind: 'P' | 'H'; tid: number; code: Instr[] }[] = [];
+  const heads: { kind: 'P' | 'H'; tid: number; code: Instr[]; line: number }[] = [];
   for (;;) {
     const t = c.id("a thread column 'P0' (or a handler column 'H1')");
     const m = /^([PH])(\d+)$/.exec(t.text);
@@ -115,16 +119,16 @@ function parseTable(c: Cursor): Column[] {
     const kind = m[1] === 'P' ? 'P' : 'H';
     const tid = Number(m[2]);
     if (heads.some((h) => h.kind === kind && h.tid === tid)) c.fail('a new column name', t);
-    heads.push({ kind, tid, code: [] });
+    heads.push({ kind, tid, code: [], line: t.line });
     if (c.accept(';')) break;
     c.sym('|');
   }
   const threads = heads.filter((h) => h.kind === 'P');
   threads.forEach((h, i) => {
-    if (h.tid !== i) throw new LitmusSyntaxError(c.peek().line, `thread columns must be P0..P${threads.length - 1} in order: token 'P${h.tid}'`);
+    if (h.tid !== i) throw new LitmusSyntaxError(h.line, `thread columns must be P0..P${threads.length - 1} in order: token 'P${h.tid}'`);
   });
   for (const h of heads) {
-    if (h.kind === 'H' && h.tid >= threads.length) throw new LitmusSyntaxError(c.peek().line, `handler column for a missing thread: token 'H${h.tid}'`);
+    if (h.kind === 'H' && h.tid >= threads.length) throw new LitmusSyntaxError(h.line, `handler column for a missing thread: token 'H${h.tid}'`);
   }
   while (!atTableEnd(c)) {
     let col = 0;
@@ -142,5 +146,5 @@ function parseTable(c: Cursor): Column[] {
       if (c.next().text === ';') break;
     }
   }
-  return heads;
+  return heads.map(({ kind, tid, code }) => ({ kind, tid, code }));
 }
