@@ -96,6 +96,7 @@ function* ipi(env: LitmusEnv, target: number, wait: boolean, w: TransWorld): fx.
     if (wait) yield* fx.store(csd, 0, 'csd_unlock');
   };
   if (wait) yield* fx.store(csd, 1, 'csd_lock');
-  yield* fx.sendCall(target, { sender: env.cpu, fn: `H${target}`, payload, csd });
+  // The name tells a waited-for call from an async one in state fingerprints.
+  yield* fx.sendCall(target, { sender: env.cpu, fn: wait ? `H${target}(wait)` : `H${target}`, payload, csd });
   if (wait) yield* fx.waitUntil(csd, (v) => v === 0, `thread ${target} ran H${target}`);
 }

@@ -2,9 +2,11 @@
  * Litmus tests on the same machine and engine that check the kernel: named shared locations,
  * per-CPU registers (private memory words), raw instruction programs, and exhaustive
  * enumeration of the final states. Registers are private to their CPU and IRQs are off, so
- * register traffic is instant and only the instructions under test are steps.
+ * register traffic is instant and only the instructions under test are steps (a test whose
+ * `boot` turns IRQs on, to take an IPI, pays a step per register access). Cross-calls run
+ * their payload (`LitmusCall`) in the handler, then IRET.
  */
-import type { Routine } from '../kernel/fx.ts';
+import { iret, type Routine } from '../kernel/fx.ts';
 import type { AccessResult } from '../machine/effects.ts';
 import type { CoreRoutines, Variant } from '../kernel/variant.ts';
 import { type Model, prepare, type Sim } from '../explore/engine.ts';
@@ -12,7 +14,6 @@ import { statefulDfs } from '../explore/stateful.ts';
 import type { Machine, MachineInit } from '../machine/machine.ts';
 import { DEFAULT_BOUNDS, type Bounds, type Features, type Loc, NO_FEATURES } from '../machine/types.ts';
 import type { CpuStart, SetupCtx } from '../kernel/variant.ts';
-import { iret } from '../kernel/fx.ts';
 import { type World, WorldBuilder } from '../scenario/world.ts';
 import type { Violation } from '../invariants/types.ts';
 
@@ -64,7 +65,7 @@ const stub = <T>(name: string) =>
     throw new Error(`[tlbcheck bug] litmus test called kernel routine ${name}`);
   };
 
-/** A variant with no kernel: boots each CPU with IRQs off on the CR3 the test gives. */
+/** A variant with no kernel: boots each CPU with IRQs off on the CR3 the test gives (or as `boot` says). */
 function litmusVariant(features: Features, boot: LitmusSpec['boot']): Variant {
   const routines: CoreRoutines = {
     initCpu: (s, cpu, start) => {
