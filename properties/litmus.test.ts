@@ -189,6 +189,7 @@ describe('litmus parser', () => {
     expect(err('X86 t\n{ A:u=p; 0:CR3=A; }\n P0 ;\n ACCESS EAX,u ;\nexists (0:EAX=q)\n')).toBe("5: unknown page name: token 'q'");
     expect(err('X86 t\nFeatures=pcid,nx\n{ x=0; }\n P0 ;\n MOV [x],$1 ;\nexists (x=1)\n')).toMatch(/^2: unknown feature.*token 'nx'/);
     expect(err('X86 t\n{ x=0; }\n P0 ;\n ADD [x],$1 ;\nexists (x=1)\n')).toMatch(/^4: ADD on memory needs LOCK/);
+    expect(err('X86 t\n{ x=0; }\n P0 ;\n MOV [x],$1 ;\nexists (x=1 /\\\n 1:EAX=0)\n')).toBe("6: no thread 1: token '1:EAX'");
   });
 
   it('/\\ binds tighter than \\/, and ~ negates', () => {

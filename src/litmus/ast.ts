@@ -88,5 +88,7 @@ export interface LitmusTest {
   readonly columns: readonly Column[];
   /** Extra locations to show in the final states (`locations [x; 0:EAX;]`). */
   readonly show: readonly Lhs[];
+  /** Line of the `locations` list, if any. */
+  readonly showLine?: number;
   readonly cond: Condition;
 }

@@ -141,6 +141,10 @@ export function compile(t: LitmusTest): Compiled {
   for (const col of t.columns) for (const i of col.code) n.instr(i);
   for (const l of t.show) n.lhs(l);
   n.prop(t.cond.prop);
+  checkThreads(t.cond.prop, threads.length);
+  for (const l of t.show) {
+    if (l.k === 'reg' && l.tid >= threads.length) throw new LitmusSyntaxError(t.showLine ?? 1, `no thread ${l.tid}: token '${l.tid}:${l.r}'`);
+  }
   const feats = features(t);
   const vaNames = [...n.vas];
   if (vaNames.length > ENTRIES) throw new LitmusSyntaxError(1, `at most ${ENTRIES} virtual addresses: token '${vaNames[ENTRIES]}'`);
@@ -250,4 +254,15 @@ function check(
   if ('mm' in i && i.mm === KERNEL && i.op !== 'cr3' && !kernelVas.has(i.va)) fail('kernel va not mapped in the init block', i.va);
   if (i.op === 'cr3' && (!mms.has(i.mm) || i.mm === KERNEL)) fail('MOV CR3 needs a user mm', i.mm);
   if (i.op === 'clrpmd' && i.mm === KERNEL) fail('CLRPMD of the shared kernel table', i.mm);
+}
+
+/** Registers in the condition must belong to a thread of the test. */
+function checkThreads(p: Prop, threads: number): void {
+  if (p.k === 'and' || p.k === 'or') {
+    checkThreads(p.a, threads);
+    checkThreads(p.b, threads);
+  } else if (p.k === 'not') checkThreads(p.a, threads);
+  else if (p.k === 'atom' && p.lhs.k === 'reg' && p.lhs.tid >= threads) {
+    throw new LitmusSyntaxError(p.line, `no thread ${p.lhs.tid}: token '${p.lhs.tid}:${p.lhs.r}'`);
+  }
 }

@@ -54,8 +54,9 @@ export function parseLitmus(src: string): LitmusTest {
   const init = parseInit(c);
   const columns = parseTable(c);
   const show: Lhs[] = [];
+  let showLine: number | undefined;
   if (c.isId('locations')) {
-    c.next();
+    showLine = c.next().line;
     c.sym('[');
     while (!c.accept(']')) {
       show.push(parseLhs(c));
@@ -63,7 +64,7 @@ export function parseLitmus(src: string): LitmusTest {
     }
   }
   const cond = parseCondition(c);
-  return { arch, name, ...(doc === undefined ? {} : { doc }), meta, metaLine, init, columns, show, cond };
+  return { arch, name, ...(doc === undefined ? {} : { doc }), meta, metaLine, init, columns, show, ...(showLine === undefined ? {} : { showLine }), cond };
 }
 
 function parseInit(c: Cursor): InitItem[] {
