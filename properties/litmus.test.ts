@@ -4,6 +4,7 @@
  * translation tests the SDM 4.10 rule in `Rule=`). A deliberately broken rule changes corpus
  * verdicts. Also: the `tlbcheck litmus` command contract, and the parser's error lines.
  */
+import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -165,6 +166,19 @@ describe('tlbcheck litmus', () => {
     const errs = r.err.split('\n');
     expect(errs).toEqual([`${join(d, 'bad.litmus')}:7: unknown instruction: token 'MOVE'`, `${join(d, 'missing.litmus')}: no such file`]);
     expect(r.out).toContain('Observation SB Sometimes 1 3');
+  });
+});
+
+describe('tlbcheck litmus, the real binary', () => {
+  it('a malformed file: one line on stderr, no stack trace, exit 2; a good one still prints', () => {
+    const d = tempDir();
+    writeFileSync(join(d, 'bad.litmus'), SB.replace('exists', 'exits'));
+    writeFileSync(join(d, 'SB.litmus'), SB);
+    const bin = join(import.meta.dirname, '..', 'bin', 'tlbcheck.js');
+    const r = spawnSync(process.execPath, [bin, 'litmus', join(d, 'bad.litmus'), join(d, 'SB.litmus')], { encoding: 'utf8' });
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim().split('\n')).toEqual([`${join(d, 'bad.litmus')}:8: a row of thread code or a final condition expected, found token 'exits' (no ';' ends this row)`]);
+    expect(r.stdout).toContain('Observation SB Sometimes 1 3');
   });
 });
 

@@ -133,12 +133,15 @@ function parseTable(c: Cursor): Column[] {
   }
   while (!atTableEnd(c)) {
     let col = 0;
+    const first = c.peek();
     for (;;) {
       const cell: Tok[] = [];
       const line = c.peek().line;
       while (!c.isSym('|') && !c.isSym(';') && c.peek().kind !== 'eof') cell.push(c.next());
       const end = c.peek();
-      if (end.kind === 'eof') c.fail("';' at the end of the row");
+      if (end.kind === 'eof') {
+        throw new LitmusSyntaxError(first.line, `a row of thread code or a final condition expected, found token '${first.text}' (no ';' ends this row)`);
+      }
       const h = heads[col];
       if (!h) throw new LitmusSyntaxError(end.line, `more cells than columns: token '${cell[0]?.text ?? end.text}'`);
       const ins = parseInstr([...cell, { kind: 'eof', text: '', line: cell[0]?.line ?? line }]);
