@@ -156,48 +156,48 @@ export function compile(t: LitmusTest): Compiled {
     if (b.mm === undefined && (b.tlb.length > 0 || b.psc.length > 0)) throw new LitmusSyntaxError(b.line, `cached vas need a CR3: token '${tid}:'`);
   }
 
-  // The world: data pages, then kernel mappings (shared by every mm), then the mms.
+  // The world: data pages, then kernel mappings (shared by every mm), then the mms. Every
+  // table entry a test names is located here, so programs only look locations up.
+  const refs = [
+    ...userMaps,
+    ...t.columns.flatMap((c) => c.code.flatMap((i) => ('mm' in i && i.op !== 'cr3' && i.mm !== KERNEL ? [{ mm: i.mm, va: i.va }] : []))),
+    ...[...boot.values()].flatMap((b) => (b.mm === undefined ? [] : b.psc.map((va) => ({ mm: b.mm!, va })))),
+  ];
   const pages = new Map<string, number>();
-  let world: TransWorld | undefined;
+  const pgds = new Map<string, number>();
+  const ptes = new Map<string, number>();
+  const pmds = new Map<string, number>();
   const build = (w: WorldBuilder): CpuStart[] => {
     for (const p of n.pages) pages.set(p, w.dataPage());
-    const pfn = (p: string): number => pages.get(p)!;
-    const va = (v: string): number => vaOf.get(v)!;
-    const kernelPte = new Map<string, number>();
-    for (const m of kernelMaps) kernelPte.set(m.va, w.mapKernel(va(m.va), pfn(m.page), true));
+    for (const m of kernelMaps) ptes.set(`${KERNEL}:${m.va}`, w.mapKernel(vaOf.get(m.va)!, pages.get(m.page)!, true));
     const mms = new Map<string, MmInfo>();
     for (const m of n.mms) mms.set(m, w.addMm(m));
-    const mm = (m: string): MmInfo => mms.get(m)!;
-    for (const m of userMaps) {
-      if (m.page === null) w.pteLoc(mm(m.mm), va(m.va));
-      else w.mapUser(mm(m.mm), va(m.va), pfn(m.page));
+    for (const m of userMaps) if (m.page !== null) w.mapUser(mms.get(m.mm)!, vaOf.get(m.va)!, pages.get(m.page)!);
+    for (const r of refs) {
+      ptes.set(`${r.mm}:${r.va}`, w.pteLoc(mms.get(r.mm)!, vaOf.get(r.va)!));
+      pmds.set(`${r.mm}:${r.va}`, w.pmdLoc(mms.get(r.mm)!, vaOf.get(r.va)!));
     }
-    const pteLoc = (m: string, v: string): number => (m === KERNEL ? kernelPte.get(v)! : w.pteLoc(mm(m), va(v)));
-    // Leaf tables named by instructions exist from the start.
-    for (const col of t.columns) for (const i of col.code) if ('mm' in i && i.op !== 'cr3') pteLoc(i.mm, i.va);
-    world = {
-      pfn,
-      va,
-      pgd: (m) => mm(m).pgd,
-      pteLoc,
-      pmdLoc: (m, v) => w.pmdLoc(mm(m), va(v)),
-      leafPfn: (m, v) => Math.floor(pteLoc(m, v) / ENTRIES),
-      handler: (tid) => handlers.get(tid) ?? [],
-    };
+    for (const [m, info] of mms) pgds.set(m, info.pgd);
     return threads.map((th): CpuStart => {
       const b = boot.get(th.tid);
-      return b?.mm === undefined ? { mode: 'idle', mm: 0, cached: [] } : { mode: 'user', mm: mm(b.mm).id, cached: b.tlb.map(va) };
+      if (b?.mm === undefined) return { mode: 'idle', mm: 0, cached: [] };
+      return { mode: 'user', mm: mms.get(b.mm)!.id, cached: b.tlb.map((v) => vaOf.get(v)!) };
     });
   };
-  build(new WorldBuilder()); // resolve page numbers now, for conditions and output
+  build(new WorldBuilder()); // the layout is deterministic: resolve page numbers now
+  const get = (m: ReadonlyMap<string, number>, k: string): number => {
+    const v = m.get(k);
+    if (v === undefined) throw new Error(`[tlbcheck bug] litmus ${t.name}: nothing located for ${k}`);
+    return v;
+  };
   const tw: TransWorld = {
-    pfn: (p) => world!.pfn(p),
-    va: (v) => world!.va(v),
-    pgd: (m) => world!.pgd(m),
-    pteLoc: (m, v) => world!.pteLoc(m, v),
-    pmdLoc: (m, v) => world!.pmdLoc(m, v),
-    leafPfn: (m, v) => world!.leafPfn(m, v),
-    handler: (tid) => world!.handler(tid),
+    pfn: (p) => get(pages, p),
+    va: (v) => get(vaOf, v),
+    pgd: (m) => get(pgds, m),
+    pteLoc: (m, v) => get(ptes, `${m}:${v}`),
+    pmdLoc: (m, v) => get(pmds, `${m}:${v}`),
+    leafPfn: (m, v) => Math.floor(get(ptes, `${m}:${v}`) / ENTRIES),
+    handler: (tid) => handlers.get(tid) ?? [],
   };
   const csds = t.columns.flatMap((c) => c.code.flatMap((i) => (i.op === 'ipi' ? [csdName(c.tid, i.target)] : [])));
   const spec: LitmusSpec = {
