@@ -6,7 +6,7 @@
  * them.
  */
 import type { CpuStart } from '../kernel/variant.ts';
-import { ENTRIES, type Features, FEATURE_NAMES, NO_FEATURES, PAGE_SIZE, entryLoc, entryPfn, leafIndex } from '../machine/types.ts';
+import { ENTRIES, type Features, FEATURE_NAMES, NO_FEATURES, PAGE_SIZE } from '../machine/types.ts';
 import { WorldBuilder } from '../scenario/world.ts';
 import type { MmInfo } from '../kernel/layout.ts';
 import type { Instr, Lhs, LitmusTest, Prop } from './ast.ts';
@@ -221,7 +221,7 @@ export function compile(t: LitmusTest): Compiled {
             for (const v of b.tlb) s.prefill(cpu, root, b.pcid, tw.va(v));
             for (const v of b.psc) {
               // Cache the upper entry only: walk with the PTE cleared, so no TLB entry fills.
-              const pte = entryLoc(entryPfn(s.peek(tw.pmdLoc(b.mm, v))), leafIndex(tw.va(v)));
+              const pte = tw.pteLoc(b.mm, v);
               const saved = s.peek(pte);
               s.poke(pte, 0);
               s.prefill(cpu, root, b.pcid, tw.va(v));
