@@ -9,6 +9,7 @@ import { STRATEGIES } from '../explore/check.ts';
 import { runCheck } from './check.ts';
 import { runGate } from './gate.ts';
 import { runList } from './list.ts';
+import { runLitmusFiles } from './litmus.ts';
 import { runReplay } from './replay.ts';
 
 export interface Io {
@@ -95,6 +96,14 @@ function program(io: Io, code: { value: number }): Command {
     .option('--json', 'one JSON object')
     .action(async (o: { variant?: string[]; time?: number; json?: boolean }) => {
       code.value = await runGate(io, o);
+    });
+
+  cmd
+    .command('litmus')
+    .description('run herd7-syntax x86 litmus tests (and translation litmus tests) on the machine model')
+    .argument('<files...>', 'litmus files')
+    .action((files: string[]) => {
+      code.value = runLitmusFiles(io, files);
     });
   return cmd;
 }

@@ -46,7 +46,7 @@ export interface StatefulOptions {
   readonly final?: (sim: Sim) => void;
   /** Keep exploring past violations (litmus outcome enumeration), reporting each here. */
   readonly all?: boolean;
-  readonly violation?: (v: Violation) => void;
+  readonly violation?: (v: Violation, sim: Sim) => void;
   /** Sleep-set partial-order reduction (default: on unless a preemption bound is set). */
   readonly por?: boolean;
   /**
@@ -149,7 +149,7 @@ export function statefulDfs(model: Model, opt: StatefulOptions = {}): StatefulRe
       sim.finish();
       executions++;
       if (!sim.violation) opt.final?.(sim);
-      else if (opt.all) opt.violation?.(sim.violation);
+      else if (opt.all) opt.violation?.(sim.violation, sim);
       return opt.all ? undefined : sim.violation;
     }
     const order: number[] = [];
@@ -203,7 +203,7 @@ export function statefulDfs(model: Model, opt: StatefulOptions = {}): StatefulRe
     }
     if (child.violation) {
       if (opt.all) {
-        opt.violation?.(child.violation);
+        opt.violation?.(child.violation, child);
         continue;
       }
       return result({ complete: false, violation: child.violation, ...tapeOf() });

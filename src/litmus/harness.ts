@@ -2,16 +2,18 @@
  * Litmus tests on the same machine and engine that check the kernel: named shared locations,
  * per-CPU registers (private memory words), raw instruction programs, and exhaustive
  * enumeration of the final states. Registers are private to their CPU and IRQs are off, so
- * register traffic is instant and only the instructions under test are steps.
+ * register traffic is instant and only the instructions under test are steps (a test whose
+ * `boot` turns IRQs on, to take an IPI, pays a step per register access). Cross-calls run
+ * their payload (`LitmusCall`) in the handler, then IRET.
  */
-import type { Routine } from '../kernel/fx.ts';
+import { iret, type Routine } from '../kernel/fx.ts';
 import type { AccessResult } from '../machine/effects.ts';
 import type { CoreRoutines, Variant } from '../kernel/variant.ts';
 import { type Model, prepare, type Sim } from '../explore/engine.ts';
 import { statefulDfs } from '../explore/stateful.ts';
 import type { Machine, MachineInit } from '../machine/machine.ts';
 import { DEFAULT_BOUNDS, type Bounds, type Features, type Loc, NO_FEATURES } from '../machine/types.ts';
-import type { CpuStart } from '../kernel/variant.ts';
+import type { CpuStart, SetupCtx } from '../kernel/variant.ts';
 import { type World, WorldBuilder } from '../scenario/world.ts';
 import type { Violation } from '../invariants/types.ts';
 
@@ -39,7 +41,16 @@ export interface LitmusSpec {
   readonly pages?: (w: WorldBuilder) => readonly CpuStart[];
   /** Values of page-table words to poke after `pages` (e.g. PTEs of specific pages). */
   readonly vas?: readonly number[];
+  /**
+   * Boot state of one CPU in place of the default (CR3 of `start.mm` with PCID 0, its cached
+   * vas, IRQs off): translation tests set a PCID, cache only upper entries, or turn IRQs on
+   * so that an IPI can arrive.
+   */
+  readonly boot?: (s: SetupCtx, cpu: number, start: CpuStart) => void;
 }
+
+/** The payload of a litmus cross-call: the handler body to run on the target before IRET. */
+export type LitmusCall = () => Routine;
 
 export interface LitmusOutcomes {
   /** Final states, each `0:EAX=1; x=2;`-style, sorted. */
@@ -54,18 +65,22 @@ const stub = <T>(name: string) =>
     throw new Error(`[tlbcheck bug] litmus test called kernel routine ${name}`);
   };
 
-/** A variant with no kernel: boots each CPU with IRQs off on the CR3 the test gives. */
-function litmusVariant(features: Features): Variant {
+/** A variant with no kernel: boots each CPU with IRQs off on the CR3 the test gives (or as `boot` says). */
+function litmusVariant(features: Features, boot: LitmusSpec['boot']): Variant {
   const routines: CoreRoutines = {
     initCpu: (s, cpu, start) => {
+      s.setIrq(cpu, false);
+      if (boot) return boot(s, cpu, start);
       if (start.mode !== 'idle' || start.mm !== 0) s.setCr3(cpu, s.L.mm(start.mm).pgd, 0);
       for (const va of start.cached) s.prefill(cpu, s.L.mm(start.mm).pgd, 0, va);
-      s.setIrq(cpu, false);
     },
     context_switch: stub<void>('context_switch'),
     user_access: stub<AccessResult>('user_access'),
     flush_tlb_mm_range: stub<void>('flush_tlb_mm_range'),
-    call_function_interrupt: stub<void>('call_function_interrupt'),
+    call_function_interrupt: function* (_k, calls) {
+      for (const c of calls) yield* (c.payload as LitmusCall)();
+      yield* iret();
+    },
   };
   return {
     id: 'litmus',
@@ -104,7 +119,7 @@ export function litmusModel(spec: LitmusSpec, makeMachine?: (init: MachineInit) 
     build,
   };
   const bounds: Bounds = { ...DEFAULT_BOUNDS, ...spec.bounds };
-  const model = prepare({ variant: litmusVariant(features), scenario, params: { cpus: spec.cpus }, features, bounds }, makeMachine);
+  const model = prepare({ variant: litmusVariant(features, spec.boot), scenario, params: { cpus: spec.cpus }, features, bounds }, makeMachine);
   return withInit(model, spec);
 }
 
@@ -131,6 +146,35 @@ export function litmusOutcomes(spec: LitmusSpec, makeMachine?: (init: MachineIni
   const onViolation = (v: Violation): void => {
     violations.add(v.invariant);
   };
-  const r = statefulDfs(model, { all: true, final: (sim) => states.add(fmt(sim)), violation: onViolation });
+  // A substituted machine may not report footprints: partial-order reduction needs them.
+  const r = statefulDfs(model, { all: true, por: makeMachine === undefined, final: (sim) => states.add(fmt(sim)), violation: onViolation });
   return { states: [...states].sort(), violations: [...violations].sort(), executions: r.executions };
+}
+
+/** What `exploreLitmus` reports: each final state, and each execution a violation ended. */
+export interface LitmusVisitor {
+  /** `peek(name)` reads a location (`x`) or register (`0:EAX`) in the end state. */
+  final(peek: (name: string) => number): void;
+  violation(v: Violation, peek: (name: string) => number): void;
+}
+
+/**
+ * Explore every execution of `spec` exhaustively (stateful DFS, past violations), handing
+ * each end state to `visit`. Returns the search's counts.
+ */
+export function exploreLitmus(
+  spec: LitmusSpec,
+  visit: LitmusVisitor,
+  makeMachine?: (init: MachineInit) => Machine,
+): { readonly model: Model; readonly states: number; readonly executions: number; readonly complete: boolean } {
+  const model = litmusModel(spec, makeMachine);
+  const L = model.layout;
+  const r = statefulDfs(model, {
+    all: true,
+    // A substituted machine may not report footprints: partial-order reduction needs them.
+    por: makeMachine === undefined,
+    final: (sim) => visit.final((n) => sim.peek(L.varLoc(n))),
+    violation: (v, sim) => visit.violation(v, (n) => sim.peek(L.varLoc(n))),
+  });
+  return { model, states: r.states, executions: r.executions, complete: r.complete };
 }
