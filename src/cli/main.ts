@@ -8,6 +8,7 @@ import { UserError } from '../errors.ts';
 import { runCheck } from './check.ts';
 import { runGate } from './gate.ts';
 import { runList } from './list.ts';
+import { runMinimize } from './minimize.ts';
 import { runReplay } from './replay.ts';
 
 export interface Io {
@@ -68,9 +69,20 @@ function program(io: Io, code: { value: number }): Command {
     .option('--stateless', 'dfs by re-execution, without state caching')
     .option('--features <list>', 'machine features, e.g. pcid,-invpcid,pti')
     .option('--out <dir>', 'where to save counterexamples', 'counterexamples')
+    .option('--no-minimize', 'save the counterexample as found, without minimizing it')
     .option('--json', 'one JSON object')
     .action(async (o: Record<string, unknown>) => {
       code.value = await runCheck(io, o);
+    });
+
+  cmd
+    .command('minimize')
+    .description('shrink a saved counterexample while the same invariant stays violated')
+    .argument('<file>', 'counterexample JSON')
+    .option('--out <dir>', 'where to save the minimized counterexample (default: next to FILE)')
+    .option('--json', 'one JSON object')
+    .action(async (file: string, o: { out?: string; json?: boolean }) => {
+      code.value = await runMinimize(io, file, o);
     });
 
   cmd

@@ -1,0 +1,66 @@
+/**
+ * The minimizer against the yardstick: on every bug variant in the repo, the minimized
+ * counterexample is no longer than the shortest one an exhaustive breadth-first search finds,
+ * plus one step; it keeps the same invariant violated; it never grows; and it drops CPUs the
+ * violation does not need. New bug variants are covered as soon as they are merged.
+ */
+import { describe, expect, it } from 'vitest';
+import { minimize } from '../src/counterexample/minimize.ts';
+import { shortestViolation } from '../src/counterexample/shortest.ts';
+import { driveTape } from '../src/counterexample/drive.ts';
+import { search } from '../src/explore/check.ts';
+import { prepare } from '../src/explore/engine.ts';
+import { VARIANTS } from '../src/kernel/index.ts';
+import { DEFAULT_BOUNDS } from '../src/machine/types.ts';
+import { findScenario } from '../src/scenario/index.ts';
+import type { Variant } from '../src/kernel/variant.ts';
+
+const modelFor = (v: Variant, scenario: string, cpus: number) =>
+  prepare({ variant: v, scenario: findScenario(scenario)!, params: { cpus }, features: v.features, bounds: DEFAULT_BOUNDS });
+
+const bugRows = VARIANTS.filter((v) => v.kind === 'bug').flatMap((v) =>
+  v.expect.filter((e) => e.verdict === 'violated' && e.features === undefined && e.bounds === undefined).map((e) => ({ v, e })),
+);
+
+describe('minimizer vs the shortest counterexample (BFS)', () => {
+  it('there is at least one bug variant to measure', () => expect(bugRows.length).toBeGreaterThan(0));
+
+  const seen = new Set<string>();
+  for (const { v, e } of bugRows) {
+    const min = findScenario(e.scenario)!.cpus.min;
+    if (seen.has(`${v.id}/${e.scenario}`)) continue;
+    seen.add(`${v.id}/${e.scenario}`);
+    for (const strategy of ['dfs', 'random'] as const) {
+      it(`${v.id} on ${e.scenario} (cpus ${min}, found by ${strategy} seed 1): within one step of the shortest`, () => {
+        const model = modelFor(v, e.scenario, min);
+        const r = search(model, { strategy, seed: 1, maxExecutions: 3000 });
+        if (r.verdict !== 'violated') {
+          // Random search may miss a narrow window; exhaustive search must not.
+          expect(strategy).toBe('random');
+          return;
+        }
+        const m = minimize({ model }, r.tape!, r.violation!.invariant);
+        expect(m.violation.invariant).toBe(r.violation!.invariant);
+        expect(m.after.steps).toBeLessThanOrEqual(m.before.steps);
+        expect(m.after.preemptions).toBeLessThanOrEqual(m.before.preemptions);
+        const s = shortestViolation(m.subject.model, r.violation!.invariant, { maxStates: 200_000 });
+        expect(s, 'BFS finds a violation').toBeDefined();
+        expect(m.after.steps).toBeLessThanOrEqual(s!.steps + 1);
+        // The minimized tape replays to the same invariant.
+        expect(driveTape(m.subject.model, m.tape).violation?.invariant).toBe(r.violation!.invariant);
+      });
+    }
+  }
+
+  it('a noisy 3-CPU counterexample loses the CPU it does not need (linux-4.13-flush-no-mb, random seed 3)', () => {
+    const v = VARIANTS.find((x) => x.id === 'linux-4.13-flush-no-mb')!;
+    const model = modelFor(v, 'switch-vs-flush', 3);
+    const r = search(model, { strategy: 'random', seed: 3 });
+    expect(r.verdict).toBe('violated');
+    const m = minimize({ model }, r.tape!, r.violation!.invariant);
+    expect(m.before).toMatchObject({ cpus: 3 });
+    expect(m.after).toMatchObject({ cpus: 2, preemptions: 0, walks: 0 });
+    expect(m.after.steps).toBeLessThan(m.before.steps);
+    expect(m.after.steps).toBeLessThanOrEqual(shortestViolation(m.subject.model, r.violation!.invariant)!.steps + 1);
+  });
+});
