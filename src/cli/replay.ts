@@ -1,5 +1,6 @@
 /** `tlbcheck replay FILE [--variant ID|PATH]`. */
-import { loadCounterexample, replay } from '../counterexample/counterexample.ts';
+import { type AlignedOutcome, type Difference, replayAligned } from '../counterexample/align.ts';
+import { type ReplayOutcome, loadCounterexample, modelOf, replay } from '../counterexample/counterexample.ts';
 import { UserError } from '../errors.ts';
 import { resolveVariant } from '../kernel/load.ts';
 import { renderColumns } from '../report/trace.ts';
@@ -13,7 +14,9 @@ export async function runReplay(io: Io, file: string, o: { variant?: string; jso
   if (own && ce.variantPath !== undefined) spec = resolve(dirname(file), ce.variantPath);
   const { variant } = await resolveVariant(spec);
   const strict = variant.id === ce.variant;
-  const out = replay(ce, variant, strict);
+  // On another variant the recorded steps are aligned by actor and operation, not by index.
+  const out: ReplayOutcome | AlignedOutcome = strict ? replay(ce, variant, true) : replayAligned(modelOf(ce, variant), ce.trace);
+  const diff: Difference | undefined = strict ? undefined : (out as AlignedOutcome).firstDifference;
   const head = `${file}: ${ce.variant} on ${ce.scenario} (cpus ${ce.params.cpus}), tape of ${ce.tape.length} choices${strict ? '' : `, replayed on ${variant.id}`}`;
   let code: number;
   let verdict: string;
@@ -46,6 +49,7 @@ export async function runReplay(io: Io, file: string, o: { variant?: string; jso
         invariant: out.kind === 'violated' ? out.violation.invariant : null,
         message: out.kind === 'violated' ? out.violation.message : null,
         divergedAt: out.kind === 'diverged' ? out.at : null,
+        firstDifference: diff ?? null,
         digest: out.kind === 'violated' ? out.digest : null,
         trace: out.kind === 'diverged' ? [] : out.trace,
       }),
@@ -55,6 +59,10 @@ export async function runReplay(io: Io, file: string, o: { variant?: string; jso
   io.out(head);
   if (out.kind !== 'diverged') io.out(renderColumns(out.trace, ce.params.cpus));
   if (out.kind === 'violated') io.out(`VIOLATION ${out.violation.invariant}: ${out.violation.message}`);
+  if (!strict) {
+    const a = out as AlignedOutcome;
+    io.out(diff ? `aligned on ${variant.id}: first difference at step ${diff.step}: ${diff.text} (${a.skipped} recorded steps dropped, ${a.inserted} inserted)` : `aligned on ${variant.id}: every recorded step matched`);
+  }
   io.out(verdict);
   return code;
 }
