@@ -6,6 +6,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { UserError } from '../errors.ts';
 import { runCheck } from './check.ts';
+import { type FuzzCliOptions, runFuzz } from './fuzz.ts';
 import { runGate } from './gate.ts';
 import { runList } from './list.ts';
 import { runMinimize } from './minimize.ts';
@@ -93,6 +94,19 @@ function program(io: Io, code: { value: number }): Command {
     .option('--json', 'one JSON object')
     .action(async (file: string, o: { variant?: string; json?: boolean }) => {
       code.value = await runReplay(io, file, o);
+    });
+
+  cmd
+    .command('fuzz')
+    .description('fast-check: generated scenarios and choice tapes against "the variant never violates any invariant"')
+    .requiredOption('--variant <id|path>', 'built-in variant id or a .ts file exporting a variant')
+    .option('--seed <n>', "fast-check's seed", intArg(0), 1)
+    .option('--runs <n>', 'generated scenario/tape pairs to try', intArg(1), 1000)
+    .option('--path <path>', "fast-check's path of a failure to replay (printed by a failing run)")
+    .option('--out <dir>', 'where to save counterexamples', 'counterexamples')
+    .option('--json', 'one JSON object')
+    .action(async (o: FuzzCliOptions) => {
+      code.value = await runFuzz(io, o);
     });
 
   cmd
