@@ -91,8 +91,9 @@ function program(io: Io, code: { value: number }): Command {
     .description('replay a saved counterexample and print its per-CPU trace')
     .argument('<file>', 'counterexample JSON')
     .option('--variant <id|path>', 'replay the tape on another variant')
+    .option('--html <file>', 'also write the timeline as a self-contained HTML page')
     .option('--json', 'one JSON object')
-    .action(async (file: string, o: { variant?: string; json?: boolean }) => {
+    .action(async (file: string, o: { variant?: string; json?: boolean; html?: string }) => {
       code.value = await runReplay(io, file, o);
     });
 

@@ -4,10 +4,15 @@ import { type ReplayOutcome, loadCounterexample, modelOf, replay } from '../coun
 import { UserError } from '../errors.ts';
 import { resolveVariant } from '../kernel/load.ts';
 import { renderColumns } from '../report/trace.ts';
+import type { TraceEvent } from '../explore/sim.ts';
+import { annotate, buildTimeline } from '../report/timeline.ts';
+import { formatBounds } from '../machine/types.ts';
+import { boundsFromJson } from '../counterexample/counterexample.ts';
+import { writeTimelinePage } from './html-out.ts';
 import type { Io } from './main.ts';
 import { dirname, resolve } from 'node:path';
 
-export async function runReplay(io: Io, file: string, o: { variant?: string; json?: boolean }): Promise<number> {
+export async function runReplay(io: Io, file: string, o: { variant?: string; json?: boolean; html?: string }): Promise<number> {
   const ce = loadCounterexample(file);
   const own = o.variant === undefined;
   let spec = o.variant ?? ce.variant;
@@ -37,6 +42,16 @@ export async function runReplay(io: Io, file: string, o: { variant?: string; jso
       code = 1;
       break;
   }
+  const trace: readonly TraceEvent[] = out.kind !== 'diverged' ? out.trace : strict ? [] : (out as Extract<AlignedOutcome, { kind: 'diverged' }>).trace;
+  const timeline = buildTimeline(trace, ce.params.cpus, out.kind === 'violated' ? out.violation : undefined);
+  if (o.html !== undefined) {
+    const facts = [
+      `${variant.id} on ${ce.scenario} (cpus ${ce.params.cpus})${strict ? '' : `, the tape of ${ce.variant} aligned on ${variant.id}`}`,
+      `bounds: ${formatBounds(boundsFromJson(ce.bounds))}; tape of ${ce.tape.length} choices; ${file}`,
+      verdict,
+    ];
+    writeTimelinePage(o.html, timeline, `tlbcheck: ${variant.id} on ${ce.scenario}`, facts);
+  }
   if (o.json === true) {
     io.out(
       JSON.stringify({
@@ -57,12 +72,14 @@ export async function runReplay(io: Io, file: string, o: { variant?: string; jso
     return code;
   }
   io.out(head);
-  if (out.kind !== 'diverged') io.out(renderColumns(out.trace, ce.params.cpus));
+  if (out.kind !== 'diverged') io.out(renderColumns(annotate(timeline), ce.params.cpus));
   if (out.kind === 'violated') io.out(`VIOLATION ${out.violation.invariant}: ${out.violation.message}`);
+  if (timeline.violation) io.out(`  invariant: ${timeline.violation.words}`);
   if (!strict) {
     const a = out as AlignedOutcome;
     io.out(diff ? `aligned on ${variant.id}: first difference at step ${diff.step}: ${diff.text} (${a.skipped} recorded steps dropped, ${a.inserted} inserted)` : `aligned on ${variant.id}: every recorded step matched`);
   }
   io.out(verdict);
+  if (o.html !== undefined) io.out(`timeline: ${o.html}`);
   return code;
 }
