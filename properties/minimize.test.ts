@@ -4,7 +4,11 @@
  * plus one step; it keeps the same invariant violated; it never grows; and it drops CPUs the
  * violation does not need. New bug variants are covered as soon as they are merged.
  */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { loadCounterexample } from '../src/counterexample/counterexample.ts';
+import { cli, tempDir } from './helpers.ts';
 import { minimize } from '../src/counterexample/minimize.ts';
 import { shortestViolation } from '../src/counterexample/shortest.ts';
 import { driveTape } from '../src/counterexample/drive.ts';
@@ -62,5 +66,41 @@ describe('minimizer vs the shortest counterexample (BFS)', () => {
     expect(m.after).toMatchObject({ cpus: 2, preemptions: 0, walks: 0 });
     expect(m.after.steps).toBeLessThan(m.before.steps);
     expect(m.after.steps).toBeLessThanOrEqual(shortestViolation(m.subject.model, r.violation!.invariant)!.steps + 1);
+  });
+});
+
+describe('tlbcheck minimize and check --no-minimize', () => {
+  it('check minimizes by default: a 3-CPU random find is saved with 2 CPUs and the sizes are reported', async () => {
+    const out = tempDir();
+    const r = await cli('check', '--variant', 'linux-4.13-flush-no-mb', '--scenario', 'switch-vs-flush', '--cpus', '3', '--strategy', 'random', '--seed', '3', '--out', out, '--json');
+    expect(r.code).toBe(1);
+    const j = JSON.parse(r.out) as { counterexample: string; minimized: { before: { cpus: number }; after: { cpus: number; preemptions: number } } };
+    expect(j.minimized.before.cpus).toBe(3);
+    expect(j.minimized.after).toMatchObject({ cpus: 2, preemptions: 0 });
+    expect(loadCounterexample(j.counterexample).params.cpus).toBe(2);
+  });
+
+  it('--no-minimize saves the execution as found; minimize FILE then shrinks it next to it, leaving FILE alone', async () => {
+    const out = tempDir();
+    const r = await cli('check', '--variant', 'linux-4.13-flush-no-mb', '--scenario', 'switch-vs-flush', '--cpus', '3', '--strategy', 'random', '--seed', '3', '--out', out, '--no-minimize', '--json');
+    const j = JSON.parse(r.out) as { counterexample: string; minimized?: unknown };
+    expect(j.minimized).toBeUndefined();
+    const original = readFileSync(j.counterexample, 'utf8');
+    expect(loadCounterexample(j.counterexample).params.cpus).toBe(3);
+    const m = await cli('minimize', j.counterexample);
+    expect(m.code).toBe(0);
+    expect(m.out).toMatch(/minimized: steps \d+ -> 11, preemptions \d+ -> 0, walks \d+ -> 0, cpus 3 -> 2/);
+    const saved = /counterexample: (\S+)/.exec(m.out)![1]!;
+    expect(saved).not.toBe(j.counterexample);
+    expect(readFileSync(j.counterexample, 'utf8')).toBe(original);
+    expect((await cli('replay', saved)).code).toBe(1);
+  });
+
+  it('minimize of a file that is not a counterexample is a one-line error', async () => {
+    const f = join(tempDir(), 'x.json');
+    writeFileSync(f, '{"schema":"other/9"}');
+    const r = await cli('minimize', f);
+    expect(r.code).toBe(2);
+    expect(r.err.trim().split('\n')).toHaveLength(1);
   });
 });

@@ -10,6 +10,13 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { cli, tempDir } from './helpers.ts';
+import { driveTape } from '../src/counterexample/drive.ts';
+import { prepare } from '../src/explore/engine.ts';
+import { findVariant } from '../src/kernel/index.ts';
+import { DEFAULT_BOUNDS } from '../src/machine/types.ts';
+import { findScenario } from '../src/scenario/index.ts';
+import { buildTimeline } from '../src/report/timeline.ts';
+import { renderHtml } from '../src/report/html.ts';
 
 const CE = join(import.meta.dirname, '..', 'counterexamples', 'linux-4.13-cr3-before-cpumask--switch-vs-flush-c2--no-stale-tlb-use.json');
 const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
@@ -29,6 +36,20 @@ describe('timeline view', () => {
     expect(r.out).toContain('STALE ENTRY (filled at step 5)');
     expect(r.out).toContain('!! VIOLATION no-stale-tlb-use');
     expect(r.out).toContain('invariant: once a flush covering a changed PTE has returned');
+  });
+
+  it('a flush IPI gets an arrow from its send to its delivery, and every buffered store one to where it became visible', () => {
+    const v = findVariant('linux-4.13')!;
+    const model = prepare({ variant: v, scenario: findScenario('lazy-flush')!, params: { cpus: 2 }, features: v.features, bounds: DEFAULT_BOUNDS });
+    const d = driveTape(model, [], true);
+    const tl = buildTimeline(d.trace!, 2);
+    const ipi = tl.arrows.filter((a) => a.kind === 'ipi');
+    expect(ipi).toHaveLength(1);
+    expect(tl.rows[ipi[0]!.from]!.ev).toMatchObject({ cpu: 0, actor: 'cpu' });
+    expect(tl.rows[ipi[0]!.to]!.ev).toMatchObject({ cpu: 1, actor: 'ipi' });
+    expect(tl.unseen).toEqual([]);
+    expect(tl.arrows.filter((a) => a.kind === 'store').length).toBe(tl.rows.filter((r) => r.ev.text.endsWith('(buffered)')).length);
+    expect(renderHtml(tl, { title: 't', facts: [] })).toContain('class="arrow arrow-ipi"');
   });
 
   it('the page is self-contained: no script, stylesheet, image or frame is fetched', async () => {

@@ -50,8 +50,8 @@ const LANE_OF: Record<TraceEvent['actor'], Lane> = {
   ipi: 'ipi',
 };
 
-/** Program steps that drain the store buffer first (x86: fences, LOCK, serializing). */
-const DRAINS = /^(smp_mb|lock |mov cr3|invlpg|invpcid|iret|wrmsr|cr4)/;
+/** Program steps that drain the store buffer first (machine.ts: mfence, LOCK, serializing, the LOCKed llist_add of a cross-call). */
+const DRAINS = /^(smp_mb|lock |mov cr3|invlpg|invpcid|iret|wrmsr|cr4|queue )/;
 
 export function buildTimeline(trace: readonly TraceEvent[], cpus: number, violation?: Violation): Timeline {
   const rows: Row[] = trace.map((ev) => ({ ev, lane: LANE_OF[ev.actor], note: ev.actor === 'ghost' || ev.actor === 'end' }));
