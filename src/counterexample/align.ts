@@ -38,6 +38,8 @@ export type AlignedOutcome = (
   readonly firstDifference?: Difference;
   readonly skipped: number;
   readonly inserted: number;
+  /** The move taken at every step of the aligned execution. */
+  readonly moves: readonly Move[];
 };
 
 /** A recorded trace event as a file holds it. */
@@ -99,9 +101,13 @@ export function replayAligned(model: Model, trace: readonly RecordedEvent[]): Al
     first ??= { step: sim.step + 1, cpu, text };
   };
   let branches = 0;
+  const taken: Move[] = [];
   // Branch points keep their tape positions in the trace, as in any other replay.
-  const take = (mv: Move, width: number) => sim.apply(mv, width > 1 ? branches++ : undefined);
-  const stats = () => ({ skipped, inserted, ...(first ? { firstDifference: first } : {}) });
+  const take = (mv: Move, width: number) => {
+    taken.push(mv);
+    return sim.apply(mv, width > 1 ? branches++ : undefined);
+  };
+  const stats = () => ({ skipped, inserted, moves: taken, ...(first ? { firstDifference: first } : {}) });
   const trail = () => sim.trace ?? [];
   for (;;) {
     if (sim.violation) break;
