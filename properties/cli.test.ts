@@ -146,4 +146,15 @@ describe('tlbcheck list and replay --variant', () => {
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/passes/);
   });
+
+  it('replay --variant aligns a routine that moved a step: cr3-before-cpumask passes on linux-4.13, naming the first difference', async () => {
+    const f = join(CE_DIR, 'linux-4.13-cr3-before-cpumask--switch-vs-flush-c2--no-stale-tlb-use.json');
+    const r = await cli('replay', f, '--variant', 'linux-4.13');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^passes/m);
+    expect(r.out).toMatch(/first difference at step \d+: cpu1 switch_mm_irqs_off/);
+    const j = JSON.parse((await cli('replay', f, '--variant', 'linux-4.13', '--json')).out) as { outcome: string; firstDifference: { step: number } };
+    expect(j.outcome).toBe('passes');
+    expect(j.firstDifference.step).toBeGreaterThan(0);
+  });
 });

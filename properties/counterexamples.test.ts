@@ -8,7 +8,8 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { buildCounterexample, loadCounterexample, replay, saveCounterexample } from '../src/counterexample/counterexample.ts';
+import { buildCounterexample, loadCounterexample, modelOf, replay, saveCounterexample } from '../src/counterexample/counterexample.ts';
+import { replayAligned } from '../src/counterexample/align.ts';
 import { prepare } from '../src/explore/engine.ts';
 import { VARIANTS, findVariant } from '../src/kernel/index.ts';
 import { findScenario } from '../src/scenario/index.ts';
@@ -86,4 +87,24 @@ describe('replay fails loudly', () => {
     expect(readFileSync(target, 'utf8')).toBe('my notes\n');
     expect(saveCounterexample(ce, dir)).toEqual({ path, reused: true });
   });
+});
+
+describe('stored counterexamples across variants (aligned replay)', () => {
+  for (const f of files) {
+    const ce = loadCounterexample(join(DIR, f));
+    it(`${f}: aligned replay on its own variant matches every step and reproduces the digest`, () => {
+      const out = replayAligned(modelOf(ce, findVariant(ce.variant)!), ce.trace);
+      expect(out.kind).toBe('violated');
+      expect(out.firstDifference).toBeUndefined();
+      if (out.kind === 'violated') expect(out.digest).toBe(ce.digest);
+    });
+    if (ce.fixedBy !== undefined) {
+      it(`${f} passes on the variant that fixes it (${ce.fixedBy})`, () => {
+        const fixed = findVariant(ce.fixedBy!);
+        expect(fixed, `fixedBy ${ce.fixedBy} is a built-in variant`).toBeDefined();
+        const out = replayAligned(modelOf(ce, fixed!), ce.trace);
+        expect(out.kind).toBe('passes');
+      });
+    }
+  }
 });

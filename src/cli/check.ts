@@ -1,5 +1,7 @@
 /** `tlbcheck check`. */
 import { buildCounterexample, saveCounterexample } from '../counterexample/counterexample.ts';
+import { type Minimized, minimize } from '../counterexample/minimize.ts';
+import { minimizedCounterexample, sizeText } from '../counterexample/package.ts';
 import { type StrategyName, search } from '../explore/check.ts';
 import { prepare } from '../explore/engine.ts';
 import { resolveVariant } from '../kernel/load.ts';
@@ -27,16 +29,26 @@ export async function runCheck(io: Io, o: Record<string, unknown>): Promise<numb
     delays: o['delays'] as number,
   });
   let saved: { path: string; reused: boolean } | undefined;
+  let minimized: Minimized | undefined;
   if (r.violation && r.tape && r.widths) {
     const outDir = String(o['out']);
     // A user variant is recorded relative to the counterexample, never as a machine path.
     const rel = path === undefined ? undefined : relative(resolve(outDir), path);
-    const found = r.bounds === cfg.bounds ? model : prepare({ ...cfg, bounds: r.bounds });
-    const ce = buildCounterexample(found, { violation: r.violation, tape: r.tape, widths: r.widths, strategy, seed }, rel);
+    // A swarm run records its own budgets: the tape replays under them.
+    const foundModel = r.bounds === cfg.bounds ? model : prepare({ ...cfg, bounds: r.bounds });
+    const found = { violation: r.violation, tape: r.tape, widths: r.widths, strategy, seed };
+    // Minimized unless --no-minimize: the saved file is the simplest execution the minimizer finds.
+    minimized = o['minimize'] === false ? undefined : minimize({ model: foundModel }, r.tape, r.violation.invariant);
+    const ce = minimized ? minimizedCounterexample(minimized, strategy, seed, rel) : buildCounterexample(foundModel, found, rel);
     saved = saveCounterexample(ce, outDir);
   }
-  if (o['json'] === true) io.out(JSON.stringify(checkJson(r, saved?.path)));
-  else io.out(checkText(r, saved));
+  if (o['json'] === true) {
+    const sizes = minimized ? { minimized: { before: minimized.before, after: minimized.after } } : {};
+    io.out(JSON.stringify({ ...checkJson(r, saved?.path), ...sizes }));
+  } else {
+    io.out(checkText(r, saved));
+    if (minimized) io.out(`  minimized: ${sizeText(minimized.before, minimized.after)}`);
+  }
   switch (r.verdict) {
     case 'violated':
       return 1;

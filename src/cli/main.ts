@@ -7,9 +7,11 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { UserError } from '../errors.ts';
 import { STRATEGIES } from '../explore/check.ts';
 import { runCheck } from './check.ts';
+import { type FuzzCliOptions, runFuzz } from './fuzz.ts';
 import { runGate } from './gate.ts';
 import { runList } from './list.ts';
 import { runLitmusFiles } from './litmus.ts';
+import { runMinimize } from './minimize.ts';
 import { runReplay } from './replay.ts';
 
 export interface Io {
@@ -73,9 +75,20 @@ function program(io: Io, code: { value: number }): Command {
     .option('--no-por', 'turn off sleep-set partial-order reduction (dfs)')
     .option('--features <list>', 'machine features, e.g. pcid,-invpcid,pti')
     .option('--out <dir>', 'where to save counterexamples', 'counterexamples')
+    .option('--no-minimize', 'save the counterexample as found, without minimizing it')
     .option('--json', 'one JSON object')
     .action(async (o: Record<string, unknown>) => {
       code.value = await runCheck(io, o);
+    });
+
+  cmd
+    .command('minimize')
+    .description('shrink a saved counterexample while the same invariant stays violated')
+    .argument('<file>', 'counterexample JSON')
+    .option('--out <dir>', 'where to save the minimized counterexample (default: next to FILE)')
+    .option('--json', 'one JSON object')
+    .action(async (file: string, o: { out?: string; json?: boolean }) => {
+      code.value = await runMinimize(io, file, o);
     });
 
   cmd
@@ -83,9 +96,23 @@ function program(io: Io, code: { value: number }): Command {
     .description('replay a saved counterexample and print its per-CPU trace')
     .argument('<file>', 'counterexample JSON')
     .option('--variant <id|path>', 'replay the tape on another variant')
+    .option('--html <file>', 'also write the timeline as a self-contained HTML page')
     .option('--json', 'one JSON object')
-    .action(async (file: string, o: { variant?: string; json?: boolean }) => {
+    .action(async (file: string, o: { variant?: string; json?: boolean; html?: string }) => {
       code.value = await runReplay(io, file, o);
+    });
+
+  cmd
+    .command('fuzz')
+    .description('fast-check: generated scenarios and choice tapes against "the variant never violates any invariant"')
+    .requiredOption('--variant <id|path>', 'built-in variant id or a .ts file exporting a variant')
+    .option('--seed <n>', "fast-check's seed", intArg(0), 1)
+    .option('--runs <n>', 'generated scenario/tape pairs to try', intArg(1), 1000)
+    .option('--path <path>', "fast-check's path of a failure to replay (printed by a failing run)")
+    .option('--out <dir>', 'where to save counterexamples', 'counterexamples')
+    .option('--json', 'one JSON object')
+    .action(async (o: FuzzCliOptions) => {
+      code.value = await runFuzz(io, o);
     });
 
   cmd

@@ -1,19 +1,27 @@
 /** `tlbcheck replay FILE [--variant ID|PATH]`. */
-import { loadCounterexample, replay } from '../counterexample/counterexample.ts';
+import { type AlignedOutcome, type Difference, replayAligned } from '../counterexample/align.ts';
+import { type ReplayOutcome, loadCounterexample, modelOf, replay } from '../counterexample/counterexample.ts';
 import { UserError } from '../errors.ts';
 import { resolveVariant } from '../kernel/load.ts';
 import { renderColumns } from '../report/trace.ts';
+import type { TraceEvent } from '../explore/sim.ts';
+import { annotate, buildTimeline } from '../report/timeline.ts';
+import { formatBounds } from '../machine/types.ts';
+import { boundsFromJson } from '../counterexample/counterexample.ts';
+import { writeTimelinePage } from './html-out.ts';
 import type { Io } from './main.ts';
 import { dirname, resolve } from 'node:path';
 
-export async function runReplay(io: Io, file: string, o: { variant?: string; json?: boolean }): Promise<number> {
+export async function runReplay(io: Io, file: string, o: { variant?: string; json?: boolean; html?: string }): Promise<number> {
   const ce = loadCounterexample(file);
   const own = o.variant === undefined;
   let spec = o.variant ?? ce.variant;
   if (own && ce.variantPath !== undefined) spec = resolve(dirname(file), ce.variantPath);
   const { variant } = await resolveVariant(spec);
   const strict = variant.id === ce.variant;
-  const out = replay(ce, variant, strict);
+  // On another variant the recorded steps are aligned by actor and operation, not by index.
+  const out: ReplayOutcome | AlignedOutcome = strict ? replay(ce, variant, true) : replayAligned(modelOf(ce, variant), ce.trace);
+  const diff: Difference | undefined = strict ? undefined : (out as AlignedOutcome).firstDifference;
   const head = `${file}: ${ce.variant} on ${ce.scenario} (cpus ${ce.params.cpus}), tape of ${ce.tape.length} choices${strict ? '' : `, replayed on ${variant.id}`}`;
   let code: number;
   let verdict: string;
@@ -34,6 +42,16 @@ export async function runReplay(io: Io, file: string, o: { variant?: string; jso
       code = 1;
       break;
   }
+  const trace: readonly TraceEvent[] = out.kind !== 'diverged' ? out.trace : strict ? [] : (out as Extract<AlignedOutcome, { kind: 'diverged' }>).trace;
+  const timeline = buildTimeline(trace, ce.params.cpus, out.kind === 'violated' ? out.violation : undefined);
+  if (o.html !== undefined) {
+    const facts = [
+      `${variant.id} on ${ce.scenario} (cpus ${ce.params.cpus})${strict ? '' : `, the tape of ${ce.variant} aligned on ${variant.id}`}`,
+      `bounds: ${formatBounds(boundsFromJson(ce.bounds))}; tape of ${ce.tape.length} choices; ${file}`,
+      verdict,
+    ];
+    writeTimelinePage(o.html, timeline, `tlbcheck: ${variant.id} on ${ce.scenario}`, facts);
+  }
   if (o.json === true) {
     io.out(
       JSON.stringify({
@@ -46,6 +64,7 @@ export async function runReplay(io: Io, file: string, o: { variant?: string; jso
         invariant: out.kind === 'violated' ? out.violation.invariant : null,
         message: out.kind === 'violated' ? out.violation.message : null,
         divergedAt: out.kind === 'diverged' ? out.at : null,
+        firstDifference: diff ?? null,
         digest: out.kind === 'violated' ? out.digest : null,
         trace: out.kind === 'diverged' ? [] : out.trace,
       }),
@@ -53,8 +72,14 @@ export async function runReplay(io: Io, file: string, o: { variant?: string; jso
     return code;
   }
   io.out(head);
-  if (out.kind !== 'diverged') io.out(renderColumns(out.trace, ce.params.cpus));
+  if (out.kind !== 'diverged') io.out(renderColumns(annotate(timeline), ce.params.cpus));
   if (out.kind === 'violated') io.out(`VIOLATION ${out.violation.invariant}: ${out.violation.message}`);
+  if (timeline.violation) io.out(`  invariant: ${timeline.violation.words}`);
+  if (!strict) {
+    const a = out as AlignedOutcome;
+    io.out(diff ? `aligned on ${variant.id}: first difference at step ${diff.step}: ${diff.text} (${a.skipped} recorded steps dropped, ${a.inserted} inserted)` : `aligned on ${variant.id}: every recorded step matched`);
+  }
   io.out(verdict);
+  if (o.html !== undefined) io.out(`timeline: ${o.html}`);
   return code;
 }

@@ -13,6 +13,7 @@ import type { Violation } from '../invariants/types.ts';
 import type { Variant } from '../kernel/variant.ts';
 import type { Bounds } from '../machine/types.ts';
 import { findScenario } from '../scenario/index.ts';
+import { generatedScenario } from '../scenario/generated.ts';
 import { traceDigest } from './digest.ts';
 import { type CounterexampleFile, SCHEMA_ID, counterexampleSchema } from './schema.ts';
 
@@ -142,7 +143,7 @@ export type ReplayOutcome =
 
 /** The model a counterexample was found on, with `variant` in place of its own. */
 export function modelOf(ce: CounterexampleFile, variant: Variant): Model {
-  const scenario = findScenario(ce.scenario);
+  const scenario = ce.generated ? generatedScenario(ce.generated) : findScenario(ce.scenario);
   if (!scenario) throw new UserError(`counterexample names unknown scenario '${ce.scenario}'`);
   if (ce.params.cpus < scenario.cpus.min || ce.params.cpus > scenario.cpus.max) {
     throw new UserError(`counterexample has ${ce.params.cpus} cpus; ${scenario.id} takes ${scenario.cpus.min}-${scenario.cpus.max}`);

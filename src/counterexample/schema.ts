@@ -3,6 +3,7 @@
  * written as null (JSON has no Infinity).
  */
 import { z } from 'zod';
+import { generatedSpecSchema } from '../scenario/generated.ts';
 
 export const SCHEMA_ID = 'tlbcheck-counterexample/1';
 
@@ -23,6 +24,8 @@ export const counterexampleSchema = z.object({
   variantPath: z.string().optional(),
   fixedBy: z.string().optional(),
   scenario: z.string(),
+  /** A generated scenario (`scenario: "generated"`): its operations, so replay can rebuild it. Optional: files without it stay valid. */
+  generated: generatedSpecSchema.optional(),
   params: z.object({ cpus: z.number().int().min(1).max(8) }),
   features: z.object({ pcid: z.boolean(), invpcid: z.boolean(), pge: z.boolean(), pti: z.boolean() }),
   bounds: z.object({

@@ -1,0 +1,173 @@
+/**
+ * Replay across variants by alignment. A tape's choice indices mean nothing once a routine
+ * gained or lost a step (the fix adds an `smp_mb()`, or moves `load_cr3` after the cpumask
+ * bit), so the recorded trace is read as a script of actors' labelled operations instead:
+ * "cpu1 switch_mm_irqs_off: mov cr3", "cpu1 walk va 0x1000", "cpu0 drain". On the other
+ * variant each recorded step is matched to the move of the same actor:
+ *
+ * - a hardware event (drain, walk of the same va, IPI delivery) is taken if it is enabled,
+ *   else dropped;
+ * - a program step of cpu c is taken when cpu c's next operation has the same label (function
+ *   and operation, values ignored); when it differs, the recorded step is dropped if cpu c's
+ *   next operation appears later in the recording (the other variant lost or moved this
+ *   step), otherwise cpu c's operation is taken as an inserted step (the other variant gained
+ *   it); a recorded step of a CPU that cannot move is dropped.
+ *
+ * When the recording runs out, the execution goes on with default choices. The first skip or
+ * insertion is the first point where the other variant's program takes a different path. The
+ * alignment gives up ("diverged") when it keeps inserting steps without consuming the
+ * recording.
+ */
+import { type Model, Sim, type TraceEvent } from '../explore/engine.ts';
+import { type Move, MoveKind, packMove } from '../explore/strategy.ts';
+import type { Violation } from '../invariants/types.ts';
+import { traceDigest } from './digest.ts';
+
+export interface Difference {
+  readonly step: number;
+  readonly cpu: number;
+  readonly text: string;
+}
+
+export type AlignedOutcome = (
+  | { readonly kind: 'violated'; readonly violation: Violation; readonly trace: readonly TraceEvent[]; readonly digest: string }
+  | { readonly kind: 'passes'; readonly trace: readonly TraceEvent[]; readonly extended: boolean }
+  | { readonly kind: 'diverged'; readonly at: number; readonly reason: string; readonly trace: readonly TraceEvent[] }
+) & {
+  /** First point where the program took a different path than the recording, if any. */
+  readonly firstDifference?: Difference;
+  readonly skipped: number;
+  readonly inserted: number;
+  /** The move taken at every step of the aligned execution. */
+  readonly moves: readonly Move[];
+};
+
+/** A recorded trace event as a file holds it. */
+export type RecordedEvent = Pick<TraceEvent, 'step' | 'cpu' | 'actor' | 'fn' | 'text'>;
+
+interface Recorded {
+  readonly ev: RecordedEvent;
+  readonly kind: MoveKind;
+  readonly label: string;
+}
+
+/** Function and operation of a program step, without the values it read or wrote. */
+export function opLabel(ev: Pick<TraceEvent, 'fn' | 'text'>): string {
+  return `${ev.fn}|${ev.text.split(/ = | := |: | \(was /)[0]}`;
+}
+
+const KIND: Partial<Record<TraceEvent['actor'], MoveKind>> = {
+  cpu: MoveKind.Prog,
+  irq: MoveKind.Prog,
+  ipi: MoveKind.Ipi,
+  drain: MoveKind.Drain,
+  walk: MoveKind.Walk,
+  evict: MoveKind.Evict,
+};
+
+/** The steps of a recorded trace (ghost notes, END and assertion reports are not moves). */
+export function recordedSteps(trace: readonly RecordedEvent[]): Recorded[] {
+  const out: Recorded[] = [];
+  let last = 0;
+  for (const ev of trace) {
+    const kind = KIND[ev.actor];
+    if (kind === undefined || ev.step <= last) continue;
+    last = ev.step;
+    out.push({ ev, kind, label: opLabel(ev) });
+  }
+  return out;
+}
+
+function wantedMove(r: Recorded, model: Model): Move | undefined {
+  const c = r.ev.cpu;
+  if (r.kind !== MoveKind.Walk) return packMove(r.kind, c, 0);
+  const va = /va (0x[0-9a-f]+)/.exec(r.ev.text)?.[1];
+  const i = va === undefined ? -1 : model.world.vas.indexOf(Number(va));
+  return i < 0 ? undefined : packMove(MoveKind.Walk, c, i);
+}
+
+const MAX_INSERTED_RUN = 64;
+
+export function replayAligned(model: Model, trace: readonly RecordedEvent[]): AlignedOutcome {
+  const rec = recordedSteps(trace);
+  const sim = Sim.start(model, true);
+  let i = 0;
+  let skipped = 0;
+  let inserted = 0;
+  let run = 0;
+  let extended = false;
+  let first: Difference | undefined;
+  const differ = (cpu: number, text: string) => {
+    first ??= { step: sim.step + 1, cpu, text };
+  };
+  let branches = 0;
+  const taken: Move[] = [];
+  // Branch points keep their tape positions in the trace, as in any other replay.
+  const take = (mv: Move, width: number) => {
+    taken.push(mv);
+    return sim.apply(mv, width > 1 ? branches++ : undefined);
+  };
+  const stats = () => ({ skipped, inserted, moves: taken, ...(first ? { firstDifference: first } : {}) });
+  const trail = () => sim.trace ?? [];
+  for (;;) {
+    if (sim.violation) break;
+    const moves = sim.enabledMoves();
+    if (moves.length === 0) {
+      sim.finish();
+      break;
+    }
+    const r = rec[i];
+    if (!r) {
+      extended = true;
+      if (!take(moves[0]!, moves.length)) break;
+      continue;
+    }
+    const want = wantedMove(r, model);
+    const at = want === undefined ? -1 : moves.indexOf(want);
+    const who = `cpu${r.ev.cpu}`;
+    if (r.kind !== MoveKind.Prog) {
+      i++;
+      if (at < 0) {
+        skipped++;
+        differ(r.ev.cpu, `${who} ${r.ev.actor} "${r.ev.text}" cannot happen here`);
+        continue;
+      }
+      run = 0;
+      if (!take(moves[at]!, moves.length)) break;
+      continue;
+    }
+    if (at < 0) {
+      i++;
+      skipped++;
+      differ(r.ev.cpu, `${who} cannot run "${r.ev.fn}: ${r.ev.text}" here (its program is blocked or done)`);
+      continue;
+    }
+    const probe = sim.clone();
+    const n = probe.trace?.length ?? 0;
+    probe.apply(moves[at]!, undefined);
+    const got = probe.trace?.[n];
+    const label = got ? opLabel(got) : '';
+    if (label === r.label) {
+      i++;
+      run = 0;
+      if (!take(moves[at]!, moves.length)) break;
+      continue;
+    }
+    const later = rec.slice(i + 1).some((x) => x.kind === MoveKind.Prog && x.ev.cpu === r.ev.cpu && x.label === label);
+    if (later) {
+      i++;
+      skipped++;
+      differ(r.ev.cpu, `${who} ${got?.fn ?? '?'}: "${got?.text ?? '?'}" comes where the recording has "${r.ev.fn}: ${r.ev.text}"`);
+      continue;
+    }
+    inserted++;
+    differ(r.ev.cpu, `${who} ${got?.fn ?? '?'}: "${got?.text ?? '?'}" is a step the recording does not have`);
+    if (++run > MAX_INSERTED_RUN) {
+      return { kind: 'diverged', at: sim.step + 1, reason: `${who} keeps taking steps the recording does not have`, trace: trail(), ...stats() };
+    }
+    if (!take(moves[at]!, moves.length)) break;
+  }
+  const t = trail();
+  if (sim.violation) return { kind: 'violated', violation: sim.violation, trace: t, digest: traceDigest(t), ...stats() };
+  return { kind: 'passes', trace: t, extended, ...stats() };
+}

@@ -1,0 +1,214 @@
+/**
+ * Counterexample minimization: shrink an execution while the same invariant stays violated on
+ * the same variant and scenario family. Every candidate is re-validated by running it; a
+ * candidate that does not fit, ends without a violation or breaks another invariant is just
+ * rejected. Passes, repeated until none improves:
+ *
+ * 1. delta debugging over the choice tape (drop chunks of choices, halving the chunk size);
+ * 2. lowering each choice toward 0 (fewer preemptions);
+ * 3. removing moves from the move script (runs of moves, then single ones: a speculative
+ *    walk, an early drain, an IPI taken early, a program step taken out of turn), which keeps
+ *    the other actors' moves aligned where a tape edit would shift every later index;
+ * 4. shrinking the scenario: one CPU fewer (its moves dropped, the others renumbered) and,
+ *    for generated scenarios, one operation fewer; the execution is carried over by the move
+ *    script, or else by aligning the recorded operations as replay across variants does.
+ *
+ * "Smaller" is lexicographic over (CPUs, operations, steps, preemptions, walks, sum of the
+ * tape, tape length), so every accepted candidate is strictly simpler and the loop ends.
+ */
+import type { Violation } from '../invariants/types.ts';
+import { type Model, prepare } from '../explore/engine.ts';
+import { type Move, MoveKind, moveArg, moveCpu, moveKind, packMove } from '../explore/strategy.ts';
+import { type GeneratedSpec, generatedScenario, opCount } from '../scenario/generated.ts';
+import type { TraceEvent } from '../explore/sim.ts';
+import { replayAligned } from './align.ts';
+import { type Driven, driveScript, driveTape } from './drive.ts';
+
+/** A model, and the generated scenario it was built from, if any. */
+export interface Subject {
+  readonly model: Model;
+  readonly generated?: GeneratedSpec;
+}
+
+export interface Size {
+  readonly steps: number;
+  readonly preemptions: number;
+  readonly walks: number;
+  readonly cpus: number;
+  /** Operations of a generated scenario (0 for a built-in one). */
+  readonly ops: number;
+}
+
+export interface Minimized {
+  readonly subject: Subject;
+  readonly tape: readonly number[];
+  readonly widths: readonly number[];
+  readonly violation: Violation;
+  readonly before: Size;
+  readonly after: Size;
+  /** Candidates run. */
+  readonly candidates: number;
+}
+
+export function sizeOf(subject: Subject, d: Driven): Size {
+  return {
+    steps: d.steps,
+    preemptions: d.tape.filter((c) => c !== 0).length,
+    walks: d.moves.filter((m) => moveKind(m) === MoveKind.Walk).length,
+    cpus: subject.model.cfg.params.cpus,
+    ops: subject.generated ? opCount(subject.generated) : 0,
+  };
+}
+
+function key(s: Size, d: Driven): number[] {
+  return [s.cpus, s.ops, s.steps, s.preemptions, s.walks, d.tape.reduce((a, b) => a + b, 0), d.tape.length];
+}
+
+function less(a: number[], b: number[]): boolean {
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return a[i]! < b[i]!;
+  return false;
+}
+
+/** The same check on a generated scenario with `spec`. */
+export function withSpec(model: Model, spec: GeneratedSpec): Subject {
+  const cfg = model.cfg;
+  return { model: prepare({ ...cfg, scenario: generatedScenario(spec), params: { cpus: spec.cpus.length } }), generated: spec };
+}
+
+interface Smaller {
+  readonly subject: Subject;
+  readonly map: (m: Move) => Move | undefined;
+  /** The same mapping for recorded trace events (undefined: the event is dropped). */
+  readonly mapEvent: (e: TraceEvent) => TraceEvent | undefined;
+}
+
+const same = <T>(x: T): T => x;
+
+/** Scenarios one step simpler than `s`, with the mapping of moves onto them. */
+export function smallerScenarios(s: Subject): Smaller[] {
+  const cfg = s.model.cfg;
+  const n = cfg.params.cpus;
+  const out: Smaller[] = [];
+  const dropCpu = (i: number) => (m: Move): Move | undefined => {
+    const c = moveCpu(m);
+    if (moveKind(m) === MoveKind.End) return m;
+    if (c === i) return undefined;
+    return packMove(moveKind(m), c > i ? c - 1 : c, moveArg(m));
+  };
+  // Recorded events of the other CPUs, renumbered, with CPU names in their text renamed too.
+  const dropCpuEvent = (i: number) => (e: TraceEvent): TraceEvent | undefined => {
+    if (e.cpu === i) return undefined;
+    const text = e.text.replace(/cpu(\d+)/g, (all, k: string) => (Number(k) > i ? `cpu${Number(k) - 1}` : all));
+    return { ...e, cpu: e.cpu > i ? e.cpu - 1 : e.cpu, text };
+  };
+  if (s.generated) {
+    const g = s.generated;
+    if (n > 1) {
+      for (let i = n - 1; i >= 0; i--) out.push({ subject: withSpec(s.model, { ...g, cpus: g.cpus.filter((_, j) => j !== i) }), map: dropCpu(i), mapEvent: dropCpuEvent(i) });
+    }
+    g.cpus.forEach((c, i) => {
+      for (let j = c.ops.length - 1; j >= 0; j--) {
+        const cpus = g.cpus.map((x, k) => (k === i ? { ...x, ops: x.ops.filter((_, l) => l !== j) } : x));
+        out.push({ subject: withSpec(s.model, { ...g, cpus }), map: same, mapEvent: same });
+      }
+    });
+  } else if (n > cfg.scenario.cpus.min) {
+    const model = prepare({ ...cfg, params: { cpus: n - 1 } });
+    for (let i = n - 1; i >= 0; i--) out.push({ subject: { model }, map: dropCpu(i), mapEvent: dropCpuEvent(i) });
+  }
+  return out;
+}
+
+/** Map walk moves between worlds by the address walked (the va lists may differ). */
+function remapWalks(from: Model, to: Model, m: Move): Move | undefined {
+  if (moveKind(m) !== MoveKind.Walk) return m;
+  const i = to.world.vas.indexOf(from.world.vas[moveArg(m)] ?? -1);
+  return i < 0 ? undefined : packMove(MoveKind.Walk, moveCpu(m), i);
+}
+
+export function minimize(subject0: Subject, tape0: readonly number[], invariant: string, budget = 20_000): Minimized {
+  let candidates = 0;
+  const run = (s: Subject, f: (m: Model) => Driven): Driven | undefined => {
+    candidates++;
+    const d = f(s.model);
+    return d.violation?.invariant === invariant ? d : undefined;
+  };
+  const first = run(subject0, (m) => driveTape(m, tape0));
+  if (!first) throw new Error(`[tlbcheck bug] the tape to minimize does not violate ${invariant}`);
+  let subject = subject0;
+  let best = first;
+  let bestKey = key(sizeOf(subject, best), best);
+  const before = sizeOf(subject, best);
+  const offer = (s: Subject, d: Driven | undefined): boolean => {
+    if (!d) return false;
+    const k = key(sizeOf(s, d), d);
+    if (!less(k, bestKey)) return false;
+    subject = s;
+    best = d;
+    bestKey = k;
+    return true;
+  };
+  let improved = true;
+  while (improved && candidates < budget) {
+    improved = false;
+    // 4. fewer CPUs / operations first: everything after works on a smaller world.
+    // Each smaller world is tried with the move script mapped onto it, then by aligning the
+    // recorded operations (align.ts), which survives routines that take fewer steps there
+    // (e.g. a flush that sends one IPI fewer).
+    const trace = driveTape(subject.model, best.tape, true).trace ?? [];
+    for (const sm of smallerScenarios(subject)) {
+      const script = best.moves.map(sm.map).filter((m): m is Move => m !== undefined);
+      const from = subject.model;
+      const mapped = script.map((m) => remapWalks(from, sm.subject.model, m)).filter((m): m is Move => m !== undefined);
+      if (offer(sm.subject, run(sm.subject, (m) => driveScript(m, mapped)))) {
+        improved = true;
+        break;
+      }
+      const events = trace.map(sm.mapEvent).filter((e): e is TraceEvent => e !== undefined);
+      const aligned = replayAligned(sm.subject.model, events);
+      if (aligned.kind === 'violated' && offer(sm.subject, run(sm.subject, (m) => driveScript(m, aligned.moves)))) {
+        improved = true;
+        break;
+      }
+    }
+    if (improved) continue;
+    // 1. delta debugging over the tape.
+    for (let chunk = Math.max(1, best.tape.length >> 1); chunk >= 1 && candidates < budget; chunk >>= 1) {
+      for (let at = 0; at < best.tape.length; ) {
+        const t = [...best.tape.slice(0, at), ...best.tape.slice(at + chunk)];
+        if (offer(subject, run(subject, (m) => driveTape(m, t)))) improved = true;
+        else at += chunk;
+      }
+    }
+    // 2. lower each choice toward 0.
+    for (let i = 0; i < best.tape.length && candidates < budget; i++) {
+      for (let v = 0; v < best.tape[i]!; v++) {
+        const t = best.tape.slice();
+        t[i] = v;
+        if (offer(subject, run(subject, (m) => driveTape(m, t)))) {
+          improved = true;
+          break;
+        }
+      }
+    }
+    // 3a. delta debugging over the move script: drop runs of moves (a detour of one actor).
+    for (let chunk = Math.max(2, best.moves.length >> 2); chunk >= 2 && candidates < budget; chunk >>= 1) {
+      for (let at = 0; at < best.moves.length && candidates < budget; ) {
+        const script = [...best.moves.slice(0, at), ...best.moves.slice(at + chunk)];
+        if (offer(subject, run(subject, (m) => driveScript(m, script)))) improved = true;
+        else at += chunk;
+      }
+    }
+    // 3b. remove one move from the script (hardware events first).
+    const order = best.moves.map((m, i) => ({ m, i })).sort((a, b) => Number(moveKind(a.m) === MoveKind.Prog) - Number(moveKind(b.m) === MoveKind.Prog));
+    for (const { i } of order) {
+      if (candidates >= budget) break;
+      const script = [...best.moves.slice(0, i), ...best.moves.slice(i + 1)];
+      if (offer(subject, run(subject, (m) => driveScript(m, script)))) {
+        improved = true;
+        break;
+      }
+    }
+  }
+  return { subject, tape: best.tape, widths: best.widths, violation: best.violation!, before, after: sizeOf(subject, best), candidates };
+}
