@@ -2,6 +2,7 @@
 import { linux412 } from './linux-4.12/variants.ts';
 import { linux413, linux413Cr3BeforeCpumask, linux413FlushNoMb } from './linux-4.13/variants.ts';
 import { linux414, linux414NoflushStaleGen, linux414PartialOnSkip, linux414ReuseNoFlush } from './linux-4.14/variants.ts';
+import { linux420, linux420LazySkipFreed, linux420WasLazyNoMb } from './linux-4.20/variants.ts';
 import type { Variant } from './variant.ts';
 
 export const VARIANTS: readonly Variant[] = [
@@ -13,6 +14,9 @@ export const VARIANTS: readonly Variant[] = [
   linux414ReuseNoFlush,
   linux414NoflushStaleGen,
   linux414PartialOnSkip,
+  linux420,
+  linux420LazySkipFreed,
+  linux420WasLazyNoMb,
 ] as unknown as readonly Variant[];
 
 export function findVariant(id: string): Variant | undefined {
