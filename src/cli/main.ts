@@ -56,6 +56,8 @@ function program(io: Io, code: { value: number }): Command {
     .requiredOption('--variant <id|path>', 'built-in variant id or a .ts file exporting a variant')
     .requiredOption('--scenario <id>', 'scenario id (see tlbcheck list)')
     .option('--cpus <n>', 'number of CPUs', intArg(1, 8))
+    .option('--mms <n>', 'user mms, for scenarios with that parameter (see tlbcheck list)', intArg(1, 8))
+    .option('--ops <n>', 'operations per CPU, for scenarios with that parameter (see tlbcheck list)', intArg(1, 8))
     .addOption(new Option('--strategy <name>', 'search strategy').choices(['dfs', 'random']).default('dfs'))
     .option('--seed <n>', 'seed of randomized strategies', intArg(0), 1)
     .option('--max-executions <n>', 'execution budget', intArg(1))

@@ -23,7 +23,11 @@ export const counterexampleSchema = z.object({
   variantPath: z.string().optional(),
   fixedBy: z.string().optional(),
   scenario: z.string(),
-  params: z.object({ cpus: z.number().int().min(1).max(8) }),
+  params: z.object({
+    cpus: z.number().int().min(1).max(8),
+    mms: z.number().int().min(1).max(8).optional(),
+    ops: z.number().int().min(1).max(8).optional(),
+  }),
   features: z.object({ pcid: z.boolean(), invpcid: z.boolean(), pge: z.boolean(), pti: z.boolean() }),
   bounds: z.object({
     walks: z.number().int().nullable(),
