@@ -191,11 +191,17 @@ export function* should_flush_tlb(k: K<R6>, cpu: CpuId, f: FlushInfo6): Routine<
  * freed (`on_each_cpu_mask`), else only where `should_flush_tlb` says so
  * (`on_each_cpu_cond_mask`); both run the local call too when this CPU is in the mask.
  */
-export function* native_flush_tlb_multi(k: K<R6>, f: FlushInfo6): Routine {
-  const fn = `flush_tlb_func(${describeFlush(k.L, f)})`;
-  const func = (kt: K<CoreRoutines>): Routine => (kt as K<R6>).r.flush_tlb_func(kt as K<R6>, f);
-  const cond = (kc: K<CoreRoutines>, c: CpuId): Routine<boolean> => (kc as K<R6>).r.should_flush_tlb(kc as K<R6>, c, f);
-  yield* call('native_flush_tlb_multi', smp_call_function_many_cond(k, f.freedTables ? undefined : cond, k.L.cpumask(f.mm), fn, func));
+export const native_flush_tlb_multi = nativeFlushTlbMulti6({ alwaysCond: false });
+
+/** The 6.18 routine, or (`alwaysCond`, bug variant) one that filters lazy CPUs even when tables were freed. */
+export function nativeFlushTlbMulti6(opt: { readonly alwaysCond: boolean }) {
+  return function* native_flush_tlb_multi(k: K<R6>, f: FlushInfo6): Routine {
+    const fn = `flush_tlb_func(${describeFlush(k.L, f)})`;
+    const func = (kt: K<CoreRoutines>): Routine => (kt as K<R6>).r.flush_tlb_func(kt as K<R6>, f);
+    const cond = (kc: K<CoreRoutines>, c: CpuId): Routine<boolean> => (kc as K<R6>).r.should_flush_tlb(kc as K<R6>, c, f);
+    const all = f.freedTables && !opt.alwaysCond;
+    yield* call('native_flush_tlb_multi', smp_call_function_many_cond(k, all ? undefined : cond, k.L.cpumask(f.mm), fn, func));
+  };
 }
 
 /**

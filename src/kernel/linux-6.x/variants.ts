@@ -67,3 +67,19 @@ export const linux617SwitchNoMb = derive(linux618, {
   routines: { switch_mm_irqs_off: t.switchMmIrqsOff6({ switchingMb: false }) },
   expect: [{ scenario: 'switch-vs-flush', cpus: 2, verdict: 'violated', invariant: 'no-stale-tlb-use' }],
 });
+
+/**
+ * `linux-6.18-lazy-skip-freed`: `native_flush_tlb_multi` asks `should_flush_tlb` even when
+ * page tables were freed, so a lazy CPU is skipped and keeps walking through its cached
+ * upper entry into the freed table (seed 003 on modern code; the SPIN anchor's s3 `-DBUGGY`).
+ * Expected: violates no-walk-through-freed-table on lazy-free-pgtables.
+ */
+export const linux618LazySkipFreed = derive(linux618, {
+  id: 'linux-6.18-lazy-skip-freed',
+  title: 'native_flush_tlb_multi skips lazy CPUs although page tables were freed',
+  kind: 'bug',
+  source: 'seed 003; native_flush_tlb_multi (v6.18) without its freed_tables branch; SPIN s3 -DBUGGY',
+  fixedBy: 'linux-6.18',
+  routines: { native_flush_tlb_multi: t.nativeFlushTlbMulti6({ alwaysCond: true }) },
+  expect: [{ scenario: 'lazy-free-pgtables', cpus: 2, verdict: 'violated', invariant: 'no-walk-through-freed-table' }],
+});
