@@ -19,6 +19,7 @@ import { type Program, type Scenario, WorldBuilder, idleStart } from './world.ts
 import { VA } from './switch-vs-flush.ts';
 
 const NAMES = ['mmA', 'mmB', 'mmC', 'mmD'];
+const MMS = { min: 2, max: 4, default: 3, what: 'user mms rotated through cpu1.. (mmA last)' };
 
 export const asidReuse: Scenario = {
   id: 'asid-reuse',
@@ -27,9 +28,9 @@ export const asidReuse: Scenario = {
     'cpu0 (kernel thread): set_pte(A, 0x1000) then flush_tlb_mm_range(A). ' +
     'cpu1..: on init_mm, an unloaded ASID slot still caching mmA 0x1000; context_switch to mmB, mmC, ..., then mmA; user access of 0x1000.',
   cpus: { min: 2, max: 4, default: 2 },
-  mms: { min: 2, max: 4, default: 3, what: 'user mms rotated through cpu1.. (mmA last)' },
+  mms: MMS,
   build: ({ cpus, mms }) => {
-    const n = mms ?? 3;
+    const n = mms ?? MMS.default;
     const w = new WorldBuilder();
     const all = NAMES.slice(0, n).map((name) => w.addMm(name));
     const A = all[0]!;

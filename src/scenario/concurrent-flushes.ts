@@ -18,6 +18,7 @@ import { type Program, type Scenario, WorldBuilder, idleStart, userStart } from 
 export const VA1 = 0x1000;
 export const VA2 = 0x2000;
 const VA3 = 0x3000;
+const OPS = { min: 1, max: 2, default: 1, what: 'page changes + flushes by cpu1 (0x2000, then 0x3000)' };
 
 export const concurrentFlushes: Scenario = {
   id: 'concurrent-flushes',
@@ -27,9 +28,9 @@ export const concurrentFlushes: Scenario = {
     'cpu1 (syscall of mmA, pages cached): set_pte(A, 0x2000), flush_tlb_mm_range(A, 0x2000) (local + IPIs), then user accesses. ' +
     'cpu2..: run mmA with the pages cached, user accesses of each page.',
   cpus: { min: 2, max: 4, default: 2 },
-  ops: { min: 1, max: 2, default: 1, what: 'page changes + flushes by cpu1 (0x2000, then 0x3000)' },
+  ops: OPS,
   build: ({ cpus, ops }) => {
-    const nOps = ops ?? 1;
+    const nOps = ops ?? OPS.default;
     const w = new WorldBuilder();
     const A = w.addMm('mmA');
     const vas = [VA1, VA2, VA3].slice(0, 1 + nOps);

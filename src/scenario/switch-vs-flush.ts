@@ -48,7 +48,7 @@ export const switchVsFlush: Scenario = {
   title: 'cpu0 changes a PTE of mmA and flushes; the others switch mmB -> mmA and touch it',
   description:
     'cpu0 (kernel thread, not in mm_cpumask(A)): set_pte(A, 0x1000) then flush_tlb_mm_range(A). ' +
-    'cpu1..: run mmB, context_switch to mmA, user access of 0x1000.',
+    'cpu1..: run mmB (PCID: another ASID slot still caches mmA 0x1000), context_switch to mmA, user access of 0x1000.',
   cpus: { min: 2, max: 4, default: 2 },
   build: (p) => build(p.cpus, false),
 };
