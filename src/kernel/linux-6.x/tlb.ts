@@ -212,31 +212,36 @@ export function nativeFlushTlbMulti6(opt: { readonly alwaysCond: boolean }) {
  *    drains the caller's PTE stores before the reads of `mm_cpumask`, `loaded_mm` and
  *    `is_lazy`; pairs with switch_mm_irqs_off (1)(2).
  */
-export function* flush_tlb_mm_range(k: K<R6>, mm: MmId, start: number, end: number, freedTables: boolean): Routine {
-  yield* call(
-    'flush_tlb_mm_range',
-    (function* () {
-      const token = yield* flushBegin(mm, start, end);
-      const gen = yield* inc_mm_tlb_gen(k.L, mm, 'inc_mm_tlb_gen: LOCK XADD (1)');
-      const whole = (end - start) / PAGE_SIZE > FLUSH_CEILING;
-      const f: FlushInfo6 = {
-        mm,
-        start: whole ? 0 : start,
-        end: whole ? TLB_FLUSH_ALL : end,
-        newTlbGen: gen,
-        freedTables,
-        initiatingCpu: k.cpu,
-        trimCpumask: false, // should_trim_cpumask(mm): see the file header
-      };
-      const m = yield* load(k.L.cpumask(mm), 'cpumask_any_but(mm_cpumask(mm), cpu)');
-      if ((m & ~(1 << k.cpu)) !== 0) {
-        yield* k.r.native_flush_tlb_multi(k, f);
-      } else if (mm === (yield* load(k.L.pcpu(k.cpu, 'loaded_mm')))) {
-        yield* irqDisable('local_irq_disable');
-        yield* k.r.flush_tlb_func(k, f);
-        yield* irqEnable('local_irq_enable');
-      }
-      yield* flushEnd(token);
-    })(),
-  );
+export const flush_tlb_mm_range = flushTlbMmRange6({ trim: false });
+
+/** The 6.18 routine with `should_trim_cpumask(mm)` fixed to `opt.trim` (false: see the file header). */
+export function flushTlbMmRange6(opt: { readonly trim: boolean }) {
+  return function* flush_tlb_mm_range(k: K<R6>, mm: MmId, start: number, end: number, freedTables: boolean): Routine {
+    yield* call(
+      'flush_tlb_mm_range',
+      (function* () {
+        const token = yield* flushBegin(mm, start, end);
+        const gen = yield* inc_mm_tlb_gen(k.L, mm, 'inc_mm_tlb_gen: LOCK XADD (1)');
+        const whole = (end - start) / PAGE_SIZE > FLUSH_CEILING;
+        const f: FlushInfo6 = {
+          mm,
+          start: whole ? 0 : start,
+          end: whole ? TLB_FLUSH_ALL : end,
+          newTlbGen: gen,
+          freedTables,
+          initiatingCpu: k.cpu,
+          trimCpumask: opt.trim, // should_trim_cpumask(mm)
+        };
+        const m = yield* load(k.L.cpumask(mm), 'cpumask_any_but(mm_cpumask(mm), cpu)');
+        if ((m & ~(1 << k.cpu)) !== 0) {
+          yield* k.r.native_flush_tlb_multi(k, f);
+        } else if (mm === (yield* load(k.L.pcpu(k.cpu, 'loaded_mm')))) {
+          yield* irqDisable('local_irq_disable');
+          yield* k.r.flush_tlb_func(k, f);
+          yield* irqEnable('local_irq_enable');
+        }
+        yield* flushEnd(token);
+      })(),
+    );
+  };
 }

@@ -83,3 +83,22 @@ export const linux618LazySkipFreed = derive(linux618, {
   routines: { native_flush_tlb_multi: t.nativeFlushTlbMulti6({ alwaysCond: true }) },
   expect: [{ scenario: 'lazy-free-pgtables', cpus: 2, verdict: 'violated', invariant: 'no-walk-through-freed-table' }],
 });
+
+/**
+ * `linux-6.18-trim-cpumask`: 6.18 at the moment `should_trim_cpumask(mm)` says yes (once a
+ * second per mm, by jiffies): `should_flush_tlb` then also IPIs CPUs whose bit is stale, and
+ * their `flush_tlb_func` clears it. Not a bug: the other half of the lazy mm_cpumask
+ * trimming, which the base variant (trim false) reaches only through LOADED_MM_SWITCHING.
+ * Expected: holds.
+ */
+export const linux618Trim = derive(linux618, {
+  id: 'linux-6.18-trim-cpumask',
+  title: 'Linux 6.18 with should_trim_cpumask() true: stale mm_cpumask bits are IPIed and cleared',
+  kind: 'user',
+  source: 'arch/x86/mm/tlb.c @ v6.18: should_trim_cpumask, should_flush_tlb (trim_cpumask), flush_tlb_func',
+  routines: { flush_tlb_mm_range: t.flushTlbMmRange6({ trim: true }) },
+  expect: [
+    { scenario: 'switch-vs-flush', cpus: 2, verdict: 'holds' },
+    { scenario: 'asid-reuse', cpus: 2, verdict: 'holds' },
+  ],
+});
