@@ -46,6 +46,7 @@ export const linux414: Variant<t.R414> = {
     { scenario: 'switch-vs-flush-local', cpus: 2, verdict: 'holds' },
     { scenario: 'lazy-flush', cpus: 2, verdict: 'holds' },
     { scenario: 'lazy-free-pgtables', cpus: 2, verdict: 'holds' },
+    { scenario: 'lazy-free-pgtables', cpus: 3, verdict: 'holds' },
     { scenario: 'asid-reuse', cpus: 2, verdict: 'holds' },
     { scenario: 'concurrent-flushes', cpus: 2, verdict: 'holds' },
   ],
@@ -65,7 +66,10 @@ export const linux414ReuseNoFlush = derive(linux414, {
   source: 'choose_new_asid (v4.14): the round-robin path\'s "*need_flush = true", replaced by claiming the slot as current',
   fixedBy: 'linux-4.14',
   routines: { choose_new_asid: chooseNewAsid({ reuseNoFlush: true }) },
-  expect: [{ scenario: 'asid-reuse', cpus: 2, verdict: 'violated', invariant: 'no-stale-tlb-use' }],
+  expect: [
+    { scenario: 'asid-reuse', cpus: 2, verdict: 'violated', invariant: 'no-stale-tlb-use' },
+    { scenario: 'asid-reuse', cpus: 3, verdict: 'violated', invariant: 'no-stale-tlb-use' },
+  ],
 });
 
 /**
@@ -100,5 +104,8 @@ export const linux414PartialOnSkip = derive(linux414, {
   source: 'flush_tlb_func_common (v4.14): the "f->new_tlb_gen == local_tlb_gen + 1" condition, dropped',
   fixedBy: 'linux-4.14',
   routines: { flush_tlb_func_common: t.flushTlbFuncCommon({ partialOnSkip: true }) },
-  expect: [{ scenario: 'concurrent-flushes', cpus: 2, verdict: 'violated', invariant: 'no-stale-tlb-use' }],
+  expect: [
+    { scenario: 'concurrent-flushes', cpus: 2, verdict: 'violated', invariant: 'no-stale-tlb-use' },
+    { scenario: 'concurrent-flushes', cpus: 3, verdict: 'violated', invariant: 'no-stale-tlb-use' },
+  ],
 });

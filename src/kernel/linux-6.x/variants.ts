@@ -81,7 +81,10 @@ export const linux618LazySkipFreed = derive(linux618, {
   source: 'seed 003; native_flush_tlb_multi (v6.18) without its freed_tables branch; SPIN s3 -DBUGGY',
   fixedBy: 'linux-6.18',
   routines: { native_flush_tlb_multi: t.nativeFlushTlbMulti6({ alwaysCond: true }) },
-  expect: [{ scenario: 'lazy-free-pgtables', cpus: 2, verdict: 'violated', invariant: 'no-walk-through-freed-table' }],
+  expect: [
+    { scenario: 'lazy-free-pgtables', cpus: 2, verdict: 'violated', invariant: 'no-walk-through-freed-table' },
+    { scenario: 'lazy-free-pgtables', cpus: 3, verdict: 'violated', invariant: 'no-walk-through-freed-table' },
+  ],
 });
 
 /**
