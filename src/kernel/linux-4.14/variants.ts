@@ -29,6 +29,8 @@ export const routines414: t.R414 = {
  * Linux 4.14 (release): per-CPU ASID slots with `ctx_id`/`tlb_gen`, NOFLUSH CR3 when the slot
  * is current, `inc_mm_tlb_gen` as the flusher's barrier, partial vs full flush by generation.
  * With PCID, lazy TLB mode is off at boot, so a kernel thread switches to init_mm at once.
+ * A scenario that starts a CPU lazy (lazy-free-pgtables) stands for `tlb_use_lazy_mode`
+ * turned back on through debugfs: the flush IPI then switches that CPU to init_mm.
  * Source: arch/x86/mm/tlb.c @ v4.14 (b956575bed91 shape); seed 001.
  * Expected: holds on every scenario.
  */
