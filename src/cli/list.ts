@@ -3,6 +3,7 @@ import { INVARIANTS } from '../invariants/index.ts';
 import { VARIANTS } from '../kernel/index.ts';
 import { formatFeatures } from '../machine/types.ts';
 import { SCENARIOS } from '../scenario/index.ts';
+import { describeParams } from '../scenario/params.ts';
 import type { Io } from './main.ts';
 
 export function catalogue() {
@@ -18,7 +19,14 @@ export function catalogue() {
       fixedBy: v.fixedBy ?? null,
       expect: v.expect.map((e) => ({ ...e, verdict: e.verdict })),
     })),
-    scenarios: SCENARIOS.map((s) => ({ id: s.id, title: s.title, description: s.description, cpus: s.cpus })),
+    scenarios: SCENARIOS.map((s) => ({
+      id: s.id,
+      title: s.title,
+      description: s.description,
+      cpus: s.cpus,
+      ...(s.mms ? { mms: s.mms } : {}),
+      ...(s.ops ? { ops: s.ops } : {}),
+    })),
     invariants: INVARIANTS.map((i) => ({ id: i.id, title: i.title, encodes: i.encodes, scope: i.scope })),
   };
 }
@@ -37,6 +45,7 @@ export function runList(io: Io, json: boolean): number {
   io.out('SCENARIOS');
   for (const s of SCENARIOS) {
     io.out(`  ${s.id.padEnd(32)} cpus ${s.cpus.min}-${s.cpus.max} (default ${s.cpus.default})  ${s.title}`);
+    if (s.mms || s.ops) io.out(`  ${''.padEnd(32)} ${describeParams(s)}`);
   }
   io.out('INVARIANTS');
   for (const i of INVARIANTS) io.out(`  ${i.id.padEnd(32)} ${i.title}`);

@@ -60,6 +60,8 @@ function program(io: Io, code: { value: number }): Command {
     .requiredOption('--variant <id|path>', 'built-in variant id or a .ts file exporting a variant')
     .requiredOption('--scenario <id>', 'scenario id (see tlbcheck list)')
     .option('--cpus <n>', 'number of CPUs', intArg(1, 8))
+    .option('--mms <n>', 'user mms, for scenarios with that parameter (see tlbcheck list)', intArg(1, 8))
+    .option('--ops <n>', 'operations per CPU, for scenarios with that parameter (see tlbcheck list)', intArg(1, 8))
     .addOption(new Option('--strategy <name>', 'search strategy').choices([...STRATEGIES]).default('dfs'))
     .option('--depth <d>', 'PCT bug depth', intArg(1, 10), 3)
     .option('--delays <k>', 'delay-bounding: deviations per run', intArg(0, 100), 2)

@@ -6,6 +6,7 @@ import type { CheckConfig } from '../explore/engine.ts';
 import type { Variant } from '../kernel/variant.ts';
 import { DEFAULT_BOUNDS, FEATURE_NAMES, type Bounds, type FeatureName, type Features } from '../machine/types.ts';
 import { SCENARIOS, findScenario } from '../scenario/index.ts';
+import { resolveParams } from '../scenario/params.ts';
 
 /** `pcid,-invpcid,pti`: set or clear features on top of `base`. */
 export function parseFeatures(list: string, base: Features): Features {
@@ -23,6 +24,8 @@ export function parseFeatures(list: string, base: Features): Features {
 export interface CheckOpts {
   readonly scenario?: unknown;
   readonly cpus?: unknown;
+  readonly mms?: unknown;
+  readonly ops?: unknown;
   readonly features?: unknown;
   readonly walks?: unknown;
   readonly sbDepth?: unknown;
@@ -35,10 +38,9 @@ export function configOf(variant: Variant, o: CheckOpts): CheckConfig {
   const sid = String(o.scenario);
   const scenario = findScenario(sid);
   if (!scenario) throw new UserError(`unknown scenario '${sid}' (known: ${SCENARIOS.map((s) => s.id).join(', ')})`);
-  const cpus = typeof o.cpus === 'number' ? o.cpus : scenario.cpus.default;
-  if (cpus < scenario.cpus.min || cpus > scenario.cpus.max) {
-    throw new UserError(`--cpus ${cpus} is out of range for ${scenario.id} (${scenario.cpus.min}-${scenario.cpus.max})`);
-  }
+  const num = (v: unknown): number | undefined => (typeof v === 'number' ? v : undefined);
+  const p = resolveParams(scenario, { ...opt('cpus', num(o.cpus)), ...opt('mms', num(o.mms)), ...opt('ops', num(o.ops)) });
+  if ('error' in p) throw new UserError(p.error);
   const features = typeof o.features === 'string' ? parseFeatures(o.features, variant.features) : variant.features;
   let bounds: Bounds = {
     ...DEFAULT_BOUNDS,
@@ -48,5 +50,9 @@ export function configOf(variant: Variant, o: CheckOpts): CheckConfig {
     ...(typeof o.maxSteps === 'number' ? { maxSteps: o.maxSteps } : {}),
   };
   if (typeof o.preemptions === 'number') bounds = { ...bounds, preemptions: o.preemptions };
-  return { variant, scenario, params: { cpus }, features, bounds };
+  return { variant, scenario, params: p.params, features, bounds };
+}
+
+function opt<N extends string>(name: N, v: number | undefined): Partial<Record<N, number>> {
+  return v === undefined ? {} : ({ [name]: v } as Record<N, number>);
 }

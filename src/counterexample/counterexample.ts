@@ -14,6 +14,7 @@ import type { Variant } from '../kernel/variant.ts';
 import type { Bounds } from '../machine/types.ts';
 import { findScenario } from '../scenario/index.ts';
 import { generatedScenario } from '../scenario/generated.ts';
+import { resolveParams } from '../scenario/params.ts';
 import { traceDigest } from './digest.ts';
 import { type CounterexampleFile, SCHEMA_ID, counterexampleSchema } from './schema.ts';
 
@@ -66,7 +67,7 @@ export function buildCounterexample(model: Model, found: Found, variantPath?: st
     schema: SCHEMA_ID,
     variant: cfg.variant.id,
     scenario: cfg.scenario.id,
-    params: { cpus: cfg.params.cpus },
+    params: { ...cfg.params },
     features: { ...cfg.features },
     bounds: boundsToJson(cfg.bounds),
     invariant: r.violation.invariant,
@@ -148,7 +149,10 @@ export function modelOf(ce: CounterexampleFile, variant: Variant): Model {
   if (ce.params.cpus < scenario.cpus.min || ce.params.cpus > scenario.cpus.max) {
     throw new UserError(`counterexample has ${ce.params.cpus} cpus; ${scenario.id} takes ${scenario.cpus.min}-${scenario.cpus.max}`);
   }
-  return prepare({ variant, scenario, params: ce.params, features: ce.features, bounds: boundsFromJson(ce.bounds) });
+  const { cpus, mms, ops } = ce.params;
+  const p = resolveParams(scenario, { cpus, ...(mms === undefined ? {} : { mms }), ...(ops === undefined ? {} : { ops }) });
+  if ('error' in p) throw new UserError(`counterexample parameters: ${p.error}`);
+  return prepare({ variant, scenario, params: p.params, features: ce.features, bounds: boundsFromJson(ce.bounds) });
 }
 
 /**

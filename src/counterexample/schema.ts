@@ -26,7 +26,11 @@ export const counterexampleSchema = z.object({
   scenario: z.string(),
   /** A generated scenario (`scenario: "generated"`): its operations, so replay can rebuild it. Optional: files without it stay valid. */
   generated: generatedSpecSchema.optional(),
-  params: z.object({ cpus: z.number().int().min(1).max(8) }),
+  params: z.object({
+    cpus: z.number().int().min(1).max(8),
+    mms: z.number().int().min(1).max(8).optional(),
+    ops: z.number().int().min(1).max(8).optional(),
+  }),
   features: z.object({ pcid: z.boolean(), invpcid: z.boolean(), pge: z.boolean(), pti: z.boolean() }),
   bounds: z.object({
     walks: z.number().int().nullable(),

@@ -1,13 +1,22 @@
 /** The built-in scenarios. */
+import { asidReuse } from './asid-reuse.ts';
+import { concurrentFlushes } from './concurrent-flushes.ts';
 import { lazyFlush } from './lazy-flush.ts';
 import { lazyFreePgtables } from './lazy-free-pgtables.ts';
 import { switchVsFlush, switchVsFlushLocal } from './switch-vs-flush.ts';
 import type { Scenario } from './world.ts';
 
-export const SCENARIOS: readonly Scenario[] = [switchVsFlush, switchVsFlushLocal, lazyFlush, lazyFreePgtables];
+export const SCENARIOS: readonly Scenario[] = [
+  switchVsFlush,
+  switchVsFlushLocal,
+  lazyFlush,
+  lazyFreePgtables,
+  asidReuse,
+  concurrentFlushes,
+];
 
 export function findScenario(id: string): Scenario | undefined {
   return SCENARIOS.find((s) => s.id === id);
 }
 
-export type { Scenario, ScenarioParams, World } from './world.ts';
+export type { ParamRange, Scenario, ScenarioParams, World } from './world.ts';

@@ -2,7 +2,8 @@
  * `switch-vs-flush` (seed 004's ordering constraint). cpu0 changes a PTE of mm A and flushes
  * it without running A itself (reclaim, khugepaged: no local flush instruction orders its PTE
  * store). Every other CPU runs mm B, switches to A and then touches the address from user
- * mode. The walker may fill at any time.
+ * mode. The walker may fill at any time. With PCID, the switchers' other ASID slot still caches
+ * mmA's old translation (scenario 1 of the SPIN anchors).
  *
  * `switch-vs-flush-local` is the same with cpu0 inside a syscall of A (mprotect, munmap), so
  * the flush also runs locally.
@@ -32,8 +33,11 @@ function build(cpus: number, flusherRunsA: boolean) {
   };
   const starts = [flusherRunsA ? userStart(A.id) : idleStart()];
   const programs = [flusher];
+  // PCID generations: the switcher's other ASID slot still holds mmA's old translation
+  // (mmA ran there before), with its cpumask bit still set where the generation keeps it.
+  const switcherStart = { ...userStart(B.id), others: [{ mm: A.id, cached: [VA], inMask: true }] };
   for (let c = 1; c < cpus; c++) {
-    starts.push(userStart(B.id));
+    starts.push(switcherStart);
     programs.push(switcher);
   }
   return w.build([VA], starts, programs);
@@ -44,7 +48,7 @@ export const switchVsFlush: Scenario = {
   title: 'cpu0 changes a PTE of mmA and flushes; the others switch mmB -> mmA and touch it',
   description:
     'cpu0 (kernel thread, not in mm_cpumask(A)): set_pte(A, 0x1000) then flush_tlb_mm_range(A). ' +
-    'cpu1..: run mmB, context_switch to mmA, user access of 0x1000.',
+    'cpu1..: run mmB (PCID: another ASID slot still caches mmA 0x1000), context_switch to mmA, user access of 0x1000.',
   cpus: { min: 2, max: 4, default: 2 },
   build: (p) => build(p.cpus, false),
 };

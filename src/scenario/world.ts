@@ -40,6 +40,18 @@ export interface World {
 
 export interface ScenarioParams {
   readonly cpus: number;
+  /** User mms taking part, where the scenario has that knob (`Scenario.mms`). */
+  readonly mms?: number;
+  /** Operations per CPU, where the scenario has that knob (`Scenario.ops`). */
+  readonly ops?: number;
+}
+
+/** The range and default of an integer scenario parameter, and what it counts. */
+export interface ParamRange {
+  readonly min: number;
+  readonly max: number;
+  readonly default: number;
+  readonly what: string;
 }
 
 export interface Scenario {
@@ -48,6 +60,10 @@ export interface Scenario {
   /** What each CPU does, for `tlbcheck list`. */
   readonly description: string;
   readonly cpus: { readonly min: number; readonly max: number; readonly default: number };
+  /** Number of user mms, when the scenario can vary it (`--mms`). */
+  readonly mms?: ParamRange;
+  /** Operations per CPU, when the scenario can vary it (`--ops`). */
+  readonly ops?: ParamRange;
   /** The generations whose routines this scenario needs (absent: all). */
   readonly needs?: readonly string[];
   build(p: ScenarioParams): World;

@@ -1,0 +1,86 @@
+/**
+ * Conditional cross-calls of the PCID generations: `on_each_cpu_cond_mask` (kernel/smp.c,
+ * 4.20: the condition is evaluated for every CPU first, then `on_each_cpu_mask`) and
+ * `smp_call_function_many_cond` with `SCF_RUN_LOCAL | SCF_WAIT` (kernel/smp.c, 6.18: the
+ * condition is evaluated per CPU while queueing, the local call runs before the wait).
+ *
+ * Simplifications, as in smp.ts: the mask word is read once (the kernel's
+ * `cpumask_first_and`/`cpumask_and` pair only picks a fast path and the queue set); all CPUs
+ * are online; queueing a csd and sending the IPI is one LOCK'd step. A condition reads the
+ * target's per-CPU state with plain loads on the sender (`per_cpu(..., cpu)`).
+ *
+ * Ordering:
+ * 1. `csd_lock_wait` sees a target's `csd_unlock` only after the target ran the function
+ *    (FIFO store buffers), as in smp.ts (1).
+ */
+import type { CpuId, Loc } from '../../machine/types.ts';
+import { type K, type Routine, bit, call, irqDisable, irqEnable, load, sendCall, store, waitUntil } from '../fx.ts';
+import type { CoreRoutines } from '../variant.ts';
+import type { CallFn } from './smp.ts';
+
+/** `smp_cond_func_t`: decides on the sender whether `cpu` gets the call. */
+export type CondFn = (k: K<CoreRoutines>, cpu: CpuId) => Routine<boolean>;
+
+const unlocked = (v: number): boolean => v === 0;
+
+function* queue(k: K<CoreRoutines>, t: CpuId, fn: string, func: CallFn): Routine {
+  const csd = k.L.csd(k.cpu, t);
+  yield* waitUntil(csd, unlocked, 'csd unlocked', 'csd_lock_wait');
+  yield* store(csd, 1, 'csd_lock');
+  yield* sendCall(t, { sender: k.cpu, fn, payload: func, csd }, 'llist_add + send IPI');
+}
+
+function* waitAll(k: K<CoreRoutines>, targets: readonly CpuId[], fn: string): Routine {
+  for (const t of targets) yield* waitUntil(k.L.csd(k.cpu, t), unlocked, `cpu${t} ran ${fn}`, 'csd_lock_wait (1)');
+}
+
+function* runLocal(k: K<CoreRoutines>, func: CallFn): Routine {
+  yield* irqDisable('local_irq_save');
+  yield* func(k);
+  yield* irqEnable('local_irq_restore');
+}
+
+/**
+ * `on_each_cpu_cond_mask(cond_func, func, info, wait=1, gfp, mask)` (kernel/smp.c, 4.20),
+ * or `on_each_cpu_mask` when `cond` is undefined: build the set of CPUs in `mask` for which
+ * `cond` holds, `smp_call_function_many` to the others and wait, then run `func` here if this
+ * CPU is in the set.
+ */
+export function* on_each_cpu_cond_mask(k: K<CoreRoutines>, cond: CondFn | undefined, mask: Loc, fn: string, func: CallFn): Routine {
+  yield* call(
+    cond ? 'on_each_cpu_cond_mask' : 'on_each_cpu_mask',
+    (function* () {
+      const w = yield* load(mask, 'for_each_cpu(cpu, mask)');
+      const set: CpuId[] = [];
+      for (let c = 0; c < k.L.cpus; c++) if (bit(w, c) && (!cond || (yield* cond(k, c)))) set.push(c);
+      const remote = set.filter((c) => c !== k.cpu);
+      for (const t of remote) yield* queue(k, t, fn, func);
+      yield* waitAll(k, remote, fn);
+      if (set.includes(k.cpu)) yield* runLocal(k, func);
+    })(),
+  );
+}
+
+/**
+ * `smp_call_function_many_cond(mask, func, info, SCF_WAIT | SCF_RUN_LOCAL, cond_func)`
+ * (kernel/smp.c, 6.18), behind `on_each_cpu_cond_mask` / `on_each_cpu_mask`: queue to every
+ * other CPU of `mask` whose condition holds, run `func` locally if this CPU is in `mask` and
+ * its condition holds, then wait for the others.
+ */
+export function* smp_call_function_many_cond(k: K<CoreRoutines>, cond: CondFn | undefined, mask: Loc, fn: string, func: CallFn): Routine {
+  yield* call(
+    'smp_call_function_many_cond',
+    (function* () {
+      const w = yield* load(mask, 'cpumask_and(cfd->cpumask, mask)');
+      const remote: CpuId[] = [];
+      for (let c = 0; c < k.L.cpus; c++) {
+        if (c === k.cpu || !bit(w, c)) continue;
+        if (cond && !(yield* cond(k, c))) continue;
+        yield* queue(k, c, fn, func);
+        remote.push(c);
+      }
+      if (bit(w, k.cpu) && (!cond || (yield* cond(k, k.cpu)))) yield* runLocal(k, func);
+      yield* waitAll(k, remote, fn);
+    })(),
+  );
+}
