@@ -25,6 +25,8 @@ interface Job {
   readonly variant: string;
   readonly scenario: string;
   readonly cpus: number;
+  readonly ops?: number;
+  readonly timeMs?: number;
   readonly strategy: StrategyName | 'dfs-stateless' | 'dfs-nopor' | 'dfs-nosteal' | 'estimate';
   readonly seeds?: readonly number[];
   readonly maxExecutions?: number;
@@ -61,7 +63,8 @@ const value = (f: string) => {
 
 function runJob(job: Job): Row {
   const v = findVariant(job.variant)!;
-  const model = prepare({ variant: v, scenario: findScenario(job.scenario)!, params: { cpus: job.cpus }, features: v.features, bounds: DEFAULT_BOUNDS });
+  const params = job.ops === undefined ? { cpus: job.cpus } : { cpus: job.cpus, ops: job.ops };
+  const model = prepare({ variant: v, scenario: findScenario(job.scenario)!, params, features: v.features, bounds: DEFAULT_BOUNDS });
   const seeds = job.seeds ?? [1];
   if (job.strategy === 'estimate') {
     const t0 = Date.now();
@@ -109,6 +112,7 @@ function runJob(job: Job): Row {
       seed,
       ...(job.strategy === 'dfs-stateless' ? { stateless: true } : {}),
       ...(job.maxExecutions === undefined ? {} : { maxExecutions: job.maxExecutions }),
+      ...(job.timeMs === undefined ? {} : { timeMs: job.timeMs }),
     }),
   );
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
@@ -172,9 +176,28 @@ function jobs(quick: boolean): Job[] {
 
 /** SPIN reference rows and the tlbcheck question each one answers. */
 function spinJobs(): Job[] {
+  const limit = 120_000;
+  const s4 = (n: number, r: number): Job => ({
+    variant: 'linux-6.18',
+    scenario: 'spin-scaled',
+    cpus: n,
+    ops: r,
+    strategy: 'dfs',
+    timeMs: limit,
+    note: 'vs SPIN (120 s budget)',
+    spin: { name: `s4-n${n}r${r}-fixed`, model: 's4_scaled.pml', defines: [`-DNCPU=${n}`, `-DROUNDS=${r}`] },
+  });
   const rows: Job[] = [
+    { variant: 'linux-6.18', scenario: 'spin-scaled', cpus: 2, ops: 1, strategy: 'dfs', note: 'vs SPIN', spin: { name: 's1-modern-fixed', model: 's1_switch_vs_flush_modern.pml', defines: [] } },
     { variant: 'linux-4.13', scenario: 'switch-vs-flush', cpus: 2, strategy: 'dfs', note: 'vs SPIN', spin: { name: 's2-4.13-fixed', model: 's2_switch_vs_flush_4_13.pml', defines: [] } },
     { variant: 'linux-4.13-flush-no-mb', scenario: 'switch-vs-flush', cpus: 2, strategy: 'dfs', note: 'vs SPIN', spin: { name: 's2-4.13-buggy', model: 's2_switch_vs_flush_4_13.pml', defines: ['-DBUGGY'] } },
+    { variant: 'linux-6.18', scenario: 'lazy-free-pgtables', cpus: 2, strategy: 'dfs', note: 'vs SPIN', spin: { name: 's3-lazy-fixed', model: 's3_lazy_free_pgtables.pml', defines: [] } },
+    { variant: 'linux-6.18-lazy-skip-freed', scenario: 'lazy-free-pgtables', cpus: 2, strategy: 'dfs', note: 'vs SPIN', spin: { name: 's3-lazy-buggy', model: 's3_lazy_free_pgtables.pml', defines: ['-DBUGGY'] } },
+    s4(3, 1),
+    s4(3, 2),
+    s4(4, 1),
+    s4(4, 2),
+    s4(5, 1),
   ];
   return rows.filter((r) => findVariant(r.variant) && findScenario(r.scenario));
 }

@@ -3,6 +3,7 @@ import { asidReuse } from './asid-reuse.ts';
 import { concurrentFlushes } from './concurrent-flushes.ts';
 import { lazyFlush } from './lazy-flush.ts';
 import { lazyFreePgtables } from './lazy-free-pgtables.ts';
+import { spinScaled } from './spin-scaled.ts';
 import { switchVsFlush, switchVsFlushLocal } from './switch-vs-flush.ts';
 import type { Scenario } from './world.ts';
 
@@ -13,6 +14,7 @@ export const SCENARIOS: readonly Scenario[] = [
   lazyFreePgtables,
   asidReuse,
   concurrentFlushes,
+  spinScaled,
 ];
 
 export function findScenario(id: string): Scenario | undefined {
