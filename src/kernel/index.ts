@@ -1,9 +1,10 @@
 /** The built-in variants. */
 import { linux412 } from './linux-4.12/variants.ts';
 import { linux413, linux413Cr3BeforeCpumask, linux413FlushNoMb } from './linux-4.13/variants.ts';
+import { pasidGpFixup, pasidIpiMb, pasidIpiProposal } from './pasid/variants.ts';
 import type { Variant } from './variant.ts';
 
-export const VARIANTS: readonly Variant[] = [linux412, linux413, linux413FlushNoMb, linux413Cr3BeforeCpumask] as unknown as readonly Variant[];
+export const VARIANTS: readonly Variant[] = [linux412, linux413, linux413FlushNoMb, linux413Cr3BeforeCpumask, pasidIpiProposal, pasidIpiMb, pasidGpFixup] as unknown as readonly Variant[];
 
 export function findVariant(id: string): Variant | undefined {
   return VARIANTS.find((v) => v.id === id);

@@ -7,6 +7,7 @@ import type { K, Routine } from '../kernel/fx.ts';
 import { INIT_MM, type MmInfo } from '../kernel/layout.ts';
 import type { CoreRoutines, CpuStart } from '../kernel/variant.ts';
 import {
+  ENTRIES,
   type Loc,
   type MmId,
   PageKind,
@@ -119,6 +120,22 @@ export class WorldBuilder {
     const loc = entryLoc(leaf, leafIndex(va));
     this.memory.set(loc, makeEntry(pfn, global));
     return loc;
+  }
+
+  /**
+   * KAISER/PTI: give `mm` a separate user pgd that mirrors its user upper entries, as
+   * `kaiser_set_shadow_pgd()` / `pti_set_user_pgtbl()` do; kernel tables are not mapped in it.
+   * Call after the user mappings are made (later mappings are not mirrored).
+   */
+  userPgd(mm: MmInfo): Pfn {
+    const upgd = this.page(PageKind.PtUpper, mm.id);
+    for (let ui = 0; ui < ENTRIES; ui++) {
+      if (this.kernelUpper.has(ui)) continue;
+      const e = this.memory.get(entryLoc(mm.pgd, ui));
+      if (e !== undefined) this.memory.set(entryLoc(upgd, ui), e);
+    }
+    this.mms[mm.id] = { ...mm, userPgd: upgd };
+    return upgd;
   }
 
   build(vas: readonly number[], cpuStart: readonly CpuStart[], programs: readonly Program[]): World {
