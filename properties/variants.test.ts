@@ -17,12 +17,25 @@ const PINNED: Record<string, number> = {
   'linux-4.13 switch-vs-flush-local 2': 568,
   'linux-4.13 lazy-flush 2': 220,
   'linux-4.13 lazy-free-pgtables 2': 115,
+  'linux-4.15-pti kernel-range-flush 2': 1002,
+  'linux-4.15-pti kernel-range-flush 2 -invpcid': 896,
+  'linux-4.15-pti pti-return-to-user 2': 2827,
+  'linux-4.15-pti pti-return-to-user 2 -invpcid': 2881,
+  'linux-4.15-pti switch-vs-flush 2': 937,
+  'kaiser-percpu-flush pti-return-to-user 2': 2384,
+  'kaiser-percpu-flush pti-return-to-user 2 +invpcid': 2334,
+  'kaiser-percpu-flush switch-vs-flush 2': 743,
+  'kaiser-percpu-flush switch-vs-flush 2 +invpcid': 737,
 };
+
+/** A row's features, as in the pin keys: `+invpcid`, `-invpcid,-pti`. */
+const featureKey = (f: Record<string, boolean | undefined> | undefined): string =>
+  f === undefined ? '' : ` ${Object.entries(f).map(([n, on]) => `${on ? '+' : '-'}${n}`).join(',')}`;
 
 describe('expected verdicts of the built-in variants', () => {
   for (const v of VARIANTS) {
     for (const e of v.expect) {
-      const key = `${v.id} ${e.scenario} ${e.cpus}`;
+      const key = `${v.id} ${e.scenario} ${e.cpus}${featureKey(e.features)}`;
       it(`${key}: ${e.verdict}${e.invariant ? ` ${e.invariant}` : ''}`, () => {
         const r = checkVariant(v, e.scenario, e.cpus, { ...(e.features ? { features: e.features } : {}), ...(e.bounds ? { bounds: e.bounds } : {}) });
         if (e.verdict === 'holds') {
