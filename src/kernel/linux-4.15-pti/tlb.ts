@@ -34,7 +34,7 @@ import { queueAndWait, smp_call_function_many, smp_call_function_single } from '
 import type { CoreRoutines } from '../variant.ts';
 import { FLUSH_CEILING, TLB_FLUSH_ALL } from '../linux-4.13/tlb.ts';
 import { choose_new_asid, ctxGenField, ctxIdField, load_new_mm_cr3 } from './asid.ts';
-import { __flush_tlb_all, __flush_tlb_one_kernel, __flush_tlb_one_user, __native_flush_tlb } from './tlbflush.ts';
+import { __flush_tlb_all, __flush_tlb_one_kernel, __native_flush_tlb } from './tlbflush.ts';
 
 export interface FlushInfo415 {
   readonly mm: MmId;
@@ -47,6 +47,8 @@ export interface R415 extends MmRoutines {
   flush_tlb_func_common(k: K<R415>, f: FlushInfo415, local: boolean): Routine;
   flush_tlb_func_remote(k: K<R415>, f: FlushInfo415): Routine;
   native_flush_tlb_others(k: K<R415>, f: FlushInfo415): Routine;
+  /** `__flush_tlb_one_user(addr)` (tlbflush.ts), through the table so a variant can swap it. */
+  flush_tlb_one_user(k: K<R415>, addr: number): Routine;
   /** The per-CPU body of `flush_tlb_kernel_range` for a small range. */
   do_kernel_range_flush(k: K<R415>, start: number, end: number): Routine;
   flush_tlb_kernel_range(k: K<CoreRoutines>, start: number, end: number): Routine;
@@ -141,7 +143,7 @@ export function* flush_tlb_func_common(k: K<R415>, f: FlushInfo415, _local: bool
       if (localTlbGen === mmTlbGen) return; // already caught up by a concurrent flush
       yield* warnOn(localTlbGen > mmTlbGen, 'WARN_ON_ONCE(local_tlb_gen > mm_tlb_gen)');
       if (f.end !== TLB_FLUSH_ALL && f.newTlbGen === localTlbGen + 1 && f.newTlbGen === mmTlbGen) {
-        for (let a = f.start; a < f.end; a += PAGE_SIZE) yield* __flush_tlb_one_user(k, a);
+        for (let a = f.start; a < f.end; a += PAGE_SIZE) yield* k.r.flush_tlb_one_user(k, a);
       } else {
         yield* __native_flush_tlb(k); // local_flush_tlb()
       }

@@ -8,7 +8,7 @@ import { initCpuPti } from './boot.ts';
 import { user_access } from './entry.ts';
 import * as t from './tlb.ts';
 import { __flush_tlb_one_user } from './tlbflush.ts';
-import { call, type K, type Routine } from '../fx.ts';
+import { call, invlpg, type K, type Routine } from '../fx.ts';
 import { PAGE_SIZE } from '../../machine/types.ts';
 
 const routines: t.R415 = {
@@ -22,6 +22,7 @@ const routines: t.R415 = {
   flush_tlb_func_remote: t.flush_tlb_func_remote,
   native_flush_tlb_others: t.native_flush_tlb_others,
   flush_tlb_mm_range: t.flush_tlb_mm_range,
+  flush_tlb_one_user: __flush_tlb_one_user,
   do_kernel_range_flush: t.do_kernel_range_flush,
   flush_tlb_kernel_range: t.flush_tlb_kernel_range,
 };
@@ -83,4 +84,25 @@ export const linux415PtiKernelFlushOneUser = derive(linux415Pti, {
     { scenario: 'kernel-range-flush', cpus: 2, verdict: 'violated', invariant: 'no-stale-kernel-translation' },
     { scenario: 'kernel-range-flush', cpus: 3, verdict: 'violated', invariant: 'no-stale-kernel-translation' },
   ],
+});
+
+/**
+ * `linux-4.15-pti-no-user-pcid-flush`: `__flush_tlb_one_user` as before PTI (INVLPG only), so a
+ * remote single-page flush reaches the kernel PCID but neither flushes nor marks the user PCID.
+ * That is the job of "x86/mm: Allow flushing for future ASID switches" (seed 001: "a given
+ * address space on a given CPU as needing a usermode PCID flush when its usermode tables are
+ * next loaded"). Expected: violates no-stale-tlb-use on pti-return-to-user.
+ */
+export const linux415PtiNoUserPcidFlush = derive(linux415Pti, {
+  id: 'linux-4.15-pti-no-user-pcid-flush',
+  title: 'PTI: single-page flush with INVLPG only, the user PCID keeps the old PTE',
+  kind: 'bug',
+  source: 'seed 001 ([PATCH 15/24] x86/mm: Allow flushing for future ASID switches)',
+  fixedBy: 'linux-4.15-pti',
+  routines: {
+    flush_tlb_one_user: function* (_k: K<t.R415>, addr: number): Routine {
+      yield* call('__flush_tlb_one_user', invlpg(addr, 'INVLPG: current (kernel) PCID only'));
+    },
+  },
+  expect: [{ scenario: 'pti-return-to-user', cpus: 2, verdict: 'violated', invariant: 'no-stale-tlb-use' }],
 });
