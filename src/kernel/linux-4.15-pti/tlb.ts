@@ -54,6 +54,9 @@ export interface R415 extends MmRoutines {
   flush_tlb_kernel_range(k: K<CoreRoutines>, start: number, end: number): Routine;
 }
 
+/** `prev` of `switch_mm(NULL, &init_mm, NULL)`: unused by the 4.15 switch, which reads `loaded_mm`. */
+const NO_PREV: MmId = INIT_MM;
+
 const describe = (L: Layout, f: FlushInfo415): string =>
   `${L.mmName(f.mm)}, ${f.end === TLB_FLUSH_ALL ? 'all' : `${hex(f.start)}-${hex(f.end)}`}, gen ${f.newTlbGen}`;
 
@@ -114,8 +117,6 @@ export function* enter_lazy_tlb(k: K<R415>, _mm: MmId): Routine {
     })(),
   );
 }
-
-const NO_PREV: MmId = INIT_MM;
 
 /**
  * `flush_tlb_func_common(f, local, reason)` (4.14-4.19).
