@@ -11,7 +11,7 @@ import { RandomStrategy } from '../src/explore/random.ts';
 import { ReplayStrategy } from '../src/explore/replay.ts';
 import { findVariant } from '../src/kernel/index.ts';
 import { DEFAULT_BOUNDS } from '../src/machine/types.ts';
-import { SCENARIOS, findScenario } from '../src/scenario/index.ts';
+import { SCENARIOS, findScenario, scenarioFits } from '../src/scenario/index.ts';
 import { checkVariant } from './helpers.ts';
 
 const SEED = 20261121;
@@ -28,6 +28,7 @@ describe(`determinism (fast-check seed ${SEED})`, () => {
     });
     fc.assert(
       fc.property(arb, ({ seed, scenario, variant, cpus }) => {
+        fc.pre(scenarioFits(findScenario(scenario)!, findVariant(variant)!.routines));
         const m = model(variant, scenario, cpus);
         const a = runExecution(m, new RandomStrategy(seed), { trace: true });
         const b = runExecution(m, new ReplayStrategy(a.tape, a.widths), { trace: true });
@@ -78,6 +79,7 @@ describe(`the fixed variants survive random search (fast-check seed ${SEED})`, (
         fc.constantFrom(...SCENARIOS.map((s) => s.id)),
         fc.integer({ min: 2, max: 4 }),
         (seed, variant, scenario, cpus) => {
+          fc.pre(scenarioFits(findScenario(scenario)!, findVariant(variant)!.routines));
           const r = runExecution(model(variant, scenario, cpus), new RandomStrategy(seed), { trace: false });
           expect(r.violation?.message).toBeUndefined();
         },

@@ -14,3 +14,4 @@ export function findScenario(id: string): Scenario | undefined {
 }
 
 export type { Scenario, ScenarioParams, World } from './world.ts';
+export { scenarioFits } from './world.ts';

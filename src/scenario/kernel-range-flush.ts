@@ -29,6 +29,7 @@ export const kernelRangeFlush: Scenario = {
     'cpu0 (kernel thread): set the kernel PTE of 0x80000 (non-global), flush_tlb_kernel_range. ' +
     'cpu1..: run mmB with 0x80000 cached, mmA cached in another ASID slot; context_switch to mmA, kernel access of 0x80000.',
   cpus: { min: 2, max: 4, default: 2 },
+  requires: ['flush_tlb_kernel_range'],
   build: ({ cpus }) => {
     const w = new WorldBuilder();
     const kpte = w.mapKernel(KVA, w.dataPage(), false);

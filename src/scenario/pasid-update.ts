@@ -19,6 +19,7 @@ export const pasidUpdate: Scenario = {
     'cpu0 (user thread of mmA, in a syscall): update_mm_pasid(A, 1), then ENQCMD. ' +
     'cpu1..: run mmB, context_switch to mmA, ENQCMD (user access of 0x1000). Needs a variant with update_mm_pasid.',
   cpus: { min: 2, max: 4, default: 2 },
+  requires: ['update_mm_pasid'],
   build: ({ cpus }) => {
     const w = new WorldBuilder();
     const A = w.addMm('mmA');

@@ -51,6 +51,8 @@ export interface Scenario {
   readonly cpus: { readonly min: number; readonly max: number; readonly default: number };
   /** The generations whose routines this scenario needs (absent: all). */
   readonly needs?: readonly string[];
+  /** Optional routines the programs call (`flush_tlb_kernel_range`, `update_mm_pasid`); see `scenarioFits`. */
+  readonly requires?: readonly ('flush_tlb_kernel_range' | 'update_mm_pasid')[];
   build(p: ScenarioParams): World;
 }
 
@@ -148,3 +150,8 @@ export const userStart = (mm: MmId, cached: readonly number[] = []): CpuStart =>
 export const lazyStart = (mm: MmId, cached: readonly number[] = []): CpuStart => ({ mode: 'lazy', mm, cached });
 export const idleStart = (): CpuStart => ({ mode: 'idle', mm: INIT_MM, cached: [] });
 
+
+/** Whether `routines` has every optional routine `s` calls. */
+export function scenarioFits(s: Scenario, routines: CoreRoutines): boolean {
+  return (s.requires ?? []).every((r) => typeof routines[r] === 'function');
+}
