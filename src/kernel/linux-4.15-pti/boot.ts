@@ -12,8 +12,15 @@ import { PTI_USER_PCID_BIT } from './asid.ts';
 export function initCpuPti(s: SetupCtx, cpu: CpuId, start: CpuStart): void {
   const L = s.L;
   const pcid = s.features.pcid;
-  const mm = start.mode === 'idle' ? INIT_MM : start.mm;
-  const slots = [{ mm, cached: start.cached, inMask: mm !== INIT_MM }, ...(start.others ?? [])];
+  // With PCID, enter_lazy_tlb switched a lazy CPU to init_mm at once: its mm stays cached in
+  // an ASID slot, out of the cpumask. Without PCID it stays loaded with `is_lazy` set.
+  const lazyPcid = start.mode === 'lazy' && pcid;
+  const mm = start.mode === 'idle' || lazyPcid ? INIT_MM : start.mm;
+  const slots = [
+    { mm, cached: lazyPcid ? [] : start.cached, inMask: mm !== INIT_MM },
+    ...(lazyPcid ? [{ mm: start.mm, cached: start.cached, inMask: false }] : []),
+    ...(start.others ?? []),
+  ];
   slots.forEach((slot, asid) => {
     s.poke(L.pcpu(cpu, ctxIdField(asid)), L.mm(slot.mm).ctxId);
     s.poke(L.pcpu(cpu, ctxGenField(asid)), 0);

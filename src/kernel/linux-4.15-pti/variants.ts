@@ -53,6 +53,8 @@ export const linux415Pti: Variant<t.R415> = {
     ...rows('pti-return-to-user'),
     ...rows('pti-return-to-user', { invpcid: false }),
     { scenario: 'switch-vs-flush', cpus: 2, verdict: 'holds' },
+    { scenario: 'lazy-flush', cpus: 2, verdict: 'holds' },
+    { scenario: 'lazy-free-pgtables', cpus: 2, verdict: 'holds' },
   ],
 };
 
