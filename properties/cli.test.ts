@@ -55,6 +55,21 @@ describe('tlbcheck check', () => {
     expect(r.out).toMatch(/^INCONCLUSIVE/m);
   });
 
+  it('--features overrides the variant\'s machine: kaiser-invpcid #UDs without INVPCID and holds with it', async () => {
+    const out = tempDir();
+    const bad = await cli('check', '--variant', 'kaiser-invpcid', '--scenario', 'pti-return-to-user', '--features', 'pcid,-invpcid,pti', '--out', out, '--json');
+    expect(bad.code).toBe(1);
+    const jb = JSON.parse(bad.out) as { invariant: string; features: Record<string, boolean> };
+    expect(jb.invariant).toBe('no-cpu-fault');
+    expect(jb.features).toEqual({ pcid: true, invpcid: false, pge: false, pti: true });
+    const good = await cli('check', '--variant', 'kaiser-invpcid', '--scenario', 'pti-return-to-user', '--features', '+invpcid', '--json');
+    expect(good.code).toBe(0);
+    expect((JSON.parse(good.out) as { features: Record<string, boolean> }).features.invpcid).toBe(true);
+    const off = await cli('check', '--variant', 'linux-4.15-pti', '--scenario', 'kernel-range-flush', '--features', '-pcid');
+    expect(off.err).toMatch(/invpcid needs pcid/);
+    expect(off.code).toBe(2);
+  });
+
   it('a user variant file is checked with --variant ./file.ts', async () => {
     const r = await cli('check', '--variant', join(ROOT, 'examples', 'my-patch.ts'), '--scenario', 'switch-vs-flush', '--out', tempDir());
     expect(r.code).toBe(1);

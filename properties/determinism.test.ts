@@ -11,7 +11,7 @@ import { RandomStrategy } from '../src/explore/random.ts';
 import { ReplayStrategy } from '../src/explore/replay.ts';
 import { findVariant } from '../src/kernel/index.ts';
 import { DEFAULT_BOUNDS } from '../src/machine/types.ts';
-import { SCENARIOS, findScenario } from '../src/scenario/index.ts';
+import { SCENARIOS, findScenario, scenarioFits } from '../src/scenario/index.ts';
 import { checkVariant } from './helpers.ts';
 import { VARIANTS } from '../src/kernel/index.ts';
 import { statefulDfs } from '../src/explore/stateful.ts';
@@ -32,6 +32,7 @@ describe(`determinism (fast-check seed ${SEED})`, () => {
     });
     fc.assert(
       fc.property(arb, ({ seed, scenario, variant, cpus }) => {
+        fc.pre(scenarioFits(findScenario(scenario)!, findVariant(variant)!.routines));
         const m = model(variant, scenario, cpus);
         const a = runExecution(m, new RandomStrategy(seed), { trace: true });
         const b = runExecution(m, new ReplayStrategy(a.tape, a.widths), { trace: true });
@@ -82,6 +83,7 @@ describe(`the fixed variants survive random search (fast-check seed ${SEED})`, (
         fc.constantFrom(...SCENARIOS.map((s) => s.id)),
         fc.integer({ min: 2, max: 4 }),
         (seed, variant, scenario, cpus) => {
+          fc.pre(scenarioFits(findScenario(scenario)!, findVariant(variant)!.routines));
           const r = runExecution(model(variant, scenario, cpus), new RandomStrategy(seed), { trace: false });
           expect(r.violation?.message).toBeUndefined();
         },
@@ -95,7 +97,7 @@ describe('sleep-set partial-order reduction changes no verdict', () => {
   it('on every built-in variant x scenario at 2 CPUs: same verdict, same invariant, same states, fewer transitions', () => {
     let saved = 0;
     for (const v of VARIANTS) {
-      for (const s of SCENARIOS) {
+      for (const s of SCENARIOS.filter((x) => scenarioFits(x, v.routines))) {
         const model = prepare({ variant: v, scenario: s, params: { cpus: 2 }, features: v.features, bounds: DEFAULT_BOUNDS });
         const plain = statefulDfs(model, { por: false });
         const por = statefulDfs(model, { por: true });

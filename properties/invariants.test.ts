@@ -11,6 +11,10 @@ import { checkVariant, fixture } from './helpers.ts';
 const CAUGHT: { invariant: string; variant: string; scenario: string; bounds?: { maxSteps: number } }[] = [
   { invariant: 'no-stale-tlb-use', variant: 'linux-4.13-flush-no-mb', scenario: 'switch-vs-flush' },
   { invariant: 'no-stale-tlb-use', variant: 'fixture:no-ipi', scenario: 'lazy-flush' },
+  { invariant: 'no-stale-tlb-use', variant: 'kaiser-no-user-flush', scenario: 'pti-return-to-user' },
+  { invariant: 'no-stale-kernel-translation', variant: 'linux-4.15-pti-kernel-flush-one-user', scenario: 'kernel-range-flush' },
+  { invariant: 'per-mm-state-coherent', variant: 'pasid-ipi-proposal', scenario: 'pasid-update' },
+  { invariant: 'no-cpu-fault', variant: 'kaiser-invpcid', scenario: 'pti-return-to-user' },
   { invariant: 'no-walk-through-freed-table', variant: 'fixture:lazy-ignores-flush', scenario: 'lazy-free-pgtables' },
   { invariant: 'kernel-assertion', variant: 'fixture:lazy-clears-bit', scenario: 'lazy-flush' },
   { invariant: 'no-cpu-fault', variant: 'fixture:invpcid-flush', scenario: 'switch-vs-flush-local' },

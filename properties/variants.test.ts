@@ -35,12 +35,29 @@ const PINNED: Record<string, number> = {
   'linux-6.18 lazy-free-pgtables 2': 301,
   'linux-6.18 asid-reuse 2': 3352,
   'linux-6.18 concurrent-flushes 2': 4379,
+  'linux-4.15-pti kernel-range-flush 2': 1002,
+  'linux-4.15-pti kernel-range-flush 2 -invpcid': 896,
+  'linux-4.15-pti pti-return-to-user 2': 2827,
+  'linux-4.15-pti pti-return-to-user 2 -invpcid': 2881,
+  'linux-4.15-pti switch-vs-flush 2': 599,
+  'linux-4.15-pti lazy-flush 2': 824,
+  'linux-4.15-pti lazy-free-pgtables 2': 261,
+  'kaiser-percpu-flush lazy-flush 2': 473,
+  'kaiser-percpu-flush lazy-free-pgtables 2': 258,
+  'kaiser-percpu-flush pti-return-to-user 2': 2384,
+  'kaiser-percpu-flush pti-return-to-user 2 +invpcid': 2334,
+  'kaiser-percpu-flush switch-vs-flush 2': 743,
+  'kaiser-percpu-flush switch-vs-flush 2 +invpcid': 737,
 };
+
+/** A row's features, as in the pin keys: `+invpcid`, `-invpcid,-pti`. */
+const featureKey = (f: Record<string, boolean | undefined> | undefined): string =>
+  f === undefined ? '' : ` ${Object.entries(f).map(([n, on]) => `${on ? '+' : '-'}${n}`).join(',')}`;
 
 describe('expected verdicts of the built-in variants', () => {
   for (const v of VARIANTS) {
     for (const e of v.expect) {
-      const key = `${v.id} ${e.scenario} ${e.cpus}`;
+      const key = `${v.id} ${e.scenario} ${e.cpus}${featureKey(e.features)}`;
       it(`${key}: ${e.verdict}${e.invariant ? ` ${e.invariant}` : ''}`, () => {
         const r = checkVariant(v, e.scenario, e.cpus, { ...(e.features ? { features: e.features } : {}), ...(e.bounds ? { bounds: e.bounds } : {}) });
         if (e.verdict === 'holds') {

@@ -38,6 +38,8 @@ import type { Scenario, ScenarioParams, World } from '../scenario/world.ts';
 import { Ghost, type Covered } from '../invariants/ghost.ts';
 import { checkStaleUse } from '../invariants/no-stale-tlb-use.ts';
 import { checkWalkRead } from '../invariants/no-walk-through-freed-table.ts';
+import { checkStaleKernelUse } from '../invariants/no-stale-kernel-translation.ts';
+import { checkPerMmState } from '../invariants/per-mm-state-coherent.ts';
 import type { Violation } from '../invariants/types.ts';
 import { describeEffect, describeMove, describeWalk } from './describe.ts';
 import { type Move, MoveKind, moveArg, moveCpu, moveKind, packMove } from './strategy.ts';
@@ -601,6 +603,10 @@ export class Sim {
   private checkObservations(): void {
     const L = this.model.layout;
     const mmName = (id: number): string => L.mmName(id);
+    const isRootOf = (mm: number, pfn: number): boolean => {
+      const info = L.mms[mm];
+      return info === undefined || info.pgd === pfn || info.userPgd === pfn;
+    };
     for (const o of this.m.obs) {
       if (this.violation) break;
       switch (o.o) {
@@ -608,7 +614,10 @@ export class Sim {
           this.violation = checkWalkRead(o, this.step, mmName);
           break;
         case 'use':
-          this.violation = checkStaleUse(o, this.ghost, this.step, mmName);
+          this.violation =
+            checkStaleUse(o, this.ghost, this.step, mmName, isRootOf) ??
+            checkStaleKernelUse(o, this.ghost, this.step) ??
+            (this.ghost.pasid.length > 0 ? checkPerMmState(o, this.ghost, this.m.cpu(o.cpu).pasidMsr, this.step, mmName) : undefined);
           break;
         case 'fault':
           this.violation = { invariant: 'no-cpu-fault', cpu: o.cpu, step: this.step, message: o.what };

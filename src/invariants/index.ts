@@ -2,11 +2,15 @@
 import { kernelAssertion, noCpuFault, noDeadlock, stepLimit } from './builtin.ts';
 import { noStaleTlbUse } from './no-stale-tlb-use.ts';
 import { noWalkThroughFreedTable } from './no-walk-through-freed-table.ts';
+import { noStaleKernelTranslation } from './no-stale-kernel-translation.ts';
+import { perMmStateCoherent } from './per-mm-state-coherent.ts';
 import type { Invariant } from './types.ts';
 
 export const INVARIANTS: readonly Invariant[] = [
   noStaleTlbUse,
   noWalkThroughFreedTable,
+  noStaleKernelTranslation,
+  perMmStateCoherent,
   kernelAssertion,
   noCpuFault,
   noDeadlock,

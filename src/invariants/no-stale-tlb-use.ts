@@ -8,11 +8,15 @@
  * walk read, against the writes the flusher had made (in program order, buffered or not) when
  * the flush began. Checked at user accesses, the only uses that matter to user code.
  *
+ * An entry that was filled from another mm's page tables (a non-global entry whose upper
+ * entry is not in one of M's roots) is stale for M by definition: the switch to M is the
+ * change, and the CR3 write or the deferred user-PCID flush is the flush (KAISER/PTI, seed 000).
+ *
  * Holds: from the flush's return on. Deliberately not before it, and not for entries that sit
  * unused in a lazy CPU's TLB or an unloaded ASID: those are caught up by the kernel later.
  */
 import type { Observation } from '../machine/machine.ts';
-import { hex } from '../machine/types.ts';
+import { ENTRIES, hex } from '../machine/types.ts';
 import type { Ghost } from './ghost.ts';
 import type { Invariant, Violation } from './types.ts';
 
@@ -28,8 +32,21 @@ export function checkStaleUse(
   ghost: Ghost,
   step: number,
   mmName: (mm: number) => string,
+  /** Whether `pfn` is a root (pgd or user pgd) of mm `mm`. */
+  isRootOf: (mm: number, pfn: number) => boolean = () => true,
 ): Violation | undefined {
   const e = o.entry;
+  if (!e.global && !isRootOf(o.mm, Math.floor(e.rec.upperLoc / ENTRIES))) {
+    return {
+      invariant: noStaleTlbUse.id,
+      cpu: o.cpu,
+      step,
+      filledAt: e.rec.step,
+      message:
+        `cpu${o.cpu} access of va ${hex(o.va)} in ${mmName(o.mm)} used pfn ${e.pfn} from a TLB entry (pcid ${e.pcid}) ` +
+        `filled at step ${e.rec.step} from another mm's page tables`,
+    };
+  }
   for (const f of ghost.flushes) {
     if (f.returnedAt < 0 || f.kernel || f.mm !== o.mm || o.va < f.start || o.va >= f.end) continue;
     for (const c of f.covered) {

@@ -4,6 +4,9 @@ import { linux413, linux413Cr3BeforeCpumask, linux413FlushNoMb } from './linux-4
 import { linux414, linux414NoflushStaleGen, linux414PartialOnSkip, linux414ReuseNoFlush } from './linux-4.14/variants.ts';
 import { linux420, linux420LazySkipFreed, linux420WasLazyNoMb } from './linux-4.20/variants.ts';
 import { linux617SwitchNoMb, linux618, linux618LazySkipFreed, linux618Trim } from './linux-6.x/variants.ts';
+import { pasidGpFixup, pasidIpiMb, pasidIpiProposal } from './pasid/variants.ts';
+import { linux415Pti, linux415PtiKernelFlushOneUser, linux415PtiNoUserPcidFlush } from './linux-4.15-pti/variants.ts';
+import { kaiserInvpcid, kaiserNoUserFlush, kaiserPercpuFlush } from './kaiser/variants.ts';
 import type { Variant } from './variant.ts';
 
 export const VARIANTS: readonly Variant[] = [
@@ -22,6 +25,15 @@ export const VARIANTS: readonly Variant[] = [
   linux617SwitchNoMb,
   linux618LazySkipFreed,
   linux618Trim,
+  kaiserPercpuFlush,
+  kaiserInvpcid,
+  kaiserNoUserFlush,
+  linux415Pti,
+  linux415PtiKernelFlushOneUser,
+  linux415PtiNoUserPcidFlush,
+  pasidIpiProposal,
+  pasidIpiMb,
+  pasidGpFixup,
 ] as unknown as readonly Variant[];
 
 export function findVariant(id: string): Variant | undefined {

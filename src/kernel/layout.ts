@@ -52,6 +52,11 @@ export interface MmInfo {
   readonly pgd: Pfn;
   /** 4.14+ `mm->context.ctx_id`, never reused. */
   readonly ctxId: number;
+  /**
+   * KAISER/PTI: the user page tables' root (the upper 4k of the 8k pgd pair), when the
+   * scenario built one with `WorldBuilder.userPgd`; otherwise the user tables are `pgd`.
+   */
+  readonly userPgd?: Pfn;
 }
 
 export class Layout {

@@ -5,6 +5,9 @@ import { lazyFlush } from './lazy-flush.ts';
 import { lazyFreePgtables } from './lazy-free-pgtables.ts';
 import { spinScaled } from './spin-scaled.ts';
 import { switchVsFlush, switchVsFlushLocal } from './switch-vs-flush.ts';
+import { pasidUpdate } from './pasid-update.ts';
+import { kernelRangeFlush } from './kernel-range-flush.ts';
+import { ptiReturnToUser } from './pti-return-to-user.ts';
 import type { Scenario } from './world.ts';
 
 export const SCENARIOS: readonly Scenario[] = [
@@ -15,6 +18,9 @@ export const SCENARIOS: readonly Scenario[] = [
   asidReuse,
   concurrentFlushes,
   spinScaled,
+  ptiReturnToUser,
+  kernelRangeFlush,
+  pasidUpdate,
 ];
 
 export function findScenario(id: string): Scenario | undefined {
@@ -22,3 +28,4 @@ export function findScenario(id: string): Scenario | undefined {
 }
 
 export type { ParamRange, Scenario, ScenarioParams, World } from './world.ts';
+export { scenarioFits } from './world.ts';

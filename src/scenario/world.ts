@@ -7,6 +7,7 @@ import type { K, Routine } from '../kernel/fx.ts';
 import { INIT_MM, type MmInfo } from '../kernel/layout.ts';
 import type { CoreRoutines, CpuStart } from '../kernel/variant.ts';
 import {
+  ENTRIES,
   type Loc,
   type MmId,
   PageKind,
@@ -66,6 +67,8 @@ export interface Scenario {
   readonly ops?: ParamRange;
   /** The generations whose routines this scenario needs (absent: all). */
   readonly needs?: readonly string[];
+  /** Optional routines the programs call (`flush_tlb_kernel_range`, `update_mm_pasid`); see `scenarioFits`. */
+  readonly requires?: readonly ('flush_tlb_kernel_range' | 'update_mm_pasid')[];
   build(p: ScenarioParams): World;
 }
 
@@ -137,6 +140,22 @@ export class WorldBuilder {
     return loc;
   }
 
+  /**
+   * KAISER/PTI: give `mm` a separate user pgd that mirrors its user upper entries, as
+   * `kaiser_set_shadow_pgd()` / `pti_set_user_pgtbl()` do; kernel tables are not mapped in it.
+   * Call after the user mappings are made (later mappings are not mirrored).
+   */
+  userPgd(mm: MmInfo): Pfn {
+    const upgd = this.page(PageKind.PtUpper, mm.id);
+    for (let ui = 0; ui < ENTRIES; ui++) {
+      if (this.kernelUpper.has(ui)) continue;
+      const e = this.memory.get(entryLoc(mm.pgd, ui));
+      if (e !== undefined) this.memory.set(entryLoc(upgd, ui), e);
+    }
+    this.mms[mm.id] = { ...mm, userPgd: upgd };
+    return upgd;
+  }
+
   build(vas: readonly number[], cpuStart: readonly CpuStart[], programs: readonly Program[]): World {
     if (cpuStart.length !== programs.length) throw new Error('[tlbcheck bug] one start state per program');
     return { pages: this.pages, mms: this.mms, memory: this.memory, vas, cpuStart, programs };
@@ -147,3 +166,8 @@ export const userStart = (mm: MmId, cached: readonly number[] = []): CpuStart =>
 export const lazyStart = (mm: MmId, cached: readonly number[] = []): CpuStart => ({ mode: 'lazy', mm, cached });
 export const idleStart = (): CpuStart => ({ mode: 'idle', mm: INIT_MM, cached: [] });
 
+
+/** Whether `routines` has every optional routine `s` calls. */
+export function scenarioFits(s: Scenario, routines: CoreRoutines): boolean {
+  return (s.requires ?? []).every((r) => typeof routines[r] === 'function');
+}

@@ -86,12 +86,21 @@ export function* smp_call_function_many(k: K<CoreRoutines>, mask: Loc, fn: strin
       for (let c = 0; c < n; c++) if (c !== me && bit(w2, c)) targets.push(c);
       // "Some callers race with other cpus changing the passed mask"
       if (targets.length === 0) return;
-      for (const t of targets) yield* queueOne(k, t, fn, func);
-      for (const t of targets) {
-        yield* waitUntil(k.L.csd(me, t), csdUnlocked, `cpu${t} ran ${fn}`, 'csd_lock_wait (1)');
-      }
+      yield* queueAndWait(k, targets, fn, func);
     })(),
   );
+}
+
+/**
+ * The many-targets tail of `smp_call_function_many(..., wait=1)`: queue `func` on every CPU of
+ * `targets` (never this one), then wait until each has run it. Exported for `on_each_cpu`
+ * callers whose mask is constant (`cpu_online_mask`: every CPU of the model is online).
+ */
+export function* queueAndWait(k: K<CoreRoutines>, targets: readonly number[], fn: string, func: CallFn): Routine {
+  for (const t of targets) yield* queueOne(k, t, fn, func);
+  for (const t of targets) {
+    yield* waitUntil(k.L.csd(k.cpu, t), csdUnlocked, `cpu${t} ran ${fn}`, 'csd_lock_wait (1)');
+  }
 }
 
 /**
