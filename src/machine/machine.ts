@@ -549,21 +549,33 @@ export class Machine {
     }
   }
 
+  /** `planWalk` + comparison, without allocating: this runs for every CPU and va at every step. */
   private walkMattersNow(c: CpuId, va: number): boolean {
-    const plan = this.planWalk(c, va);
-    if (!plan) return false;
-    const cpu = this.cpu(c);
-    const tree = this.treeOf(c);
-    for (const r of plan.reads) if (!this.pageIsLiveTable(r.pfn, r.level, tree)) return true;
-    if (plan.psc) {
-      const old = pscLookup(cpu.psc, plan.psc.pcid, plan.psc.ui);
-      if (!old || !samePscEntry(old, plan.psc)) return true;
+    const cpu = this.cpus[c]!;
+    const root = cpu.cr3Root;
+    if (root < 0) return false;
+    const tree = this.pageOwner[root]!;
+    const pcid = cpu.cr3Pcid;
+    const cached = pscLookup(cpu.psc, pcid, upperIndex(va));
+    if (!cached) {
+      if (!this.pageIsLiveTable(root, 'root', tree)) return true;
+      // A present upper entry would be cached in the PSC: a change.
+      return entryPresent(this.mem[entryLoc(root, upperIndex(va))]!);
     }
-    if (plan.tlb) {
-      const old = tlbLookup(cpu.tlb, plan.tlb.pcid, plan.tlb.vpn, false);
-      if (!old || !sameTlbEntry(old, plan.tlb)) return true;
-    }
-    return false;
+    if (!this.pageIsLiveTable(cached.leafPfn, 'leaf', tree)) return true;
+    const leafLoc = entryLoc(cached.leafPfn, leafIndex(va));
+    const pte = this.mem[leafLoc]!;
+    if (!entryPresent(pte)) return false;
+    const old = tlbLookup(cpu.tlb, pcid, vpnOf(va), false);
+    if (!old) return true;
+    return !(
+      old.pfn === entryPfn(pte) &&
+      old.global === (cpu.pge && entryGlobal(pte)) &&
+      old.rec.leafLoc === leafLoc &&
+      old.rec.leafWid === this.wid[leafLoc] &&
+      old.rec.upperLoc === cached.loc &&
+      old.rec.upperWid === cached.wid
+    );
   }
 
   /** Perform a walk of `va`: observations for every table page read, then the fills. */
