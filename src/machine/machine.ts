@@ -20,7 +20,7 @@
 import type { AccessResult, CrossCall, RmwOp } from './effects.ts';
 import type { Hasher } from './hash.ts';
 import type { FillRecord, PscEntry, TlbEntry } from './tlb.ts';
-import { dropWhere, pscFill, pscLookup, samePscEntry, sameTlbEntry, tlbFill, tlbLookup } from './tlb.ts';
+import { dropWhere, pscFill, pscLookup, tlbFill, tlbLookup } from './tlb.ts';
 import {
   type Bounds,
   type CpuId,

@@ -47,23 +47,6 @@ export function pscLookup(psc: readonly PscEntry[], pcid: number, ui: number): P
   return undefined;
 }
 
-export function sameTlbEntry(a: TlbEntry, b: TlbEntry): boolean {
-  return (
-    a.pcid === b.pcid &&
-    a.vpn === b.vpn &&
-    a.pfn === b.pfn &&
-    a.global === b.global &&
-    a.rec.leafLoc === b.rec.leafLoc &&
-    a.rec.leafWid === b.rec.leafWid &&
-    a.rec.upperLoc === b.rec.upperLoc &&
-    a.rec.upperWid === b.rec.upperWid
-  );
-}
-
-export function samePscEntry(a: PscEntry, b: PscEntry): boolean {
-  return a.pcid === b.pcid && a.ui === b.ui && a.leafPfn === b.leafPfn && a.loc === b.loc && a.wid === b.wid;
-}
-
 /** Insert `e`, replacing the entry with the same tag (PCID, vpn). */
 export function tlbFill(tlb: TlbEntry[], e: TlbEntry): void {
   for (let i = 0; i < tlb.length; i++) {
