@@ -9,7 +9,7 @@ import type { Violation } from '../invariants/types.ts';
 import { DfsStrategy } from './dfs.ts';
 import { type CheckConfig, type Model, prepare, runExecution } from './engine.ts';
 import { RandomStrategy } from './random.ts';
-import { statefulDfs } from './stateful.ts';
+import { type StatefulOptions, statefulDfs } from './stateful.ts';
 import type { Strategy } from './strategy.ts';
 
 export type StrategyName = 'dfs' | 'random';
@@ -23,6 +23,10 @@ export interface SearchOptions {
   readonly timeMs?: number;
   /** Exhaustive search by re-execution, without state caching. */
   readonly stateless?: boolean;
+  /** Stateful dfs: distinct-state budget (deterministic, unlike a deadline); exceeding it is inconclusive. */
+  readonly maxStates?: number;
+  /** Stateful dfs: progress reports, see StatefulOptions.progress. */
+  readonly progress?: StatefulOptions['progress'];
 }
 
 export type Verdict = 'holds' | 'violated' | 'inconclusive' | 'no-violation';
@@ -106,7 +110,11 @@ function baseOf(model: Model, opt: SearchOptions) {
 
 function searchStateful(model: Model, opt: SearchOptions): CheckResult {
   const t0 = Date.now();
-  const r = statefulDfs(model, opt.timeMs === undefined ? {} : { timeMs: opt.timeMs });
+  const r = statefulDfs(model, {
+    ...(opt.timeMs === undefined ? {} : { timeMs: opt.timeMs }),
+    ...(opt.maxStates === undefined ? {} : { maxStates: opt.maxStates }),
+    ...(opt.progress === undefined ? {} : { progress: opt.progress }),
+  });
   const verdict: Verdict = r.violation ? 'violated' : r.complete ? 'holds' : 'inconclusive';
   const res: CheckResult = {
     ...baseOf(model, opt),

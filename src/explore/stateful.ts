@@ -41,6 +41,18 @@ export interface StatefulOptions {
   /** Keep exploring past violations (litmus outcome enumeration), reporting each here. */
   readonly all?: boolean;
   readonly violation?: (v: Violation) => void;
+  /** Called every 1024 transitions with the search so far; must not print (only the CLI prints). */
+  readonly progress?: (p: StatefulProgress) => void;
+}
+
+export interface StatefulProgress {
+  readonly states: number;
+  readonly transitions: number;
+  readonly executions: number;
+  /** Current depth of the DFS stack, and the deepest so far. */
+  readonly depth: number;
+  readonly maxDepth: number;
+  readonly elapsedMs: number;
 }
 
 export function statefulDfs(model: Model, opt: StatefulOptions = {}): StatefulResult {
@@ -95,6 +107,7 @@ export function statefulDfs(model: Model, opt: StatefulOptions = {}): StatefulRe
       continue;
     }
     if ((transitions & 1023) === 0) {
+      opt.progress?.({ states: visited.size, transitions, executions, depth: stack.length, maxDepth, elapsedMs: Date.now() - t0 });
       if (opt.timeMs !== undefined && Date.now() - t0 > opt.timeMs) {
         return result({ complete: false, reason: `time budget of ${opt.timeMs / 1000} s ran out` });
       }
