@@ -125,9 +125,9 @@ async function runRows(io: Io, o: GateOpts, rows: readonly GateRow[], variants: 
     const row = rows[e.index];
     if (!row || !io.status) return;
     const p = e.p;
-    const rate = p.elapsedMs > 0 ? Math.round((p.executions * 1000) / p.elapsedMs) : 0;
+    const per = (n: number): string => (p.elapsedMs > 0 ? String(Math.round((n * 1000) / p.elapsedMs)) : '0');
     const est = e.estimate ? `, tree ~${e.estimate.executions.toExponential(1)} executions (Knuth, ${e.estimate.probes} probes, seed ${e.estimate.seed})` : '';
-    io.status(`[${done}/${jobs.length} rows] ${row.variant} ${row.scenario} c${row.cpus}: ${rate} exec/s, ${p.states} states, depth ${p.depth}, ${(p.elapsedMs / 1000).toFixed(1)} s${est}`);
+    io.status(`[${done}/${jobs.length} rows] ${row.variant} ${row.scenario} c${row.cpus}: ${per(p.executions)} exec/s, ${per(p.states)} states/s, ${p.states} states, depth ${p.depth}, ${(p.elapsedMs / 1000).toFixed(1)} s${est}`);
   };
   const variantOf = (spec: string): Variant => {
     const v = variants.get(spec);

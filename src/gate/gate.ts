@@ -148,7 +148,8 @@ export function planBuiltin(manifest: Manifest, variants: readonly Variant[]): G
   }
   for (const [key, e] of expects) {
     if (seen.has(key)) continue;
-    rows.push({ ...e, spec: e.variant, runnable: true, cost: DEFAULT_COST, problem: `not in gate/manifest.json; ${UPDATE}` });
+    // Not run: the gate runs the manifest; --update-pins runs and pins it.
+    rows.push({ ...e, spec: e.variant, runnable: false, cost: 1, problem: `not in gate/manifest.json; ${UPDATE}` });
   }
   return rows;
 }
