@@ -73,7 +73,7 @@ export async function runGate(io: Io, o: GateOpts): Promise<number> {
   });
   const failed = reports.filter((r) => !r.judgement.ok).length;
   const elapsedMs = Date.now() - t0;
-  const scope = o.shard ? `shard ${o.shard.index}/${o.shard.count}: ${rows.length} of ${plan.length} rows` : `${rows.length} rows`;
+  const scope = o.shard ? `shard ${o.shard.index}/${o.shard.count}: ${rows.length} of ${plan.length} rows` : `${rows.length} row${rows.length === 1 ? "" : "s"}`;
   if (o.junit !== undefined) writeJunit(o.junit, junitXml(`${JUNIT_SUITES_NAME}${o.shard ? ` shard ${o.shard.index}/${o.shard.count}` : ''}`, junitCases(reports)));
   if (o.json) {
     const summary = {
