@@ -16,6 +16,7 @@ import { findScenario } from '../src/scenario/index.ts';
 import { DEFAULT_MANIFEST, formatManifest, loadManifest, rowKey, type ManifestRow } from '../src/gate/manifest.ts';
 import { shardRows } from '../src/gate/shard.ts';
 import { VARIANTS } from '../src/kernel/index.ts';
+import { main } from '../src/cli/main.ts';
 import { cli, tempDir } from './helpers.ts';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -189,6 +190,26 @@ describe('reports for CI', () => {
       expect(j.rows[0]).toHaveProperty(k);
     }
     expect(j.summary).toMatchObject({ rows: small.length, passed: small.length, failed: 0 });
+  });
+
+  it('on a terminal a long search shows a progress line; with --json it stays quiet', async () => {
+    const m = manifestWith(rows412.filter((r) => r.cpus === 3));
+    const run = async (manifest: string, ...extra: string[]) => {
+      const out: string[] = [];
+      const status: string[] = [];
+      const code = await main(['gate', '--manifest', manifest, '--variant', COPY, '--seed', '9', ...extra], { out: (s) => out.push(s), err: (s) => out.push(s), status: (s) => status.push(s) });
+      return { code, out, status };
+    };
+    const tty = await run(m);
+    expect(tty.code).toBe(0);
+    expect(tty.status.at(-1)).toBe(''); // cleared at the end
+    expect(tty.status.slice(0, -1).join('\n')).toMatch(/exec\/s, \d+ states\/s, \d+ states, depth \d+, [\d.]+ s, tree ~[\d.e+]+ executions \(Knuth, 64 probes, seed 9\)/);
+    // without --json even a short run clears the line at the end; with --json nothing at all
+    const json = await run(manifestWith(small), '--json');
+    expect(json.code).toBe(0);
+    expect(json.status).toEqual([]);
+    expect(json.out).toHaveLength(1);
+    expect((JSON.parse(json.out[0]!) as Report).rows).toHaveLength(small.length);
   });
 
   it('JUnit XML has one testcase per row and a failure per mismatch, escaped; it never overwrites a foreign file', async () => {

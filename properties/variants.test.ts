@@ -7,7 +7,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { expectedText, judge, planBuiltin, runRow } from '../src/gate/gate.ts';
-import { DEFAULT_MANIFEST, loadManifest } from '../src/gate/manifest.ts';
+import { readFileSync } from 'node:fs';
+import { DEFAULT_MANIFEST, formatManifest, loadManifest } from '../src/gate/manifest.ts';
 import { VARIANTS, findVariant } from '../src/kernel/index.ts';
 import { checkVariant } from './helpers.ts';
 
@@ -17,6 +18,10 @@ describe('the gate manifest agrees with the variants', () => {
   it('every expectation has a manifest row and every manifest row a live expectation', () => {
     expect(plan.filter((r) => r.problem !== undefined).map((r) => `${r.variant} ${r.scenario} c${r.cpus}: ${r.problem}`)).toEqual([]);
     expect(plan.length).toBe(VARIANTS.reduce((n, v) => n + v.expect.length, 0));
+  });
+
+  it('the file is as --update-pins writes it (one row per line, keys in order)', () => {
+    expect(readFileSync(DEFAULT_MANIFEST, 'utf8')).toBe(formatManifest(loadManifest(DEFAULT_MANIFEST)));
   });
 
   it('every holds row carries pinned state and execution counts', () => {
