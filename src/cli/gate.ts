@@ -42,6 +42,7 @@ const PROBES = 64;
 export async function runGate(io: Io, o: GateOpts): Promise<number> {
   const manifestPath = o.manifest === undefined ? DEFAULT_MANIFEST : resolve(o.manifest);
   if (o.updatePins) return updatePins(io, o, manifestPath);
+  if (o.manifest !== undefined && !existsSync(manifestPath)) throw new UserError(`manifest not found: ${o.manifest}`);
   const manifest = loadManifest(manifestPath);
   const variants = new Map<string, Variant>(VARIANTS.map((v) => [v.id, v]));
   let plan: GateRow[];
