@@ -4,8 +4,8 @@
  * optionally JSON, JUnit, a shard, worker threads. `--update-pins` regenerates the manifest
  * from the variants' expect lists.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { relative, resolve } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, relative, resolve } from 'node:path';
 import { buildCounterexample, saveCounterexample } from '../counterexample/counterexample.ts';
 import { UserError } from '../errors.ts';
 import type { CheckResult } from '../explore/check.ts';
@@ -167,6 +167,7 @@ function writeJunit(path: string, xml: string): void {
     if (!old.includes(`<testsuites name="${JUNIT_SUITES_NAME}"`)) throw new UserError(`--junit ${path}: the file exists and is not a tlbcheck gate report; not overwriting it`);
   }
   try {
+    mkdirSync(dirname(resolve(path)), { recursive: true });
     writeFileSync(path, xml);
   } catch (e) {
     throw new UserError(`cannot write ${path}: ${(e as Error).message}`);
