@@ -95,7 +95,7 @@ function program(io: Io, code: { value: number }): Command {
 
   cmd
     .command('gate')
-    .description('check every variant against its expected verdicts')
+    .description('run the gate manifest: every variant against its expected verdicts and pinned counts')
     .option('--variant <id|path...>', "only these built-in variants; a .ts file runs over every row its base holds on")
     .option('--time <seconds>', 'time budget per row', secondsArg)
     .option('--json', 'one JSON object { rows, summary }')
