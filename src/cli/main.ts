@@ -8,7 +8,8 @@ import { UserError } from '../errors.ts';
 import { STRATEGIES } from '../explore/check.ts';
 import { runCheck } from './check.ts';
 import { type FuzzCliOptions, runFuzz } from './fuzz.ts';
-import { runGate } from './gate.ts';
+import { type GateOpts, runGate } from './gate.ts';
+import { parseShard } from '../gate/shard.ts';
 import { runList } from './list.ts';
 import { runLitmusFiles } from './litmus.ts';
 import { runMinimize } from './minimize.ts';
@@ -17,11 +18,14 @@ import { runReplay } from './replay.ts';
 export interface Io {
   out(s: string): void;
   err(s: string): void;
+  /** A transient progress line (terminal only; '' clears it). Absent: stay quiet. */
+  status?(s: string): void;
 }
 
 const stdio: Io = {
   out: (s) => process.stdout.write(`${s}\n`),
   err: (s) => process.stderr.write(`${s}\n`),
+  ...(process.stderr.isTTY ? { status: (s: string) => process.stderr.write(`\r${s.slice(0, (process.stderr.columns || 120) - 1)}\x1b[K`) } : {}),
 };
 
 export function intArg(min: number, max = Number.MAX_SAFE_INTEGER) {
@@ -37,6 +41,12 @@ export function secondsArg(v: string): number {
   const n = Number(v);
   if (!/^\d+(\.\d+)?$/.test(v) || !(n > 0)) throw new InvalidArgumentError(`expected seconds > 0, got '${v}'`);
   return n;
+}
+
+export function shardArg(v: string) {
+  const s = parseShard(v);
+  if (!s) throw new InvalidArgumentError(`expected I/N with 1 <= I <= N, got '${v}'`);
+  return s;
 }
 
 function program(io: Io, code: { value: number }): Command {
@@ -119,11 +129,18 @@ function program(io: Io, code: { value: number }): Command {
 
   cmd
     .command('gate')
-    .description('check every variant against its expected verdicts')
-    .option('--variant <id|path...>', 'only these variants')
+    .description('run the gate manifest: every variant against its expected verdicts and pinned counts')
+    .option('--variant <id|path...>', "only these built-in variants; a .ts file runs over every row its base holds on")
     .option('--time <seconds>', 'time budget per row', secondsArg)
-    .option('--json', 'one JSON object')
-    .action(async (o: { variant?: string[]; time?: number; json?: boolean }) => {
+    .option('--json', 'one JSON object { rows, summary }')
+    .option('--junit <file>', 'also write a JUnit XML report')
+    .option('--shard <i/n>', 'run only the i-th of n deterministic slices of the rows', shardArg)
+    .option('--workers <n>', 'worker threads', intArg(1, 64), 1)
+    .option('--out <dir>', 'where to save counterexamples of mismatches', 'out/gate')
+    .option('--manifest <file>', 'the manifest to run (default: gate/manifest.json of this package)')
+    .option('--update-pins', "regenerate the manifest from the variants' expect lists")
+    .option('--seed <n>', 'seed of the random probes behind the progress estimate', intArg(0), 1)
+    .action(async (o: GateOpts) => {
       code.value = await runGate(io, o);
     });
 

@@ -21,7 +21,7 @@ import { DfsStrategy } from './dfs.ts';
 import { type Model, prepare, runExecution, type CheckConfig } from './engine.ts';
 import { PctStrategy, actorsFor } from './pct.ts';
 import { RandomStrategy } from './random.ts';
-import { statefulDfs, type StatefulResult } from './stateful.ts';
+import { type StatefulOptions, statefulDfs, type StatefulResult } from './stateful.ts';
 import type { BranchPoint, Strategy } from './strategy.ts';
 
 export const STRATEGIES = ['dfs', 'bfs', 'random', 'pct', 'delay', 'swarm'] as const;
@@ -42,6 +42,10 @@ export interface SearchOptions {
   readonly delays?: number;
   /** Sleep-set partial-order reduction in the stateful DFS (default on). */
   readonly por?: boolean;
+  /** Stateful dfs: distinct-state budget (deterministic, unlike a deadline); exceeding it is inconclusive. */
+  readonly maxStates?: number;
+  /** Stateful dfs: progress reports, see StatefulOptions.progress. */
+  readonly progress?: StatefulOptions['progress'];
 }
 
 export type Verdict = 'holds' | 'violated' | 'inconclusive' | 'no-violation';
@@ -119,10 +123,15 @@ export function search(model: Model, opt: SearchOptions): CheckResult {
 function searchStateful(
   model: Model,
   opt: SearchOptions,
-  run: (m: Model, o: { timeMs?: number; por?: boolean }) => StatefulResult,
+  run: (m: Model, o: StatefulOptions) => StatefulResult,
 ): CheckResult {
   const t0 = Date.now();
-  const r = run(model, { ...(opt.timeMs === undefined ? {} : { timeMs: opt.timeMs }), ...(opt.por === undefined ? {} : { por: opt.por }) });
+  const r = run(model, {
+    ...(opt.timeMs === undefined ? {} : { timeMs: opt.timeMs }),
+    ...(opt.por === undefined ? {} : { por: opt.por }),
+    ...(opt.maxStates === undefined ? {} : { maxStates: opt.maxStates }),
+    ...(opt.progress === undefined ? {} : { progress: opt.progress }),
+  });
   const verdict: Verdict = r.violation ? 'violated' : r.complete ? 'holds' : 'inconclusive';
   const res: CheckResult = {
     ...baseOf(model, opt),

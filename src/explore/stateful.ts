@@ -54,6 +54,18 @@ export interface StatefulOptions {
    * child rebuilds the generator by replaying its inputs: kept to measure the difference.
    */
   readonly steal?: boolean;
+  /** Called every 1024 transitions with the search so far; must not print (only the CLI prints). */
+  readonly progress?: (p: StatefulProgress) => void;
+}
+
+export interface StatefulProgress {
+  readonly states: number;
+  readonly transitions: number;
+  readonly executions: number;
+  /** Current depth of the DFS stack, and the deepest so far. */
+  readonly depth: number;
+  readonly maxDepth: number;
+  readonly elapsedMs: number;
 }
 
 /** A move asleep or done, with what it touched: resource -> 1 if written, 0 if only read. */
@@ -176,6 +188,7 @@ export function statefulDfs(model: Model, opt: StatefulOptions = {}): StatefulRe
       continue;
     }
     if ((transitions & 1023) === 0) {
+      opt.progress?.({ states: visited.size, transitions, executions, depth: stack.length, maxDepth, elapsedMs: Date.now() - t0 });
       if (opt.timeMs !== undefined && Date.now() - t0 > opt.timeMs) {
         return result({ complete: false, reason: `time budget of ${opt.timeMs / 1000} s ran out` });
       }

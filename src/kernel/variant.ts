@@ -58,8 +58,12 @@ export interface Expectation {
   readonly cpus: number;
   readonly features?: Partial<Features>;
   readonly bounds?: Partial<Bounds>;
-  readonly verdict: 'holds' | 'violated';
+  /** `inconclusive`: the search is known not to finish within `maxStates`; `reason` says why. */
+  readonly verdict: 'holds' | 'violated' | 'inconclusive';
   readonly invariant?: string;
+  readonly reason?: string;
+  /** Distinct-state budget of the search (the gate's `inconclusive` rows need one). */
+  readonly maxStates?: number;
 }
 
 export interface Variant<R extends CoreRoutines = CoreRoutines> {

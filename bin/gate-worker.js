@@ -1,0 +1,6 @@
+// Entry of a `tlbcheck gate --workers N` worker thread: a worker starts without the main
+// thread's module hooks, so register tsx here too, then load the TypeScript worker body.
+import { register } from 'tsx/esm/api';
+
+register();
+await import('../src/gate/worker.ts');
