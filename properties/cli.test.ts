@@ -135,6 +135,12 @@ describe('bad input: one line, exit 2, no stack trace', () => {
     expect(g.err).toMatch(/digest mismatch/);
   });
 
+  it('output into a closed pipe ends quietly (no EPIPE stack trace)', () => {
+    const ce = join(CE_DIR, readdirSync(CE_DIR).find((f) => f.endsWith('.json'))!);
+    const r = spawnSync('bash', ['-c', `"${process.execPath}" "${join(ROOT, 'bin', 'tlbcheck.js')}" replay "${ce}" | head -1 >/dev/null`], { encoding: 'utf8' });
+    expect(r.stderr).not.toMatch(/EPIPE|\s+at /);
+  });
+
   it('the real binary prints no stack trace and exits 2 on a bad flag', () => {
     const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'tlbcheck.js'), 'check', '--variant', 'nope', '--scenario', 'x'], { encoding: 'utf8' });
     expect(r.status).toBe(2);
