@@ -15,7 +15,7 @@ import { join, resolve } from 'node:path';
 import { type CheckResult, type StrategyName, search } from '../src/explore/check.ts';
 import { prepare } from '../src/explore/engine.ts';
 import { VARIANTS, findVariant } from '../src/kernel/index.ts';
-import { DEFAULT_BOUNDS } from '../src/machine/types.ts';
+import { DEFAULT_BOUNDS, type Features } from '../src/machine/types.ts';
 import { findScenario } from '../src/scenario/index.ts';
 import { runSpin, spinAvailable } from './spin.ts';
 import { statefulDfs } from '../src/explore/stateful.ts';
@@ -27,6 +27,7 @@ interface Job {
   readonly cpus: number;
   readonly ops?: number;
   readonly timeMs?: number;
+  readonly features?: Partial<Features>;
   readonly strategy: StrategyName | 'dfs-stateless' | 'dfs-nopor' | 'dfs-nosteal' | 'estimate';
   readonly seeds?: readonly number[];
   readonly maxExecutions?: number;
@@ -64,7 +65,7 @@ const value = (f: string) => {
 function runJob(job: Job): Row {
   const v = findVariant(job.variant)!;
   const params = job.ops === undefined ? { cpus: job.cpus } : { cpus: job.cpus, ops: job.ops };
-  const model = prepare({ variant: v, scenario: findScenario(job.scenario)!, params, features: v.features, bounds: DEFAULT_BOUNDS });
+  const model = prepare({ variant: v, scenario: findScenario(job.scenario)!, params, features: { ...v.features, ...job.features }, bounds: DEFAULT_BOUNDS });
   const seeds = job.seeds ?? [1];
   if (job.strategy === 'estimate') {
     const t0 = Date.now();
@@ -143,15 +144,25 @@ function runJob(job: Job): Row {
   };
 }
 
-function jobs(quick: boolean): Job[] {
+/**
+ * The default rows: the named scenarios at 2, 3 and 4 CPUs for 4.13 and 6.18 (each exhaustive
+ * search with a 60 s budget: a row that runs out is reported inconclusive with its counts),
+ * throughput rows, and every bug variant's 2-CPU time to first violation under every strategy.
+ * `--all` adds every base variant x scenario at 2 and 3 CPUs.
+ */
+function jobs(quick: boolean, all: boolean): Job[] {
   const out: Job[] = [];
   const cpus = quick ? [2] : [2, 3, 4];
-  const bases = VARIANTS.filter((v) => v.kind === 'base');
-  for (const v of bases) {
-    const scenarios = [...new Set(v.expect.filter((e) => e.verdict === 'holds' && !e.features && !e.bounds).map((e) => e.scenario))];
-    for (const s of scenarios) {
-      const sc = findScenario(s)!;
-      for (const n of cpus) if (n >= sc.cpus.min && n <= sc.cpus.max) out.push({ variant: v.id, scenario: s, cpus: n, strategy: 'dfs', note: 'time-to-verdict' });
+  const budget = 60_000;
+  for (const variant of ['linux-4.13', 'linux-6.18']) {
+    for (const scenario of ['switch-vs-flush', 'lazy-flush', 'lazy-free-pgtables']) {
+      for (const n of cpus) out.push({ variant, scenario, cpus: n, strategy: 'dfs', timeMs: budget, note: 'time-to-verdict (60 s budget)' });
+    }
+  }
+  if (all) {
+    for (const v of VARIANTS.filter((x) => x.kind === 'base')) {
+      const scenarios = [...new Set(v.expect.filter((e) => e.verdict === 'holds' && !e.features && !e.bounds).map((e) => e.scenario))];
+      for (const s of scenarios) for (const n of [2, 3]) out.push({ variant: v.id, scenario: s, cpus: n, strategy: 'dfs', timeMs: budget, note: 'time-to-verdict (60 s budget)' });
     }
   }
   out.push({ variant: 'linux-4.13', scenario: 'switch-vs-flush', cpus: 2, strategy: 'dfs-stateless', maxExecutions: quick ? 2000 : 20000, note: 'engine throughput, budgeted' });
@@ -164,11 +175,13 @@ function jobs(quick: boolean): Job[] {
   out.push({ variant: 'linux-4.13', scenario: 'switch-vs-flush', cpus: 3, strategy: 'random', maxExecutions: quick ? 500 : 5000, note: 'engine throughput, budgeted' });
   const seeds = Array.from({ length: 10 }, (_, i) => i + 1);
   for (const v of VARIANTS.filter((x) => x.kind === 'bug')) {
-    for (const e of v.expect.filter((x) => x.verdict === 'violated' && !x.features && !x.bounds && (!quick || x.cpus === 2))) {
-      for (const strategy of ['dfs', 'bfs'] as const) out.push({ variant: v.id, scenario: e.scenario, cpus: e.cpus, strategy, note: 'time-to-first-violation' });
-      for (const strategy of ['random', 'pct', 'delay', 'swarm'] as const) {
-        out.push({ variant: v.id, scenario: e.scenario, cpus: e.cpus, strategy, seeds, maxExecutions: 20000, note: 'time-to-first-violation, median of seeds 1-10' });
-      }
+    const e = v.expect.find((x) => x.verdict === 'violated' && !x.bounds && x.cpus === 2);
+    if (!e) continue;
+    const f = e.features ? { features: e.features } : {};
+    const withFeatures = e.features ? ` (features ${JSON.stringify(e.features)})` : '';
+    for (const strategy of ['dfs', 'bfs'] as const) out.push({ variant: v.id, scenario: e.scenario, cpus: 2, strategy, timeMs: budget, ...f, note: `time-to-first-violation${withFeatures}` });
+    for (const strategy of ['random', 'pct', 'delay', 'swarm'] as const) {
+      out.push({ variant: v.id, scenario: e.scenario, cpus: 2, strategy, seeds, maxExecutions: 20000, timeMs: 5000, ...f, note: `time-to-first-violation, median of seeds 1-10 (<= 20000 runs or 5 s each)${withFeatures}` });
     }
   }
   return out;
@@ -209,7 +222,7 @@ if (value('--row') !== undefined) {
   process.stdout.write(`${JSON.stringify(row)}\n`);
 } else {
   const quick = flag('--quick');
-  const all = [...jobs(quick), ...(flag('--vs-spin') ? spinJobs() : [])];
+  const all = [...jobs(quick, flag('--all')), ...(flag('--vs-spin') ? spinJobs() : [])];
   const spinDir = resolve(value('--spin-dir') ?? join(import.meta.dirname, '..', '..', 'shared', 'anchors', 'spin'));
   const spinProblem = flag('--vs-spin') ? spinAvailable(spinDir) : undefined;
   const rows: Row[] = [];
