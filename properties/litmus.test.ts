@@ -8,11 +8,11 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { NoForwardingMachine, WalkerSeesSbMachine, InvlpgKeepsPscMachine } from './broken-machines.ts';
 import { compile } from '../src/litmus/compile.ts';
 import { LitmusSyntaxError, parseLitmus } from '../src/litmus/parse.ts';
 import { formatLitmus, type LitmusResult, runLitmus } from '../src/litmus/run.ts';
 import { Machine, type MachineInit } from '../src/machine/machine.ts';
-import { upperIndex } from '../src/machine/types.ts';
 import { cli, tempDir } from './helpers.ts';
 
 const DIR = join(import.meta.dirname, 'litmus');
@@ -65,36 +65,6 @@ describe('litmus corpus', () => {
     expect(correct.get('tlb-freed-table-via-psc')!.states).toContain('violation=no-walk-through-freed-table;');
   });
 });
-
-/** Loads ignore the CPU's own store buffer: breaks store forwarding (x86-TSO). */
-class NoForwardingMachine extends Machine {
-  override load(c: number, loc: number): number {
-    return this.mem[loc]!;
-  }
-}
-
-/** The walker reads its own CPU's store buffer: breaks "walks read memory". */
-class WalkerSeesSbMachine extends Machine {
-  override planWalk(c: number, va: number) {
-    const saved = this.cpu(c).sb.map((e) => [e.loc, this.mem[e.loc]!] as const);
-    for (const e of this.cpu(c).sb) this.mem[e.loc] = e.val;
-    try {
-      return super.planWalk(c, va);
-    } finally {
-      for (const [l, v] of saved) this.mem[l] = v;
-    }
-  }
-}
-
-/** INVLPG drops only the paging-structure-cache entry of its own address (SDM: all of the PCID's). */
-class InvlpgKeepsPscMachine extends Machine {
-  override invlpg(c: number, va: number): void {
-    const cpu = this.cpu(c);
-    const saved = cpu.psc.slice();
-    super.invlpg(c, va);
-    cpu.psc = saved.filter((e) => e.pcid !== cpu.cr3Pcid || e.ui !== upperIndex(va));
-  }
-}
 
 const changed = (broken: Map<string, LitmusResult>): string[] =>
   [...broken].filter(([n, r]) => r.observation !== correct.get(n)!.observation).map(([n, r]) => `${n}: ${correct.get(n)!.observation} -> ${r.observation}`);

@@ -4,9 +4,9 @@
  * paging rules (SDM 4.10) allow or forbid, and checks the enumerated final states.
  */
 import { describe, expect, it } from 'vitest';
+import { NoForwardingMachine, WalkerSeesSbMachine } from './broken-machines.ts';
 import * as fx from '../src/kernel/fx.ts';
 import { type LitmusEnv, type LitmusSpec, litmusOutcomes } from '../src/litmus/harness.ts';
-import { Machine } from '../src/machine/machine.ts';
 import { makeEntry, entryPfn } from '../src/machine/types.ts';
 import type { CpuStart } from '../src/kernel/variant.ts';
 
@@ -118,25 +118,30 @@ function* accessInto(e: LitmusEnv, reg: string): fx.Routine {
   yield* fx.store(e.reg(reg), r.ok ? r.pfn : 0);
 }
 
+/** cpu0 stores a new PTE and at once accesses the page; only the access's own walk runs. */
+function walkOwnSb(t: ReturnType<typeof onePage>): LitmusSpec {
+  return {
+    name: 'walk-own-sb',
+    cpus: 2,
+    bounds: { walks: 0 },
+    locations: [],
+    registers: ['EAX'],
+    vas: [0x1000],
+    pages: t.pages,
+    programs: [
+      function* (e) {
+        yield* fx.store(t.pte(), makeEntry(t.newPfn()));
+        yield* accessInto(e, 'EAX');
+      },
+      function* () {},
+    ],
+  };
+}
+
 describe('translation litmus tests', () => {
   it("a walk does not see its own CPU's buffered PTE store (only serializing instructions order it)", () => {
     const t = onePage();
-    const spec: LitmusSpec = {
-      name: 'walk-own-sb',
-      cpus: 2,
-      bounds: { walks: 0 }, // only the access's own walk
-      locations: [],
-      registers: ['EAX'],
-      vas: [0x1000],
-      pages: t.pages,
-      programs: [
-        function* (e) {
-          yield* fx.store(t.pte(), makeEntry(t.newPfn()));
-          yield* accessInto(e, 'EAX');
-        },
-        function* () {},
-      ],
-    };
+    const spec = walkOwnSb(t);
     const seen = litmusOutcomes(spec).states.map((s) => Number(/0:EAX=(\d+)/.exec(s)?.[1]));
     expect(seen).toContain(t.oldPfn());
     expect(seen).toContain(t.newPfn());
@@ -195,26 +200,6 @@ describe('translation litmus tests', () => {
   });
 });
 
-/** A machine whose loads ignore their own store buffer: a broken TSO rule. */
-class NoForwardingMachine extends Machine {
-  override load(c: number, loc: number): number {
-    return this.mem[loc]!;
-  }
-}
-
-/** A machine whose walker reads its own store buffer: a broken walker rule. */
-class WalkerSeesSbMachine extends Machine {
-  override planWalk(c: number, va: number) {
-    const saved = this.cpu(c).sb.map((e) => [e.loc, this.mem[e.loc]!] as const);
-    for (const e of this.cpu(c).sb) this.mem[e.loc] = e.val;
-    try {
-      return super.planWalk(c, va);
-    } finally {
-      for (const [l, v] of saved) this.mem[l] = v;
-    }
-  }
-}
-
 describe('a rule broken on purpose changes a verdict', () => {
   it('loads that ignore their own buffered store break the forwarding litmus test', () => {
     const spec: LitmusSpec = {
@@ -235,22 +220,7 @@ describe('a rule broken on purpose changes a verdict', () => {
 
   it('a walker that reads the store buffer hides the stale walk', () => {
     const t = onePage();
-    const spec: LitmusSpec = {
-      name: 'walk-own-sb',
-      cpus: 2,
-      bounds: { walks: 0 }, // only the access's own walk
-      locations: [],
-      registers: ['EAX'],
-      vas: [0x1000],
-      pages: t.pages,
-      programs: [
-        function* (e) {
-          yield* fx.store(t.pte(), makeEntry(t.newPfn()));
-          yield* accessInto(e, 'EAX');
-        },
-        function* () {},
-      ],
-    };
+    const spec = walkOwnSb(t);
     const broken = litmusOutcomes(spec, (i) => new WalkerSeesSbMachine(i)).states.map((s) => Number(/0:EAX=(\d+)/.exec(s)?.[1]));
     expect(broken).toEqual([t.newPfn()]);
     expect(entryPfn(makeEntry(t.newPfn()))).toBe(t.newPfn());
