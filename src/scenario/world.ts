@@ -65,8 +65,6 @@ export interface Scenario {
   readonly mms?: ParamRange;
   /** Operations per CPU, when the scenario can vary it (`--ops`). */
   readonly ops?: ParamRange;
-  /** The generations whose routines this scenario needs (absent: all). */
-  readonly needs?: readonly string[];
   /** Optional routines the programs call (`flush_tlb_kernel_range`, `update_mm_pasid`); see `scenarioFits`. */
   readonly requires?: readonly ('flush_tlb_kernel_range' | 'update_mm_pasid')[];
   build(p: ScenarioParams): World;
