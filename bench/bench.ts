@@ -248,7 +248,8 @@ if (value('--row') !== undefined) {
       }
     }
     rows.push(row);
-    if (!flag('--json')) process.stderr.write('.');
+    // One line per finished row on stderr, so a long run shows (and keeps) its progress.
+    process.stderr.write(`${JSON.stringify(row)}\n`);
   }
   const machine = { cpu: os.cpus()[0]?.model ?? '?', cores: os.cpus().length, memGB: Math.round(os.totalmem() / 2 ** 30), node: process.version };
   if (flag('--json')) {
