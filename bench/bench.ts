@@ -244,7 +244,8 @@ if (value('--row') !== undefined) {
         const s = runSpin(spinDir, job.spin.model, job.spin.defines);
         row.spinMs = s.ms;
         row.spinVerdict = s.verdict;
-        row.ratioVsSpin = Math.round((row.elapsedMs / Math.max(s.ms, 1)) * 100) / 100;
+        // A ratio only compares time-to-verdict when both reached the same verdict.
+        if (row.verdict.split(' ')[0] === s.verdict.split(' ')[0]) row.ratioVsSpin = Math.round((row.elapsedMs / Math.max(s.ms, 1)) * 100) / 100;
       }
     }
     rows.push(row);
