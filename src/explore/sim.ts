@@ -165,7 +165,7 @@ export class Sim {
 
   /** The initial state of `model`. */
   static start(model: Model, traceOn: boolean): Sim {
-    const { cfg, world, layout } = model;
+    const { cfg, layout } = model;
     const ks: K<CoreRoutines>[] = [];
     for (let c = 0; c < cfg.params.cpus; c++) ks.push({ cpu: c, r: cfg.variant.routines, L: layout, features: cfg.features });
     const sim = new Sim(model, ks);

@@ -24,20 +24,17 @@ import {
   bit,
   bugOn,
   call,
-  flushBegin,
-  flushEnd,
   invlpg,
   invpcid,
   load,
   lockBtr,
   lockBts,
   readCr3,
-  smpMb,
   store,
   writeCr3,
 } from '../fx.ts';
-import { INIT_MM, NO_MM, TLBSTATE_OK } from '../layout.ts';
-import { FLUSH_CEILING, type FlushInfo, TLB_FLUSH_ALL } from '../linux-4.13/tlb.ts';
+import { INIT_MM, TLBSTATE_OK } from '../layout.ts';
+import { type FlushInfo, TLB_FLUSH_ALL } from '../linux-4.13/tlb.ts';
 import type { R412 } from '../linux-4.12/tlb.ts';
 
 export const KERN_PCID = 0;
@@ -116,7 +113,11 @@ function* __native_flush_tlb_single(k: K<RKaiser>, addr: number): Routine {
   );
 }
 
-function* flushLocalRange(k: K<RKaiser>, f: FlushInfo): Routine {
+/**
+ * The 4.12 inline flush block with KAISER's `__flush_tlb`/`__flush_tlb_single`; 4.9's
+ * `flush_tlb_func` and `flush_tlb_mm_range` are the 4.12 ones (same code in both trees).
+ */
+export function* flush_tlb_local_range(k: K<RKaiser>, f: FlushInfo): Routine {
   if (f.end === TLB_FLUSH_ALL) yield* __native_flush_tlb(k); // local_flush_tlb()
   else for (let a = f.start; a < f.end; a += PAGE_SIZE) yield* __native_flush_tlb_single(k, a);
 }
@@ -170,44 +171,3 @@ export function* leave_mm(k: K<RKaiser>): Routine {
   );
 }
 
-/** `flush_tlb_func(info)` (4.9): the IPI handler. */
-export function* flush_tlb_func(k: K<RKaiser>, f: FlushInfo): Routine {
-  yield* call(
-    'flush_tlb_func',
-    (function* () {
-      if (f.mm !== (yield* load(k.L.pcpu(k.cpu, 'active_mm')))) return;
-      if ((yield* load(k.L.pcpu(k.cpu, 'state'))) === TLBSTATE_OK) yield* flushLocalRange(k, f);
-      else yield* k.r.leave_mm(k);
-    })(),
-  );
-}
-
-/**
- * `flush_tlb_mm_range(mm, start, end, vmflag)` (4.9).
- *
- * Ordering:
- * 1. `smp_mb()` when `mm` is not ours ("Synchronize with switch_mm"), else the serializing
- *    local flush, orders the caller's PTE store before the mask read; pairs with
- *    switch_mm_irqs_off (1)(2).
- */
-export function* flush_tlb_mm_range(k: K<RKaiser>, mm: MmId, start: number, end: number, _freed: boolean): Routine {
-  yield* call(
-    'flush_tlb_mm_range',
-    (function* () {
-      const token = yield* flushBegin(mm, start, end);
-      const pages = (end - start) / PAGE_SIZE;
-      const f: FlushInfo = pages <= FLUSH_CEILING ? { mm, start, end } : { mm, start: 0, end: TLB_FLUSH_ALL };
-      if ((yield* load(k.L.pcpu(k.cpu, 'cur_active_mm'))) !== mm) {
-        yield* smpMb('smp_mb: synchronize with switch_mm (1)');
-      } else if ((yield* load(k.L.pcpu(k.cpu, 'cur_mm'))) === NO_MM) {
-        yield* k.r.leave_mm(k);
-        yield* smpMb('smp_mb: synchronize with switch_mm (1)');
-      } else {
-        yield* flushLocalRange(k, f); // implicit full barrier (1)
-      }
-      const m = yield* load(k.L.cpumask(mm), 'cpumask_any_but');
-      if ((m & ~(1 << k.cpu)) !== 0) yield* k.r.native_flush_tlb_others(k, f);
-      yield* flushEnd(token);
-    })(),
-  );
-}

@@ -4,6 +4,7 @@
  */
 import { call_function_interrupt } from '../common/smp.ts';
 import { context_switch } from '../common/sched.ts';
+import * as t412 from '../linux-4.12/tlb.ts';
 import { enter_lazy_tlb, native_flush_tlb_others } from '../linux-4.12/tlb.ts';
 import { derive, type Variant } from '../variant.ts';
 import type { K, Routine } from '../fx.ts';
@@ -43,9 +44,10 @@ export const kaiserPercpuFlush: Variant<t.RKaiser> = {
     switch_mm_irqs_off: t.switch_mm_irqs_off,
     enter_lazy_tlb: (k, mm) => enter_lazy_tlb(k as K<R412>, mm),
     leave_mm: t.leave_mm,
-    flush_tlb_func: t.flush_tlb_func,
+    flush_tlb_func: t412.flush_tlb_func,
+    flush_tlb_local_range: t.flush_tlb_local_range,
     native_flush_tlb_others: (k, f) => native_flush_tlb_others(k, f),
-    flush_tlb_mm_range: t.flush_tlb_mm_range,
+    flush_tlb_mm_range: t412.flush_tlb_mm_range,
     load_new_mm_cr3: t.load_new_mm_cr3,
     flush_user_pcid: t.kaiser_flush_tlb_on_return_to_user,
   },

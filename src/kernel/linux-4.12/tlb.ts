@@ -32,6 +32,12 @@ import { FLUSH_CEILING, type FlushInfo, TLB_FLUSH_ALL, describeFlush } from '../
 
 export interface R412 extends MmRoutines {
   leave_mm(k: K<R412>): Routine;
+  /**
+   * The inline block shared by `flush_tlb_func` and `flush_tlb_mm_range`: `local_flush_tlb()`
+   * for a full flush, else `__flush_tlb_single()` per page. A table entry so that KAISER, whose
+   * `__flush_tlb*` also flush the user PCID, reuses both callers unchanged.
+   */
+  flush_tlb_local_range(k: K<R412>, f: FlushInfo): Routine;
   flush_tlb_func(k: K<R412>, f: FlushInfo): Routine;
   native_flush_tlb_others(k: K<R412>, f: FlushInfo): Routine;
 }
@@ -41,7 +47,7 @@ function* load_cr3(k: K<R412>, mm: MmId, tag?: string): Routine {
 }
 
 /** Flush `f`'s range on this CPU: `local_flush_tlb()` or one INVLPG per page. */
-function* flushLocalRange(k: K<R412>, f: FlushInfo): Routine {
+export function* flush_tlb_local_range(k: K<R412>, f: FlushInfo): Routine {
   if (f.end === TLB_FLUSH_ALL) {
     const mm = yield* load(k.L.pcpu(k.cpu, 'active_mm'));
     yield* load_cr3(k, mm, 'local_flush_tlb: CR3 reload');
@@ -118,7 +124,7 @@ export function* flush_tlb_func(k: K<R412>, f: FlushInfo): Routine {
     'flush_tlb_func',
     (function* () {
       if (f.mm !== (yield* load(k.L.pcpu(k.cpu, 'active_mm')))) return;
-      if ((yield* load(k.L.pcpu(k.cpu, 'state'))) === TLBSTATE_OK) yield* flushLocalRange(k, f);
+      if ((yield* load(k.L.pcpu(k.cpu, 'state'))) === TLBSTATE_OK) yield* k.r.flush_tlb_local_range(k, f);
       else yield* k.r.leave_mm(k);
     })(),
   );
@@ -155,7 +161,7 @@ export function* flush_tlb_mm_range(k: K<R412>, mm: MmId, start: number, end: nu
         yield* k.r.leave_mm(k);
         yield* smpMb('smp_mb: synchronize with switch_mm (1)');
       } else {
-        yield* flushLocalRange(k, f); // implicit full barrier (1)
+        yield* k.r.flush_tlb_local_range(k, f); // implicit full barrier (1)
       }
       const m = yield* load(k.L.cpumask(mm), 'cpumask_any_but');
       if ((m & ~(1 << k.cpu)) !== 0) yield* k.r.native_flush_tlb_others(k, f);

@@ -31,6 +31,7 @@ export const linux412: Variant<t.R412> = {
     enter_lazy_tlb: t.enter_lazy_tlb,
     leave_mm: t.leave_mm,
     flush_tlb_func: t.flush_tlb_func,
+    flush_tlb_local_range: t.flush_tlb_local_range,
     native_flush_tlb_others: t.native_flush_tlb_others,
     flush_tlb_mm_range: t.flush_tlb_mm_range,
   },
