@@ -6,7 +6,7 @@
  *   buffered store to the address, else memory; `drainOne` commits the oldest entry and is a
  *   separate hardware step. LOCK'd RMW, MFENCE and serializing instructions (MOV CR3, INVLPG,
  *   INVPCID, WRMSR, IRET) drain the whole buffer first. Draining all at once is equivalent to
- *   waiting for the drain steps: any other actor's step between those drains commutes with
+ *   waiting for the drain steps, because every other actor's step between those drains commutes with
  *   them or could have run before them.
  * - Page tables live in memory; page kinds and owners are ghost state.
  * - The walker reads memory, never the store buffer, fills the PSC and fills the TLB only with
