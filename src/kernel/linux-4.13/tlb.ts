@@ -174,39 +174,49 @@ export function* flush_tlb_func_common(k: K<R413>, f: FlushInfo, _local: boolean
   );
 }
 
-export function* flush_tlb_func_local(k: K<R413>, f: FlushInfo): Routine {
-  yield* call('flush_tlb_func_local', k.r.flush_tlb_func_common(k, f, true));
-}
-
-/** `flush_tlb_func_remote(info)`: the IPI handler; ignores a flush of an mm not loaded here. */
-export function* flush_tlb_func_remote(k: K<R413>, f: FlushInfo): Routine {
-  yield* call(
-    'flush_tlb_func_remote',
-    (function* () {
-      if (f.mm !== (yield* load(k.L.pcpu(k.cpu, 'loaded_mm')))) return;
-      yield* k.r.flush_tlb_func_common(k, f, false);
-    })(),
-  );
-}
-
-/** `native_flush_tlb_others(cpumask, info)` (4.13): `smp_call_function_many(..., wait=1)`. */
-export function* native_flush_tlb_others(k: K<R413>, f: FlushInfo): Routine {
-  yield* call(
-    'native_flush_tlb_others',
-    smp_call_function_many(k, k.L.cpumask(f.mm), `flush_tlb_func_remote(${describeFlush(k.L, f)})`, (kt) =>
-      (kt as K<R413>).r.flush_tlb_func_remote(kt as K<R413>, f),
-    ),
-  );
+/** What the cross-call plumbing below needs of a generation whose flush info is `F`. */
+export interface RemoteFlush<F extends FlushInfo> extends MmRoutines {
+  flush_tlb_func_common(k: K<RemoteFlush<F>>, f: F, local: boolean): Routine;
+  flush_tlb_func_remote(k: K<RemoteFlush<F>>, f: F): Routine;
 }
 
 /**
- * `flush_tlb_mm_range(mm, start, end, vmflag)` (4.13).
- *
- * Ordering:
- * 1. `smp_mb()` ("Synchronize with switch_mm") orders the caller's PTE store before the read
- *    of `mm_cpumask(mm)`; pairs with switch_mm_irqs_off (1)(2). Without it the mask read can
- *    pass the buffered PTE store (CVE-2016-2069).
+ * `flush_tlb_func_local`, `flush_tlb_func_remote` and `native_flush_tlb_others`, which keep
+ * the same code from 4.13 to 4.19; only the flush info (and so how a queued call is named,
+ * `describe`) changes between generations.
  */
+export function remoteFlush<F extends FlushInfo>(describe: (L: Layout, f: F) => string) {
+  return {
+    flush_tlb_func_local: function* (k: K<RemoteFlush<F>>, f: F): Routine {
+      yield* call('flush_tlb_func_local', k.r.flush_tlb_func_common(k, f, true));
+    },
+    /** `flush_tlb_func_remote(info)`: the IPI handler; ignores a flush of an mm not loaded here. */
+    flush_tlb_func_remote: function* (k: K<RemoteFlush<F>>, f: F): Routine {
+      yield* call(
+        'flush_tlb_func_remote',
+        (function* () {
+          if (f.mm !== (yield* load(k.L.pcpu(k.cpu, 'loaded_mm')))) return;
+          yield* k.r.flush_tlb_func_common(k, f, false);
+        })(),
+      );
+    },
+    /** `native_flush_tlb_others(cpumask, info)`: `smp_call_function_many(..., wait=1)`. */
+    native_flush_tlb_others: function* (k: K<RemoteFlush<F>>, f: F): Routine {
+      yield* call(
+        'native_flush_tlb_others',
+        smp_call_function_many(k, k.L.cpumask(f.mm), `flush_tlb_func_remote(${describe(k.L, f)})`, (kt) =>
+          (kt as K<RemoteFlush<F>>).r.flush_tlb_func_remote(kt as K<RemoteFlush<F>>, f),
+        ),
+      );
+    },
+  };
+}
+
+const remote413 = remoteFlush<FlushInfo>(describeFlush);
+export const flush_tlb_func_local = remote413.flush_tlb_func_local;
+export const flush_tlb_func_remote = remote413.flush_tlb_func_remote;
+export const native_flush_tlb_others = remote413.native_flush_tlb_others;
+
 export const flush_tlb_mm_range = flushTlbMmRange413({ smpMb: true });
 
 /** The 4.13 flush, or (for the bug variant) the same code without its `smp_mb()`. */

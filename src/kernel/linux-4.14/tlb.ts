@@ -38,7 +38,7 @@ import {
 } from '../fx.ts';
 import { INIT_MM, type Layout } from '../layout.ts';
 import type { MmRoutines } from '../common/sched.ts';
-import { smp_call_function_many } from '../common/smp.ts';
+import { remoteFlush } from '../linux-4.13/tlb.ts';
 import { type NewAsid, ctxGenField, ctxIdField, inc_mm_tlb_gen, kernPcid } from '../common/asid.ts';
 
 export const TLB_FLUSH_ALL = -1;
@@ -196,30 +196,12 @@ export function flushTlbFuncCommon(opt: { readonly partialOnSkip: boolean }) {
   };
 }
 
-export function* flush_tlb_func_local(k: K<R414>, f: FlushInfo): Routine {
-  yield* call('flush_tlb_func_local', k.r.flush_tlb_func_common(k, f, true));
-}
-
-/** `flush_tlb_func_remote(info)` (v4.14): ignore a flush of an mm that is not loaded here. */
-export function* flush_tlb_func_remote(k: K<R414>, f: FlushInfo): Routine {
-  yield* call(
-    'flush_tlb_func_remote',
-    (function* () {
-      if (f.mm !== (yield* load(k.L.pcpu(k.cpu, 'loaded_mm')))) return;
-      yield* k.r.flush_tlb_func_common(k, f, false);
-    })(),
-  );
-}
-
-/** `native_flush_tlb_others(cpumask, info)` (v4.14): `smp_call_function_many(..., wait=1)`. */
-export function* native_flush_tlb_others(k: K<R414>, f: FlushInfo): Routine {
-  yield* call(
-    'native_flush_tlb_others',
-    smp_call_function_many(k, k.L.cpumask(f.mm), `flush_tlb_func_remote(${describeFlush(k.L, f)})`, (kt) =>
-      (kt as K<R414>).r.flush_tlb_func_remote(kt as K<R414>, f),
-    ),
-  );
-}
+// flush_tlb_func_local, flush_tlb_func_remote, native_flush_tlb_others: the 4.13 code (v4.14
+// keeps it), naming queued calls with the generation and freed_tables as well.
+const remote414 = remoteFlush<FlushInfo>(describeFlush);
+export const flush_tlb_func_local = remote414.flush_tlb_func_local;
+export const flush_tlb_func_remote = remote414.flush_tlb_func_remote;
+export const native_flush_tlb_others = remote414.native_flush_tlb_others;
 
 /**
  * `flush_tlb_mm_range(mm, start, end, vmflag)` (arch/x86/mm/tlb.c, v4.14; `freed_tables`

@@ -30,9 +30,9 @@ import {
 } from '../fx.ts';
 import { INIT_MM, type Layout } from '../layout.ts';
 import type { MmRoutines } from '../common/sched.ts';
-import { queueAndWait, smp_call_function_many, smp_call_function_single } from '../common/smp.ts';
+import { queueAndWait, smp_call_function_single } from '../common/smp.ts';
 import type { CoreRoutines } from '../variant.ts';
-import { FLUSH_CEILING, TLB_FLUSH_ALL } from '../linux-4.13/tlb.ts';
+import { FLUSH_CEILING, TLB_FLUSH_ALL, remoteFlush } from '../linux-4.13/tlb.ts';
 import { choose_new_asid, ctxGenField, ctxIdField, load_new_mm_cr3 } from './asid.ts';
 import { __flush_tlb_all, __flush_tlb_one_kernel, __native_flush_tlb } from './tlbflush.ts';
 
@@ -153,24 +153,10 @@ export function* flush_tlb_func_common(k: K<R415>, f: FlushInfo415, _local: bool
   );
 }
 
-export function* flush_tlb_func_remote(k: K<R415>, f: FlushInfo415): Routine {
-  yield* call(
-    'flush_tlb_func_remote',
-    (function* () {
-      if (f.mm !== (yield* load(k.L.pcpu(k.cpu, 'loaded_mm')))) return;
-      yield* k.r.flush_tlb_func_common(k, f, false);
-    })(),
-  );
-}
-
-export function* native_flush_tlb_others(k: K<R415>, f: FlushInfo415): Routine {
-  yield* call(
-    'native_flush_tlb_others',
-    smp_call_function_many(k, k.L.cpumask(f.mm), `flush_tlb_func_remote(${describe(k.L, f)})`, (kt) =>
-      (kt as K<R415>).r.flush_tlb_func_remote(kt as K<R415>, f),
-    ),
-  );
-}
+// flush_tlb_func_remote and native_flush_tlb_others: the 4.13 code, unchanged in 4.15.
+const remote415 = remoteFlush<FlushInfo415>(describe);
+export const flush_tlb_func_remote = remote415.flush_tlb_func_remote;
+export const native_flush_tlb_others = remote415.native_flush_tlb_others;
 
 /**
  * `flush_tlb_mm_range(mm, start, end, vmflag)` (4.14-4.15).
