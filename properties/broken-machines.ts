@@ -35,3 +35,20 @@ export class InvlpgKeepsPscMachine extends Machine {
     cpu.psc = saved.filter((e) => e.pcid !== cpu.cr3Pcid || e.ui !== upperIndex(va));
   }
 }
+
+/**
+ * A drain reports only its store buffer, not the word it writes: a wrong dependence relation
+ * for partial-order reduction (the drain looks independent of loads of that word).
+ */
+export class DrainHidesWriteMachine extends Machine {
+  override drainOne(c: number) {
+    const saved = this.fp;
+    this.fp = saved ? [] : null;
+    try {
+      return super.drainOne(c);
+    } finally {
+      if (saved) saved.push(this.resSb(c) * 2 + 1);
+      this.fp = saved;
+    }
+  }
+}

@@ -14,7 +14,7 @@ export function checkVariant(
   variant: Variant,
   scenario: string,
   cpus: number,
-  opts: { features?: Partial<Features>; bounds?: Partial<Bounds>; strategy?: 'dfs' | 'random'; seed?: number; stateless?: boolean; maxExecutions?: number } = {},
+  opts: { features?: Partial<Features>; bounds?: Partial<Bounds>; strategy?: 'dfs' | 'random' | 'dpor'; seed?: number; stateless?: boolean; maxExecutions?: number } = {},
 ): CheckResult {
   const s = findScenario(scenario);
   if (!s) throw new Error(`no scenario ${scenario}`);

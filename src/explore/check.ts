@@ -7,6 +7,7 @@
  * Strategies:
  * - `dfs`: stateful exhaustive DFS (fingerprints); `stateless` re-executes instead.
  * - `bfs`: stateful exhaustive BFS: the first violation is a shortest one.
+ * - `dpor`: stateless source-DPOR with sleep sets (dpor.ts): exhaustive without state caching.
  * - `random`: uniform choice at every branch point.
  * - `pct`: PCT with depth `depth`.
  * - `delay`: randomized delay bounding with `delays` deviations from the default schedule.
@@ -17,14 +18,16 @@ import type { Violation } from '../invariants/types.ts';
 import { type Bounds, type Features } from '../machine/types.ts';
 import { statefulBfs } from './bfs.ts';
 import { DelayStrategy } from './delay.ts';
+import { UserError } from '../errors.ts';
 import { DfsStrategy } from './dfs.ts';
+import { sourceDpor, tapeOf } from './dpor.ts';
 import { type Model, prepare, runExecution, type CheckConfig } from './engine.ts';
 import { PctStrategy, actorsFor } from './pct.ts';
 import { RandomStrategy } from './random.ts';
 import { type StatefulOptions, statefulDfs, type StatefulResult } from './stateful.ts';
 import type { BranchPoint, Strategy } from './strategy.ts';
 
-export const STRATEGIES = ['dfs', 'bfs', 'random', 'pct', 'delay', 'swarm'] as const;
+export const STRATEGIES = ['dfs', 'bfs', 'dpor', 'random', 'pct', 'delay', 'swarm'] as const;
 export type StrategyName = (typeof STRATEGIES)[number];
 
 export interface SearchOptions {
@@ -83,7 +86,12 @@ export interface CheckResult {
   readonly collisionProbability?: number;
   /** Stateful DFS with partial-order reduction: moves not taken because asleep, and states where all were. */
   readonly sleepPruned?: number;
+  /** Stateful DFS: states where every move was asleep; DPOR: sleep-set-blocked executions. */
   readonly sleepBlocked?: number;
+  /** DPOR: races found, backtrack points added, and steps re-executed to reach them. */
+  readonly races?: number;
+  readonly backtracks?: number;
+  readonly replayedSteps?: number;
   readonly guarantee?: Guarantee;
   /** Delay bounding: deviations per run. */
   readonly delays?: number;
@@ -115,6 +123,8 @@ export function search(model: Model, opt: SearchOptions): CheckResult {
       return opt.stateless ? searchStateless(model, opt) : searchStateful(model, opt, statefulDfs);
     case 'bfs':
       return searchStateful(model, opt, statefulBfs);
+    case 'dpor':
+      return searchDpor(model, opt);
     default:
       return searchRandomized(model, opt);
   }
@@ -146,6 +156,31 @@ function searchStateful(
     elapsedMs: Date.now() - t0,
   };
   if (r.violation) return { ...res, violation: r.violation, tape: r.tape ?? [], widths: r.widths ?? [] };
+  return r.reason === undefined ? res : { ...res, reason: r.reason };
+}
+
+function searchDpor(model: Model, opt: SearchOptions): CheckResult {
+  const t0 = Date.now();
+  if (model.cfg.bounds.preemptions !== undefined) {
+    throw new UserError('--strategy dpor takes no preemption bound (use dfs for bounded search)');
+  }
+  const r = sourceDpor(model, {
+    ...(opt.timeMs === undefined ? {} : { timeMs: opt.timeMs }),
+    ...(opt.maxExecutions === undefined ? {} : { maxExecutions: opt.maxExecutions }),
+  });
+  const verdict: Verdict = r.violation ? 'violated' : r.complete ? 'holds' : 'inconclusive';
+  const res: CheckResult = {
+    ...baseOf(model, opt),
+    verdict,
+    executions: r.executions,
+    steps: r.steps,
+    sleepBlocked: r.sleepBlocked,
+    races: r.races,
+    backtracks: r.backtracks,
+    replayedSteps: r.replayedSteps,
+    elapsedMs: Date.now() - t0,
+  };
+  if (r.violation) return { ...res, violation: r.violation, ...tapeOf(model, r.moves ?? []) };
   return r.reason === undefined ? res : { ...res, reason: r.reason };
 }
 

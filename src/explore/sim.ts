@@ -147,8 +147,13 @@ export class Sim {
   violation: Violation | undefined;
   /** Record what each move reads and writes (for partial-order reduction). */
   recordFootprints = false;
-  /** Footprint of the last applied move (`Machine.fp` encoding), or null for `end`. */
+  /** Footprint of the last applied move (`Machine.fp` encoding), or null when not recording. */
   footprint: number[] | null = null;
+  /**
+   * No `end` move: an execution runs until nothing at all is enabled, speculative walks and
+   * evictions included (to compare searches on maximal executions only).
+   */
+  maximal = false;
   private current = 0;
   step = 0;
 
@@ -204,6 +209,7 @@ export class Sim {
     s.violation = this.violation;
     s.trace = this.trace?.slice();
     s.recordFootprints = this.recordFootprints;
+    s.maximal = this.maximal;
     return s;
   }
 
@@ -280,7 +286,8 @@ export class Sim {
    */
   apply(mv: Move, branch: number | undefined): boolean {
     if (moveKind(mv) === MoveKind.End) {
-      this.footprint = null;
+      // Ending the execution disables every walk and eviction: it conflicts with them all.
+      this.footprint = this.recordFootprints ? this.m.cpus.map((_, c) => this.m.resHw(c) * 2 + 1) : null;
       this.record(moveCpu(mv), 'end', 'no more hardware events', undefined, branch);
       this.checkDeadlock();
       return false;
@@ -342,7 +349,7 @@ export class Sim {
       const e = m.evictables(c);
       for (let i = 0; i < e; i++) mv.push(packMove(MoveKind.Evict, c, i));
     }
-    if (required === 0 && mv.length > 0) mv.unshift(packMove(MoveKind.End, 0));
+    if (required === 0 && mv.length > 0 && !this.maximal) mv.unshift(packMove(MoveKind.End, 0));
     return mv;
   }
 

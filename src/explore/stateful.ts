@@ -18,6 +18,7 @@
  */
 import { collisionProbability } from '../machine/hash.ts';
 import type { Violation } from '../invariants/types.ts';
+import { footprintMap, independent } from './footprint.ts';
 import { type Model, Sim } from './sim.ts';
 import { type Move, MoveKind, moveKind } from './strategy.ts';
 
@@ -54,6 +55,8 @@ export interface StatefulOptions {
    * child rebuilds the generator by replaying its inputs: kept to measure the difference.
    */
   readonly steal?: boolean;
+  /** No `end` move: only maximal executions (to compare with DPOR, which needs them). */
+  readonly maximal?: boolean;
   /** Called every 1024 transitions with the search so far; must not print (only the CLI prints). */
   readonly progress?: (p: StatefulProgress) => void;
 }
@@ -72,24 +75,6 @@ export interface StatefulProgress {
 interface Sleeper {
   readonly move: Move;
   readonly fp: ReadonlyMap<number, number>;
-}
-
-function footprintMap(fp: readonly number[]): Map<number, number> {
-  const m = new Map<number, number>();
-  for (const x of fp) {
-    const r = x >>> 1;
-    m.set(r, (m.get(r) ?? 0) | (x & 1));
-  }
-  return m;
-}
-
-function independent(a: ReadonlyMap<number, number>, b: ReadonlyMap<number, number>): boolean {
-  const [small, big] = a.size <= b.size ? [a, b] : [b, a];
-  for (const [r, w] of small) {
-    const o = big.get(r);
-    if (o !== undefined && (w | o) !== 0) return false;
-  }
-  return true;
 }
 
 interface Entry {
@@ -111,6 +96,7 @@ export function statefulDfs(model: Model, opt: StatefulOptions = {}): StatefulRe
   const por = opt.por ?? bound === undefined;
   const root = Sim.start(model, false);
   root.recordFootprints = por;
+  root.maximal = opt.maximal ?? false;
   /** Fingerprint -> ids of the moves asleep when the state was (last) explored. */
   const visited = new Map<number, readonly Move[]>();
   let transitions = 0;

@@ -10,6 +10,7 @@ import { iret, type Routine } from '../kernel/fx.ts';
 import type { AccessResult } from '../machine/effects.ts';
 import type { CoreRoutines, Variant } from '../kernel/variant.ts';
 import { type Model, prepare, type Sim } from '../explore/engine.ts';
+import { sourceDpor } from '../explore/dpor.ts';
 import { statefulDfs } from '../explore/stateful.ts';
 import type { Machine, MachineInit } from '../machine/machine.ts';
 import { DEFAULT_BOUNDS, type Bounds, type Features, type Loc, NO_FEATURES } from '../machine/types.ts';
@@ -159,22 +160,28 @@ export interface LitmusVisitor {
 }
 
 /**
- * Explore every execution of `spec` exhaustively (stateful DFS, past violations), handing
- * each end state to `visit`. Returns the search's counts.
+ * Explore every execution of `spec` exhaustively (stateful DFS, or source-DPOR, past
+ * violations), handing each end state to `visit`. Returns the search's counts: `searched` is
+ * distinct states for the stateful search, executions for DPOR.
  */
 export function exploreLitmus(
   spec: LitmusSpec,
   visit: LitmusVisitor,
   makeMachine?: (init: MachineInit) => Machine,
-): { readonly model: Model; readonly states: number; readonly executions: number; readonly complete: boolean } {
+  engine: 'stateful' | 'dpor' = 'stateful',
+): { readonly model: Model; readonly searched: number; readonly executions: number; readonly complete: boolean } {
   const model = litmusModel(spec, makeMachine);
   const L = model.layout;
-  const r = statefulDfs(model, {
+  const cb = {
     all: true,
-    // A substituted machine may not report footprints: partial-order reduction needs them.
-    por: makeMachine === undefined,
-    final: (sim) => visit.final((n) => sim.peek(L.varLoc(n))),
-    violation: (v, sim) => visit.violation(v, (n) => sim.peek(L.varLoc(n))),
-  });
-  return { model, states: r.states, executions: r.executions, complete: r.complete };
+    final: (sim: Sim) => visit.final((n) => sim.peek(L.varLoc(n))),
+    violation: (v: Violation, sim: Sim) => visit.violation(v, (n) => sim.peek(L.varLoc(n))),
+  };
+  if (engine === 'dpor') {
+    const r = sourceDpor(model, cb);
+    return { model, searched: r.executions, executions: r.executions, complete: r.complete };
+  }
+  // A substituted machine may not report footprints: partial-order reduction needs them.
+  const r = statefulDfs(model, { ...cb, por: makeMachine === undefined });
+  return { model, searched: r.states, executions: r.executions, complete: r.complete };
 }

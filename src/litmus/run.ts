@@ -29,11 +29,15 @@ export interface LitmusResult {
   readonly n: number;
   /** The `Expect=` metadata, if any. */
   readonly expected?: string;
-  /** Distinct machine states the search visited. */
+  /** Distinct machine states the search visited (DPOR: executions). */
   readonly searched: number;
 }
 
-export function runLitmus(test: LitmusTest, makeMachine?: (init: MachineInit) => Machine): LitmusResult {
+export function runLitmus(
+  test: LitmusTest,
+  makeMachine?: (init: MachineInit) => Machine,
+  engine: 'stateful' | 'dpor' = 'stateful',
+): LitmusResult {
   const c = compile(test);
   checkProp(test.cond.prop, c.pages);
   const keyLhs = [...test.show, ...collect(test.cond.prop)].filter((l) => l.k !== 'violation');
@@ -48,7 +52,7 @@ export function runLitmus(test: LitmusTest, makeMachine?: (init: MachineInit) =>
     const line = [...keys.map((k) => `${k}=${show(k, vals.get(k)!)};`), ...(v ? [`violation=${v};`] : [])].join(' ');
     if (!seen.has(line)) seen.set(line, violation ? { vals, violation } : { vals });
   };
-  const r = exploreLitmus(c.spec, { final: (peek) => add(peek), violation: (v, peek) => add(peek, v.invariant) }, makeMachine);
+  const r = exploreLitmus(c.spec, { final: (peek) => add(peek), violation: (v, peek) => add(peek, v.invariant) }, makeMachine, engine);
   if (!r.complete) throw new Error(`[tlbcheck bug] litmus search of ${test.name} did not complete`);
   let p = 0;
   for (const s of seen.values()) if (holds(test.cond.prop, s, c.pages)) p++;
@@ -68,7 +72,7 @@ export function runLitmus(test: LitmusTest, makeMachine?: (init: MachineInit) =>
     p,
     n,
     ...(expected === undefined ? {} : { expected }),
-    searched: r.states,
+    searched: r.searched,
   };
 }
 

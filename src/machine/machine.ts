@@ -273,6 +273,8 @@ export class Machine {
     const old = this.issued[loc]!;
     const w = old + 1;
     if (loc < this.ptWords) {
+      // The write-id counter orders the issues of page-table stores across CPUs: a resource.
+      if (this.fp) this.wr(this.resIssue(loc));
       if (old !== 0) this.zob(2, loc, old);
       this.zob(2, loc, w);
     }
@@ -298,6 +300,11 @@ export class Machine {
   }
   resGhost(): number {
     return this.mem.length + this.cpus.length * 4 + this.pageKind.length;
+  }
+
+  /** The ghost write-id counter of page-table word `loc`. */
+  resIssue(loc: Loc): number {
+    return this.resGhost() + 1 + loc;
   }
 
   rd(res: number): void {

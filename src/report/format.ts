@@ -11,6 +11,8 @@ export function strategyText(r: CheckResult): string {
       return r.states === undefined ? 'dfs (stateless re-execution)' : 'dfs (stateful, fingerprinted states)';
     case 'bfs':
       return 'bfs (stateful, shortest counterexample first)';
+    case 'dpor':
+      return 'dpor (stateless source-DPOR with sleep sets)';
     case 'pct':
       return `pct depth ${r.guarantee?.depth ?? '?'} (seed ${r.seed})`;
     case 'delay':
@@ -35,6 +37,9 @@ export function countsText(r: CheckResult): string {
   if (r.states !== undefined) parts.push(`${r.states} states`, `${r.transitions ?? 0} transitions`);
   else parts.push(`${r.steps} steps`);
   if (r.sleepPruned) parts.push(`${r.sleepPruned} moves pruned by sleep sets (${r.sleepBlocked ?? 0} states sleep-blocked)`);
+  if (r.strategy === 'dpor') {
+    parts.push(`${r.sleepBlocked ?? 0} sleep-set-blocked executions`, `${r.races ?? 0} races`, `${r.replayedSteps ?? 0} steps replayed`);
+  }
   parts.push(`${r.elapsedMs} ms`);
   return parts.join(', ');
 }
@@ -44,8 +49,8 @@ export function coverageText(r: CheckResult): string {
   const b = formatBounds(r.bounds);
   switch (r.verdict) {
     case 'holds': {
-      const p = r.collisionProbability ?? 0;
-      return `every interleaving explored (${b}); fingerprint collision probability <= ${p.toExponential(1)}`;
+      if (r.strategy === 'dpor') return `every interleaving explored, up to reordering of independent steps (${b})`;
+      return `every interleaving explored (${b}); fingerprint collision probability <= ${(r.collisionProbability ?? 0).toExponential(1)}`;
     }
     case 'no-violation':
       return `${r.executions} randomized executions found no violation (${b}); this proves nothing by itself`;
@@ -93,6 +98,9 @@ export function checkJson(r: CheckResult, counterexample?: string): Record<strin
     guarantee: r.guarantee ?? null,
     sleepPruned: r.sleepPruned ?? null,
     sleepBlocked: r.sleepBlocked ?? null,
+    races: r.races ?? null,
+    backtracks: r.backtracks ?? null,
+    replayedSteps: r.replayedSteps ?? null,
     elapsedMs: r.elapsedMs,
     counterexample: counterexample ?? null,
   };
