@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --json] [-- --quick] [-- --vs-spin] [-- --spin-dir DIR]`: throughput,
+ * `npm run bench [-- --json] [-- --quick] [-- --vs-spin] [-- --spin-dir DIR] [-- --only TEXT]`: throughput,
  * time-to-verdict and time-to-first-violation on named scenarios. Figures are measured here,
  * never asserted in tests. Each row runs in a child process of its own, so its peak memory is
  * its own; rows run one after another (one core each).
@@ -15,7 +15,7 @@ import { join, resolve } from 'node:path';
 import { type CheckResult, type StrategyName, search } from '../src/explore/check.ts';
 import { prepare } from '../src/explore/engine.ts';
 import { VARIANTS, findVariant } from '../src/kernel/index.ts';
-import { DEFAULT_BOUNDS, type Features } from '../src/machine/types.ts';
+import { type Bounds, DEFAULT_BOUNDS, type Features } from '../src/machine/types.ts';
 import { findScenario } from '../src/scenario/index.ts';
 import { runSpin, spinAvailable } from './spin.ts';
 import { statefulDfs } from '../src/explore/stateful.ts';
@@ -28,6 +28,7 @@ interface Job {
   readonly ops?: number;
   readonly timeMs?: number;
   readonly features?: Partial<Features>;
+  readonly bounds?: Partial<Bounds>;
   readonly strategy: StrategyName | 'dfs-stateless' | 'dfs-nopor' | 'dfs-nosteal' | 'estimate';
   readonly seeds?: readonly number[];
   readonly maxExecutions?: number;
@@ -44,6 +45,8 @@ interface Row {
   executions: number;
   steps: number;
   states: number | null;
+  /** DPOR: executions cut because every enabled move was asleep. */
+  sleepBlocked?: number;
   elapsedMs: number;
   executionsPerSec: number;
   stepsPerSec: number;
@@ -65,7 +68,7 @@ const value = (f: string) => {
 function runJob(job: Job): Row {
   const v = findVariant(job.variant)!;
   const params = job.ops === undefined ? { cpus: job.cpus } : { cpus: job.cpus, ops: job.ops };
-  const model = prepare({ variant: v, scenario: findScenario(job.scenario)!, params, features: { ...v.features, ...job.features }, bounds: DEFAULT_BOUNDS });
+  const model = prepare({ variant: v, scenario: findScenario(job.scenario)!, params, features: { ...v.features, ...job.features }, bounds: { ...DEFAULT_BOUNDS, ...job.bounds } });
   const seeds = job.seeds ?? [1];
   if (job.strategy === 'estimate') {
     const t0 = Date.now();
@@ -83,7 +86,7 @@ function runJob(job: Job): Row {
       executionsPerSec: 0,
       stepsPerSec: 0,
       peakMemMB: Math.round(process.resourceUsage().maxRSS / 1024),
-      note: "size of plain DFS's tree (Knuth estimator, 2000 random probes, seed 1)",
+      note: `size of plain DFS's tree (Knuth estimator, 2000 random probes, seed 1)${job.note ? `; ${job.note}` : ''}`,
     };
   }
   if (job.strategy === 'dfs-nopor' || job.strategy === 'dfs-nosteal') {
@@ -136,6 +139,7 @@ function runJob(job: Job): Row {
     executions: median(runs.map((r) => r.executions)),
     steps: median(runs.map((r) => r.steps)),
     states: first.states ?? null,
+    ...(job.strategy === 'dpor' ? { sleepBlocked: first.sleepBlocked ?? 0 } : {}),
     elapsedMs: median(runs.map((r) => r.elapsedMs)),
     executionsPerSec: Math.round(total((r) => r.executions) / secs),
     stepsPerSec: Math.round(total((r) => r.steps) / secs),
@@ -168,7 +172,14 @@ function jobs(quick: boolean, all: boolean): Job[] {
   out.push({ variant: 'linux-4.13', scenario: 'switch-vs-flush', cpus: 2, strategy: 'dfs-stateless', maxExecutions: quick ? 2000 : 20000, note: 'engine throughput, budgeted' });
   // The effect of partial-order reduction and of cheap backtracking (generator hand-over).
   const n = quick ? 2 : 3;
-  for (const c of quick ? [2] : [2, 3]) out.push({ variant: 'linux-4.13', scenario: 'switch-vs-flush', cpus: c, strategy: 'estimate', note: '' });
+  // Source-DPOR against the size of plain DFS's tree, with unbounded walks and without walks.
+  for (const bounds of [{}, { walks: 0 }]) {
+    const b = 'walks' in bounds ? ', walks 0' : '';
+    for (const c of quick ? [2] : [2, 3]) {
+      out.push({ variant: 'linux-4.13', scenario: 'switch-vs-flush', cpus: c, bounds, strategy: 'estimate', note: `plain dfs${b}` });
+      out.push({ variant: 'linux-4.13', scenario: 'switch-vs-flush', cpus: c, bounds, strategy: 'dpor', timeMs: budget, note: `source-DPOR${b} (60 s budget)` });
+    }
+  }
   for (const strategy of ['dfs-nopor', 'dfs-nosteal'] as const) {
     out.push({ variant: 'linux-4.13', scenario: 'switch-vs-flush', cpus: n, strategy, note: strategy === 'dfs-nopor' ? 'dfs without sleep sets' : 'dfs rebuilding generators on every clone' });
   }
@@ -179,7 +190,7 @@ function jobs(quick: boolean, all: boolean): Job[] {
     if (!e) continue;
     const f = e.features ? { features: e.features } : {};
     const withFeatures = e.features ? ` (features ${JSON.stringify(e.features)})` : '';
-    for (const strategy of ['dfs', 'bfs'] as const) out.push({ variant: v.id, scenario: e.scenario, cpus: 2, strategy, timeMs: budget, ...f, note: `time-to-first-violation${withFeatures}` });
+    for (const strategy of ['dfs', 'bfs', 'dpor'] as const) out.push({ variant: v.id, scenario: e.scenario, cpus: 2, strategy, timeMs: budget, ...f, note: `time-to-first-violation${withFeatures}` });
     for (const strategy of ['random', 'pct', 'delay', 'swarm'] as const) {
       out.push({ variant: v.id, scenario: e.scenario, cpus: 2, strategy, seeds, maxExecutions: 20000, timeMs: 5000, ...f, note: `time-to-first-violation, median of seeds 1-10 (<= 20000 runs or 5 s each)${withFeatures}` });
     }
@@ -222,7 +233,11 @@ if (value('--row') !== undefined) {
   process.stdout.write(`${JSON.stringify(row)}\n`);
 } else {
   const quick = flag('--quick');
-  const all = [...jobs(quick, flag('--all')), ...(flag('--vs-spin') ? spinJobs() : [])];
+  // --only TEXT keeps the rows whose "variant scenario strategy note" contains TEXT.
+  const only = value('--only');
+  const all = [...jobs(quick, flag('--all')), ...(flag('--vs-spin') ? spinJobs() : [])].filter(
+    (j) => only === undefined || `${j.variant} ${j.scenario} ${j.strategy} ${j.note}`.includes(only),
+  );
   const spinDir = resolve(value('--spin-dir') ?? join(import.meta.dirname, '..', '..', 'shared', 'anchors', 'spin'));
   const spinProblem = flag('--vs-spin') ? spinAvailable(spinDir) : undefined;
   const rows: Row[] = [];
@@ -259,11 +274,11 @@ if (value('--row') !== undefined) {
     process.stderr.write('\n');
     if (spinProblem) console.log(`SPIN comparison skipped: ${spinProblem}`);
     console.log(`machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memGB} GB, node ${machine.node}`);
-    const cols = ['scenario', 'cpus', 'variant', 'strategy', 'verdict', 'execs', 'steps', 'states', 'ms', 'exec/s', 'steps/s', 'MB', 'spin', 'spinMs', 'ratio', 'note'];
+    const cols = ['scenario', 'cpus', 'variant', 'strategy', 'verdict', 'execs', 'steps', 'states', 'blocked', 'ms', 'exec/s', 'steps/s', 'MB', 'spin', 'spinMs', 'ratio', 'note'];
     console.log(cols.join('\t'));
     for (const r of rows) {
       console.log(
-        [r.scenario, r.cpus, r.variant, r.strategy, r.verdict, r.executions, r.steps, r.states ?? '-', r.elapsedMs, r.executionsPerSec, r.stepsPerSec, r.peakMemMB, r.spin ?? '-', r.spinMs ?? '-', r.ratioVsSpin ?? '-', r.note].join('\t'),
+        [r.scenario, r.cpus, r.variant, r.strategy, r.verdict, r.executions, r.steps, r.states ?? '-', r.sleepBlocked ?? '-', r.elapsedMs, r.executionsPerSec, r.stepsPerSec, r.peakMemMB, r.spin ?? '-', r.spinMs ?? '-', r.ratioVsSpin ?? '-', r.note].join('\t'),
       );
     }
   }

@@ -40,7 +40,8 @@ describe('pct (seed 3)', () => {
     const a = search(modelOf('linux-4.13'), { strategy: 'pct', seed: 3, depth: 3, maxExecutions: 50 });
     const b = search(modelOf('linux-4.13'), { strategy: 'pct', seed: 3, depth: 3, maxExecutions: 200 });
     expect(a.verdict).toBe('no-violation');
-    expect(a.guarantee!.perRun).toBeCloseTo(1 / (a.guarantee!.actors * a.guarantee!.k ** 2), 12);
+    expect(a.guarantee!.perRun).toBeCloseTo(1 / (2 ** a.guarantee!.optional * a.guarantee!.actors * a.guarantee!.k ** 2), 12);
+    expect(a.guarantee!.optional).toBe(2);
     expect(b.guarantee!.missBound).toBeLessThan(a.guarantee!.missBound);
   });
 });

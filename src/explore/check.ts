@@ -11,7 +11,7 @@
  * - `random`: uniform choice at every branch point.
  * - `pct`: PCT with depth `depth`.
  * - `delay`: randomized delay bounding with `delays` deviations from the default schedule.
- * - `swarm`: random choices, and each run draws its own hardware budgets (walks, buffer depth).
+ * - `swarm`: each run draws its own hardware budgets (walks, buffer depth) and actor weights.
  */
 import seedrandom from 'seedrandom';
 import type { Violation } from '../invariants/types.ts';
@@ -22,8 +22,8 @@ import { UserError } from '../errors.ts';
 import { DfsStrategy } from './dfs.ts';
 import { sourceDpor, tapeOf } from './dpor.ts';
 import { type Model, prepare, runExecution, type CheckConfig } from './engine.ts';
-import { PctStrategy, actorsFor } from './pct.ts';
-import { RandomStrategy } from './random.ts';
+import { PctStrategy, actorsFor, optionalActors } from './pct.ts';
+import { RandomStrategy, SwarmStrategy } from './random.ts';
 import { type StatefulOptions, statefulDfs, type StatefulResult } from './stateful.ts';
 import type { BranchPoint, Strategy } from './strategy.ts';
 
@@ -57,6 +57,8 @@ export type Verdict = 'holds' | 'violated' | 'inconclusive' | 'no-violation';
 export interface Guarantee {
   readonly depth: number;
   readonly actors: number;
+  /** Walkers and evictors, each muted in a run with probability 1/2. */
+  readonly optional: number;
   readonly k: number;
   /** Lower bound on the probability that one run finds a given depth-d bug. */
   readonly perRun: number;
@@ -233,13 +235,17 @@ function searchRandomized(model: Model, opt: SearchOptions): CheckResult {
     case 'pct': {
       const depth = opt.depth ?? 3;
       const k = Math.max(2 * probe.steps, 4);
-      const pct = new PctStrategy(opt.seed, depth, actorsFor(model.cfg.params.cpus), k);
+      const cpus = model.cfg.params.cpus;
+      const pct = new PctStrategy(opt.seed, depth, actorsFor(cpus), k, optionalActors(cpus, model.cfg.bounds));
       strategy = pct;
-      guarantee = { depth, actors: pct.actors.length, k, perRun: pct.perRun };
+      guarantee = { depth, actors: pct.actors.length, optional: pct.optional.length, k, perRun: pct.perRun };
       break;
     }
     case 'delay':
       strategy = new DelayStrategy(opt.seed, opt.delays ?? 2, Math.max(probe.branches * 2, 4));
+      break;
+    case 'swarm':
+      strategy = new SwarmStrategy(opt.seed);
       break;
     default:
       strategy = new RandomStrategy(opt.seed);

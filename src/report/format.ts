@@ -27,8 +27,8 @@ export function guaranteeText(r: CheckResult): string | undefined {
   const g = r.guarantee;
   if (!g) return undefined;
   return (
-    `PCT: one run finds a given depth-${g.depth} bug with probability >= 1/(n*k^(d-1)) = ${g.perRun.toExponential(2)} ` +
-    `(n=${g.actors} actors, k=${g.k} steps); all ${r.executions} runs miss it with probability <= ${g.missBound.toExponential(2)}`
+    `PCT: one run finds a given depth-${g.depth} bug with probability >= 1/(2^w*n*k^(d-1)) = ${g.perRun.toExponential(2)} ` +
+    `(n=${g.actors} actors, w=${g.optional} of them optional, muted at random, k=${g.k} steps); all ${r.executions} runs miss it with probability <= ${g.missBound.toExponential(2)}`
   );
 }
 
