@@ -172,7 +172,12 @@ function jobs(quick: boolean, all: boolean): Job[] {
   out.push({ variant: 'linux-4.13', scenario: 'switch-vs-flush', cpus: 2, strategy: 'dfs-stateless', maxExecutions: quick ? 2000 : 20000, note: 'engine throughput, budgeted' });
   // The effect of partial-order reduction and of cheap backtracking (generator hand-over).
   const n = quick ? 2 : 3;
-  // Source-DPOR against the size of plain DFS's tree, with unbounded walks and without walks.
+  // Source-DPOR against the size of plain DFS's tree, with unbounded walks and without walks;
+  // and on lazy-free-pgtables, where it completes at 3 CPUs.
+  for (const c of quick ? [2] : [2, 3]) {
+    out.push({ variant: 'linux-4.13', scenario: 'lazy-free-pgtables', cpus: c, strategy: 'estimate', note: 'plain dfs' });
+    out.push({ variant: 'linux-4.13', scenario: 'lazy-free-pgtables', cpus: c, strategy: 'dpor', timeMs: 2 * budget, note: 'source-DPOR (120 s budget)' });
+  }
   for (const bounds of [{}, { walks: 0 }]) {
     const b = 'walks' in bounds ? ', walks 0' : '';
     for (const c of quick ? [2] : [2, 3]) {

@@ -55,6 +55,27 @@ describe('tlbcheck check', () => {
     expect(r.out).toMatch(/^INCONCLUSIVE/m);
   });
 
+  it('--strategy dpor prints its counts as JSON, saves a replayable counterexample, and refuses a preemption bound', async () => {
+    const out = tempDir();
+    const held = await cli('check', '--variant', 'linux-4.13', '--scenario', 'lazy-free-pgtables', '--strategy', 'dpor', '--json');
+    expect(held.code).toBe(0);
+    const j = JSON.parse(held.out) as { verdict: string; executions: number; sleepBlocked: number; races: number };
+    expect(j.verdict).toBe('holds');
+    expect(j.executions).toBeGreaterThan(1);
+    expect(j.sleepBlocked).toBeTypeOf('number');
+    expect(j.races).toBeGreaterThan(0);
+    const bug = await cli('check', '--variant', 'linux-4.13-cr3-before-cpumask', '--scenario', 'switch-vs-flush', '--strategy', 'dpor', '--out', out, '--json');
+    expect(bug.code).toBe(1);
+    const ce = (JSON.parse(bug.out) as { counterexample: string }).counterexample;
+    const replay = await cli('replay', ce);
+    expect(replay.code).toBe(1);
+    expect(replay.out).toMatch(/still violated: no-stale-tlb-use/);
+    const bad = await cli('check', '--variant', 'linux-4.13', '--scenario', 'switch-vs-flush', '--strategy', 'dpor', '--preemptions', '2');
+    expect(bad.code).toBe(2);
+    expect(bad.err.trim().split('\n')).toHaveLength(1);
+    expect(bad.err).toMatch(/dpor takes no preemption bound/);
+  });
+
   it('--features overrides the variant\'s machine: kaiser-invpcid #UDs without INVPCID and holds with it', async () => {
     const out = tempDir();
     const bad = await cli('check', '--variant', 'kaiser-invpcid', '--scenario', 'pti-return-to-user', '--features', 'pcid,-invpcid,pti', '--out', out, '--json');
