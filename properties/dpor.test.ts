@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { sourceDpor } from '../src/explore/dpor.ts';
 import { type Model, prepare } from '../src/explore/engine.ts';
 import { statefulDfs } from '../src/explore/stateful.ts';
-import { VARIANTS } from '../src/kernel/index.ts';
+import { VARIANTS, findVariant } from '../src/kernel/index.ts';
 import { parseLitmus } from '../src/litmus/parse.ts';
 import { runLitmus } from '../src/litmus/run.ts';
 import { DEFAULT_BOUNDS } from '../src/machine/types.ts';
@@ -18,7 +18,6 @@ import { findScenario, scenarioFits } from '../src/scenario/index.ts';
 import { checkVariant } from './helpers.ts';
 import { DrainHidesWriteMachine } from './broken-machines.ts';
 import type { MachineInit } from '../src/machine/machine.ts';
-import { findVariant } from '../src/kernel/index.ts';
 
 interface Outcomes {
   readonly finals: readonly number[];

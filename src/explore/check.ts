@@ -132,6 +132,11 @@ export function search(model: Model, opt: SearchOptions): CheckResult {
   }
 }
 
+/** An exhaustive search's verdict: a budget that ran out before it completed proves nothing. */
+function exhaustiveVerdict(r: { readonly violation?: Violation; readonly complete: boolean }): Verdict {
+  return r.violation ? 'violated' : r.complete ? 'holds' : 'inconclusive';
+}
+
 function searchStateful(
   model: Model,
   opt: SearchOptions,
@@ -144,7 +149,7 @@ function searchStateful(
     ...(opt.maxStates === undefined ? {} : { maxStates: opt.maxStates }),
     ...(opt.progress === undefined ? {} : { progress: opt.progress }),
   });
-  const verdict: Verdict = r.violation ? 'violated' : r.complete ? 'holds' : 'inconclusive';
+  const verdict = exhaustiveVerdict(r);
   const res: CheckResult = {
     ...baseOf(model, opt),
     verdict,
@@ -170,7 +175,7 @@ function searchDpor(model: Model, opt: SearchOptions): CheckResult {
     ...(opt.timeMs === undefined ? {} : { timeMs: opt.timeMs }),
     ...(opt.maxExecutions === undefined ? {} : { maxExecutions: opt.maxExecutions }),
   });
-  const verdict: Verdict = r.violation ? 'violated' : r.complete ? 'holds' : 'inconclusive';
+  const verdict = exhaustiveVerdict(r);
   const res: CheckResult = {
     ...baseOf(model, opt),
     verdict,

@@ -86,7 +86,7 @@ interface Level {
 }
 
 /** Depth between saved copies of the state: backtracking replays at most this many steps. */
-const CHECKPOINT_EVERY = Number(process.env.TLBCHECK_DPOR_CHECKPOINT ?? 4);
+const CHECKPOINT_EVERY = 4;
 
 const asleep = (set: readonly Sleeper[], m: Move): boolean => set.some((s) => s.move === m);
 
@@ -120,8 +120,6 @@ export function sourceDpor(model: Model, opt: DporOptions = {}): DporResult {
     maxDepth,
     ...extra,
   });
-
-  const fresh = (): Sim => Sim.start(model, false);
 
   /** Happens-before between event `a` (earlier) and event `b`. */
   const hb = (a: Event, b: Event): boolean => (b.vc[a.slot] ?? 0) >= a.seq;
@@ -182,7 +180,7 @@ export function sourceDpor(model: Model, opt: DporOptions = {}): DporResult {
     backtracks++;
   };
 
-  let sim = fresh();
+  let sim = Sim.start(model, false);
   sim.recordFootprints = true;
   /** checkpoints[k]: a copy of the state before the move at depth k * CHECKPOINT_EVERY. */
   const checkpoints: Sim[] = [];

@@ -149,11 +149,6 @@ export class Sim {
   recordFootprints = false;
   /** Footprint of the last applied move (`Machine.fp` encoding), or null when not recording. */
   footprint: number[] | null = null;
-  /**
-   * No `end` move: an execution runs until nothing at all is enabled, speculative walks and
-   * evictions included (to compare searches on maximal executions only).
-   */
-  maximal = false;
   private current = 0;
   step = 0;
 
@@ -209,7 +204,6 @@ export class Sim {
     s.violation = this.violation;
     s.trace = this.trace?.slice();
     s.recordFootprints = this.recordFootprints;
-    s.maximal = this.maximal;
     return s;
   }
 
@@ -349,7 +343,7 @@ export class Sim {
       const e = m.evictables(c);
       for (let i = 0; i < e; i++) mv.push(packMove(MoveKind.Evict, c, i));
     }
-    if (required === 0 && mv.length > 0 && !this.maximal) mv.unshift(packMove(MoveKind.End, 0));
+    if (required === 0 && mv.length > 0) mv.unshift(packMove(MoveKind.End, 0));
     return mv;
   }
 

@@ -55,8 +55,6 @@ export interface StatefulOptions {
    * child rebuilds the generator by replaying its inputs: kept to measure the difference.
    */
   readonly steal?: boolean;
-  /** No `end` move: only maximal executions (to compare with DPOR, which needs them). */
-  readonly maximal?: boolean;
   /** Called every 1024 transitions with the search so far; must not print (only the CLI prints). */
   readonly progress?: (p: StatefulProgress) => void;
 }
@@ -96,7 +94,6 @@ export function statefulDfs(model: Model, opt: StatefulOptions = {}): StatefulRe
   const por = opt.por ?? bound === undefined;
   const root = Sim.start(model, false);
   root.recordFootprints = por;
-  root.maximal = opt.maximal ?? false;
   /** Fingerprint -> ids of the moves asleep when the state was (last) explored. */
   const visited = new Map<number, readonly Move[]>();
   let transitions = 0;
