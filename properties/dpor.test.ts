@@ -91,8 +91,8 @@ describe('dpor as a strategy', () => {
 
   it('explores over 100 times fewer executions than plain DFS where plain DFS can finish', () => {
     const bounds = { walks: 0 };
-    const plain = checkVariant(findVariant('linux-4.13')!, 'lazy-free-pgtables', 2, { stateless: true, bounds });
-    const dpor = checkVariant(findVariant('linux-4.13')!, 'lazy-free-pgtables', 2, { strategy: 'dpor', bounds });
+    const plain = checkVariant(findVariant('linux-4.13')!, 'switch-vs-flush', 2, { stateless: true, bounds });
+    const dpor = checkVariant(findVariant('linux-4.13')!, 'switch-vs-flush', 2, { strategy: 'dpor', bounds });
     expect([plain.verdict, dpor.verdict]).toEqual(['holds', 'holds']);
     expect(dpor.executions * 100).toBeLessThan(plain.executions);
     expect(dpor.sleepBlocked).toBeTypeOf('number');

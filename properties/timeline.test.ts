@@ -19,6 +19,14 @@ import { buildTimeline } from '../src/report/timeline.ts';
 import { renderHtml } from '../src/report/html.ts';
 
 const CE = join(import.meta.dirname, '..', 'counterexamples', 'linux-4.13-cr3-before-cpumask--switch-vs-flush-c2--no-stale-tlb-use.json');
+/** Where the stored counterexample fills its stale entry and uses it (from its own trace). */
+const CE_STEPS = ((): { fill: number; use: number } => {
+  const ce = JSON.parse(readFileSync(CE, 'utf8')) as { message: string; trace: { step: number; text: string }[] };
+  const fill = Number(/filled at step (\d+)/.exec(ce.message)?.[1]);
+  const use = ce.trace.filter((e) => e.text.startsWith('user read')).at(-1)?.step;
+  if (!fill || use === undefined) throw new Error('counterexample without a fill or use step');
+  return { fill, use };
+})();
 const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
@@ -33,7 +41,7 @@ describe('timeline view', () => {
   it('the terminal trace marks the stale fill, its use, the violation and the invariant in words', async () => {
     const r = await cli('replay', CE);
     expect(r.out).toMatch(/\[walk\] speculative walk of va 0x1000.*\n.*\n.*STALE ENTRY FILLED HERE/);
-    expect(r.out).toContain('STALE ENTRY (filled at step 5)');
+    expect(r.out).toContain(`STALE ENTRY (filled at step ${CE_STEPS.fill})`);
     expect(r.out).toContain('!! VIOLATION no-stale-tlb-use');
     expect(r.out).toContain('invariant: once a flush covering a changed PTE has returned');
   });
@@ -87,8 +95,8 @@ describe('timeline view', () => {
       for (const lane of ['program', 'sb', 'walker', 'ipi']) expect(await p.locator(`.lane[data-cpu="1"][data-lane="${lane}"]`).count()).toBe(1);
       await expect.poll(() => p.locator('#violation').isVisible()).toBe(true);
       expect(await p.locator('.stale').isVisible()).toBe(true);
-      expect(await p.locator('.bad-use').getAttribute('data-step')).toBe('13');
-      expect(await p.locator('.stale-fill').getAttribute('data-step')).toBe('5');
+      expect(await p.locator('.bad-use').getAttribute('data-step')).toBe(String(CE_STEPS.use));
+      expect(await p.locator('.stale-fill').getAttribute('data-step')).toBe(String(CE_STEPS.fill));
       expect(await p.locator('path.arrow-store').count()).toBeGreaterThan(0);
       expect(await p.locator('.invariant').innerText()).toContain('no-stale-tlb-use');
       const box = await p.locator('#violation').boundingBox();

@@ -48,7 +48,8 @@ export function boundsFromJson(j: CounterexampleFile['bounds']): Bounds {
 
 export function traceStats(trace: readonly TraceEvent[], tape: readonly number[], cpus: number) {
   return {
-    steps: trace.filter((e) => e.actor !== 'ghost' && e.actor !== 'end').length,
+    // A step can record several events (a program step and the instant effects after it).
+    steps: new Set(trace.filter((e) => e.actor !== 'ghost' && e.actor !== 'end' && e.step > 0).map((e) => e.step)).size,
     preemptions: tape.filter((c) => c !== 0).length,
     walks: trace.filter((e) => e.actor === 'walk').length,
     cpus,

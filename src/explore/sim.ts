@@ -52,6 +52,67 @@ export interface CheckConfig {
   readonly bounds: Bounds;
 }
 
+/**
+ * How a CPU's effects group into steps. One step holds at most one effect that another actor
+ * can observe; the rules below fold the others into a neighbouring step, the way a Promela
+ * model merges local work into a `d_step`. Each rule is a mover argument (Lipton): an effect
+ * that commutes with every other actor's step that could come in between may run together
+ * with the step before it (a left mover) or the step after it (a right mover).
+ */
+export interface Atomicity {
+  /**
+   * Run `e` inside the step before it, if it commutes with every other actor's step in the
+   * current state (a both-mover), or if it is a left mover and `leftOnly(e)`.
+   */
+  instant(m: Machine, c: CpuId, e: Effect): boolean;
+  /** An instant effect that is only a left mover: the step must end after it (no glue). */
+  leftOnly(e: Effect): boolean;
+  /** After `e`, run the frame's next effect in the same step if it is enabled (`e` is a right mover). */
+  glue(e: Effect): boolean;
+  /**
+   * Serializing effects wait until the drain actor has emptied the store buffer. Otherwise
+   * they drain it themselves in one go, which only repeats interleavings the drain actor
+   * makes anyway (kept for the comparison test).
+   */
+  readonly waitForDrain: boolean;
+}
+
+/** The rules every check uses. `properties/atomicity.test.ts` compares them against `FINE_STEPS`. */
+export const COARSE_STEPS: Atomicity = {
+  instant: (m, c, e) => {
+    switch (e.k) {
+      case 'load':
+        // Data that only this CPU writes, read with IRQs off (so no handler of this CPU can
+        // write it in between): the value cannot depend on when the load runs.
+        return !m.cpu(c).irqOn && m.soleWriter(c, e.loc);
+      case 'store':
+        // With IRQs off, appending to the own store buffer is a left mover: only this CPU's
+        // drain and its own loads look at the buffer. Page-table stores stay steps (their
+        // issue order across CPUs is ghost state), as does a store that must wait for room.
+        return !m.cpu(c).irqOn && !m.isPageTable(e.loc) && m.canStore(c, e.loc);
+      case 'irq':
+        // local_irq_enable is a left mover: until it runs, no IPI can be delivered here. It
+        // is not a right mover (an IPI may come right after it), so the step ends there.
+        return e.on;
+      default:
+        return false;
+    }
+  },
+  leftOnly: (e) => e.k === 'irq' && e.on,
+  // local_irq_disable, and smp_mb() (which runs on an empty store buffer), are right movers:
+  // no other actor's step can tell them from a step later.
+  glue: (e) => (e.k === 'irq' && !e.on) || e.k === 'mfence',
+  waitForDrain: true,
+};
+
+/** One observable effect per step; only private data with IRQs off is folded in. */
+export const FINE_STEPS: Atomicity = {
+  instant: (m, c, e) => (e.k === 'load' || e.k === 'store') && m.isPrivate(e.loc) && !m.cpu(c).irqOn,
+  leftOnly: () => false,
+  glue: () => false,
+  waitForDrain: false,
+};
+
 /** Everything that is the same for every execution of a check. */
 export interface Model {
   readonly cfg: CheckConfig;
@@ -59,13 +120,14 @@ export interface Model {
   readonly layout: Layout;
   /** Machine constructor; tests swap in a deliberately broken one. */
   readonly makeMachine: (init: MachineInit) => Machine;
+  readonly atomicity: Atomicity;
 }
 
-export function prepare(cfg: CheckConfig, makeMachine?: (init: MachineInit) => Machine): Model {
+export function prepare(cfg: CheckConfig, makeMachine?: (init: MachineInit) => Machine, atomicity: Atomicity = COARSE_STEPS): Model {
   const world = cfg.scenario.build(cfg.params);
   const layout = new Layout(world.pages.length, world.mms, cfg.params.cpus, cfg.variant.sharedPcpu, world.extraVars ?? []);
   layout.nameTables(world.memory, (pfn) => (world.pages[pfn]?.owner ?? 0) < 0);
-  return { cfg, world, layout, makeMachine: makeMachine ?? ((init) => new Machine(init)) };
+  return { cfg, world, layout, makeMachine: makeMachine ?? ((init) => new Machine(init)), atomicity };
 }
 
 export type Actor = 'cpu' | 'irq' | 'ipi' | 'drain' | 'walk' | 'evict' | 'end' | 'ghost';
@@ -150,6 +212,8 @@ export class Sim {
   /** Footprint of the last applied move (`Machine.fp` encoding), or null when not recording. */
   footprint: number[] | null = null;
   private current = 0;
+  /** Set when a left-only instant effect ran: the current step may not glue on further. */
+  private stepMustEnd = false;
   step = 0;
 
   private constructor(
@@ -244,6 +308,7 @@ export class Sim {
       pages: world.pages.length,
       vars: layout.count,
       varOwner: layout.owners,
+      varWriter: layout.writers,
     });
     this.m = m;
     world.pages.forEach((p, pfn) => m.setPage(pfn, p.kind, p.owner));
@@ -319,9 +384,24 @@ export class Sim {
     const top = fs[fs.length - 1];
     if (!top || !top.pending) return false;
     const e = top.pending;
-    if (e.k === 'store') return this.m.canStore(c, e.loc);
-    if (e.k === 'wait') return e.until(this.m.load(c, e.loc));
-    return true;
+    switch (e.k) {
+      case 'store':
+        return this.m.canStore(c, e.loc);
+      case 'wait':
+        return e.until(this.m.load(c, e.loc));
+      case 'rmw':
+      case 'mfence':
+      case 'cr3':
+      case 'invlpg':
+      case 'invpcid':
+      case 'pge':
+      case 'wrmsr-pasid':
+      case 'ipi':
+      case 'iret':
+        return !this.model.atomicity.waitForDrain || this.m.cpu(c).sb.length === 0;
+      default:
+        return true;
+    }
   }
 
   /** The enabled moves, choice 0 first. The array is reused: valid until the next call. */
@@ -355,11 +435,17 @@ export class Sim {
         this.current = c;
         const fs = this.frames[c]!;
         const top = fs[fs.length - 1]!;
-        const e = top.pending!;
-        const out = this.exec(c, top, e);
-        if (this.trace) this.record(c, top.handler ? 'irq' : 'cpu', describeEffect(e, out, this.model.layout), e, branch);
-        if (this.violation) return;
-        this.settle(c, top, feed(top, out));
+        for (;;) {
+          const e = top.pending!;
+          const glue = this.model.atomicity.glue(e);
+          const out = this.exec(c, top, e);
+          if (this.trace) this.record(c, top.handler ? 'irq' : 'cpu', describeEffect(e, out, this.model.layout), e, branch);
+          branch = undefined;
+          if (this.violation) return;
+          this.stepMustEnd = false;
+          this.settle(c, top, feed(top, out));
+          if (!glue || this.stepMustEnd || this.violation || fs[fs.length - 1] !== top || !this.progEnabled(c)) break;
+        }
         break;
       }
       case MoveKind.Ipi: {
@@ -425,6 +511,10 @@ export class Sim {
         return;
       }
       const out = this.execInstant(c, f, e);
+      if (this.model.atomicity.leftOnly(e)) this.stepMustEnd = true;
+      if (this.trace && (e.k === 'load' || e.k === 'store' || e.k === 'irq')) {
+        this.record(c, f.handler ? 'irq' : 'cpu', describeEffect(e, out, this.model.layout), e, undefined);
+      }
       if (this.violation) {
         f.pending = null;
         return;
@@ -447,12 +537,8 @@ export class Sim {
       case 'pasid-update-end':
       case 'user-running':
         return true;
-      case 'load':
-      case 'store':
-        // Private per-CPU data with IRQs off: no other actor can observe it in between.
-        return this.m.isPrivate(e.loc) && !this.m.cpu(c).irqOn;
       default:
-        return false;
+        return this.model.atomicity.instant(this.m, c, e);
     }
   }
 
@@ -511,6 +597,9 @@ export class Sim {
         return m.load(c, e.loc);
       case 'store':
         m.store(c, e.loc, e.val);
+        return undefined;
+      case 'irq':
+        m.setIrq(c, e.on);
         return undefined;
       default:
         throw new Error(`[tlbcheck bug] ${e.k} is not instant`);

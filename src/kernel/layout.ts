@@ -63,6 +63,8 @@ export class Layout {
   readonly base: Loc;
   readonly count: number;
   readonly owners: number[] = [];
+  /** The only CPU that writes each variable (per-CPU fields, shared ones included), -1 = any. */
+  readonly writers: number[] = [];
   private readonly names: string[] = [];
   private readonly mmBase: number;
   private readonly pcpuBase: number;
@@ -85,6 +87,7 @@ export class Layout {
       for (const f of MM_FIELDS) {
         this.names.push(`${mm.name}.${f}`);
         this.owners.push(-1);
+        this.writers.push(-1);
         n++;
       }
     }
@@ -93,6 +96,7 @@ export class Layout {
       for (const f of PCPU_FIELDS) {
         this.names.push(`cpu${c}.${f}`);
         this.owners.push(sharedPcpu.has(f) ? -1 : c);
+        this.writers.push(c);
         n++;
       }
     }
@@ -101,6 +105,7 @@ export class Layout {
       for (let t = 0; t < cpus; t++) {
         this.names.push(`csd[cpu${s}->cpu${t}]`);
         this.owners.push(-1);
+        this.writers.push(-1);
         n++;
       }
     }
@@ -108,6 +113,7 @@ export class Layout {
     for (const x of extras) {
       this.names.push(x.name);
       this.owners.push(x.owner);
+      this.writers.push(x.owner);
       n++;
     }
     this.count = n;

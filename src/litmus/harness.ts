@@ -96,6 +96,9 @@ function litmusVariant(features: Features, boot: LitmusSpec['boot']): Variant {
   };
 }
 
+/** Spontaneous TLB/PSC evictions per CPU in a litmus run. */
+export const LITMUS_EVICTIONS = 2;
+
 export function litmusModel(spec: LitmusSpec, makeMachine?: (init: MachineInit) => Machine): Model {
   const features = spec.features ?? NO_FEATURES;
   const regName = (cpu: number, r: string): string => `${cpu}:${r}`;
@@ -119,7 +122,9 @@ export function litmusModel(spec: LitmusSpec, makeMachine?: (init: MachineInit) 
     cpus: { min: spec.cpus, max: spec.cpus, default: spec.cpus },
     build,
   };
-  const bounds: Bounds = { ...DEFAULT_BOUNDS, ...spec.bounds };
+  // The hardware may drop any TLB or PSC entry at any time (SDM 4.10.2.2), and the walker
+  // fills only on a miss: a budget of spontaneous evictions lets a cached entry be replaced.
+  const bounds: Bounds = { ...DEFAULT_BOUNDS, evictions: LITMUS_EVICTIONS, ...spec.bounds };
   const model = prepare({ variant: litmusVariant(features, spec.boot), scenario, params: { cpus: spec.cpus }, features, bounds }, makeMachine);
   return withInit(model, spec);
 }

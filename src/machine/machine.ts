@@ -97,6 +97,11 @@ export interface MachineInit {
   readonly vars: number;
   /** Owner CPU of each variable location (index from 0 after the pages), -1 = shared. */
   readonly varOwner: readonly number[];
+  /**
+   * The only CPU that ever writes each variable location (per-CPU data, `this_cpu_write`),
+   * -1 = any. Other CPUs may read such a word; the machine rejects a write by any other CPU.
+   */
+  readonly varWriter?: readonly number[];
 }
 
 export class Machine {
@@ -112,6 +117,7 @@ export class Machine {
   /** Ghost: versions issued so far per location (buffered stores included). */
   readonly issued: Int32Array;
   readonly owner: Int16Array;
+  readonly writer: Int16Array;
   readonly pageKind: Uint8Array;
   readonly pageOwner: Int16Array;
   readonly cpus: CpuState[];
@@ -144,6 +150,9 @@ export class Machine {
     this.ptWords = init.pages * ENTRIES;
     this.owner = new Int16Array(words).fill(-1);
     for (let i = 0; i < init.varOwner.length; i++) this.owner[init.pages * ENTRIES + i] = init.varOwner[i]!;
+    this.writer = this.owner.slice();
+    const ws = init.varWriter ?? [];
+    for (let i = 0; i < ws.length; i++) if (ws[i]! >= 0) this.writer[init.pages * ENTRIES + i] = ws[i]!;
     this.pageKind = new Uint8Array(init.pages);
     this.pageOwner = new Int16Array(init.pages);
     this.cpus = [];
@@ -176,6 +185,7 @@ export class Machine {
     w['wid'] = this.wid.slice();
     w['issued'] = this.issued.slice();
     w['owner'] = this.owner;
+    w['writer'] = this.writer;
     w['pageKind'] = this.pageKind.slice();
     w['pageOwner'] = this.pageOwner.slice();
     w['obs'] = [];
@@ -211,7 +221,7 @@ export class Machine {
       for (const e of c.sb) {
         h.add(e.loc);
         h.add(e.val);
-        h.add(e.wid);
+        h.add(e.loc < this.ptWords ? e.wid : 0);
       }
       h.add(c.tlb.length);
       for (const e of c.tlb) {
@@ -333,6 +343,20 @@ export class Machine {
     return this.owner[loc]! >= 0;
   }
 
+  /** Whether `c` is the only CPU that ever writes `loc` (its private or per-CPU data). */
+  soleWriter(c: CpuId, loc: Loc): boolean {
+    return this.writer[loc] === c;
+  }
+
+  isPageTable(loc: Loc): boolean {
+    return loc < this.ptWords;
+  }
+
+  private checkWriter(c: CpuId, loc: Loc): void {
+    const w = this.writer[loc]!;
+    if (w >= 0 && w !== c) throw new Error(`[tlbcheck bug] cpu${c} wrote cpu${w}'s per-CPU variable at ${loc}`);
+  }
+
   load(c: CpuId, loc: Loc): number {
     this.checkOwner(c, loc);
     const sb = this.cpu(c).sb;
@@ -349,6 +373,7 @@ export class Machine {
   }
 
   store(c: CpuId, loc: Loc, val: number): void {
+    this.checkWriter(c, loc);
     const w = this.issue(loc);
     if (this.fp) this.wr(this.isPrivate(loc) ? loc : this.resSb(c));
     if (this.checkOwner(c, loc)) {
@@ -377,7 +402,8 @@ export class Machine {
   drainAll(c: CpuId): number {
     const sb = this.cpu(c).sb;
     const n = sb.length;
-    if (this.fp && n > 0) this.wr(this.resSb(c));
+    // Serializing instructions wait for an empty buffer: that wait reads it.
+    if (this.fp) n > 0 ? this.wr(this.resSb(c)) : this.rd(this.resSb(c));
     for (const e of sb) {
       if (this.fp) this.wr(e.loc);
       this.setMem(e.loc, e.val);
@@ -389,6 +415,7 @@ export class Machine {
 
   rmw(c: CpuId, loc: Loc, op: RmwOp, a: number, b = 0): number {
     this.checkOwner(c, loc);
+    this.checkWriter(c, loc);
     this.drainAll(c);
     this.wr(loc);
     const old = this.mem[loc]!;
@@ -571,18 +598,9 @@ export class Machine {
     }
     if (!this.pageIsLiveTable(cached.leafPfn, 'leaf', tree)) return true;
     const leafLoc = entryLoc(cached.leafPfn, leafIndex(va));
-    const pte = this.mem[leafLoc]!;
-    if (!entryPresent(pte)) return false;
-    const old = tlbLookup(cpu.tlb, pcid, vpnOf(va), false);
-    if (!old) return true;
-    return !(
-      old.pfn === entryPfn(pte) &&
-      old.global === (cpu.pge && entryGlobal(pte)) &&
-      old.rec.leafLoc === leafLoc &&
-      old.rec.leafWid === this.wid[leafLoc] &&
-      old.rec.upperLoc === cached.loc &&
-      old.rec.upperWid === cached.wid
-    );
+    if (!entryPresent(this.mem[leafLoc]!)) return false;
+    // The walker fills the TLB on a miss only; replacing an entry is an eviction and a walk.
+    return !tlbLookup(cpu.tlb, pcid, vpnOf(va), cpu.pge);
   }
 
   /** Perform a walk of `va`: observations for every table page read, then the fills. */
@@ -607,7 +625,7 @@ export class Machine {
       });
     }
     if (plan.psc) pscFill(cpu.psc, plan.psc);
-    if (plan.tlb) tlbFill(cpu.tlb, plan.tlb);
+    if (plan.tlb && !tlbLookup(cpu.tlb, cpu.cr3Pcid, plan.tlb.vpn, cpu.pge)) tlbFill(cpu.tlb, plan.tlb);
     if (speculative) cpu.walksLeft--;
     return plan;
   }
