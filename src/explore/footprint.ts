@@ -1,24 +1,37 @@
 /**
- * What a move touched, as partial-order reduction needs it: resource -> 1 if written, 0 if
- * only read (from the `Machine.fp` encoding, resource * 2 + written). Two moves are
- * independent when no resource is written by one and touched by the other.
+ * What a move touched, as partial-order reduction needs it: the resources (from the
+ * `Machine.fp` encoding, resource * 2 + written), sorted, one entry per resource with its
+ * write bit OR-ed over every access. Two moves are independent when no resource is written by
+ * one and touched by the other.
  */
-export type Footprint = ReadonlyMap<number, number>;
+export type Footprint = Int32Array;
 
-export function footprintMap(fp: readonly number[]): Map<number, number> {
-  const m = new Map<number, number>();
-  for (const x of fp) {
-    const r = x >>> 1;
-    m.set(r, (m.get(r) ?? 0) | (x & 1));
+export function footprintMap(fp: readonly number[]): Footprint {
+  const a = Int32Array.from(fp).sort();
+  let n = 0;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!;
+    if (n > 0 && a[n - 1]! >>> 1 === x >>> 1) a[n - 1] = a[n - 1]! | (x & 1);
+    else a[n++] = x;
   }
-  return m;
+  return a.subarray(0, n);
 }
 
 export function independent(a: Footprint, b: Footprint): boolean {
-  const [small, big] = a.size <= b.size ? [a, b] : [b, a];
-  for (const [r, w] of small) {
-    const o = big.get(r);
-    if (o !== undefined && (w | o) !== 0) return false;
+  let i = 0;
+  let j = 0;
+  while (i < a.length && j < b.length) {
+    const x = a[i]!;
+    const y = b[j]!;
+    const rx = x >>> 1;
+    const ry = y >>> 1;
+    if (rx < ry) i++;
+    else if (ry < rx) j++;
+    else {
+      if (((x | y) & 1) !== 0) return false;
+      i++;
+      j++;
+    }
   }
   return true;
 }

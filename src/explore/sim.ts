@@ -150,6 +150,8 @@ interface Frame {
   readonly make: () => Routine<unknown>;
   /** Identity for fingerprints: the program, or the handler and the calls it runs. */
   readonly id: string;
+  /** Hash of `id`, computed once (fingerprints take it at every state). */
+  readonly idKey: number;
   /** Live generator, positioned after `inputs`; null until rebuilt (in a clone). */
   gen: Routine<unknown> | null;
   /** Every value fed to `gen.next` after the first call. */
@@ -170,10 +172,17 @@ function inputCode(h: Hasher, v: unknown): void {
   } else throw new Error(`[tlbcheck bug] unhashable routine input ${String(v)}`);
 }
 
+function stringKey(s: string): number {
+  const h = new Hasher();
+  h.addString(s);
+  return h.key();
+}
+
 function cloneFrame(f: Frame): Frame {
   return {
     make: f.make,
     id: f.id,
+    idKey: f.idKey,
     gen: null,
     inputs: f.inputs.slice(),
     inputHash: f.inputHash.clone(),
@@ -243,15 +252,34 @@ export class Sim {
    * handed to the copy (this state rebuilds it from its inputs if it ever needs it again), so
    * exploring every move of a state rebuilds no generator at all.
    */
-  cloneFor(mv: Move, steal = true): Sim {
+  cloneFor(mv: Move, steal = true, stillNeeds?: (c: CpuId) => boolean): Sim {
     const s = this.clone();
-    if (steal && moveKind(mv) === MoveKind.Prog) {
+    if (!steal) return s;
+    if (moveKind(mv) === MoveKind.Prog) {
       const c = moveCpu(mv);
       const mine = this.frames[c]![this.frames[c]!.length - 1];
       const theirs = s.frames[c]![s.frames[c]!.length - 1];
       if (mine && theirs && mine.gen) {
         theirs.gen = mine.gen;
         mine.gen = null;
+      }
+    }
+    if (stillNeeds) {
+      // Hand over every generator this state will not advance itself: frames below the top
+      // (they only run again after a handler returns, in some descendant) and top frames of
+      // CPUs with no program move left to explore here.
+      for (let c = 0; c < this.frames.length; c++) {
+        const mine = this.frames[c]!;
+        const theirs = s.frames[c]!;
+        const keepTop = stillNeeds(c);
+        for (let i = 0; i < mine.length; i++) {
+          if (keepTop && i === mine.length - 1) continue;
+          const f = mine[i]!;
+          if (f.gen && !theirs[i]!.gen) {
+            theirs[i]!.gen = f.gen;
+            f.gen = null;
+          }
+        }
       }
     }
     return s;
@@ -279,7 +307,8 @@ export class Sim {
     for (const fs of this.frames) {
       h.add(fs.length);
       for (const f of fs) {
-        h.addString(f.id);
+        h.add(f.idKey % 4294967296);
+        h.add(Math.floor(f.idKey / 4294967296));
         h.add(f.inputs.length);
         h.add(f.inputHash.key());
         h.add(f.pending ? 1 : 0);
@@ -333,7 +362,8 @@ export class Sim {
       const program = world.programs[c]!;
       const make = (): Routine<unknown> => program(k);
       const gen = make();
-      const f: Frame = { make, id: `prog${c}`, gen, inputs: [], inputHash: new Hasher(), pending: null, fns: [], handler: false };
+      const id = `prog${c}`;
+      const f: Frame = { make, id, idKey: stringKey(id), gen, inputs: [], inputHash: new Hasher(), pending: null, fns: [], handler: false };
       this.frames.push([f]);
       this.settle(c, f, gen.next(undefined));
     }
@@ -454,10 +484,12 @@ export class Sim {
         const k = this.ks[c]!;
         const routines = this.routines;
         const make = (): Routine<unknown> => routines.call_function_interrupt(k, calls);
+        const id = `irq:${calls.map((x) => `${x.sender}:${x.fn}`).join(';')}`;
         const gen = make();
         const f: Frame = {
           make,
-          id: `irq:${calls.map((x) => `${x.sender}:${x.fn}`).join(';')}`,
+          id,
+          idKey: stringKey(id),
           gen,
           inputs: [],
           inputHash: new Hasher(),

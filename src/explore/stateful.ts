@@ -18,9 +18,9 @@
  */
 import { collisionProbability } from '../machine/hash.ts';
 import type { Violation } from '../invariants/types.ts';
-import { footprintMap, independent } from './footprint.ts';
+import { type Footprint, footprintMap, independent } from './footprint.ts';
 import { type Model, Sim } from './sim.ts';
-import { type Move, MoveKind, moveKind } from './strategy.ts';
+import { type Move, MoveKind, moveCpu, moveKind } from './strategy.ts';
 
 export interface StatefulResult {
   readonly complete: boolean;
@@ -69,10 +69,10 @@ export interface StatefulProgress {
   readonly elapsedMs: number;
 }
 
-/** A move asleep or done, with what it touched: resource -> 1 if written, 0 if only read. */
+/** A move asleep or done, with what it touched. */
 interface Sleeper {
   readonly move: Move;
-  readonly fp: ReadonlyMap<number, number>;
+  readonly fp: Footprint;
 }
 
 interface Entry {
@@ -86,6 +86,17 @@ interface Entry {
   readonly sleep: readonly Sleeper[];
   readonly done: Sleeper[];
   readonly preemptions: number;
+}
+
+const NONE: readonly Move[] = [];
+
+/** Whether a program move of cpu `c` is still to be explored from `e`. */
+function stillNeeds(e: Entry, c: number): boolean {
+  for (let k = e.pos; k < e.order.length; k++) {
+    const m = e.moves[e.order[k]!]!;
+    if (moveKind(m) === MoveKind.Prog && moveCpu(m) === c) return true;
+  }
+  return false;
 }
 
 export function statefulDfs(model: Model, opt: StatefulOptions = {}): StatefulResult {
@@ -126,19 +137,22 @@ export function statefulDfs(model: Model, opt: StatefulOptions = {}): StatefulRe
   /** Push state `sim` reached with sleep set `sleep`; returns a violation found at a final state. */
   const enter = (sim: Sim, fp: number, sleep: readonly Sleeper[], preemptions: number): Violation | undefined => {
     const moves = sim.enabledMoves();
-    const asleep = new Set(sleep.map((s) => s.move));
+    const asleep = (m: Move): boolean => {
+      for (const u of sleep) if (u.move === m) return true;
+      return false;
+    };
     const stored = visited.get(fp);
     let wanted: (m: Move) => boolean;
     if (stored === undefined) {
-      visited.set(fp, [...asleep]);
-      wanted = (m) => !asleep.has(m);
+      visited.set(fp, sleep.length === 0 ? NONE : sleep.map((u) => u.move));
+      wanted = (m) => !asleep(m);
     } else {
       // Revisit: only the moves asleep last time and awake now.
-      const woke = stored.filter((m) => !asleep.has(m));
+      const woke = stored.filter((m) => !asleep(m));
       if (woke.length === 0) return undefined;
-      visited.set(fp, stored.filter((m) => asleep.has(m)));
-      const w = new Set(woke);
-      wanted = (m) => w.has(m);
+      const still = stored.filter(asleep);
+      visited.set(fp, still.length === 0 ? NONE : still);
+      wanted = (m) => woke.includes(m);
     }
     if (moves.length === 0) {
       sim.finish();
@@ -185,7 +199,7 @@ export function statefulDfs(model: Model, opt: StatefulOptions = {}): StatefulRe
     const preemptions = top.preemptions + (i > 0 && top.moves.length > 1 ? 1 : 0);
     if (bound !== undefined && preemptions > bound) continue;
     // The last child may take over its parent's state: the parent is done after it.
-    const child = top.pos === top.order.length ? top.sim : top.sim.cloneFor(mv, opt.steal ?? true);
+    const child = top.pos === top.order.length ? top.sim : top.sim.cloneFor(mv, opt.steal ?? true, (c) => stillNeeds(top, c));
     const alive = child.apply(mv, undefined);
     transitions++;
     let sleep: Sleeper[] = [];

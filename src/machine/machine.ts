@@ -89,6 +89,25 @@ export interface WalkPlan {
   readonly tlb?: TlbEntry;
 }
 
+/** One literal, so every CPU state object has the same shape. */
+function cloneCpu(c: CpuState): CpuState {
+  return {
+    id: c.id,
+    sb: c.sb.slice(),
+    cr3Root: c.cr3Root,
+    cr3Pcid: c.cr3Pcid,
+    pge: c.pge,
+    tlb: c.tlb.slice(),
+    psc: c.psc.slice(),
+    irqOn: c.irqOn,
+    inIrq: c.inIrq,
+    pending: c.pending.slice(),
+    walksLeft: c.walksLeft,
+    evictionsLeft: c.evictionsLeft,
+    pasidMsr: c.pasidMsr,
+  };
+}
+
 export interface MachineInit {
   readonly features: Features;
   readonly bounds: Bounds;
@@ -140,7 +159,25 @@ export class Machine {
    */
   fp: number[] | null = null;
 
-  constructor(init: MachineInit) {
+  /** `from`: copy that machine instead (see `clone`); both paths give objects of one shape. */
+  constructor(init: MachineInit, from?: Machine) {
+    if (from) {
+      this.features = from.features;
+      this.bounds = from.bounds;
+      this.mem = from.mem.slice();
+      this.wid = from.wid.slice();
+      this.issued = from.issued.slice();
+      this.ptWords = from.ptWords;
+      this.owner = from.owner;
+      this.writer = from.writer;
+      this.pageKind = from.pageKind.slice();
+      this.pageOwner = from.pageOwner.slice();
+      this.cpus = from.cpus.map(cloneCpu);
+      this.step = from.step;
+      this.zobA = from.zobA;
+      this.zobB = from.zobB;
+      return;
+    }
     this.features = init.features;
     this.bounds = init.bounds;
     const words = init.pages * ENTRIES + init.vars;
@@ -157,50 +194,30 @@ export class Machine {
     this.pageOwner = new Int16Array(init.pages);
     this.cpus = [];
     for (let c = 0; c < init.cpus; c++) {
-      this.cpus.push({
-        id: c,
-        sb: [],
-        cr3Root: -1,
-        cr3Pcid: 0,
-        pge: init.features.pge,
-        tlb: [],
-        psc: [],
-        irqOn: true,
-        inIrq: 0,
-        pending: [],
-        walksLeft: init.bounds.walks,
-        evictionsLeft: init.bounds.evictions,
-        pasidMsr: 0,
-      });
+      this.cpus.push(
+        cloneCpu({
+          id: c,
+          sb: [],
+          cr3Root: -1,
+          cr3Pcid: 0,
+          pge: init.features.pge,
+          tlb: [],
+          psc: [],
+          irqOn: true,
+          inIrq: 0,
+          pending: [],
+          walksLeft: init.bounds.walks,
+          evictionsLeft: init.bounds.evictions,
+          pasidMsr: 0,
+        }),
+      );
     }
   }
 
-  /** An independent copy (TLB/PSC/store-buffer entries are immutable and shared). */
+  /** An independent copy (TLB/PSC/store-buffer entries are immutable and shared), of the same class. */
   clone(): Machine {
-    const m = Object.create(Object.getPrototypeOf(this) as object) as Machine;
-    const w = m as unknown as Record<string, unknown>;
-    w['features'] = this.features;
-    w['bounds'] = this.bounds;
-    w['mem'] = this.mem.slice();
-    w['wid'] = this.wid.slice();
-    w['issued'] = this.issued.slice();
-    w['owner'] = this.owner;
-    w['writer'] = this.writer;
-    w['pageKind'] = this.pageKind.slice();
-    w['pageOwner'] = this.pageOwner.slice();
-    w['obs'] = [];
-    w['step'] = this.step;
-    w['zobA'] = this.zobA;
-    w['zobB'] = this.zobB;
-    w['ptWords'] = this.ptWords;
-    w['cpus'] = this.cpus.map((c) => ({
-      ...c,
-      sb: c.sb.slice(),
-      tlb: c.tlb.slice(),
-      psc: c.psc.slice(),
-      pending: c.pending.slice(),
-    }));
-    return m;
+    const Ctor = this.constructor as new (init: MachineInit, from?: Machine) => Machine;
+    return new Ctor(undefined as unknown as MachineInit, this); // `init` is unused when copying
   }
 
   /**
