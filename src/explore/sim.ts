@@ -155,10 +155,16 @@ interface Frame {
   /** Live generator, positioned after `inputs`; null until rebuilt (in a clone). */
   gen: Routine<unknown> | null;
   /** Every value fed to `gen.next` after the first call. */
-  readonly inputs: unknown[];
+  /**
+   * Every value fed to `gen.next` after the first call: the first `n` entries of this array,
+   * which a clone shares with its original until one of them appends (copy on write).
+   */
+  inputs: unknown[];
+  n: number;
   readonly inputHash: Hasher;
   pending: Effect | null;
-  readonly fns: string[];
+  /** The kernel functions the frame is in, innermost first (shared by clones). */
+  fns: FnStack | null;
   readonly handler: boolean;
 }
 
@@ -170,6 +176,11 @@ function inputCode(h: Hasher, v: unknown): void {
     for (const x of Object.values(v)) h.add(typeof x === 'number' ? x : x ? 1 : 0);
     h.add(0x7f000004);
   } else throw new Error(`[tlbcheck bug] unhashable routine input ${String(v)}`);
+}
+
+interface FnStack {
+  readonly name: string;
+  readonly up: FnStack | null;
 }
 
 function stringKey(s: string): number {
@@ -184,10 +195,11 @@ function cloneFrame(f: Frame): Frame {
     id: f.id,
     idKey: f.idKey,
     gen: null,
-    inputs: f.inputs.slice(),
+    inputs: f.inputs,
+    n: f.n,
     inputHash: f.inputHash.clone(),
     pending: f.pending,
-    fns: f.fns.slice(),
+    fns: f.fns,
     handler: f.handler,
   };
 }
@@ -197,10 +209,12 @@ function feed(f: Frame, input: unknown): IteratorResult<Effect, unknown> {
   if (!f.gen) {
     const g = f.make();
     g.next(undefined);
-    for (const x of f.inputs) g.next(x);
+    for (let i = 0; i < f.n; i++) g.next(f.inputs[i]);
     f.gen = g;
   }
+  if (f.inputs.length !== f.n) f.inputs = f.inputs.slice(0, f.n);
   f.inputs.push(input);
+  f.n++;
   inputCode(f.inputHash, input);
   return f.gen.next(input);
 }
@@ -309,7 +323,7 @@ export class Sim {
       for (const f of fs) {
         h.add(f.idKey % 4294967296);
         h.add(Math.floor(f.idKey / 4294967296));
-        h.add(f.inputs.length);
+        h.add(f.n);
         h.add(f.inputHash.key());
         h.add(f.pending ? 1 : 0);
       }
@@ -363,7 +377,7 @@ export class Sim {
       const make = (): Routine<unknown> => program(k);
       const gen = make();
       const id = `prog${c}`;
-      const f: Frame = { make, id, idKey: stringKey(id), gen, inputs: [], inputHash: new Hasher(), pending: null, fns: [], handler: false };
+      const f: Frame = { make, id, idKey: stringKey(id), gen, inputs: [], n: 0, inputHash: new Hasher(), pending: null, fns: null, handler: false };
       this.frames.push([f]);
       this.settle(c, f, gen.next(undefined));
     }
@@ -492,9 +506,10 @@ export class Sim {
           idKey: stringKey(id),
           gen,
           inputs: [],
+          n: 0,
           inputHash: new Hasher(),
           pending: null,
-          fns: top ? [...top.fns] : [],
+          fns: top ? top.fns : null,
           handler: true,
         };
         this.frames[c]!.push(f);
@@ -578,10 +593,10 @@ export class Sim {
     const m = this.m;
     switch (e.k) {
       case 'enter':
-        f.fns.push(e.fn);
+        f.fns = { name: e.fn, up: f.fns };
         return undefined;
       case 'leave':
-        f.fns.pop();
+        f.fns = f.fns?.up ?? null;
         return undefined;
       case 'assert':
         if (!e.ok) {
@@ -589,7 +604,7 @@ export class Sim {
             invariant: 'kernel-assertion',
             cpu: c,
             step: this.step,
-            message: `${e.kind} in ${f.fns[f.fns.length - 1] ?? '?'} on cpu${c}: ${e.what}`,
+            message: `${e.kind} in ${f.fns?.name ?? '?'} on cpu${c}: ${e.what}`,
           };
           if (this.trace) this.record(c, f.handler ? 'irq' : 'cpu', `${e.kind}: ${e.what}`, undefined, undefined);
         }
@@ -718,7 +733,7 @@ export class Sim {
   private fault(c: CpuId, what: string | undefined): void {
     if (what === undefined) return;
     const fs = this.frames[c]!;
-    const fn = fs[fs.length - 1]?.fns.at(-1) ?? '?';
+    const fn = fs[fs.length - 1]?.fns?.name ?? '?';
     this.violation = { invariant: 'no-cpu-fault', cpu: c, step: this.step, message: `cpu${c} in ${fn}: ${what}` };
   }
 
@@ -756,7 +771,7 @@ export class Sim {
       if (top?.pending) {
         const e = top.pending;
         const why = e.k === 'wait' ? `waits for ${e.what}` : `blocked at ${e.k}`;
-        stuck.push(`cpu${c} ${why} in ${top.fns.at(-1) ?? '?'}${this.m.cpu(c).irqOn ? '' : ' with IRQs off'}`);
+        stuck.push(`cpu${c} ${why} in ${top.fns?.name ?? '?'}${this.m.cpu(c).irqOn ? '' : ' with IRQs off'}`);
       }
     });
     if (stuck.length > 0) {
@@ -767,7 +782,7 @@ export class Sim {
   private record(c: CpuId, actor: Actor, text: string, e: Effect | undefined, branch: number | undefined): void {
     if (!this.trace) return;
     const fs = this.frames[c]!;
-    const fn = fs[fs.length - 1]?.fns.at(-1) ?? (actor === 'cpu' || actor === 'irq' ? 'user' : '');
+    const fn = fs[fs.length - 1]?.fns?.name ?? (actor === 'cpu' || actor === 'irq' ? 'user' : '');
     const tag = e && 'at' in e ? e.at?.tag : undefined;
     const ev: TraceEvent = { step: this.step, cpu: c, actor, fn, text };
     this.trace.push({
