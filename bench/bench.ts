@@ -54,6 +54,9 @@ interface Row {
   note: string;
   spin?: string;
   spinMs?: number;
+  /** spin -a + gcc, which `spinMs` leaves out. */
+  spinBuildMs?: number;
+  spinStates?: number;
   spinVerdict?: string;
   ratioVsSpin?: number;
 }
@@ -182,7 +185,7 @@ function jobs(quick: boolean, all: boolean): Job[] {
     const b = 'walks' in bounds ? ', walks 0' : '';
     for (const c of quick ? [2] : [2, 3]) {
       out.push({ variant: 'linux-4.13', scenario: 'switch-vs-flush', cpus: c, bounds, strategy: 'estimate', note: `plain dfs${b}` });
-      out.push({ variant: 'linux-4.13', scenario: 'switch-vs-flush', cpus: c, bounds, strategy: 'dpor', timeMs: budget, note: `source-DPOR${b} (60 s budget)` });
+      out.push({ variant: 'linux-4.13', scenario: 'switch-vs-flush', cpus: c, bounds, strategy: 'dpor', timeMs: 2 * budget, note: `source-DPOR${b} (120 s budget)` });
     }
   }
   for (const strategy of ['dfs-nopor', 'dfs-nosteal'] as const) {
@@ -263,6 +266,8 @@ if (value('--row') !== undefined) {
       if (spinProblem === undefined) {
         const s = runSpin(spinDir, job.spin.model, job.spin.defines);
         row.spinMs = s.ms;
+        row.spinBuildMs = s.buildMs;
+        row.spinStates = s.states;
         row.spinVerdict = s.verdict;
         // A ratio only compares time-to-verdict when both reached the same verdict.
         if (row.verdict.split(' ')[0] === s.verdict.split(' ')[0]) row.ratioVsSpin = Math.round((row.elapsedMs / Math.max(s.ms, 1)) * 100) / 100;
@@ -279,11 +284,11 @@ if (value('--row') !== undefined) {
     process.stderr.write('\n');
     if (spinProblem) console.log(`SPIN comparison skipped: ${spinProblem}`);
     console.log(`machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memGB} GB, node ${machine.node}`);
-    const cols = ['scenario', 'cpus', 'variant', 'strategy', 'verdict', 'execs', 'steps', 'states', 'blocked', 'ms', 'exec/s', 'steps/s', 'MB', 'spin', 'spinMs', 'ratio', 'note'];
+    const cols = ['scenario', 'cpus', 'variant', 'strategy', 'verdict', 'execs', 'steps', 'states', 'blocked', 'ms', 'exec/s', 'steps/s', 'MB', 'spin', 'spinMs', 'spinStates', 'ratio', 'note'];
     console.log(cols.join('\t'));
     for (const r of rows) {
       console.log(
-        [r.scenario, r.cpus, r.variant, r.strategy, r.verdict, r.executions, r.steps, r.states ?? '-', r.sleepBlocked ?? '-', r.elapsedMs, r.executionsPerSec, r.stepsPerSec, r.peakMemMB, r.spin ?? '-', r.spinMs ?? '-', r.ratioVsSpin ?? '-', r.note].join('\t'),
+        [r.scenario, r.cpus, r.variant, r.strategy, r.verdict, r.executions, r.steps, r.states ?? '-', r.sleepBlocked ?? '-', r.elapsedMs, r.executionsPerSec, r.stepsPerSec, r.peakMemMB, r.spin ?? '-', r.spinMs ?? '-', r.spinStates ?? '-', r.ratioVsSpin ?? '-', r.note].join('\t'),
       );
     }
   }

@@ -12,7 +12,10 @@ import { join } from 'node:path';
 export interface SpinResult {
   readonly verdict: string;
   readonly states: number;
+  /** Wall time of `./pan` (the anchors' figure). */
   readonly ms: number;
+  /** Wall time of `spin -a` and gcc before it: what a fresh edit of the model costs on top. */
+  readonly buildMs: number;
 }
 
 export function spinAvailable(dir: string): string | undefined {
@@ -26,8 +29,10 @@ export function runSpin(dir: string, model: string, defines: readonly string[]):
   const work = mkdtempSync(join(tmpdir(), 'tlbcheck-spin-'));
   try {
     for (const f of readdirSync(dir).filter((x) => x.endsWith('.pml'))) cpSync(join(dir, f), join(work, f));
+    const b0 = process.hrtime.bigint();
     execFileSync('spin', [...defines, '-a', model], { cwd: work, stdio: 'ignore' });
     execFileSync('gcc', ['-w', '-O2', '-DSAFETY', '-DNOREDUCE', '-o', 'pan', 'pan.c'], { cwd: work, stdio: 'ignore' });
+    const buildMs = Math.round(Number(process.hrtime.bigint() - b0) / 1e6);
     const t0 = process.hrtime.bigint();
     const r = spawnSync('./pan', ['-m1000000'], { cwd: work, encoding: 'utf8' });
     const ms = Number(process.hrtime.bigint() - t0) / 1e6;
@@ -36,7 +41,7 @@ export function runSpin(dir: string, model: string, defines: readonly string[]):
     const states = Number(/([\d.e+]+) states, stored/.exec(out)?.[1] ?? 'NaN');
     const assertion = /assertion violated\s+!\(([A-Za-z_]+)\)/.exec(out)?.[1];
     const verdict = errors === 0 ? 'holds' : `violated ${assertion ?? '?'}`;
-    return { verdict, states, ms: Math.round(ms) };
+    return { verdict, states, ms: Math.round(ms), buildMs };
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
