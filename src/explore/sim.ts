@@ -34,7 +34,7 @@ import {
 import type { K, Routine } from '../kernel/fx.ts';
 import { Layout } from '../kernel/layout.ts';
 import type { CoreRoutines, SetupCtx, Variant } from '../kernel/variant.ts';
-import type { Scenario, ScenarioParams, World } from '../scenario/world.ts';
+import type { Scenario, ScenarioParams, SegmentedProgram, World } from '../scenario/world.ts';
 import { Ghost, type Covered } from '../invariants/ghost.ts';
 import { checkStaleUse } from '../invariants/no-stale-tlb-use.ts';
 import { checkWalkRead } from '../invariants/no-walk-through-freed-table.ts';
@@ -166,6 +166,8 @@ interface Frame {
   /** The kernel functions the frame is in, innermost first (shared by clones). */
   fns: FnStack | null;
   readonly handler: boolean;
+  /** Index of the part of a program this frame runs (-1 for interrupt handlers). */
+  readonly part: number;
 }
 
 function inputCode(h: Hasher, v: unknown): void {
@@ -201,6 +203,7 @@ function cloneFrame(f: Frame): Frame {
     pending: f.pending,
     fns: f.fns,
     handler: f.handler,
+    part: f.part,
   };
 }
 
@@ -372,15 +375,26 @@ export class Sim {
       if (start.mode === 'user') this.ghost.userMm[c] = start.mm;
     }
     for (let c = 0; c < cfg.params.cpus; c++) {
-      const k = this.ks[c]!;
-      const program = world.programs[c]!;
-      const make = (): Routine<unknown> => program(k);
-      const gen = make();
-      const id = `prog${c}`;
-      const f: Frame = { make, id, idKey: stringKey(id), gen, inputs: [], n: 0, inputHash: new Hasher(), pending: null, fns: null, handler: false };
-      this.frames.push([f]);
-      this.settle(c, f, gen.next(undefined));
+      const f = this.programFrame(c, 0);
+      this.frames.push(f ? [f] : []);
+      if (!f) continue;
+      this.settle(c, f, f.gen!.next(undefined));
     }
+  }
+
+  /**
+   * The frame that runs part `i` of cpu `c`'s program (the whole program when it is not
+   * segmented), or undefined past the last part.
+   */
+  private programFrame(c: CpuId, i: number): Frame | undefined {
+    const program = this.model.world.programs[c]!;
+    const parts = (program as Partial<SegmentedProgram>).parts;
+    const part = parts ? parts[i] : i === 0 ? program : undefined;
+    if (!part) return undefined;
+    const k = this.ks[c]!;
+    const make = (): Routine<unknown> => part(k);
+    const id = parts ? `prog${c}#${i}` : `prog${c}`;
+    return { make, id, idKey: stringKey(id), gen: make(), inputs: [], n: 0, inputHash: new Hasher(), pending: null, fns: null, handler: false, part: i };
   }
 
   /**
@@ -511,6 +525,7 @@ export class Sim {
           pending: null,
           fns: top ? top.fns : null,
           handler: true,
+          part: -1,
         };
         this.frames[c]!.push(f);
         this.current = c;
@@ -540,8 +555,9 @@ export class Sim {
   }
 
   /** Run the routine until its next step effect, executing instant effects on the way. */
-  private settle(c: CpuId, f: Frame, first: IteratorResult<Effect, unknown>): void {
+  private settle(c: CpuId, f0: Frame, first: IteratorResult<Effect, unknown>): void {
     let r = first;
+    let f = f0;
     for (;;) {
       if (r.done) {
         f.pending = null;
@@ -550,7 +566,13 @@ export class Sim {
         if (f.handler && this.m.cpu(c).inIrq > 0) {
           throw new Error('[tlbcheck bug] interrupt handler finished without IRET');
         }
-        return;
+        // The next part of a segmented program starts with a history of its own.
+        const next = f.part < 0 ? undefined : this.programFrame(c, f.part + 1);
+        if (!next) return;
+        fs.push(next);
+        f = next;
+        r = next.gen!.next(undefined);
+        continue;
       }
       const e = r.value;
       if (!this.isInstant(c, e)) {

@@ -15,7 +15,7 @@ import type { CoreRoutines, CpuStart } from '../kernel/variant.ts';
 import { set_pte_at } from '../kernel/common/sched.ts';
 import { INIT_MM } from '../kernel/layout.ts';
 import { makeEntry, PAGE_SIZE } from '../machine/types.ts';
-import { type Program, type Scenario, WorldBuilder, idleStart } from './world.ts';
+import { type Program, type Scenario, WorldBuilder, idleStart, inSegments } from './world.ts';
 import { VA } from './switch-vs-flush.ts';
 
 const NAMES = ['mmA', 'mmB', 'mmC', 'mmD'];
@@ -41,11 +41,12 @@ export const asidReuse: Scenario = {
       yield* set_pte_at(k, pteps[0]!, makeEntry(newPage));
       yield* k.r.flush_tlb_mm_range(k, A.id, VA, VA + PAGE_SIZE, false);
     };
-    const rotator: Program = function* (k: K<CoreRoutines>) {
-      for (const mm of all.slice(1)) yield* k.r.context_switch(k, mm.id);
-      yield* k.r.context_switch(k, A.id);
-      yield* k.r.user_access(k, VA, false);
-    };
+    const rotator = inSegments(
+      ...[...all.slice(1), A].map((mm): Program => (k) => k.r.context_switch(k, mm.id)),
+      function* (k) {
+        yield* k.r.user_access(k, VA, false);
+      },
+    );
     const rotStart: CpuStart = { ...idleStart(), mm: INIT_MM, others: [{ mm: A.id, cached: [VA], inMask: true }] };
     const starts: CpuStart[] = [idleStart()];
     const programs = [flusher];

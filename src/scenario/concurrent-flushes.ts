@@ -13,7 +13,7 @@ import type { K } from '../kernel/fx.ts';
 import type { CoreRoutines } from '../kernel/variant.ts';
 import { set_pte_at } from '../kernel/common/sched.ts';
 import { makeEntry, PAGE_SIZE } from '../machine/types.ts';
-import { type Program, type Scenario, WorldBuilder, idleStart, userStart } from './world.ts';
+import { type Program, type Scenario, WorldBuilder, idleStart, inSegments, userStart } from './world.ts';
 
 export const VA1 = 0x1000;
 export const VA2 = 0x2000;
@@ -43,13 +43,16 @@ export const concurrentFlushes: Scenario = {
       yield* set_pte_at(k, pteps[0]!, fresh[0]!);
       yield* k.r.flush_tlb_mm_range(k, A.id, VA1, VA1 + PAGE_SIZE, false);
     };
-    const flusher1: Program = function* (k: K<CoreRoutines>) {
-      for (let i = 1; i < vas.length; i++) {
-        yield* set_pte_at(k, pteps[i]!, fresh[i]!);
-        yield* k.r.flush_tlb_mm_range(k, A.id, vas[i]!, vas[i]! + PAGE_SIZE, false);
-      }
-      yield* touch(k);
-    };
+    const flusher1 = inSegments(
+      ...vas.slice(1).map(
+        (va, j): Program =>
+          function* (k) {
+            yield* set_pte_at(k, pteps[j + 1]!, fresh[j + 1]!);
+            yield* k.r.flush_tlb_mm_range(k, A.id, va, va + PAGE_SIZE, false);
+          },
+      ),
+      (k) => touch(k),
+    );
     const starts = [idleStart(), userStart(A.id, vas)];
     const programs: Program[] = [flusher0, flusher1];
     for (let c = 2; c < cpus; c++) {

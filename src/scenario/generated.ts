@@ -22,7 +22,7 @@ import { type MmInfo } from '../kernel/layout.ts';
 import { PAGE_SIZE, makeEntry } from '../machine/types.ts';
 import { REGION_END } from './lazy-free-pgtables.ts';
 import { VA } from './switch-vs-flush.ts';
-import { type Program, type Scenario, WorldBuilder, idleStart, lazyStart, userStart } from './world.ts';
+import { type Program, type Scenario, WorldBuilder, idleStart, inSegments, lazyStart, userStart } from './world.ts';
 
 export const KVA = 0x80000;
 export const MAX_MMS = 3;
@@ -145,8 +145,9 @@ function buildWorld(s: GeneratedSpec) {
   const junk = makeEntry(w.dataPage());
   const M = (i: number) => mms[i]!;
   const programs: Program[] = s.cpus.map((c) =>
-    function* (k: K<CoreRoutines>) {
-      for (const o of c.ops) {
+    inSegments(
+      ...c.ops.map((o): Program =>
+        function* (k: K<CoreRoutines>) {
         switch (o.op) {
           case 'switch':
             yield* k.r.context_switch(k, M(o.mm).info.id);
@@ -175,8 +176,8 @@ function buildWorld(s: GeneratedSpec) {
             if (k.r.update_mm_pasid) yield* k.r.update_mm_pasid(k, M(o.mm).info.id, o.val);
             break;
         }
-      }
-    },
+      }),
+    ),
   );
   const starts = s.cpus.map((c) =>
     c.start === 'idle' ? idleStart() : c.start === 'user' ? userStart(M(c.mm).info.id, [VA]) : lazyStart(M(c.mm).info.id, [VA]),

@@ -12,7 +12,7 @@ import { UserError } from '../errors.ts';
 import { type K, type Routine, access, call, store } from '../kernel/fx.ts';
 import type { CoreRoutines } from '../kernel/variant.ts';
 import { makeEntry, PAGE_SIZE } from '../machine/types.ts';
-import { type Program, type Scenario, WorldBuilder, idleStart } from './world.ts';
+import { type Program, type Scenario, WorldBuilder, idleStart, inSegments } from './world.ts';
 
 /** A kernel virtual address, in its own upper-table slot (a vmalloc/module page). */
 export const KVA = 0x80000;
@@ -43,10 +43,12 @@ export const kernelRangeFlush: Scenario = {
       yield* call('set_pte (kernel)', store(kpte, makeEntry(newPage), 'set_pte'));
       yield* k.r.flush_tlb_kernel_range(k, KVA, KVA + PAGE_SIZE);
     };
-    const switcher: Program = function* (k: K<CoreRoutines>) {
-      yield* k.r.context_switch(k, A.id);
-      yield* kernel_access(k, KVA);
-    };
+    const switcher = inSegments(
+      (k) => k.r.context_switch(k, A.id),
+      function* (k) {
+        yield* kernel_access(k, KVA);
+      },
+    );
     const starts = [idleStart()];
     const programs = [flusher];
     for (let c = 1; c < cpus; c++) {

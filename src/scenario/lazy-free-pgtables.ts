@@ -10,7 +10,7 @@ import type { K } from '../kernel/fx.ts';
 import type { CoreRoutines } from '../kernel/variant.ts';
 import { free_pgtables } from '../kernel/common/sched.ts';
 import { makeEntry } from '../machine/types.ts';
-import { type Program, type Scenario, WorldBuilder, idleStart, lazyStart } from './world.ts';
+import { type Program, type Scenario, WorldBuilder, idleStart, inSegments, lazyStart } from './world.ts';
 import { VA } from './switch-vs-flush.ts';
 
 /** The unmapped region: 64 pages, more than the single-page flush ceiling. */
@@ -34,10 +34,12 @@ export const lazyFreePgtables: Scenario = {
     const freer: Program = function* (k: K<CoreRoutines>) {
       yield* free_pgtables(k, A.id, pmdp, table, 0, REGION_END, junk);
     };
-    const lazy: Program = function* (k: K<CoreRoutines>) {
-      yield* k.r.context_switch(k, A.id);
-      yield* k.r.user_access(k, VA, false);
-    };
+    const lazy = inSegments(
+      (k) => k.r.context_switch(k, A.id),
+      function* (k) {
+        yield* k.r.user_access(k, VA, false);
+      },
+    );
     const starts = [idleStart()];
     const programs = [freer];
     for (let c = 1; c < cpus; c++) {

@@ -7,7 +7,7 @@
 import { UserError } from '../errors.ts';
 import type { K } from '../kernel/fx.ts';
 import type { CoreRoutines } from '../kernel/variant.ts';
-import { type Program, type Scenario, WorldBuilder, userStart } from './world.ts';
+import { type Program, type Scenario, WorldBuilder, inSegments, userStart } from './world.ts';
 import { VA } from './switch-vs-flush.ts';
 
 export const NEW_PASID = 1;
@@ -31,10 +31,12 @@ export const pasidUpdate: Scenario = {
       yield* k.r.update_mm_pasid(k, A.id, NEW_PASID);
       yield* k.r.user_access(k, VA, false);
     };
-    const switcher: Program = function* (k: K<CoreRoutines>) {
-      yield* k.r.context_switch(k, A.id);
-      yield* k.r.user_access(k, VA, false);
-    };
+    const switcher = inSegments(
+      (k) => k.r.context_switch(k, A.id),
+      function* (k) {
+        yield* k.r.user_access(k, VA, false);
+      },
+    );
     const starts = [userStart(A.id, [VA])];
     const programs = [updater];
     for (let c = 1; c < cpus; c++) {

@@ -9,7 +9,7 @@ import type { K } from '../kernel/fx.ts';
 import type { CoreRoutines } from '../kernel/variant.ts';
 import { set_pte_at } from '../kernel/common/sched.ts';
 import { makeEntry, PAGE_SIZE } from '../machine/types.ts';
-import { type Program, type Scenario, WorldBuilder, idleStart, userStart } from './world.ts';
+import { type Program, type Scenario, WorldBuilder, idleStart, inSegments, userStart } from './world.ts';
 import { VA } from './switch-vs-flush.ts';
 
 export const ptiReturnToUser: Scenario = {
@@ -32,11 +32,10 @@ export const ptiReturnToUser: Scenario = {
       yield* set_pte_at(k, ptep, makeEntry(newPage));
       yield* k.r.flush_tlb_mm_range(k, A.id, VA, VA + PAGE_SIZE, false);
     };
-    const switcher: Program = function* (k: K<CoreRoutines>) {
-      yield* k.r.context_switch(k, A.id);
-      yield* k.r.user_access(k, VA, false);
+    const access: Program = function* (k) {
       yield* k.r.user_access(k, VA, false);
     };
+    const switcher = inSegments((k) => k.r.context_switch(k, A.id), access, access);
     const starts = [idleStart()];
     const programs = [flusher];
     for (let c = 1; c < cpus; c++) {

@@ -19,7 +19,7 @@ import type { K } from '../kernel/fx.ts';
 import type { CoreRoutines, CpuStart } from '../kernel/variant.ts';
 import { set_pte_at } from '../kernel/common/sched.ts';
 import { makeEntry, PAGE_SIZE } from '../machine/types.ts';
-import { type Program, type Scenario, WorldBuilder, idleStart, lazyStart, userStart } from './world.ts';
+import { type Program, type Scenario, WorldBuilder, idleStart, inSegments, lazyStart, userStart } from './world.ts';
 import { VA } from './switch-vs-flush.ts';
 
 const ROUNDS = { min: 1, max: 2, default: 1, what: 'flush rounds by cpu0 (PTE OLD -> NEW, then NEW -> NEW2)' };
@@ -39,21 +39,18 @@ export const spinScaled: Scenario = {
     const B = w.addMm('mmB');
     const pages = [w.dataPage(), w.dataPage(), w.dataPage()];
     const ptep = w.mapUser(A, VA, pages[0]!);
-    const flusher: Program = function* (k: K<CoreRoutines>) {
-      for (let r = 1; r <= rounds; r++) {
+    const round = (r: number): Program =>
+      function* (k: K<CoreRoutines>) {
         yield* set_pte_at(k, ptep, makeEntry(pages[r]!));
         yield* k.r.flush_tlb_mm_range(k, A.id, VA, VA + PAGE_SIZE, false);
-      }
-    };
-    const switcher: Program = function* (k: K<CoreRoutines>) {
-      yield* k.r.context_switch(k, A.id);
+      };
+    const flusher = inSegments(...Array.from({ length: rounds }, (_, i) => round(i + 1)));
+    const access: Program = function* (k: K<CoreRoutines>) {
       yield* k.r.user_access(k, VA, false);
     };
+    const switcher = inSegments((k) => k.r.context_switch(k, A.id), access);
     const lazyBack: Program = switcher;
-    const user: Program = function* (k: K<CoreRoutines>) {
-      yield* k.r.user_access(k, VA, false);
-      yield* k.r.user_access(k, VA, false);
-    };
+    const user = inSegments(access, access);
     const staleB: CpuStart = { ...userStart(B.id), others: [{ mm: A.id, cached: [VA], inMask: true }] };
     const starts: CpuStart[] = [idleStart(), staleB, lazyStart(A.id, [VA]), userStart(A.id, [VA]), staleB];
     const programs: Program[] = [flusher, switcher, lazyBack, user, switcher];

@@ -12,7 +12,7 @@ import type { K } from '../kernel/fx.ts';
 import type { CoreRoutines } from '../kernel/variant.ts';
 import { set_pte_at } from '../kernel/common/sched.ts';
 import { makeEntry, PAGE_SIZE } from '../machine/types.ts';
-import { type Program, type Scenario, WorldBuilder, idleStart, userStart } from './world.ts';
+import { type Program, type Scenario, WorldBuilder, idleStart, inSegments, userStart } from './world.ts';
 
 export const VA = 0x1000;
 
@@ -27,10 +27,12 @@ function build(cpus: number, flusherRunsA: boolean) {
     yield* set_pte_at(k, ptep, makeEntry(newPage));
     yield* k.r.flush_tlb_mm_range(k, A.id, VA, VA + PAGE_SIZE, false);
   };
-  const switcher: Program = function* (k: K<CoreRoutines>) {
-    yield* k.r.context_switch(k, A.id);
-    yield* k.r.user_access(k, VA, false);
-  };
+  const switcher = inSegments(
+    (k) => k.r.context_switch(k, A.id),
+    function* (k) {
+      yield* k.r.user_access(k, VA, false);
+    },
+  );
   const starts = [flusherRunsA ? userStart(A.id) : idleStart()];
   const programs = [flusher];
   // PCID generations: the switcher's other ASID slot still holds mmA's old translation

@@ -21,6 +21,23 @@ import {
 
 export type Program = (k: K<CoreRoutines>) => Routine;
 
+/** A program made of parts that run one after another and share no values. */
+export interface SegmentedProgram extends Program {
+  readonly parts: readonly Program[];
+}
+
+/**
+ * A program that runs `parts` in order, where no part uses a value an earlier part computed
+ * (each closes over constants only). The checker then forgets a finished part's history: two
+ * executions that differ only in what an earlier part read reach the same state.
+ */
+export function inSegments(...parts: Program[]): SegmentedProgram {
+  const whole: Program = function* (k) {
+    for (const p of parts) yield* p(k);
+  };
+  return Object.assign(whole, { parts });
+}
+
 export interface PageSpec {
   readonly kind: PageKind;
   readonly owner: number;
