@@ -154,7 +154,6 @@ interface Frame {
   readonly idKey: number;
   /** Live generator, positioned after `inputs`; null until rebuilt (in a clone). */
   gen: Routine<unknown> | null;
-  /** Every value fed to `gen.next` after the first call. */
   /**
    * Every value fed to `gen.next` after the first call: the first `n` entries of this array,
    * which a clone shares with its original until one of them appends (copy on write).

@@ -89,7 +89,7 @@ export interface WalkPlan {
   readonly tlb?: TlbEntry;
 }
 
-/** One literal, so every CPU state object has the same shape. */
+/** Field by field, in the constructor's order, so every CPU state object has one shape. */
 function cloneCpu(c: CpuState): CpuState {
   return {
     id: c.id,
@@ -194,23 +194,21 @@ export class Machine {
     this.pageOwner = new Int16Array(init.pages);
     this.cpus = [];
     for (let c = 0; c < init.cpus; c++) {
-      this.cpus.push(
-        cloneCpu({
-          id: c,
-          sb: [],
-          cr3Root: -1,
-          cr3Pcid: 0,
-          pge: init.features.pge,
-          tlb: [],
-          psc: [],
-          irqOn: true,
-          inIrq: 0,
-          pending: [],
-          walksLeft: init.bounds.walks,
-          evictionsLeft: init.bounds.evictions,
-          pasidMsr: 0,
-        }),
-      );
+      this.cpus.push({
+        id: c,
+        sb: [],
+        cr3Root: -1,
+        cr3Pcid: 0,
+        pge: init.features.pge,
+        tlb: [],
+        psc: [],
+        irqOn: true,
+        inIrq: 0,
+        pending: [],
+        walksLeft: init.bounds.walks,
+        evictionsLeft: init.bounds.evictions,
+        pasidMsr: 0,
+      });
     }
   }
 
