@@ -75,6 +75,11 @@ export interface Atomicity {
    * makes anyway (kept for the comparison test).
    */
   readonly waitForDrain: boolean;
+  /**
+   * When a `sub` call returns, drop its history from the state (its locals are dead). Off,
+   * the callee's history stays part of the caller's identity, as if it had run inline.
+   */
+  readonly forgetReturnedCalls: boolean;
 }
 
 /** The rules every check uses. `properties/atomicity.test.ts` compares them against `FINE_STEPS`. */
@@ -103,14 +108,16 @@ export const COARSE_STEPS: Atomicity = {
   // no other actor's step can tell them from a step later.
   glue: (e) => (e.k === 'irq' && !e.on) || e.k === 'mfence',
   waitForDrain: true,
+  forgetReturnedCalls: true,
 };
 
-/** One observable effect per step; only private data with IRQs off is folded in. */
+/** One observable effect per step, only private data with IRQs off folded in; nothing forgotten. */
 export const FINE_STEPS: Atomicity = {
   instant: (m, c, e) => (e.k === 'load' || e.k === 'store') && m.isPrivate(e.loc) && !m.cpu(c).irqOn,
   leftOnly: () => false,
   glue: () => false,
   waitForDrain: false,
+  forgetReturnedCalls: false,
 };
 
 /** Everything that is the same for every execution of a check. */
@@ -165,8 +172,10 @@ interface Frame {
   /** The kernel functions the frame is in, innermost first (shared by clones). */
   fns: FnStack | null;
   readonly handler: boolean;
-  /** Index of the part of a program this frame runs (-1 for interrupt handlers). */
+  /** Index of the part of a program this frame runs (-1 for interrupt handlers and calls). */
   readonly part: number;
+  /** A `sub` call: when it returns, the frame below takes its return value. */
+  readonly returns: boolean;
 }
 
 function inputCode(h: Hasher, v: unknown): void {
@@ -203,6 +212,7 @@ function cloneFrame(f: Frame): Frame {
     fns: f.fns,
     handler: f.handler,
     part: f.part,
+    returns: f.returns,
   };
 }
 
@@ -381,6 +391,12 @@ export class Sim {
     }
   }
 
+  /** The frame of a `sub` call made by `caller`; its identity is the caller's history plus its own. */
+  private subFrame(caller: Frame, fn: string, make: () => Routine<unknown>): Frame {
+    const id = `sub:${fn}`;
+    return { make, id, idKey: stringKey(id), gen: make(), inputs: [], n: 0, inputHash: new Hasher(), pending: null, fns: caller.fns, handler: caller.handler, part: -1, returns: true };
+  }
+
   /**
    * The frame that runs part `i` of cpu `c`'s program (the whole program when it is not
    * segmented), or undefined past the last part.
@@ -393,7 +409,7 @@ export class Sim {
     const k = this.ks[c]!;
     const make = (): Routine<unknown> => part(k);
     const id = parts ? `prog${c}#${i}` : `prog${c}`;
-    return { make, id, idKey: stringKey(id), gen: make(), inputs: [], n: 0, inputHash: new Hasher(), pending: null, fns: null, handler: false, part: i };
+    return { make, id, idKey: stringKey(id), gen: make(), inputs: [], n: 0, inputHash: new Hasher(), pending: null, fns: null, handler: false, part: i, returns: false };
   }
 
   /**
@@ -525,6 +541,7 @@ export class Sim {
           fns: top ? top.fns : null,
           handler: true,
           part: -1,
+          returns: false,
         };
         this.frames[c]!.push(f);
         this.current = c;
@@ -562,8 +579,20 @@ export class Sim {
         f.pending = null;
         const fs = this.frames[c]!;
         if (fs[fs.length - 1] === f) fs.pop();
-        if (f.handler && this.m.cpu(c).inIrq > 0) {
+        if (f.handler && !f.returns && this.m.cpu(c).inIrq > 0) {
           throw new Error('[tlbcheck bug] interrupt handler finished without IRET');
+        }
+        if (f.returns) {
+          // A `sub` call returned: its caller goes on with the result, the callee's history is gone.
+          const caller = fs[fs.length - 1]!;
+          if (!this.model.atomicity.forgetReturnedCalls) {
+            const key = f.inputHash.key();
+            caller.inputHash.add(key % 4294967296);
+            caller.inputHash.add(Math.floor(key / 4294967296));
+          }
+          f = caller;
+          r = feed(caller, r.value);
+          continue;
         }
         // The next part of a segmented program starts with a history of its own.
         const next = f.part < 0 ? undefined : this.programFrame(c, f.part + 1);
@@ -574,6 +603,14 @@ export class Sim {
         continue;
       }
       const e = r.value;
+      if (e.k === 'sub') {
+        const callee = this.subFrame(f, e.fn, e.make);
+        this.frames[c]!.push(callee);
+        f.pending = null;
+        f = callee;
+        r = callee.gen!.next(undefined);
+        continue;
+      }
       if (!this.isInstant(c, e)) {
         f.pending = e;
         return;

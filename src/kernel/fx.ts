@@ -135,6 +135,16 @@ export function* call<T>(name: string, body: Routine<T>): Routine<T> {
   return r;
 }
 
+/**
+ * Call `make()` as a function whose locals die when it returns: it runs in a frame of its
+ * own, and only its return value enters the caller's recorded history. The steps are those of
+ * `yield* make()`; what changes is state identity: two executions whose callee read different
+ * values but returned the same one reach the same state (SPIN resets dead locals the same way).
+ */
+export function* sub<T>(fn: string, make: () => Routine<T>): Routine<T> {
+  return (yield { k: 'sub', fn, make }) as T;
+}
+
 /** `WARN_ON(cond)`: reported as a broken kernel assertion when `cond` holds. */
 export function* warnOn(cond: boolean, what: string): Routine<boolean> {
   yield { k: 'assert', ok: !cond, what, kind: 'WARN' };

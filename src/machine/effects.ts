@@ -68,7 +68,9 @@ export type Effect =
   | { readonly k: 'flush-end'; readonly token: number }
   | { readonly k: 'pasid-update-begin'; readonly mm: MmId; readonly val: number }
   | { readonly k: 'pasid-update-end'; readonly token: number }
-  | { readonly k: 'user-running'; readonly mm: MmId; readonly on: boolean };
+  | { readonly k: 'user-running'; readonly mm: MmId; readonly on: boolean }
+  /** Run a called function in a frame of its own; its return value is the result (`fx.sub`). */
+  | { readonly k: 'sub'; readonly fn: string; readonly make: () => Generator<Effect, unknown, unknown> };
 
 export type EffectKind = Effect['k'];
 

@@ -7,14 +7,15 @@
  * Simplifications, as in smp.ts: the mask word is read once (the kernel's
  * `cpumask_first_and`/`cpumask_and` pair only picks a fast path and the queue set); all CPUs
  * are online; queueing a csd and sending the IPI is one LOCK'd step. A condition reads the
- * target's per-CPU state with plain loads on the sender (`per_cpu(..., cpu)`).
+ * target's per-CPU state with plain loads on the sender (`per_cpu(..., cpu)`); it runs as a
+ * `sub` call, so only its verdict stays in the caller's history (its locals die at return).
  *
  * Ordering:
  * 1. `csd_lock_wait` sees a target's `csd_unlock` only after the target ran the function
  *    (FIFO store buffers), as in smp.ts (1).
  */
 import type { CpuId, Loc } from '../../machine/types.ts';
-import { type K, type Routine, bit, call, irqDisable, irqEnable, load, sendCall, store, waitUntil } from '../fx.ts';
+import { type K, type Routine, bit, call, irqDisable, irqEnable, load, sendCall, store, sub, waitUntil } from '../fx.ts';
 import type { CoreRoutines } from '../variant.ts';
 import type { CallFn } from './smp.ts';
 
@@ -52,7 +53,7 @@ export function* on_each_cpu_cond_mask(k: K<CoreRoutines>, cond: CondFn | undefi
     (function* () {
       const w = yield* load(mask, 'for_each_cpu(cpu, mask)');
       const set: CpuId[] = [];
-      for (let c = 0; c < k.L.cpus; c++) if (bit(w, c) && (!cond || (yield* cond(k, c)))) set.push(c);
+      for (let c = 0; c < k.L.cpus; c++) if (bit(w, c) && (!cond || (yield* sub('cond_func', () => cond(k, c))))) set.push(c);
       const remote = set.filter((c) => c !== k.cpu);
       for (const t of remote) yield* queue(k, t, fn, func);
       yield* waitAll(k, remote, fn);
@@ -75,11 +76,11 @@ export function* smp_call_function_many_cond(k: K<CoreRoutines>, cond: CondFn | 
       const remote: CpuId[] = [];
       for (let c = 0; c < k.L.cpus; c++) {
         if (c === k.cpu || !bit(w, c)) continue;
-        if (cond && !(yield* cond(k, c))) continue;
+        if (cond && !(yield* sub('cond_func', () => cond(k, c)))) continue;
         yield* queue(k, c, fn, func);
         remote.push(c);
       }
-      if (bit(w, k.cpu) && (!cond || (yield* cond(k, k.cpu)))) yield* runLocal(k, func);
+      if (bit(w, k.cpu) && (!cond || (yield* sub('cond_func', () => cond(k, k.cpu))))) yield* runLocal(k, func);
       yield* waitAll(k, remote, fn);
     })(),
   );
