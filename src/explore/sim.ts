@@ -507,8 +507,10 @@ export class Sim {
       case MoveKind.Prog: {
         this.current = c;
         const fs = this.frames[c]!;
-        const top = fs[fs.length - 1]!;
         for (;;) {
+          // The frame on top can change inside one step: a `sub` call starts or returns, or the
+          // next part of a segmented program starts. Gluing goes on into it.
+          const top = fs[fs.length - 1]!;
           const e = top.pending!;
           const glue = this.model.atomicity.glue(e);
           const out = this.exec(c, top, e);
@@ -517,7 +519,7 @@ export class Sim {
           if (this.violation) return;
           this.stepMustEnd = false;
           this.settle(c, top, feed(top, out));
-          if (!glue || this.stepMustEnd || this.violation || fs[fs.length - 1] !== top || !this.progEnabled(c)) break;
+          if (!glue || this.stepMustEnd || this.violation || !this.progEnabled(c)) break;
         }
         break;
       }

@@ -145,6 +145,20 @@ export function* sub<T>(fn: string, make: () => Routine<T>): Routine<T> {
   return (yield { k: 'sub', fn, make }) as T;
 }
 
+/** `cpumask_test_cpu(cpu, mask)`: one load of the mask word, of which only the bit is kept. */
+export function* cpumaskTestCpu(mask: Loc, cpu: CpuId, tag?: string): Routine<boolean> {
+  return yield* sub('cpumask_test_cpu', function* () {
+    return bit(yield* load(mask, tag), cpu);
+  });
+}
+
+/** `cpumask_any_but(mask, cpu) < nr_cpu_ids`: one load; only "another CPU is set" is kept. */
+export function* cpumaskAnyBut(mask: Loc, cpu: CpuId, tag?: string): Routine<boolean> {
+  return yield* sub('cpumask_any_but', function* () {
+    return ((yield* load(mask, tag)) & ~(1 << cpu)) !== 0;
+  });
+}
+
 /** `WARN_ON(cond)`: reported as a broken kernel assertion when `cond` holds. */
 export function* warnOn(cond: boolean, what: string): Routine<boolean> {
   yield { k: 'assert', ok: !cond, what, kind: 'WARN' };

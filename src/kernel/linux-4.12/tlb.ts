@@ -15,6 +15,7 @@ import {
   bit,
   bugOn,
   call,
+  cpumaskAnyBut,
   flushBegin,
   flushEnd,
   invlpg,
@@ -163,8 +164,7 @@ export function* flush_tlb_mm_range(k: K<R412>, mm: MmId, start: number, end: nu
       } else {
         yield* k.r.flush_tlb_local_range(k, f); // implicit full barrier (1)
       }
-      const m = yield* load(k.L.cpumask(mm), 'cpumask_any_but');
-      if ((m & ~(1 << k.cpu)) !== 0) yield* k.r.native_flush_tlb_others(k, f);
+      if (yield* cpumaskAnyBut(k.L.cpumask(mm), k.cpu, 'cpumask_any_but')) yield* k.r.native_flush_tlb_others(k, f);
       yield* flushEnd(token);
     })(),
   );

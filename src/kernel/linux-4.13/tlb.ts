@@ -17,6 +17,7 @@ import {
   bit,
   bugOn,
   call,
+  cpumaskAnyBut,
   flushBegin,
   flushEnd,
   invlpg,
@@ -236,8 +237,8 @@ export function flushTlbMmRange413(opt: { readonly smpMb: boolean }) {
           yield* irqEnable();
         }
         // cpumask_any_but(mm_cpumask(mm), cpu) < nr_cpu_ids
-        const m = yield* load(k.L.cpumask(mm), opt.smpMb ? 'cpumask_any_but' : 'cpumask_any_but, no smp_mb before it');
-        if ((m & ~(1 << k.cpu)) !== 0) yield* k.r.native_flush_tlb_others(k, f);
+        const others = yield* cpumaskAnyBut(k.L.cpumask(mm), k.cpu, opt.smpMb ? 'cpumask_any_but' : 'cpumask_any_but, no smp_mb before it');
+        if (others) yield* k.r.native_flush_tlb_others(k, f);
         yield* flushEnd(token);
       })(),
     );

@@ -22,6 +22,7 @@ import {
   type Routine,
   bit,
   call,
+  cpumaskAnyBut,
   flushBegin,
   flushEnd,
   invlpg,
@@ -229,8 +230,7 @@ export function* flush_tlb_mm_range(k: K<R414>, mm: MmId, start: number, end: nu
         yield* k.r.flush_tlb_func_local(k, f);
         yield* irqEnable();
       }
-      const m = yield* load(k.L.cpumask(mm), 'cpumask_any_but(mm_cpumask(mm), cpu)');
-      if ((m & ~(1 << k.cpu)) !== 0) yield* k.r.native_flush_tlb_others(k, f);
+      if (yield* cpumaskAnyBut(k.L.cpumask(mm), k.cpu, 'cpumask_any_but(mm_cpumask(mm), cpu)')) yield* k.r.native_flush_tlb_others(k, f);
       yield* flushEnd(token);
     })(),
   );

@@ -16,6 +16,7 @@ import {
   type Routine,
   bit,
   call,
+  cpumaskAnyBut,
   flushBegin,
   flushEnd,
   irqDisable,
@@ -180,8 +181,7 @@ export function* flush_tlb_mm_range(k: K<R415>, mm: MmId, start: number, end: nu
         yield* call('flush_tlb_func_local', k.r.flush_tlb_func_common(k, f, true));
         yield* irqEnable();
       }
-      const m = yield* load(k.L.cpumask(mm), 'cpumask_any_but (1)');
-      if ((m & ~(1 << k.cpu)) !== 0) yield* k.r.native_flush_tlb_others(k, f);
+      if (yield* cpumaskAnyBut(k.L.cpumask(mm), k.cpu, 'cpumask_any_but (1)')) yield* k.r.native_flush_tlb_others(k, f);
       yield* flushEnd(token);
     })(),
   );

@@ -21,8 +21,9 @@ import { PAGE_SIZE } from '../../machine/types.ts';
 import {
   type K,
   type Routine,
-  bit,
   call,
+  cpumaskAnyBut,
+  cpumaskTestCpu,
   flushBegin,
   flushEnd,
   invlpg,
@@ -99,7 +100,7 @@ export function switchMmIrqsOff6(opt: { readonly switchingMb: boolean }) {
           // "Make sure this CPU is set in mm_cpumask() such that we'll receive invalidation IPIs.
           // Rely on the smp_mb() implied by cpumask_set_cpu()'s atomic operation, or explicitly
           // provide one."
-          const clear = next !== INIT_MM && !bit(yield* load(L.cpumask(next), 'cpumask_test_cpu(cpu, mm_cpumask(next))'), cpu);
+          const clear = next !== INIT_MM && !(yield* cpumaskTestCpu(L.cpumask(next), cpu, 'cpumask_test_cpu(cpu, mm_cpumask(next))'));
           if (clear) yield* lockBts(L.cpumask(next), cpu, 'cpumask_set_cpu: LOCK BTS (1)');
           else if (opt.switchingMb) yield* smpMb('smp_mb (1) pairs with flush_tlb_mm_range (1)');
           gen = yield* load(L.tlbGen(next), 'next_tlb_gen = atomic64_read(&next->context.tlb_gen) (1)');
@@ -232,8 +233,7 @@ export function flushTlbMmRange6(opt: { readonly trim: boolean }) {
           initiatingCpu: k.cpu,
           trimCpumask: opt.trim, // should_trim_cpumask(mm)
         };
-        const m = yield* load(k.L.cpumask(mm), 'cpumask_any_but(mm_cpumask(mm), cpu)');
-        if ((m & ~(1 << k.cpu)) !== 0) {
+        if (yield* cpumaskAnyBut(k.L.cpumask(mm), k.cpu, 'cpumask_any_but(mm_cpumask(mm), cpu)')) {
           yield* k.r.native_flush_tlb_multi(k, f);
         } else if (mm === (yield* load(k.L.pcpu(k.cpu, 'loaded_mm')))) {
           yield* irqDisable('local_irq_disable');
