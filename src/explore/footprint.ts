@@ -4,17 +4,19 @@
  * write bit OR-ed over every access. Two moves are independent when no resource is written by
  * one and touched by the other.
  */
-export type Footprint = Int32Array;
+export type Footprint = readonly number[];
 
 export function footprintMap(fp: readonly number[]): Footprint {
-  const a = Int32Array.from(fp).sort();
-  let n = 0;
-  for (let i = 0; i < a.length; i++) {
-    const x = a[i]!;
-    if (n > 0 && a[n - 1]! >>> 1 === x >>> 1) a[n - 1] = a[n - 1]! | (x & 1);
-    else a[n++] = x;
+  // Footprints hold a handful of entries: insertion sort into a plain array is the fastest.
+  const a: number[] = [];
+  for (const x of fp) {
+    const r = x >>> 1;
+    let i = a.length - 1;
+    while (i >= 0 && a[i]! >>> 1 > r) i--;
+    if (i >= 0 && a[i]! >>> 1 === r) a[i] = a[i]! | (x & 1);
+    else a.splice(i + 1, 0, x);
   }
-  return a.subarray(0, n);
+  return a;
 }
 
 export function independent(a: Footprint, b: Footprint): boolean {
