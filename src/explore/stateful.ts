@@ -90,6 +90,11 @@ interface Entry {
 
 const NONE: readonly Move[] = [];
 
+function asleepIn(sleep: readonly Sleeper[], m: Move): boolean {
+  for (const u of sleep) if (u.move === m) return true;
+  return false;
+}
+
 /** Whether a program move of cpu `c` is still to be explored from `e`. */
 function stillNeeds(e: Entry, c: number): boolean {
   for (let k = e.pos; k < e.order.length; k++) {
@@ -137,22 +142,16 @@ export function statefulDfs(model: Model, opt: StatefulOptions = {}): StatefulRe
   /** Push state `sim` reached with sleep set `sleep`; returns a violation found at a final state. */
   const enter = (sim: Sim, fp: number, sleep: readonly Sleeper[], preemptions: number): Violation | undefined => {
     const moves = sim.enabledMoves();
-    const asleep = (m: Move): boolean => {
-      for (const u of sleep) if (u.move === m) return true;
-      return false;
-    };
     const stored = visited.get(fp);
-    let wanted: (m: Move) => boolean;
+    // First visit: explore the moves not asleep. Revisit: only those asleep last time and awake now.
+    let woke: readonly Move[] | undefined;
     if (stored === undefined) {
       visited.set(fp, sleep.length === 0 ? NONE : sleep.map((u) => u.move));
-      wanted = (m) => !asleep(m);
     } else {
-      // Revisit: only the moves asleep last time and awake now.
-      const woke = stored.filter((m) => !asleep(m));
+      woke = stored.filter((m) => !asleepIn(sleep, m));
       if (woke.length === 0) return undefined;
-      const still = stored.filter(asleep);
+      const still = stored.filter((m) => asleepIn(sleep, m));
       visited.set(fp, still.length === 0 ? NONE : still);
-      wanted = (m) => woke.includes(m);
     }
     if (moves.length === 0) {
       sim.finish();
@@ -164,7 +163,7 @@ export function statefulDfs(model: Model, opt: StatefulOptions = {}): StatefulRe
     const order: number[] = [];
     for (let i = 0; i < moves.length; i++) {
       const m = moves[i]!;
-      if (moveKind(m) === MoveKind.End || wanted(m)) order.push(i);
+      if (moveKind(m) === MoveKind.End || (woke ? woke.includes(m) : !asleepIn(sleep, m))) order.push(i);
     }
     sleepPruned += moves.length - order.length;
     if (order.length === 0) {
