@@ -192,7 +192,7 @@ describe('reports for CI', () => {
     expect(j.summary).toMatchObject({ rows: small.length, passed: small.length, failed: 0 });
   });
 
-  it('on a terminal a long search shows a progress line; with --json it stays quiet', async () => {
+  it('on a terminal every search shows a progress line; with --json it stays quiet', async () => {
     const m = manifestWith(rows412.filter((r) => r.cpus === 3));
     const run = async (manifest: string, ...extra: string[]) => {
       const out: string[] = [];

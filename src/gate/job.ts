@@ -39,7 +39,8 @@ export function runJob(job: JobSpec, variant: Variant, emit: (e: JobProgress) =>
     const model = prepare({ variant, scenario, params: { cpus: job.row.cpus }, features: job.row.features, bounds: job.row.bounds });
     estimate = estimateTree(model, want.probes, want.seed);
   }
-  let last = 0;
+  // The first report comes at once, so every row shows its line, however fast it is.
+  let last = -PROGRESS_EVERY_MS;
   const progress = (p: StatefulProgress): void => {
     if (p.elapsedMs - last < PROGRESS_EVERY_MS) return;
     last = p.elapsedMs;
