@@ -65,8 +65,11 @@ export interface Atomicity {
    * current state (a both-mover), or if it is a left mover and `leftOnly(e)`.
    */
   instant(m: Machine, c: CpuId, e: Effect): boolean;
-  /** An instant effect that is only a left mover: the step must end after it (no glue). */
-  leftOnly(e: Effect): boolean;
+  /**
+   * An instant effect that is only a left mover: nothing may be glued after it in the same
+   * step (a step is right movers, one visible effect, then left movers). Called after `e` ran.
+   */
+  leftOnly(m: Machine, c: CpuId, e: Effect): boolean;
   /** After `e`, run the frame's next effect in the same step if it is enabled (`e` is a right mover). */
   glue(e: Effect): boolean;
   /**
@@ -92,8 +95,9 @@ export const COARSE_STEPS: Atomicity = {
         return !m.cpu(c).irqOn && m.soleWriter(c, e.loc);
       case 'store':
         // With IRQs off, appending to the own store buffer is a left mover: only this CPU's
-        // drain and its own loads look at the buffer. Page-table stores stay steps (their
-        // issue order across CPUs is ghost state), as does a store that must wait for room.
+        // drain and its own loads look at the buffer. It is not a right mover (its drain can
+        // come right after it), so it is left-only. Page-table stores stay steps (their issue
+        // order across CPUs is ghost state), as does a store that must wait for room.
         return !m.cpu(c).irqOn && !m.isPageTable(e.loc) && m.canStore(c, e.loc);
       case 'irq':
         // local_irq_enable is a left mover: until it runs, no IPI can be delivered here. It
@@ -103,7 +107,9 @@ export const COARSE_STEPS: Atomicity = {
         return false;
     }
   },
-  leftOnly: (e) => e.k === 'irq' && e.on,
+  // A buffered store, and local_irq_enable: see `instant`. (A private store writes memory
+  // that no other actor reads: it moves both ways.)
+  leftOnly: (m, _c, e) => (e.k === 'irq' && e.on) || (e.k === 'store' && !m.isPrivate(e.loc)),
   // local_irq_disable, and smp_mb() (which runs on an empty store buffer), are right movers:
   // no other actor's step can tell them from a step later.
   glue: (e) => (e.k === 'irq' && !e.on) || e.k === 'mfence',
@@ -618,7 +624,7 @@ export class Sim {
         return;
       }
       const out = this.execInstant(c, f, e);
-      if (this.model.atomicity.leftOnly(e)) this.stepMustEnd = true;
+      if (this.model.atomicity.leftOnly(this.m, c, e)) this.stepMustEnd = true;
       if (this.trace && (e.k === 'load' || e.k === 'store' || e.k === 'irq')) {
         this.record(c, f.handler ? 'irq' : 'cpu', describeEffect(e, out, this.model.layout), e, undefined);
       }
