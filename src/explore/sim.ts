@@ -117,7 +117,10 @@ export const COARSE_STEPS: Atomicity = {
   forgetReturnedCalls: true,
 };
 
-/** One observable effect per step, only private data with IRQs off folded in; nothing forgotten. */
+/**
+ * One observable effect per step, only private data with IRQs off folded in; a returned
+ * `sub` call's history is kept. (Finished parts of segmented programs are still forgotten.)
+ */
 export const FINE_STEPS: Atomicity = {
   instant: (m, c, e) => (e.k === 'load' || e.k === 'store') && m.isPrivate(e.loc) && !m.cpu(c).irqOn,
   leftOnly: () => false,
@@ -161,11 +164,14 @@ export interface TraceEvent {
 interface Frame {
   /** Creates a fresh generator for this frame. */
   readonly make: () => Routine<unknown>;
-  /** Identity for fingerprints: the program, or the handler and the calls it runs. */
+  /**
+   * Identity for fingerprints: the program (`prog{c}`, or `prog{c}#{i}` for part i of a
+   * segmented one), an interrupt handler and the calls it runs, or a `sub` call (`sub:{fn}`).
+   */
   readonly id: string;
   /** Hash of `id`, computed once (fingerprints take it at every state). */
   readonly idKey: number;
-  /** Live generator, positioned after `inputs`; null until rebuilt (in a clone). */
+  /** Live generator, positioned after the first `n` inputs; null until rebuilt (in a clone). */
   gen: Routine<unknown> | null;
   /**
    * Every value fed to `gen.next` after the first call: the first `n` entries of this array,
@@ -281,8 +287,10 @@ export class Sim {
 
   /**
    * A copy about to take move `mv`: the live generator of the frame that move advances is
-   * handed to the copy (this state rebuilds it from its inputs if it ever needs it again), so
-   * exploring every move of a state rebuilds no generator at all.
+   * handed to the copy (this state rebuilds it from its inputs if it ever needs it again), and
+   * with `stillNeeds`, so is every generator this state will not advance itself. A frame
+   * below the top, or a top frame that some other child also advances later, is still
+   * rebuilt by replay when its turn comes.
    */
   cloneFor(mv: Move, steal = true, stillNeeds?: (c: CpuId) => boolean): Sim {
     const s = this.clone();
