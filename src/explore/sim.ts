@@ -211,6 +211,11 @@ function stringKey(s: string): number {
   return h.key();
 }
 
+/** A fresh frame running `make()`, with no recorded inputs yet. */
+function newFrame(make: () => Routine<unknown>, id: string, fns: FnStack | null, handler: boolean, part: number, returns: boolean): Frame {
+  return { make, id, idKey: stringKey(id), gen: make(), inputs: [], n: 0, inputHash: new Hasher(), pending: null, fns, handler, part, returns };
+}
+
 function cloneFrame(f: Frame): Frame {
   return {
     make: f.make,
@@ -407,8 +412,7 @@ export class Sim {
 
   /** The frame of a `sub` call made by `caller`; its identity is the caller's history plus its own. */
   private subFrame(caller: Frame, fn: string, make: () => Routine<unknown>): Frame {
-    const id = `sub:${fn}`;
-    return { make, id, idKey: stringKey(id), gen: make(), inputs: [], n: 0, inputHash: new Hasher(), pending: null, fns: caller.fns, handler: caller.handler, part: -1, returns: true };
+    return newFrame(make, `sub:${fn}`, caller.fns, caller.handler, -1, true);
   }
 
   /**
@@ -421,9 +425,7 @@ export class Sim {
     const part = parts ? parts[i] : i === 0 ? program : undefined;
     if (!part) return undefined;
     const k = this.ks[c]!;
-    const make = (): Routine<unknown> => part(k);
-    const id = parts ? `prog${c}#${i}` : `prog${c}`;
-    return { make, id, idKey: stringKey(id), gen: make(), inputs: [], n: 0, inputHash: new Hasher(), pending: null, fns: null, handler: false, part: i, returns: false };
+    return newFrame(() => part(k), parts ? `prog${c}#${i}` : `prog${c}`, null, false, i, false);
   }
 
   /**
@@ -542,27 +544,12 @@ export class Sim {
         const top = this.frames[c]![this.frames[c]!.length - 1];
         const k = this.ks[c]!;
         const routines = this.routines;
-        const make = (): Routine<unknown> => routines.call_function_interrupt(k, calls);
         const id = `irq:${calls.map((x) => `${x.sender}:${x.fn}`).join(';')}`;
-        const gen = make();
-        const f: Frame = {
-          make,
-          id,
-          idKey: stringKey(id),
-          gen,
-          inputs: [],
-          n: 0,
-          inputHash: new Hasher(),
-          pending: null,
-          fns: top ? top.fns : null,
-          handler: true,
-          part: -1,
-          returns: false,
-        };
+        const f = newFrame(() => routines.call_function_interrupt(k, calls), id, top ? top.fns : null, true, -1, false);
         this.frames[c]!.push(f);
         this.current = c;
         if (this.trace) this.record(c, 'ipi', describeMove(mv, this.model, calls), undefined, branch);
-        this.settle(c, f, gen.next(undefined));
+        this.settle(c, f, f.gen!.next(undefined));
         break;
       }
       case MoveKind.Drain: {
