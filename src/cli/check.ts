@@ -1,54 +1,115 @@
-/** `tlbcheck check`. */
-import { buildCounterexample, saveCounterexample } from '../counterexample/counterexample.ts';
-import { type Minimized, minimize } from '../counterexample/minimize.ts';
-import { minimizedCounterexample, sizeText } from '../counterexample/package.ts';
-import { type StrategyName, search } from '../explore/check.ts';
-import { prepare } from '../explore/engine.ts';
-import { resolveVariant } from '../kernel/load.ts';
+/**
+ * `tlbcheck check`: the search runs in a supervised worker thread (supervise.ts, check-task.ts);
+ * this thread prints the verdict first, then saves the counterexample, so an output error never
+ * loses a verdict.
+ */
+import { totalmem } from 'node:os';
+import { saveCounterexample } from '../counterexample/counterexample.ts';
+import { sizeText } from '../counterexample/package.ts';
+import { ModelError, UserError } from '../errors.ts';
+import type { StatefulProgress } from '../explore/stateful.ts';
 import { checkJson, checkText } from '../report/format.ts';
+import type { CheckOutcome, CheckTaskData } from './check-task.ts';
 import type { Io } from './main.ts';
-import { configOf } from './options.ts';
-import { UserError } from '../errors.ts';
-import { relative, resolve } from 'node:path';
+import { type Ending, type Where, DEFAULT_STALL_MS, supervise } from './supervise.ts';
+
+const TASK_WORKER = new URL('../../bin/task-worker.js', import.meta.url);
+
+/** Default `--max-memory`: half the machine's memory, at most 16 GiB. */
+export function defaultMemoryMb(): number {
+  return Math.max(256, Math.min(16384, Math.floor(totalmem() / 1048576 / 2)));
+}
+
+/** Heap limit of a search worker with memory budget `mb`: far enough above it that the budget stops the search first. */
+export const heapLimitMb = (mb: number): number => Math.ceil(mb * 1.5) + 512;
+
+export const whereText = (w: Where | undefined): string => (w ? `in ${w.fn} on cpu${w.cpu} at step ${w.step}` : 'before the first step');
+
+/** One line for a search the watchdog had to end; undefined for a search that reported. */
+export function endingError(e: Ending<unknown>, stallMs: number, subject: string): UserError | Error | undefined {
+  switch (e.kind) {
+    case 'done':
+      return undefined;
+    case 'error':
+      if (e.internal) return new Error(e.message);
+      return e.message.startsWith('routine ') ? new ModelError(`${subject}${e.message}`) : new UserError(e.message, e.exitCode === 3 ? 3 : 2);
+    case 'stalled':
+      return new ModelError(
+        `${subject}no step finished for ${(e.ms / 1000).toFixed(0)} s: the routine ${whereText(e.where)} runs without yielding an effect (a loop that never yields?); the limit is --stall ${stallMs / 1000}`,
+      );
+    case 'killed':
+      return e.why === 'time'
+        ? new ModelError(`${subject}the time budget ran out and the search did not stop: the routine ${whereText(e.where)} runs without yielding an effect`)
+        : undefined;
+    case 'out-of-memory':
+      return new UserError(`${subject}the search ran out of heap before its memory budget; lower --max-memory or the search's size`, 3);
+    case 'load-timeout':
+      return new UserError(`${subject}loading the variant took over ${(e.ms / 1000).toFixed(0)} s (does the file run a loop when imported?)`);
+  }
+}
 
 export async function runCheck(io: Io, o: Record<string, unknown>): Promise<number> {
-  const { variant, path } = await resolveVariant(String(o['variant']));
-  const cfg = configOf(variant, o);
-  const model = prepare(cfg);
-  if (o['strategy'] !== 'dfs' && o['stateless'] === true) throw new UserError('--stateless goes with --strategy dfs');
-  const strategy = o['strategy'] as StrategyName;
-  const seed = o['seed'] as number;
-  const r = search(model, {
-    strategy,
-    seed,
-    ...(typeof o['maxExecutions'] === 'number' ? { maxExecutions: o['maxExecutions'] } : {}),
-    ...(typeof o['time'] === 'number' ? { timeMs: o['time'] * 1000 } : {}),
-    ...(o['stateless'] === true ? { stateless: true } : {}),
-    depth: o['depth'] as number,
-    ...(o['por'] === false ? { por: false } : {}),
-    delays: o['delays'] as number,
+  const memoryMb = typeof o['maxMemory'] === 'number' ? o['maxMemory'] : defaultMemoryMb();
+  const stallMs = typeof o['stall'] === 'number' ? o['stall'] * 1000 : DEFAULT_STALL_MS;
+  const timeMs = typeof o['time'] === 'number' ? o['time'] * 1000 : undefined;
+  const showProgress = io.status !== undefined && o['json'] !== true;
+  let lastProgress: StatefulProgress | undefined;
+  const data: CheckTaskData = { task: 'check', o: { ...o, maxMemory: memoryMb }, progress: showProgress };
+  const ending = await supervise<StatefulProgress, CheckOutcome>(TASK_WORKER, data, {
+    ...(timeMs === undefined ? {} : { timeMs }),
+    stallMs,
+    heapMb: heapLimitMb(memoryMb),
+    onProgress: (p) => {
+      lastProgress = p;
+      if (!showProgress) return;
+      const per = (n: number): string => (p.elapsedMs > 0 ? String(Math.round((n * 1000) / p.elapsedMs)) : '0');
+      io.status?.(`[check] ${per(p.states)} states/s, ${p.states} states, ${p.executions} executions, depth ${p.depth}, ${(p.elapsedMs / 1000).toFixed(1)} s`);
+    },
+    onInterrupt: () => io.status?.('[check] interrupted: stopping and reporting what was covered'),
   });
+  if (showProgress) io.status?.('');
+  const spec = String(o['variant']);
+  const problem = endingError(ending, stallMs, /[\\/]|\.(ts|js|mts|mjs|c)$/.test(spec) ? `variant ${spec}: ` : '');
+  if (problem) throw problem;
+  if (ending.kind === 'killed') {
+    // Ctrl-C and the worker did not answer in time: report what the last progress report saw.
+    const covered = lastProgress ? `${lastProgress.states} states, ${lastProgress.executions} executions, ${(lastProgress.elapsedMs / 1000).toFixed(1)} s` : 'no progress report yet';
+    if (o['json'] === true) io.out(JSON.stringify({ verdict: 'inconclusive', stop: 'interrupted', interrupted: true, covered: lastProgress ?? null }));
+    else io.out(`INCONCLUSIVE (interrupted) ${whereText(ending.where)}: covered ${covered}`);
+    return 130;
+  }
+  if (ending.kind !== 'done') throw new Error('[tlbcheck bug] unhandled search ending');
+  const { result: r, ce, minimized } = ending.value;
   let saved: { path: string; reused: boolean } | undefined;
-  let minimized: Minimized | undefined;
-  if (r.violation && r.tape && r.widths) {
-    const outDir = String(o['out']);
-    // A user variant is recorded relative to the counterexample, never as a machine path.
-    const rel = path === undefined ? undefined : relative(resolve(outDir), path);
-    // A swarm run records its own budgets: the tape replays under them.
-    const foundModel = r.bounds === cfg.bounds ? model : prepare({ ...cfg, bounds: r.bounds });
-    const found = { violation: r.violation, tape: r.tape, widths: r.widths, strategy, seed };
-    // Minimized unless --no-minimize: the saved file is the simplest execution the minimizer finds.
-    minimized = o['minimize'] === false ? undefined : minimize({ model: foundModel }, r.tape, r.violation.invariant);
-    const ce = minimized ? minimizedCounterexample(minimized, strategy, seed, rel) : buildCounterexample(foundModel, found, rel);
-    saved = saveCounterexample(ce, outDir);
-  }
+  let saveError: UserError | undefined;
+  // The verdict goes out first in text; JSON is one object, so the save is tried first there.
+  const save = (): void => {
+    if (!ce) return;
+    try {
+      saved = saveCounterexample(ce, String(o['out']));
+    } catch (e) {
+      if (!(e instanceof UserError)) throw e;
+      saveError = e;
+    }
+  };
   if (o['json'] === true) {
+    save();
     const sizes = minimized ? { minimized: { before: minimized.before, after: minimized.after } } : {};
-    io.out(JSON.stringify({ ...checkJson(r, saved?.path), ...sizes }));
+    io.out(JSON.stringify({ ...checkJson(r, saved?.path), ...sizes, ...(saveError ? { saveError: saveError.message } : {}) }));
   } else {
-    io.out(checkText(r, saved));
+    io.out(checkText(r));
     if (minimized) io.out(`  minimized: ${sizeText(minimized.before, minimized.after)}`);
+    save();
+    if (saved) {
+      io.out(`  counterexample: ${saved.path}${saved.reused ? ' (already saved)' : ''}`);
+      io.out(`  replay: npx tlbcheck replay ${saved.path}`);
+    }
   }
+  if (saveError) {
+    io.err(`tlbcheck: ${saveError.message}`);
+    return 2;
+  }
+  if (r.stop === 'interrupted') return 130;
   switch (r.verdict) {
     case 'violated':
       return 1;

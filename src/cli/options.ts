@@ -32,6 +32,7 @@ export interface CheckOpts {
   readonly evictions?: unknown;
   readonly preemptions?: unknown;
   readonly maxSteps?: unknown;
+  readonly maxStepEffects?: unknown;
 }
 
 export function configOf(variant: Variant, o: CheckOpts): CheckConfig {
@@ -50,7 +51,8 @@ export function configOf(variant: Variant, o: CheckOpts): CheckConfig {
     ...(typeof o.maxSteps === 'number' ? { maxSteps: o.maxSteps } : {}),
   };
   if (typeof o.preemptions === 'number') bounds = { ...bounds, preemptions: o.preemptions };
-  return { variant, scenario, params: p.params, features, bounds };
+  const stepEffects = typeof o.maxStepEffects === 'number' ? { stepEffects: o.maxStepEffects } : {};
+  return { variant, scenario, params: p.params, features, bounds, ...stepEffects };
 }
 
 function opt<N extends string>(name: N, v: number | undefined): Partial<Record<N, number>> {

@@ -3,7 +3,8 @@
  * without ever overwriting a different file, load and validate one, and replay it on its own
  * variant or another.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { ensureDir, writeNewFile } from '../files.ts';
 import { join } from 'node:path';
 import { UserError } from '../errors.ts';
 import { Divergence, prepare, runExecution, type Model } from '../explore/engine.ts';
@@ -90,12 +91,9 @@ export function buildCounterexample(model: Model, found: Found, variantPath?: st
  * never overwritten (the name gets a numeric suffix).
  */
 export function saveCounterexample(ce: CounterexampleFile, dir: string): { path: string; reused: boolean } {
-  try {
-    mkdirSync(dir, { recursive: true });
-  } catch (e) {
-    throw new UserError(`cannot create output directory ${dir}: ${(e as Error).message}`);
-  }
+  ensureDir(dir);
   const stem = `${ce.variant}--${ce.scenario}-c${ce.params.cpus}--${ce.invariant}`;
+  const text = `${JSON.stringify(ce, null, 1)}\n`;
   for (let i = 1; i < 1000; i++) {
     const path = join(dir, i === 1 ? `${stem}.json` : `${stem}-${i}.json`);
     if (existsSync(path)) {
@@ -107,8 +105,7 @@ export function saveCounterexample(ce: CounterexampleFile, dir: string): { path:
       }
       continue;
     }
-    writeFileSync(path, `${JSON.stringify(ce, null, 1)}\n`, { flag: 'wx' });
-    return { path, reused: false };
+    if (writeNewFile(path, text)) return { path, reused: false };
   }
   throw new UserError(`too many counterexamples named ${stem} in ${dir}`);
 }

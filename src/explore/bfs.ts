@@ -6,7 +6,8 @@
  */
 import { collisionProbability } from '../machine/hash.ts';
 import { type Model, Sim } from './sim.ts';
-import type { StatefulOptions, StatefulResult } from './stateful.ts';
+import { type StatefulOptions, type StatefulResult, limitsOf } from './stateful.ts';
+import { Budget } from './budget.ts';
 
 interface Node {
   readonly sim: Sim;
@@ -16,6 +17,8 @@ interface Node {
 
 export function statefulBfs(model: Model, opt: StatefulOptions = {}): StatefulResult {
   const t0 = Date.now();
+  const budget = new Budget(limitsOf(opt));
+  let polls = 0;
   const visited = new Set<number>();
   let transitions = 0;
   let executions = 0;
@@ -38,8 +41,10 @@ export function statefulBfs(model: Model, opt: StatefulOptions = {}): StatefulRe
     const next: Node[] = [];
     depth++;
     for (const node of level) {
-      if (opt.timeMs !== undefined && (transitions & 1023) === 0 && Date.now() - t0 > opt.timeMs) {
-        return result({ complete: false, reason: `time budget of ${opt.timeMs / 1000} s ran out` });
+      if ((++polls & 255) === 0) {
+        opt.progress?.({ states: visited.size, transitions, executions, depth, maxDepth: depth, elapsedMs: Date.now() - t0 });
+        const stop = budget.exceeded(visited.size);
+        if (stop) return result({ complete: false, reason: stop.reason, stop: stop.kind });
       }
       const moves = node.sim.enabledMoves().slice();
       if (moves.length === 0) {

@@ -25,6 +25,7 @@ import { type Model, prepare, runExecution, type CheckConfig } from './engine.ts
 import { PctStrategy, actorsFor, optionalActors } from './pct.ts';
 import { RandomStrategy, SwarmStrategy } from './random.ts';
 import { type StatefulOptions, statefulDfs, type StatefulResult } from './stateful.ts';
+import { Budget, type Limits, type StopKind } from './budget.ts';
 import type { BranchPoint, Strategy } from './strategy.ts';
 
 export const STRATEGIES = ['dfs', 'bfs', 'dpor', 'random', 'pct', 'delay', 'swarm'] as const;
@@ -45,8 +46,10 @@ export interface SearchOptions {
   readonly delays?: number;
   /** Sleep-set partial-order reduction in the stateful DFS (default on). */
   readonly por?: boolean;
-  /** Stateful dfs: distinct-state budget (deterministic, unlike a deadline); exceeding it is inconclusive. */
+  /** Stateful dfs/bfs: distinct-state budget (deterministic, unlike a deadline); exceeding it is inconclusive. */
   readonly maxStates?: number;
+  /** Heap budget in MiB: reaching it ends the search as inconclusive (budget.ts). */
+  readonly maxMemoryMb?: number;
   /** Stateful dfs: progress reports, see StatefulOptions.progress. */
   readonly progress?: StatefulOptions['progress'];
 }
@@ -69,6 +72,8 @@ export interface Guarantee {
 export interface CheckResult {
   readonly verdict: Verdict;
   readonly reason?: string;
+  /** Which budget (or Ctrl-C) ended a search before it completed. */
+  readonly stop?: StopKind;
   readonly violation?: Violation;
   readonly tape?: readonly number[];
   readonly widths?: readonly number[];
@@ -147,6 +152,7 @@ function searchStateful(
     ...(opt.timeMs === undefined ? {} : { timeMs: opt.timeMs }),
     ...(opt.por === undefined ? {} : { por: opt.por }),
     ...(opt.maxStates === undefined ? {} : { maxStates: opt.maxStates }),
+    ...(opt.maxMemoryMb === undefined ? {} : { maxMemoryMb: opt.maxMemoryMb }),
     ...(opt.progress === undefined ? {} : { progress: opt.progress }),
   });
   const verdict = exhaustiveVerdict(r);
@@ -163,7 +169,7 @@ function searchStateful(
     elapsedMs: Date.now() - t0,
   };
   if (r.violation) return { ...res, violation: r.violation, tape: r.tape ?? [], widths: r.widths ?? [] };
-  return r.reason === undefined ? res : { ...res, reason: r.reason };
+  return stopped(res, r);
 }
 
 function searchDpor(model: Model, opt: SearchOptions): CheckResult {
@@ -174,6 +180,7 @@ function searchDpor(model: Model, opt: SearchOptions): CheckResult {
   const r = sourceDpor(model, {
     ...(opt.timeMs === undefined ? {} : { timeMs: opt.timeMs }),
     ...(opt.maxExecutions === undefined ? {} : { maxExecutions: opt.maxExecutions }),
+    ...(opt.maxMemoryMb === undefined ? {} : { maxMemoryMb: opt.maxMemoryMb }),
   });
   const verdict = exhaustiveVerdict(r);
   const res: CheckResult = {
@@ -188,13 +195,13 @@ function searchDpor(model: Model, opt: SearchOptions): CheckResult {
     elapsedMs: Date.now() - t0,
   };
   if (r.violation) return { ...res, violation: r.violation, ...tapeOf(model, r.moves ?? []) };
-  return r.reason === undefined ? res : { ...res, reason: r.reason };
+  return stopped(res, r);
 }
 
 function searchStateless(model: Model, opt: SearchOptions): CheckResult {
   const t0 = Date.now();
   const dfs = new DfsStrategy(model.cfg.bounds.preemptions);
-  const maxExec = opt.maxExecutions ?? Number.POSITIVE_INFINITY;
+  const budget = new Budget(limitsOf(opt));
   let executions = 0;
   let steps = 0;
   const done = (verdict: Verdict, extra: Partial<CheckResult> = {}): CheckResult => ({
@@ -206,10 +213,8 @@ function searchStateless(model: Model, opt: SearchOptions): CheckResult {
     ...extra,
   });
   for (;;) {
-    if (executions >= maxExec) return done('inconclusive', { reason: `execution budget of ${maxExec} ran out` });
-    if (opt.timeMs !== undefined && (executions & 63) === 0 && Date.now() - t0 > opt.timeMs) {
-      return done('inconclusive', { reason: `time budget of ${opt.timeMs / 1000} s ran out` });
-    }
+    const stop = (executions & 63) === 0 || executions === opt.maxExecutions ? budget.exceeded(0, executions) : undefined;
+    if (stop) return done('inconclusive', { reason: stop.reason, stop: stop.kind });
     dfs.begin();
     const r = runExecution(model, dfs, { trace: false });
     executions++;
@@ -217,6 +222,21 @@ function searchStateless(model: Model, opt: SearchOptions): CheckResult {
     if (r.violation) return done('violated', { violation: r.violation, tape: r.tape, widths: r.widths });
     if (!dfs.next()) return done('holds');
   }
+}
+
+/** The budgets of a search's options (the execution budget is each strategy's own). */
+function limitsOf(opt: SearchOptions): Limits {
+  return {
+    ...(opt.timeMs === undefined ? {} : { timeMs: opt.timeMs }),
+    ...(opt.maxStates === undefined ? {} : { maxStates: opt.maxStates }),
+    ...(opt.maxMemoryMb === undefined ? {} : { maxMemoryMb: opt.maxMemoryMb }),
+    ...(opt.maxExecutions === undefined ? {} : { maxExecutions: opt.maxExecutions }),
+  };
+}
+
+/** An incomplete search's result says why it stopped. */
+function stopped(res: CheckResult, r: { readonly reason?: string; readonly stop?: StopKind }): CheckResult {
+  return { ...res, ...(r.reason === undefined ? {} : { reason: r.reason }), ...(r.stop === undefined ? {} : { stop: r.stop }) };
 }
 
 /** Steps and branch points of the default execution (all choices 0). */
@@ -255,6 +275,7 @@ function searchRandomized(model: Model, opt: SearchOptions): CheckResult {
     default:
       strategy = new RandomStrategy(opt.seed);
   }
+  const budget = new Budget({ ...limitsOf(opt), maxExecutions: runs });
   let executions = 0;
   let steps = 0;
   const finish = (verdict: Verdict, m: Model, extra: Partial<CheckResult> = {}): CheckResult => {
@@ -263,9 +284,8 @@ function searchRandomized(model: Model, opt: SearchOptions): CheckResult {
     return { ...baseOf(m, opt), verdict, executions, steps, elapsedMs: Date.now() - t0, ...g, ...d, ...extra };
   };
   for (let i = 0; i < runs; i++) {
-    if (opt.timeMs !== undefined && (i & 63) === 0 && Date.now() - t0 > opt.timeMs) {
-      return finish('no-violation', model, { reason: `time budget of ${opt.timeMs / 1000} s ran out` });
-    }
+    const stop = (i & 63) === 0 ? budget.exceeded(0, i) : undefined;
+    if (stop) return finish('no-violation', model, { reason: stop.reason, stop: stop.kind });
     let m = model;
     if (opt.strategy === 'swarm') {
       const pick = <T>(xs: readonly T[]): T => xs[Math.floor(swarmRng() * xs.length)]!;

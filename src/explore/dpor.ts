@@ -31,10 +31,13 @@ import type { Violation } from '../invariants/types.ts';
 import { type Footprint, footprintMap, independent } from './footprint.ts';
 import { type Model, Sim } from './sim.ts';
 import type { Move } from './strategy.ts';
+import { Budget, type StopKind } from './budget.ts';
 
 export interface DporOptions {
   readonly timeMs?: number;
   readonly maxExecutions?: number;
+  /** Heap budget in MiB (see budget.ts). */
+  readonly maxMemoryMb?: number;
   /** Keep exploring past violations, reporting each here. */
   readonly all?: boolean;
   readonly violation?: (v: Violation, sim: Sim) => void;
@@ -45,6 +48,8 @@ export interface DporOptions {
 export interface DporResult {
   readonly complete: boolean;
   readonly reason?: string;
+  /** Which budget stopped an incomplete search without a violation. */
+  readonly stop?: StopKind;
   readonly violation?: Violation;
   /** The moves of the violating execution, in order (see `tapeOf`). */
   readonly moves?: readonly Move[];
@@ -91,8 +96,11 @@ const CHECKPOINT_EVERY = 4;
 const asleep = (set: readonly Sleeper[], m: Move): boolean => set.some((s) => s.move === m);
 
 export function sourceDpor(model: Model, opt: DporOptions = {}): DporResult {
-  const t0 = Date.now();
-  const maxExec = opt.maxExecutions ?? Number.POSITIVE_INFINITY;
+  const budget = new Budget({
+    ...(opt.timeMs === undefined ? {} : { timeMs: opt.timeMs }),
+    ...(opt.maxExecutions === undefined ? {} : { maxExecutions: opt.maxExecutions }),
+    ...(opt.maxMemoryMb === undefined ? {} : { maxMemoryMb: opt.maxMemoryMb }),
+  });
   const slots = new Map<Move, number>();
   const slotOf = (m: Move): number => {
     let s = slots.get(m);
@@ -251,10 +259,8 @@ export function sourceDpor(model: Model, opt: DporOptions = {}): DporResult {
       if (!opt.all) return result({ complete: false, violation: sim.violation!, moves });
       opt.violation?.(sim.violation!, sim);
     }
-    if (executions >= maxExec) return result({ complete: false, reason: `execution budget of ${maxExec} ran out` });
-    if (opt.timeMs !== undefined && Date.now() - t0 > opt.timeMs) {
-      return result({ complete: false, reason: `time budget of ${opt.timeMs / 1000} s ran out` });
-    }
+    const stop = budget.exceeded(0, executions);
+    if (stop) return result({ complete: false, reason: stop.reason, stop: stop.kind });
     // Backtrack to the deepest level with an untried, awake backtrack entry.
     while (levels.length > 0) {
       const lv = levels[levels.length - 1]!;

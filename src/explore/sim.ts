@@ -42,6 +42,10 @@ import { checkStaleKernelUse } from '../invariants/no-stale-kernel-translation.t
 import { checkPerMmState } from '../invariants/per-mm-state-coherent.ts';
 import type { Violation } from '../invariants/types.ts';
 import { describeEffect, describeMove, describeWalk } from './describe.ts';
+import { HEARTBEAT, beat } from './heartbeat.ts';
+import { routineFailure } from './routine-error.ts';
+import { effectProblem, type EffectLimits } from '../machine/validate.ts';
+import { ModelError } from '../errors.ts';
 import { type Move, MoveKind, moveArg, moveCpu, moveKind, packMove } from './strategy.ts';
 
 export interface CheckConfig {
@@ -50,7 +54,15 @@ export interface CheckConfig {
   readonly params: ScenarioParams;
   readonly features: Features;
   readonly bounds: Bounds;
+  /**
+   * Effects one routine may run inside one step (instant effects and glued ones) before the
+   * step is reported as a spin loop that never yields a step (`--max-step-effects`).
+   */
+  readonly stepEffects?: number;
 }
+
+/** Default of `CheckConfig.stepEffects`: far above any real routine's step (tens of effects). */
+export const DEFAULT_STEP_EFFECTS = 10_000;
 
 /**
  * How a CPU's effects group into steps. One step holds at most one effect that another actor
@@ -267,6 +279,10 @@ export class Sim {
   /** Set when a left-only instant effect ran: the current step may not glue on further. */
   private stepMustEnd = false;
   step = 0;
+  /** Effects run in the current step, against `CheckConfig.stepEffects`. */
+  private effects = 0;
+  private readonly limits: EffectLimits;
+  private readonly maxEffects: number;
 
   private constructor(
     private readonly model: Model,
@@ -277,6 +293,27 @@ export class Sim {
     this.ks = ks;
     this.m = undefined as unknown as Machine;
     this.ghost = undefined as unknown as Ghost;
+    const L = model.layout;
+    this.limits = { words: L.base + L.count, pages: model.world.pages.length, cpus: model.cfg.params.cpus, mms: L.mms.length };
+    this.maxEffects = model.cfg.stepEffects ?? DEFAULT_STEP_EFFECTS;
+  }
+
+  /**
+   * Advance frame `f` of cpu `c`: start it (`first`) or feed it `input`. A routine is user
+   * code, so what it throws becomes a model error naming it; a routine that keeps running
+   * effects without ending the step is stopped at the effect budget.
+   */
+  private advance(c: CpuId, f: Frame, input: unknown, first = false): IteratorResult<Effect, unknown> {
+    if (++this.effects > this.maxEffects) {
+      throw new ModelError(
+        `routine ${f.fns?.name ?? f.id} on cpu${c} ran ${this.maxEffects} effects in step ${this.step} without ending it (probably a spin loop on data only this CPU writes; the budget is --max-step-effects)`,
+      );
+    }
+    try {
+      return first ? f.gen!.next(undefined) : feed(f, input);
+    } catch (e) {
+      throw routineFailure(e, f.fns?.name ?? f.id, c, this.step);
+    }
   }
 
   /** The initial state of `model`. */
@@ -406,7 +443,8 @@ export class Sim {
       const f = this.programFrame(c, 0);
       this.frames.push(f ? [f] : []);
       if (!f) continue;
-      this.settle(c, f, f.gen!.next(undefined));
+      this.effects = 0;
+      this.settle(c, f, this.advance(c, f, undefined, true));
     }
   }
 
@@ -442,6 +480,11 @@ export class Sim {
     }
     this.step++;
     this.m.step = this.step;
+    this.effects = 0;
+    if (HEARTBEAT.on) {
+      const fs = this.frames[moveCpu(mv)]!;
+      beat(moveCpu(mv), fs[fs.length - 1]?.fns?.name ?? '', this.step);
+    }
     if (this.recordFootprints) {
       this.m.fp = [];
       if (moveKind(mv) === MoveKind.Prog) this.m.wr(this.m.resProg(moveCpu(mv)));
@@ -534,7 +577,7 @@ export class Sim {
           branch = undefined;
           if (this.violation) return;
           this.stepMustEnd = false;
-          this.settle(c, top, feed(top, out));
+          this.settle(c, top, this.advance(c, top, out));
           if (!glue || this.stepMustEnd || this.violation || !this.progEnabled(c)) break;
         }
         break;
@@ -549,7 +592,7 @@ export class Sim {
         this.frames[c]!.push(f);
         this.current = c;
         if (this.trace) this.record(c, 'ipi', describeMove(mv, this.model, calls), undefined, branch);
-        this.settle(c, f, f.gen!.next(undefined));
+        this.settle(c, f, this.advance(c, f, undefined, true));
         break;
       }
       case MoveKind.Drain: {
@@ -583,7 +626,7 @@ export class Sim {
         const fs = this.frames[c]!;
         if (fs[fs.length - 1] === f) fs.pop();
         if (f.handler && !f.returns && this.m.cpu(c).inIrq > 0) {
-          throw new Error('[tlbcheck bug] interrupt handler finished without IRET');
+          throw new ModelError(`interrupt handler ${f.id} on cpu${c} returned without IRET (step ${this.step})`);
         }
         if (f.returns) {
           // A `sub` call returned: its caller goes on with the result, the callee's history is gone.
@@ -594,7 +637,7 @@ export class Sim {
             caller.inputHash.add(Math.floor(key / 4294967296));
           }
           f = caller;
-          r = feed(caller, r.value);
+          r = this.advance(c, caller, r.value);
           continue;
         }
         // The next part of a segmented program starts with a history of its own.
@@ -602,16 +645,18 @@ export class Sim {
         if (!next) return;
         fs.push(next);
         f = next;
-        r = next.gen!.next(undefined);
+        r = this.advance(c, next, undefined, true);
         continue;
       }
       const e = r.value;
+      const problem = effectProblem(e, this.limits);
+      if (problem !== undefined) throw new ModelError(`routine ${f.fns?.name ?? f.id} on cpu${c} at step ${this.step}: ${problem}`);
       if (e.k === 'sub') {
         const callee = this.subFrame(f, e.fn, e.make);
         this.frames[c]!.push(callee);
         f.pending = null;
         f = callee;
-        r = callee.gen!.next(undefined);
+        r = this.advance(c, callee, undefined, true);
         continue;
       }
       if (!this.isInstant(c, e)) {
@@ -627,7 +672,7 @@ export class Sim {
         f.pending = null;
         return;
       }
-      r = feed(f, out);
+      r = this.advance(c, f, out);
     }
   }
 
@@ -682,7 +727,7 @@ export class Sim {
       case 'flush-end': {
         m.wr(m.resGhost());
         const rec = this.ghost.flushes[e.token];
-        if (!rec) throw new Error('[tlbcheck bug] flush-end without flush-begin');
+        if (!rec) throw new ModelError(`flush-end with token ${e.token}, which no flush-begin returned (cpu${c}, step ${this.step})`);
         rec.returnedAt = this.step;
         if (this.trace) this.record(c, 'ghost', `flush of ${this.model.layout.mmName(rec.mm)} returns to its caller`, undefined, undefined);
         return undefined;
@@ -773,7 +818,7 @@ export class Sim {
         m.queueCall(c, e.target, e.call);
         return undefined;
       case 'iret':
-        if (!f.handler) throw new Error('[tlbcheck bug] IRET outside an interrupt handler');
+        if (!f.handler) throw new ModelError(`IRET outside an interrupt handler in ${f.fns?.name ?? f.id} (cpu${c}, step ${this.step})`);
         m.iret(c);
         return undefined;
       case 'access': {

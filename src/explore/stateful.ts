@@ -20,11 +20,14 @@ import { collisionProbability } from '../machine/hash.ts';
 import type { Violation } from '../invariants/types.ts';
 import { type Footprint, footprintMap, independent } from './footprint.ts';
 import { type Model, Sim } from './sim.ts';
+import { Budget, type Limits, type StopKind } from './budget.ts';
 import { type Move, MoveKind, moveCpu, moveKind } from './strategy.ts';
 
 export interface StatefulResult {
   readonly complete: boolean;
   readonly reason?: string;
+  /** Which budget stopped an incomplete search without a violation. */
+  readonly stop?: StopKind;
   readonly violation?: Violation;
   readonly tape?: readonly number[];
   readonly widths?: readonly number[];
@@ -43,6 +46,8 @@ export interface StatefulResult {
 export interface StatefulOptions {
   readonly timeMs?: number;
   readonly maxStates?: number;
+  /** Heap budget in MiB (see budget.ts). */
+  readonly maxMemoryMb?: number;
   /** Called on every distinct final state reached without a violation. */
   readonly final?: (sim: Sim) => void;
   /** Keep exploring past violations (litmus outcome enumeration), reporting each here. */
@@ -104,8 +109,16 @@ function stillNeeds(e: Entry, c: number): boolean {
   return false;
 }
 
+/** The budgets of a stateful search's options. */
+export const limitsOf = (opt: StatefulOptions): Limits => ({
+  ...(opt.timeMs === undefined ? {} : { timeMs: opt.timeMs }),
+  ...(opt.maxStates === undefined ? {} : { maxStates: opt.maxStates }),
+  ...(opt.maxMemoryMb === undefined ? {} : { maxMemoryMb: opt.maxMemoryMb }),
+});
+
 export function statefulDfs(model: Model, opt: StatefulOptions = {}): StatefulResult {
   const t0 = Date.now();
+  const budget = new Budget(limitsOf(opt));
   const bound = model.cfg.bounds.preemptions;
   const por = opt.por ?? bound === undefined;
   const root = Sim.start(model, false);
@@ -185,12 +198,8 @@ export function statefulDfs(model: Model, opt: StatefulOptions = {}): StatefulRe
     }
     if ((transitions & 1023) === 0) {
       opt.progress?.({ states: visited.size, transitions, executions, depth: stack.length, maxDepth, elapsedMs: Date.now() - t0 });
-      if (opt.timeMs !== undefined && Date.now() - t0 > opt.timeMs) {
-        return result({ complete: false, reason: `time budget of ${opt.timeMs / 1000} s ran out` });
-      }
-      if (opt.maxStates !== undefined && visited.size >= opt.maxStates) {
-        return result({ complete: false, reason: `state budget of ${opt.maxStates} ran out` });
-      }
+      const stop = budget.exceeded(visited.size);
+      if (stop) return result({ complete: false, reason: stop.reason, stop: stop.kind });
     }
     const i = top.order[top.pos++]!;
     top.cur = i;

@@ -3,6 +3,7 @@
  * cross-call lock words, each at a fixed location. Scenarios build a Layout; routines read
  * it to find their variables (the way C code takes `&mm->context.tlb_gen`).
  */
+import { ModelError } from '../errors.ts';
 import { ENTRIES, type CpuId, type Loc, type MmId, type Pfn } from '../machine/types.ts';
 
 export const INIT_MM: MmId = 0;
@@ -128,11 +129,12 @@ export class Layout {
 
   mm(id: MmId): MmInfo {
     const m = this.mms[id];
-    if (!m) throw new Error(`[tlbcheck bug] no mm ${id}`);
+    if (!m) throw new ModelError(`no mm ${this.mmName(id)} (this scenario has ${this.mms.map((x) => x.name).join(', ')})`);
     return m;
   }
 
   mmField(mm: MmId, f: MmField): Loc {
+    if (!(mm >= 0 && mm < this.mms.length && Number.isInteger(mm))) this.mm(mm);
     return this.base + this.mmBase + mm * MM_FIELDS.length + MM_FIELDS.indexOf(f);
   }
 
@@ -145,10 +147,14 @@ export class Layout {
   }
 
   pcpu(cpu: CpuId, f: PcpuField): Loc {
-    return this.base + this.pcpuBase + cpu * PCPU_FIELDS.length + PCPU_FIELDS.indexOf(f);
+    if (!(cpu >= 0 && cpu < this.cpus && Number.isInteger(cpu))) throw new ModelError(`per-CPU data of cpu ${String(cpu)}, which does not exist (cpus 0..${this.cpus - 1})`);
+    const i = PCPU_FIELDS.indexOf(f);
+    if (i < 0) throw new ModelError(`unknown per-CPU field '${String(f)}'`);
+    return this.base + this.pcpuBase + cpu * PCPU_FIELDS.length + i;
   }
 
   csd(sender: CpuId, target: CpuId): Loc {
+    if (!(sender >= 0 && sender < this.cpus && target >= 0 && target < this.cpus)) throw new ModelError(`cross-call lock of cpu ${String(sender)} -> cpu ${String(target)}, which does not exist`);
     return this.base + this.csdBase + sender * this.cpus + target;
   }
 

@@ -61,10 +61,23 @@ export function coverageText(r: CheckResult): string {
   }
 }
 
+/** A fingerprint-collision bound above this is printed next to a HOLDS verdict. */
+export const COLLISION_WARN = 1e-6;
+
+/** The verdict line's qualifier: interrupted, or a collision bound too large to ignore. */
+export function verdictNote(r: CheckResult): string {
+  if (r.stop === 'interrupted') return ' (interrupted)';
+  const p = r.collisionProbability;
+  if (r.verdict === 'holds' && p !== undefined && p > COLLISION_WARN) {
+    return ` (fingerprint collision probability ${p.toExponential(1)} > ${COLLISION_WARN.toExponential(0)}: a missed state is possible)`;
+  }
+  return '';
+}
+
 export function checkText(r: CheckResult, ce?: { path: string; reused: boolean }): string {
   const lines = [
     `${r.variant} on ${r.scenario} (cpus ${r.cpus}, features ${formatFeatures(r.features)})`,
-    `${r.verdict.toUpperCase()}${r.violation ? ` ${r.violation.invariant}: ${r.violation.message}` : ''}`,
+    `${r.verdict.toUpperCase()}${verdictNote(r)}${r.violation ? ` ${r.violation.invariant}: ${r.violation.message}` : ''}`,
     `  ${coverageText(r)}`,
     `  strategy ${strategyText(r)}, seed ${r.seed}: ${countsText(r)}`,
   ];
@@ -88,6 +101,8 @@ export function checkJson(r: CheckResult, counterexample?: string): Record<strin
     invariant: r.violation?.invariant ?? null,
     message: r.violation?.message ?? null,
     reason: r.reason ?? null,
+    stop: r.stop ?? null,
+    interrupted: r.stop === 'interrupted',
     strategy: r.strategy,
     seed: r.seed,
     executions: r.executions,

@@ -1,0 +1,78 @@
+/**
+ * The body of `tlbcheck check`, run in a supervised worker thread (supervise.ts): load the
+ * variant, search, minimize and package a counterexample. It returns data; the main thread
+ * prints the verdict and then saves the file.
+ */
+import { relative, resolve } from 'node:path';
+import { buildCounterexample } from '../counterexample/counterexample.ts';
+import { type Minimized, minimize } from '../counterexample/minimize.ts';
+import { minimizedCounterexample } from '../counterexample/package.ts';
+import type { CounterexampleFile } from '../counterexample/schema.ts';
+import { type CheckResult, type StrategyName, search } from '../explore/check.ts';
+import { prepare } from '../explore/engine.ts';
+import type { StatefulProgress } from '../explore/stateful.ts';
+import { UserError } from '../errors.ts';
+import { resolveVariant } from '../kernel/load.ts';
+import { configOf } from './options.ts';
+import { type TaskContext, hostTask } from './task-host.ts';
+
+export interface CheckTaskData {
+  readonly task: 'check';
+  readonly o: Record<string, unknown>;
+  /** Report progress (the command's stderr is a terminal). */
+  readonly progress: boolean;
+}
+
+export interface CheckOutcome {
+  readonly result: CheckResult;
+  readonly ce?: CounterexampleFile;
+  readonly minimized?: { readonly before: Minimized['before']; readonly after: Minimized['after'] };
+}
+
+const PROGRESS_EVERY_MS = 200;
+
+export async function computeCheck(o: Record<string, unknown>, ctx: TaskContext<StatefulProgress>, progress: boolean): Promise<CheckOutcome> {
+  const { variant, path } = await resolveVariant(String(o['variant']));
+  const cfg = configOf(variant, o);
+  const model = prepare(cfg);
+  if (o['strategy'] !== 'dfs' && o['stateless'] === true) throw new UserError('--stateless goes with --strategy dfs');
+  const strategy = o['strategy'] as StrategyName;
+  const seed = o['seed'] as number;
+  const num = (k: string): number | undefined => (typeof o[k] === 'number' ? (o[k] as number) : undefined);
+  let last = -PROGRESS_EVERY_MS;
+  ctx.started();
+  const r = search(model, {
+    strategy,
+    seed,
+    ...(num('maxExecutions') === undefined ? {} : { maxExecutions: num('maxExecutions')! }),
+    ...(num('time') === undefined ? {} : { timeMs: num('time')! * 1000 }),
+    ...(num('maxStates') === undefined ? {} : { maxStates: num('maxStates')! }),
+    ...(num('maxMemory') === undefined ? {} : { maxMemoryMb: num('maxMemory')! }),
+    ...(o['stateless'] === true ? { stateless: true } : {}),
+    depth: o['depth'] as number,
+    ...(o['por'] === false ? { por: false } : {}),
+    delays: o['delays'] as number,
+    ...(progress
+      ? {
+          progress: (p: StatefulProgress) => {
+            if (p.elapsedMs - last < PROGRESS_EVERY_MS) return;
+            last = p.elapsedMs;
+            ctx.progress(p);
+          },
+        }
+      : {}),
+  });
+  if (!(r.violation && r.tape && r.widths)) return { result: r };
+  const outDir = String(o['out']);
+  // A user variant is recorded relative to the counterexample, never as a machine path.
+  const rel = path === undefined ? undefined : relative(resolve(outDir), path);
+  // A swarm run records its own budgets: the tape replays under them.
+  const foundModel = r.bounds === cfg.bounds ? model : prepare({ ...cfg, bounds: r.bounds });
+  const found = { violation: r.violation, tape: r.tape, widths: r.widths, strategy, seed };
+  // Minimized unless --no-minimize: the saved file is the simplest execution the minimizer finds.
+  const m = o['minimize'] === false ? undefined : minimize({ model: foundModel }, r.tape, r.violation.invariant);
+  const ce = m ? minimizedCounterexample(m, strategy, seed, rel) : buildCounterexample(foundModel, found, rel);
+  return m ? { result: r, ce, minimized: { before: m.before, after: m.after } } : { result: r, ce };
+}
+
+hostTask<CheckTaskData, StatefulProgress, CheckOutcome>((data, ctx) => computeCheck(data.o, ctx, data.progress));

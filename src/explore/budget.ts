@@ -1,0 +1,44 @@
+/**
+ * The budgets every search honours, checked in one place: wall-clock time, distinct states,
+ * heap memory, executions, and a stop request (Ctrl-C). Reaching one ends the search as
+ * inconclusive with the coverage reached, never as "holds"; the heap limit of the process is
+ * never what stops a search, because the memory budget is checked well below it.
+ *
+ * Strategies call `exceeded` every few hundred transitions; it costs a clock read and, for the
+ * memory budget, one heap-statistics call.
+ */
+import { getHeapStatistics } from 'node:v8';
+import { stopRequested } from './heartbeat.ts';
+
+export type StopKind = 'time' | 'states' | 'memory' | 'executions' | 'interrupted';
+
+export interface Stop {
+  readonly kind: StopKind;
+  readonly reason: string;
+}
+
+export interface Limits {
+  readonly timeMs?: number;
+  readonly maxStates?: number;
+  /** Heap in use (MiB) at which the search stops. */
+  readonly maxMemoryMb?: number;
+  readonly maxExecutions?: number;
+}
+
+export class Budget {
+  private readonly t0 = Date.now();
+  constructor(private readonly limits: Limits) {}
+
+  /** The first budget that has run out, given the search's counts so far. */
+  exceeded(states: number, executions = 0): Stop | undefined {
+    const l = this.limits;
+    if (stopRequested()) return { kind: 'interrupted', reason: 'interrupted' };
+    if (l.timeMs !== undefined && Date.now() - this.t0 > l.timeMs) return { kind: 'time', reason: `time budget of ${l.timeMs / 1000} s ran out` };
+    if (l.maxStates !== undefined && states >= l.maxStates) return { kind: 'states', reason: `state budget of ${l.maxStates} ran out` };
+    if (l.maxExecutions !== undefined && executions >= l.maxExecutions) return { kind: 'executions', reason: `execution budget of ${l.maxExecutions} ran out` };
+    if (l.maxMemoryMb !== undefined && getHeapStatistics().used_heap_size > l.maxMemoryMb * 1048576) {
+      return { kind: 'memory', reason: `memory budget of ${l.maxMemoryMb} MB ran out` };
+    }
+    return undefined;
+  }
+}

@@ -1,0 +1,97 @@
+/**
+ * Validation of every effect where it enters the machine. A routine is user code (a variant
+ * file may override any of them), so what it yields is checked before the machine acts on it:
+ * a known kind, locations inside the layout, values that fit a machine word, and CPU, mm and
+ * page ids in range. A bad effect is a model error naming the routine and the step (the engine
+ * adds those), never a silent `undefined` read from outside memory.
+ *
+ * Cost: one switch and a few comparisons per effect, next to a machine step that costs far more.
+ */
+import type { Effect } from './effects.ts';
+
+/** The sizes an effect is checked against. */
+export interface EffectLimits {
+  /** Words of simulated memory: page-table pages, then kernel variables. */
+  readonly words: number;
+  readonly pages: number;
+  readonly cpus: number;
+  readonly mms: number;
+}
+
+const RMW_OPS: ReadonlySet<string> = new Set(['bts', 'btr', 'xadd', 'xchg', 'cmpxchg', 'or', 'and']);
+
+const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v);
+/** A value that fits the machine's 32-bit memory word, signed or unsigned. */
+const isWord = (v: unknown): boolean => isInt(v) && v >= -0x80000000 && v <= 0xffffffff;
+const show = (v: unknown): string => (typeof v === 'string' ? `'${v}'` : typeof v === 'function' ? 'a function' : String(v));
+
+/** Why effect `e` is malformed, or undefined when it is fine. */
+export function effectProblem(e: unknown, lim: EffectLimits): string | undefined {
+  if (e === null || typeof e !== 'object') return `yielded ${show(e)}, not an effect (use the fx helpers: yield* fx.load(loc))`;
+  const x = e as Record<string, unknown>;
+  const loc = (): string | undefined => (isInt(x['loc']) && x['loc'] >= 0 && x['loc'] < lim.words ? undefined : `location ${show(x['loc'])} is outside memory (0..${lim.words - 1})`);
+  const word = (f: string): string | undefined => (isWord(x[f]) ? undefined : `${f} ${show(x[f])} is not a 32-bit integer`);
+  const bool = (f: string): string | undefined => (typeof x[f] === 'boolean' ? undefined : `${f} ${show(x[f])} is not a boolean`);
+  const str = (f: string): string | undefined => (typeof x[f] === 'string' ? undefined : `${f} ${show(x[f])} is not a string`);
+  const range = (f: string, n: number, what: string): string | undefined => (isInt(x[f]) && x[f] >= 0 && x[f] < n ? undefined : `${what} ${show(x[f])} does not exist (0..${n - 1})`);
+  const va = (): string | undefined => (isInt(x['va']) && x['va'] >= 0 ? undefined : `virtual address ${show(x['va'])} is not a non-negative integer`);
+  const addr = (f: string): string | undefined => (typeof x[f] === 'number' && !Number.isNaN(x[f]) ? undefined : `${f} ${show(x[f])} is not a number`);
+  const k = x['k'];
+  switch (k as Effect['k']) {
+    case 'load':
+      return loc();
+    case 'store':
+      return loc() ?? word('val');
+    case 'rmw':
+      return loc() ?? (RMW_OPS.has(String(x['op'])) ? undefined : `unknown read-modify-write ${show(x['op'])}`) ?? word('a') ?? (x['b'] === undefined ? undefined : word('b'));
+    case 'wait':
+      return loc() ?? (typeof x['until'] === 'function' ? undefined : 'until is not a function') ?? str('what');
+    case 'cr3':
+      return range('root', lim.pages, 'page') ?? (isInt(x['pcid']) && x['pcid'] >= 0 && x['pcid'] < 4096 ? undefined : `pcid ${show(x['pcid'])} is not 0..4095`) ?? bool('noflush');
+    case 'invlpg':
+      return va();
+    case 'invpcid':
+      return ([0, 1, 2, 3].includes(x['type'] as number) ? undefined : `INVPCID type ${show(x['type'])} is not 0..3`) ?? (isInt(x['pcid']) && x['pcid'] >= 0 && x['pcid'] < 4096 ? undefined : `pcid ${show(x['pcid'])} is not 0..4095`) ?? va();
+    case 'pge':
+    case 'irq':
+      return bool('on');
+    case 'wrmsr-pasid':
+      return word('val');
+    case 'ipi': {
+      const call = x['call'] as Record<string, unknown> | null | undefined;
+      if (!call || typeof call !== 'object') return 'an IPI without a cross-call';
+      const c = call as Record<string, unknown>;
+      return range('target', lim.cpus, 'cpu') ?? (isInt(c['sender']) && c['sender'] >= 0 && c['sender'] < lim.cpus ? undefined : `sender cpu ${show(c['sender'])} does not exist`) ?? (typeof c['fn'] === 'string' ? undefined : 'cross-call fn is not a string') ?? (isInt(c['csd']) && c['csd'] >= 0 && c['csd'] < lim.words ? undefined : `csd location ${show(c['csd'])} is outside memory`);
+    }
+    case 'access':
+      return va() ?? bool('write');
+    case 'free-page':
+      return range('pfn', lim.pages, 'page');
+    case 'reuse-page':
+      return range('pfn', lim.pages, 'page') ?? word('fill');
+    case 'enter':
+      return str('fn');
+    case 'assert':
+      return bool('ok') ?? str('what') ?? (x['kind'] === 'WARN' || x['kind'] === 'BUG' ? undefined : `assertion kind ${show(x['kind'])} is not WARN or BUG`);
+    case 'flush-begin':
+      return range('mm', lim.mms, 'mm') ?? addr('start') ?? addr('end') ?? bool('kernel');
+    case 'flush-end':
+    case 'pasid-update-end':
+      return isInt(x['token']) && x['token'] >= 0 ? undefined : `token ${show(x['token'])} is not one a begin effect returned`;
+    case 'pasid-update-begin':
+      return range('mm', lim.mms, 'mm') ?? word('val');
+    case 'user-running':
+      return range('mm', lim.mms, 'mm') ?? bool('on');
+    case 'sub':
+      return str('fn') ?? (typeof x['make'] === 'function' ? undefined : 'make is not a function');
+    case 'mfence':
+    case 'iret':
+    case 'leave':
+    case 'read-cr3':
+    case 'irqs-disabled':
+    case 'read-pasid-msr':
+      return undefined;
+    default:
+      return `unknown effect kind ${show(k)}`;
+  }
+}
