@@ -1,6 +1,5 @@
 // Entry of a `tlbcheck gate --workers N` worker thread: a worker starts without the main
 // thread's module hooks, so register tsx here too, then load the TypeScript worker body.
-import { register } from 'tsx/esm/api';
+import './register.js';
 
-register();
 await import('../src/gate/worker.ts');

@@ -1,10 +1,9 @@
 #!/usr/bin/env node
 // Runs one TypeScript file (e.g. the benchmark) through tsx, passing the remaining arguments.
-import { register } from 'tsx/esm/api';
+import './register.js';
 import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
 
-register();
 const [file, ...rest] = process.argv.slice(2);
 if (!file) {
   console.error('usage: run-ts FILE [ARGS...]');

@@ -1,9 +1,8 @@
 #!/usr/bin/env node
 // Entry point: registers tsx so the TypeScript sources (and a user's --variant ./file.ts)
 // load without a build step, then hands over to the CLI.
-import { register } from 'tsx/esm/api';
+import './register.js';
 
-register();
 // A closed pipe (`tlbcheck replay FILE | head`) ends the output quietly, not with a stack trace.
 for (const stream of [process.stdout, process.stderr]) {
   stream.on('error', (e) => {

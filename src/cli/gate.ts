@@ -4,7 +4,8 @@
  * optionally JSON, JUnit, a shard, worker threads. `--update-pins` regenerates the manifest
  * from the variants' expect lists.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { ensureDir } from '../files.ts';
 import { dirname, relative, resolve } from 'node:path';
 import { buildCounterexample, saveCounterexample } from '../counterexample/counterexample.ts';
 import { UserError } from '../errors.ts';
@@ -18,7 +19,7 @@ import { type GateRow, expectRows, judge, manifestRowOf, planBuiltin, planUser, 
 import type { JobProgress, JobSpec } from '../gate/job.ts';
 import { JUNIT_SUITES_NAME, junitXml } from '../gate/junit.ts';
 import { DEFAULT_MANIFEST, type ManifestRow, boundsOfJson, loadManifest, rowKey, saveManifest } from '../gate/manifest.ts';
-import { runJobs } from '../gate/pool.ts';
+import { type PoolResult, runJobs } from '../gate/pool.ts';
 import { type RowReport, coveredText, junitCases, replayCommand, rowJson, tableText } from '../gate/report.ts';
 import { type Shard, shardRows } from '../gate/shard.ts';
 import type { Io } from './main.ts';
@@ -64,18 +65,39 @@ export async function runGate(io: Io, o: GateOpts): Promise<number> {
   }
   const rows = shardRows(plan, o.shard);
   const t0 = Date.now();
-  const results = await runRows(io, o, rows, variants);
+  const { results, interrupted } = await runRows(io, o, rows);
   const outDir = o.out ?? 'out/gate';
-  const reports: RowReport[] = rows.map((row, i) => {
+  // After Ctrl-C, the rows that never ran are left out of the report, not counted as failures.
+  const ran = interrupted ? rows.flatMap((row, i) => (results.has(i) ? [{ row, i }] : [])) : rows.map((row, i) => ({ row, i }));
+  // A file that cannot be saved is reported after the table, never instead of it.
+  const saveErrors: string[] = [];
+  const reports: RowReport[] = ran.map(({ row, i }) => {
     const result = results.get(i);
     const judgement = judge(row, result);
-    const ce = judgement.ok || !result ? undefined : saveMismatch(row, result, variants, outDir);
+    let ce: string | undefined;
+    try {
+      ce = judgement.ok || !result ? undefined : saveMismatch(row, result, variants, outDir);
+    } catch (e) {
+      if (!(e instanceof UserError)) throw e;
+      saveErrors.push(e.message);
+    }
     return ce === undefined ? { row, judgement, ...(result ? { result } : {}) } : { row, judgement, ...(result ? { result } : {}), counterexample: ce };
   });
   const failed = reports.filter((r) => !r.judgement.ok).length;
   const elapsedMs = Date.now() - t0;
   const scope = o.shard ? `shard ${o.shard.index}/${o.shard.count}: ${rows.length} of ${plan.length} rows` : `${rows.length} row${rows.length === 1 ? "" : "s"}`;
-  if (o.junit !== undefined) writeJunit(o.junit, junitXml(`${JUNIT_SUITES_NAME}${o.shard ? ` shard ${o.shard.index}/${o.shard.count}` : ''}`, junitCases(reports)));
+  const finish = (code: number): number => {
+    if (o.junit !== undefined) {
+      try {
+        writeJunit(o.junit, junitXml(`${JUNIT_SUITES_NAME}${o.shard ? ` shard ${o.shard.index}/${o.shard.count}` : ''}`, junitCases(reports)));
+      } catch (e) {
+        if (!(e instanceof UserError)) throw e;
+        saveErrors.push(e.message);
+      }
+    }
+    for (const m of saveErrors) io.err(`tlbcheck: ${m}`);
+    return saveErrors.length > 0 ? 2 : code;
+  };
   if (o.json) {
     const summary = {
       rows: reports.length,
@@ -87,8 +109,8 @@ export async function runGate(io: Io, o: GateOpts): Promise<number> {
       elapsedMs,
       covered: coveredText(reports).slice(1).map((s) => s.trim()),
     };
-    io.out(JSON.stringify({ rows: reports.map(rowJson), summary }));
-    return failed === 0 ? 0 : 1;
+    io.out(JSON.stringify({ rows: reports.map(rowJson), summary: { ...summary, interrupted } }));
+    return finish(interrupted ? 130 : failed === 0 ? 0 : 1);
   }
   for (const l of tableText(reports)) io.out(l);
   for (const r of reports.filter((x) => !x.judgement.ok)) {
@@ -104,10 +126,14 @@ export async function runGate(io: Io, o: GateOpts): Promise<number> {
   io.out('');
   io.out(`${reports.length - failed}/${reports.length} rows as expected (${scope}, ${o.workers ?? 1} worker${(o.workers ?? 1) > 1 ? 's' : ''}, ${(elapsedMs / 1000).toFixed(1)} s).`);
   for (const l of coveredText(reports)) io.out(l);
-  return failed === 0 ? 0 : 1;
+  if (interrupted) {
+    io.out(`INTERRUPTED: ${reports.length} of ${rows.length} rows ran; rows stopped early show what they covered`);
+    return finish(130);
+  }
+  return finish(failed === 0 ? 0 : 1);
 }
 
-async function runRows(io: Io, o: GateOpts, rows: readonly GateRow[], variants: ReadonlyMap<string, Variant>): Promise<Map<number, CheckResult>> {
+async function runRows(io: Io, o: GateOpts, rows: readonly GateRow[]): Promise<PoolResult> {
   const seed = o.seed ?? 1;
   const showProgress = io.status !== undefined && !o.json;
   const jobs: JobSpec[] = rows
@@ -130,13 +156,8 @@ async function runRows(io: Io, o: GateOpts, rows: readonly GateRow[], variants: 
     const est = e.estimate ? `, tree ~${e.estimate.executions.toExponential(1)} executions (Knuth, ${e.estimate.probes} probes, seed ${e.estimate.seed})` : '';
     io.status(`[${done}/${jobs.length} rows] ${row.variant} ${row.scenario} c${row.cpus}: ${per(p.executions)} exec/s, ${per(p.states)} states/s, ${p.states} states, depth ${p.depth}, ${(p.elapsedMs / 1000).toFixed(1)} s${est}`);
   };
-  const variantOf = (spec: string): Variant => {
-    const v = variants.get(spec);
-    if (!v) throw new Error(`[tlbcheck bug] gate: no variant for ${spec}`);
-    return v;
-  };
   try {
-    return await runJobs(jobs, variantOf, { workers: o.workers ?? 1, ...(showProgress ? { onProgress } : {}), onDone: () => void done++ });
+    return await runJobs(jobs, { workers: o.workers ?? 1, ...(showProgress ? { onProgress } : {}), onDone: () => void done++ });
   } finally {
     if (showProgress) io.status?.('');
   }
@@ -166,11 +187,11 @@ function writeJunit(path: string, xml: string): void {
     }
     if (!old.includes(`<testsuites name="${JUNIT_SUITES_NAME}"`)) throw new UserError(`--junit ${path}: the file exists and is not a tlbcheck gate report; not overwriting it`);
   }
+  ensureDir(dirname(resolve(path)));
   try {
-    mkdirSync(dirname(resolve(path)), { recursive: true });
     writeFileSync(path, xml);
   } catch (e) {
-    throw new UserError(`cannot write ${path}: ${(e as Error).message}`);
+    throw new UserError(`cannot write ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
 }
 
@@ -182,7 +203,11 @@ async function updatePins(io: Io, o: GateOpts, manifestPath: string): Promise<nu
   const gateRows: GateRow[] = expects.map((e) => ({ ...e, spec: e.variant, runnable: true, cost: 0 }));
   const oldCost = new Map(old.rows.map((m) => [keyOf(m), m.states ?? m.costStates ?? 0]));
   const withCost = gateRows.map((r) => ({ ...r, cost: oldCost.get(rowKey(r)) ?? 0 }));
-  const results = await runRows(io, o, withCost, new Map(VARIANTS.map((v) => [v.id, v])));
+  const { results, interrupted } = await runRows(io, o, withCost);
+  if (interrupted) {
+    io.err(`tlbcheck: interrupted: ${manifestPath} not rewritten`);
+    return 130;
+  }
   const rows: ManifestRow[] = [];
   const wrong: string[] = [];
   expects.forEach((e, i) => {

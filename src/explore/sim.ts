@@ -483,7 +483,8 @@ export class Sim {
     this.effects = 0;
     if (HEARTBEAT.on) {
       const fs = this.frames[moveCpu(mv)]!;
-      beat(moveCpu(mv), fs[fs.length - 1]?.fns?.name ?? '', this.step);
+      const top = fs[fs.length - 1];
+      beat(moveCpu(mv), top ? (top.fns?.name ?? top.id) : '', this.step);
     }
     if (this.recordFootprints) {
       this.m.fp = [];

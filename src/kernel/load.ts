@@ -6,6 +6,8 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { UserError } from '../errors.ts';
+import { stackSite } from '../explore/routine-error.ts';
+import { firstTypeError } from './typecheck.ts';
 import { VARIANTS, findVariant } from './index.ts';
 import type { Variant } from './variant.ts';
 
@@ -25,17 +27,33 @@ export async function resolveVariant(spec: string, cwd: string = process.cwd()):
   }
   const path = resolve(cwd, spec);
   if (!existsSync(path)) throw new UserError(`variant file not found: ${spec}`);
+  if (/\.m?ts$/.test(path) && process.env['TLBCHECK_NO_TYPECHECK'] !== '1') {
+    const err = firstTypeError(path);
+    if (err) throw new UserError(`variant file ${spec} does not type-check: ${err}`);
+  }
   let mod: Record<string, unknown>;
   try {
     mod = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
   } catch (e) {
-    const msg = e instanceof Error ? e.message.split('\n')[0] : String(e);
-    throw new UserError(`cannot load variant file ${spec}: ${msg}`);
+    throw new UserError(`cannot load variant file ${spec}: ${loadErrorText(e)}`);
   }
   const v = (mod['default'] ?? mod['variant']) as Partial<Variant> | undefined;
   const problem = checkVariantShape(v);
   if (problem) throw new UserError(`variant file ${spec}: ${problem}`);
   return { variant: v as Variant, path };
+}
+
+/**
+ * One line for an error thrown while importing a variant file: the compiler's own
+ * `file:line:col: message` for a syntax error, else the first line of the message and the
+ * first stack frame in the file.
+ */
+function loadErrorText(e: unknown): string {
+  const msg = e instanceof Error ? e.message : String(e);
+  const at = /^(.+:\d+:\d+): ERROR: (.*)$/m.exec(msg);
+  if (at) return `${at[1]}: ${at[2]}`;
+  const site = stackSite(e);
+  return `${msg.split('\n')[0]}${site ? ` (${site})` : ''}`;
 }
 
 function checkVariantShape(v: Partial<Variant> | undefined): string | undefined {
