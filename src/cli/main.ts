@@ -14,6 +14,7 @@ import { runList } from './list.ts';
 import { runLitmusFiles } from './litmus.ts';
 import { runMinimize } from './minimize.ts';
 import { runReplay } from './replay.ts';
+import { runWatched } from './watched.ts';
 
 export interface Io {
   out(s: string): void;
@@ -49,7 +50,14 @@ export function shardArg(v: string) {
   return s;
 }
 
-function program(io: Io, code: { value: number }): Command {
+export interface MainOptions {
+  /** Run every command here (inside a supervised worker), not in a worker of its own. */
+  readonly direct?: boolean;
+}
+
+function program(io: Io, code: { value: number }, argv: readonly string[], opts: MainOptions): Command {
+  // Commands that run a user's routines go to a watched worker thread (supervise.ts).
+  const watched = (run: () => Promise<number>): Promise<number> => (opts.direct ? run() : runWatched(io, argv));
   const cmd = new Command('tlbcheck')
     .description('Model checker for the Linux x86 TLB-shootdown protocol')
     .exitOverride()
@@ -104,7 +112,7 @@ function program(io: Io, code: { value: number }): Command {
     .option('--out <dir>', 'where to save the minimized counterexample (default: next to FILE)')
     .option('--json', 'one JSON object')
     .action(async (file: string, o: { out?: string; json?: boolean }) => {
-      code.value = await runMinimize(io, file, o);
+      code.value = await watched(() => runMinimize(io, file, o));
     });
 
   cmd
@@ -115,7 +123,7 @@ function program(io: Io, code: { value: number }): Command {
     .option('--html <file>', 'also write the timeline as a self-contained HTML page')
     .option('--json', 'one JSON object')
     .action(async (file: string, o: { variant?: string; json?: boolean; html?: string }) => {
-      code.value = await runReplay(io, file, o);
+      code.value = await watched(() => runReplay(io, file, o));
     });
 
   cmd
@@ -128,7 +136,7 @@ function program(io: Io, code: { value: number }): Command {
     .option('--out <dir>', 'where to save counterexamples', 'counterexamples')
     .option('--json', 'one JSON object')
     .action(async (o: FuzzCliOptions) => {
-      code.value = await runFuzz(io, o);
+      code.value = await watched(() => runFuzz(io, o));
     });
 
   cmd
@@ -158,10 +166,10 @@ function program(io: Io, code: { value: number }): Command {
   return cmd;
 }
 
-export async function main(argv: readonly string[], io: Io = stdio): Promise<number> {
+export async function main(argv: readonly string[], io: Io = stdio, opts: MainOptions = {}): Promise<number> {
   const code = { value: 0 };
   try {
-    await program(io, code).parseAsync([...argv], { from: 'user' });
+    await program(io, code, argv, opts).parseAsync([...argv], { from: 'user' });
     return code.value;
   } catch (e) {
     if (e instanceof CommanderError) {
