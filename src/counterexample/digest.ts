@@ -2,7 +2,10 @@
 import { createHash } from 'node:crypto';
 import type { TraceEvent } from '../explore/sim.ts';
 
-export function traceDigest(trace: readonly TraceEvent[]): string {
+/** A trace event as recorded (a loaded file's optional fields may be read back as undefined). */
+type Recorded = { readonly [K in keyof TraceEvent]: TraceEvent[K] | (undefined extends TraceEvent[K] ? undefined : never) };
+
+export function traceDigest(trace: readonly (TraceEvent | Recorded)[]): string {
   const canon = trace.map((e) => [e.step, e.cpu, e.actor, e.fn, e.text, e.tag ?? null, e.branch ?? null]);
   return `sha256:${createHash('sha256').update(JSON.stringify(canon)).digest('hex')}`;
 }
