@@ -3,6 +3,8 @@
  * `tempDir()` (under the run's root) and removed after each test file, and a run that leaves a
  * `tlbcheck-test-*` folder behind, or adds a file to `counterexamples/` or `out/`, fails in the
  * global teardown (properties/setup/temp-root.ts). Shown to fail on a test file that leaks.
+ * A user's `check` or `fuzz` without `--out` saves under `out/` of the working directory, never
+ * into `counterexamples/` (the stored corpus).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -52,4 +54,20 @@ describe('temp folders', () => {
     expect(r.status).not.toBe(0);
     expect(`${r.stdout}${r.stderr}`).toMatch(/left 1 file\(s\) or folder\(s\) behind .*tlbcheck-test-/);
   });
+});
+
+describe('a user check keeps the repository clean', () => {
+  for (const argv of [
+    ['check', '--variant', 'linux-4.13-flush-no-mb', '--scenario', 'switch-vs-flush'],
+    ['fuzz', '--variant', 'linux-4.13-flush-no-mb', '--seed', '1'],
+  ]) {
+    it(`${argv.join(' ')} (no --out) saves its counterexample under out/, not counterexamples/`, () => {
+      const cwd = tempDir();
+      const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'tlbcheck.js'), ...argv], { cwd, encoding: 'utf8' });
+      expect(r.status, r.stderr).toBe(1);
+      expect(r.stdout).toMatch(/^ {2}counterexample: out\/linux-4\.13-flush-no-mb--.*\.json$/m);
+      expect(readdirSync(join(cwd, 'out')).length).toBe(1);
+      expect(existsSync(join(cwd, 'counterexamples'))).toBe(false);
+    });
+  }
 });
