@@ -61,8 +61,8 @@ export async function runReplay(io: Io, file: string, o: { variant?: string; jso
       code = 0;
       break;
     case 'violated':
-      if (strict && out.digest !== recordedTraceDigest(ce)) {
-        const recorded = recordedTraceDigest(ce);
+      const recorded = recordedTraceDigest(ce);
+      if (strict && out.digest !== recorded) {
         throw new UserError(`${file}: trace digest mismatch (recorded ${recorded.slice(0, 19)}…, replay ${out.digest.slice(0, 19)}…): the model changed since it was saved`, 3);
       }
       verdict = out.violation.invariant === ce.invariant ? `still violated: ${out.violation.invariant}` : `violated ${out.violation.invariant} (the file records ${ce.invariant})`;

@@ -97,8 +97,8 @@ export function sealCounterexample(ce: CounterexampleFile): CounterexampleFile {
 export const recordedTraceDigest = (ce: CounterexampleFile): string => traceDigest(ce.trace);
 
 /**
- * Write `ce` under `dir`. An existing file with the same digest is reused; a different file is
- * never overwritten (the name gets a numeric suffix).
+ * Write `ce` under `dir`. An existing file with the same digest and tape (so the same contents)
+ * is reused; a different file is never overwritten (the name gets a numeric suffix).
  */
 export function saveCounterexample(ce: CounterexampleFile, dir: string): { path: string; reused: boolean } {
   try {
