@@ -6,6 +6,8 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { sealCounterexample } from '../src/counterexample/counterexample.ts';
+import type { CounterexampleFile } from '../src/counterexample/schema.ts';
 import { cli, tempDir } from './helpers.ts';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -97,13 +99,13 @@ describe('tlbcheck check', () => {
     expect(r.out).toContain('no-stale-tlb-use');
   });
 
-  it('a user variant counterexample records its file relative to itself and replays', async () => {
+  it('a user variant counterexample records its file relative to itself and replays with --variant', async () => {
     const out = tempDir();
     const r = await cli('check', '--variant', join(ROOT, 'examples', 'my-patch.ts'), '--scenario', 'switch-vs-flush', '--out', out, '--json');
     const path = String((JSON.parse(r.out) as { counterexample: string }).counterexample);
     const ce = JSON.parse(readFileSync(path, 'utf8')) as { variantPath: string };
     expect(ce.variantPath.startsWith('/')).toBe(false);
-    expect((await cli('replay', path)).code).toBe(1);
+    expect((await cli('replay', path, '--variant', join(ROOT, 'examples', 'my-patch.ts'))).code).toBe(1);
   });
 });
 
@@ -142,18 +144,24 @@ describe('bad input: one line, exit 2, no stack trace', () => {
     }
   });
 
-  it('a tape that does not fit is "diverged at step K" (exit 3); a digest mismatch fails loudly (exit 3)', async () => {
+  it('a tape that does not fit is "diverged at step K" (exit 3); a trace the model no longer makes is a digest mismatch (exit 3); an unsealed edit is tampered (exit 2)', async () => {
     const d = tempDir();
     const name = readdirSync(CE_DIR).find((f) => f.endsWith('.json'))!;
-    const ce = JSON.parse(readFileSync(join(CE_DIR, name), 'utf8')) as { tape: number[]; digest: string };
-    writeFileSync(join(d, 'tape.json'), JSON.stringify({ ...ce, tape: ce.tape.map(() => 7) }));
+    const ce = JSON.parse(readFileSync(join(CE_DIR, name), 'utf8')) as CounterexampleFile;
+    // Re-sealed edits are consistent files: what replay reports is about the model.
+    writeFileSync(join(d, 'tape.json'), JSON.stringify(sealCounterexample({ ...ce, tape: ce.tape.map(() => 7) })));
     const t = await cli('replay', join(d, 'tape.json'));
     expect(t.code).toBe(3);
     expect(t.out).toMatch(/diverged at step \d+/);
-    writeFileSync(join(d, 'digest.json'), JSON.stringify({ ...ce, digest: `sha256:${'0'.repeat(64)}` }));
+    const trace = ce.trace.map((e, i) => (i === 0 ? { ...e, text: `${e.text} (edited)` } : e));
+    writeFileSync(join(d, 'digest.json'), JSON.stringify(sealCounterexample({ ...ce, trace })));
     const g = await cli('replay', join(d, 'digest.json'));
     expect(g.code).toBe(3);
-    expect(g.err).toMatch(/digest mismatch/);
+    expect(g.err).toMatch(/digest mismatch.*the model changed since it was saved/);
+    writeFileSync(join(d, 'zero.json'), JSON.stringify({ ...ce, digest: `sha256:${'0'.repeat(64)}` }));
+    const z = await cli('replay', join(d, 'zero.json'));
+    expect(z.code).toBe(2);
+    expect(z.err).toMatch(/tampered/);
   });
 
   it('output into a closed pipe ends quietly (no EPIPE stack trace)', () => {

@@ -1,23 +1,36 @@
 /**
- * Counterexamples are permanent regression tests. Every file under counterexamples/ must still
- * violate its invariant on its own variant, with the same trace digest, and pass on the fixed
- * variant it names where the tape still fits. Each bug variant's fresh counterexample replays
+ * Counterexamples are permanent regression tests. Every file of the listed corpus
+ * (`properties/corpus.ts`) must still violate its invariant on its own variant, with the same
+ * trace digest, and pass on the fixed variant it names where the tape still fits. The folder
+ * must hold exactly the listed files. Each bug variant's fresh counterexample replays
  * to the same violation. The replay round trip always runs (shuttle's broke unnoticed when
  * theirs were switched off).
  */
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { buildCounterexample, loadCounterexample, modelOf, replay, saveCounterexample } from '../src/counterexample/counterexample.ts';
+import { buildCounterexample, loadCounterexample, modelOf, recordedTraceDigest, replay, saveCounterexample } from '../src/counterexample/counterexample.ts';
 import { replayAligned } from '../src/counterexample/align.ts';
 import { prepare } from '../src/explore/engine.ts';
 import { VARIANTS, findVariant } from '../src/kernel/index.ts';
 import { findScenario } from '../src/scenario/index.ts';
 import { DEFAULT_BOUNDS } from '../src/machine/types.ts';
+import { CORPUS, CORPUS_DIR as DIR, corpusMismatch } from './corpus.ts';
 import { checkVariant, tempDir } from './helpers.ts';
 
-const DIR = join(import.meta.dirname, '..', 'counterexamples');
-const files = readdirSync(DIR).filter((f) => f.endsWith('.json'));
+const files = CORPUS;
+
+describe('the corpus is what the list says', () => {
+  it('counterexamples/ holds exactly the files properties/corpus.ts lists', () => {
+    expect(corpusMismatch(readdirSync(DIR), CORPUS)).toEqual({ unlisted: [], missing: [] });
+  });
+
+  it('a stray file and a missing file are each reported (the comparison can fail)', () => {
+    const stray = 'my-patch--switch-vs-flush-c2--no-stale-tlb-use.json';
+    expect(corpusMismatch([...CORPUS, stray], CORPUS)).toEqual({ unlisted: [stray], missing: [] });
+    expect(corpusMismatch(CORPUS.slice(1), CORPUS)).toEqual({ unlisted: [], missing: [CORPUS[0]] });
+  });
+});
 
 describe('stored counterexamples', () => {
   it('there is one for every bug variant', () => {
@@ -34,7 +47,7 @@ describe('stored counterexamples', () => {
       expect(out.kind).toBe('violated');
       if (out.kind === 'violated') {
         expect(out.violation.invariant).toBe(ce.invariant);
-        expect(out.digest).toBe(ce.digest);
+        expect(out.digest).toBe(recordedTraceDigest(ce));
       }
     });
   }
@@ -53,7 +66,8 @@ describe('fresh counterexamples of the bug variants', () => {
         const back = loadCounterexample(path);
         const out = replay(back, v, true);
         expect(out.kind === 'violated' && out.violation.invariant).toBe(e.invariant);
-        expect(out.kind === 'violated' && out.digest).toBe(ce.digest);
+        expect(out.kind === 'violated' && out.digest).toBe(recordedTraceDigest(ce));
+        expect(back).toEqual(ce);
         expect(back.trace.length).toBeGreaterThan(0);
       });
     }
@@ -96,7 +110,7 @@ describe('stored counterexamples across variants (aligned replay)', () => {
       const out = replayAligned(modelOf(ce, findVariant(ce.variant)!), ce.trace);
       expect(out.kind).toBe('violated');
       expect(out.firstDifference).toBeUndefined();
-      if (out.kind === 'violated') expect(out.digest).toBe(ce.digest);
+      if (out.kind === 'violated') expect(out.digest).toBe(recordedTraceDigest(ce));
     });
     if (ce.fixedBy !== undefined) {
       it(`${f} passes on the variant that fixes it (${ce.fixedBy})`, () => {

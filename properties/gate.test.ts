@@ -127,7 +127,9 @@ describe('a user variant that breaks an ordering', () => {
     expect(bad.counterexample?.startsWith(out)).toBe(true);
     expect(existsSync(bad.counterexample!)).toBe(true);
     expect(bad.replay).toBe(`npx tlbcheck replay ${bad.counterexample}`);
-    expect((await cli('replay', bad.counterexample!)).code).toBe(1);
+    // A counterexample names its variant file but never runs it: the user passes it.
+    expect((await cli('replay', bad.counterexample!)).code).toBe(2);
+    expect((await cli('replay', bad.counterexample!, '--variant', MY_PATCH)).code).toBe(1);
   });
 
   it('the text output names the counterexample and the replay command', async () => {

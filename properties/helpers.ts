@@ -1,5 +1,5 @@
 /** Shared helpers for the suites: run a check the way the CLI does, capture CLI output. */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../src/cli/main.ts';
@@ -37,8 +37,21 @@ export async function fixture(name: string): Promise<Variant> {
   return (await resolveVariant(join(import.meta.dirname, 'fixtures', `${name}.ts`))).variant;
 }
 
+const made: string[] = [];
+
+/**
+ * A fresh temp folder, under the run's root (properties/setup/temp-root.ts) when there is one.
+ * Every folder made here is removed after its test file (properties/setup/clean-temp.ts); the
+ * run fails if one is left behind. The only place the suites make temp folders.
+ */
 export function tempDir(): string {
-  return mkdtempSync(join(tmpdir(), 'tlbcheck-test-'));
+  const dir = mkdtempSync(join(process.env['TLBCHECK_TEST_TMP'] || tmpdir(), 'tlbcheck-test-'));
+  made.push(dir);
+  return dir;
+}
+
+export function removeTempDirs(): void {
+  for (const d of made.splice(0)) rmSync(d, { recursive: true, force: true });
 }
 
 export async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {

@@ -1,5 +1,5 @@
 /**
- * Unit properties of the machine: one test per rule of DESIGN.md's hardware semantics, on a
+ * Unit properties of the machine: one test per rule of the hardware semantics in docs/design.md, on a
  * machine driven directly (no exploration). Each asserts a result the rule decides.
  */
 import { describe, expect, it } from 'vitest';

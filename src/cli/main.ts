@@ -98,7 +98,7 @@ function program(io: Io, code: { value: number }, argv: readonly string[], opts:
     .option('--stateless', 'dfs by re-execution, without state caching')
     .option('--no-por', 'turn off sleep-set partial-order reduction (dfs)')
     .option('--features <list>', 'machine features, e.g. pcid,-invpcid,pti')
-    .option('--out <dir>', 'where to save counterexamples', 'counterexamples')
+    .option('--out <dir>', 'where to save counterexamples', 'out')
     .option('--no-minimize', 'save the counterexample as found, without minimizing it')
     .option('--json', 'one JSON object')
     .action(async (o: Record<string, unknown>) => {
@@ -110,8 +110,9 @@ function program(io: Io, code: { value: number }, argv: readonly string[], opts:
     .description('shrink a saved counterexample while the same invariant stays violated')
     .argument('<file>', 'counterexample JSON')
     .option('--out <dir>', 'where to save the minimized counterexample (default: next to FILE)')
+    .option('--variant <path>', 'the variant file it was found on (never taken from the file itself)')
     .option('--json', 'one JSON object')
-    .action(async (file: string, o: { out?: string; json?: boolean }) => {
+    .action(async (file: string, o: { out?: string; json?: boolean; variant?: string }) => {
       code.value = await watched(() => runMinimize(io, file, o));
     });
 
@@ -133,7 +134,7 @@ function program(io: Io, code: { value: number }, argv: readonly string[], opts:
     .option('--seed <n>', "fast-check's seed", intArg(0), 1)
     .option('--runs <n>', 'generated scenario/tape pairs to try', intArg(1), 1000)
     .option('--path <path>', "fast-check's path of a failure to replay (printed by a failing run)")
-    .option('--out <dir>', 'where to save counterexamples', 'counterexamples')
+    .option('--out <dir>', 'where to save counterexamples', 'out')
     .option('--json', 'one JSON object')
     .action(async (o: FuzzCliOptions) => {
       code.value = await watched(() => runFuzz(io, o));

@@ -1,4 +1,8 @@
-/** `tlbcheck minimize FILE [--out DIR]`: shrink a saved counterexample and save the result. */
+/**
+ * `tlbcheck minimize FILE [--variant PATH] [--out DIR]`: shrink a saved counterexample and save
+ * the result. Like replay, it never imports a file named inside the counterexample: one found on
+ * a variant file needs `--variant PATH`, which must define the variant the file records.
+ */
 import { dirname, relative, resolve } from 'node:path';
 import { loadCounterexample, modelOf, replay, saveCounterexample } from '../counterexample/counterexample.ts';
 import { minimize } from '../counterexample/minimize.ts';
@@ -6,11 +10,13 @@ import { minimizedCounterexample, sizeText } from '../counterexample/package.ts'
 import { UserError } from '../errors.ts';
 import { resolveVariant } from '../kernel/load.ts';
 import type { Io } from './main.ts';
+import { replayVariant } from './replay.ts';
 
-export async function runMinimize(io: Io, file: string, o: { out?: string; json?: boolean }): Promise<number> {
+export async function runMinimize(io: Io, file: string, o: { out?: string; json?: boolean; variant?: string }): Promise<number> {
   const ce = loadCounterexample(file);
-  const spec = ce.variantPath !== undefined ? resolve(dirname(file), ce.variantPath) : ce.variant;
-  const { variant, path } = await resolveVariant(spec);
+  const variant = await replayVariant(file, ce, o.variant);
+  if (variant.id !== ce.variant) throw new UserError(`${file}: records variant '${ce.variant}', but --variant gives '${variant.id}'; minimize works on the variant it was found on`);
+  const path = o.variant === undefined ? undefined : (await resolveVariant(o.variant)).path;
   const check = replay(ce, variant, true);
   if (check.kind === 'diverged') throw new UserError(`${file}: the tape no longer fits ${variant.id} (diverged at step ${check.at}: ${check.reason})`, 3);
   if (check.kind === 'passes') throw new UserError(`${file}: the tape no longer violates anything on ${variant.id}`, 3);

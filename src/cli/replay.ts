@@ -1,8 +1,20 @@
-/** `tlbcheck replay FILE [--variant ID|PATH]`. */
+/**
+ * `tlbcheck replay FILE [--variant ID|PATH]`.
+ *
+ * A counterexample is data, never code: without `--variant` it replays only on the built-in
+ * variant it names. A file recorded on a variant file (`variantPath`) is refused with a line
+ * saying which file and to pass `--variant PATH`; replaying a file from a bug report must never
+ * import code that the file names. A file that disagrees with its own digest is refused as
+ * tampered (exit 2, `loadCounterexample`); a faithful file whose replay no longer reproduces
+ * its recorded trace means the model changed since it was saved (exit 3).
+ */
 import { type AlignedOutcome, type Difference, replayAligned } from '../counterexample/align.ts';
-import { type ReplayOutcome, loadCounterexample, modelOf, replay } from '../counterexample/counterexample.ts';
+import { type ReplayOutcome, loadCounterexample, modelOf, recordedTraceDigest, replay } from '../counterexample/counterexample.ts';
+import type { CounterexampleFile } from '../counterexample/schema.ts';
 import { UserError } from '../errors.ts';
+import { findVariant } from '../kernel/index.ts';
 import { resolveVariant } from '../kernel/load.ts';
+import type { Variant } from '../kernel/variant.ts';
 import { renderColumns } from '../report/trace.ts';
 import type { TraceEvent } from '../explore/sim.ts';
 import { annotate, buildTimeline } from '../report/timeline.ts';
@@ -10,14 +22,28 @@ import { formatBounds } from '../machine/types.ts';
 import { boundsFromJson } from '../counterexample/counterexample.ts';
 import { writeTimelinePage } from './html-out.ts';
 import type { Io } from './main.ts';
-import { dirname, resolve } from 'node:path';
+import { dirname, relative, resolve } from 'node:path';
+
+/**
+ * The variant to replay `ce` on: `--variant` when given (the user's choice of code to run),
+ * else the built-in variant the file names. Never a file named inside the counterexample.
+ */
+export async function replayVariant(file: string, ce: CounterexampleFile, spec: string | undefined): Promise<Variant> {
+  if (spec !== undefined) return (await resolveVariant(spec)).variant;
+  if (ce.variantPath !== undefined) {
+    const shown = relative(process.cwd(), resolve(dirname(file), ce.variantPath)) || ce.variantPath;
+    throw new UserError(
+      `${file}: found on the variant file ${shown} (variant '${ce.variant}'); a counterexample never names code to run, so pass it yourself: --variant ${shown}`,
+    );
+  }
+  const builtin = findVariant(ce.variant);
+  if (!builtin) throw new UserError(`${file}: names variant '${ce.variant}', which is not built in; pass --variant PATH to replay it on a variant file`);
+  return builtin;
+}
 
 export async function runReplay(io: Io, file: string, o: { variant?: string; json?: boolean; html?: string }): Promise<number> {
   const ce = loadCounterexample(file);
-  const own = o.variant === undefined;
-  let spec = o.variant ?? ce.variant;
-  if (own && ce.variantPath !== undefined) spec = resolve(dirname(file), ce.variantPath);
-  const { variant } = await resolveVariant(spec);
+  const variant = await replayVariant(file, ce, o.variant);
   const strict = variant.id === ce.variant;
   // On another variant the recorded steps are aligned by actor and operation, not by index.
   const out: ReplayOutcome | AlignedOutcome = strict ? replay(ce, variant, true) : replayAligned(modelOf(ce, variant), ce.trace);
@@ -35,8 +61,9 @@ export async function runReplay(io: Io, file: string, o: { variant?: string; jso
       code = 0;
       break;
     case 'violated':
-      if (strict && out.digest !== ce.digest) {
-        throw new UserError(`${file}: trace digest mismatch (file ${ce.digest.slice(0, 19)}…, replay ${out.digest.slice(0, 19)}…): the model changed since it was saved`, 3);
+      const recorded = recordedTraceDigest(ce);
+      if (strict && out.digest !== recorded) {
+        throw new UserError(`${file}: trace digest mismatch (recorded ${recorded.slice(0, 19)}…, replay ${out.digest.slice(0, 19)}…): the model changed since it was saved`, 3);
       }
       verdict = out.violation.invariant === ce.invariant ? `still violated: ${out.violation.invariant}` : `violated ${out.violation.invariant} (the file records ${ce.invariant})`;
       code = 1;

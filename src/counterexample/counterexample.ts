@@ -1,7 +1,8 @@
 /**
  * Counterexamples: build one from a found violation (replaying its tape with a trace), save it
- * without ever overwriting a different file, load and validate one, and replay it on its own
- * variant or another.
+ * without ever overwriting a different file, load and validate one (a file that disagrees with
+ * its own digest is reported as tampered, exit 2), and replay it on its own variant or another.
+ * A loaded file is data: nothing here imports code it names.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { ensureDir, writeNewFile } from '../files.ts';
@@ -17,7 +18,8 @@ import { findScenario } from '../scenario/index.ts';
 import { generatedScenario } from '../scenario/generated.ts';
 import { resolveParams } from '../scenario/params.ts';
 import { traceDigest } from './digest.ts';
-import { type CounterexampleFile, SCHEMA_ID, counterexampleSchema } from './schema.ts';
+import { fileDigest } from './seal.ts';
+import { type CounterexampleFile, SCHEMAS, SCHEMA_ID, SCHEMA_V1, counterexampleSchema } from './schema.ts';
 
 export interface Found {
   readonly violation: Violation;
@@ -79,16 +81,25 @@ export function buildCounterexample(model: Model, found: Found, variantPath?: st
     tape: [...r.tape],
     widths: [...r.widths],
     trace: trace.map((e) => ({ ...e })),
-    digest: traceDigest(trace),
+    digest: '',
     stats: traceStats(trace, r.tape, cfg.params.cpus),
   };
   const withPath = variantPath === undefined ? ce : { ...ce, variantPath };
-  return cfg.variant.fixedBy === undefined ? withPath : { ...withPath, fixedBy: cfg.variant.fixedBy };
+  return sealCounterexample(cfg.variant.fixedBy === undefined ? withPath : { ...withPath, fixedBy: cfg.variant.fixedBy });
 }
 
+/** `ce` as a version-2 file: its digest recomputed over every other field (`seal.ts`). */
+export function sealCounterexample(ce: CounterexampleFile): CounterexampleFile {
+  const v2: CounterexampleFile = { ...ce, schema: SCHEMA_ID };
+  return { ...v2, digest: fileDigest(v2) };
+}
+
+/** The digest of the recorded trace; a replay that reproduces the recording has the same one. */
+export const recordedTraceDigest = (ce: CounterexampleFile): string => traceDigest(ce.trace);
+
 /**
- * Write `ce` under `dir`. An existing file with the same digest is reused; a different file is
- * never overwritten (the name gets a numeric suffix).
+ * Write `ce` under `dir`. An existing file with the same digest and tape (so the same contents)
+ * is reused; a different file is never overwritten (the name gets a numeric suffix).
  */
 export function saveCounterexample(ce: CounterexampleFile, dir: string): { path: string; reused: boolean } {
   ensureDir(dir);
@@ -124,15 +135,23 @@ export function loadCounterexample(path: string): CounterexampleFile {
     throw new UserError(`${path}: malformed JSON (${(e as Error).message})`);
   }
   const schema = (json as { schema?: unknown } | null)?.schema;
-  if (schema !== SCHEMA_ID) {
-    throw new UserError(`${path}: unknown schema ${JSON.stringify(schema)} (this tlbcheck reads ${SCHEMA_ID})`);
+  if (typeof schema !== 'string' || !SCHEMAS.includes(schema)) {
+    throw new UserError(`${path}: unknown schema ${JSON.stringify(schema)} (this tlbcheck reads ${SCHEMAS.join(' and ')})`);
   }
   const parsed = counterexampleSchema.safeParse(json);
   if (!parsed.success) {
     const i = parsed.error.issues[0];
     throw new UserError(`${path}: invalid counterexample at ${i?.path.join('.') || '(root)'}: ${i?.message ?? '?'}`);
   }
-  return parsed.data;
+  const ce = parsed.data;
+  // Version 2 covers every field of the file as written (unknown ones too); version 1 only its trace.
+  const v1 = ce.schema === SCHEMA_V1;
+  const have = v1 ? traceDigest(ce.trace) : fileDigest(json as Record<string, unknown>);
+  if (have !== ce.digest) {
+    const what = v1 ? 'its recorded trace does not match its digest' : 'its contents do not match its digest';
+    throw new UserError(`${path}: tampered: ${what} (the file was edited after it was saved)`);
+  }
+  return ce;
 }
 
 export type ReplayOutcome =

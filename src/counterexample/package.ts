@@ -1,13 +1,13 @@
 /**
  * Package a minimized execution as a counterexample file, and say how much it shrank.
  */
-import { buildCounterexample } from './counterexample.ts';
+import { buildCounterexample, sealCounterexample } from './counterexample.ts';
 import type { Minimized, Size } from './minimize.ts';
 import type { CounterexampleFile } from './schema.ts';
 
 export function minimizedCounterexample(m: Minimized, strategy: string, seed: number, variantPath?: string): CounterexampleFile {
   const ce = buildCounterexample(m.subject.model, { violation: m.violation, tape: m.tape, widths: m.widths, strategy, seed }, variantPath);
-  return m.subject.generated ? { ...ce, generated: m.subject.generated } : ce;
+  return m.subject.generated ? sealCounterexample({ ...ce, generated: m.subject.generated }) : ce;
 }
 
 /** `steps 13 -> 11, preemptions 6 -> 0, walks 1 -> 0, cpus 3 -> 2`. */

@@ -1,11 +1,17 @@
 /**
- * The counterexample file format, version 1, validated with zod. Unbounded budgets are
- * written as null (JSON has no Infinity).
+ * The counterexample file format, validated with zod. Unbounded budgets are written as null
+ * (JSON has no Infinity).
+ *
+ * Version 2 (written now): `digest` is the file digest, SHA-256 over every other field
+ * (`seal.ts`), so any edit is detected. Version 1 (still read): `digest` is the digest of the
+ * trace only (`digest.ts`); its other fields are not covered. Both have the same fields.
  */
 import { z } from 'zod';
 import { generatedSpecSchema } from '../scenario/generated.ts';
 
-export const SCHEMA_ID = 'tlbcheck-counterexample/1';
+export const SCHEMA_ID = 'tlbcheck-counterexample/2';
+export const SCHEMA_V1 = 'tlbcheck-counterexample/1';
+export const SCHEMAS: readonly string[] = [SCHEMA_ID, SCHEMA_V1];
 
 const traceEvent = z.object({
   step: z.number().int(),
@@ -18,8 +24,9 @@ const traceEvent = z.object({
 });
 
 export const counterexampleSchema = z.object({
-  schema: z.literal(SCHEMA_ID),
-  variant: z.string(),
+  schema: z.union([z.literal(SCHEMA_ID), z.literal(SCHEMA_V1)]),
+  /** A variant id (kebab-case), never a path: replay looks it up among the built-in variants only. */
+  variant: z.string().regex(/^[a-z0-9][a-z0-9.-]*$/, 'a variant id (kebab-case)'),
   /** For a user variant: the file it was loaded from, relative to the counterexample. */
   variantPath: z.string().optional(),
   fixedBy: z.string().optional(),

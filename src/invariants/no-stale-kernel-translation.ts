@@ -2,7 +2,7 @@
  * `no-stale-kernel-translation`: after a kernel-range flush returns, no CPU uses the old
  * kernel translation in any PCID it can still switch to without a flush.
  *
- * Encodes the contract of `flush_tlb_kernel_range()` (arch/x86/mm/tlb.c) and seed 001: with
+ * Encodes the contract of `flush_tlb_kernel_range()` (arch/x86/mm/tlb.c) and seed 001 (docs/seeds.md): with
  * PCID on and kernel mappings non-global (PTI), an INVLPG reaches only the current PCID, so
  * `__flush_tlb_one_kernel()` must also mark every other cached ASID (`invalidate_other`) for
  * a full flush before it is used again ("a potential corruption issue" otherwise).

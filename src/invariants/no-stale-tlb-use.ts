@@ -10,7 +10,7 @@
  *
  * An entry that was filled from another mm's page tables (a non-global entry whose upper
  * entry is not in one of M's roots) is stale for M by definition: the switch to M is the
- * change, and the CR3 write or the deferred user-PCID flush is the flush (KAISER/PTI, seed 000).
+ * change, and the CR3 write or the deferred user-PCID flush is the flush (KAISER/PTI, seed 000, docs/seeds.md).
  *
  * Holds: from the flush's return on. Deliberately not before it, and not for entries that sit
  * unused in a lazy CPU's TLB or an unloaded ASID: those are caught up by the kernel later.

@@ -2,7 +2,7 @@
  * `no-walk-through-freed-table`: no page walk, speculative or not, reads a page that is not a
  * live page table of the tree it walks.
  *
- * Encodes seed 003: the CPU may walk user addresses speculatively even in a lazy kernel
+ * Encodes seed 003 (docs/seeds.md): the CPU may walk user addresses speculatively even in a lazy kernel
  * thread, through paging-structure caches, so freed (and reused) table pages must be
  * unreachable from every CPU's CR3 and caches before they are freed ("we need to flush the
  * TLBs of all users, including lazy TLB kernel threads").

@@ -2,7 +2,7 @@
  * `per-mm-state-coherent`: after an update of per-mm CPU state (the PASID) returns, no CPU
  * runs a user thread of that mm with the old value.
  *
- * Encodes the contract Andy Lutomirski states for the proposed PASID update (seed 002):
+ * Encodes the contract Andy Lutomirski states for the proposed PASID update (seed 002, docs/seeds.md):
  * "the pasid update is just on_each_cpu_mask(mm_cpumask(mm), load_mm_pasid, ...)" - when it
  * returns, every thread of the mm sees the new PASID in `MSR_IA32_PASID`.
  *

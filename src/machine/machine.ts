@@ -1,7 +1,7 @@
 /**
  * The x86 machine: the only code that mutates machine state.
  *
- * Semantics (DESIGN.md "Hardware semantics"):
+ * Semantics (docs/design.md "Hardware semantics"; the simplifications are listed there too):
  * - x86-TSO: a plain store enters the CPU's FIFO store buffer; a load reads the newest own
  *   buffered store to the address, else memory; `drainOne` commits the oldest entry and is a
  *   separate hardware step. LOCK'd RMW, MFENCE and serializing instructions (MOV CR3, INVLPG,

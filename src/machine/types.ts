@@ -7,7 +7,7 @@
  * A virtual address is split as `vpn = va >> 12`, upper index `vpn / ENTRIES`, leaf index
  * `vpn % ENTRIES`: a two-level tree (PGD-like upper table, PTE-like leaf table). Real x86 has
  * four or five levels; two are enough for every hazard in the seeds (a cached upper entry
- * pointing at a freed leaf table is the paging-structure-cache hazard of seed 003).
+ * pointing at a freed leaf table is the paging-structure-cache hazard of seed 003, docs/seeds.md).
  */
 
 export const PAGE_SHIFT = 12;

@@ -1,5 +1,5 @@
 /**
- * `asid-reuse` (seed 001's generation, 4.14+). More mms than ASID slots rotate through
+ * `asid-reuse` (the generation of seed 001, docs/seeds.md; 4.14+). More mms than ASID slots rotate through
  * cpu1.., so slots are recycled, while cpu0 changes a PTE of mmA and flushes it.
  *
  * cpu1.. start as a kernel thread on init_mm whose other ASID slot still holds mmA's

@@ -1,5 +1,5 @@
 /**
- * `kernel-range-flush` (seed 001). A kernel page is remapped and flushed with
+ * `kernel-range-flush` (seed 001, docs/seeds.md). A kernel page is remapped and flushed with
  * `flush_tlb_kernel_range()` while cpu1.. hold the old translation in two PCIDs: the one of
  * the mm they run (mm B) and the one of mm A, cached in another ASID slot. Afterwards they
  * switch to A, which needs no flush by its `tlb_gen`, and touch the kernel address.

@@ -1,5 +1,5 @@
 /**
- * `lazy-free-pgtables` (seed 003). cpu1.. are kernel threads running lazily on mm A; their
+ * `lazy-free-pgtables` (seed 003, docs/seeds.md). cpu1.. are kernel threads running lazily on mm A; their
  * paging-structure cache holds A's upper entry for 0x1000. cpu0 unmaps the region and frees
  * the leaf table page through the mmu_gather path; the page is then reused as data. The
  * lazy CPUs' walkers may walk at any time while CR3 holds A: if a flush skipped them, a walk

@@ -1,5 +1,5 @@
 /**
- * `pasid-update` (seed 002). cpu0 runs a user thread of mm A and, in a syscall, gives A a
+ * `pasid-update` (seed 002, docs/seeds.md). cpu0 runs a user thread of mm A and, in a syscall, gives A a
  * PASID (`update_mm_pasid(A, 1)`), then returns to user and uses it. cpu1.. run a thread of
  * mm B, switch to a thread of A and issue an ENQCMD (a user access). After the update has
  * returned, every thread of A must run with PASID 1 (per-mm-state-coherent).

@@ -1,5 +1,5 @@
 /**
- * `pti-return-to-user` (seeds 000 and 001). cpu1.. run a user thread of mm B with 0x1000
+ * `pti-return-to-user` (seeds 000 and 001, docs/seeds.md). cpu1.. run a user thread of mm B with 0x1000
  * cached in the user PCID, switch to mm A and return to user twice, touching 0x1000 each
  * time. cpu0 meanwhile changes A's PTE for 0x1000 and flushes A. Each mm has a separate
  * user pgd. The user PCID must serve neither B's translation after the switch (KAISER: one

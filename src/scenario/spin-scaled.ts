@@ -1,7 +1,7 @@
 /**
- * `spin-scaled`: the scenario of the SPIN reference models s1 and s4 (../shared/anchors/spin,
- * `s4_scaled.pml`; s1 is its 2-CPU, 1-round case), so the benchmark can put tlbcheck's
- * time-to-verdict next to SPIN's on the same question.
+ * `spin-scaled`: the scenario of the SPIN reference models s1 and s4 (`s4_scaled.pml`, run
+ * by `npm run bench -- --vs-spin`, bench/spin.ts; s1 is its 2-CPU, 1-round case), so the
+ * benchmark can put tlbcheck's time-to-verdict next to SPIN's on the same question.
  *
  * cpu0 (a kernel thread, never in mm_cpumask(A)) changes A's PTE of 0x1000 and flushes it,
  * once or twice (`ops` = rounds). cpu1 (and cpu4) run mm B while an ASID slot still holds A

@@ -1,5 +1,5 @@
 /**
- * `switch-vs-flush` (seed 004's ordering constraint). cpu0 changes a PTE of mm A and flushes
+ * `switch-vs-flush` (the ordering constraint of seed 004, docs/seeds.md). cpu0 changes a PTE of mm A and flushes
  * it without running A itself (reclaim, khugepaged: no local flush instruction orders its PTE
  * store). Every other CPU runs mm B, switches to A and then touches the address from user
  * mode. The walker may fill at any time. With PCID, the switchers' other ASID slot still caches

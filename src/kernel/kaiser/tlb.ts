@@ -1,5 +1,5 @@
 /**
- * KAISER in the 4.4/4.9 stable trees (Hugh Dickins' backport, Jan 2018; seed 000): one kernel
+ * KAISER in the 4.4/4.9 stable trees (Hugh Dickins' backport, Jan 2018; seed 000, docs/seeds.md): one kernel
  * PCID (0) and one user PCID (128) shared by every mm, so each mm switch must flush both. The
  * kernel PCID is flushed by the CR3 write in `load_new_mm_cr3()`; the user PCID is flushed by
  * INVPCID there (before the seed patch) or noted in the per-cpu user CR3 variable so that

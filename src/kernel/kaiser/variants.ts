@@ -1,5 +1,5 @@
 /**
- * KAISER (4.4/4.9 stable, seed 000): the patched form as the base, the form before the seed
+ * KAISER (4.4/4.9 stable, seed 000, docs/seeds.md): the patched form as the base, the form before the seed
  * patch, and a broken one that never flushes the shared user PCID.
  */
 import { call_function_interrupt } from '../common/smp.ts';

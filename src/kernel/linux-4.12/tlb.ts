@@ -1,5 +1,5 @@
 /**
- * Linux 4.12 arch/x86/mm/tlb.c (the "-" side of seed 004): `cpu_tlbstate.active_mm` and
+ * Linux 4.12 arch/x86/mm/tlb.c (the "-" side of seed 004, docs/seeds.md): `cpu_tlbstate.active_mm` and
  * `TLBSTATE_LAZY`; `leave_mm` clears the CPU's bit and loads `swapper_pg_dir` but keeps
  * `active_mm`; the same-mm switch reloads CR3 when leave_mm had cleared the bit. No PCID.
  * Read at torvalds/linux ce27374fabf5 (the last tlb.c change before v4.13's rework).

@@ -11,7 +11,7 @@ import * as t from './tlb.ts';
 /**
  * Linux 4.12: `active_mm` + TLBSTATE_LAZY; a flush IPI makes a lazy CPU `leave_mm`
  * (clear its bit, load swapper_pg_dir); switching back to the same mm reloads CR3 if the bit
- * was cleared. Source: arch/x86/mm/tlb.c @ v4.12 (seed 004, "-" side).
+ * was cleared. Source: arch/x86/mm/tlb.c @ v4.12 (seed 004, docs/seeds.md, "-" side).
  * Expected: holds on every scenario.
  */
 export const linux412: Variant<t.R412> = {

@@ -1,6 +1,6 @@
 /**
  * Linux 4.13 arch/x86/mm/tlb.c and the inlines it uses from asm/tlbflush.h and
- * asm/mmu_context.h: the "+" side of seed 004 ("x86/mm: Rework lazy TLB to track the actual
+ * asm/mmu_context.h: the "+" side of seed 004 in docs/seeds.md ("x86/mm: Rework lazy TLB to track the actual
  * loaded mm"). No PCID: every CR3 write flushes the non-global TLB.
  *
  * This file holds the whole flush/switch protocol of one kernel version (nine short

@@ -26,7 +26,7 @@ const routines: t.R413 = {
 
 /**
  * Linux 4.13: `cpu_tlbstate.loaded_mm` tracks the mm CR3 points at; `leave_mm` switches a
- * lazy CPU to init_mm. Source: arch/x86/mm/tlb.c at v4.13 (seed 004, "+" side).
+ * lazy CPU to init_mm. Source: arch/x86/mm/tlb.c at v4.13 (seed 004, docs/seeds.md, "+" side).
  * Expected: holds on every scenario.
  */
 export const linux413: Variant<t.R413> = {

@@ -8,8 +8,9 @@
  * bit and ignored flushes. In the release, lazy is the per-CPU `is_lazy` flag, the bit stays
  * set, a flush IPI to a lazy CPU switches it to init_mm, and `tlb_use_lazy_mode` is turned
  * off at boot when the CPU has PCID (`init_tlb_use_lazy_mode`), so with PCID
- * `enter_lazy_tlb` switches to init_mm at once. Sources: /work/notes/kernel-4.12-4.14.md
- * section 4 (10af6235 read verbatim; the release shape cross-checked against a backport).
+ * `enter_lazy_tlb` switches to init_mm at once. Sources: arch/x86/mm/tlb.c of v4.14 (at commit
+ * 10af6235, which brings the PCID design, read in full; the release shape after b956575bed91
+ * checked against a backport).
  *
  * One file for the protocol of the version, like 4.13: its ordering comments pair with each
  * other. Not modelled: `load_mm_cr4`, the LDT, VMAP_STACK PGD sync, UV, tracing, and the

@@ -31,7 +31,7 @@ export const routines414: t.R414 = {
  * With PCID, lazy TLB mode is off at boot, so a kernel thread switches to init_mm at once.
  * A scenario that starts a CPU lazy (lazy-free-pgtables) stands for `tlb_use_lazy_mode`
  * turned back on through debugfs: the flush IPI then switches that CPU to init_mm.
- * Source: arch/x86/mm/tlb.c @ v4.14 (b956575bed91 shape); seed 001.
+ * Source: arch/x86/mm/tlb.c @ v4.14 (b956575bed91 shape); seed 001 (docs/seeds.md).
  * Expected: holds on every scenario.
  */
 export const linux414: Variant<t.R414> = {

@@ -1,5 +1,5 @@
 /**
- * Linux 4.15 arch/x86/mm/tlb.c with PTI (seed 001): the 4.14 PCID/`tlb_gen` protocol plus
+ * Linux 4.15 arch/x86/mm/tlb.c with PTI (seed 001, docs/seeds.md): the 4.14 PCID/`tlb_gen` protocol plus
  * the PTI user-PCID handling. Read as the 4.14-final text (torvalds a501686b) with the PTI
  * additions of 4.15 (notes kernel-pti-420-modern.md 2.2; kernel-4.12-4.14.md 4).
  *

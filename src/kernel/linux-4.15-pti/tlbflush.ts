@@ -3,7 +3,7 @@
  * names in brackets): `__native_flush_tlb`, `__flush_tlb_one_user` [`__native_flush_tlb_single`],
  * `__flush_tlb_one_kernel` [`__flush_tlb_one`], `__flush_tlb_all`.
  *
- * The split of the last two is seed 001: "We need to split up __flush_tlb_one() into
+ * The split of the last two is seed 001 (docs/seeds.md): "We need to split up __flush_tlb_one() into
  * __flush_tlb_one() and __flush_tlb_one_kernel()". With PTI, kernel mappings are non-global,
  * so an INVLPG of a kernel address reaches only the current PCID.
  */

@@ -36,7 +36,7 @@ const rows = (scenario: string, extra: Partial<{ invpcid: boolean }> = {}) =>
  * (user = kernel | 2048), user-PCID flushes deferred to the exit through
  * `user_pcid_flush_mask`, kernel mappings non-global, `__flush_tlb_one_kernel` marking the
  * other ASIDs with `invalidate_other`. Source: arch/x86/mm/tlb.c, asm/tlbflush.h and
- * entry/calling.h @ v4.15; seed 001. Expected: holds, with and without INVPCID.
+ * entry/calling.h @ v4.15; seed 001 (docs/seeds.md). Expected: holds, with and without INVPCID.
  */
 export const linux415Pti: Variant<t.R415> = {
   id: 'linux-4.15-pti',

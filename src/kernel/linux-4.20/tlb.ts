@@ -5,9 +5,9 @@
  * `tlb_gen` behind an `smp_mb()`. Seed 003. The rest (choose_new_asid, the flush handler,
  * flush_tlb_mm_range) is 4.14's, which 4.20 keeps (linux-4.14/tlb.ts).
  *
- * Sources: /work/notes/kernel-pti-420-modern.md section 3 (switch_mm_irqs_off and the
- * handler read at a ~5.8 tlb.c whose was_lazy path matches 4.20; native_flush_tlb_others from
- * 4.19/4.20 patch hunks). Not modelled: `cond_ibpb`, `load_mm_cr4`, the LDT, PTI's
+ * Sources: arch/x86/mm/tlb.c (`switch_mm_irqs_off` and the flush handler as in a ~5.8 tlb.c,
+ * whose was_lazy path is 4.20's; `native_flush_tlb_others` from Rik van Riel's 4.19/4.20 lazy
+ * TLB patches). Not modelled: `cond_ibpb`, `load_mm_cr4`, the LDT, PTI's
  * user-ASID invalidation (PTI is off), tracing.
  */
 import type { CpuId, MmId } from '../../machine/types.ts';
@@ -101,7 +101,7 @@ export function* tlb_is_not_lazy(k: K<CoreRoutines>, cpu: CpuId): Routine<boolea
  * "If no page tables were freed, we can skip sending IPIs to CPUs in lazy TLB mode. They
  * will flush the CPU themselves at the next context switch. However, if page tables are
  * getting freed, we need to send the IPI everywhere, to prevent CPUs in lazy TLB mode from
- * tripping up on the new contents of what used to be page tables." (seed 003)
+ * tripping up on the new contents of what used to be page tables." (seed 003, docs/seeds.md)
  */
 export function nativeFlushTlbOthers420(opt: { readonly alwaysSkipLazy: boolean }) {
   return function* native_flush_tlb_others(k: K<R414>, f: FlushInfo): Routine {

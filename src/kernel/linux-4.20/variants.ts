@@ -19,7 +19,7 @@ const routines: R414 = {
 /**
  * Linux 4.20: lazy TLB is `is_lazy` (other CPUs read it); flushes skip lazy CPUs unless page
  * tables were freed; a CPU leaving lazy mode catches up through tlb_gen behind `smp_mb()`.
- * Source: arch/x86/mm/tlb.c @ v4.20 (Rik van Riel's lazy TLB series, 4.19-4.20); seed 003.
+ * Source: arch/x86/mm/tlb.c @ v4.20 (Rik van Riel's lazy TLB series, 4.19-4.20); seed 003 (docs/seeds.md).
  * Expected: holds on every scenario.
  */
 export const linux420: Variant<R414> = {

@@ -5,10 +5,11 @@
  * `should_flush_tlb()` deciding on the sender from the target's `loaded_mm` and `is_lazy`,
  * `LOADED_MM_SWITCHING`, and the handler's two tlb_gen early exits.
  *
- * Sources: /work/notes/kernel-pti-420-modern.md section 4 (a post-6.18 CachyOS tlb.c read in
- * full, cross-checked line by line against gregkh v6.18.38 quotes; the pre-fix form from the
- * 6.17-stable review of 83b0177a6c48). The SPIN anchor kernel_modern.pml models the same
- * steps (scenarios 1, 3 and 4 there).
+ * Sources: arch/x86/mm/tlb.c of v6.18 (`switch_mm_irqs_off`, `should_flush_tlb`,
+ * `flush_tlb_func`, `native_flush_tlb_multi`, `flush_tlb_mm_range`), read from a distribution
+ * tlb.c just after 6.18 and checked line by line against the v6.18 stable tree; the pre-fix
+ * form is the parent of 83b0177a6c48 (as reviewed for 6.17-stable). The SPIN reference model
+ * run by `npm run bench -- --vs-spin` (bench/spin.ts) models the same steps.
  *
  * Not modelled, each absent from the scenarios' machine: INVLPGB global ASIDs and ASID
  * transitions (no INVLPGB: `mm_global_asid()` is 0), PTI user ASIDs and `invalidate_other`,

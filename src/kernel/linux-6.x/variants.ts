@@ -71,7 +71,7 @@ export const linux617SwitchNoMb = derive(linux618, {
 /**
  * `linux-6.18-lazy-skip-freed`: `native_flush_tlb_multi` asks `should_flush_tlb` even when
  * page tables were freed, so a lazy CPU is skipped and keeps walking through its cached
- * upper entry into the freed table (seed 003 on modern code; the SPIN anchor's s3 `-DBUGGY`).
+ * upper entry into the freed table (seed 003 of docs/seeds.md on modern code; the SPIN anchor's s3 `-DBUGGY`).
  * Expected: violates no-walk-through-freed-table on lazy-free-pgtables.
  */
 export const linux618LazySkipFreed = derive(linux618, {

@@ -1,5 +1,5 @@
 /**
- * PASID as per-mm CPU state, Andy Lutomirski's proposal (seed 002, LKML 2020-08-03, "Re: [PATCH
+ * PASID as per-mm CPU state, Andy Lutomirski's proposal (seed 002, docs/seeds.md, LKML 2020-08-03, "Re: [PATCH
  * v6 12/12] x86/traps: Fix up invalid PASID"), written against the 2020 tlb.c, modelled on
  * the 4.13 switch path (linux-4.13 routines).
  *

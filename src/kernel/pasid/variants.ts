@@ -1,5 +1,5 @@
 /**
- * PASID (seed 002): Andy Lutomirski's 2020 proposal, its minimal fix, and the design merged
+ * PASID (seed 002, docs/seeds.md): Andy Lutomirski's 2020 proposal, its minimal fix, and the design merged
  * in 5.18. All derive from linux-4.13 (see proposal.ts for why that base is faithful).
  */
 import { linux413 } from '../linux-4.13/variants.ts';

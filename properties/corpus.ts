@@ -1,0 +1,35 @@
+/**
+ * The stored counterexample corpus: the files in counterexamples/ that the suites replay, listed
+ * by name. The suite replays this list, not whatever the folder holds, and
+ * properties/counterexamples.test.ts fails when the folder and the list disagree (a stray file written
+ * by a user's check, or a listed file that went missing). Adding a stored counterexample means
+ * adding its name here in the same commit.
+ */
+import { join } from 'node:path';
+
+export const CORPUS_DIR = join(import.meta.dirname, '..', 'counterexamples');
+
+export const CORPUS: readonly string[] = [
+  'kaiser-invpcid--pti-return-to-user-c2--no-cpu-fault.json',
+  'kaiser-no-user-flush--pti-return-to-user-c2--no-stale-tlb-use.json',
+  'linux-4.13-cr3-before-cpumask--switch-vs-flush-c2--no-stale-tlb-use.json',
+  'linux-4.13-flush-no-mb--generated-c2--no-walk-through-freed-table.json',
+  'linux-4.13-flush-no-mb--switch-vs-flush-c2--no-stale-tlb-use.json',
+  'linux-4.14-noflush-stale-gen--lazy-flush-c2--no-stale-tlb-use.json',
+  'linux-4.14-partial-on-gen-skip--concurrent-flushes-c2--no-stale-tlb-use.json',
+  'linux-4.14-reuse-asid-no-flush--asid-reuse-c2--no-stale-tlb-use.json',
+  'linux-4.15-pti-kernel-flush-one-user--kernel-range-flush-c2--no-stale-kernel-translation.json',
+  'linux-4.15-pti-no-user-pcid-flush--pti-return-to-user-c2--no-stale-tlb-use.json',
+  'linux-4.20-lazy-skip-freed--lazy-free-pgtables-c2--no-walk-through-freed-table.json',
+  'linux-4.20-was-lazy-no-mb--lazy-flush-c2--no-stale-tlb-use.json',
+  'linux-6.17-switch-no-mb--switch-vs-flush-c2--no-stale-tlb-use.json',
+  'linux-6.18-lazy-skip-freed--lazy-free-pgtables-c2--no-walk-through-freed-table.json',
+  'pasid-ipi-proposal--pasid-update-c2--per-mm-state-coherent.json',
+];
+
+export const corpusPath = (name: string): string => join(CORPUS_DIR, name);
+
+/** What differs between the folder's files and the list: files nobody listed, listed files missing. */
+export function corpusMismatch(inFolder: readonly string[], listed: readonly string[]): { unlisted: string[]; missing: string[] } {
+  return { unlisted: inFolder.filter((f) => !listed.includes(f)), missing: listed.filter((f) => !inFolder.includes(f)) };
+}

@@ -1,0 +1,191 @@
+/**
+ * Counterexamples are data, not code. `replay` and `minimize` never import a file named inside
+ * a counterexample (`variantPath`, or a path smuggled into `variant`): only `--variant PATH`
+ * given by the user runs code. The file digest (schema 2) covers every field, so an edit of
+ * anything replay reads or shows is reported as tampered (exit 2, one line); a faithful file
+ * whose replay no longer matches is "the model changed" (exit 3). Version-1 files still load,
+ * and an edit of their recorded trace is still caught by their trace digest.
+ *
+ * Each refusal is shown against a variant file that leaves a marker when it is imported: the
+ * old replay imported `variantPath`, so these tests fail on it.
+ */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { loadCounterexample, sealCounterexample } from '../src/counterexample/counterexample.ts';
+import type { CounterexampleFile } from '../src/counterexample/schema.ts';
+import { corpusPath } from './corpus.ts';
+import { cli, tempDir } from './helpers.ts';
+
+const ROOT = join(import.meta.dirname, '..');
+const PATCH = join(ROOT, 'examples', 'my-patch.ts');
+const STORED = corpusPath('linux-4.13-flush-no-mb--switch-vs-flush-c2--no-stale-tlb-use.json');
+const V1 = join(import.meta.dirname, 'fixtures', 'counterexample-v1.json');
+const oneLine = (s: string) => s.trim().split('\n').length === 1 && !/\n\s+at /.test(s) && !/\bat .*:\d+:\d+/.test(s);
+const stored = (): CounterexampleFile => JSON.parse(readFileSync(STORED, 'utf8')) as CounterexampleFile;
+const write = (dir: string, name: string, json: unknown): string => {
+  const p = join(dir, name);
+  writeFileSync(p, JSON.stringify(json, null, 1));
+  return p;
+};
+
+/** A "variant file" whose only effect, if anything imports it, is to leave a marker file. */
+function trap(dir: string): { file: string; marker: string } {
+  const marker = join(dir, 'IMPORTED');
+  const file = join(dir, 'evil.ts');
+  writeFileSync(file, `import { writeFileSync } from 'node:fs';\nwriteFileSync(${JSON.stringify(marker)}, 'imported');\nexport default {};\n`);
+  return { file, marker };
+}
+
+describe('replay never runs code named by a counterexample', () => {
+  it('a counterexample naming a variant file is refused without --variant: one line naming the file, exit 2, nothing imported', async () => {
+    const d = tempDir();
+    const { file, marker } = trap(d);
+    const ce = write(d, 'ce.json', sealCounterexample({ ...stored(), variant: 'my-patch', variantPath: 'evil.ts' }));
+    for (const cmd of ['replay', 'minimize'] as const) {
+      const r = await cli(cmd, ce);
+      expect(r.code, cmd).toBe(2);
+      expect(oneLine(r.err), r.err).toBe(true);
+      expect(r.err).toContain(relative(process.cwd(), file));
+      expect(r.err).toMatch(/--variant/);
+      expect(existsSync(marker), `${cmd} imported the file named in the counterexample`).toBe(false);
+    }
+  });
+
+  it('a path in the variant field is invalid data, never imported', async () => {
+    const d = tempDir();
+    const { marker } = trap(d);
+    const ce = write(d, 'ce.json', sealCounterexample({ ...stored(), variant: './evil.ts' }));
+    for (const cmd of ['replay', 'minimize'] as const) {
+      const r = await cli(cmd, ce);
+      expect(r.code).toBe(2);
+      expect(r.err).toMatch(/invalid counterexample at variant/);
+      expect(existsSync(marker)).toBe(false);
+    }
+  });
+
+  it('an unknown variant id without --variant is one line, exit 2', async () => {
+    const d = tempDir();
+    const r = await cli('replay', write(d, 'ce.json', sealCounterexample({ ...stored(), variant: 'linux-9.99' })));
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/'linux-9.99', which is not built in; pass --variant PATH/);
+    expect(oneLine(r.err)).toBe(true);
+  });
+
+  it('the user passes the file: check with a variant file, then replay and minimize it with --variant PATH', async () => {
+    const out = tempDir();
+    const r = await cli('check', '--variant', PATCH, '--scenario', 'switch-vs-flush', '--out', out, '--json');
+    expect(r.code).toBe(1);
+    const ce = String((JSON.parse(r.out) as { counterexample: string }).counterexample);
+    const refused = await cli('replay', ce);
+    expect(refused.code).toBe(2);
+    expect(refused.err).toContain(`--variant ${relative(process.cwd(), PATCH)}`);
+    const rep = await cli('replay', ce, '--variant', PATCH);
+    expect(rep.code).toBe(1);
+    expect(rep.out).toMatch(/^still violated: no-stale-tlb-use$/m);
+    const m = await cli('minimize', ce, '--variant', PATCH, '--out', tempDir(), '--json');
+    expect(m.code).toBe(0);
+    const wrong = await cli('minimize', ce, '--variant', 'linux-4.13');
+    expect(wrong.code).toBe(2);
+    expect(wrong.err).toMatch(/records variant 'my-patch'/);
+  });
+});
+
+describe('tamper detection: the digest covers everything replay reads and shows', () => {
+  const edits: [string, (ce: CounterexampleFile) => CounterexampleFile][] = [
+    ['a trace text', (ce) => ({ ...ce, trace: ce.trace.map((e, i) => (i === 2 ? { ...e, text: 'load mmA.cpumask = {1}' } : e)) })],
+    ['a trace step number', (ce) => ({ ...ce, trace: ce.trace.map((e, i) => (i === 2 ? { ...e, step: e.step + 1 } : e)) })],
+    ['the message', (ce) => ({ ...ce, message: `${ce.message}!` })],
+    ['the invariant', (ce) => ({ ...ce, invariant: 'no-walk-through-freed-table' })],
+    ['the tape', (ce) => ({ ...ce, tape: [1, ...ce.tape.slice(1)] })],
+    ['the widths', (ce) => ({ ...ce, widths: [9, ...ce.widths.slice(1)] })],
+    ['the params', (ce) => ({ ...ce, params: { cpus: 3 } })],
+    ['the features', (ce) => ({ ...ce, features: { ...ce.features, pcid: true } })],
+    ['the bounds', (ce) => ({ ...ce, bounds: { ...ce.bounds, sbDepth: 1 } })],
+    ['the variant', (ce) => ({ ...ce, variant: 'linux-4.13' })],
+    ['the fixing variant', (ce) => ({ ...ce, fixedBy: 'linux-4.12' })],
+    ['the stats', (ce) => ({ ...ce, stats: { ...ce.stats!, steps: 1 } })],
+    ['an added field', (ce) => ({ ...ce, note: 'hello' }) as CounterexampleFile],
+  ];
+  for (const [what, edit] of edits) {
+    it(`an edit of ${what} is tampered: one line, exit 2`, async () => {
+      const d = tempDir();
+      const r = await cli('replay', write(d, 'ce.json', edit(stored())));
+      expect(r.code).toBe(2);
+      expect(r.err).toMatch(/ce\.json: tampered: its contents do not match its digest/);
+      expect(oneLine(r.err)).toBe(true);
+      expect(r.out).toBe('');
+    });
+  }
+
+  it('the same edit, re-sealed, is a consistent file: replay judges the model (a trace it no longer makes: exit 3)', async () => {
+    const d = tempDir();
+    const r = await cli('replay', write(d, 'ce.json', sealCounterexample(edits[0]![1](stored()))));
+    expect(r.code).toBe(3);
+    expect(r.err).toMatch(/trace digest mismatch .*the model changed since it was saved/);
+  });
+
+  it('an untouched stored file still replays, and the key order and whitespace of the file do not matter', async () => {
+    const d = tempDir();
+    const ce = stored();
+    const reordered = Object.fromEntries(Object.entries(ce).reverse());
+    writeFileSync(join(d, 'ce.json'), JSON.stringify(reordered));
+    const r = await cli('replay', join(d, 'ce.json'));
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(/^still violated: no-stale-tlb-use$/m);
+  });
+
+  it('any single changed value anywhere in the file is refused with one line and exit 2 (fast-check, seed 12)', async () => {
+    const base = stored() as unknown as Record<string, unknown>;
+    const paths: (string | number)[][] = [];
+    const walk = (v: unknown, at: (string | number)[]) => {
+      if (Array.isArray(v)) v.forEach((x, i) => walk(x, [...at, i]));
+      else if (v !== null && typeof v === 'object') for (const [k, x] of Object.entries(v)) walk(x, [...at, k]);
+      else if (at[0] !== 'digest' && at[0] !== 'schema') paths.push(at);
+    };
+    walk(base, []);
+    const d = tempDir();
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(...paths), fc.oneof(fc.integer({ min: -3, max: 50 }), fc.string({ maxLength: 4 }), fc.boolean(), fc.constant(null)), async (path, value) => {
+        const copy = structuredClone(base);
+        let o = copy as Record<string | number, unknown>;
+        for (const k of path.slice(0, -1)) o = o[k] as Record<string | number, unknown>;
+        const last = path[path.length - 1]!;
+        fc.pre(JSON.stringify(o[last]) !== JSON.stringify(value));
+        o[last] = value;
+        const r = await cli('replay', write(d, 'ce.json', copy));
+        expect(r.code).toBe(2);
+        expect(oneLine(r.err)).toBe(true);
+        expect(r.err).toMatch(/tampered|invalid counterexample/);
+      }),
+      { seed: 12, numRuns: 60 },
+    );
+  });
+});
+
+describe('version-1 files', () => {
+  it('still load and replay', async () => {
+    expect(loadCounterexample(V1).schema).toBe('tlbcheck-counterexample/1');
+    const r = await cli('replay', V1);
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(/^still violated: no-stale-tlb-use$/m);
+  });
+
+  it('an edited recorded trace is tampered (its trace digest no longer matches), exit 2', async () => {
+    const d = tempDir();
+    const ce = JSON.parse(readFileSync(V1, 'utf8')) as CounterexampleFile;
+    const edited = { ...ce, trace: ce.trace.map((e, i) => (i === 0 ? { ...e, text: 'store pte := pfn 9' } : e)) };
+    const r = await cli('replay', write(d, 'v1.json', edited));
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/v1\.json: tampered: its recorded trace does not match its digest/);
+    expect(oneLine(r.err)).toBe(true);
+  });
+
+  it('an unknown future version is refused by name', async () => {
+    const d = tempDir();
+    const r = await cli('replay', write(d, 'v3.json', { ...stored(), schema: 'tlbcheck-counterexample/3' }));
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/unknown schema "tlbcheck-counterexample\/3"/);
+  });
+});
