@@ -4,17 +4,15 @@
  * real binary run as a user would run it.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { tempDir } from '../helpers.ts';
 
 export const ROOT = join(import.meta.dirname, '..', '..');
 export const BIN = join(ROOT, 'bin', 'tlbcheck.js');
 
-/** A temporary folder; remove it with `rmSync(dir, { recursive: true, force: true })`. */
-export function scratch(): string {
-  return mkdtempSync(join(tmpdir(), 'tlbcheck-test-'));
-}
+/** A temporary folder outside the clone (helpers.tempDir: removed after the test file). */
+export const scratch = tempDir;
 
 export const removeDir = (dir: string): void => rmSync(dir, { recursive: true, force: true });
 

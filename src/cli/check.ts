@@ -11,6 +11,8 @@ import type { StatefulProgress } from '../explore/stateful.ts';
 import { checkJson, checkText } from '../report/format.ts';
 import type { CheckOutcome, CheckTaskData } from './check-task.ts';
 import type { Io } from './main.ts';
+import { replayCommand } from '../gate/report.ts';
+import { isVariantFile } from '../kernel/load.ts';
 import { type Ending, type Where, DEFAULT_STALL_MS, supervise } from './supervise.ts';
 
 const TASK_WORKER = new URL('../../bin/task-worker.js', import.meta.url);
@@ -69,7 +71,7 @@ export async function runCheck(io: Io, o: Record<string, unknown>): Promise<numb
   });
   if (showProgress) io.status?.('');
   const spec = String(o['variant']);
-  const problem = endingError(ending, stallMs, /[\\/]|\.(ts|js|mts|mjs|c)$/.test(spec) ? `variant ${spec}: ` : '');
+  const problem = endingError(ending, stallMs, isVariantFile(spec) ? `variant ${spec}: ` : '');
   if (problem) throw problem;
   if (ending.kind === 'killed') {
     // Ctrl-C and the worker did not answer in time: report what the last progress report saw.
@@ -102,7 +104,7 @@ export async function runCheck(io: Io, o: Record<string, unknown>): Promise<numb
     save();
     if (saved) {
       io.out(`  counterexample: ${saved.path}${saved.reused ? ' (already saved)' : ''}`);
-      io.out(`  replay: npx tlbcheck replay ${saved.path}`);
+      io.out(`  replay: ${replayCommand(saved.path, isVariantFile(spec) ? spec : undefined)}`);
     }
   }
   if (saveError) {

@@ -10,6 +10,8 @@ import { fuzz } from '../fuzz/fuzz.ts';
 import { resolveVariant } from '../kernel/load.ts';
 import { describeSpec } from '../scenario/generated.ts';
 import type { Io } from './main.ts';
+import { replayCommand } from '../gate/report.ts';
+import { isVariantFile } from '../kernel/load.ts';
 
 export interface FuzzCliOptions {
   readonly variant: string;
@@ -59,7 +61,7 @@ export async function runFuzz(io: Io, o: FuzzCliOptions): Promise<number> {
   if (m.subject.generated) io.out(`  minimized scenario: ${describeSpec(m.subject.generated)}`);
   io.out(`  minimized: ${sizeText(m.before, m.after)}`);
   io.out(`  counterexample: ${saved.path}${saved.reused ? ' (already saved)' : ''}`);
-  io.out(`  replay: npx tlbcheck replay ${saved.path}`);
+  io.out(`  replay: ${replayCommand(saved.path, isVariantFile(o.variant) ? o.variant : undefined)}`);
   io.out(`  reproduce: ${again}`);
   return 1;
 }

@@ -20,7 +20,7 @@ import type { JobProgress, JobSpec } from '../gate/job.ts';
 import { JUNIT_SUITES_NAME, junitXml } from '../gate/junit.ts';
 import { DEFAULT_MANIFEST, type ManifestRow, boundsOfJson, loadManifest, rowKey, saveManifest } from '../gate/manifest.ts';
 import { type PoolResult, runJobs } from '../gate/pool.ts';
-import { type RowReport, coveredText, junitCases, replayCommand, rowJson, tableText } from '../gate/report.ts';
+import { type RowReport, coveredText, fileOf, junitCases, replayCommand, rowJson, tableText } from '../gate/report.ts';
 import { type Shard, shardRows } from '../gate/shard.ts';
 import type { Io } from './main.ts';
 
@@ -120,7 +120,7 @@ export async function runGate(io: Io, o: GateOpts): Promise<number> {
     if (r.result?.violation) io.out(`  ${r.result.violation.invariant}: ${r.result.violation.message}`);
     if (r.counterexample !== undefined) {
       io.out(`  counterexample: ${r.counterexample}`);
-      io.out(`  replay: ${replayCommand(r.counterexample)}`);
+      io.out(`  replay: ${replayCommand(r.counterexample, fileOf(r.row))}`);
     }
   }
   io.out('');

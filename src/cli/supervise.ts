@@ -57,6 +57,9 @@ export interface SuperviseOptions<P> {
 }
 
 export const DEFAULT_STALL_MS = 10_000;
+
+/** Node's flags for a worker, without those that set heap sizes (resourceLimits does). */
+export const workerExecArgv = (): string[] => process.execArgv.filter((a) => !/^--(max-old-space-size|max-semi-space-size|max-heap-size)/.test(a));
 const DEFAULT_GRACE_MS = 3_000;
 const DEFAULT_LOAD_MS = 120_000;
 
@@ -69,6 +72,8 @@ export function supervise<P, R>(entry: URL, workerData: unknown, opt: SuperviseO
   const worker = new Worker(entry, {
     workerData: { data: workerData, beat: sab },
     resourceLimits: { maxOldGenerationSizeMb: opt.heapMb },
+    // A heap flag given to Node (e.g. --max-old-space-size) would override the worker's limit.
+    execArgv: workerExecArgv(),
     stdout: false,
     stderr: false,
   });

@@ -27,7 +27,12 @@ export interface Limits {
 
 export class Budget {
   private readonly t0 = Date.now();
-  constructor(private readonly limits: Limits) {}
+  /** The memory budget in bytes: the one asked for, but never above 80% of this heap's limit. */
+  private readonly heapBytes: number | undefined;
+  constructor(private readonly limits: Limits) {
+    const cap = 0.8 * getHeapStatistics().heap_size_limit;
+    this.heapBytes = limits.maxMemoryMb === undefined ? undefined : Math.min(limits.maxMemoryMb * 1048576, cap);
+  }
 
   /** The first budget that has run out, given the search's counts so far. */
   exceeded(states: number, executions = 0): Stop | undefined {
@@ -36,8 +41,8 @@ export class Budget {
     if (l.timeMs !== undefined && Date.now() - this.t0 > l.timeMs) return { kind: 'time', reason: `time budget of ${l.timeMs / 1000} s ran out` };
     if (l.maxStates !== undefined && states >= l.maxStates) return { kind: 'states', reason: `state budget of ${l.maxStates} ran out` };
     if (l.maxExecutions !== undefined && executions >= l.maxExecutions) return { kind: 'executions', reason: `execution budget of ${l.maxExecutions} ran out` };
-    if (l.maxMemoryMb !== undefined && getHeapStatistics().used_heap_size > l.maxMemoryMb * 1048576) {
-      return { kind: 'memory', reason: `memory budget of ${l.maxMemoryMb} MB ran out` };
+    if (this.heapBytes !== undefined && getHeapStatistics().used_heap_size > this.heapBytes) {
+      return { kind: 'memory', reason: `memory budget of ${Math.round(this.heapBytes / 1048576)} MB ran out` };
     }
     return undefined;
   }

@@ -12,6 +12,7 @@ import { ModelError, UserError } from '../errors.ts';
 import type { CheckResult } from '../explore/check.ts';
 import { BEAT_CELLS, BEAT_CPU, BEAT_FN, BEAT_STEP, BEAT_STEPS, BEAT_STOP } from '../explore/heartbeat.ts';
 import type { JobProgress, JobSpec } from './job.ts';
+import { workerExecArgv } from '../cli/supervise.ts';
 
 export type ToWorker = { readonly type: 'run'; readonly job: JobSpec };
 export type FromWorker =
@@ -89,7 +90,11 @@ export async function runJobs(jobs: readonly JobSpec[], opt: PoolOptions): Promi
       const spawn = (): Slot => {
         const sab = new SharedArrayBuffer(BEAT_CELLS * 4);
         const s: Slot = {
-          worker: new Worker(WORKER_ENTRY, { workerData: { beat: sab }, ...(opt.heapMb ? { resourceLimits: { maxOldGenerationSizeMb: opt.heapMb } } : {}) }),
+          worker: new Worker(WORKER_ENTRY, {
+            workerData: { beat: sab },
+            execArgv: workerExecArgv(),
+            ...(opt.heapMb ? { resourceLimits: { maxOldGenerationSizeMb: opt.heapMb } } : {}),
+          }),
           cells: new Int32Array(sab),
           names: new Map(),
           job: undefined,

@@ -96,11 +96,15 @@ export function rowJson(r: RowReport): Record<string, unknown> {
     invariant: res?.violation?.invariant ?? null,
     problems: r.judgement.problems,
     counterexample: r.counterexample ?? null,
-    replay: r.counterexample === undefined ? null : replayCommand(r.counterexample),
+    replay: r.counterexample === undefined ? null : replayCommand(r.counterexample, fileOf(r.row)),
   };
 }
 
-export const replayCommand = (path: string): string => `npx tlbcheck replay ${path}`;
+/** The variant file of a row (undefined for a built-in variant). */
+export const fileOf = (row: GateRow): string | undefined => (row.spec === row.variant ? undefined : row.spec);
+
+/** The command that replays a saved counterexample; a variant file must be named again (replay never imports a path from the file). */
+export const replayCommand = (path: string, variantFile?: string): string => `npx tlbcheck replay ${path}${variantFile === undefined ? '' : ` --variant ${variantFile}`}`;
 
 export function junitCases(reports: readonly RowReport[]): JunitCase[] {
   return reports.map((r) => {
@@ -108,7 +112,7 @@ export function junitCases(reports: readonly RowReport[]): JunitCase[] {
     const seconds = (r.result?.elapsedMs ?? 0) / 1000;
     const output = `expected ${expectedText(r.row.expected)}, actual ${r.judgement.actual}; ${r.result ? `${r.result.executions} executions, ${r.result.states ?? '-'} states` : 'not run'}`;
     if (r.judgement.ok) return { classname: r.row.variant, name, seconds, output };
-    const details = [...r.judgement.problems, ...(r.counterexample ? [`counterexample: ${r.counterexample}`, `replay: ${replayCommand(r.counterexample)}`] : [])].join('\n');
+    const details = [...r.judgement.problems, ...(r.counterexample ? [`counterexample: ${r.counterexample}`, `replay: ${replayCommand(r.counterexample, fileOf(r.row))}`] : [])].join('\n');
     return { classname: r.row.variant, name, seconds, output, failure: { message: r.judgement.problems[0] ?? 'mismatch', details } };
   });
 }

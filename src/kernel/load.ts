@@ -7,7 +7,6 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { UserError } from '../errors.ts';
 import { stackSite } from '../explore/routine-error.ts';
-import { firstTypeError } from './typecheck.ts';
 import { VARIANTS, findVariant } from './index.ts';
 import type { Variant } from './variant.ts';
 
@@ -17,17 +16,20 @@ export interface ResolvedVariant {
   readonly path?: string;
 }
 
-const looksLikePath = (s: string): boolean => /[\\/]/.test(s) || /\.(ts|js|mts|mjs)$/.test(s);
+/** Whether `--variant S` names a file rather than a built-in id. */
+export const isVariantFile = (s: string): boolean => /[\\/]/.test(s) || /\.(ts|js|mts|mjs|c)$/.test(s);
 
 export async function resolveVariant(spec: string, cwd: string = process.cwd()): Promise<ResolvedVariant> {
   const builtin = findVariant(spec);
   if (builtin) return { variant: builtin };
-  if (!looksLikePath(spec)) {
+  if (!isVariantFile(spec)) {
     throw new UserError(`unknown variant '${spec}' (known: ${VARIANTS.map((v) => v.id).join(', ')}; or give a path to a .ts file)`);
   }
   const path = resolve(cwd, spec);
   if (!existsSync(path)) throw new UserError(`variant file not found: ${spec}`);
   if (/\.m?ts$/.test(path) && process.env['TLBCHECK_NO_TYPECHECK'] !== '1') {
+    // The compiler is loaded only when a .ts variant file is (it is large).
+    const { firstTypeError } = await import('./typecheck.ts');
     const err = firstTypeError(path);
     if (err) throw new UserError(`variant file ${spec} does not type-check: ${err}`);
   }
