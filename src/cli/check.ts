@@ -1,5 +1,7 @@
 /** `tlbcheck check`. */
-import { buildCounterexample, saveCounterexample } from '../counterexample/counterexample.ts';
+import { buildCounterexample, replay, saveCounterexample } from '../counterexample/counterexample.ts';
+import type { Explanation } from '../report/explain/index.ts';
+import { whyJson, whyOf } from '../report/why.ts';
 import { type Minimized, minimize } from '../counterexample/minimize.ts';
 import { minimizedCounterexample, sizeText } from '../counterexample/package.ts';
 import { type StrategyName, search } from '../explore/check.ts';
@@ -30,6 +32,7 @@ export async function runCheck(io: Io, o: Record<string, unknown>): Promise<numb
   });
   let saved: { path: string; reused: boolean } | undefined;
   let minimized: Minimized | undefined;
+  let why: Explanation | undefined;
   if (r.violation && r.tape && r.widths) {
     const outDir = String(o['out']);
     // A user variant is recorded relative to the counterexample, never as a machine path.
@@ -41,12 +44,15 @@ export async function runCheck(io: Io, o: Record<string, unknown>): Promise<numb
     minimized = o['minimize'] === false ? undefined : minimize({ model: foundModel }, r.tape, r.violation.invariant);
     const ce = minimized ? minimizedCounterexample(minimized, strategy, seed, rel) : buildCounterexample(foundModel, found, rel);
     saved = saveCounterexample(ce, outDir);
+    // The why of the saved execution, from a replay of its tape (the file keeps no event data).
+    const again = replay(ce, variant, true);
+    if (again.kind === 'violated') why = whyOf(again.trace, again.violation);
   }
   if (o['json'] === true) {
     const sizes = minimized ? { minimized: { before: minimized.before, after: minimized.after } } : {};
-    io.out(JSON.stringify({ ...checkJson(r, saved?.path), ...sizes }));
+    io.out(JSON.stringify({ ...checkJson(r, saved?.path), ...sizes, why: why?.text ?? null, chain: why ? whyJson(why) : null }));
   } else {
-    io.out(checkText(r, saved));
+    io.out(checkText(r, saved, why?.text));
     if (minimized) io.out(`  minimized: ${sizeText(minimized.before, minimized.after)}`);
   }
   switch (r.verdict) {

@@ -6,6 +6,7 @@ import { resolveVariant } from '../kernel/load.ts';
 import { renderColumns } from '../report/trace.ts';
 import type { TraceEvent } from '../explore/sim.ts';
 import { annotate, buildTimeline } from '../report/timeline.ts';
+import { whyJson } from '../report/why.ts';
 import { formatBounds } from '../machine/types.ts';
 import { boundsFromJson } from '../counterexample/counterexample.ts';
 import { writeTimelinePage } from './html-out.ts';
@@ -66,12 +67,15 @@ export async function runReplay(io: Io, file: string, o: { variant?: string; jso
         divergedAt: out.kind === 'diverged' ? out.at : null,
         firstDifference: diff ?? null,
         digest: out.kind === 'violated' ? out.digest : null,
+        why: timeline.why?.text ?? null,
+        chain: timeline.why ? whyJson(timeline.why, trace) : null,
         trace: out.kind === 'diverged' ? [] : out.trace,
       }),
     );
     return code;
   }
   io.out(head);
+  if (timeline.why) io.out(`why: ${timeline.why.text}`);
   if (out.kind !== 'diverged') io.out(renderColumns(annotate(timeline), ce.params.cpus));
   if (out.kind === 'violated') io.out(`VIOLATION ${out.violation.invariant}: ${out.violation.message}`);
   if (timeline.violation) io.out(`  invariant: ${timeline.violation.words}`);

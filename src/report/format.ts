@@ -61,10 +61,11 @@ export function coverageText(r: CheckResult): string {
   }
 }
 
-export function checkText(r: CheckResult, ce?: { path: string; reused: boolean }): string {
+export function checkText(r: CheckResult, ce?: { path: string; reused: boolean }, why?: string): string {
   const lines = [
     `${r.variant} on ${r.scenario} (cpus ${r.cpus}, features ${formatFeatures(r.features)})`,
     `${r.verdict.toUpperCase()}${r.violation ? ` ${r.violation.invariant}: ${r.violation.message}` : ''}`,
+    ...(why === undefined ? [] : [`  why (saved counterexample): ${why}`]),
     `  ${coverageText(r)}`,
     `  strategy ${strategyText(r)}, seed ${r.seed}: ${countsText(r)}`,
   ];

@@ -95,7 +95,10 @@ export function shootdown(f: Facts, F: number, V: number, change: number | undef
           row: r,
         });
       } else {
-        const seen = f.reads.filter((r) => r.cpu === V && r.row > take && r.row <= end && decides(r.at, V)).slice(-2);
+        // The reads that decided: those that saw a write made after the IPI was sent come first, then the mm's fields.
+        const all = f.reads.filter((r) => r.cpu === V && r.row > take && r.row <= end && decides(r.at, V));
+        const fresh = (r: Read): number => ((f.source(r)?.row ?? -1) > send ? 0 : r.at.is.kind === 'mm' ? 1 : 2);
+        const seen = [...all].sort((a, b) => fresh(a) - fresh(b) || a.row - b.row).slice(0, 2).sort((a, b) => a.row - b.row);
         const because = seen.map((r) => {
           const src = f.source(r);
           const from = src && src.row > send ? ` (set at step ${f.step(src.row)} by ${who(f, src.row)})` : '';
