@@ -76,18 +76,21 @@ interface Geometry {
 
 function geometry(tl: Timeline): Geometry {
   const avail = PAGE_W - 2 * MARGIN - SCROLLBAR - STEP_W - GAP * Math.max(0, tl.cpus - 1);
-  const total = tl.lanes.reduce((a, ls) => a + ls.reduce((b, l) => b + WEIGHT[l], 0), 0);
+  // A CPU that never acts keeps its column, narrow.
+  const idle = (c: number): boolean => !tl.rows.some((r) => r.ev.cpu === c);
+  const weight = (c: number, l: Lane): number => (idle(c) ? 1 : WEIGHT[l]);
+  const total = tl.lanes.reduce((a, ls, c) => a + ls.reduce((b, l) => b + weight(c, l), 0), 0);
   const laneW: Record<Lane, number>[] = [];
   const laneX: Record<Lane, number>[] = [];
   const cpuX: number[] = [];
   const cpuW: number[] = [];
   let x = STEP_W;
-  tl.lanes.forEach((ls) => {
+  tl.lanes.forEach((ls, c) => {
     const w = { program: 0, sb: 0, walker: 0, ipi: 0 };
     const at = { program: x, sb: x, walker: x, ipi: x };
     cpuX.push(x);
     for (const l of ls) {
-      w[l] = Math.floor(Math.min(MAX_W[l], (avail * WEIGHT[l]) / total));
+      w[l] = Math.floor(Math.min(MAX_W[l], (avail * weight(c, l)) / total));
       at[l] = x;
       x += w[l];
     }
@@ -140,7 +143,7 @@ export function renderHtml(tl: Timeline, info: PageInfo): string {
     const y1 = ys[s.use]! + hs[s.use]! + 3;
     const from = s.fill === 'boot' ? 'cached at boot' : `filled at step ${tl.rows[s.fill]!.ev.step}`;
     parts.push(
-      `<div class="stale" data-cpu="${s.cpu}" data-fill="${s.fill}" style="left:${g.cpuX[s.cpu]! - 4}px;width:${g.cpuW[s.cpu]! + 8}px;top:${y0}px;height:${y1 - y0}px">` +
+      `<div class="stale${y1 - y0 < 60 ? ' short' : ''}" data-cpu="${s.cpu}" data-fill="${s.fill}" style="left:${g.cpuX[s.cpu]! - 4}px;width:${g.cpuW[s.cpu]! + 8}px;top:${y0}px;height:${y1 - y0}px">` +
         `<span>stale TLB entry: ${from}, used at step ${tl.rows[s.use]!.ev.step}</span></div>`,
     );
     if (s.fill === 'boot') parts.push(`<div class="boot-marker" style="left:${g.cpuX[s.cpu]! + 4}px;top:2px">cached at boot</div>`);
@@ -247,6 +250,7 @@ p{margin:3px 0}.fact{color:#555}
 .note{background:#fffbe6;border-style:dashed;color:#6b5a00}
 .stale{position:absolute;background:rgba(255,80,80,.10);border:2px solid #e04040;border-radius:6px;z-index:1}
 .stale span{position:absolute;right:6px;bottom:1px;font-size:11px;color:#a30000;font-weight:600;background:rgba(255,255,255,.8)}
+.stale.short span{bottom:auto;top:-17px}
 .boot-marker{position:absolute;z-index:4;font-size:11px;font-weight:700;color:#fff;background:#e04040;border-radius:3px;padding:1px 6px}
 .stale-fill{border:2px solid #e04040;background:#ffecec}
 .unseen{border:2px dashed #1f7a4d}
@@ -255,5 +259,5 @@ p{margin:3px 0}.fact{color:#555}
 .violation-marker{position:absolute;width:20px;height:20px;border-radius:10px;background:#c00;color:#fff;font-weight:800;text-align:center;line-height:20px;z-index:5}
 .arrows{position:absolute;left:0;top:0;pointer-events:none;z-index:3;overflow:visible}
 .arrow{fill:none;stroke-width:2;stroke-opacity:.75}.arrow-ipi{stroke:#7b3fb8}.arrow-store{stroke:#1f7a4d;stroke-dasharray:5 3}.arrow-race{stroke:#d4380d;stroke-width:2.5;stroke-dasharray:2 3}
-.race-label{font-size:11px;font-weight:700;fill:#d4380d}
+.race-label{font-size:11px;font-weight:700;fill:#d4380d;paint-order:stroke;stroke:#fff;stroke-width:3px}
 `;

@@ -71,7 +71,7 @@ export function shootdown(f: Facts, F: number, V: number, change: number | undef
       decided = reads.at(-1);
       if (decided) links.push({ text: readText(f, decided), row: decided.row });
     }
-    links.push({ text: `so no IPI to cpu${V}: cpu${F}'s call returned at step ${f.step(ret)} without it`, row: ret });
+    links.push({ text: `so cpu${F} sent no IPI to cpu${V} and returned at step ${f.step(ret)}`, row: ret });
     story.noIpi = { from: F, to: V, row: decided?.row ?? ret };
   } else {
     const send = sends[0]!;

@@ -51,7 +51,11 @@ export function explainStaleUse(trace: readonly TraceEvent[], v: Violation): Exp
     const cr3 = f.rows((x, ev, r) => x.k === 'cr3' && x.noflush && ev.cpu === V && r > (change ?? 0) && r < use).at(-1);
     if (cr3 !== undefined && !s.races.some((r) => f.ev(r.read).cpu === V)) {
       const x = f.data(cr3);
-      const seen = f.reads.filter((r) => r.cpu === V && r.row < cr3 && r.row > (change ?? 0) && (r.at.is.kind === 'mm' || (r.at.is.kind === 'pcpu' && r.at.is.cpu === V))).slice(-2);
+      // What it decided on: its last read of the mm's state and its last read of its own.
+      const before = f.reads.filter((r) => r.cpu === V && r.row < cr3 && r.row > (change ?? 0));
+      const seen = [before.filter((r) => r.at.is.kind === 'mm').at(-1), before.filter((r) => r.at.is.kind === 'pcpu' && r.at.is.cpu === V).at(-1)]
+        .filter((r): r is NonNullable<typeof r> => r !== undefined)
+        .sort((a, b) => a.row - b.row);
       const read = seen.length ? ` after reading ${seen.map((r) => `${r.at.name} = ${r.val.shown}`).join(' and ')}` : '';
       links.push({ text: `cpu${V}'s ${f.ev(cr3).fn} loaded CR3 NOFLUSH (pcid ${x?.k === 'cr3' ? x.pcid : '?'}) at step ${f.step(cr3)}${read}, keeping the entry`, row: cr3 });
     }
@@ -67,13 +71,14 @@ export function explainStaleUse(trace: readonly TraceEvent[], v: Violation): Exp
     links.push({ text: `nothing flushed pcid ${entry?.pcid ?? '?'} on cpu${V} after the entry was filled${inval.length ? ` (its ${inval.map((r) => `${opText(f, r)} at step ${f.step(r)}`).join(', ')} missed that PCID)` : ''}` });
   }
   if (fill === 'boot') {
-    links.push({ text: `cpu${V}'s TLB entry for ${where} (pfn ${entry?.pfn ?? '?'}) had been cached at boot and survived` });
+    const foreign = F === undefined ? ` in pcid ${entry?.pcid ?? '?'}, from another mm's page tables,` : '';
+    links.push({ text: `cpu${V}'s TLB entry for ${where} (pfn ${entry?.pfn ?? '?'})${foreign} had been cached at boot and survived` });
   } else if (fill !== undefined) {
     const w = change === undefined ? undefined : f.writes.find((x) => x.row === change);
     const walker = f.ev(fill).actor === 'walk' ? `cpu${V}'s walker` : `cpu${V}'s access`;
     let text = `${walker} filled the TLB entry for ${where} with pfn ${entry?.pfn ?? '?'} at step ${f.step(fill)}`;
     if (w && w.row < fill && w.visible > fill) {
-      text = `${walker} walked the old PTE (pfn ${entry?.pfn ?? '?'}) of ${where} at step ${f.step(fill)}: cpu${w.cpu}'s store was still in its store buffer`;
+      text = `${walker} read the old PTE (pfn ${entry?.pfn ?? '?'}) of ${where} at step ${f.step(fill)}: cpu${w.cpu}'s store was still in its store buffer`;
       races.push({ read: fill, write: w.row, kind: 'buffered', label: 'missed: still in the store buffer' });
     } else if (w && w.row > fill) {
       text += ', before the change';

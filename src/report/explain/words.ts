@@ -28,7 +28,7 @@ export function missText(f: Facts, m: Miss): string {
     const vis = Number.isFinite(m.write.visible) ? `until step ${f.step(m.write.visible)}` : 'to the end';
     return `${readText(f, m.read)} while ${writeText(f, m.write)} was still in cpu${m.write.cpu}'s store buffer (${vis}; no barrier drained it before the read)`;
   }
-  return `${readText(f, m.read)}, before ${writeText(f, m.write)}, which nothing ordered before it`;
+  return `${readText(f, m.read)}, before ${writeText(f, m.write)} came`;
 }
 
 export const missLabel = (m: Miss): string => (m.kind === 'buffered' ? 'missed: still in the store buffer' : 'missed: came later');
