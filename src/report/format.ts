@@ -65,7 +65,7 @@ export function checkText(r: CheckResult, ce?: { path: string; reused: boolean }
   const lines = [
     `${r.variant} on ${r.scenario} (cpus ${r.cpus}, features ${formatFeatures(r.features)})`,
     `${r.verdict.toUpperCase()}${r.violation ? ` ${r.violation.invariant}: ${r.violation.message}` : ''}`,
-    ...(why === undefined ? [] : [`  why (saved counterexample): ${why}`]),
+    ...(why === undefined ? [] : [`  why: ${why}`]),
     `  ${coverageText(r)}`,
     `  strategy ${strategyText(r)}, seed ${r.seed}: ${countsText(r)}`,
   ];
