@@ -20,7 +20,7 @@ import { DEFAULT_BOUNDS } from '../src/machine/types.ts';
 import { EXPLAINERS, explain } from '../src/report/explain/index.ts';
 import { findScenario } from '../src/scenario/index.ts';
 import { EXPLANATIONS } from './explanations.ts';
-import { cli, fixture } from './helpers.ts';
+import { cli, fixture, tempDir } from './helpers.ts';
 
 const DIR = join(import.meta.dirname, '..', 'counterexamples');
 const FILES = readdirSync(DIR).filter((f) => f.endsWith('.json')).sort();
@@ -56,6 +56,21 @@ describe('every stored counterexample explains itself', () => {
     expect(j.chain.noIpi.to).toBe(1);
     expect(j.chain.races.map((r) => [r.read.step, r.write.step])).toContainEqual([7, 8]);
     expect(j.chain.links.at(-1)?.at).toEqual({ step: 11, cpu: 1 });
+  });
+});
+
+describe('check prints the why of the counterexample it saves', () => {
+  it('in text, right under the verdict, and in --json as text and chain', async () => {
+    const dir = tempDir();
+    const args = ['check', '--variant', 'linux-4.13-flush-no-mb', '--scenario', 'switch-vs-flush', '--out', dir];
+    const t = await cli(...args);
+    expect(t.code).toBe(1);
+    const lines = t.out.split('\n');
+    expect(lines[1]).toMatch(/^VIOLATED no-stale-tlb-use/);
+    expect(lines[2]).toMatch(/^ {2}why: cpu0's set_pte_at changed pte\(mmA, va 0x1000\) .* -> so cpu0 sent no IPI to cpu1 /);
+    const j = JSON.parse((await cli(...args, '--json')).out) as { why: string; chain: { noIpi: { from: number; to: number } } };
+    expect(`  why: ${j.why}`).toBe(lines[2]);
+    expect(j.chain.noIpi).toMatchObject({ from: 0, to: 1 });
   });
 });
 
