@@ -10,7 +10,7 @@ import type { Violation } from '../../invariants/types.ts';
 import { Facts } from './facts.ts';
 import { opText, shootdown } from './shootdown.ts';
 import { type Explanation, type Link, type Race, paragraph } from './types.ts';
-import { hexva } from './words.ts';
+import { changeText, hexva } from './words.ts';
 
 export function useRow(f: Facts, v: Violation): number {
   const rows = f.rows((d, ev) => ev.step === v.step && (v.cpu === undefined || ev.cpu === v.cpu) && d.k === 'access');
@@ -41,7 +41,7 @@ export function explainStaleUse(trace: readonly TraceEvent[], v: Violation): Exp
     change = w?.row;
     if (w) {
       const vis = w.buffered ? (Number.isFinite(w.visible) ? `, visible from step ${f.step(w.visible)}` : ', never visible before the end') : '';
-      links.push({ text: `cpu${w.cpu}'s ${f.ev(w.row).fn} changed ${w.at.name} to ${w.val.shown} at step ${f.step(w.row)}${vis}`, row: w.row });
+      links.push({ text: `cpu${w.cpu}'s ${f.ev(w.row).fn} ${changeText(w)} at step ${f.step(w.row)}${vis}`, row: w.row });
     }
     const s = shootdown(f, F, V, change, ret, use, { ...(va === undefined ? {} : { va }), ...(entry.global ? {} : { pcid: entry.pcid }) });
     links.push(...s.links);

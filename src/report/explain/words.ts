@@ -32,3 +32,6 @@ export function missText(f: Facts, m: Miss): string {
 }
 
 export const missLabel = (m: Miss): string => (m.kind === 'buffered' ? 'missed: still in the store buffer' : 'missed: came later');
+
+/** `changed pte(mmA, va 0x1000) to pfn 5` for a store; `did lock xadd mmA.tlb_gen` for a LOCK'd RMW (its new value is not recorded). */
+export const changeText = (w: Write): string => (w.what.startsWith('store ') ? `changed ${w.at.name} to ${w.val.shown}` : `did ${w.what}`);
