@@ -4,7 +4,8 @@
  * prints the verdict and then saves the file.
  */
 import { relative, resolve } from 'node:path';
-import { buildCounterexample } from '../counterexample/counterexample.ts';
+import { buildCounterexample, replay } from '../counterexample/counterexample.ts';
+import { whyJson, whyOf } from '../report/why.ts';
 import { type Minimized, minimize } from '../counterexample/minimize.ts';
 import { minimizedCounterexample } from '../counterexample/package.ts';
 import type { CounterexampleFile } from '../counterexample/schema.ts';
@@ -25,6 +26,8 @@ export interface CheckTaskData {
 
 export interface CheckOutcome {
   readonly result: CheckResult;
+  /** The "why" of the saved (minimized) execution: its paragraph, and the chain as data. */
+  readonly why?: { readonly text: string; readonly chain: Record<string, unknown> };
   readonly ce?: CounterexampleFile;
   readonly minimized?: { readonly before: Minimized['before']; readonly after: Minimized['after'] };
 }
@@ -72,7 +75,11 @@ export async function computeCheck(o: Record<string, unknown>, ctx: TaskContext<
   // Minimized unless --no-minimize: the saved file is the simplest execution the minimizer finds.
   const m = o['minimize'] === false ? undefined : minimize({ model: foundModel }, r.tape, r.violation.invariant);
   const ce = m ? minimizedCounterexample(m, strategy, seed, rel) : buildCounterexample(foundModel, found, rel);
-  return m ? { result: r, ce, minimized: { before: m.before, after: m.after } } : { result: r, ce };
+  // The why of the saved execution, from a replay of its tape (the file keeps no event data).
+  const again = replay(ce, variant, true);
+  const x = again.kind === 'violated' ? whyOf(again.trace, again.violation) : undefined;
+  const why = x ? { why: { text: x.text, chain: whyJson(x) } } : {};
+  return m ? { result: r, ce, minimized: { before: m.before, after: m.after }, ...why } : { result: r, ce, ...why };
 }
 
 hostTask<CheckTaskData, StatefulProgress, CheckOutcome>((data, ctx) => computeCheck(data.o, ctx, data.progress));

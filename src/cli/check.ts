@@ -81,7 +81,7 @@ export async function runCheck(io: Io, o: Record<string, unknown>): Promise<numb
     return 130;
   }
   if (ending.kind !== 'done') throw new Error('[tlbcheck bug] unhandled search ending');
-  const { result: r, ce, minimized } = ending.value;
+  const { result: r, ce, minimized, why } = ending.value;
   let saved: { path: string; reused: boolean } | undefined;
   let saveError: UserError | undefined;
   // The verdict goes out first in text; JSON is one object, so the save is tried first there.
@@ -97,9 +97,9 @@ export async function runCheck(io: Io, o: Record<string, unknown>): Promise<numb
   if (o['json'] === true) {
     save();
     const sizes = minimized ? { minimized: { before: minimized.before, after: minimized.after } } : {};
-    io.out(JSON.stringify({ ...checkJson(r, saved?.path), ...sizes, ...(saveError ? { saveError: saveError.message } : {}) }));
+    io.out(JSON.stringify({ ...checkJson(r, saved?.path), ...sizes, why: why?.text ?? null, chain: why?.chain ?? null, ...(saveError ? { saveError: saveError.message } : {}) }));
   } else {
-    io.out(checkText(r));
+    io.out(checkText(r, undefined, why?.text));
     if (minimized) io.out(`  minimized: ${sizeText(minimized.before, minimized.after)}`);
     save();
     if (saved) {

@@ -4,6 +4,7 @@ import { VARIANTS } from '../kernel/index.ts';
 import { formatFeatures } from '../machine/types.ts';
 import { SCENARIOS } from '../scenario/index.ts';
 import { describeParams } from '../scenario/params.ts';
+import { columns } from '../report/columns.ts';
 import type { Io } from './main.ts';
 
 export function catalogue() {
@@ -37,17 +38,20 @@ export function runList(io: Io, json: boolean): number {
     io.out(JSON.stringify(c));
     return 0;
   }
+  // One column width per section, as wide as its widest id: long ids no longer push titles out of line.
   io.out('VARIANTS');
-  for (const v of VARIANTS) {
-    io.out(`  ${v.id.padEnd(32)} ${v.kind.padEnd(5)} ${v.title}`);
-    io.out(`  ${''.padEnd(32)}       features ${formatFeatures(v.features)}; ${v.source}`);
-  }
+  const variants = VARIANTS.flatMap((v) => [
+    [v.id, v.kind, v.title],
+    ['', '', `features ${formatFeatures(v.features)}; ${v.source}`],
+  ]);
+  for (const l of columns(variants, undefined, '  ')) io.out(l);
   io.out('SCENARIOS');
-  for (const s of SCENARIOS) {
-    io.out(`  ${s.id.padEnd(32)} cpus ${s.cpus.min}-${s.cpus.max} (default ${s.cpus.default})  ${s.title}`);
-    if (s.mms || s.ops) io.out(`  ${''.padEnd(32)} ${describeParams(s)}`);
-  }
+  const scenarios = SCENARIOS.flatMap((s) => [
+    [s.id, `cpus ${s.cpus.min}-${s.cpus.max} (default ${s.cpus.default})`, s.title],
+    ...(s.mms || s.ops ? [['', '', describeParams(s)]] : []),
+  ]);
+  for (const l of columns(scenarios, undefined, '  ')) io.out(l);
   io.out('INVARIANTS');
-  for (const i of INVARIANTS) io.out(`  ${i.id.padEnd(32)} ${i.title}`);
+  for (const l of columns(INVARIANTS.map((i) => [i.id, i.title]), undefined, '  ')) io.out(l);
   return 0;
 }

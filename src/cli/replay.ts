@@ -18,6 +18,7 @@ import type { Variant } from '../kernel/variant.ts';
 import { renderColumns } from '../report/trace.ts';
 import type { TraceEvent } from '../explore/sim.ts';
 import { annotate, buildTimeline } from '../report/timeline.ts';
+import { whyJson } from '../report/why.ts';
 import { formatBounds } from '../machine/types.ts';
 import { boundsFromJson } from '../counterexample/counterexample.ts';
 import { writeTimelinePage } from './html-out.ts';
@@ -93,12 +94,15 @@ export async function runReplay(io: Io, file: string, o: { variant?: string; jso
         divergedAt: out.kind === 'diverged' ? out.at : null,
         firstDifference: diff ?? null,
         digest: out.kind === 'violated' ? out.digest : null,
+        why: timeline.why?.text ?? null,
+        chain: timeline.why ? whyJson(timeline.why, trace) : null,
         trace: out.kind === 'diverged' ? [] : out.trace,
       }),
     );
     return code;
   }
   io.out(head);
+  if (timeline.why) io.out(`why: ${timeline.why.text}`);
   if (out.kind !== 'diverged') io.out(renderColumns(annotate(timeline), ce.params.cpus));
   if (out.kind === 'violated') io.out(`VIOLATION ${out.violation.invariant}: ${out.violation.message}`);
   if (timeline.violation) io.out(`  invariant: ${timeline.violation.words}`);

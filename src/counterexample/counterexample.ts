@@ -80,7 +80,8 @@ export function buildCounterexample(model: Model, found: Found, variantPath?: st
     seed: found.seed,
     tape: [...r.tape],
     widths: [...r.widths],
-    trace: trace.map((e) => ({ ...e })),
+    // The structured event data is re-created by replay; the file keeps the recorded fields only.
+    trace: trace.map(({ data: _data, ...e }) => e),
     digest: '',
     stats: traceStats(trace, r.tape, cfg.params.cpus),
   };

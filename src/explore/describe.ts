@@ -13,7 +13,8 @@ function entryText(v: number): string {
   return entryPresent(v) ? `-> pfn ${entryPfn(v)}` : 'not present';
 }
 
-function valueText(L: Layout, loc: number, v: number): string {
+/** A value as it reads at `loc` (exported for event-data.ts). */
+export function valueText(L: Layout, loc: number, v: number): string {
   const name = L.nameOf(loc);
   if (loc < L.base) return entryText(v);
   if (name.endsWith('.cpumask')) return `{${[...Array(L.cpus).keys()].filter((c) => (v >>> c) & 1).join(',')}}`;

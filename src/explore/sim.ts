@@ -46,6 +46,7 @@ import { HEARTBEAT, beat } from './heartbeat.ts';
 import { routineFailure } from './routine-error.ts';
 import { effectProblem, type EffectLimits } from '../machine/validate.ts';
 import { ModelError } from '../errors.ts';
+import { type EventBody, type EventData, drainBody, effectBody, ipiTakeBody, walkBody } from './event-data.ts';
 import { type Move, MoveKind, moveArg, moveCpu, moveKind, packMove } from './strategy.ts';
 
 export interface CheckConfig {
@@ -171,6 +172,8 @@ export interface TraceEvent {
   readonly tag?: string;
   /** Position on the choice tape when this step was a branch point. */
   readonly branch?: number;
+  /** What the step did, as data (event-data.ts): not digested, not saved, re-created by replay. */
+  readonly data?: EventData;
 }
 
 interface Frame {
@@ -474,7 +477,7 @@ export class Sim {
     if (moveKind(mv) === MoveKind.End) {
       // Ending the execution disables every walk and eviction: it conflicts with them all.
       this.footprint = this.recordFootprints ? this.m.cpus.map((_, c) => this.m.resHw(c) * 2 + 1) : null;
-      this.record(moveCpu(mv), 'end', 'no more hardware events', undefined, branch);
+      this.record(moveCpu(mv), 'end', 'no more hardware events', undefined, branch, { k: 'end' });
       this.checkDeadlock();
       return false;
     }
@@ -574,7 +577,7 @@ export class Sim {
           const e = top.pending!;
           const glue = this.model.atomicity.glue(e);
           const out = this.exec(c, top, e);
-          if (this.trace) this.record(c, top.handler ? 'irq' : 'cpu', describeEffect(e, out, this.model.layout), e, branch);
+          if (this.trace) this.record(c, top.handler ? 'irq' : 'cpu', describeEffect(e, out, this.model.layout), e, branch, effectBody(e, out, this.model.layout, m, c));
           branch = undefined;
           if (this.violation) return;
           this.stepMustEnd = false;
@@ -592,24 +595,24 @@ export class Sim {
         const f = newFrame(() => routines.call_function_interrupt(k, calls), id, top ? top.fns : null, true, -1, false);
         this.frames[c]!.push(f);
         this.current = c;
-        if (this.trace) this.record(c, 'ipi', describeMove(mv, this.model, calls), undefined, branch);
+        if (this.trace) this.record(c, 'ipi', describeMove(mv, this.model, calls), undefined, branch, ipiTakeBody(calls));
         this.settle(c, f, this.advance(c, f, undefined, true));
         break;
       }
       case MoveKind.Drain: {
         const e = m.drainOne(c);
-        if (this.trace) this.record(c, 'drain', `${this.model.layout.nameOf(e.loc)} = ${e.val} visible`, undefined, branch);
+        if (this.trace) this.record(c, 'drain', `${this.model.layout.nameOf(e.loc)} = ${e.val} visible`, undefined, branch, drainBody(this.model.layout, e.loc, e.val));
         break;
       }
       case MoveKind.Walk: {
         const va = this.vas[moveArg(mv)]!;
         const plan = m.walk(c, va, true);
-        if (this.trace) this.record(c, 'walk', describeWalk(va, plan), undefined, branch);
+        if (this.trace) this.record(c, 'walk', describeWalk(va, plan), undefined, branch, walkBody(va, plan));
         break;
       }
       case MoveKind.Evict: {
         const what = m.evict(c, moveArg(mv));
-        if (this.trace) this.record(c, 'evict', what, undefined, branch);
+        if (this.trace) this.record(c, 'evict', what, undefined, branch, { k: 'evict' });
         break;
       }
       case MoveKind.End:
@@ -667,7 +670,7 @@ export class Sim {
       const out = this.execInstant(c, f, e);
       if (this.model.atomicity.leftOnly(this.m, c, e)) this.stepMustEnd = true;
       if (this.trace && (e.k === 'load' || e.k === 'store' || e.k === 'irq')) {
-        this.record(c, f.handler ? 'irq' : 'cpu', describeEffect(e, out, this.model.layout), e, undefined);
+        this.record(c, f.handler ? 'irq' : 'cpu', describeEffect(e, out, this.model.layout), e, undefined, effectBody(e, out, this.model.layout, this.m, c));
       }
       if (this.violation) {
         f.pending = null;
@@ -713,7 +716,7 @@ export class Sim {
             step: this.step,
             message: `${e.kind} in ${f.fns?.name ?? '?'} on cpu${c}: ${e.what}`,
           };
-          if (this.trace) this.record(c, f.handler ? 'irq' : 'cpu', `${e.kind}: ${e.what}`, undefined, undefined);
+          if (this.trace) this.record(c, f.handler ? 'irq' : 'cpu', `${e.kind}: ${e.what}`, undefined, undefined, { k: 'assert', what: e.what });
         }
         return undefined;
       case 'read-cr3':
@@ -730,7 +733,7 @@ export class Sim {
         const rec = this.ghost.flushes[e.token];
         if (!rec) throw new ModelError(`flush-end with token ${e.token}, which no flush-begin returned (cpu${c}, step ${this.step})`);
         rec.returnedAt = this.step;
-        if (this.trace) this.record(c, 'ghost', `flush of ${this.model.layout.mmName(rec.mm)} returns to its caller`, undefined, undefined);
+        if (this.trace) this.record(c, 'ghost', `flush of ${this.model.layout.mmName(rec.mm)} returns to its caller`, undefined, undefined, { k: 'flush-return', mm: rec.mm, mmName: this.model.layout.mmName(rec.mm), kernel: rec.kernel });
         return undefined;
       }
       case 'pasid-update-begin':
@@ -886,7 +889,7 @@ export class Sim {
     }
   }
 
-  private record(c: CpuId, actor: Actor, text: string, e: Effect | undefined, branch: number | undefined): void {
+  private record(c: CpuId, actor: Actor, text: string, e: Effect | undefined, branch: number | undefined, body: EventBody): void {
     if (!this.trace) return;
     const fs = this.frames[c]!;
     const fn = fs[fs.length - 1]?.fns?.name ?? (actor === 'cpu' || actor === 'irq' ? 'user' : '');
@@ -896,6 +899,7 @@ export class Sim {
       ...ev,
       ...(tag === undefined ? {} : { tag }),
       ...(branch === undefined ? {} : { branch }),
+      data: { ...body, sb: this.m.cpu(c).sb.length },
     });
   }
 }

@@ -7,6 +7,7 @@ import { formatBounds, formatFeatures } from '../machine/types.ts';
 import { boundsToJson } from './manifest.ts';
 import { type GateRow, type Judgement, expectedText } from './gate.ts';
 import type { JunitCase } from './junit.ts';
+import { columns } from '../report/columns.ts';
 
 export interface RowReport {
   readonly row: GateRow;
@@ -18,21 +19,20 @@ export interface RowReport {
 const secs = (ms: number): string => (ms < 1000 ? `${ms}ms` : `${(ms / 1000).toFixed(1)}s`);
 
 export function tableText(reports: readonly RowReport[]): string[] {
-  const head = ['variant', 'scenario', 'cpus', 'expected', 'actual', 'executions', 'states', 'time'];
+  // Rows that differ only in features (e.g. kaiser-invpcid with and without INVPCID) need that column.
+  const head = ['variant', 'scenario', 'cpus', 'features', 'expected', 'actual', 'executions', 'states', 'time'];
   const cells = reports.map((r) => [
     r.row.variant,
     r.row.scenario,
     String(r.row.cpus),
+    formatFeatures(r.row.features),
     expectedText(r.row.expected),
     `${r.judgement.ok ? '' : '!! '}${r.judgement.actual}`,
     r.result ? String(r.result.executions) : '-',
     r.result?.states === undefined ? '-' : String(r.result.states),
     r.result ? secs(r.result.elapsedMs) : '-',
   ]);
-  const w = head.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
-  const right = new Set([2, 5, 6, 7]);
-  const line = (c: readonly string[]): string => c.map((s, i) => (right.has(i) ? s.padStart(w[i]!) : s.padEnd(w[i]!))).join('  ').trimEnd();
-  return [line(head), ...cells.map(line)];
+  return columns([head, ...cells], new Set([2, 6, 7, 8]));
 }
 
 const cpusOf = (rs: readonly RowReport[]): string => [...new Set(rs.map((r) => r.row.cpus))].sort((a, b) => a - b).join(', ');

@@ -37,6 +37,10 @@ export function checkStaleKernelUse(o: Extract<Observation, { o: 'use' }>, ghost
           cpu: o.cpu,
           step,
           filledAt: e.rec.step,
+          mm: f.mm,
+          va: o.va,
+          by: f.cpu,
+          returnedAt: f.returnedAt,
           message:
             `cpu${o.cpu} access of kernel va ${hex(o.va)} used pfn ${e.pfn} from a TLB entry in pcid ${e.pcid} ` +
             `filled at step ${e.rec.step}, older than the change that cpu${f.cpu}'s kernel-range flush ` +

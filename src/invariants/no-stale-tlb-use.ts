@@ -42,6 +42,8 @@ export function checkStaleUse(
       cpu: o.cpu,
       step,
       filledAt: e.rec.step,
+      mm: o.mm,
+      va: o.va,
       message:
         `cpu${o.cpu} access of va ${hex(o.va)} in ${mmName(o.mm)} used pfn ${e.pfn} from a TLB entry (pcid ${e.pcid}) ` +
         `filled at step ${e.rec.step} from another mm's page tables`,
@@ -59,6 +61,10 @@ export function checkStaleUse(
           cpu: o.cpu,
           step,
           filledAt: e.rec.step,
+          mm: o.mm,
+          va: o.va,
+          by: f.cpu,
+          returnedAt: f.returnedAt,
           message:
             `cpu${o.cpu} user access of va ${hex(o.va)} in ${mmName(o.mm)} used pfn ${e.pfn} from a TLB entry ` +
             `filled at step ${e.rec.step}, older than the change that cpu${f.cpu}'s flush (returned at step ` +

@@ -37,6 +37,9 @@ export function checkWalkRead(
     invariant: noWalkThroughFreedTable.id,
     cpu: o.cpu,
     step,
+    mm: o.tree,
+    va: o.va,
+    pfn: o.pfn,
     message:
       `cpu${o.cpu} ${o.speculative ? 'speculative' : 'access'} walk of va ${hex(o.va)} in ${mmName(o.tree)} read pfn ${o.pfn}` +
       `${o.viaPsc ? ' through a cached upper entry' : ''}, which is now ${what}`,

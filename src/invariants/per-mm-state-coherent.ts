@@ -41,6 +41,9 @@ export function checkPerMmState(
     invariant: perMmStateCoherent.id,
     cpu: o.cpu,
     step,
+    mm,
+    by: latest.cpu,
+    returnedAt: latest.returnedAt,
     message:
       `cpu${o.cpu} runs a user thread of ${mmName(mm)} with PASID MSR ${pasidMsr}, but cpu${latest.cpu}'s update ` +
       `to ${latest.val} returned at step ${latest.returnedAt}`,

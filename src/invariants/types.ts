@@ -20,6 +20,16 @@ export interface Violation {
   readonly cpu?: CpuId;
   /** Execution step at which it was detected. */
   readonly step: number;
-  /** Step at which the offending TLB/PSC entry was filled, when there is one. */
+  /** Step at which the offending TLB/PSC entry was filled, when there is one (0: at boot). */
   readonly filledAt?: number;
+  /**
+   * The facts behind the message, as data for the explainer (report/explain): the mm and
+   * address concerned, and the CPU whose flush or update had returned, and when.
+   */
+  readonly mm?: number;
+  readonly va?: number;
+  readonly by?: CpuId;
+  readonly returnedAt?: number;
+  /** The table page a bad walk read (no-walk-through-freed-table). */
+  readonly pfn?: number;
 }

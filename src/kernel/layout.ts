@@ -46,6 +46,14 @@ export const PCPU_FIELDS = [
 ] as const;
 export type PcpuField = (typeof PCPU_FIELDS)[number];
 
+/** A location as data: a page-table entry, an mm field, a per-CPU field, a cross-call lock, another variable. */
+export type LocInfo =
+  | { readonly kind: 'table'; readonly pfn: Pfn; readonly index: number }
+  | { readonly kind: 'mm'; readonly mm: MmId; readonly field: MmField }
+  | { readonly kind: 'pcpu'; readonly cpu: CpuId; readonly field: PcpuField }
+  | { readonly kind: 'csd'; readonly sender: CpuId; readonly target: CpuId }
+  | { readonly kind: 'var' };
+
 export interface MmInfo {
   readonly id: MmId;
   readonly name: string;
@@ -186,6 +194,16 @@ export class Layout {
     if (named) return named;
     const pfn = Math.floor(loc / ENTRIES);
     return `pfn ${pfn}[${loc % ENTRIES}]`;
+  }
+
+  /** What a location is, as data (for the trace's structured events). */
+  locInfo(loc: Loc): LocInfo {
+    if (loc < this.base) return { kind: 'table', pfn: Math.floor(loc / ENTRIES), index: loc % ENTRIES };
+    const i = loc - this.base;
+    if (i < this.pcpuBase) return { kind: 'mm', mm: Math.floor(i / MM_FIELDS.length), field: MM_FIELDS[i % MM_FIELDS.length]! };
+    if (i < this.csdBase) return { kind: 'pcpu', cpu: Math.floor((i - this.pcpuBase) / PCPU_FIELDS.length), field: PCPU_FIELDS[(i - this.pcpuBase) % PCPU_FIELDS.length]! };
+    if (i < this.extraBase) return { kind: 'csd', sender: Math.floor((i - this.csdBase) / this.cpus), target: (i - this.csdBase) % this.cpus };
+    return { kind: 'var' };
   }
 
   mmName(id: MmId): string {

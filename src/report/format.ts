@@ -74,10 +74,11 @@ export function verdictNote(r: CheckResult): string {
   return '';
 }
 
-export function checkText(r: CheckResult, ce?: { path: string; reused: boolean }): string {
+export function checkText(r: CheckResult, ce?: { path: string; reused: boolean }, why?: string): string {
   const lines = [
     `${r.variant} on ${r.scenario} (cpus ${r.cpus}, features ${formatFeatures(r.features)})`,
     `${r.verdict.toUpperCase()}${verdictNote(r)}${r.violation ? ` ${r.violation.invariant}: ${r.violation.message}` : ''}`,
+    ...(why === undefined ? [] : [`  why: ${why}`]),
     `  ${coverageText(r)}`,
     `  strategy ${strategyText(r)}, seed ${r.seed}: ${countsText(r)}`,
   ];
