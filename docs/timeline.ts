@@ -44,7 +44,7 @@ async function run(...argv: string[]): Promise<string> {
 }
 
 function block(replayText: string): string {
-  return `${BEGIN}\n\`\`\`\n$ npx tlbcheck replay ${CE}\n${replayText}\n\`\`\`\n${END}`;
+  return `${BEGIN}\n\`\`\`console\n$ npx tlbcheck replay ${CE}\n${replayText}\n\`\`\`\n${END}`;
 }
 
 function withBlock(readme: string, b: string): string {

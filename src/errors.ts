@@ -1,5 +1,5 @@
 /**
- * The three voices of an error (see docs/errors.md):
+ * The three voices of an error (README, "When something goes wrong"):
  * - `UserError`: bad input from the user (a flag, a file, a variant, a tape). The CLI prints the
  *   message as one line and exits 2 (or 3 for a tape that does not fit). Never a stack trace.
  * - `ModelError`: the user's model is malformed (a routine throws, yields a bad effect, loops

@@ -34,7 +34,7 @@ describe('state and memory budgets', () => {
   });
 
   it('--max-memory ends a search as inconclusive before the heap does, even under a small Node heap', () => {
-    const r = spawnSync(process.execPath, ['--max-old-space-size=64', BIN, 'check', '--variant', 'linux-6.18', '--scenario', 'spin-scaled', '--cpus', '4', '--max-memory', '64', '--json'], {
+    const r = spawnSync(process.execPath, ['--max-old-space-size=64', BIN, 'check', '--variant', 'linux-6.18', '--scenario', 'spin-scaled', '--cpus', '4', '--ops', '2', '--max-memory', '64', '--json'], {
       encoding: 'utf8',
       timeout: 120_000,
     });

@@ -12,6 +12,7 @@ import type { CounterexampleFile } from '../counterexample/schema.ts';
 import { type CheckResult, type StrategyName, search } from '../explore/check.ts';
 import { prepare } from '../explore/engine.ts';
 import type { StatefulProgress } from '../explore/stateful.ts';
+import { type TreeEstimate, estimateTree } from '../explore/estimate.ts';
 import { UserError } from '../errors.ts';
 import { resolveVariant } from '../kernel/load.ts';
 import { configOf } from './options.ts';
@@ -34,7 +35,16 @@ export interface CheckOutcome {
 
 const PROGRESS_EVERY_MS = 200;
 
-export async function computeCheck(o: Record<string, unknown>, ctx: TaskContext<StatefulProgress>, progress: boolean): Promise<CheckOutcome> {
+/** A progress report of `check`: the search so far, and the size estimate of its tree. */
+export interface CheckProgress {
+  readonly p: StatefulProgress;
+  readonly estimate?: TreeEstimate;
+}
+
+/** Random probes for the progress line's size estimate (the gate uses as many). */
+const PROBES = 64;
+
+export async function computeCheck(o: Record<string, unknown>, ctx: TaskContext<CheckProgress>, progress: boolean): Promise<CheckOutcome> {
   const { variant, path } = await resolveVariant(String(o['variant']));
   const cfg = configOf(variant, o);
   const model = prepare(cfg);
@@ -44,6 +54,8 @@ export async function computeCheck(o: Record<string, unknown>, ctx: TaskContext<
   const num = (k: string): number | undefined => (typeof o[k] === 'number' ? (o[k] as number) : undefined);
   let last = -PROGRESS_EVERY_MS;
   ctx.started();
+  // The progress line's Knuth estimate of the execution tree, as the gate's (own seed stream).
+  const estimate = progress && (strategy === 'dfs' || strategy === 'bfs') ? estimateTree(model, PROBES, seed) : undefined;
   const r = search(model, {
     strategy,
     seed,
@@ -60,7 +72,7 @@ export async function computeCheck(o: Record<string, unknown>, ctx: TaskContext<
           progress: (p: StatefulProgress) => {
             if (p.elapsedMs - last < PROGRESS_EVERY_MS) return;
             last = p.elapsedMs;
-            ctx.progress(p);
+            ctx.progress(estimate ? { p, estimate } : { p });
           },
         }
       : {}),
@@ -82,4 +94,4 @@ export async function computeCheck(o: Record<string, unknown>, ctx: TaskContext<
   return m ? { result: r, ce, minimized: { before: m.before, after: m.after }, ...why } : { result: r, ce, ...why };
 }
 
-hostTask<CheckTaskData, StatefulProgress, CheckOutcome>((data, ctx) => computeCheck(data.o, ctx, data.progress));
+hostTask<CheckTaskData, CheckProgress, CheckOutcome>((data, ctx) => computeCheck(data.o, ctx, data.progress));

@@ -9,7 +9,8 @@ import { sizeText } from '../counterexample/package.ts';
 import { ModelError, UserError } from '../errors.ts';
 import type { StatefulProgress } from '../explore/stateful.ts';
 import { checkJson, checkText } from '../report/format.ts';
-import type { CheckOutcome, CheckTaskData } from './check-task.ts';
+import { progressText } from '../report/progress.ts';
+import type { CheckOutcome, CheckProgress, CheckTaskData } from './check-task.ts';
 import type { Io } from './main.ts';
 import { replayCommand } from '../gate/report.ts';
 import { isVariantFile } from '../kernel/load.ts';
@@ -57,15 +58,14 @@ export async function runCheck(io: Io, o: Record<string, unknown>): Promise<numb
   const showProgress = io.status !== undefined && o['json'] !== true;
   let lastProgress: StatefulProgress | undefined;
   const data: CheckTaskData = { task: 'check', o: { ...o, maxMemory: memoryMb }, progress: showProgress };
-  const ending = await supervise<StatefulProgress, CheckOutcome>(TASK_WORKER, data, {
+  const ending = await supervise<CheckProgress, CheckOutcome>(TASK_WORKER, data, {
     ...(timeMs === undefined ? {} : { timeMs }),
     stallMs,
     heapMb: heapLimitMb(memoryMb),
-    onProgress: (p) => {
+    onProgress: ({ p, estimate }) => {
       lastProgress = p;
       if (!showProgress) return;
-      const per = (n: number): string => (p.elapsedMs > 0 ? String(Math.round((n * 1000) / p.elapsedMs)) : '0');
-      io.status?.(`[check] ${per(p.states)} states/s, ${p.states} states, ${p.executions} executions, depth ${p.depth}, ${(p.elapsedMs / 1000).toFixed(1)} s`);
+      io.status?.(`[check] ${progressText(p, estimate)}`);
     },
     onInterrupt: () => io.status?.('[check] interrupted: stopping and reporting what was covered'),
   });

@@ -23,6 +23,7 @@ import { type PoolResult, runJobs } from '../gate/pool.ts';
 import { type RowReport, coveredText, fileOf, junitCases, replayCommand, rowJson, tableText } from '../gate/report.ts';
 import { type Shard, shardRows } from '../gate/shard.ts';
 import type { Io } from './main.ts';
+import { progressText } from '../report/progress.ts';
 
 export interface GateOpts {
   readonly variant?: string[];
@@ -151,10 +152,7 @@ async function runRows(io: Io, o: GateOpts, rows: readonly GateRow[]): Promise<P
   const onProgress = (e: JobProgress): void => {
     const row = rows[e.index];
     if (!row || !io.status) return;
-    const p = e.p;
-    const per = (n: number): string => (p.elapsedMs > 0 ? String(Math.round((n * 1000) / p.elapsedMs)) : '0');
-    const est = e.estimate ? `, tree ~${e.estimate.executions.toExponential(1)} executions (Knuth, ${e.estimate.probes} probes, seed ${e.estimate.seed})` : '';
-    io.status(`[${done}/${jobs.length} rows] ${row.variant} ${row.scenario} c${row.cpus}: ${per(p.executions)} exec/s, ${per(p.states)} states/s, ${p.states} states, depth ${p.depth}, ${(p.elapsedMs / 1000).toFixed(1)} s${est}`);
+    io.status(`[${done}/${jobs.length} rows] ${row.variant} ${row.scenario} c${row.cpus}: ${progressText(e.p, e.estimate)}`);
   };
   try {
     return await runJobs(jobs, { workers: o.workers ?? 1, ...(showProgress ? { onProgress } : {}), onDone: () => void done++ });
