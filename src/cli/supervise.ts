@@ -1,9 +1,9 @@
 /**
  * Runs a search in a worker thread under a watchdog, so that nothing a user's routine does can
  * hang or crash the command:
- * - `--time` is a hard limit: at the deadline the worker is asked to stop and report what it
- *   covered; if it does not answer within a grace period (a routine that never yields), it is
- *   terminated and the routine it was in is named.
+ * - `--time` is a hard limit: the search stops itself at its time budget and reports what it
+ *   covered; if it has not answered a grace period later (a routine that never yields), the
+ *   worker is terminated and the routine it was in is named.
  * - a stall (no step begun for `stallMs`) is a routine looping without yielding an effect: the
  *   worker is terminated and the routine, CPU and step are reported as a model error.
  * - Ctrl-C asks the worker to stop; the search returns what it covered, marked interrupted.
@@ -81,6 +81,7 @@ export function supervise<P, R>(entry: URL, workerData: unknown, opt: SuperviseO
   return new Promise<Ending<R>>((resolvePromise) => {
     let settled = false;
     let started = false;
+    let startedAt = t0;
     let lastBeat = -1;
     let lastBeatAt = Date.now();
     let stopAskedAt: number | undefined;
@@ -120,10 +121,14 @@ export function supervise<P, R>(entry: URL, workerData: unknown, opt: SuperviseO
         return;
       }
       if (stopAskedAt !== undefined && now - stopAskedAt > graceMs) {
-        finish({ kind: 'killed', why: interrupts > 0 ? 'interrupted' : 'time', where: where() }, true);
+        finish({ kind: 'killed', why: 'interrupted', where: where() }, true);
         return;
       }
-      if (opt.timeMs !== undefined && now - t0 > opt.timeMs) askStop();
+      // The search keeps its own time budget; a routine that never yields keeps it from looking.
+      if (opt.timeMs !== undefined && now - startedAt > opt.timeMs + graceMs) {
+        finish({ kind: 'killed', why: 'time', where: where() }, true);
+        return;
+      }
       if (now - lastBeatAt > stallMs) {
         const w = where();
         finish({ kind: 'stalled', where: w ?? { fn: '(before the first step)', cpu: -1, step: 0 }, ms: now - lastBeatAt }, true);
@@ -133,7 +138,8 @@ export function supervise<P, R>(entry: URL, workerData: unknown, opt: SuperviseO
       switch (m.type) {
         case 'started':
           started = true;
-          lastBeatAt = Date.now();
+          startedAt = Date.now();
+          lastBeatAt = startedAt;
           return;
         case 'name':
           names.set(m.id, m.name);
