@@ -25,8 +25,41 @@ const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isInt
 const isWord = (v: unknown): boolean => isInt(v) && v >= -0x80000000 && v <= 0xffffffff;
 const show = (v: unknown): string => (typeof v === 'string' ? `'${v}'` : typeof v === 'function' ? 'a function' : String(v));
 
-/** Why effect `e` is malformed, or undefined when it is fine. */
+/**
+ * Why effect `e` is malformed, or undefined when it is fine. The common kinds take a fast path
+ * that allocates nothing (this runs for every effect); only a failing or rare effect gets the
+ * full check that says what is wrong.
+ */
 export function effectProblem(e: unknown, lim: EffectLimits): string | undefined {
+  return quickOk(e as Effect, lim) ? undefined : describeProblem(e, lim);
+}
+
+const inMem = (loc: unknown, lim: EffectLimits): boolean => typeof loc === 'number' && loc >= 0 && loc < lim.words && (loc | 0) === loc;
+
+function quickOk(e: Effect, lim: EffectLimits): boolean {
+  if (e === null || typeof e !== 'object') return false;
+  switch (e.k) {
+    case 'load':
+      return inMem(e.loc, lim);
+    case 'store':
+      return inMem(e.loc, lim) && isWord(e.val);
+    case 'enter':
+      return typeof e.fn === 'string';
+    case 'leave':
+    case 'mfence':
+    case 'iret':
+    case 'read-cr3':
+    case 'irqs-disabled':
+    case 'read-pasid-msr':
+      return true;
+    case 'irq':
+      return typeof e.on === 'boolean';
+    default:
+      return false;
+  }
+}
+
+function describeProblem(e: unknown, lim: EffectLimits): string | undefined {
   if (e === null || typeof e !== 'object') return `yielded ${show(e)}, not an effect (use the fx helpers: yield* fx.load(loc))`;
   const x = e as Record<string, unknown>;
   const loc = (): string | undefined => (isInt(x['loc']) && x['loc'] >= 0 && x['loc'] < lim.words ? undefined : `location ${show(x['loc'])} is outside memory (0..${lim.words - 1})`);
