@@ -1,0 +1,109 @@
+/**
+ * The generations written in C (src/kernel/c/<generation>/), and their bug variants (a small
+ * .c file each, holding only the functions it changes). Machine features and shared per-CPU
+ * fields come from the TypeScript generation each one mirrors; expectations come from the
+ * files' tlbcheck headers (base generations: from the TypeScript generation, so that the two
+ * are checked on the same rows).
+ */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { UserError } from '../errors.ts';
+import { findVariant } from '../kernel/index.ts';
+import { type CHeader, parseHeader } from './header.ts';
+import type { CSource } from './program.ts';
+import { type CVariant, type CVariantSpec, buildCVariant } from './variant.ts';
+
+interface Builtin {
+  /** Path under src/kernel/c/. */
+  readonly file: string;
+  /** The TypeScript variant this one mirrors (verdict parity is tested against it). */
+  readonly mirrors: string;
+}
+
+export const C_BUILTINS: readonly Builtin[] = [
+  { file: 'linux-4.12/tlb.c', mirrors: 'linux-4.12' },
+  { file: 'linux-4.13/tlb.c', mirrors: 'linux-4.13' },
+  { file: 'linux-4.13/variants/flush-no-mb.c', mirrors: 'linux-4.13-flush-no-mb' },
+  { file: 'linux-4.13/variants/cr3-before-cpumask.c', mirrors: 'linux-4.13-cr3-before-cpumask' },
+];
+
+const repoPath = (file: string): string => `src/kernel/c/${file}`;
+
+function readBuiltin(file: string): CSource {
+  const url = new URL(`../kernel/c/${file}`, import.meta.url);
+  return { file: repoPath(file), text: readFileSync(fileURLToPath(url), 'utf8') };
+}
+
+const cache = new Map<string, Promise<CVariant>>();
+
+/** Ids of the C built-ins (without building them). */
+export function cBuiltinIds(): string[] {
+  return C_BUILTINS.map((b) => headerOf(readBuiltin(b.file)).id!);
+}
+
+function headerOf(src: CSource): CHeader {
+  const h = parseHeader(src.file, src.text);
+  if (!h?.id) throw new Error(`[tlbcheck bug] ${src.file} has no tlbcheck header with an id`);
+  return h;
+}
+
+/** The C built-in `id`, or undefined. */
+export function cBuiltin(id: string): Promise<CVariant> | undefined {
+  const b = C_BUILTINS.find((x) => headerOf(readBuiltin(x.file)).id === id);
+  if (!b) return undefined;
+  let p = cache.get(id);
+  if (!p) {
+    p = buildBuiltin(b);
+    cache.set(id, p);
+  }
+  return p;
+}
+
+async function buildBuiltin(b: Builtin): Promise<CVariant> {
+  const src = readBuiltin(b.file);
+  const h = headerOf(src);
+  const ts = findVariant(b.mirrors);
+  if (!ts) throw new Error(`[tlbcheck bug] ${b.file} mirrors unknown variant ${b.mirrors}`);
+  if (h.base === undefined) {
+    return buildCVariant({
+      id: h.id!,
+      title: h.title ?? `${ts.title} (C)`,
+      generation: ts.generation,
+      kind: 'base',
+      source: `${repoPath(b.file)}; mirrors ${ts.source}`,
+      features: ts.features,
+      sharedPcpu: ts.sharedPcpu,
+      expect: ts.expect,
+      boot: h.boot ?? 'loaded_mm',
+      sources: [src],
+      noop: h.noop,
+      config: h.config,
+    });
+  }
+  return patchOn(h.base, src, h, ts.features);
+}
+
+/** A patch file over a C base: its functions replace the base's of the same name. */
+export async function patchOn(baseId: string, src: CSource, h: CHeader, features?: CVariantSpec['features']): Promise<CVariant> {
+  const base = cBuiltin(baseId);
+  if (!base) {
+    const known = cBuiltinIds().filter((i) => !i.includes('-', i.indexOf('.') + 3) || i.endsWith('.c'));
+    throw new UserError(`${src.file}: base=${baseId} is not a C generation (C generations: ${known.join(', ')})`);
+  }
+  const b = await base;
+  const s = b.spec;
+  return buildCVariant({
+    ...s,
+    id: h.id ?? src.file.replace(/^.*[\\/]/, '').replace(/\.c$/, ''),
+    title: h.title ?? `${src.file} over ${baseId}`,
+    kind: h.kind ?? 'user',
+    base: baseId,
+    source: `${src.file} over ${baseId}`,
+    features: features ?? s.features,
+    expect: h.expect,
+    ...(h.fixedBy === undefined ? {} : { fixedBy: h.fixedBy }),
+    sources: [...s.sources, src],
+    noop: [...s.noop, ...h.noop],
+    config: [...s.config, ...h.config],
+  });
+}
