@@ -83,12 +83,35 @@ async function buildBuiltin(b: Builtin): Promise<CVariant> {
   return patchOn(h.base, src, h, ts.features);
 }
 
-/** A patch file over a C base: its functions replace the base's of the same name. */
-export async function patchOn(baseId: string, src: CSource, h: CHeader, features?: CVariantSpec['features']): Promise<CVariant> {
-  const base = cBuiltin(baseId);
+/** C base generations: id -> the TypeScript generation each mirrors. */
+function cBases(): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const b of C_BUILTINS) {
+    const h = headerOf(readBuiltin(b.file));
+    if (h.base === undefined) out.set(h.id!, b.mirrors);
+  }
+  return out;
+}
+
+/**
+ * A patch file over a C base: its functions replace the base's of the same name. `base=` may
+ * name the C build (`linux-4.13-c`) or the generation (`linux-4.13`); either way the patch
+ * runs on the C build, and its `base` is the generation, so the gate checks it on every row
+ * the generation holds on.
+ */
+export async function patchOn(
+  baseId: string,
+  src: CSource,
+  h: CHeader,
+  features?: CVariantSpec['features'],
+  only?: ReadonlySet<string>,
+): Promise<CVariant> {
+  const bases = cBases();
+  const cId = bases.has(baseId) ? baseId : [...bases].find(([, ts]) => ts === baseId)?.[0];
+  const base = cId === undefined ? undefined : cBuiltin(cId);
   if (!base) {
-    const known = cBuiltinIds().filter((i) => !i.includes('-', i.indexOf('.') + 3) || i.endsWith('.c'));
-    throw new UserError(`${src.file}: base=${baseId} is not a C generation (C generations: ${known.join(', ')})`);
+    const known = [...bases].map(([c, ts]) => `${ts} (${c})`).join(', ');
+    throw new UserError(`${src.file}: base=${baseId} is not a generation written in C (C generations: ${known})`);
   }
   const b = await base;
   const s = b.spec;
@@ -97,7 +120,7 @@ export async function patchOn(baseId: string, src: CSource, h: CHeader, features
     id: h.id ?? src.file.replace(/^.*[\\/]/, '').replace(/\.c$/, ''),
     title: h.title ?? `${src.file} over ${baseId}`,
     kind: h.kind ?? 'user',
-    base: baseId,
+    base: bases.get(cId!)!,
     source: `${src.file} over ${baseId}`,
     features: features ?? s.features,
     expect: h.expect,
@@ -105,5 +128,6 @@ export async function patchOn(baseId: string, src: CSource, h: CHeader, features
     sources: [...s.sources, src],
     noop: [...s.noop, ...h.noop],
     config: [...s.config, ...h.config],
+    ...(only === undefined ? {} : { only }),
   });
 }

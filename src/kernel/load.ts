@@ -8,6 +8,7 @@ import { pathToFileURL } from 'node:url';
 import { UserError } from '../errors.ts';
 import { VARIANTS, findVariant } from './index.ts';
 import type { Variant } from './variant.ts';
+import { isCVariantSpec, resolveCVariant } from '../kc/load-c.ts';
 
 export interface ResolvedVariant {
   readonly variant: Variant;
@@ -18,6 +19,8 @@ export interface ResolvedVariant {
 const looksLikePath = (s: string): boolean => /[\\/]/.test(s) || /\.(ts|js|mts|mjs)$/.test(s);
 
 export async function resolveVariant(spec: string, cwd: string = process.cwd()): Promise<ResolvedVariant> {
+  // Kernel C (issue 13): a C built-in id or a .c file.
+  if (isCVariantSpec(spec)) return resolveCVariant(spec, cwd);
   const builtin = findVariant(spec);
   if (builtin) return { variant: builtin };
   if (!looksLikePath(spec)) {
