@@ -52,7 +52,7 @@ export async function preprocess(file: string, src: string, cfg: PreConfig, macr
     let line = lines[i]!;
     const m = /^\s*#\s*(\w+)\s*(.*)$/.exec(line);
     if (!m) {
-      out.push(active() ? line : '');
+      out.push(active() ? blankAttributes(line) : '');
       continue;
     }
     // Join continuation lines of a directive, blanking each.
@@ -112,6 +112,16 @@ export async function preprocess(file: string, src: string, cfg: PreConfig, macr
   }
   if (stack.length > 0) throw new UserError(`${file}:${lines.length}:1: #if without #endif`);
   return { text: out.join('\n'), macros };
+}
+
+/**
+ * Kernel annotations that mean nothing to the model (section placement, alignment, sparse
+ * address spaces) are blanked with spaces, so columns stay right and the grammar sees C.
+ */
+const ATTRIBUTES = /\b(__read_mostly|__user|__init|__initdata|__always_inline|noinline|__visible|__ro_after_init)\b|\b__aligned\([^)]*\)/g;
+
+function blankAttributes(line: string): string {
+  return line.replace(ATTRIBUTES, (m) => ' '.repeat(m.length));
 }
 
 function isDefined(name: string, cfg: PreConfig, macros: ReadonlyMap<string, Macro>): boolean {
