@@ -1,5 +1,5 @@
 /**
- * Kernel C (issue 13): the C builds of linux-4.12 and linux-4.13 against the TypeScript
+ * Kernel C (issue 13): the C builds of linux-4.12, linux-4.13 and linux-6.18 against the TypeScript
  * generations they mirror, the front end's answers to bad input, the preprocessor subset,
  * liveness, and a C patch checked from a directory outside the clone.
  */
@@ -45,8 +45,9 @@ describe('C generations: verdict parity with the TypeScript generation each mirr
       it(`${b.file} on ${e.scenario} at ${e.cpus} CPUs: ${e.verdict}${e.invariant ? ` ${e.invariant}` : ''}, as ${ts.id}`, () => {
         const c = [...built.values()].find((v) => v.source.startsWith(`src/kernel/c/${b.file}`) || v.spec.sources.at(-1)!.file === `src/kernel/c/${b.file}`)!;
         expect(c).toBeDefined();
-        const rc = checkVariant(c, e.scenario, e.cpus);
-        const rt = checkVariant(ts, e.scenario, e.cpus);
+        const opts = { features: e.features ?? {}, bounds: e.bounds ?? {} };
+        const rc = checkVariant(c, e.scenario, e.cpus, opts);
+        const rt = checkVariant(ts, e.scenario, e.cpus, opts);
         expect(rc.verdict).toBe(rt.verdict);
         expect(rc.verdict).toBe(e.verdict);
         expect(rc.violation?.invariant).toBe(rt.violation?.invariant);

@@ -25,6 +25,10 @@ export const C_BUILTINS: readonly Builtin[] = [
   { file: 'linux-4.13/tlb.c', mirrors: 'linux-4.13' },
   { file: 'linux-4.13/variants/flush-no-mb.c', mirrors: 'linux-4.13-flush-no-mb' },
   { file: 'linux-4.13/variants/cr3-before-cpumask.c', mirrors: 'linux-4.13-cr3-before-cpumask' },
+  { file: 'linux-6.18/tlb.c', mirrors: 'linux-6.18' },
+  { file: 'linux-6.18/variants/switch-no-mb.c', mirrors: 'linux-6.17-switch-no-mb' },
+  { file: 'linux-6.18/variants/lazy-skip-freed.c', mirrors: 'linux-6.18-lazy-skip-freed' },
+  { file: 'linux-6.18/variants/trim-cpumask.c', mirrors: 'linux-6.18-trim-cpumask' },
 ];
 
 const repoPath = (file: string): string => `src/kernel/c/${file}`;

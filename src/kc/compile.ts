@@ -337,7 +337,14 @@ class FnCompiler {
       }
       case 'pointer_expression': {
         const op = n.childForFieldName('operator')!.text;
-        this.expr(n.childForFieldName('argument')!);
+        const arg = n.childForFieldName('argument')!;
+        const li = op === '&' && arg.type === 'identifier' && !this.isSubst(arg.text) ? this.lookup(arg.text) : undefined;
+        if (li !== undefined) {
+          // The address of a local: an out-parameter such as choose_new_asid(..., &new_asid).
+          this.emit({ o: 'lref', i: li });
+          return;
+        }
+        this.expr(arg);
         this.emit(op === '&' ? { o: 'addr', site: this.site(n) } : { o: 'deref', site: this.site(n) });
         return;
       }
@@ -416,13 +423,14 @@ class FnCompiler {
     const left = n.childForFieldName('left')!;
     const op = n.childForFieldName('operator')!.text;
     const compound = op === '=' ? undefined : op.slice(0, -1);
-    const value = (): void => {
+    const value = (dup = true): void => {
       if (compound) {
         this.rvalue(left);
         this.rvalue(n.childForFieldName('right')!);
         this.emit({ o: 'bin', op: compound, site: this.site(n) });
       } else this.rvalue(n.childForFieldName('right')!);
-      this.emit({ o: 'dup' });
+      // The assignment's own value stays on the stack (stind leaves it there itself).
+      if (dup) this.emit({ o: 'dup' });
     };
     if (left.type === 'identifier') {
       const i = this.lookup(left.text);
@@ -432,14 +440,27 @@ class FnCompiler {
       return;
     }
     if (left.type === 'field_expression' && left.childForFieldName('argument')!.type === 'identifier') {
+      // s.field = v on a local struct, or p->field = v where the local p holds a struct
+      // (pointers to structs are values here: see ir.ts).
       const i = this.lookup(left.childForFieldName('argument')!.text);
-      if (i !== undefined && left.childForFieldName('operator')?.text === '.') {
+      if (i !== undefined) {
         value();
         this.emit({ o: 'stf', i, field: left.childForFieldName('field')!.text });
         return;
       }
     }
+    if (left.type === 'pointer_expression' && left.childForFieldName('operator')?.text === '*') {
+      // *p = v: p holds the address of a local (an out-parameter).
+      this.rvalue(left.childForFieldName('argument')!);
+      value(false);
+      this.emit({ o: 'stind', site: this.site(n) });
+      return;
+    }
     throw this.err(left, `assignment to ${left.type.replace(/_/g, ' ')}`, 'only locals and fields of local structs');
+  }
+
+  private isSubst(name: string): boolean {
+    return this.subst.some((m) => m.has(name));
   }
 
   private ident(n: Node): void {
@@ -513,7 +534,7 @@ class FnCompiler {
         if (e.lvalueArg === k) {
           const i = a.type === 'identifier' ? this.lookup(a.text) : undefined;
           if (i === undefined) throw this.err(a, `${name}() on anything but a local`, a.text);
-          this.emit({ o: 'const', v: { t: 'lref', i } });
+          this.emit({ o: 'lref', i });
         } else if (e.places) this.expr(a);
         else this.rvalue(a);
       });
@@ -581,6 +602,9 @@ export function deadLocals(fn: CFunction): (readonly number[])[] {
         return [pc + 1];
     }
   };
+  // A local whose address is taken (an out-parameter) may be written by a callee: never dead.
+  const addressTaken = new Set<number>();
+  for (const op of fn.code) if (op.o === 'lref') addressTaken.add(op.i);
   let changed = true;
   while (changed) {
     changed = false;
@@ -590,8 +614,7 @@ export function deadLocals(fn: CFunction): (readonly number[])[] {
       for (const q of succ(pc)) for (const x of live[q] ?? []) s.add(x);
       if (op.o === 'st') s.delete(op.i);
       if (op.o === 'ld' || op.o === 'stf') s.add(op.i);
-      // A local whose address is taken (out-parameter) stays live while the callee runs.
-      if (op.o === 'const' && typeof op.v === 'object' && op.v.t === 'lref') s.add(op.v.i);
+      for (const x of addressTaken) s.add(x);
       const old = live[pc]!;
       if (s.size !== old.size || [...s].some((x) => !old.has(x))) {
         live[pc] = s;

@@ -38,6 +38,8 @@ import {
 } from '../kernel/fx.ts';
 import { LOADED_MM_SWITCHING, NO_MM, type PcpuField, TLBSTATE_LAZY, TLBSTATE_OK } from '../kernel/layout.ts';
 import { smp_call_function_many } from '../kernel/common/smp.ts';
+import { smp_call_function_many_cond } from '../kernel/common/smp-cond.ts';
+import { NR_DYN_ASIDS, kernPcid } from '../kernel/common/asid.ts';
 import type { CoreRoutines } from '../kernel/variant.ts';
 import type { Features } from '../machine/types.ts';
 import { PAGE_SHIFT, PAGE_SIZE, hex } from '../machine/types.ts';
@@ -49,9 +51,8 @@ export interface EnvCtx {
   readonly site: SrcSite;
   /** Run a C function of the program on the CPU of `k` (cross-call handlers). */
   readonly runC: (k: K<CoreRoutines>, fn: string, args: Val[]) => Routine<Val>;
-  /** Write a local of the calling function (`local_irq_save(flags)`). */
-  readonly setLocal: (i: number, v: Val) => void;
-  readonly getLocal: (i: number) => Val;
+  /** Write a local through its address (`local_irq_save(flags)`). */
+  readonly setLocal: (ref: { readonly f: number; readonly i: number }, v: Val) => void;
 }
 
 export interface EnvEntry {
@@ -114,6 +115,9 @@ const CONSTANTS: Readonly<Record<string, Val>> = {
   TLBSTATE_OK,
   TLBSTATE_LAZY,
   TLB_FLUSH_ALL: -1,
+  /** The model's ASID slots per CPU (6 in the kernel; see src/kernel/common/asid.ts). */
+  TLB_NR_DYN_ASIDS: NR_DYN_ASIDS,
+  TLB_GENERATION_INVALID: 0,
   PAGE_SIZE,
   PAGE_SHIFT,
   /** arch/x86/mm/tlb.c `tlb_single_page_flush_ceiling` (default 33, a debugfs knob). */
@@ -301,6 +305,19 @@ export const ENV: Readonly<Record<string, EnvEntry>> = {
     },
   },
 
+  this_cpu_add_return: {
+    doc: 'load and store of this CPU\'s copy (no other CPU writes it): returns the new value',
+    arity: 2,
+    places: true,
+    run: function* (x, [p, n]) {
+      const { loc } = pcpuLoc(x, p!);
+      const add = int(x, yield* rvalue(x, n!));
+      const v = (yield* load(loc, tagOf(x.site))) + add;
+      yield* store(loc, v, tagOf(x.site));
+      return v;
+    },
+  },
+
   // ---- mm (include/linux/mm_types.h) ----
   mm_cpumask: {
     doc: 'the mm\'s cpumask word',
@@ -385,6 +402,56 @@ export const ENV: Readonly<Record<string, EnvEntry>> = {
       return none;
     },
   },
+  build_cr3: {
+    doc: 'CR3 value: the mm\'s root with kern_pcid(asid) (asid + 1 with PCID, else 0)',
+    arity: 2,
+    run: function* (x, [pgd, asid]) {
+      if (typeof pgd !== 'object' || pgd.t !== 'pgd') throw modelError(x.site, 'build_cr3() of something that is not an mm\'s pgd');
+      return { t: 'cr3', mm: pgd.id, pcid: kernPcid(x.k.features.pcid, int(x, asid!)), noflush: false };
+    },
+  },
+  build_cr3_noflush: {
+    doc: 'build_cr3 with CR3_NOFLUSH (only with PCID)',
+    arity: 2,
+    run: function* (x, [pgd, asid]) {
+      if (typeof pgd !== 'object' || pgd.t !== 'pgd') throw modelError(x.site, 'build_cr3_noflush() of something that is not an mm\'s pgd');
+      if (!x.k.features.pcid) throw modelError(x.site, 'build_cr3_noflush() without X86_FEATURE_PCID (the kernel warns: VM_WARN_ON_ONCE)');
+      return { t: 'cr3', mm: pgd.id, pcid: kernPcid(true, int(x, asid!)), noflush: true };
+    },
+  },
+  write_cr3: {
+    doc: 'MOV to CR3: fx.writeCr3',
+    arity: 1,
+    run: function* (x, [v]) {
+      if (typeof v !== 'object' || v.t !== 'cr3') throw modelError(x.site, 'write_cr3() of a value not made by build_cr3()/build_cr3_noflush()');
+      yield* writeCr3(x.k.L.mm(v.mm).pgd, v.pcid, v.noflush, tagOf(x.site));
+      return none;
+    },
+  },
+  flush_tlb_local: {
+    doc: '__flush_tlb(): write CR3 back with its own value',
+    arity: 0,
+    run: function* (x) {
+      const cr3 = yield* readCr3();
+      yield* writeCr3(cr3.root, cr3.pcid, false, tagOf(x.site));
+      return none;
+    },
+  },
+  flush_tlb_one_user: {
+    doc: 'INVLPG of one user address (no PTI user ASID in the generations that use it here)',
+    arity: 1,
+    run: function* (x, [a]) {
+      yield* invlpg(int(x, a!), tagOf(x.site));
+      return none;
+    },
+  },
+  mm_global_asid: { doc: '0: INVLPGB global ASIDs are not modelled', arity: 1, run: nothing },
+  mm_in_asid_transition: { doc: 'false: INVLPGB global ASIDs are not modelled', arity: 1, run: nothing },
+  should_trim_cpumask: {
+    doc: 'false: jiffies-based, at most once a second per mm; a C definition of it replaces this one',
+    arity: 1,
+    run: nothing,
+  },
   static_cpu_has: { doc: 'a machine feature (--features)', arity: 1, run: function* (x, [f]) { return hasFeature(x, f!) ? 1 : 0; } },
   boot_cpu_has: { doc: 'a machine feature (--features)', arity: 1, run: function* (x, [f]) { return hasFeature(x, f!) ? 1 : 0; } },
   cpu_feature_enabled: { doc: 'a machine feature (--features)', arity: 1, run: function* (x, [f]) { return hasFeature(x, f!) ? 1 : 0; } },
@@ -401,7 +468,7 @@ export const ENV: Readonly<Record<string, EnvEntry>> = {
     run: function* (x, [ref]) {
       const off = yield* irqsDisabled();
       if (!off) yield* irqDisable('local_irq_save');
-      if (typeof ref === 'object' && ref.t === 'lref') x.setLocal(ref.i, off ? 0 : 1);
+      if (typeof ref === 'object' && ref.t === 'lref') x.setLocal(ref, off ? 0 : 1);
       return none;
     },
   },
@@ -459,7 +526,42 @@ export const ENV: Readonly<Record<string, EnvEntry>> = {
       return none;
     },
   },
+  on_each_cpu_cond_mask: {
+    doc: 'kernel/smp.c (6.x) smp_call_function_many_cond(SCF_WAIT | SCF_RUN_LOCAL): common/smp-cond.ts; cond(cpu, info) runs on the sender',
+    arity: 5,
+    run: function* (x, [cond, func, info, wait, m]) {
+      yield* eachCpu(x, cond!, func!, info!, wait!, m!);
+      return none;
+    },
+  },
+  on_each_cpu_mask: {
+    doc: 'on_each_cpu_cond_mask without a condition',
+    arity: 4,
+    run: function* (x, [m, func, info, wait]) {
+      yield* eachCpu(x, 0, func!, info!, wait!, m!);
+      return none;
+    },
+  },
 };
+
+function* eachCpu(x: EnvCtx, cond: Val, func: Val, info: Val, wait: Val, m: Val): Routine {
+  if (typeof func !== 'object' || func.t !== 'fn') throw modelError(x.site, `${x.site.text}: the function must be defined in the C files`);
+  if (cond !== 0 && (typeof cond !== 'object' || cond.t !== 'fn')) throw modelError(x.site, `${x.site.text}: the condition must be defined in the C files`);
+  if (!truthy(wait)) throw modelError(x.site, `${x.site.text}: wait=false is not supported (the model waits)`);
+  const name = func.name;
+  const condFn = cond === 0 ? undefined : cond.name;
+  yield* smp_call_function_many_cond(
+    x.k,
+    condFn === undefined ? undefined : function* (kc, c) {
+      return truthy(yield* x.runC(kc, condFn, [c, info]));
+    },
+    memLoc(x, m),
+    `${name}(${describeInfo(x, info)})`,
+    function* (kt) {
+      yield* x.runC(kt, name, [info]);
+    },
+  );
+}
 
 /** Rvalue conversion at run time: a shared word is loaded; a per-CPU place needs this_cpu_read. */
 export function* rvalue(x: { readonly k: K<CoreRoutines>; readonly site: SrcSite }, v: Val): Routine<Val> {

@@ -125,6 +125,17 @@ export function* runC(prog: CProgram, k: K<CoreRoutines>, name: string, args: re
         st.push({ t: 'struct', f: { ...s.f, [op.field]: v } });
         break;
       }
+      case 'lref':
+        st.push({ t: 'lref', f: calls.length - 1, i: op.i });
+        break;
+      case 'stind': {
+        const v = st.pop()!;
+        const ref = st.pop()!;
+        if (typeof ref !== 'object' || ref.t !== 'lref') throw modelError(op.site, `'${op.site.text}': store through a pointer that is not the address of a local`);
+        calls[ref.f]!.locals[ref.i] = v;
+        st.push(v);
+        break;
+      }
       case 'pop':
         st.pop();
         break;
@@ -173,6 +184,7 @@ export function* runC(prog: CProgram, k: K<CoreRoutines>, name: string, args: re
         const v = st.pop()!;
         if (typeof v === 'object' && v.t === 'mem' && v.what === 'ptr') st.push({ ...v, what: 'word' });
         else if (typeof v === 'object' && v.t === 'struct') st.push(v);
+        else if (typeof v === 'object' && v.t === 'lref') st.push(calls[v.f]!.locals[v.i]!);
         else throw modelError(op.site, `'${op.site.text}': dereference of a ${typeof v === 'object' ? v.t : 'number'}`);
         break;
       }
@@ -188,8 +200,7 @@ export function* runC(prog: CProgram, k: K<CoreRoutines>, name: string, args: re
           k,
           site: op.site,
           runC: (kt, f, fa) => runC(prog, kt, f, fa),
-          setLocal: (i, v) => (cs.locals[i] = v),
-          getLocal: (i) => cs.locals[i]!,
+          setLocal: (ref, v) => (calls[ref.f]!.locals[ref.i] = v),
         };
         st.push(yield* ENV[op.name]!.run(x, a));
         break;

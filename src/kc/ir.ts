@@ -23,8 +23,10 @@ export type Val =
   | { readonly t: 'fn'; readonly name: string }
   /** An `X86_FEATURE_*` constant. */
   | { readonly t: 'feat'; readonly name: string }
-  /** The address of a local of the current call (out-parameters such as `flags`). */
-  | { readonly t: 'lref'; readonly i: number };
+  /** The address of local `i` of the call at depth `f` of the call stack (out-parameters). */
+  | { readonly t: 'lref'; readonly f: number; readonly i: number }
+  /** A CR3 value built by `build_cr3`/`build_cr3_noflush`. */
+  | { readonly t: 'cr3'; readonly mm: number; readonly pcid: number; readonly noflush: boolean };
 
 /** Where a construct sits in the user's file. */
 export interface SrcSite {
@@ -45,6 +47,10 @@ export type Op =
   | { readonly o: 'stf'; readonly i: number; readonly field: string }
   /** Pop a value v and a struct s; push s with field set to v. */
   | { readonly o: 'mkf'; readonly field: string }
+  /** Push the address of local `i` of the running call. */
+  | { readonly o: 'lref'; readonly i: number }
+  /** Pop a value v and an address; store v there (`*p = v`). */
+  | { readonly o: 'stind'; readonly site: SrcSite }
   | { readonly o: 'pop' }
   | { readonly o: 'dup' }
   | { readonly o: 'jmp'; t: number }

@@ -7,6 +7,7 @@
  */
 import { UserError } from '../errors.ts';
 import { initCpuNoPcid } from '../kernel/common/boot.ts';
+import { initCpuPcid } from '../kernel/common/boot-pcid.ts';
 import { context_switch, user_access } from '../kernel/common/sched.ts';
 import { call_function_interrupt } from '../kernel/common/smp.ts';
 import { type K, type Routine, flushBegin, flushEnd } from '../kernel/fx.ts';
@@ -21,8 +22,19 @@ import { type CSource, type Linked, link } from './program.ts';
 /** Entry points every C generation defines. */
 export const C_ENTRIES = ['switch_mm_irqs_off', 'enter_lazy_tlb', 'flush_tlb_mm_range'] as const;
 
-/** Boot fields a C generation may name with `boot=`: the per-CPU field that holds the loaded mm. */
-const BOOT_FIELDS: readonly PcpuField[] = ['loaded_mm', 'active_mm'];
+/**
+ * How a CPU boots, by `boot=`: without PCID, the per-CPU field that holds the loaded mm
+ * (`loaded_mm`, `active_mm`); with ASIDs, the PCID boot of common/boot-pcid.ts in the form of
+ * 4.14 (`pcid-4.14`: init_mm has its bit), 4.20 (`pcid-4.20`) or 6.x (`pcid-lazy-cpumask`:
+ * bits of mms switched away from stay set).
+ */
+const BOOTS: Readonly<Record<string, CoreRoutines['initCpu']>> = {
+  loaded_mm: (s, cpu, start) => initCpuNoPcid(s, cpu, start, 'loaded_mm'),
+  active_mm: (s, cpu, start) => initCpuNoPcid(s, cpu, start, 'active_mm'),
+  'pcid-4.14': (s, cpu, start) => initCpuPcid(s, cpu, start, { othersKeepBit: false, initMmBit: true }),
+  'pcid-4.20': (s, cpu, start) => initCpuPcid(s, cpu, start, { othersKeepBit: false, initMmBit: false }),
+  'pcid-lazy-cpumask': (s, cpu, start) => initCpuPcid(s, cpu, start, { othersKeepBit: true, initMmBit: false }),
+};
 
 export interface CVariantSpec {
   readonly id: string;
@@ -57,8 +69,8 @@ function byName(params: readonly string[], named: Readonly<Record<string, Val>>)
 }
 
 export async function buildCVariant(spec: CVariantSpec): Promise<CVariant> {
-  const boot = spec.boot as PcpuField;
-  if (!BOOT_FIELDS.includes(boot)) throw new UserError(`${spec.id}: boot=${spec.boot} is not supported (one of ${BOOT_FIELDS.join(', ')})`);
+  const boot = BOOTS[spec.boot];
+  if (!boot) throw new UserError(`${spec.id}: boot=${spec.boot} is not supported (one of ${Object.keys(BOOTS).join(', ')})`);
   const features = new Set(Object.entries(spec.features).filter(([, on]) => on).map(([f]) => `X86_FEATURE_${f.toUpperCase()}`));
   const prog = await link(spec.sources, { config: new Set(spec.config), features }, spec.noop, spec.only);
   for (const e of C_ENTRIES) {
@@ -66,7 +78,7 @@ export async function buildCVariant(spec: CVariantSpec): Promise<CVariant> {
   }
   const params = (fn: string): readonly string[] => prog.fns.get(fn)!.params;
   const routines: CoreRoutines = {
-    initCpu: (s, cpu, start) => initCpuNoPcid(s, cpu, start, boot),
+    initCpu: boot,
     context_switch,
     user_access,
     call_function_interrupt,
