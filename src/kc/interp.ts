@@ -160,7 +160,9 @@ export function* runC(prog: CProgram, k: K<CoreRoutines>, name: string, args: re
         break;
       }
       case 'field': {
-        const base = st.pop()!;
+        let base = st.pop()!;
+        // p->field where p is the address of a local struct (&info): read through it.
+        if (typeof base === 'object' && base.t === 'lref') base = calls[base.f]!.locals[base.i]!;
         const v = typeof base === 'object' && base.t === 'mmctx' ? mmctxField(k, op.site, base.id, op.name) : fieldOf(op.site, base, op.name);
         if (typeof v === 'object' && (v as { t: string }).t === 'field-of') {
           throw modelError(op.site, `'${op.site.text}': field '${op.name}' of a ${(base as { t: string }).t} is not in the model`);
@@ -194,7 +196,14 @@ export function* runC(prog: CProgram, k: K<CoreRoutines>, name: string, args: re
         break;
       }
       case 'env': {
-        const a = st.splice(st.length - op.argc, op.argc);
+        // The environment gets a pointer to a local struct as the struct itself: a cross-call
+        // hands it to other CPUs, which cannot see this call's locals (the sender waits, so
+        // the copy is what they would read).
+        const a = st.splice(st.length - op.argc, op.argc).map((v) => {
+          if (typeof v !== 'object' || v.t !== 'lref') return v;
+          const target = calls[v.f]!.locals[v.i]!;
+          return typeof target === 'object' && target.t === 'struct' ? target : v;
+        });
         for (const d of fn.dead[cs.pc - 1] ?? []) cs.locals[d] = 0;
         const x: EnvCtx = {
           k,
