@@ -38,7 +38,7 @@ import {
 } from '../kernel/fx.ts';
 import { LOADED_MM_SWITCHING, NO_MM, type PcpuField, TLBSTATE_LAZY, TLBSTATE_OK } from '../kernel/layout.ts';
 import { smp_call_function_many } from '../kernel/common/smp.ts';
-import { smp_call_function_many_cond } from '../kernel/common/smp-cond.ts';
+import { on_each_cpu_cond_mask, smp_call_function_many_cond } from '../kernel/common/smp-cond.ts';
 import { NR_DYN_ASIDS, kernPcid } from '../kernel/common/asid.ts';
 import type { CoreRoutines } from '../kernel/variant.ts';
 import type { Features } from '../machine/types.ts';
@@ -118,6 +118,7 @@ const CONSTANTS: Readonly<Record<string, Val>> = {
   /** The model's ASID slots per CPU (6 in the kernel; see src/kernel/common/asid.ts). */
   TLB_NR_DYN_ASIDS: NR_DYN_ASIDS,
   TLB_GENERATION_INVALID: 0,
+  GFP_ATOMIC: 0,
   PAGE_SIZE,
   PAGE_SHIFT,
   /** arch/x86/mm/tlb.c `tlb_single_page_flush_ceiling` (default 33, a debugfs knob). */
@@ -437,6 +438,14 @@ export const ENV: Readonly<Record<string, EnvEntry>> = {
       return none;
     },
   },
+  __flush_tlb_one_user: {
+    doc: 'INVLPG of one user address (4.15-4.20 name; no PTI user ASID where it is used here)',
+    arity: 1,
+    run: function* (x, [a]) {
+      yield* invlpg(int(x, a!), tagOf(x.site));
+      return none;
+    },
+  },
   flush_tlb_one_user: {
     doc: 'INVLPG of one user address (no PTI user ASID in the generations that use it here)',
     arity: 1,
@@ -527,10 +536,17 @@ export const ENV: Readonly<Record<string, EnvEntry>> = {
     },
   },
   on_each_cpu_cond_mask: {
-    doc: 'kernel/smp.c (6.x) smp_call_function_many_cond(SCF_WAIT | SCF_RUN_LOCAL): common/smp-cond.ts; cond(cpu, info) runs on the sender',
-    arity: 5,
-    run: function* (x, [cond, func, info, wait, m]) {
-      yield* eachCpu(x, cond!, func!, info!, wait!, m!);
+    doc:
+      'with 6 arguments (cond, func, info, wait, gfp, mask), kernel/smp.c of 4.19-5.x: cond for every CPU first, then on_each_cpu_mask; ' +
+      'with 5 (no gfp), kernel/smp.c of 6.x: smp_call_function_many_cond(SCF_WAIT | SCF_RUN_LOCAL). Both in common/smp-cond.ts; cond(cpu, info) runs on the sender',
+    run: function* (x, args) {
+      if (args.length === 6) {
+        const [cond, func, info, wait, , m] = args;
+        yield* eachCpu(x, cond!, func!, info!, wait!, m!, 'cond-first');
+      } else if (args.length === 5) {
+        const [cond, func, info, wait, m] = args;
+        yield* eachCpu(x, cond!, func!, info!, wait!, m!, 'many-cond');
+      } else throw modelError(x.site, 'on_each_cpu_cond_mask() takes 5 arguments (6.x) or 6 (with gfp_flags, 4.19-5.x)');
       return none;
     },
   },
@@ -538,19 +554,19 @@ export const ENV: Readonly<Record<string, EnvEntry>> = {
     doc: 'on_each_cpu_cond_mask without a condition',
     arity: 4,
     run: function* (x, [m, func, info, wait]) {
-      yield* eachCpu(x, 0, func!, info!, wait!, m!);
+      yield* eachCpu(x, 0, func!, info!, wait!, m!, 'many-cond');
       return none;
     },
   },
 };
 
-function* eachCpu(x: EnvCtx, cond: Val, func: Val, info: Val, wait: Val, m: Val): Routine {
+function* eachCpu(x: EnvCtx, cond: Val, func: Val, info: Val, wait: Val, m: Val, form: 'cond-first' | 'many-cond'): Routine {
   if (typeof func !== 'object' || func.t !== 'fn') throw modelError(x.site, `${x.site.text}: the function must be defined in the C files`);
   if (cond !== 0 && (typeof cond !== 'object' || cond.t !== 'fn')) throw modelError(x.site, `${x.site.text}: the condition must be defined in the C files`);
   if (!truthy(wait)) throw modelError(x.site, `${x.site.text}: wait=false is not supported (the model waits)`);
   const name = func.name;
   const condFn = cond === 0 ? undefined : cond.name;
-  yield* smp_call_function_many_cond(
+  yield* (form === 'cond-first' ? on_each_cpu_cond_mask : smp_call_function_many_cond)(
     x.k,
     condFn === undefined ? undefined : function* (kc, c) {
       return truthy(yield* x.runC(kc, condFn, [c, info]));
