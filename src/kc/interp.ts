@@ -84,6 +84,8 @@ function bin(site: SrcSite, op: string, a: Val, b: Val): Val {
  */
 export function* runC(prog: CProgram, k: K<CoreRoutines>, name: string, args: readonly Val[], hooks?: EntryHooks): Routine<Val> {
   const calls: CallState[] = [];
+  /** The compiled function of each call (not part of the state: it follows from `fn`). */
+  const code: CFunction[] = [];
   let token = -1;
   const enter = function* (fnName: string, a: readonly Val[]): Routine {
     const fn = prog.fns.get(fnName);
@@ -91,13 +93,21 @@ export function* runC(prog: CProgram, k: K<CoreRoutines>, name: string, args: re
     const locals: Val[] = new Array<Val>(fn.locals.length).fill(0);
     fn.params.forEach((_, i) => (locals[i] = a[i] ?? 0));
     calls.push({ fn: fnName, pc: 0, locals, stack: [] });
+    code.push(fn);
     if (!fn.inline) yield { k: 'enter', fn: fnName };
+  };
+  // One context for every environment call of this run; `site` is set per call.
+  const x: { -readonly [P in keyof EnvCtx]: EnvCtx[P] } = {
+    k,
+    site: NO_SITE,
+    runC: (kt, f, fa) => runC(prog, kt, f, fa),
+    setLocal: (ref, v) => (calls[ref.f]!.locals[ref.i] = v),
   };
   yield* enter(name, args);
   if (hooks) token = yield* hooks.begin(args);
   for (;;) {
     const cs = calls[calls.length - 1]!;
-    const fn = prog.fns.get(cs.fn)!;
+    const fn = code[code.length - 1]!;
     const st = cs.stack;
     const op = fn.code[cs.pc]!;
     cs.pc++;
@@ -191,8 +201,8 @@ export function* runC(prog: CProgram, k: K<CoreRoutines>, name: string, args: re
         break;
       }
       case 'rv': {
-        const v = st.pop()!;
-        st.push(typeof v === 'object' && (v.t === 'mem' || v.t === 'pcpu') ? yield* rvalue({ k, site: op.site }, v) : v);
+        const v = st[st.length - 1]!;
+        if (typeof v === 'object' && (v.t === 'mem' || v.t === 'pcpu')) st[st.length - 1] = yield* rvalue({ k, site: op.site }, v);
         break;
       }
       case 'env': {
@@ -204,19 +214,14 @@ export function* runC(prog: CProgram, k: K<CoreRoutines>, name: string, args: re
           const target = calls[v.f]!.locals[v.i]!;
           return typeof target === 'object' && target.t === 'struct' ? target : v;
         });
-        for (const d of fn.dead[cs.pc - 1] ?? []) cs.locals[d] = 0;
-        const x: EnvCtx = {
-          k,
-          site: op.site,
-          runC: (kt, f, fa) => runC(prog, kt, f, fa),
-          setLocal: (ref, v) => (calls[ref.f]!.locals[ref.i] = v),
-        };
+        for (const d of fn.dead[cs.pc - 1]!) cs.locals[d] = 0;
+        x.site = op.site;
         st.push(yield* ENV[op.name]!.run(x, a));
         break;
       }
       case 'call': {
         const a = st.splice(st.length - op.argc, op.argc);
-        for (const d of fn.dead[cs.pc - 1] ?? []) cs.locals[d] = 0;
+        for (const d of fn.dead[cs.pc - 1]!) cs.locals[d] = 0;
         yield* enter(op.fn, a);
         break;
       }
@@ -226,6 +231,7 @@ export function* runC(prog: CProgram, k: K<CoreRoutines>, name: string, args: re
         if (calls.length === 1 && hooks) yield* hooks.end(token);
         if (!fn.inline) yield { k: 'leave' };
         calls.pop();
+        code.pop();
         const caller = calls[calls.length - 1];
         if (!caller) return v;
         caller.stack.push(v);
