@@ -5,6 +5,8 @@ import { minimizedCounterexample, sizeText } from '../counterexample/package.ts'
 import { type StrategyName, search } from '../explore/check.ts';
 import { prepare } from '../explore/engine.ts';
 import { resolveVariant } from '../kernel/load.ts';
+import { resolveCVariant, wholeFileNote } from '../kc/load-c.ts';
+import type { CVariant } from '../kc/variant.ts';
 import { checkJson, checkText } from '../report/format.ts';
 import type { Io } from './main.ts';
 import { configOf } from './options.ts';
@@ -12,7 +14,11 @@ import { UserError } from '../errors.ts';
 import { relative, resolve } from 'node:path';
 
 export async function runCheck(io: Io, o: Record<string, unknown>): Promise<number> {
-  const { variant, path } = await resolveVariant(String(o['variant']));
+  const spec = String(o['variant']);
+  // --base: a whole kernel tlb.c (no tlbcheck header) checked on a C generation (issue 13).
+  const { variant, path } = typeof o['base'] === 'string' ? await resolveCVariant(spec, process.cwd(), { base: o['base'] }) : await resolveVariant(spec);
+  const note = 'spec' in variant ? wholeFileNote(variant as CVariant) : undefined;
+  if (note !== undefined && o['json'] !== true) io.out(note);
   const cfg = configOf(variant, o);
   const model = prepare(cfg);
   if (o['strategy'] !== 'dfs' && o['stateless'] === true) throw new UserError('--stateless goes with --strategy dfs');

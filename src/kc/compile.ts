@@ -19,6 +19,8 @@ export interface Unit {
   readonly root: Node;
   readonly src: string;
   readonly macros: ReadonlyMap<string, Macro>;
+  /** `CONFIG_*` options that are set, for `IS_ENABLED()` in C expressions. */
+  readonly config: ReadonlySet<string>;
 }
 
 export interface Names {
@@ -140,6 +142,15 @@ class FnCompiler {
         return;
       }
       case 'if_statement': {
+        // A branch under a constant false condition (IS_ENABLED of an unset option) is not
+        // compiled at all: the kernel's compiler drops it too, so what it calls need not exist.
+        const known = this.constCond(n.childForFieldName('condition')!);
+        if (known !== undefined) {
+          const alt = n.childForFieldName('alternative');
+          if (known) this.stmt(n.childForFieldName('consequence')!);
+          else if (alt) this.stmt(alt.type === 'else_clause' ? alt.namedChild(0)! : alt);
+          return;
+        }
         this.cond(n.childForFieldName('condition')!);
         const jz = { o: 'jz' as const, t: -1 };
         this.emit(jz);
@@ -459,6 +470,26 @@ class FnCompiler {
     throw this.err(left, `assignment to ${left.type.replace(/_/g, ' ')}`, 'only locals and fields of local structs');
   }
 
+  /** `IS_ENABLED(CONFIG_X)` / `IS_BUILTIN(CONFIG_X)`: a constant of the variant's config. */
+  configTest(n: Node): boolean | undefined {
+    if (n.type !== 'call_expression') return undefined;
+    const f = n.childForFieldName('function')?.text;
+    if (f !== 'IS_ENABLED' && f !== 'IS_BUILTIN') return undefined;
+    const arg = n.childForFieldName('arguments')?.namedChild(0)?.text ?? '';
+    return this.u.config.has(arg);
+  }
+
+  /** A condition the compiler folds, as the kernel's compiler does: `IS_ENABLED(...)`, `0`, `1`. */
+  private constCond(c: Node): boolean | undefined {
+    const n = c.type === 'parenthesized_expression' ? c.namedChild(0)! : c;
+    if (n.type === 'number_literal') return Number.parseInt(n.text, 10) !== 0;
+    if (n.type === 'unary_expression' && n.childForFieldName('operator')?.text === '!') {
+      const v = this.configTest(n.childForFieldName('argument')!);
+      return v === undefined ? undefined : !v;
+    }
+    return this.configTest(n);
+  }
+
   private isSubst(name: string): boolean {
     return this.subst.some((m) => m.has(name));
   }
@@ -517,6 +548,11 @@ class FnCompiler {
     const args = (n.childForFieldName('arguments')?.namedChildren ?? []).filter((a): a is Node => !!a && a.type !== 'comment');
     if (f.type !== 'identifier') throw this.err(f, 'a call through a function pointer', 'call functions by name');
     const name = f.text;
+    const cfg = this.configTest(n);
+    if (cfg !== undefined) {
+      this.emit({ o: 'const', v: cfg ? 1 : 0 });
+      return;
+    }
     const mac = this.u.macros.get(name);
     if (mac?.params) {
       if (mac.params.length !== args.length) throw this.err(n, `macro '${name}' with ${args.length} arguments`, `it takes ${mac.params.length}`);

@@ -454,6 +454,24 @@ export const ENV: Readonly<Record<string, EnvEntry>> = {
       return none;
     },
   },
+  invalidate_user_asid: {
+    doc: 'asm/tlbflush.h (4.15+): with PTI and PCID, note in user_pcid_flush_mask that the user ASID must be flushed on return to user',
+    arity: 1,
+    run: function* (x, [asid]) {
+      if (!x.k.features.pti || !x.k.features.pcid) return none;
+      const loc = x.k.L.pcpu(x.k.cpu, 'user_pcid_flush_mask');
+      const w = yield* load(loc, tagOf(x.site));
+      yield* store(loc, w | (1 << kernPcid(true, int(x, asid!))), tagOf(x.site));
+      return none;
+    },
+  },
+  uv_flush_tlb_others: {
+    doc: 'the SGI UV flush: not modelled; unreachable because is_uv_system() is false',
+    arity: 2,
+    run: function* (x) {
+      throw modelError(x.site, 'uv_flush_tlb_others(): the SGI UV flush path is not modelled');
+    },
+  },
   mm_global_asid: { doc: '0: INVLPGB global ASIDs are not modelled', arity: 1, run: nothing },
   mm_in_asid_transition: { doc: 'false: INVLPGB global ASIDs are not modelled', arity: 1, run: nothing },
   should_trim_cpumask: {

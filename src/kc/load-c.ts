@@ -11,6 +11,16 @@ import { cBuiltin, cBuiltinIds, patchOn } from './builtins.ts';
 import { parseHeader } from './header.ts';
 import type { CVariant } from './variant.ts';
 
+const cBaseList = (): string => cBuiltinIds().filter((i) => /^linux-[0-9.]+-c$/.test(i)).map((i) => i.replace(/-c$/, '')).join(', ');
+
+/** What a whole-file variant took from the file and what it left, for the user. */
+export function wholeFileNote(v: CVariant): string | undefined {
+  if (!v.spec.only) return undefined;
+  const file = v.spec.sources[v.spec.sources.length - 1]!.file;
+  const taken = [...v.program.origin].filter(([, f]) => f === file).map(([n]) => n);
+  return `${file}: took ${taken.join(', ') || 'nothing'}; ignored ${v.ignored.join(', ') || 'nothing'}`;
+}
+
 /** Whether `spec` names a C variant (a `.c` path or a C built-in id). */
 export function isCVariantSpec(spec: string): boolean {
   return /\.c$/i.test(spec) || cBuiltinIds().includes(spec);
@@ -19,6 +29,7 @@ export function isCVariantSpec(spec: string): boolean {
 export async function resolveCVariant(spec: string, cwd: string, opts: { base?: string } = {}): Promise<{ variant: CVariant; path?: string }> {
   const builtin = cBuiltin(spec);
   if (builtin) return { variant: await builtin };
+  if (!/\.c$/i.test(spec)) throw new UserError(`--base goes with a .c file, not '${spec}'`);
   const path = resolve(cwd, spec);
   if (!existsSync(path)) throw new UserError(`variant file not found: ${spec}`);
   let text: string;
@@ -30,7 +41,7 @@ export async function resolveCVariant(spec: string, cwd: string, opts: { base?: 
   const src = { file: spec, text };
   const h = parseHeader(spec, text);
   if (!h) {
-    if (opts.base === undefined) throw new UserError(`${spec}: no /* tlbcheck: base=... */ header (a whole kernel file needs a base generation)`);
+    if (opts.base === undefined) throw new UserError(`${spec}: no /* tlbcheck: base=... */ header; for a whole kernel tlb.c give --base GENERATION (C generations: ${cBaseList()})`);
     return { variant: await wholeFile(opts.base, src), path };
   }
   const base = opts.base ?? h.base;
@@ -46,5 +57,8 @@ async function wholeFile(base: string, src: { file: string; text: string }): Pro
   const b = cBuiltin(base) ?? cBuiltin(`${base}-c`);
   if (!b) throw new UserError(`${src.file}: base ${base} is not a generation written in C`);
   const only = new Set((await b).program.fns.keys());
-  return patchOn(base, src, { expect: [], noop: [], config: [], id: src.file.replace(/^.*[\\/]/, '').replace(/\.c$/, '').toLowerCase().replace(/[^a-z0-9.-]/g, '-') }, undefined, only);
+  const id = src.file.replace(/^.*[\\/]/, '').replace(/\.c$/i, '').toLowerCase().replace(/[^a-z0-9.-]/g, '-');
+  // Tracing and statistics calls of a real file have no effect on the model.
+  const noop = ['trace_tlb_flush', 'trace_tlb_flush_rcuidle', 'count_vm_tlb_event', 'count_vm_tlb_events', 'inc_irq_stat', 'load_mm_cr4', 'switch_ldt', 'load_mm_ldt'];
+  return patchOn(base, src, { expect: [], noop, config: [], id: `${id}-over-${base}` }, undefined, only);
 }

@@ -34,7 +34,7 @@ export async function parseUnit(src: CSource, cfg: PreConfig, macros: Map<string
     const what = bad.isMissing ? `missing '${bad.type}'` : `'${bad.text.split('\n')[0]!.slice(0, 40)}'`;
     throw new UserError(`${src.file}:${line}:${col}: syntax error near ${what} (a construct the C grammar or the preprocessor subset does not accept)`);
   }
-  return { file: src.file, root: tree.rootNode, src: pre.text, macros: pre.macros };
+  return { file: src.file, root: tree.rootNode, src: pre.text, macros: pre.macros, config: cfg.config };
 }
 
 /**
@@ -52,10 +52,6 @@ export async function link(sources: readonly CSource[], cfg: PreConfig, noop: re
     const unit = await parseUnit(src, cfg, macros);
     const last = i === sources.length - 1;
     for (const [name, node] of functionDefs(unit)) {
-      if (last && only && !only.has(name)) {
-        ignored.push(name);
-        continue;
-      }
       if (last && i > 0 && !defs.has(name)) added.push(name);
       defs.set(name, { unit, node });
       origin.set(name, src.file);
@@ -63,6 +59,24 @@ export async function link(sources: readonly CSource[], cfg: PreConfig, noop: re
   }
   const names: Names = { functions: new Set(defs.keys()), noop: new Set(noop) };
   const fns = new Map<string, CFunction>();
-  for (const [name, d] of defs) fns.set(name, compileFunction(d.unit, d.node, names));
-  return { fns, origin, added, ignored };
+  if (!only) {
+    for (const [name, d] of defs) fns.set(name, compileFunction(d.unit, d.node, names));
+    return { fns, origin, added, ignored };
+  }
+  // A whole kernel file: compile what the base models and what that calls, nothing else.
+  const todo = [...only].filter((n) => defs.has(n));
+  while (todo.length > 0) {
+    const name = todo.pop()!;
+    if (fns.has(name)) continue;
+    const d = defs.get(name)!;
+    const fn = compileFunction(d.unit, d.node, names);
+    fns.set(name, fn);
+    for (const op of fn.code) {
+      if (op.o === 'call' && !fns.has(op.fn)) todo.push(op.fn);
+      if (op.o === 'const' && typeof op.v === 'object' && op.v.t === 'fn' && !fns.has(op.v.name)) todo.push(op.v.name);
+    }
+  }
+  const last = sources[sources.length - 1]!.file;
+  for (const [name, file] of origin) if (file === last && !fns.has(name)) ignored.push(name);
+  return { fns, origin: new Map([...origin].filter(([n]) => fns.has(n))), added, ignored };
 }

@@ -68,6 +68,16 @@ static void load_new_mm_cr3(pgd_t *pgdir, u16 new_asid, bool need_flush)
 	write_cr3(new_mm_cr3);
 }
 
+void switch_mm(struct mm_struct *prev, struct mm_struct *next,
+	       struct task_struct *tsk)
+{
+	unsigned long flags;
+
+	local_irq_save(flags);
+	switch_mm_irqs_off(prev, next, tsk);
+	local_irq_restore(flags);
+}
+
 /*
  * Ordering against flush_tlb_mm_range() and tlb_is_not_lazy():
  * (1) was_lazy path: is_lazy = false must be visible before we read next->context.tlb_gen,
