@@ -92,6 +92,13 @@ export const PCPU: Readonly<Record<string, { readonly field: PcpuField; readonly
   'current.active_mm': { field: 'cur_active_mm', type: 'mm' },
 };
 
+/**
+ * Per-CPU fields the model does not keep: they read as 0 and writes are dropped. Each only
+ * decides something outside the model. `last_ctx_id` (4.16-4.20) only decides whether to
+ * issue IBPB, which touches no TLB or memory.
+ */
+const PCPU_IGNORED = new Set(['cpu_tlbstate.last_ctx_id']);
+
 /** Per-CPU variable names (the roots of the paths above). */
 const PCPU_ROOTS = new Set(Object.keys(PCPU).map((p) => p.split('.')[0]!));
 
@@ -119,6 +126,7 @@ const CONSTANTS: Readonly<Record<string, Val>> = {
   TLB_NR_DYN_ASIDS: NR_DYN_ASIDS,
   TLB_GENERATION_INVALID: 0,
   GFP_ATOMIC: 0,
+  SUID_DUMP_USER: 1,
   PAGE_SIZE,
   PAGE_SHIFT,
   /** arch/x86/mm/tlb.c `tlb_single_page_flush_ceiling` (default 33, a debugfs knob). */
@@ -239,6 +247,7 @@ export const ENV: Readonly<Record<string, EnvEntry>> = {
     arity: 1,
     places: true,
     run: function* (x, [p]) {
+      if (typeof p === 'object' && p.t === 'pcpu' && PCPU_IGNORED.has(p.path)) return 0;
       const { loc, type } = pcpuLoc(x, p!);
       return asType(type, yield* load(loc, tagOf(x.site)));
     },
@@ -248,6 +257,7 @@ export const ENV: Readonly<Record<string, EnvEntry>> = {
     arity: 2,
     places: true,
     run: function* (x, [p, v]) {
+      if (typeof p === 'object' && p.t === 'pcpu' && PCPU_IGNORED.has(p.path)) return none;
       const { loc } = pcpuLoc(x, p!);
       yield* store(loc, word(x, v!), tagOf(x.site));
       return none;
@@ -472,6 +482,14 @@ export const ENV: Readonly<Record<string, EnvEntry>> = {
       throw modelError(x.site, 'uv_flush_tlb_others(): the SGI UV flush path is not modelled');
     },
   },
+  get_dumpable: {
+    doc: 'mm->flags dumpability, for IBPB only: tasks are not modelled (the model passes tsk = NULL), so it is never reached',
+    arity: 1,
+    run: function* (x) {
+      throw modelError(x.site, 'get_dumpable(): task_struct is not modelled');
+    },
+  },
+  indirect_branch_prediction_barrier: { doc: 'IBPB: no effect on TLBs or memory', arity: 0, run: nothing },
   mm_global_asid: { doc: '0: INVLPGB global ASIDs are not modelled', arity: 1, run: nothing },
   mm_in_asid_transition: { doc: 'false: INVLPGB global ASIDs are not modelled', arity: 1, run: nothing },
   should_trim_cpumask: {
