@@ -36,6 +36,8 @@ export const C_BUILTINS: readonly Builtin[] = [
   { file: 'linux-6.18/variants/switch-no-mb.c', mirrors: 'linux-6.17-switch-no-mb' },
   { file: 'linux-6.18/variants/lazy-skip-freed.c', mirrors: 'linux-6.18-lazy-skip-freed' },
   { file: 'linux-6.18/variants/trim-cpumask.c', mirrors: 'linux-6.18-trim-cpumask' },
+  { file: 'pasid/proposal.c', mirrors: 'pasid-ipi-proposal' },
+  { file: 'pasid/ipi-mb.c', mirrors: 'pasid-ipi-mb' },
 ];
 
 const repoPath = (file: string): string => `src/kernel/c/${file}`;
@@ -118,7 +120,9 @@ export async function patchOn(
   only?: ReadonlySet<string>,
 ): Promise<CVariant> {
   const bases = cBases();
-  const cId = bases.has(baseId) ? baseId : [...bases].find(([, ts]) => ts === baseId)?.[0];
+  // A base generation, by C id or by the generation it mirrors; or any C built-in by id (a
+  // patch over a patch, e.g. a fix over a proposal).
+  const cId = bases.has(baseId) || cBuiltinIds().includes(baseId) ? baseId : [...bases].find(([, ts]) => ts === baseId)?.[0];
   const base = cId === undefined ? undefined : cBuiltin(cId);
   if (!base) {
     const known = [...bases].map(([c, ts]) => `${ts} (${c})`).join(', ');
@@ -131,7 +135,7 @@ export async function patchOn(
     id: h.id ?? src.file.replace(/^.*[\\/]/, '').replace(/\.c$/, ''),
     title: h.title ?? `${src.file} over ${baseId}`,
     kind: h.kind ?? 'user',
-    base: bases.get(cId!)!,
+    base: bases.get(cId!) ?? C_BUILTINS.find((x) => headerOf(readBuiltin(x.file)).id === cId)!.mirrors,
     source: `${src.file} over ${baseId}`,
     features: features ?? s.features,
     expect: h.expect,

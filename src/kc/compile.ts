@@ -546,8 +546,16 @@ class FnCompiler {
   private call(n: Node): void {
     const f = n.childForFieldName('function')!;
     const args = (n.childForFieldName('arguments')?.namedChildren ?? []).filter((a): a is Node => !!a && a.type !== 'comment');
-    if (f.type !== 'identifier') throw this.err(f, 'a call through a function pointer', 'call functions by name');
+    if (f.type !== 'identifier') throw this.err(f, 'a call through a function pointer expression', 'call functions by name, or through a parameter');
     const name = f.text;
+    const held = this.isSubst(name) ? undefined : this.lookup(name);
+    if (held !== undefined) {
+      // A function pointer held in a local (a parameter such as smp_call_func_t func).
+      for (const a of args) this.rvalue(a);
+      this.emit({ o: 'ld', i: held });
+      this.emit({ o: 'calli', argc: args.length, site: this.site(n) });
+      return;
+    }
     const cfg = this.configTest(n);
     if (cfg !== undefined) {
       this.emit({ o: 'const', v: cfg ? 1 : 0 });

@@ -35,6 +35,7 @@ import {
   warnOn,
   xadd,
   writeCr3,
+  wrmsrPasid,
 } from '../kernel/fx.ts';
 import { LOADED_MM_SWITCHING, NO_MM, type PcpuField, TLBSTATE_LAZY, TLBSTATE_OK } from '../kernel/layout.ts';
 import { smp_call_function_many } from '../kernel/common/smp.ts';
@@ -126,6 +127,7 @@ const CONSTANTS: Readonly<Record<string, Val>> = {
   TLB_NR_DYN_ASIDS: NR_DYN_ASIDS,
   TLB_GENERATION_INVALID: 0,
   GFP_ATOMIC: 0,
+  MSR_IA32_PASID: 0xd93,
   SUID_DUMP_USER: 1,
   PAGE_SIZE,
   PAGE_SHIFT,
@@ -201,6 +203,7 @@ const FEATURES: Readonly<Record<string, keyof Features>> = {
 
 /** How a queued cross-call is named in the trace and in state identity. */
 export function describeInfo(x: EnvCtx, info: Val): string {
+  if (typeof info === 'object' && info.t === 'mm') return x.k.L.mmName(info.id);
   if (typeof info !== 'object' || info.t !== 'struct') return String(info);
   const f = info.f;
   // 4.12 names the fields flush_mm, flush_start, flush_end.
@@ -480,6 +483,15 @@ export const ENV: Readonly<Record<string, EnvEntry>> = {
     arity: 2,
     run: function* (x) {
       throw modelError(x.site, 'uv_flush_tlb_others(): the SGI UV flush path is not modelled');
+    },
+  },
+  wrmsrl: {
+    doc: 'WRMSR: only MSR_IA32_PASID is modelled (fx.wrmsrPasid)',
+    arity: 2,
+    run: function* (x, [msr, v]) {
+      if (msr !== 0xd93) throw modelError(x.site, `wrmsrl(${String(msr)}, ...): only MSR_IA32_PASID is modelled`);
+      yield* wrmsrPasid(int(x, v!), tagOf(x.site));
+      return none;
     },
   },
   get_dumpable: {

@@ -225,6 +225,14 @@ export function* runC(prog: CProgram, k: K<CoreRoutines>, name: string, args: re
         yield* enter(op.fn, a);
         break;
       }
+      case 'calli': {
+        const f = st.pop()!;
+        if (typeof f !== 'object' || f.t !== 'fn') throw modelError(op.site, `'${op.site.text}': the called value is not a function of the C files`);
+        const a = st.splice(st.length - op.argc, op.argc);
+        for (const d of fn.dead[cs.pc - 1]!) cs.locals[d] = 0;
+        yield* enter(f.name, a);
+        break;
+      }
       case 'ret':
       case 'retv': {
         const v = op.o === 'ret' ? st.pop()! : 0;

@@ -65,6 +65,8 @@ export type Op =
   /** Rvalue conversion: a shared word is loaded, a per-CPU place is an error. */
   | { readonly o: 'rv'; readonly site: SrcSite }
   | { readonly o: 'call'; readonly fn: string; readonly argc: number; readonly site: SrcSite }
+  /** Call the function a local holds (`func(info)` with `smp_call_func_t func`): pops args, then it. */
+  | { readonly o: 'calli'; readonly argc: number; readonly site: SrcSite }
   | { readonly o: 'env'; readonly name: string; readonly argc: number; readonly site: SrcSite }
   | { readonly o: 'ret' }
   | { readonly o: 'retv' };

@@ -73,6 +73,7 @@ export async function link(sources: readonly CSource[], cfg: PreConfig, noop: re
     fns.set(name, fn);
     for (const op of fn.code) {
       if (op.o === 'call' && !fns.has(op.fn)) todo.push(op.fn);
+      // (calli targets are function constants, taken below)
       if (op.o === 'const' && typeof op.v === 'object' && op.v.t === 'fn' && !fns.has(op.v.name)) todo.push(op.v.name);
     }
   }

@@ -10,7 +10,7 @@ import { initCpuNoPcid } from '../kernel/common/boot.ts';
 import { initCpuPcid } from '../kernel/common/boot-pcid.ts';
 import { context_switch, user_access } from '../kernel/common/sched.ts';
 import { call_function_interrupt } from '../kernel/common/smp.ts';
-import { type K, type Routine, flushBegin, flushEnd } from '../kernel/fx.ts';
+import { type K, type Routine, flushBegin, flushEnd, pasidUpdateBegin, pasidUpdateEnd } from '../kernel/fx.ts';
 import type { PcpuField } from '../kernel/layout.ts';
 import type { CoreRoutines, Expectation, Variant } from '../kernel/variant.ts';
 import type { Features, MmId } from '../machine/types.ts';
@@ -94,6 +94,14 @@ export async function buildCVariant(spec: CVariantSpec): Promise<CVariant> {
       yield* runC(prog, k, 'flush_tlb_mm_range', byName(params('flush_tlb_mm_range'), named), hooks);
     },
   } as CoreRoutines;
+  if (prog.fns.has('update_mm_pasid')) {
+    // Per-mm state (PASID): the update is an entry point, with ghost begin/end around it.
+    const r = routines as { update_mm_pasid?: CoreRoutines['update_mm_pasid'] };
+    r.update_mm_pasid = function* (k: K<CoreRoutines>, mm: MmId, val: number): Routine {
+      const hooks: EntryHooks = { begin: () => pasidUpdateBegin(mm, val), end: (t) => pasidUpdateEnd(t) };
+      yield* runC(prog, k, 'update_mm_pasid', byName(params('update_mm_pasid'), { mm: mmPtr(mm), pasid: val }), hooks);
+    };
+  }
   const v: Variant = {
     id: spec.id,
     title: spec.title,
