@@ -20,8 +20,9 @@ const CLI = join(ROOT, 'bin', 'tlbcheck.js');
 /**
  * Rows where the C build and the TypeScript build reach different state counts (C, TS), with
  * the same verdict. cpumask_test_cpu() keeps only the bit in the caller's history, where the
- * TypeScript 4.12/4.13/4.20 switch code keeps the whole mask word it loaded (fewer states in
- * C; also on_each_cpu_mask's test of this CPU in the PASID update); cpumask_any_but() returns the CPU it found where the TypeScript keeps "another is set";
+ * TypeScript 4.12/4.13/4.20 switch code (and the PASID update's on_each_cpu_mask) keeps the
+ * whole mask word it loaded (fewer states in C); cpumask_any_but() returns the CPU it found
+ * where the TypeScript keeps "another is set";
  * and the 4.12 C sends a full remote flush when the flusher does not run the mm, as the
  * kernel does, where the TypeScript 4.12 sends the range (more states in C).
  */

@@ -13,6 +13,7 @@ import type { CFunction, Op, SrcSite } from './ir.ts';
 import type { Macro } from './preproc.ts';
 import { type Node, lineCol } from './parser.ts';
 import { ENV, envConstant } from './env-table.ts';
+import { deadLocals } from './liveness.ts';
 
 export interface Unit {
   readonly file: string;
@@ -624,51 +625,4 @@ export function compileFunction(u: Unit, def: Node, names: Names): CFunction {
   const fn: CFunction = { name, file: u.file, line: lineCol(def).line, params, locals: c.locals, code: c.code, inline, dead: [] };
   fn.dead = deadLocals(fn);
   return fn;
-}
-
-/** Backward liveness over the bytecode: for each pc, the locals whose value is never read again. */
-export function deadLocals(fn: CFunction): (readonly number[])[] {
-  const n = fn.code.length;
-  const nl = fn.locals.length;
-  const live: Set<number>[] = Array.from({ length: n + 1 }, () => new Set<number>());
-  const succ = (pc: number): number[] => {
-    const op = fn.code[pc]!;
-    switch (op.o) {
-      case 'jmp':
-        return [op.t];
-      case 'jz':
-      case 'jnz':
-        return [pc + 1, op.t];
-      case 'ret':
-      case 'retv':
-        return [];
-      default:
-        return [pc + 1];
-    }
-  };
-  // A local whose address is taken (an out-parameter) may be written by a callee: never dead.
-  const addressTaken = new Set<number>();
-  for (const op of fn.code) if (op.o === 'lref') addressTaken.add(op.i);
-  let changed = true;
-  while (changed) {
-    changed = false;
-    for (let pc = n - 1; pc >= 0; pc--) {
-      const op = fn.code[pc]!;
-      const s = new Set<number>();
-      for (const q of succ(pc)) for (const x of live[q] ?? []) s.add(x);
-      if (op.o === 'st') s.delete(op.i);
-      if (op.o === 'ld' || op.o === 'stf') s.add(op.i);
-      for (const x of addressTaken) s.add(x);
-      const old = live[pc]!;
-      if (s.size !== old.size || [...s].some((x) => !old.has(x))) {
-        live[pc] = s;
-        changed = true;
-      }
-    }
-  }
-  return live.slice(0, n).map((s) => {
-    const d: number[] = [];
-    for (let i = 0; i < nl; i++) if (!s.has(i)) d.push(i);
-    return d;
-  });
 }
