@@ -34,11 +34,13 @@ import {
   sub,
   warnOn,
   xadd,
+  invpcid,
   writeCr3,
+  writePge,
   wrmsrPasid,
 } from '../kernel/fx.ts';
 import { LOADED_MM_SWITCHING, NO_MM, type PcpuField, TLBSTATE_LAZY, TLBSTATE_OK } from '../kernel/layout.ts';
-import { smp_call_function_many } from '../kernel/common/smp.ts';
+import { queueAndWait, smp_call_function_many, smp_call_function_single } from '../kernel/common/smp.ts';
 import { on_each_cpu_cond_mask, smp_call_function_many_cond } from '../kernel/common/smp-cond.ts';
 import { NR_DYN_ASIDS, kernPcid } from '../kernel/common/asid.ts';
 import type { CoreRoutines } from '../kernel/variant.ts';
@@ -127,6 +129,7 @@ const CONSTANTS: Readonly<Record<string, Val>> = {
   TLB_NR_DYN_ASIDS: NR_DYN_ASIDS,
   TLB_GENERATION_INVALID: 0,
   GFP_ATOMIC: 0,
+  X86_CR4_PGE: 0x80,
   MSR_IA32_PASID: 0xd93,
   SUID_DUMP_USER: 1,
   PAGE_SIZE,
@@ -199,7 +202,10 @@ const FEATURES: Readonly<Record<string, keyof Features>> = {
   X86_FEATURE_INVPCID: 'invpcid',
   X86_FEATURE_PGE: 'pge',
   X86_FEATURE_PTI: 'pti',
+  X86_FEATURE_INVPCID_SINGLE: 'invpcid',
 };
+
+const X86_CR4_PGE = 0x80;
 
 /** How a queued cross-call is named in the trace and in state identity. */
 export function describeInfo(x: EnvCtx, info: Val): string {
@@ -251,6 +257,8 @@ export const ENV: Readonly<Record<string, EnvEntry>> = {
     places: true,
     run: function* (x, [p]) {
       if (typeof p === 'object' && p.t === 'pcpu' && PCPU_IGNORED.has(p.path)) return 0;
+      // The CR4 shadow: only PGE is modelled, and the machine's features fix it.
+      if (typeof p === 'object' && p.t === 'pcpu' && p.path === 'cpu_tlbstate.cr4') return x.k.features.pge ? X86_CR4_PGE : 0;
       const { loc, type } = pcpuLoc(x, p!);
       return asType(type, yield* load(loc, tagOf(x.site)));
     },
@@ -421,7 +429,7 @@ export const ENV: Readonly<Record<string, EnvEntry>> = {
     arity: 2,
     run: function* (x, [pgd, asid]) {
       if (typeof pgd !== 'object' || pgd.t !== 'pgd') throw modelError(x.site, 'build_cr3() of something that is not an mm\'s pgd');
-      return { t: 'cr3', mm: pgd.id, pcid: kernPcid(x.k.features.pcid, int(x, asid!)), noflush: false };
+      return { t: 'cr3', root: x.k.L.mm(pgd.id).pgd, pcid: kernPcid(x.k.features.pcid, int(x, asid!)), noflush: false };
     },
   },
   build_cr3_noflush: {
@@ -430,7 +438,7 @@ export const ENV: Readonly<Record<string, EnvEntry>> = {
     run: function* (x, [pgd, asid]) {
       if (typeof pgd !== 'object' || pgd.t !== 'pgd') throw modelError(x.site, 'build_cr3_noflush() of something that is not an mm\'s pgd');
       if (!x.k.features.pcid) throw modelError(x.site, 'build_cr3_noflush() without X86_FEATURE_PCID (the kernel warns: VM_WARN_ON_ONCE)');
-      return { t: 'cr3', mm: pgd.id, pcid: kernPcid(true, int(x, asid!)), noflush: true };
+      return { t: 'cr3', root: x.k.L.mm(pgd.id).pgd, pcid: kernPcid(true, int(x, asid!)), noflush: true };
     },
   },
   write_cr3: {
@@ -438,7 +446,106 @@ export const ENV: Readonly<Record<string, EnvEntry>> = {
     arity: 1,
     run: function* (x, [v]) {
       if (typeof v !== 'object' || v.t !== 'cr3') throw modelError(x.site, 'write_cr3() of a value not made by build_cr3()/build_cr3_noflush()');
-      yield* writeCr3(x.k.L.mm(v.mm).pgd, v.pcid, v.noflush, tagOf(x.site));
+      yield* writeCr3(v.root, v.pcid, v.noflush, tagOf(x.site));
+      return none;
+    },
+  },
+  native_write_cr3: {
+    doc: 'MOV to CR3: fx.writeCr3',
+    arity: 1,
+    run: function* (x, [v]) {
+      if (typeof v !== 'object' || v.t !== 'cr3') throw modelError(x.site, 'native_write_cr3() of a value not made by build_cr3() or __native_read_cr3()');
+      yield* writeCr3(v.root, v.pcid, v.noflush, tagOf(x.site));
+      return none;
+    },
+  },
+  __native_read_cr3: {
+    doc: 'MOV from CR3: fx.readCr3 (a value read from CR3 never has NOFLUSH set)',
+    arity: 0,
+    run: function* () {
+      const c = yield* readCr3();
+      return { t: 'cr3', root: c.root, pcid: c.pcid, noflush: false };
+    },
+  },
+  native_write_cr4: {
+    doc: 'MOV to CR4: only CR4.PGE is modelled (fx.writePge)',
+    arity: 1,
+    run: function* (x, [v]) {
+      yield* writePge((int(x, v!) & X86_CR4_PGE) !== 0, tagOf(x.site));
+      return none;
+    },
+  },
+  __invlpg: {
+    doc: 'INVLPG: fx.invlpg',
+    arity: 1,
+    run: function* (x, [a]) {
+      yield* invlpg(int(x, a!), tagOf(x.site));
+      return none;
+    },
+  },
+  invpcid_flush_one: {
+    doc: 'INVPCID type 0 (one address in one PCID): fx.invpcid',
+    arity: 2,
+    run: function* (x, [pcid, a]) {
+      yield* invpcid(0, int(x, pcid!), int(x, a!), tagOf(x.site));
+      return none;
+    },
+  },
+  invpcid_flush_single_context: {
+    doc: 'INVPCID type 1 (one PCID): fx.invpcid',
+    arity: 1,
+    run: function* (x, [pcid]) {
+      yield* invpcid(1, int(x, pcid!), 0, tagOf(x.site));
+      return none;
+    },
+  },
+  invpcid_flush_all: {
+    doc: 'INVPCID type 2 (everything, globals too): fx.invpcid',
+    arity: 0,
+    run: function* (x) {
+      yield* invpcid(2, 0, 0, tagOf(x.site));
+      return none;
+    },
+  },
+  invpcid_flush_all_nonglobals: {
+    doc: 'INVPCID type 3: fx.invpcid',
+    arity: 0,
+    run: function* (x) {
+      yield* invpcid(3, 0, 0, tagOf(x.site));
+      return none;
+    },
+  },
+  kern_pcid: {
+    doc: 'asm/tlbflush.h (4.15+): the kernel PCID of an ASID, asid + 1 (0 without PCID)',
+    arity: 1,
+    run: function* (x, [asid]) {
+      return kernPcid(x.k.features.pcid, int(x, asid!));
+    },
+  },
+  user_pcid: {
+    doc: 'asm/tlbflush.h (4.15+): kern_pcid | 1 << X86_CR3_PTI_PCID_USER_BIT (bit 11)',
+    arity: 1,
+    run: function* (x, [asid]) {
+      return kernPcid(x.k.features.pcid, int(x, asid!)) | (1 << 11);
+    },
+  },
+  smp_call_function: {
+    doc: 'kernel/smp.c: smp_call_function_many(cpu_online_mask, ...); every CPU is online, so the mask is no shared read',
+    arity: 3,
+    run: function* (x, [func, info, wait]) {
+      if (typeof func !== 'object' || func.t !== 'fn') throw modelError(x.site, 'smp_call_function() needs a function defined in the C files');
+      if (!truthy(wait!)) throw modelError(x.site, 'smp_call_function(..., wait=0) is not supported (the model waits)');
+      yield* warnOn(yield* irqsDisabled(), 'smp_call_function with IRQs off');
+      const others: number[] = [];
+      for (let c = 0; c < x.k.L.cpus; c++) if (c !== x.k.cpu) others.push(c);
+      const name = func.name;
+      const arg = info!;
+      const fnText = `${name}(${describeInfo(x, arg)})`;
+      const run = function* (kt: K<CoreRoutines>): Routine {
+        yield* x.runC(kt, name, [arg]);
+      };
+      if (others.length === 1) yield* smp_call_function_single(x.k, others[0]!, fnText, run);
+      else if (others.length > 1) yield* queueAndWait(x.k, others, fnText, run);
       return none;
     },
   },
@@ -512,6 +619,7 @@ export const ENV: Readonly<Record<string, EnvEntry>> = {
   static_cpu_has: { doc: 'a machine feature (--features)', arity: 1, run: function* (x, [f]) { return hasFeature(x, f!) ? 1 : 0; } },
   boot_cpu_has: { doc: 'a machine feature (--features)', arity: 1, run: function* (x, [f]) { return hasFeature(x, f!) ? 1 : 0; } },
   cpu_feature_enabled: { doc: 'a machine feature (--features)', arity: 1, run: function* (x, [f]) { return hasFeature(x, f!) ? 1 : 0; } },
+  this_cpu_has: { doc: 'a machine feature (--features)', arity: 1, run: function* (x, [f]) { return hasFeature(x, f!) ? 1 : 0; } },
   is_uv_system: { doc: 'false: the SGI UV flush path is not modelled', arity: 0, run: nothing },
 
   // ---- interrupts (include/linux/irqflags.h) ----
@@ -526,6 +634,25 @@ export const ENV: Readonly<Record<string, EnvEntry>> = {
       const off = yield* irqsDisabled();
       if (!off) yield* irqDisable('local_irq_save');
       if (typeof ref === 'object' && ref.t === 'lref') x.setLocal(ref, off ? 0 : 1);
+      return none;
+    },
+  },
+  raw_local_irq_save: {
+    doc: 'local_irq_save without lockdep',
+    arity: 1,
+    lvalueArg: 0,
+    run: function* (x, [ref]) {
+      const off = yield* irqsDisabled();
+      if (!off) yield* irqDisable('raw_local_irq_save');
+      if (typeof ref === 'object' && ref.t === 'lref') x.setLocal(ref, off ? 0 : 1);
+      return none;
+    },
+  },
+  raw_local_irq_restore: {
+    doc: 'local_irq_restore without lockdep',
+    arity: 1,
+    run: function* (x, [flags]) {
+      if (truthy(flags!)) yield* irqEnable('raw_local_irq_restore');
       return none;
     },
   },

@@ -25,8 +25,8 @@ export type Val =
   | { readonly t: 'feat'; readonly name: string }
   /** The address of local `i` of the call at depth `f` of the call stack (out-parameters). */
   | { readonly t: 'lref'; readonly f: number; readonly i: number }
-  /** A CR3 value built by `build_cr3`/`build_cr3_noflush`. */
-  | { readonly t: 'cr3'; readonly mm: number; readonly pcid: number; readonly noflush: boolean };
+  /** A CR3 value (`build_cr3`, `build_cr3_noflush`, `__native_read_cr3`): root table page and PCID. */
+  | { readonly t: 'cr3'; readonly root: number; readonly pcid: number; readonly noflush: boolean };
 
 /** Where a construct sits in the user's file. */
 export interface SrcSite {

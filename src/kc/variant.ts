@@ -8,6 +8,9 @@
 import { UserError } from '../errors.ts';
 import { initCpuNoPcid } from '../kernel/common/boot.ts';
 import { initCpuPcid } from '../kernel/common/boot-pcid.ts';
+import { initCpuPti } from '../kernel/linux-4.15-pti/boot.ts';
+import { user_access as ptiUserAccess } from '../kernel/linux-4.15-pti/entry.ts';
+import { INIT_MM } from '../kernel/layout.ts';
 import { context_switch, user_access } from '../kernel/common/sched.ts';
 import { call_function_interrupt } from '../kernel/common/smp.ts';
 import { type K, type Routine, flushBegin, flushEnd, pasidUpdateBegin, pasidUpdateEnd } from '../kernel/fx.ts';
@@ -29,6 +32,8 @@ export const C_ENTRIES = ['switch_mm_irqs_off', 'enter_lazy_tlb', 'flush_tlb_mm_
  * bits of mms switched away from stay set).
  */
 const BOOTS: Readonly<Record<string, CoreRoutines['initCpu']>> = {
+  /** 4.15 PTI: kernel/user PCID pairs at boot; the return to user is PTI's (entry.ts). */
+  pti: initCpuPti,
   loaded_mm: (s, cpu, start) => initCpuNoPcid(s, cpu, start, 'loaded_mm'),
   active_mm: (s, cpu, start) => initCpuNoPcid(s, cpu, start, 'active_mm'),
   'pcid-4.14': (s, cpu, start) => initCpuPcid(s, cpu, start, { othersKeepBit: false, initMmBit: true }),
@@ -80,7 +85,8 @@ export async function buildCVariant(spec: CVariantSpec): Promise<CVariant> {
   const routines: CoreRoutines = {
     initCpu: boot,
     context_switch,
-    user_access,
+    // The return to user mode is assembly in the kernel (entry_64.S): TypeScript glue.
+    user_access: spec.boot === 'pti' ? ptiUserAccess : user_access,
     call_function_interrupt,
     switch_mm_irqs_off: function* (k: K<CoreRoutines>, prev: MmId, next: MmId): Routine {
       yield* runC(prog, k, 'switch_mm_irqs_off', byName(params('switch_mm_irqs_off'), { prev: mmPtr(prev), next: mmPtr(next) }));
@@ -94,6 +100,13 @@ export async function buildCVariant(spec: CVariantSpec): Promise<CVariant> {
       yield* runC(prog, k, 'flush_tlb_mm_range', byName(params('flush_tlb_mm_range'), named), hooks);
     },
   } as CoreRoutines;
+  if (prog.fns.has('flush_tlb_kernel_range')) {
+    const r = routines as { flush_tlb_kernel_range?: CoreRoutines['flush_tlb_kernel_range'] };
+    r.flush_tlb_kernel_range = function* (k: K<CoreRoutines>, start: number, end: number): Routine {
+      const hooks: EntryHooks = { begin: () => flushBegin(INIT_MM, start, end, true), end: (t) => flushEnd(t) };
+      yield* runC(prog, k, 'flush_tlb_kernel_range', byName(params('flush_tlb_kernel_range'), { start, end }), hooks);
+    };
+  }
   if (prog.fns.has('update_mm_pasid')) {
     // Per-mm state (PASID): the update is an entry point, with ghost begin/end around it.
     const r = routines as { update_mm_pasid?: CoreRoutines['update_mm_pasid'] };
