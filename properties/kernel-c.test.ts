@@ -1,7 +1,8 @@
 /**
- * Kernel C (issue 13): the C builds of linux-4.12, 4.13, 4.14, 4.20, 6.18 and the PASID proposal against the TypeScript
- * generations they mirror, the front end's answers to bad input, the preprocessor subset,
- * liveness, and a C patch checked from a directory outside the clone.
+ * Kernel C (issue 13): the C builds of linux-4.12, 4.13, 4.14, 4.15-PTI, 4.20, 6.18 and the
+ * PASID proposal against the TypeScript generations they mirror, the front end's answers to
+ * bad input, the preprocessor subset, liveness, whole kernel-style files with --base, and a C
+ * patch checked from a directory outside the clone.
  */
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
