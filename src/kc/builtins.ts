@@ -39,6 +39,9 @@ export const C_BUILTINS: readonly Builtin[] = [
   { file: 'linux-6.18/variants/switch-no-mb.c', mirrors: 'linux-6.17-switch-no-mb' },
   { file: 'linux-6.18/variants/lazy-skip-freed.c', mirrors: 'linux-6.18-lazy-skip-freed' },
   { file: 'linux-6.18/variants/trim-cpumask.c', mirrors: 'linux-6.18-trim-cpumask' },
+  { file: 'kaiser/tlb.c', mirrors: 'kaiser-percpu-flush' },
+  { file: 'kaiser/variants/invpcid.c', mirrors: 'kaiser-invpcid' },
+  { file: 'kaiser/variants/no-user-flush.c', mirrors: 'kaiser-no-user-flush' },
   { file: 'pasid/proposal.c', mirrors: 'pasid-ipi-proposal' },
   { file: 'pasid/ipi-mb.c', mirrors: 'pasid-ipi-mb' },
 ];
@@ -143,6 +146,8 @@ export async function patchOn(
     features: features ?? s.features,
     expect: h.expect,
     ...(h.fixedBy === undefined ? {} : { fixedBy: h.fixedBy }),
+    // A patch may change the TypeScript glue too (boot=, e.g. KAISER's return to user).
+    boot: h.boot ?? s.boot,
     sources: [...s.sources, src],
     noop: [...s.noop, ...h.noop],
     config: [...s.config, ...h.config],

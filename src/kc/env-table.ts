@@ -70,8 +70,11 @@ export interface EnvEntry {
 
 // ------------------------------------------------------------------ data: where things live
 
-/** `mm`: a `struct mm_struct *`; `task-mm`: the same, with the layout's NO_MM read as NULL. */
-type PcpuType = 'mm' | 'task-mm' | 'int';
+/**
+ * `mm`: a `struct mm_struct *`; `task-mm`: the same, with the layout's NO_MM read as NULL;
+ * `noflush-bit`: a CR3 value of which the model keeps only the NOFLUSH bit (1 = set).
+ */
+type PcpuType = 'mm' | 'task-mm' | 'int' | 'noflush-bit';
 
 /** Per-CPU variables and fields: C path -> layout field and its C type. */
 export const PCPU: Readonly<Record<string, { readonly field: PcpuField; readonly type: PcpuType }>> = {
@@ -93,6 +96,8 @@ export const PCPU: Readonly<Record<string, { readonly field: PcpuField; readonly
   // `current` is the task running on this CPU: its mm (NULL for a kernel thread) and active_mm.
   'current.mm': { field: 'cur_mm', type: 'task-mm' },
   'current.active_mm': { field: 'cur_active_mm', type: 'mm' },
+  // KAISER (4.4/4.9 stable): the per-cpu user CR3 that SWITCH_USER_CR3 loads.
+  x86_cr3_pcid_user: { field: 'kaiser_user_cr3', type: 'noflush-bit' },
 };
 
 /**
@@ -129,6 +134,13 @@ const CONSTANTS: Readonly<Record<string, Val>> = {
   TLB_NR_DYN_ASIDS: NR_DYN_ASIDS,
   TLB_GENERATION_INVALID: 0,
   GFP_ATOMIC: 0,
+  // KAISER's CR3 constants (asm/kaiser.h, 4.9 stable); NOFLUSH stands at bit 30, see asType.
+  X86_CR3_PCID_ASID_KERN: 0,
+  X86_CR3_PCID_ASID_USER: 0x80,
+  X86_CR3_PCID_NOFLUSH: 1 << 30,
+  X86_CR3_PCID_USER_FLUSH: 0x80,
+  X86_CR3_PCID_USER_NOFLUSH: (1 << 30) | 0x80,
+  KAISER_SHADOW_PGD_OFFSET: 0x1000,
   X86_CR4_PGE: 0x80,
   MSR_IA32_PASID: 0xd93,
   SUID_DUMP_USER: 1,
@@ -172,7 +184,17 @@ const word = (x: EnvCtx, v: Val): number => {
   throw modelError(x.site, `${x.site.text}: a ${v.t} is not a word`);
 };
 
-const asType = (type: PcpuType, w: number): Val => (type === 'int' ? w : type === 'task-mm' && w === NO_MM ? 0 : { t: 'mm', id: w });
+/**
+ * CR3's NOFLUSH is bit 63, which a JavaScript integer operator cannot reach; the model's C
+ * uses bit 30 for it (X86_CR3_PCID_NOFLUSH below). No modelled CR3 value uses bit 30.
+ */
+const X86_CR3_PCID_NOFLUSH = 1 << 30;
+
+const asType = (type: PcpuType, w: number): Val =>
+  type === 'int' ? w : type === 'noflush-bit' ? (w ? X86_CR3_PCID_NOFLUSH : 0) : type === 'task-mm' && w === NO_MM ? 0 : { t: 'mm', id: w };
+
+/** The word a per-CPU field keeps for a C value. */
+const encode = (x: EnvCtx, type: PcpuType, v: Val): number => (type === 'noflush-bit' ? ((int(x, v) & X86_CR3_PCID_NOFLUSH) !== 0 ? 1 : 0) : word(x, v));
 
 /** The memory word a pointer argument designates (`&mm->context.tlb_gen`, `mm_cpumask(mm)`). */
 function memLoc(x: EnvCtx, v: Val): number {
@@ -269,8 +291,8 @@ export const ENV: Readonly<Record<string, EnvEntry>> = {
     places: true,
     run: function* (x, [p, v]) {
       if (typeof p === 'object' && p.t === 'pcpu' && PCPU_IGNORED.has(p.path)) return none;
-      const { loc } = pcpuLoc(x, p!);
-      yield* store(loc, word(x, v!), tagOf(x.site));
+      const { loc, type } = pcpuLoc(x, p!);
+      yield* store(loc, encode(x, type, v!), tagOf(x.site));
       return none;
     },
   },
@@ -457,6 +479,22 @@ export const ENV: Readonly<Record<string, EnvEntry>> = {
       if (typeof v !== 'object' || v.t !== 'cr3') throw modelError(x.site, 'native_write_cr3() of a value not made by build_cr3() or __native_read_cr3()');
       yield* writeCr3(v.root, v.pcid, v.noflush, tagOf(x.site));
       return none;
+    },
+  },
+  native_read_cr3: {
+    doc: 'MOV from CR3 (4.4-4.12 name): fx.readCr3',
+    arity: 0,
+    run: function* () {
+      const c = yield* readCr3();
+      return { t: 'cr3', root: c.root, pcid: c.pcid, noflush: false };
+    },
+  },
+  __pa: {
+    doc: 'the physical address of an mm\'s pgd: a CR3 value with PCID 0',
+    arity: 1,
+    run: function* (x, [pgd]) {
+      if (typeof pgd !== 'object' || pgd.t !== 'pgd') throw modelError(x.site, '__pa() of something that is not an mm\'s pgd');
+      return { t: 'cr3', root: x.k.L.mm(pgd.id).pgd, pcid: 0, noflush: false };
     },
   },
   __native_read_cr3: {

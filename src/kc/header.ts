@@ -9,7 +9,8 @@
  *    *\/
  *
  * `key=value` pairs separated by blanks; `expect`, `noop` and `config` take comma lists and
- * may repeat. An expectation is `scenario:cpus:holds` or `scenario:cpus:violated:invariant`.
+ * may repeat. An expectation is `scenario:cpus:holds` or `scenario:cpus:violated:invariant`,
+ * optionally followed by machine features, e.g. `@invpcid` or `@invpcid/-pge`.
  */
 import { UserError } from '../errors.ts';
 import type { Expectation } from '../kernel/variant.ts';
@@ -68,11 +69,20 @@ export function parseHeader(file: string, src: string): CHeader | undefined {
   return h as CHeader;
 }
 
-function parseExpect(file: string, line: number, e: string): Expectation {
+function parseExpect(file: string, line: number, spec: string): Expectation {
+  // scenario:cpus:verdict[:invariant][@feature/-feature...]: machine features of the row.
+  const [e, feats] = spec.split('@') as [string, string | undefined];
+  const features: Record<string, boolean> = {};
+  for (const f of feats?.split('/') ?? []) {
+    const name = f.replace(/^[-+]/, '');
+    if (!['pcid', 'invpcid', 'pge', 'pti'].includes(name)) throw new UserError(`${file}:${line}: bad feature '${f}' in expect '${spec}' (pcid, invpcid, pge, pti, each optionally with -)`);
+    features[name] = !f.startsWith('-');
+  }
+  const withFeatures = feats === undefined ? {} : { features };
   const [scenario, cpus, verdict, invariant] = e.split(':');
   const n = Number(cpus);
   if (!scenario || !Number.isInteger(n) || (verdict !== 'holds' && verdict !== 'violated') || (verdict === 'violated') !== (invariant !== undefined)) {
     throw new UserError(`${file}:${line}: bad expect '${e}' (scenario:cpus:holds or scenario:cpus:violated:invariant)`);
   }
-  return invariant === undefined ? { scenario, cpus: n, verdict } : { scenario, cpus: n, verdict, invariant };
+  return invariant === undefined ? { scenario, cpus: n, verdict, ...withFeatures } : { scenario, cpus: n, verdict, invariant, ...withFeatures };
 }

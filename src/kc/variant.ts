@@ -10,6 +10,7 @@ import { initCpuNoPcid } from '../kernel/common/boot.ts';
 import { initCpuPcid } from '../kernel/common/boot-pcid.ts';
 import { initCpuPti } from '../kernel/linux-4.15-pti/boot.ts';
 import { user_access as ptiUserAccess } from '../kernel/linux-4.15-pti/entry.ts';
+import { initCpuKaiser, switch_user_cr3_const, switch_user_cr3_percpu, userAccess } from '../kernel/kaiser/entry.ts';
 import { INIT_MM } from '../kernel/layout.ts';
 import { context_switch, user_access } from '../kernel/common/sched.ts';
 import { call_function_interrupt } from '../kernel/common/smp.ts';
@@ -34,11 +35,22 @@ export const C_ENTRIES = ['switch_mm_irqs_off', 'enter_lazy_tlb', 'flush_tlb_mm_
 const BOOTS: Readonly<Record<string, CoreRoutines['initCpu']>> = {
   /** 4.15 PTI: kernel/user PCID pairs at boot; the return to user is PTI's (entry.ts). */
   pti: initCpuPti,
+  /** KAISER: the 4.4 variables and the per-cpu user CR3; SWITCH_USER_CR3 reads it (kaiser/entry.ts). */
+  kaiser: initCpuKaiser,
+  /** KAISER before the seed patch: SWITCH_USER_CR3 with a constant NOFLUSH user CR3. */
+  'kaiser-const': initCpuKaiser,
   loaded_mm: (s, cpu, start) => initCpuNoPcid(s, cpu, start, 'loaded_mm'),
   active_mm: (s, cpu, start) => initCpuNoPcid(s, cpu, start, 'active_mm'),
   'pcid-4.14': (s, cpu, start) => initCpuPcid(s, cpu, start, { othersKeepBit: false, initMmBit: true }),
   'pcid-4.20': (s, cpu, start) => initCpuPcid(s, cpu, start, { othersKeepBit: false, initMmBit: false }),
   'pcid-lazy-cpumask': (s, cpu, start) => initCpuPcid(s, cpu, start, { othersKeepBit: true, initMmBit: false }),
+};
+
+/** The return to user mode where it is not the plain one: assembly in the kernel, TypeScript glue here. */
+const USER_ACCESS: Readonly<Record<string, CoreRoutines['user_access']>> = {
+  pti: ptiUserAccess,
+  kaiser: userAccess(switch_user_cr3_percpu),
+  'kaiser-const': userAccess(switch_user_cr3_const),
 };
 
 export interface CVariantSpec {
@@ -86,7 +98,7 @@ export async function buildCVariant(spec: CVariantSpec): Promise<CVariant> {
     initCpu: boot,
     context_switch,
     // The return to user mode is assembly in the kernel (entry_64.S): TypeScript glue.
-    user_access: spec.boot === 'pti' ? ptiUserAccess : user_access,
+    user_access: USER_ACCESS[spec.boot] ?? user_access,
     call_function_interrupt,
     switch_mm_irqs_off: function* (k: K<CoreRoutines>, prev: MmId, next: MmId): Routine {
       yield* runC(prog, k, 'switch_mm_irqs_off', byName(params('switch_mm_irqs_off'), { prev: mmPtr(prev), next: mmPtr(next) }));
