@@ -15,6 +15,8 @@ import type { StatefulProgress } from '../explore/stateful.ts';
 import { type TreeEstimate, estimateTree } from '../explore/estimate.ts';
 import { UserError } from '../errors.ts';
 import { resolveVariant } from '../kernel/load.ts';
+import { resolveCVariant, wholeFileNote } from '../kc/load-c.ts';
+import type { CVariant } from '../kc/variant.ts';
 import { configOf } from './options.ts';
 import { type TaskContext, hostTask } from './task-host.ts';
 
@@ -27,6 +29,8 @@ export interface CheckTaskData {
 
 export interface CheckOutcome {
   readonly result: CheckResult;
+  /** For a whole kernel file (--base): which functions were taken and which ignored. */
+  readonly note?: string;
   /** The "why" of the saved (minimized) execution: its paragraph, and the chain as data. */
   readonly why?: { readonly text: string; readonly chain: Record<string, unknown> };
   readonly ce?: CounterexampleFile;
@@ -45,7 +49,11 @@ export interface CheckProgress {
 const PROBES = 64;
 
 export async function computeCheck(o: Record<string, unknown>, ctx: TaskContext<CheckProgress>, progress: boolean): Promise<CheckOutcome> {
-  const { variant, path } = await resolveVariant(String(o['variant']));
+  const spec = String(o['variant']);
+  // --base: a whole kernel tlb.c (no tlbcheck header) checked on a C generation (issue 13).
+  const { variant, path } = typeof o['base'] === 'string' ? await resolveCVariant(spec, process.cwd(), { base: o['base'] }) : await resolveVariant(spec);
+  const note = 'spec' in variant ? wholeFileNote(variant as CVariant) : undefined;
+  const withNote = <T extends CheckOutcome>(x: T): T => (note === undefined ? x : { ...x, note });
   const cfg = configOf(variant, o);
   const model = prepare(cfg);
   if (o['strategy'] !== 'dfs' && o['stateless'] === true) throw new UserError('--stateless goes with --strategy dfs');
@@ -77,7 +85,7 @@ export async function computeCheck(o: Record<string, unknown>, ctx: TaskContext<
         }
       : {}),
   });
-  if (!(r.violation && r.tape && r.widths)) return { result: r };
+  if (!(r.violation && r.tape && r.widths)) return withNote({ result: r });
   const outDir = String(o['out']);
   // A user variant is recorded relative to the counterexample, never as a machine path.
   const rel = path === undefined ? undefined : relative(resolve(outDir), path);
@@ -91,7 +99,7 @@ export async function computeCheck(o: Record<string, unknown>, ctx: TaskContext<
   const again = replay(ce, variant, true);
   const x = again.kind === 'violated' ? whyOf(again.trace, again.violation) : undefined;
   const why = x ? { why: { text: x.text, chain: whyJson(x) } } : {};
-  return m ? { result: r, ce, minimized: { before: m.before, after: m.after }, ...why } : { result: r, ce, ...why };
+  return withNote(m ? { result: r, ce, minimized: { before: m.before, after: m.after }, ...why } : { result: r, ce, ...why });
 }
 
 hostTask<CheckTaskData, CheckProgress, CheckOutcome>((data, ctx) => computeCheck(data.o, ctx, data.progress));

@@ -81,7 +81,8 @@ export async function runCheck(io: Io, o: Record<string, unknown>): Promise<numb
     return 130;
   }
   if (ending.kind !== 'done') throw new Error('[tlbcheck bug] unhandled search ending');
-  const { result: r, ce, minimized, why } = ending.value;
+  const { result: r, ce, minimized, why, note } = ending.value;
+  if (note !== undefined && o['json'] !== true) io.out(note);
   let saved: { path: string; reused: boolean } | undefined;
   let saveError: UserError | undefined;
   // The verdict goes out first in text; JSON is one object, so the save is tried first there.

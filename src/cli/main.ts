@@ -75,7 +75,8 @@ function program(io: Io, code: { value: number }, argv: readonly string[], opts:
   cmd
     .command('check')
     .description('explore a variant on a scenario and report the verdict')
-    .requiredOption('--variant <id|path>', 'built-in variant id or a .ts file exporting a variant')
+    .requiredOption('--variant <id|path>', 'built-in variant id, a .ts file exporting a variant, or a .c file')
+    .option('--base <generation>', 'for a .c file without a tlbcheck header (a whole kernel tlb.c): the C generation to check it on')
     .requiredOption('--scenario <id>', 'scenario id (see tlbcheck list)')
     .option('--cpus <n>', 'number of CPUs', intArg(1, 8))
     .option('--mms <n>', 'user mms, for scenarios with that parameter (see tlbcheck list)', intArg(1, 8))

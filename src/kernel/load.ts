@@ -9,6 +9,7 @@ import { UserError } from '../errors.ts';
 import { stackSite } from '../explore/routine-error.ts';
 import { VARIANTS, findVariant } from './index.ts';
 import type { Variant } from './variant.ts';
+import { isCVariantSpec, resolveCVariant } from '../kc/load-c.ts';
 
 export interface ResolvedVariant {
   readonly variant: Variant;
@@ -20,6 +21,8 @@ export interface ResolvedVariant {
 export const isVariantFile = (s: string): boolean => /[\\/]/.test(s) || /\.(ts|js|mts|mjs|c)$/.test(s);
 
 export async function resolveVariant(spec: string, cwd: string = process.cwd()): Promise<ResolvedVariant> {
+  // Kernel C (issue 13): a C built-in id or a .c file.
+  if (isCVariantSpec(spec)) return resolveCVariant(spec, cwd);
   const builtin = findVariant(spec);
   if (builtin) return { variant: builtin };
   if (!isVariantFile(spec)) {

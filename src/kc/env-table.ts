@@ -1,0 +1,806 @@
+/**
+ * The kernel environment of compiled C: every name a kernel function may use without defining
+ * it, as one table. Each entry says what it is in the kernel (file and function) and which
+ * effect of src/kernel/fx.ts it becomes; data lives where src/kernel/layout.ts puts it. To
+ * extend the environment, add one entry here (and, for a new per-CPU or per-mm field, its
+ * place in the layout).
+ *
+ * Simplifications (each safe because the model has no state it could touch):
+ * - `smp_wmb/smp_rmb/barrier`, `preempt_disable/enable`, `get_cpu/put_cpu` are no effect:
+ *   on x86 they only restrain the compiler, and the model runs each CPU's program in order.
+ * - `is_uv_system()` is false: the SGI UV flush path is not modelled.
+ * - `cpumask_test_cpu` and `cpumask_any_but` are one load of the mask word each, run as a
+ *   call of its own (fx.sub) so that only the answer stays in the caller's history.
+ *
+ * A file over 300 lines: the table is meant to be read as one list.
+ */
+import { UserError } from '../errors.ts';
+import {
+  type K,
+  type Routine,
+  bit,
+  bugOn,
+  cpumaskTestCpu,
+  invlpg,
+  irqDisable,
+  irqEnable,
+  irqsDisabled,
+  load,
+  lockBtr,
+  lockBts,
+  readCr3,
+  smpMb,
+  store,
+  sub,
+  warnOn,
+  xadd,
+  invpcid,
+  writeCr3,
+  writePge,
+  wrmsrPasid,
+} from '../kernel/fx.ts';
+import { LOADED_MM_SWITCHING, NO_MM, type PcpuField, TLBSTATE_LAZY, TLBSTATE_OK } from '../kernel/layout.ts';
+import { queueAndWait, smp_call_function_many, smp_call_function_single } from '../kernel/common/smp.ts';
+import { on_each_cpu_cond_mask, smp_call_function_many_cond } from '../kernel/common/smp-cond.ts';
+import { NR_DYN_ASIDS, kernPcid } from '../kernel/common/asid.ts';
+import type { CoreRoutines } from '../kernel/variant.ts';
+import type { Features } from '../machine/types.ts';
+import { PAGE_SHIFT, PAGE_SIZE, hex } from '../machine/types.ts';
+import { type SrcSite, type Val, truthy } from './ir.ts';
+
+/** What an environment function sees: where it runs, where it was called, and the program. */
+export interface EnvCtx {
+  readonly k: K<CoreRoutines>;
+  readonly site: SrcSite;
+  /** Run a C function of the program on the CPU of `k` (cross-call handlers). */
+  readonly runC: (k: K<CoreRoutines>, fn: string, args: Val[]) => Routine<Val>;
+  /** Write a local through its address (`local_irq_save(flags)`). */
+  readonly setLocal: (ref: { readonly f: number; readonly i: number }, v: Val) => void;
+}
+
+export interface EnvEntry {
+  readonly doc: string;
+  readonly arity?: number;
+  /** Arguments are passed as places (`this_cpu_read(cpu_tlbstate.loaded_mm)`), not loaded. */
+  readonly places?: boolean;
+  /** This argument must name a local, which the entry writes (`local_irq_save(flags)`). */
+  readonly lvalueArg?: number;
+  readonly run: (x: EnvCtx, args: readonly Val[]) => Routine<Val>;
+}
+
+// ------------------------------------------------------------------ data: where things live
+
+/**
+ * `mm`: a `struct mm_struct *`; `task-mm`: the same, with the layout's NO_MM read as NULL;
+ * `noflush-bit`: a CR3 value of which the model keeps only the NOFLUSH bit (1 = set).
+ */
+type PcpuType = 'mm' | 'task-mm' | 'int' | 'noflush-bit';
+
+/** Per-CPU variables and fields: C path -> layout field and its C type. */
+export const PCPU: Readonly<Record<string, { readonly field: PcpuField; readonly type: PcpuType }>> = {
+  'cpu_tlbstate.loaded_mm': { field: 'loaded_mm', type: 'mm' },
+  'cpu_tlbstate.active_mm': { field: 'active_mm', type: 'mm' },
+  'cpu_tlbstate.state': { field: 'state', type: 'int' },
+  'cpu_tlbstate.is_lazy': { field: 'is_lazy', type: 'int' },
+  'cpu_tlbstate_shared.is_lazy': { field: 'is_lazy', type: 'int' },
+  'cpu_tlbstate.loaded_mm_asid': { field: 'loaded_mm_asid', type: 'int' },
+  'cpu_tlbstate.next_asid': { field: 'next_asid', type: 'int' },
+  'cpu_tlbstate.ctxs[0].ctx_id': { field: 'ctx_id0', type: 'int' },
+  'cpu_tlbstate.ctxs[0].tlb_gen': { field: 'ctx_gen0', type: 'int' },
+  'cpu_tlbstate.ctxs[1].ctx_id': { field: 'ctx_id1', type: 'int' },
+  'cpu_tlbstate.ctxs[1].tlb_gen': { field: 'ctx_gen1', type: 'int' },
+  'cpu_tlbstate.ctxs[2].ctx_id': { field: 'ctx_id2', type: 'int' },
+  'cpu_tlbstate.ctxs[2].tlb_gen': { field: 'ctx_gen2', type: 'int' },
+  'cpu_tlbstate.user_pcid_flush_mask': { field: 'user_pcid_flush_mask', type: 'int' },
+  'cpu_tlbstate.invalidate_other': { field: 'invalidate_other', type: 'int' },
+  // `current` is the task running on this CPU: its mm (NULL for a kernel thread) and active_mm.
+  'current.mm': { field: 'cur_mm', type: 'task-mm' },
+  'current.active_mm': { field: 'cur_active_mm', type: 'mm' },
+  // KAISER (4.4/4.9 stable): the per-cpu user CR3 that SWITCH_USER_CR3 loads.
+  x86_cr3_pcid_user: { field: 'kaiser_user_cr3', type: 'noflush-bit' },
+};
+
+/**
+ * Per-CPU fields the model does not keep: they read as 0 and writes are dropped. Each only
+ * decides something outside the model. `last_ctx_id` (4.16-4.20) only decides whether to
+ * issue IBPB, which touches no TLB or memory.
+ */
+const PCPU_IGNORED = new Set(['cpu_tlbstate.last_ctx_id']);
+
+/** Per-CPU variable names (the roots of the paths above). */
+const PCPU_ROOTS = new Set(Object.keys(PCPU).map((p) => p.split('.')[0]!));
+
+export const NR_CPU_IDS = 64;
+
+/** Constants and objects the code names. */
+const CONSTANTS: Readonly<Record<string, Val>> = {
+  NULL: 0,
+  true: 1,
+  false: 0,
+  init_mm: { t: 'mm', id: 0 },
+  /** The kernel's own page tables (init_mm's pgd). */
+  swapper_pg_dir: { t: 'pgd', id: 0 },
+  /**
+   * 64 in the model: an upper bound of every scenario's CPUs. Only compared with what a cpumask
+   * search returns, and `cpumask_any_but` returns it when it finds nothing.
+   */
+  nr_cpu_ids: NR_CPU_IDS,
+  current: { t: 'pcpu', path: 'current' },
+  LOADED_MM_SWITCHING: { t: 'mm', id: LOADED_MM_SWITCHING },
+  TLBSTATE_OK,
+  TLBSTATE_LAZY,
+  TLB_FLUSH_ALL: -1,
+  /** The model's ASID slots per CPU (6 in the kernel; see src/kernel/common/asid.ts). */
+  TLB_NR_DYN_ASIDS: NR_DYN_ASIDS,
+  TLB_GENERATION_INVALID: 0,
+  GFP_ATOMIC: 0,
+  // KAISER's CR3 constants (asm/kaiser.h, 4.9 stable); NOFLUSH stands at bit 30, see asType.
+  X86_CR3_PCID_ASID_KERN: 0,
+  X86_CR3_PCID_ASID_USER: 0x80,
+  X86_CR3_PCID_NOFLUSH: 1 << 30,
+  X86_CR3_PCID_USER_FLUSH: 0x80,
+  X86_CR3_PCID_USER_NOFLUSH: (1 << 30) | 0x80,
+  KAISER_SHADOW_PGD_OFFSET: 0x1000,
+  X86_CR4_PGE: 0x80,
+  MSR_IA32_PASID: 0xd93,
+  SUID_DUMP_USER: 1,
+  PAGE_SIZE,
+  PAGE_SHIFT,
+  /** arch/x86/mm/tlb.c `tlb_single_page_flush_ceiling` (default 33, a debugfs knob). */
+  tlb_single_page_flush_ceiling: 33,
+  VM_HUGETLB: 0x00400000,
+  // enum tlb_flush_reason: only passed on to tracing.
+  TLB_FLUSH_ON_TASK_SWITCH: 0,
+  TLB_REMOTE_SHOOTDOWN: 1,
+  TLB_LOCAL_SHOOTDOWN: 2,
+  TLB_LOCAL_MM_SHOOTDOWN: 3,
+  TLB_REMOTE_SEND_IPI: 4,
+};
+
+/** A constant of the environment, a per-CPU variable, or a feature bit; undefined if none. */
+export function envConstant(name: string): Val | undefined {
+  if (Object.hasOwn(CONSTANTS, name)) return CONSTANTS[name];
+  if (PCPU_ROOTS.has(name)) return { t: 'pcpu', path: name };
+  if (name.startsWith('X86_FEATURE_')) return { t: 'feat', name };
+  return undefined;
+}
+
+// ------------------------------------------------------------------ helpers the entries use
+
+export const modelError = (s: SrcSite, msg: string): UserError => new UserError(`${s.file}:${s.line}:${s.col}: ${msg}`);
+
+const tagOf = (s: SrcSite): string | undefined => s.tag;
+
+function pcpuLoc(x: EnvCtx, v: Val): { loc: number; type: PcpuType } {
+  if (typeof v !== 'object' || v.t !== 'pcpu') throw modelError(x.site, `${x.site.text}: expected a per-CPU variable`);
+  const d = PCPU[v.path];
+  if (!d) throw modelError(x.site, `per-CPU field '${v.path}' is not in the model (env-table.ts PCPU)`);
+  return { loc: x.k.L.pcpu(v.cpu ?? x.k.cpu, d.field), type: d.type };
+}
+
+const word = (x: EnvCtx, v: Val): number => {
+  if (typeof v === 'number') return v;
+  if (v.t === 'mm') return v.id;
+  throw modelError(x.site, `${x.site.text}: a ${v.t} is not a word`);
+};
+
+/**
+ * CR3's NOFLUSH is bit 63, which a JavaScript integer operator cannot reach; the model's C
+ * uses bit 30 for it (X86_CR3_PCID_NOFLUSH below). No modelled CR3 value uses bit 30.
+ */
+const X86_CR3_PCID_NOFLUSH = 1 << 30;
+
+const asType = (type: PcpuType, w: number): Val =>
+  type === 'int' ? w : type === 'noflush-bit' ? (w ? X86_CR3_PCID_NOFLUSH : 0) : type === 'task-mm' && w === NO_MM ? 0 : { t: 'mm', id: w };
+
+/** The word a per-CPU field keeps for a C value. */
+const encode = (x: EnvCtx, type: PcpuType, v: Val): number => (type === 'noflush-bit' ? ((int(x, v) & X86_CR3_PCID_NOFLUSH) !== 0 ? 1 : 0) : word(x, v));
+
+/** The memory word a pointer argument designates (`&mm->context.tlb_gen`, `mm_cpumask(mm)`). */
+function memLoc(x: EnvCtx, v: Val): number {
+  if (typeof v === 'object' && v.t === 'mem') return v.loc;
+  throw modelError(x.site, `${x.site.text}: expected a pointer to shared memory (an mm field or mm_cpumask)`);
+}
+
+const int = (x: EnvCtx, v: Val): number => {
+  if (typeof v === 'number') return v;
+  throw modelError(x.site, `${x.site.text}: expected an integer, got a ${v.t}`);
+};
+
+const mmId = (x: EnvCtx, v: Val): number => {
+  if (typeof v === 'object' && v.t === 'mm') return v.id;
+  throw modelError(x.site, `${x.site.text}: expected a struct mm_struct *`);
+};
+
+function hasFeature(x: EnvCtx, v: Val): boolean {
+  if (typeof v !== 'object' || v.t !== 'feat') throw modelError(x.site, `${x.site.text}: expected an X86_FEATURE_* constant`);
+  const f = FEATURES[v.name];
+  if (!f) throw modelError(x.site, `${v.name} is not a machine feature of the model (known: ${Object.keys(FEATURES).join(', ')})`);
+  return x.k.features[f];
+}
+
+const FEATURES: Readonly<Record<string, keyof Features>> = {
+  X86_FEATURE_PCID: 'pcid',
+  X86_FEATURE_INVPCID: 'invpcid',
+  X86_FEATURE_PGE: 'pge',
+  X86_FEATURE_PTI: 'pti',
+  X86_FEATURE_INVPCID_SINGLE: 'invpcid',
+};
+
+const X86_CR4_PGE = 0x80;
+
+/** How a queued cross-call is named in the trace and in state identity. */
+export function describeInfo(x: EnvCtx, info: Val): string {
+  if (typeof info === 'object' && info.t === 'mm') return x.k.L.mmName(info.id);
+  if (typeof info !== 'object' || info.t !== 'struct') return String(info);
+  const f = info.f;
+  // 4.12 names the fields flush_mm, flush_start, flush_end.
+  const mm = f['mm'] ?? f['flush_mm'];
+  const parts: string[] = [];
+  if (typeof mm === 'object' && mm.t === 'mm') parts.push(x.k.L.mmName(mm.id));
+  const start = f['start'] ?? f['flush_start'];
+  const end = f['end'] ?? f['flush_end'];
+  if (typeof start === 'number' && typeof end === 'number') parts.push(end === -1 ? 'all' : `${hex(start)}-${hex(end)}`);
+  const shown = new Set(['mm', 'start', 'end', 'flush_mm', 'flush_start', 'flush_end']);
+  for (const [key, v] of Object.entries(f)) {
+    if (!shown.has(key)) parts.push(`${key} ${typeof v === 'number' ? v : JSON.stringify(v)}`);
+  }
+  return parts.join(', ');
+}
+
+const none = 0;
+
+
+function* nothing(): Routine<Val> {
+  return none;
+}
+
+function* warn(x: EnvCtx, c: Val): Routine<Val> {
+  const t = truthy(c);
+  yield* warnOn(t, x.site.text);
+  return t ? 1 : 0;
+}
+
+// ------------------------------------------------------------------ the table
+
+export const ENV: Readonly<Record<string, EnvEntry>> = {
+  // ---- where we run (include/linux/smp.h) ----
+  smp_processor_id: { doc: 'this CPU', arity: 0, run: function* (x) { return x.k.cpu; } },
+  raw_smp_processor_id: { doc: 'this CPU', arity: 0, run: function* (x) { return x.k.cpu; } },
+  get_cpu: { doc: 'preempt_disable + smp_processor_id (preemption is not modelled)', arity: 0, run: function* (x) { return x.k.cpu; } },
+  put_cpu: { doc: 'preempt_enable: no effect', arity: 0, run: nothing },
+  preempt_disable: { doc: 'no effect', arity: 0, run: nothing },
+  preempt_enable: { doc: 'no effect', arity: 0, run: nothing },
+
+  // ---- per-CPU data (include/linux/percpu-defs.h) ----
+  this_cpu_read: {
+    doc: 'load of this CPU\'s copy: fx.load',
+    arity: 1,
+    places: true,
+    run: function* (x, [p]) {
+      if (typeof p === 'object' && p.t === 'pcpu' && PCPU_IGNORED.has(p.path)) return 0;
+      // The CR4 shadow: only PGE is modelled, and the machine's features fix it.
+      if (typeof p === 'object' && p.t === 'pcpu' && p.path === 'cpu_tlbstate.cr4') return x.k.features.pge ? X86_CR4_PGE : 0;
+      const { loc, type } = pcpuLoc(x, p!);
+      return asType(type, yield* load(loc, tagOf(x.site)));
+    },
+  },
+  this_cpu_write: {
+    doc: 'store to this CPU\'s copy: fx.store',
+    arity: 2,
+    places: true,
+    run: function* (x, [p, v]) {
+      if (typeof p === 'object' && p.t === 'pcpu' && PCPU_IGNORED.has(p.path)) return none;
+      const { loc, type } = pcpuLoc(x, p!);
+      yield* store(loc, encode(x, type, v!), tagOf(x.site));
+      return none;
+    },
+  },
+  per_cpu: {
+    doc: 'another CPU\'s copy: a place; reading it is fx.load',
+    arity: 2,
+    places: true,
+    run: function* (x, [p, cpu]) {
+      if (typeof p !== 'object' || p.t !== 'pcpu') throw modelError(x.site, 'per_cpu() of something that is not a per-CPU variable');
+      const c = yield* rvalue(x, cpu!);
+      return { t: 'pcpu', path: p.path, cpu: int(x, c) };
+    },
+  },
+
+  // ---- ordering (arch/x86/include/asm/barrier.h) ----
+  smp_mb: { doc: 'MFENCE (lock; addl): fx.smpMb', arity: 0, run: function* (x) { yield* smpMb(tagOf(x.site)); return none; } },
+  mb: { doc: 'MFENCE: fx.smpMb', arity: 0, run: function* (x) { yield* smpMb(tagOf(x.site)); return none; } },
+  smp_wmb: { doc: 'compiler barrier on x86: no effect', arity: 0, run: nothing },
+  smp_rmb: { doc: 'compiler barrier on x86: no effect', arity: 0, run: nothing },
+  barrier: { doc: 'compiler barrier: no effect', arity: 0, run: nothing },
+  smp_mb__after_atomic: { doc: 'no effect on x86 (the atomic was LOCKed)', arity: 0, run: nothing },
+  smp_mb__before_atomic: { doc: 'no effect on x86', arity: 0, run: nothing },
+  READ_ONCE: { doc: 'one load: fx.load', arity: 1, places: true, run: (x, [p]) => rvalue(x, p!) },
+  WRITE_ONCE: {
+    doc: 'one store: fx.store',
+    arity: 2,
+    places: true,
+    run: function* (x, [p, v]) {
+      const val = word(x, yield* rvalue(x, v!));
+      if (typeof p === 'object' && p.t === 'pcpu') yield* store(pcpuLoc(x, p).loc, val, tagOf(x.site));
+      else yield* store(memLoc(x, p!), val, tagOf(x.site));
+      return none;
+    },
+  },
+  smp_load_acquire: { doc: 'a plain load on x86 (TSO)', arity: 1, run: function* (x, [p]) { return yield* load(memLoc(x, p!), tagOf(x.site)); } },
+  smp_store_release: {
+    doc: 'a plain store on x86 (TSO)',
+    arity: 2,
+    run: function* (x, [p, v]) {
+      yield* store(memLoc(x, p!), word(x, v!), tagOf(x.site));
+      return none;
+    },
+  },
+  likely: { doc: 'branch hint', arity: 1, run: function* (_x, [v]) { return v!; } },
+  unlikely: { doc: 'branch hint', arity: 1, run: function* (_x, [v]) { return v!; } },
+
+  // ---- atomics (arch/x86/include/asm/atomic64_64.h) ----
+  atomic64_read: { doc: 'a plain load', arity: 1, run: function* (x, [p]) { return yield* load(memLoc(x, p!), tagOf(x.site)); } },
+  atomic64_inc_return: {
+    doc: 'LOCK XADD: fx.xadd, returns the new value',
+    arity: 1,
+    run: function* (x, [p]) {
+      return (yield* xadd(memLoc(x, p!), 1, tagOf(x.site))) + 1;
+    },
+  },
+
+  this_cpu_add_return: {
+    doc: 'load and store of this CPU\'s copy (no other CPU writes it): returns the new value',
+    arity: 2,
+    places: true,
+    run: function* (x, [p, n]) {
+      const { loc } = pcpuLoc(x, p!);
+      const add = int(x, yield* rvalue(x, n!));
+      const v = (yield* load(loc, tagOf(x.site))) + add;
+      yield* store(loc, v, tagOf(x.site));
+      return v;
+    },
+  },
+
+  // ---- mm (include/linux/mm_types.h) ----
+  mm_cpumask: {
+    doc: 'the mm\'s cpumask word',
+    arity: 1,
+    run: function* (x, [mm]) {
+      return { t: 'mem', loc: x.k.L.cpumask(mmId(x, mm!)), what: 'mask' };
+    },
+  },
+
+  // ---- cpumasks (include/linux/cpumask.h) ----
+  cpumask_set_cpu: {
+    doc: 'LOCK BTS: fx.lockBts',
+    arity: 2,
+    run: function* (x, [cpu, m]) {
+      yield* lockBts(memLoc(x, m!), int(x, cpu!), tagOf(x.site));
+      return none;
+    },
+  },
+  cpumask_clear_cpu: {
+    doc: 'LOCK BTR: fx.lockBtr',
+    arity: 2,
+    run: function* (x, [cpu, m]) {
+      yield* lockBtr(memLoc(x, m!), int(x, cpu!), tagOf(x.site));
+      return none;
+    },
+  },
+  cpumask_test_cpu: {
+    doc: 'one load of the mask word, only the bit kept: fx.cpumaskTestCpu',
+    arity: 2,
+    run: function* (x, [cpu, m]) {
+      return (yield* cpumaskTestCpu(memLoc(x, m!), int(x, cpu!), tagOf(x.site))) ? 1 : 0;
+    },
+  },
+  cpumask_any_but: {
+    doc: 'one load; the first other CPU set, or nr_cpu_ids (run as fx.sub)',
+    arity: 2,
+    run: function* (x, [m, cpu]) {
+      const loc = memLoc(x, m!);
+      const me = int(x, cpu!);
+      const n = x.k.L.cpus;
+      return yield* sub('cpumask_any_but', function* () {
+        const w = yield* load(loc, tagOf(x.site));
+        for (let c = 0; c < n; c++) if (c !== me && bit(w, c)) return c;
+        return NR_CPU_IDS;
+      });
+    },
+  },
+
+  // ---- CR3, INVLPG (arch/x86/include/asm/tlbflush.h, special_insns.h) ----
+  load_cr3: {
+    doc: 'MOV to CR3 of the mm\'s root, PCID 0, flushing: fx.writeCr3',
+    arity: 1,
+    run: function* (x, [pgd]) {
+      if (typeof pgd !== 'object' || pgd.t !== 'pgd') throw modelError(x.site, 'load_cr3() of something that is not an mm\'s pgd');
+      yield* writeCr3(x.k.L.mm(pgd.id).pgd, 0, false, tagOf(x.site));
+      return none;
+    },
+  },
+  __flush_tlb: {
+    doc: 'native___flush_tlb: write CR3 back with its own value (fx.readCr3 + fx.writeCr3)',
+    arity: 0,
+    run: function* (x) {
+      const cr3 = yield* readCr3();
+      yield* writeCr3(cr3.root, cr3.pcid, false, tagOf(x.site));
+      return none;
+    },
+  },
+  local_flush_tlb: {
+    doc: '__flush_tlb(): write CR3 back with its own value',
+    arity: 0,
+    run: function* (x) {
+      const cr3 = yield* readCr3();
+      yield* writeCr3(cr3.root, cr3.pcid, false, tagOf(x.site));
+      return none;
+    },
+  },
+  __flush_tlb_single: {
+    doc: 'INVLPG of one address: fx.invlpg',
+    arity: 1,
+    run: function* (x, [a]) {
+      yield* invlpg(int(x, a!), tagOf(x.site));
+      return none;
+    },
+  },
+  build_cr3: {
+    doc: 'CR3 value: the mm\'s root with kern_pcid(asid) (asid + 1 with PCID, else 0)',
+    arity: 2,
+    run: function* (x, [pgd, asid]) {
+      if (typeof pgd !== 'object' || pgd.t !== 'pgd') throw modelError(x.site, 'build_cr3() of something that is not an mm\'s pgd');
+      return { t: 'cr3', root: x.k.L.mm(pgd.id).pgd, pcid: kernPcid(x.k.features.pcid, int(x, asid!)), noflush: false };
+    },
+  },
+  build_cr3_noflush: {
+    doc: 'build_cr3 with CR3_NOFLUSH (only with PCID)',
+    arity: 2,
+    run: function* (x, [pgd, asid]) {
+      if (typeof pgd !== 'object' || pgd.t !== 'pgd') throw modelError(x.site, 'build_cr3_noflush() of something that is not an mm\'s pgd');
+      if (!x.k.features.pcid) throw modelError(x.site, 'build_cr3_noflush() without X86_FEATURE_PCID (the kernel warns: VM_WARN_ON_ONCE)');
+      return { t: 'cr3', root: x.k.L.mm(pgd.id).pgd, pcid: kernPcid(true, int(x, asid!)), noflush: true };
+    },
+  },
+  write_cr3: {
+    doc: 'MOV to CR3: fx.writeCr3',
+    arity: 1,
+    run: function* (x, [v]) {
+      if (typeof v !== 'object' || v.t !== 'cr3') throw modelError(x.site, 'write_cr3() of a value not made by build_cr3()/build_cr3_noflush()');
+      yield* writeCr3(v.root, v.pcid, v.noflush, tagOf(x.site));
+      return none;
+    },
+  },
+  native_write_cr3: {
+    doc: 'MOV to CR3: fx.writeCr3',
+    arity: 1,
+    run: function* (x, [v]) {
+      if (typeof v !== 'object' || v.t !== 'cr3') throw modelError(x.site, 'native_write_cr3() of a value not made by build_cr3() or __native_read_cr3()');
+      yield* writeCr3(v.root, v.pcid, v.noflush, tagOf(x.site));
+      return none;
+    },
+  },
+  native_read_cr3: {
+    doc: 'MOV from CR3 (4.4-4.12 name): fx.readCr3',
+    arity: 0,
+    run: function* () {
+      const c = yield* readCr3();
+      return { t: 'cr3', root: c.root, pcid: c.pcid, noflush: false };
+    },
+  },
+  __pa: {
+    doc: 'the physical address of an mm\'s pgd: a CR3 value with PCID 0',
+    arity: 1,
+    run: function* (x, [pgd]) {
+      if (typeof pgd !== 'object' || pgd.t !== 'pgd') throw modelError(x.site, '__pa() of something that is not an mm\'s pgd');
+      return { t: 'cr3', root: x.k.L.mm(pgd.id).pgd, pcid: 0, noflush: false };
+    },
+  },
+  __native_read_cr3: {
+    doc: 'MOV from CR3: fx.readCr3 (a value read from CR3 never has NOFLUSH set)',
+    arity: 0,
+    run: function* () {
+      const c = yield* readCr3();
+      return { t: 'cr3', root: c.root, pcid: c.pcid, noflush: false };
+    },
+  },
+  native_write_cr4: {
+    doc: 'MOV to CR4: only CR4.PGE is modelled (fx.writePge)',
+    arity: 1,
+    run: function* (x, [v]) {
+      yield* writePge((int(x, v!) & X86_CR4_PGE) !== 0, tagOf(x.site));
+      return none;
+    },
+  },
+  __invlpg: {
+    doc: 'INVLPG: fx.invlpg',
+    arity: 1,
+    run: function* (x, [a]) {
+      yield* invlpg(int(x, a!), tagOf(x.site));
+      return none;
+    },
+  },
+  invpcid_flush_one: {
+    doc: 'INVPCID type 0 (one address in one PCID): fx.invpcid',
+    arity: 2,
+    run: function* (x, [pcid, a]) {
+      yield* invpcid(0, int(x, pcid!), int(x, a!), tagOf(x.site));
+      return none;
+    },
+  },
+  invpcid_flush_single_context: {
+    doc: 'INVPCID type 1 (one PCID): fx.invpcid',
+    arity: 1,
+    run: function* (x, [pcid]) {
+      yield* invpcid(1, int(x, pcid!), 0, tagOf(x.site));
+      return none;
+    },
+  },
+  invpcid_flush_all: {
+    doc: 'INVPCID type 2 (everything, globals too): fx.invpcid',
+    arity: 0,
+    run: function* (x) {
+      yield* invpcid(2, 0, 0, tagOf(x.site));
+      return none;
+    },
+  },
+  invpcid_flush_all_nonglobals: {
+    doc: 'INVPCID type 3: fx.invpcid',
+    arity: 0,
+    run: function* (x) {
+      yield* invpcid(3, 0, 0, tagOf(x.site));
+      return none;
+    },
+  },
+  kern_pcid: {
+    doc: 'asm/tlbflush.h (4.15+): the kernel PCID of an ASID, asid + 1 (0 without PCID)',
+    arity: 1,
+    run: function* (x, [asid]) {
+      return kernPcid(x.k.features.pcid, int(x, asid!));
+    },
+  },
+  user_pcid: {
+    doc: 'asm/tlbflush.h (4.15+): kern_pcid | 1 << X86_CR3_PTI_PCID_USER_BIT (bit 11)',
+    arity: 1,
+    run: function* (x, [asid]) {
+      return kernPcid(x.k.features.pcid, int(x, asid!)) | (1 << 11);
+    },
+  },
+  smp_call_function: {
+    doc: 'kernel/smp.c: smp_call_function_many(cpu_online_mask, ...); every CPU is online, so the mask is no shared read',
+    arity: 3,
+    run: function* (x, [func, info, wait]) {
+      if (typeof func !== 'object' || func.t !== 'fn') throw modelError(x.site, 'smp_call_function() needs a function defined in the C files');
+      if (!truthy(wait!)) throw modelError(x.site, 'smp_call_function(..., wait=0) is not supported (the model waits)');
+      yield* warnOn(yield* irqsDisabled(), 'smp_call_function with IRQs off');
+      const others: number[] = [];
+      for (let c = 0; c < x.k.L.cpus; c++) if (c !== x.k.cpu) others.push(c);
+      const name = func.name;
+      const arg = info!;
+      const fnText = `${name}(${describeInfo(x, arg)})`;
+      const run = function* (kt: K<CoreRoutines>): Routine {
+        yield* x.runC(kt, name, [arg]);
+      };
+      if (others.length === 1) yield* smp_call_function_single(x.k, others[0]!, fnText, run);
+      else if (others.length > 1) yield* queueAndWait(x.k, others, fnText, run);
+      return none;
+    },
+  },
+  flush_tlb_local: {
+    doc: '__flush_tlb(): write CR3 back with its own value',
+    arity: 0,
+    run: function* (x) {
+      const cr3 = yield* readCr3();
+      yield* writeCr3(cr3.root, cr3.pcid, false, tagOf(x.site));
+      return none;
+    },
+  },
+  __flush_tlb_one_user: {
+    doc: 'INVLPG of one user address (4.15-4.20 name; no PTI user ASID where it is used here)',
+    arity: 1,
+    run: function* (x, [a]) {
+      yield* invlpg(int(x, a!), tagOf(x.site));
+      return none;
+    },
+  },
+  flush_tlb_one_user: {
+    doc: 'INVLPG of one user address (no PTI user ASID in the generations that use it here)',
+    arity: 1,
+    run: function* (x, [a]) {
+      yield* invlpg(int(x, a!), tagOf(x.site));
+      return none;
+    },
+  },
+  invalidate_user_asid: {
+    doc: 'asm/tlbflush.h (4.15+): with PTI and PCID, note in user_pcid_flush_mask that the user ASID must be flushed on return to user',
+    arity: 1,
+    run: function* (x, [asid]) {
+      if (!x.k.features.pti || !x.k.features.pcid) return none;
+      const loc = x.k.L.pcpu(x.k.cpu, 'user_pcid_flush_mask');
+      const w = yield* load(loc, tagOf(x.site));
+      yield* store(loc, w | (1 << kernPcid(true, int(x, asid!))), tagOf(x.site));
+      return none;
+    },
+  },
+  uv_flush_tlb_others: {
+    doc: 'the SGI UV flush: not modelled; unreachable because is_uv_system() is false',
+    arity: 2,
+    run: function* (x) {
+      throw modelError(x.site, 'uv_flush_tlb_others(): the SGI UV flush path is not modelled');
+    },
+  },
+  wrmsrl: {
+    doc: 'WRMSR: only MSR_IA32_PASID is modelled (fx.wrmsrPasid)',
+    arity: 2,
+    run: function* (x, [msr, v]) {
+      if (msr !== 0xd93) throw modelError(x.site, `wrmsrl(${String(msr)}, ...): only MSR_IA32_PASID is modelled`);
+      yield* wrmsrPasid(int(x, v!), tagOf(x.site));
+      return none;
+    },
+  },
+  get_dumpable: {
+    doc: 'mm->flags dumpability, for IBPB only: tasks are not modelled (the model passes tsk = NULL), so it is never reached',
+    arity: 1,
+    run: function* (x) {
+      throw modelError(x.site, 'get_dumpable(): task_struct is not modelled');
+    },
+  },
+  indirect_branch_prediction_barrier: { doc: 'IBPB: no effect on TLBs or memory', arity: 0, run: nothing },
+  mm_global_asid: { doc: '0: INVLPGB global ASIDs are not modelled', arity: 1, run: nothing },
+  mm_in_asid_transition: { doc: 'false: INVLPGB global ASIDs are not modelled', arity: 1, run: nothing },
+  should_trim_cpumask: {
+    doc: 'false: jiffies-based, at most once a second per mm; a C definition of it replaces this one',
+    arity: 1,
+    run: nothing,
+  },
+  static_cpu_has: { doc: 'a machine feature (--features)', arity: 1, run: function* (x, [f]) { return hasFeature(x, f!) ? 1 : 0; } },
+  boot_cpu_has: { doc: 'a machine feature (--features)', arity: 1, run: function* (x, [f]) { return hasFeature(x, f!) ? 1 : 0; } },
+  cpu_feature_enabled: { doc: 'a machine feature (--features)', arity: 1, run: function* (x, [f]) { return hasFeature(x, f!) ? 1 : 0; } },
+  this_cpu_has: { doc: 'a machine feature (--features)', arity: 1, run: function* (x, [f]) { return hasFeature(x, f!) ? 1 : 0; } },
+  is_uv_system: { doc: 'false: the SGI UV flush path is not modelled', arity: 0, run: nothing },
+
+  // ---- interrupts (include/linux/irqflags.h) ----
+  local_irq_disable: { doc: 'CLI: fx.irqDisable', arity: 0, run: function* (x) { yield* irqDisable(tagOf(x.site)); return none; } },
+  local_irq_enable: { doc: 'STI: fx.irqEnable', arity: 0, run: function* (x) { yield* irqEnable(tagOf(x.site)); return none; } },
+  irqs_disabled: { doc: 'read of IF: fx.irqsDisabled', arity: 0, run: function* () { return (yield* irqsDisabled()) ? 1 : 0; } },
+  local_irq_save: {
+    doc: 'flags = IF; CLI when it was set',
+    arity: 1,
+    lvalueArg: 0,
+    run: function* (x, [ref]) {
+      const off = yield* irqsDisabled();
+      if (!off) yield* irqDisable('local_irq_save');
+      if (typeof ref === 'object' && ref.t === 'lref') x.setLocal(ref, off ? 0 : 1);
+      return none;
+    },
+  },
+  raw_local_irq_save: {
+    doc: 'local_irq_save without lockdep',
+    arity: 1,
+    lvalueArg: 0,
+    run: function* (x, [ref]) {
+      const off = yield* irqsDisabled();
+      if (!off) yield* irqDisable('raw_local_irq_save');
+      if (typeof ref === 'object' && ref.t === 'lref') x.setLocal(ref, off ? 0 : 1);
+      return none;
+    },
+  },
+  raw_local_irq_restore: {
+    doc: 'local_irq_restore without lockdep',
+    arity: 1,
+    run: function* (x, [flags]) {
+      if (truthy(flags!)) yield* irqEnable('raw_local_irq_restore');
+      return none;
+    },
+  },
+  local_irq_restore: {
+    doc: 'STI when flags say IF was set',
+    arity: 1,
+    run: function* (x, [flags]) {
+      if (truthy(flags!)) yield* irqEnable('local_irq_restore');
+      return none;
+    },
+  },
+
+  // ---- assertions (include/asm-generic/bug.h, include/linux/mmdebug.h): the kernel-assertion invariant ----
+  WARN_ON: { doc: 'fx.warnOn; returns the condition', arity: 1, run: (x, [c]) => warn(x, c!) },
+  WARN_ON_ONCE: { doc: 'fx.warnOn; returns the condition', arity: 1, run: (x, [c]) => warn(x, c!) },
+  VM_WARN_ON: { doc: 'fx.warnOn (CONFIG_DEBUG_VM is on in the model)', arity: 1, run: (x, [c]) => warn(x, c!) },
+  VM_WARN_ON_ONCE: { doc: 'fx.warnOn (CONFIG_DEBUG_VM is on in the model)', arity: 1, run: (x, [c]) => warn(x, c!) },
+  BUG_ON: {
+    doc: 'fx.bugOn',
+    arity: 1,
+    run: function* (x, [c]) {
+      yield* bugOn(truthy(c!), x.site.text);
+      return none;
+    },
+  },
+  BUG: {
+    doc: 'fx.bugOn(true)',
+    arity: 0,
+    run: function* (x) {
+      yield* bugOn(true, x.site.text);
+      return none;
+    },
+  },
+  VM_BUG_ON: {
+    doc: 'fx.bugOn',
+    arity: 1,
+    run: function* (x, [c]) {
+      yield* bugOn(truthy(c!), x.site.text);
+      return none;
+    },
+  },
+
+  // ---- cross-calls (kernel/smp.c): the TypeScript plumbing of src/kernel/common/smp.ts ----
+  smp_call_function_many: {
+    doc: 'queue func(info) on every other CPU of the mask, wait for all: common/smp.ts',
+    arity: 4,
+    run: function* (x, [m, func, info, wait]) {
+      if (typeof func !== 'object' || func.t !== 'fn') throw modelError(x.site, 'smp_call_function_many() needs a function defined in the C files');
+      if (!truthy(wait!)) throw modelError(x.site, 'smp_call_function_many(..., wait=0) is not supported (the model waits)');
+      const name = func.name;
+      const arg = info!;
+      yield* smp_call_function_many(x.k, memLoc(x, m!), `${name}(${describeInfo(x, arg)})`, function* (kt) {
+        yield* x.runC(kt, name, [arg]);
+      });
+      return none;
+    },
+  },
+  on_each_cpu_cond_mask: {
+    doc:
+      'with 6 arguments (cond, func, info, wait, gfp, mask), kernel/smp.c of 4.19-5.x: cond for every CPU first, then on_each_cpu_mask; ' +
+      'with 5 (no gfp), kernel/smp.c of 6.x: smp_call_function_many_cond(SCF_WAIT | SCF_RUN_LOCAL). Both in common/smp-cond.ts; cond(cpu, info) runs on the sender',
+    run: function* (x, args) {
+      if (args.length === 6) {
+        const [cond, func, info, wait, , m] = args;
+        yield* eachCpu(x, cond!, func!, info!, wait!, m!, 'cond-first');
+      } else if (args.length === 5) {
+        const [cond, func, info, wait, m] = args;
+        yield* eachCpu(x, cond!, func!, info!, wait!, m!, 'many-cond');
+      } else throw modelError(x.site, 'on_each_cpu_cond_mask() takes 5 arguments (6.x) or 6 (with gfp_flags, 4.19-5.x)');
+      return none;
+    },
+  },
+  on_each_cpu_mask: {
+    doc: 'on_each_cpu_cond_mask without a condition',
+    arity: 4,
+    run: function* (x, [m, func, info, wait]) {
+      yield* eachCpu(x, 0, func!, info!, wait!, m!, 'many-cond');
+      return none;
+    },
+  },
+};
+
+function* eachCpu(x: EnvCtx, cond: Val, func: Val, info: Val, wait: Val, m: Val, form: 'cond-first' | 'many-cond'): Routine {
+  if (typeof func !== 'object' || func.t !== 'fn') throw modelError(x.site, `${x.site.text}: the function must be defined in the C files`);
+  if (cond !== 0 && (typeof cond !== 'object' || cond.t !== 'fn')) throw modelError(x.site, `${x.site.text}: the condition must be defined in the C files`);
+  if (!truthy(wait)) throw modelError(x.site, `${x.site.text}: wait=false is not supported (the model waits)`);
+  const name = func.name;
+  const condFn = cond === 0 ? undefined : cond.name;
+  yield* (form === 'cond-first' ? on_each_cpu_cond_mask : smp_call_function_many_cond)(
+    x.k,
+    condFn === undefined ? undefined : function* (kc, c) {
+      return truthy(yield* x.runC(kc, condFn, [c, info]));
+    },
+    memLoc(x, m),
+    `${name}(${describeInfo(x, info)})`,
+    function* (kt) {
+      yield* x.runC(kt, name, [info]);
+    },
+  );
+}
+
+/** Rvalue conversion at run time: a shared word is loaded; a per-CPU place needs this_cpu_read. */
+export function* rvalue(x: { readonly k: K<CoreRoutines>; readonly site: SrcSite }, v: Val): Routine<Val> {
+  if (typeof v !== 'object') return v;
+  if (v.t === 'mem' && v.what === 'word') return yield* load(v.loc, tagOf(x.site));
+  if (v.t === 'pcpu') {
+    if (v.cpu === undefined && !v.path.startsWith('current.')) throw modelError(x.site, `per-CPU variable '${v.path}' read without this_cpu_read()`);
+    const d = PCPU[v.path];
+    if (!d) throw modelError(x.site, `per-CPU field '${v.path}' is not in the model (env-table.ts PCPU)`);
+    return asType(d.type, yield* load(x.k.L.pcpu(v.cpu ?? x.k.cpu, d.field), tagOf(x.site)));
+  }
+  return v;
+}

@@ -1,0 +1,88 @@
+/**
+ * The leading `tlbcheck:` comment of a C variant file: what the file is and what it expects.
+ *
+ *   /* tlbcheck: base=linux-4.13-c
+ *    * id=my-patch kind=bug fixed-by=linux-4.13-c
+ *    * expect=switch-vs-flush:2:violated:no-stale-tlb-use
+ *    * noop=trace_tlb_flush,count_vm_tlb_event
+ *    * config=CONFIG_DEBUG_VM
+ *    *\/
+ *
+ * `key=value` pairs separated by blanks; `expect`, `noop` and `config` take comma lists and
+ * may repeat. An expectation is `scenario:cpus:holds` or `scenario:cpus:violated:invariant`,
+ * optionally followed by machine features, e.g. `@invpcid` or `@invpcid/-pge`.
+ */
+import { UserError } from '../errors.ts';
+import type { Expectation } from '../kernel/variant.ts';
+
+export interface CHeader {
+  readonly base?: string;
+  readonly id?: string;
+  readonly title?: string;
+  readonly kind?: 'bug' | 'fix' | 'user' | 'base';
+  readonly fixedBy?: string;
+  /** Base generations only: the per-CPU field that names the loaded mm at boot. */
+  readonly boot?: string;
+  readonly expect: Expectation[];
+  readonly noop: string[];
+  readonly config: string[];
+}
+
+const KEYS = new Set(['base', 'id', 'title', 'kind', 'fixed-by', 'boot', 'expect', 'noop', 'config']);
+
+/** The header of `src`, or undefined when the file has none (a real kernel file). */
+export function parseHeader(file: string, src: string): CHeader | undefined {
+  const m = /\/\*\s*tlbcheck:([\s\S]*?)\*\//.exec(src);
+  if (!m) return undefined;
+  const line = src.slice(0, m.index).split('\n').length;
+  const body = m[1]!.replace(/^\s*\*/gm, ' ');
+  const h: { -readonly [K in keyof CHeader]?: CHeader[K] } = { expect: [], noop: [], config: [] };
+  // title="..." may hold blanks.
+  const re = /([a-z-]+)=("([^"]*)"|\S+)/g;
+  let kv: RegExpExecArray | null;
+  while ((kv = re.exec(body))) {
+    const key = kv[1]!;
+    const val = kv[3] ?? kv[2]!;
+    if (!KEYS.has(key)) throw new UserError(`${file}:${line}: unknown tlbcheck header key '${key}' (known: ${[...KEYS].join(', ')})`);
+    const list = val.split(',').map((s) => s.trim()).filter((s) => s !== '');
+    switch (key) {
+      case 'expect':
+        for (const e of list) h.expect!.push(parseExpect(file, line, e));
+        break;
+      case 'noop':
+        h.noop!.push(...list);
+        break;
+      case 'config':
+        h.config!.push(...list);
+        break;
+      case 'kind':
+        if (!['bug', 'fix', 'user', 'base'].includes(val)) throw new UserError(`${file}:${line}: kind must be bug, fix, user or base`);
+        h.kind = val as NonNullable<CHeader['kind']>;
+        break;
+      case 'fixed-by':
+        h.fixedBy = val;
+        break;
+      default:
+        (h as Record<string, unknown>)[key] = val;
+    }
+  }
+  return h as CHeader;
+}
+
+function parseExpect(file: string, line: number, spec: string): Expectation {
+  // scenario:cpus:verdict[:invariant][@feature/-feature...]: machine features of the row.
+  const [e, feats] = spec.split('@') as [string, string | undefined];
+  const features: Record<string, boolean> = {};
+  for (const f of feats?.split('/') ?? []) {
+    const name = f.replace(/^[-+]/, '');
+    if (!['pcid', 'invpcid', 'pge', 'pti'].includes(name)) throw new UserError(`${file}:${line}: bad feature '${f}' in expect '${spec}' (pcid, invpcid, pge, pti, each optionally with -)`);
+    features[name] = !f.startsWith('-');
+  }
+  const withFeatures = feats === undefined ? {} : { features };
+  const [scenario, cpus, verdict, invariant] = e.split(':');
+  const n = Number(cpus);
+  if (!scenario || !Number.isInteger(n) || (verdict !== 'holds' && verdict !== 'violated') || (verdict === 'violated') !== (invariant !== undefined)) {
+    throw new UserError(`${file}:${line}: bad expect '${e}' (scenario:cpus:holds or scenario:cpus:violated:invariant)`);
+  }
+  return invariant === undefined ? { scenario, cpus: n, verdict, ...withFeatures } : { scenario, cpus: n, verdict, invariant, ...withFeatures };
+}

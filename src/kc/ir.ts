@@ -1,0 +1,102 @@
+/**
+ * Values and bytecode of compiled kernel C. A running call is plain data (`CallState`): the
+ * function, its pc, its locals and its operand stack, all made of the `Val` shapes below, so
+ * a call can be copied with structuredClone and hashed without replaying anything.
+ */
+
+/** A kernel value. Integers and booleans are numbers; pointers are tagged objects; NULL is 0. */
+export type Val =
+  | number
+  /** `struct mm_struct *` (init_mm is id 0). */
+  | { readonly t: 'mm'; readonly id: number }
+  /** `mm->context` (only its fields are ever used). */
+  | { readonly t: 'mmctx'; readonly id: number }
+  /** `mm->pgd`: the root table, what `load_cr3`/`build_cr3` take. */
+  | { readonly t: 'pgd'; readonly id: number }
+  /** A per-CPU variable or one of its fields, e.g. `cpu_tlbstate.ctxs[1].tlb_gen`; `cpu` set by `per_cpu`. */
+  | { readonly t: 'pcpu'; readonly path: string; readonly cpu?: number }
+  /** A shared word in memory (`&mm->context.tlb_gen`, `mm_cpumask(mm)`). */
+  | { readonly t: 'mem'; readonly loc: number; readonly what: 'word' | 'ptr' | 'mask' }
+  /** A struct value (e.g. an on-stack `struct flush_tlb_info`); a pointer to it carries a copy. */
+  | { readonly t: 'struct'; readonly f: Readonly<Record<string, Val>> }
+  /** A function designator (for cross-calls). */
+  | { readonly t: 'fn'; readonly name: string }
+  /** An `X86_FEATURE_*` constant. */
+  | { readonly t: 'feat'; readonly name: string }
+  /** The address of local `i` of the call at depth `f` of the call stack (out-parameters). */
+  | { readonly t: 'lref'; readonly f: number; readonly i: number }
+  /** A CR3 value (`build_cr3`, `build_cr3_noflush`, `__native_read_cr3`): root table page and PCID. */
+  | { readonly t: 'cr3'; readonly root: number; readonly pcid: number; readonly noflush: boolean };
+
+/** Where a construct sits in the user's file. */
+export interface SrcSite {
+  readonly file: string;
+  readonly line: number;
+  readonly col: number;
+  /** The call as written (whitespace collapsed), for WARN_ON messages. */
+  readonly text: string;
+  /** The comment at the end of the statement's line, used as the effect's ordering tag. */
+  readonly tag?: string;
+}
+
+export type Op =
+  | { readonly o: 'const'; readonly v: Val }
+  | { readonly o: 'ld'; readonly i: number }
+  | { readonly o: 'st'; readonly i: number }
+  /** Pop a value into field `path` of the struct in local `i`. */
+  | { readonly o: 'stf'; readonly i: number; readonly field: string }
+  /** Pop a value v and a struct s; push s with field set to v. */
+  | { readonly o: 'mkf'; readonly field: string }
+  /** Push the address of local `i` of the running call. */
+  | { readonly o: 'lref'; readonly i: number }
+  /** Pop a value v and an address; store v there (`*p = v`). */
+  | { readonly o: 'stind'; readonly site: SrcSite }
+  | { readonly o: 'pop' }
+  | { readonly o: 'dup' }
+  | { readonly o: 'jmp'; t: number }
+  | { readonly o: 'jz'; t: number }
+  | { readonly o: 'jnz'; t: number }
+  | { readonly o: 'un'; readonly op: string; readonly site: SrcSite }
+  | { readonly o: 'bin'; readonly op: string; readonly site: SrcSite }
+  | { readonly o: 'field'; readonly name: string; readonly site: SrcSite }
+  | { readonly o: 'index'; readonly site: SrcSite }
+  | { readonly o: 'addr'; readonly site: SrcSite }
+  | { readonly o: 'deref'; readonly site: SrcSite }
+  /** Rvalue conversion: a shared word is loaded, a per-CPU place is an error. */
+  | { readonly o: 'rv'; readonly site: SrcSite }
+  | { readonly o: 'call'; readonly fn: string; readonly argc: number; readonly site: SrcSite }
+  /** Call the function a local holds (`func(info)` with `smp_call_func_t func`): pops args, then it. */
+  | { readonly o: 'calli'; readonly argc: number; readonly site: SrcSite }
+  | { readonly o: 'env'; readonly name: string; readonly argc: number; readonly site: SrcSite }
+  | { readonly o: 'ret' }
+  | { readonly o: 'retv' };
+
+export interface CFunction {
+  readonly name: string;
+  readonly file: string;
+  readonly line: number;
+  readonly params: readonly string[];
+  readonly locals: readonly string[];
+  readonly code: Op[];
+  /** `static inline`: no frame of its own in the trace (the compiler inlines it in the kernel). */
+  readonly inline: boolean;
+  /** Per pc: locals that are dead there (cleared at effect points so dead values never split states). */
+  dead: (readonly number[])[];
+}
+
+/** One running call: plain data. */
+export interface CallState {
+  readonly fn: string;
+  pc: number;
+  readonly locals: Val[];
+  readonly stack: Val[];
+}
+
+export const isObj = (v: Val): v is Exclude<Val, number> => typeof v === 'object';
+
+export function valEq(a: Val, b: Val): boolean {
+  if (typeof a === 'number' || typeof b === 'number') return a === b;
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+export const truthy = (v: Val): boolean => (typeof v === 'number' ? v !== 0 : true);

@@ -1,0 +1,144 @@
+/**
+ * A variant from C: the program's functions become the kernel routines of the engine, next
+ * to the generation-neutral TypeScript glue (the scheduler's context_switch, the return to
+ * user mode, the cross-call interrupt, boot state). The entry points the scenarios call are
+ * bridged here, with their C arguments matched by parameter name; ghost bookkeeping (flush
+ * begin/end) is added around the entry call by the harness, never written in the C.
+ */
+import { UserError } from '../errors.ts';
+import { initCpuNoPcid } from '../kernel/common/boot.ts';
+import { initCpuPcid } from '../kernel/common/boot-pcid.ts';
+import { initCpuPti } from '../kernel/linux-4.15-pti/boot.ts';
+import { user_access as ptiUserAccess } from '../kernel/linux-4.15-pti/entry.ts';
+import { initCpuKaiser, switch_user_cr3_const, switch_user_cr3_percpu, userAccess } from '../kernel/kaiser/entry.ts';
+import { INIT_MM } from '../kernel/layout.ts';
+import { context_switch, user_access } from '../kernel/common/sched.ts';
+import { call_function_interrupt } from '../kernel/common/smp.ts';
+import { type K, type Routine, flushBegin, flushEnd, pasidUpdateBegin, pasidUpdateEnd } from '../kernel/fx.ts';
+import type { PcpuField } from '../kernel/layout.ts';
+import type { CoreRoutines, Expectation, Variant } from '../kernel/variant.ts';
+import type { Features, MmId } from '../machine/types.ts';
+import { PAGE_SHIFT } from '../machine/types.ts';
+import type { Val } from './ir.ts';
+import { type EntryHooks, runC } from './interp.ts';
+import { type CSource, type Linked, link } from './program.ts';
+
+/** Entry points every C generation defines. */
+export const C_ENTRIES = ['switch_mm_irqs_off', 'enter_lazy_tlb', 'flush_tlb_mm_range'] as const;
+
+/**
+ * How a CPU boots, by `boot=`: without PCID, the per-CPU field that holds the loaded mm
+ * (`loaded_mm`, `active_mm`); with ASIDs, the PCID boot of common/boot-pcid.ts in the form of
+ * 4.14 (`pcid-4.14`: init_mm has its bit), 4.20 (`pcid-4.20`) or 6.x (`pcid-lazy-cpumask`:
+ * bits of mms switched away from stay set).
+ */
+const BOOTS: Readonly<Record<string, CoreRoutines['initCpu']>> = {
+  /** 4.15 PTI: kernel/user PCID pairs at boot; the return to user is PTI's (entry.ts). */
+  pti: initCpuPti,
+  /** KAISER: the 4.4 variables and the per-cpu user CR3; SWITCH_USER_CR3 reads it (kaiser/entry.ts). */
+  kaiser: initCpuKaiser,
+  /** KAISER before the seed patch: SWITCH_USER_CR3 with a constant NOFLUSH user CR3. */
+  'kaiser-const': initCpuKaiser,
+  loaded_mm: (s, cpu, start) => initCpuNoPcid(s, cpu, start, 'loaded_mm'),
+  active_mm: (s, cpu, start) => initCpuNoPcid(s, cpu, start, 'active_mm'),
+  'pcid-4.14': (s, cpu, start) => initCpuPcid(s, cpu, start, { othersKeepBit: false, initMmBit: true }),
+  'pcid-4.20': (s, cpu, start) => initCpuPcid(s, cpu, start, { othersKeepBit: false, initMmBit: false }),
+  'pcid-lazy-cpumask': (s, cpu, start) => initCpuPcid(s, cpu, start, { othersKeepBit: true, initMmBit: false }),
+};
+
+/** The return to user mode where it is not the plain one: assembly in the kernel, TypeScript glue here. */
+const USER_ACCESS: Readonly<Record<string, CoreRoutines['user_access']>> = {
+  pti: ptiUserAccess,
+  kaiser: userAccess(switch_user_cr3_percpu),
+  'kaiser-const': userAccess(switch_user_cr3_const),
+};
+
+export interface CVariantSpec {
+  readonly id: string;
+  readonly title: string;
+  readonly generation: string;
+  readonly kind: Variant['kind'];
+  readonly base?: string;
+  readonly source: string;
+  readonly features: Features;
+  readonly sharedPcpu: ReadonlySet<PcpuField>;
+  readonly expect: readonly Expectation[];
+  readonly fixedBy?: string;
+  readonly boot: string;
+  readonly sources: readonly CSource[];
+  readonly noop: readonly string[];
+  readonly config: readonly string[];
+  /** Take only these functions of the last source (a whole kernel tlb.c). */
+  readonly only?: ReadonlySet<string>;
+}
+
+export interface CVariant extends Variant {
+  readonly program: Linked;
+  /** Functions of the last source that were not taken (`only`). */
+  readonly ignored: readonly string[];
+  readonly spec: CVariantSpec;
+}
+
+const mmPtr = (id: MmId): Val => ({ t: 'mm', id });
+
+function byName(params: readonly string[], named: Readonly<Record<string, Val>>): Val[] {
+  return params.map((p) => named[p] ?? 0);
+}
+
+export async function buildCVariant(spec: CVariantSpec): Promise<CVariant> {
+  const boot = BOOTS[spec.boot];
+  if (!boot) throw new UserError(`${spec.id}: boot=${spec.boot} is not supported (one of ${Object.keys(BOOTS).join(', ')})`);
+  const features = new Set(Object.entries(spec.features).filter(([, on]) => on).map(([f]) => `X86_FEATURE_${f.toUpperCase()}`));
+  const prog = await link(spec.sources, { config: new Set(spec.config), features }, spec.noop, spec.only);
+  for (const e of C_ENTRIES) {
+    if (!prog.fns.has(e)) throw new UserError(`${spec.sources[spec.sources.length - 1]!.file}: the program defines no ${e}() (every C generation needs ${C_ENTRIES.join(', ')})`);
+  }
+  const params = (fn: string): readonly string[] => prog.fns.get(fn)!.params;
+  const routines: CoreRoutines = {
+    initCpu: boot,
+    context_switch,
+    // The return to user mode is assembly in the kernel (entry_64.S): TypeScript glue.
+    user_access: USER_ACCESS[spec.boot] ?? user_access,
+    call_function_interrupt,
+    switch_mm_irqs_off: function* (k: K<CoreRoutines>, prev: MmId, next: MmId): Routine {
+      yield* runC(prog, k, 'switch_mm_irqs_off', byName(params('switch_mm_irqs_off'), { prev: mmPtr(prev), next: mmPtr(next) }));
+    },
+    enter_lazy_tlb: function* (k: K<CoreRoutines>, mm: MmId): Routine {
+      yield* runC(prog, k, 'enter_lazy_tlb', byName(params('enter_lazy_tlb'), { mm: mmPtr(mm) }));
+    },
+    flush_tlb_mm_range: function* (k: K<CoreRoutines>, mm: MmId, start: number, end: number, freed: boolean): Routine {
+      const hooks: EntryHooks = { begin: () => flushBegin(mm, start, end), end: (t) => flushEnd(t) };
+      const named = { mm: mmPtr(mm), start, end, vmflag: 0, stride_shift: PAGE_SHIFT, freed_tables: freed ? 1 : 0 };
+      yield* runC(prog, k, 'flush_tlb_mm_range', byName(params('flush_tlb_mm_range'), named), hooks);
+    },
+  } as CoreRoutines;
+  if (prog.fns.has('flush_tlb_kernel_range')) {
+    const r = routines as { flush_tlb_kernel_range?: CoreRoutines['flush_tlb_kernel_range'] };
+    r.flush_tlb_kernel_range = function* (k: K<CoreRoutines>, start: number, end: number): Routine {
+      const hooks: EntryHooks = { begin: () => flushBegin(INIT_MM, start, end, true), end: (t) => flushEnd(t) };
+      yield* runC(prog, k, 'flush_tlb_kernel_range', byName(params('flush_tlb_kernel_range'), { start, end }), hooks);
+    };
+  }
+  if (prog.fns.has('update_mm_pasid')) {
+    // Per-mm state (PASID): the update is an entry point, with ghost begin/end around it.
+    const r = routines as { update_mm_pasid?: CoreRoutines['update_mm_pasid'] };
+    r.update_mm_pasid = function* (k: K<CoreRoutines>, mm: MmId, val: number): Routine {
+      const hooks: EntryHooks = { begin: () => pasidUpdateBegin(mm, val), end: (t) => pasidUpdateEnd(t) };
+      yield* runC(prog, k, 'update_mm_pasid', byName(params('update_mm_pasid'), { mm: mmPtr(mm), pasid: val }), hooks);
+    };
+  }
+  const v: Variant = {
+    id: spec.id,
+    title: spec.title,
+    generation: spec.generation,
+    kind: spec.kind,
+    source: spec.source,
+    features: spec.features,
+    sharedPcpu: spec.sharedPcpu,
+    routines,
+    expect: spec.expect,
+    ...(spec.base === undefined ? {} : { base: spec.base }),
+    ...(spec.fixedBy === undefined ? {} : { fixedBy: spec.fixedBy }),
+  };
+  return { ...v, program: prog, ignored: prog.ignored, spec };
+}

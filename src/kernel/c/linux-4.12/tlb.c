@@ -1,0 +1,160 @@
+/* tlbcheck: id=linux-4.12-c kind=base boot=active_mm
+ *   title="Linux 4.12 in C: active_mm, TLBSTATE_LAZY, leave_mm from the flush IPI"
+ *   noop=trace_tlb_flush,count_vm_tlb_event,inc_irq_stat,load_mm_cr4,load_mm_ldt,switch_ldt
+ */
+/*
+ * Linux 4.12 arch/x86/mm/tlb.c (torvalds/linux ce27374fabf5, the last change before the
+ * 4.13 rework), with enter_lazy_tlb() from asm/mmu_context.h: the "-" side of seed 004.
+ * Written for tlbcheck in the kernel's shape and names; the comments are ours.
+ *
+ * cpu_tlbstate.active_mm and TLBSTATE_LAZY: leave_mm() clears our bit and loads
+ * swapper_pg_dir but keeps active_mm; switching back to the same mm reloads CR3 when the bit
+ * had been cleared. No PCID. flush_tlb_mm_range() is written without its "goto out" (the
+ * subset has no goto); the control flow is the same.
+ *
+ * Left out (no CR3, TLB, cpumask or PTE in them): the LDT and CR4 reloads, the VMAP_STACK
+ * PGD sync, the UV path, tracing and VM event counters.
+ */
+
+#define flush_tlb_others(mask, mm, start, end)	native_flush_tlb_others(mask, mm, start, end)
+
+/*
+ * Ordering against flush_tlb_mm_range():
+ * (1) Our bit in mm_cpumask(next) is set before load_cr3(next->pgd): the serializing CR3
+ *     write keeps TLB fills from next after the bit is visible. Pairs with
+ *     flush_tlb_mm_range (1).
+ * (2) Back on the same mm after leave_mm() cleared our bit: set it again, then reload CR3 so
+ *     that no freed page table is used; the same pairing.
+ */
+void switch_mm_irqs_off(struct mm_struct *prev, struct mm_struct *next,
+			struct task_struct *tsk)
+{
+	unsigned cpu = smp_processor_id();
+
+	if (likely(prev != next)) {
+		this_cpu_write(cpu_tlbstate.state, TLBSTATE_OK);
+		this_cpu_write(cpu_tlbstate.active_mm, next);
+		cpumask_set_cpu(cpu, mm_cpumask(next));	/* (1) */
+		load_cr3(next->pgd);			/* (1) pairs with flush_tlb_mm_range (1) */
+
+		/* No more flush IPIs for the previous mm. */
+		cpumask_clear_cpu(cpu, mm_cpumask(prev));
+
+		load_mm_cr4(next);
+		switch_ldt(prev, next);
+	} else {
+		this_cpu_write(cpu_tlbstate.state, TLBSTATE_OK);
+		BUG_ON(this_cpu_read(cpu_tlbstate.active_mm) != next);
+
+		if (!cpumask_test_cpu(cpu, mm_cpumask(next))) {
+			/* We were lazy and leave_mm() stopped flush IPIs: reload CR3. */
+			cpumask_set_cpu(cpu, mm_cpumask(next));	/* (2) */
+			load_cr3(next->pgd);			/* (2) use no freed page tables */
+			load_mm_cr4(next);
+			load_mm_ldt(next);
+		}
+	}
+}
+
+/* Entering a kernel thread: the mm stays loaded, we only become lazy. */
+void enter_lazy_tlb(struct mm_struct *mm, struct task_struct *tsk)
+{
+	if (this_cpu_read(cpu_tlbstate.state) == TLBSTATE_OK)
+		this_cpu_write(cpu_tlbstate.state, TLBSTATE_LAZY);
+}
+
+/* A lazy CPU stops taking flush IPIs for its borrowed mm and runs on swapper_pg_dir. */
+void leave_mm(int cpu)
+{
+	struct mm_struct *active_mm = this_cpu_read(cpu_tlbstate.active_mm);
+
+	BUG_ON(this_cpu_read(cpu_tlbstate.state) == TLBSTATE_OK);
+
+	if (cpumask_test_cpu(cpu, mm_cpumask(active_mm))) {
+		cpumask_clear_cpu(cpu, mm_cpumask(active_mm));
+		load_cr3(swapper_pg_dir);
+	}
+}
+
+/* The flush IPI handler. */
+static void flush_tlb_func(void *info)
+{
+	struct flush_tlb_info *f = info;
+
+	inc_irq_stat(irq_tlb_count);
+
+	if (f->flush_mm && f->flush_mm != this_cpu_read(cpu_tlbstate.active_mm))
+		return;
+
+	if (this_cpu_read(cpu_tlbstate.state) == TLBSTATE_OK) {
+		if (f->flush_end == TLB_FLUSH_ALL) {
+			local_flush_tlb();
+			trace_tlb_flush(TLB_REMOTE_SHOOTDOWN, TLB_FLUSH_ALL);
+		} else {
+			unsigned long addr;
+
+			addr = f->flush_start;
+			while (addr < f->flush_end) {
+				__flush_tlb_single(addr);
+				addr += PAGE_SIZE;
+			}
+			trace_tlb_flush(TLB_REMOTE_SHOOTDOWN, 0);
+		}
+	} else
+		leave_mm(smp_processor_id());
+}
+
+void native_flush_tlb_others(const struct cpumask *cpumask,
+			     struct mm_struct *mm, unsigned long start,
+			     unsigned long end)
+{
+	struct flush_tlb_info info;
+
+	info.flush_mm = mm;
+	info.flush_start = start;
+	info.flush_end = end;
+
+	smp_call_function_many(cpumask, flush_tlb_func, &info, 1);
+}
+
+/*
+ * (1) The caller's PTE store is ordered before the read of mm_cpumask(mm): by smp_mb() when
+ *     mm is not ours or we are a kernel thread, else by the local flush, whose INVLPG or CR3
+ *     write is serializing. Pairs with switch_mm_irqs_off (1)(2).
+ */
+void flush_tlb_mm_range(struct mm_struct *mm, unsigned long start,
+			unsigned long end, unsigned long vmflag)
+{
+	unsigned long addr;
+	/* A remote flush is a full flush unless we flushed a range here. */
+	unsigned long base_pages_to_flush = TLB_FLUSH_ALL;
+
+	preempt_disable();
+	if (current->active_mm != mm) {
+		smp_mb();	/* (1) synchronize with switch_mm */
+	} else if (!current->mm) {
+		leave_mm(smp_processor_id());
+		smp_mb();	/* (1) synchronize with switch_mm */
+	} else {
+		if ((end != TLB_FLUSH_ALL) && !(vmflag & VM_HUGETLB))
+			base_pages_to_flush = (end - start) >> PAGE_SHIFT;
+
+		/* Both branches serialize: (1) */
+		if (base_pages_to_flush > tlb_single_page_flush_ceiling) {
+			base_pages_to_flush = TLB_FLUSH_ALL;
+			local_flush_tlb();
+		} else {
+			for (addr = start; addr < end; addr += PAGE_SIZE)
+				__flush_tlb_single(addr);
+		}
+		trace_tlb_flush(TLB_LOCAL_MM_SHOOTDOWN, base_pages_to_flush);
+	}
+
+	if (base_pages_to_flush == TLB_FLUSH_ALL) {
+		start = 0UL;
+		end = TLB_FLUSH_ALL;
+	}
+	if (cpumask_any_but(mm_cpumask(mm), smp_processor_id()) < nr_cpu_ids)
+		flush_tlb_others(mm_cpumask(mm), mm, start, end);
+	preempt_enable();
+}

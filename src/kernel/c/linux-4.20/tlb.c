@@ -1,0 +1,293 @@
+/* tlbcheck: id=linux-4.20-c kind=base boot=pcid-4.20
+ *   title="Linux 4.20 in C: is_lazy read by the flusher, freed_tables, the was_lazy catch-up"
+ *   noop=trace_tlb_flush,count_vm_tlb_event,count_vm_tlb_events,inc_irq_stat,load_mm_cr4,switch_ldt,cond_ibpb
+ */
+/*
+ * Linux 4.20 arch/x86/mm/tlb.c, with inc_mm_tlb_gen() from asm/tlbflush.h. Written for
+ * tlbcheck in the kernel's shape and names; the comments are ours. Seed 003's generation.
+ *
+ * Lazy TLB is cpu_tlbstate.is_lazy, which the flusher reads (tlb_is_not_lazy): lazy CPUs
+ * get no IPI unless page tables were freed (freed_tables). A lazy CPU coming back to its mm
+ * reads tlb_gen behind an smp_mb() and catches up (the was_lazy path). The rest is 4.14's.
+ *
+ * Left out, as in the TypeScript generation: IBPB (cond_ibpb), CR4, the LDT, PTI's user-ASID
+ * invalidation (PTI is off), the DEBUG_VM cpumask and CR3 checks, tracing and statistics.
+ * The model has 2 ASID slots (see src/kernel/common/asid.ts).
+ */
+
+#define flush_tlb_others(mask, info)	native_flush_tlb_others(mask, info)
+
+static inline u64 inc_mm_tlb_gen(struct mm_struct *mm)
+{
+	/* LOCK XADD: also a full barrier, see flush_tlb_mm_range (1). */
+	return atomic64_inc_return(&mm->context.tlb_gen);
+}
+
+static void choose_new_asid(struct mm_struct *next, u64 next_tlb_gen,
+			    u16 *new_asid, bool *need_flush)
+{
+	u16 asid;
+
+	if (!static_cpu_has(X86_FEATURE_PCID)) {
+		*new_asid = 0;
+		*need_flush = true;
+		return;
+	}
+
+	for (asid = 0; asid < TLB_NR_DYN_ASIDS; asid++) {
+		if (this_cpu_read(cpu_tlbstate.ctxs[asid].ctx_id) !=
+		    next->context.ctx_id)
+			continue;
+
+		/* Our slot: flush it only if it missed flushes while unloaded. */
+		*new_asid = asid;
+		*need_flush = (this_cpu_read(cpu_tlbstate.ctxs[asid].tlb_gen) <
+			       next_tlb_gen);
+		return;
+	}
+
+	/* No slot for next here: recycle one round-robin, and flush it. */
+	*new_asid = this_cpu_add_return(cpu_tlbstate.next_asid, 1) - 1;
+	if (*new_asid >= TLB_NR_DYN_ASIDS) {
+		*new_asid = 0;
+		this_cpu_write(cpu_tlbstate.next_asid, 1);
+	}
+	*need_flush = true;
+}
+
+static void load_new_mm_cr3(pgd_t *pgdir, u16 new_asid, bool need_flush)
+{
+	unsigned long new_mm_cr3;
+
+	if (need_flush)
+		new_mm_cr3 = build_cr3(pgdir, new_asid);
+	else
+		new_mm_cr3 = build_cr3_noflush(pgdir, new_asid);
+
+	/* Serializing: fills of the new tables come after the mm_cpumask writes. */
+	write_cr3(new_mm_cr3);
+}
+
+void switch_mm(struct mm_struct *prev, struct mm_struct *next,
+	       struct task_struct *tsk)
+{
+	unsigned long flags;
+
+	local_irq_save(flags);
+	switch_mm_irqs_off(prev, next, tsk);
+	local_irq_restore(flags);
+}
+
+/*
+ * Ordering against flush_tlb_mm_range() and tlb_is_not_lazy():
+ * (1) was_lazy path: is_lazy = false must be visible before we read next->context.tlb_gen,
+ *     by smp_mb(). Either the flusher's read of our is_lazy sees false and IPIs us, or we see
+ *     its new tlb_gen and flush. Without it the store waits in our buffer while we read the
+ *     old tlb_gen.
+ * (2) Changing mm, as in 4.14: LOCK BTS on mm_cpumask(next) before the tlb_gen read; CR3
+ *     after both.
+ */
+void switch_mm_irqs_off(struct mm_struct *prev, struct mm_struct *next,
+			struct task_struct *tsk)
+{
+	struct mm_struct *real_prev = this_cpu_read(cpu_tlbstate.loaded_mm);
+	u16 prev_asid = this_cpu_read(cpu_tlbstate.loaded_mm_asid);
+	bool was_lazy = this_cpu_read(cpu_tlbstate.is_lazy);
+	unsigned cpu = smp_processor_id();
+	u64 next_tlb_gen;
+	bool need_flush;
+	u16 new_asid;
+
+	this_cpu_write(cpu_tlbstate.is_lazy, false);	/* (1) */
+
+	if (real_prev == next) {
+		VM_WARN_ON(this_cpu_read(cpu_tlbstate.ctxs[prev_asid].ctx_id) !=
+			   next->context.ctx_id);
+
+		/* Lazy or not, our bit stays set; is_lazy tells the flusher the rest. */
+		if (WARN_ON_ONCE(real_prev != &init_mm &&
+				 !cpumask_test_cpu(cpu, mm_cpumask(next))))
+			cpumask_set_cpu(cpu, mm_cpumask(next));
+
+		/* Another thread of the same process: nothing to flush. */
+		if (!was_lazy)
+			return;
+
+		smp_mb();	/* (1) pairs with flush_tlb_mm_range (1) */
+		next_tlb_gen = atomic64_read(&next->context.tlb_gen);	/* (1) */
+		if (this_cpu_read(cpu_tlbstate.ctxs[prev_asid].tlb_gen) ==
+				next_tlb_gen)
+			return;
+
+		/* The TLB went stale while we were lazy: flush below. */
+		new_asid = prev_asid;
+		need_flush = true;
+	} else {
+		cond_ibpb(tsk);
+
+		/* Kernel threads never get flush IPIs for init_mm: skip its mask. */
+		if (real_prev != &init_mm)
+			cpumask_clear_cpu(cpu, mm_cpumask(real_prev));
+
+		if (next != &init_mm)
+			cpumask_set_cpu(cpu, mm_cpumask(next));	/* (2) start remote flushes */
+		next_tlb_gen = atomic64_read(&next->context.tlb_gen);	/* (2) */
+
+		choose_new_asid(next, next_tlb_gen, &new_asid, &need_flush);
+
+		/* For nmi_uaccess_okay(): CR3 is about to change. */
+		this_cpu_write(cpu_tlbstate.loaded_mm, LOADED_MM_SWITCHING);
+		barrier();
+	}
+
+	if (need_flush) {
+		this_cpu_write(cpu_tlbstate.ctxs[new_asid].ctx_id, next->context.ctx_id);
+		this_cpu_write(cpu_tlbstate.ctxs[new_asid].tlb_gen, next_tlb_gen);
+		load_new_mm_cr3(next->pgd, new_asid, true);
+	} else {
+		load_new_mm_cr3(next->pgd, new_asid, false);
+	}
+
+	barrier();	/* CR3 before loaded_mm */
+
+	this_cpu_write(cpu_tlbstate.loaded_mm, next);
+	this_cpu_write(cpu_tlbstate.loaded_mm_asid, new_asid);
+
+	load_mm_cr4(next);
+	switch_ldt(real_prev, next);
+}
+
+/* A kernel thread: stay on the mm with our bit set, and say that we are lazy. */
+void enter_lazy_tlb(struct mm_struct *mm, struct task_struct *tsk)
+{
+	if (this_cpu_read(cpu_tlbstate.loaded_mm) == &init_mm)
+		return;
+
+	this_cpu_write(cpu_tlbstate.is_lazy, true);
+}
+
+/* As in 4.14: read mm_tlb_gen before the flush, record it after; partial only when safe. */
+static void flush_tlb_func_common(const struct flush_tlb_info *f,
+				  bool local, enum tlb_flush_reason reason)
+{
+	struct mm_struct *loaded_mm = this_cpu_read(cpu_tlbstate.loaded_mm);
+	u32 loaded_mm_asid = this_cpu_read(cpu_tlbstate.loaded_mm_asid);
+	u64 mm_tlb_gen = atomic64_read(&loaded_mm->context.tlb_gen);
+	u64 local_tlb_gen = this_cpu_read(cpu_tlbstate.ctxs[loaded_mm_asid].tlb_gen);
+
+	/* Not reentrant. */
+	VM_WARN_ON(!irqs_disabled());
+
+	if (unlikely(loaded_mm == &init_mm))
+		return;
+
+	if (this_cpu_read(cpu_tlbstate.is_lazy)) {
+		/* Lazy and still IPIed (tables were freed): leave the mm. */
+		switch_mm_irqs_off(NULL, &init_mm, NULL);
+		return;
+	}
+
+	if (unlikely(local_tlb_gen == mm_tlb_gen))
+		return;
+
+	WARN_ON_ONCE(local_tlb_gen > mm_tlb_gen);
+	WARN_ON_ONCE(f->new_tlb_gen > mm_tlb_gen);
+
+	if (f->end != TLB_FLUSH_ALL &&
+	    f->new_tlb_gen == local_tlb_gen + 1 &&
+	    f->new_tlb_gen == mm_tlb_gen) {
+		unsigned long addr = f->start;
+
+		while (addr < f->end) {
+			__flush_tlb_one_user(addr);
+			addr += 1UL << f->stride_shift;
+		}
+	} else {
+		local_flush_tlb();
+	}
+
+	this_cpu_write(cpu_tlbstate.ctxs[loaded_mm_asid].tlb_gen, mm_tlb_gen);
+}
+
+static void flush_tlb_func_local(void *info, enum tlb_flush_reason reason)
+{
+	const struct flush_tlb_info *f = info;
+
+	flush_tlb_func_common(f, true, reason);
+}
+
+static void flush_tlb_func_remote(void *info)
+{
+	const struct flush_tlb_info *f = info;
+
+	inc_irq_stat(irq_tlb_count);
+
+	if (f->mm && f->mm != this_cpu_read(cpu_tlbstate.loaded_mm))
+		return;
+
+	flush_tlb_func_common(f, false, TLB_REMOTE_SHOOTDOWN);
+}
+
+/* On the sender: a plain read of the target's is_lazy. Pairs with switch_mm_irqs_off (1). */
+static bool tlb_is_not_lazy(int cpu, void *data)
+{
+	return !per_cpu(cpu_tlbstate.is_lazy, cpu);
+}
+
+void native_flush_tlb_others(const struct cpumask *cpumask,
+			     const struct flush_tlb_info *info)
+{
+	/*
+	 * Lazy CPUs flush at their next switch and can be skipped, unless
+	 * page tables are being freed: a lazy CPU's speculative walks would
+	 * go through what used to be page tables. (seed 003)
+	 */
+	if (info->freed_tables)
+		smp_call_function_many(cpumask, flush_tlb_func_remote,
+				       (void *)info, 1);
+	else
+		on_each_cpu_cond_mask(tlb_is_not_lazy, flush_tlb_func_remote,
+				      (void *)info, 1, GFP_ATOMIC, cpumask);
+}
+
+/*
+ * (1) inc_mm_tlb_gen() (LOCK XADD) drains the caller's PTE stores before the reads of
+ *     loaded_mm, mm_cpumask and (in tlb_is_not_lazy) is_lazy. Pairs with switch_mm_irqs_off.
+ */
+void flush_tlb_mm_range(struct mm_struct *mm, unsigned long start,
+			unsigned long end, unsigned int stride_shift,
+			bool freed_tables)
+{
+	int cpu;
+
+	struct flush_tlb_info info = {
+		.mm = mm,
+		.stride_shift = stride_shift,
+		.freed_tables = freed_tables,
+	};
+
+	cpu = get_cpu();
+
+	info.new_tlb_gen = inc_mm_tlb_gen(mm);	/* (1) */
+
+	if ((end != TLB_FLUSH_ALL) &&
+	    ((end - start) >> stride_shift) <= tlb_single_page_flush_ceiling) {
+		info.start = start;
+		info.end = end;
+	} else {
+		info.start = 0UL;
+		info.end = TLB_FLUSH_ALL;
+	}
+
+	if (mm == this_cpu_read(cpu_tlbstate.loaded_mm)) {
+		VM_WARN_ON(irqs_disabled());
+		local_irq_disable();
+		flush_tlb_func_local(&info, TLB_LOCAL_MM_SHOOTDOWN);
+		local_irq_enable();
+	}
+
+	if (cpumask_any_but(mm_cpumask(mm), cpu) < nr_cpu_ids)
+		flush_tlb_others(mm_cpumask(mm), &info);
+
+	put_cpu();
+}

@@ -1,0 +1,339 @@
+/* tlbcheck: id=linux-6.18-c kind=base boot=pcid-lazy-cpumask
+ *   title="Linux 6.18 in C: lazy mm_cpumask, should_flush_tlb, LOADED_MM_SWITCHING, tlb_gen early exits"
+ *   noop=trace_tlb_flush,count_vm_tlb_event,inc_irq_stat,cond_mitigation,cr4_update_pce_mm,switch_ldt,consider_global_asid,put_flush_tlb_info,mmu_notifier_arch_invalidate_secondary_tlbs,lockdep_assert_irqs_enabled
+ */
+/*
+ * Linux v6.18 arch/x86/mm/tlb.c, with inc_mm_tlb_gen() from asm/tlbflush.h, including
+ * "x86/mm: Fix SMP ordering in switch_mm_irqs_off()" (83b0177a6c48, Oct 2025). Written for
+ * tlbcheck in the kernel's shape and names; the comments are ours.
+ *
+ * The lazy mm_cpumask: a CPU's bit stays set in the mm it switched away from, and the flush
+ * handler clears stale bits; should_flush_tlb() decides on the sender from the target's
+ * loaded_mm and is_lazy; LOADED_MM_SWITCHING; the handler's two tlb_gen early exits.
+ *
+ * Left out, as in the TypeScript generation: INVLPGB global ASIDs and ASID transitions
+ * (mm_global_asid() is 0), PTI user ASIDs and invalidate_other, LAM, IBPB (cond_mitigation),
+ * CR4.PCE, the LDT, the DEBUG_VM cpumask and CR3 checks, tracing and statistics.
+ * should_trim_cpumask() (jiffies: at most once a second per mm) is false.
+ * get_flush_tlb_info() fills a local struct instead of the per-CPU one; only this CPU uses
+ * it, and it lives until the flush returns, so the two do the same.
+ */
+
+#define flush_tlb_multi(mask, info)	native_flush_tlb_multi(mask, info)
+
+struct new_asid {
+	unsigned int asid : 16;
+	unsigned int need_flush : 1;
+};
+
+static inline u64 inc_mm_tlb_gen(struct mm_struct *mm)
+{
+	/*
+	 * Bump the generation: a LOCK XADD, so also a full barrier that
+	 * orders the caller's PTE stores before what follows. Pairs with
+	 * switch_mm_irqs_off (1)(2).
+	 */
+	return atomic64_inc_return(&mm->context.tlb_gen);
+}
+
+static struct new_asid choose_new_asid(struct mm_struct *next, u64 next_tlb_gen)
+{
+	struct new_asid ns;
+	u16 asid;
+
+	if (!static_cpu_has(X86_FEATURE_PCID)) {
+		ns.asid = 0;
+		ns.need_flush = 1;
+		return ns;
+	}
+
+	for (asid = 0; asid < TLB_NR_DYN_ASIDS; asid++) {
+		if (this_cpu_read(cpu_tlbstate.ctxs[asid].ctx_id) !=
+		    next->context.ctx_id)
+			continue;
+
+		/* A slot of ours that missed flushes while unloaded must be flushed. */
+		ns.asid = asid;
+		ns.need_flush = (this_cpu_read(cpu_tlbstate.ctxs[asid].tlb_gen) < next_tlb_gen);
+		return ns;
+	}
+
+	/* No slot for next on this CPU: take the next one round-robin, and flush it. */
+	ns.asid = this_cpu_add_return(cpu_tlbstate.next_asid, 1) - 1;
+	if (ns.asid >= TLB_NR_DYN_ASIDS) {
+		ns.asid = 0;
+		this_cpu_write(cpu_tlbstate.next_asid, 1);
+	}
+	ns.need_flush = true;
+
+	return ns;
+}
+
+static void load_new_mm_cr3(pgd_t *pgdir, u16 new_asid, bool need_flush)
+{
+	unsigned long new_mm_cr3;
+
+	if (need_flush)
+		new_mm_cr3 = build_cr3(pgdir, new_asid);
+	else
+		new_mm_cr3 = build_cr3_noflush(pgdir, new_asid);
+
+	/* Serializing: TLB fills of the new tables come after everything above. (3) */
+	write_cr3(new_mm_cr3);
+}
+
+/*
+ * Ordering against flush_tlb_mm_range() and should_flush_tlb():
+ *
+ * (1) Changing mm: the store of LOADED_MM_SWITCHING must be visible before we read
+ *     next->context.tlb_gen. cpumask_set_cpu() is a LOCKed instruction; when our bit is
+ *     already set (the lazy mm_cpumask leaves it set) an explicit smp_mb() does it. Either
+ *     the flusher sees LOADED_MM_SWITCHING (or its bit) and IPIs us, or we see its new
+ *     tlb_gen and flush the slot.
+ * (2) Leaving lazy mode on the same mm: is_lazy = false, smp_mb(), then read tlb_gen; the
+ *     same pairing against should_flush_tlb()'s read of is_lazy.
+ * (3) CR3 after the tlb_gen read; loaded_mm = next after CR3.
+ */
+void switch_mm_irqs_off(struct mm_struct *unused, struct mm_struct *next,
+			struct task_struct *tsk)
+{
+	struct mm_struct *prev = this_cpu_read(cpu_tlbstate.loaded_mm);
+	u16 prev_asid = this_cpu_read(cpu_tlbstate.loaded_mm_asid);
+	bool was_lazy = this_cpu_read(cpu_tlbstate_shared.is_lazy);
+	unsigned cpu = smp_processor_id();
+	struct new_asid ns;
+	u64 next_tlb_gen;
+
+	if (was_lazy)
+		this_cpu_write(cpu_tlbstate_shared.is_lazy, false);	/* is_lazy = false (2) */
+
+	if (prev == next) {
+		/* Same mm: nothing to do unless we were lazy and missed a flush. */
+		if (!was_lazy)
+			return;
+
+		smp_mb();	/* (2) pairs with flush_tlb_mm_range (1) */
+		next_tlb_gen = atomic64_read(&next->context.tlb_gen);	/* (2) */
+		if (this_cpu_read(cpu_tlbstate.ctxs[prev_asid].tlb_gen) ==
+				next_tlb_gen)
+			return;
+
+		/* The TLB went stale while we were lazy: flush on the way. */
+		ns.asid = prev_asid;
+		ns.need_flush = true;
+	} else {
+		cond_mitigation(tsk);
+
+		/* CR3, mm_cpumask and loaded_mm are about to disagree for a while. */
+		this_cpu_write(cpu_tlbstate.loaded_mm, LOADED_MM_SWITCHING);	/* (1) */
+		barrier();
+
+		/* Get flush IPIs for next from now on, with a full barrier either way. */
+		if (next != &init_mm && !cpumask_test_cpu(cpu, mm_cpumask(next)))
+			cpumask_set_cpu(cpu, mm_cpumask(next));	/* LOCK BTS (1) */
+		else
+			smp_mb();	/* (1) pairs with flush_tlb_mm_range (1) */
+
+		next_tlb_gen = atomic64_read(&next->context.tlb_gen);	/* (1) */
+
+		ns = choose_new_asid(next, next_tlb_gen);
+	}
+
+	if (ns.need_flush) {
+		this_cpu_write(cpu_tlbstate.ctxs[ns.asid].ctx_id, next->context.ctx_id);
+		this_cpu_write(cpu_tlbstate.ctxs[ns.asid].tlb_gen, next_tlb_gen);
+		load_new_mm_cr3(next->pgd, ns.asid, true);
+	} else {
+		load_new_mm_cr3(next->pgd, ns.asid, false);
+	}
+
+	barrier();	/* (3) CR3 before loaded_mm */
+
+	this_cpu_write(cpu_tlbstate.loaded_mm, next);
+	this_cpu_write(cpu_tlbstate.loaded_mm_asid, ns.asid);
+}
+
+/* A kernel thread keeps CR3 and its mm_cpumask bit: we only note that we are lazy. */
+void enter_lazy_tlb(struct mm_struct *mm, struct task_struct *tsk)
+{
+	if (this_cpu_read(cpu_tlbstate.loaded_mm) == &init_mm)
+		return;
+
+	this_cpu_write(cpu_tlbstate_shared.is_lazy, true);
+}
+
+/*
+ * The flush, locally or from the IPI.
+ * (1) First early exit: new_tlb_gen <= local_tlb_gen, every flush up to it is done here.
+ * (2) mm_tlb_gen is read as late as possible, before the flush; ctxs[asid].tlb_gen takes that
+ *     value after it. A partial flush only when exactly one generation is pending.
+ */
+static void flush_tlb_func(void *info)
+{
+	const struct flush_tlb_info *f = info;
+	struct mm_struct *loaded_mm = this_cpu_read(cpu_tlbstate.loaded_mm);
+	u32 loaded_mm_asid = this_cpu_read(cpu_tlbstate.loaded_mm_asid);
+	bool local = smp_processor_id() == f->initiating_cpu;
+	u64 local_tlb_gen;
+	u64 mm_tlb_gen;
+
+	/* Not reentrant. */
+	VM_WARN_ON(!irqs_disabled());
+
+	if (!local) {
+		inc_irq_stat(irq_tlb_count);
+		count_vm_tlb_event(NR_TLB_REMOTE_FLUSH_RECEIVED);
+	}
+
+	/* A stale bit of the lazy mm_cpumask brought us here: clear it. */
+	if (f->mm && f->mm != loaded_mm) {
+		cpumask_clear_cpu(raw_smp_processor_id(), mm_cpumask(f->mm));
+		return;
+	}
+
+	if (unlikely(loaded_mm == &init_mm))
+		return;
+
+	if (this_cpu_read(cpu_tlbstate_shared.is_lazy)) {
+		/*
+		 * Lazy: at least the paging-structure caches must go, or a
+		 * speculative walk reads garbage. Switching to init_mm costs
+		 * about the same, so do that.
+		 */
+		switch_mm_irqs_off(NULL, &init_mm, NULL);
+		return;
+	}
+
+	local_tlb_gen = this_cpu_read(cpu_tlbstate.ctxs[loaded_mm_asid].tlb_gen);
+
+	if (unlikely(f->new_tlb_gen != TLB_GENERATION_INVALID &&
+		     f->new_tlb_gen <= local_tlb_gen))
+		return;	/* (1) */
+
+	mm_tlb_gen = atomic64_read(&loaded_mm->context.tlb_gen);	/* (2) */
+
+	/* Another flush already brought us up to date. */
+	if (unlikely(local_tlb_gen == mm_tlb_gen))
+		return;
+
+	WARN_ON_ONCE(local_tlb_gen > mm_tlb_gen);
+	WARN_ON_ONCE(f->new_tlb_gen > mm_tlb_gen);
+
+	if (f->end != TLB_FLUSH_ALL &&
+	    f->new_tlb_gen == local_tlb_gen + 1 &&
+	    f->new_tlb_gen == mm_tlb_gen) {
+		unsigned long addr = f->start;
+
+		while (addr < f->end) {
+			flush_tlb_one_user(addr);	/* (2) */
+			addr += 1UL << f->stride_shift;
+		}
+	} else {
+		flush_tlb_local();
+	}
+
+	/* Both paths flushed everything up to mm_tlb_gen. */
+	this_cpu_write(cpu_tlbstate.ctxs[loaded_mm_asid].tlb_gen, mm_tlb_gen);	/* (2) */
+}
+
+/*
+ * On the sender: does cpu need the IPI? Plain reads of its loaded_mm, then its is_lazy.
+ * Pairs with switch_mm_irqs_off (1)(2).
+ */
+static bool should_flush_tlb(int cpu, void *data)
+{
+	struct mm_struct *loaded_mm = per_cpu(cpu_tlbstate.loaded_mm, cpu);
+	struct flush_tlb_info *info = data;
+
+	/* A lazy CPU flushes at its next context switch. */
+	if (per_cpu(cpu_tlbstate_shared.is_lazy, cpu))
+		return false;
+
+	/* In the middle of a switch: it may run either mm. */
+	if (loaded_mm == LOADED_MM_SWITCHING)
+		return true;
+
+	if (loaded_mm == info->mm)
+		return true;
+
+	/* A stale bit: IPI it now and then, so that the handler clears it. */
+	if (info->trim_cpumask)
+		return true;
+
+	return false;
+}
+
+void native_flush_tlb_multi(const struct cpumask *cpumask,
+			    const struct flush_tlb_info *info)
+{
+	/*
+	 * Freed page tables: every CPU in the mask, lazy ones too, or a
+	 * lazy CPU keeps walking through its paging-structure caches into
+	 * the freed tables.
+	 */
+	if (info->freed_tables || mm_in_asid_transition(info->mm))
+		on_each_cpu_mask(cpumask, flush_tlb_func, (void *)info, true);
+	else
+		on_each_cpu_cond_mask(should_flush_tlb, flush_tlb_func,
+				      (void *)info, true, cpumask);
+}
+
+static struct flush_tlb_info get_flush_tlb_info(struct mm_struct *mm,
+			unsigned long start, unsigned long end,
+			unsigned int stride_shift, bool freed_tables,
+			u64 new_tlb_gen)
+{
+	struct flush_tlb_info info;
+
+	/* Past the ceiling, one full flush is cheaper. */
+	if ((end - start) >> stride_shift > tlb_single_page_flush_ceiling) {
+		start = 0;
+		end = TLB_FLUSH_ALL;
+	}
+
+	info.start		= start;
+	info.end		= end;
+	info.mm			= mm;
+	info.stride_shift	= stride_shift;
+	info.freed_tables	= freed_tables;
+	info.new_tlb_gen	= new_tlb_gen;
+	info.initiating_cpu	= smp_processor_id();
+	info.trim_cpumask	= 0;
+
+	return info;
+}
+
+/*
+ * (1) inc_mm_tlb_gen() (LOCK XADD) drains the caller's PTE stores before the reads of
+ *     mm_cpumask, loaded_mm and is_lazy. Pairs with switch_mm_irqs_off (1)(2).
+ */
+void flush_tlb_mm_range(struct mm_struct *mm, unsigned long start,
+			unsigned long end, unsigned int stride_shift,
+			bool freed_tables)
+{
+	struct flush_tlb_info *info;
+	int cpu = get_cpu();
+	u64 new_tlb_gen;
+
+	new_tlb_gen = inc_mm_tlb_gen(mm);	/* (1) */
+
+	info = get_flush_tlb_info(mm, start, end, stride_shift, freed_tables,
+				  new_tlb_gen);
+
+	/* A flush that only this CPU needs does not go through the cross-call. */
+	if (mm_global_asid(mm)) {
+		/* INVLPGB: not modelled */
+	} else if (cpumask_any_but(mm_cpumask(mm), cpu) < nr_cpu_ids) {
+		info->trim_cpumask = should_trim_cpumask(mm);
+		flush_tlb_multi(mm_cpumask(mm), info);
+		consider_global_asid(mm);
+	} else if (mm == this_cpu_read(cpu_tlbstate.loaded_mm)) {
+		lockdep_assert_irqs_enabled();
+		local_irq_disable();
+		flush_tlb_func(info);
+		local_irq_enable();
+	}
+
+	put_flush_tlb_info();
+	put_cpu();
+}
