@@ -58,11 +58,7 @@ export class DrainHidesWriteMachine extends Machine {
 
 /** Walks are ordered after earlier loads: a not-present walk is never remembered for an access. */
 export class NoEarlyWalksMachine extends Machine {
-  override walk(c: number, va: number, speculative: boolean, write = false) {
-    const plan = super.walk(c, va, speculative, write);
-    this.cpu(c).early = [];
-    return plan;
-  }
+  protected override noteEarly(): void {}
 }
 
 /** Interrupt delivery leaves the receiving CPU's store buffer alone. */
@@ -97,9 +93,15 @@ export class DataIgnoresTlbMachine extends Machine {
 
 /** Walks never use the paging-structure cache (always read the upper entry from memory). */
 export class NoPscMachine extends Machine {
-  override planWalk(c: number, va: number) {
+  override walk(c: number, va: number, speculative: boolean, write = false) {
+    const plan = super.walk(c, va, speculative, write);
     this.cpu(c).psc = [];
-    return super.planWalk(c, va);
+    return plan;
+  }
+
+  override prefill(c: number, root: number, pcid: number, va: number): void {
+    super.prefill(c, root, pcid, va);
+    this.cpu(c).psc = [];
   }
 }
 

@@ -383,6 +383,7 @@ export class Sim {
       vars: layout.count,
       varOwner: layout.owners,
       varWriter: layout.writers,
+      vas: world.vas,
     });
     this.m = m;
     world.pages.forEach((p, pfn) => m.setPage(pfn, p.kind, p.owner));

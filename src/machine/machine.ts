@@ -153,6 +153,8 @@ export interface MachineInit {
    * -1 = any. Other CPUs may read such a word; the machine rejects a write by any other CPU.
    */
   readonly varWriter?: readonly number[];
+  /** The scenario's virtual addresses: early walks are recorded for these. */
+  readonly vas?: readonly number[];
 }
 
 export class Machine {
@@ -172,6 +174,8 @@ export class Machine {
   readonly pageKind: Uint8Array;
   readonly pageOwner: Int16Array;
   readonly cpus: CpuState[];
+  /** The addresses the scenario names (the walker's and the early-walk records' domain). */
+  readonly vas: readonly number[];
   readonly obs: Observation[] = [];
   /** Current execution step, stamped on fills for the timeline. */
   step = 0;
@@ -205,6 +209,7 @@ export class Machine {
       this.pageKind = from.pageKind.slice();
       this.pageOwner = from.pageOwner.slice();
       this.cpus = from.cpus.map(cloneCpu);
+      this.vas = from.vas;
       this.step = from.step;
       this.zobA = from.zobA;
       this.zobB = from.zobB;
@@ -212,6 +217,7 @@ export class Machine {
     }
     this.features = init.features;
     this.bounds = init.bounds;
+    this.vas = init.vas ?? [];
     const words = init.pages * ENTRIES + init.vars;
     this.mem = new Int32Array(words);
     this.wid = new Int32Array(words);
@@ -486,9 +492,11 @@ export class Machine {
       this.cpu(e.ipi.target).pending.push(e.ipi.call);
       return;
     }
+    const before = e.loc < this.ptWords ? this.earlyBefore() : null;
     this.wr(e.loc);
     this.setMem(e.loc, e.val);
     this.setWid(e.loc, e.wid);
+    this.noteEarly(before);
   }
 
   drainAll(c: CpuId): number {
@@ -535,8 +543,10 @@ export class Machine {
         throw new Error(`[tlbcheck bug] rmw ${String(never)}`);
       }
     }
+    const before = loc < this.ptWords ? this.earlyBefore() : null;
     this.setMem(loc, v);
     this.setWid(loc, this.issue(loc));
+    this.noteEarly(before);
     return old;
   }
 
@@ -565,6 +575,15 @@ export class Machine {
 
   /** The allocator hands `pfn` out as data and its new user overwrites every word. */
   reusePage(pfn: Pfn, fill: number): void {
+    const before = this.earlyBefore();
+    try {
+      this.reuseWords(pfn, fill);
+    } finally {
+      this.noteEarly(before);
+    }
+  }
+
+  private reuseWords(pfn: Pfn, fill: number): void {
     this.wr(this.resPage(pfn));
     this.setPage(pfn, PageKind.Data, 0);
     for (let i = 0; i < ENTRIES; i++) {
@@ -691,11 +710,11 @@ export class Machine {
       if (!this.pageIsLiveTable(root, 'root', tree)) return true;
       // A present upper entry would be cached in the PSC: a change. A not-present one would
       // be remembered as an early walk, unless it is already.
-      return entryPresent(this.mem[entryLoc(root, upperIndex(va))]!) || !this.hasEarly(cpu, pcid, vpnOf(va));
+      return entryPresent(this.mem[entryLoc(root, upperIndex(va))]!);
     }
     if (!this.pageIsLiveTable(cached.leafPfn, 'leaf', tree)) return true;
     const leafLoc = entryLoc(cached.leafPfn, leafIndex(va));
-    if (!entryPresent(this.mem[leafLoc]!)) return !this.hasEarly(cpu, pcid, vpnOf(va));
+    if (!entryPresent(this.mem[leafLoc]!)) return false;
     // The walker fills the TLB on a miss only; replacing an entry is an eviction and a walk.
     return !tlbLookup(cpu.tlb, pcid, vpnOf(va), cpu.pge);
   }
@@ -705,9 +724,78 @@ export class Machine {
     return false;
   }
 
+  /** Whether a walk of `va` on cpu `c` would find it not present now (PSC, then memory). */
+  private walksNotPresent(c: CpuId, va: number): boolean {
+    const cpu = this.cpus[c]!;
+    const root = cpu.cr3Root;
+    if (this.fp) this.rd(this.resHw(c));
+    if (root < 0) return false;
+    const cached = pscLookup(cpu.psc, cpu.cr3Pcid, upperIndex(va));
+    let leaf: Pfn;
+    if (cached) leaf = cached.leafPfn;
+    else {
+      const upper = entryLoc(root, upperIndex(va));
+      if (this.fp) this.rd(upper);
+      const ue = this.mem[upper]!;
+      if (!entryPresent(ue)) return true;
+      leaf = entryPfn(ue);
+    }
+    const loc = entryLoc(leaf, leafIndex(va));
+    if (this.fp) this.rd(loc);
+    return !entryPresent(this.mem[loc]!);
+  }
+
+  /**
+   * Early walks, recorded when they can matter. A not-present walk changes what an access can
+   * do only if the translation becomes present before the access (else the access faults by
+   * its own walk). So instead of a speculative-walk move per not-present result (which would
+   * double the state space for walks no access uses), the machine records one at the last
+   * moment a walk could have made it: just before a page-table write, a PSC eviction or a page
+   * reuse turns `va` from not present to present for that CPU. With unbounded walks (the
+   * default) this reaches exactly the outcomes of recording every not-present walk; with a
+   * `--walks` budget it is an over-approximation (the recorded walk is free). `before` is the
+   * state returned by `earlyBefore()` around the change.
+   */
+  protected noteEarly(before: readonly boolean[] | null): void {
+    if (!before) return;
+    let k = 0;
+    for (let c = 0; c < this.cpus.length; c++) {
+      const cpu = this.cpus[c]!;
+      for (const va of this.vas) {
+        const was = before[k++]!;
+        if (cpu.cr3Root < 0) continue;
+        // Evaluated (and its reads recorded for the footprint) whatever `was` is.
+        const np = this.walksNotPresent(c, va);
+        if (!was || np || this.hasEarly(cpu, cpu.cr3Pcid, vpnOf(va))) continue;
+        if (this.fp) this.wr(this.resHw(c));
+        cpu.early.push({ pcid: cpu.cr3Pcid, vpn: vpnOf(va), step: this.step });
+      }
+    }
+  }
+
+  /**
+   * Not-present status of every (CPU, va) before a change that may make some present. The
+   * words it reads are part of the change's footprint even when nothing is recorded: whether
+   * two page-table writes leave an early walk behind can depend on their order.
+   */
+  protected earlyBefore(): boolean[] | null {
+    if (this.vas.length === 0) return null;
+    const out: boolean[] = [];
+    let any = false;
+    for (let c = 0; c < this.cpus.length; c++) {
+      for (const va of this.vas) {
+        const np = this.walksNotPresent(c, va);
+        any ||= np;
+        out.push(np);
+      }
+    }
+    return any || this.fp ? out : null;
+  }
+
   /**
    * Perform a walk of `va`: observations for every table page read, then the fills. A
-   * speculative walk fills the TLB on a miss only and remembers a not-present result; the
+   * speculative walk fills the TLB on a miss only (a not-present result is remembered by
+   * `noteEarly`, not here); the
    * walk of an access (`speculative` false) replaces the entry it found unusable. The leaf's
    * accessed flag, and for a `write` its dirty flag, are set by a locked update (SDM §4.8).
    */
@@ -734,9 +822,6 @@ export class Machine {
     }
     if (plan.psc) pscFill(cpu.psc, plan.psc);
     if (plan.tlb && (!speculative || !tlbLookup(cpu.tlb, cpu.cr3Pcid, plan.tlb.vpn, cpu.pge))) tlbFill(cpu.tlb, plan.tlb);
-    if (!plan.tlb && speculative && !this.hasEarly(cpu, cpu.cr3Pcid, vpnOf(va))) {
-      cpu.early.push({ pcid: cpu.cr3Pcid, vpn: vpnOf(va), step: this.step });
-    }
     if (speculative) cpu.walksLeft--;
     return plan;
   }
@@ -810,7 +895,10 @@ export class Machine {
     const vpn = vpnOf(va);
     const ui = upperIndex(va);
     dropWhere(cpu.tlb, (e) => e.vpn === vpn && (e.pcid === pcid || (cpu.pge && e.global)));
+    // Dropping the upper entry may make other addresses under it present: see `noteEarly`.
+    const before = this.earlyBefore();
     dropWhere(cpu.psc, (e) => e.pcid === pcid && e.ui === ui);
+    this.noteEarly(before);
     dropWhere(cpu.early, (e) => e.pcid === pcid && e.vpn === vpn);
     return early ? { ok: false, fault, early: true } : { ok: false, fault };
   }
@@ -839,7 +927,9 @@ export class Machine {
       const [e] = cpu.tlb.splice(i, 1);
       return `evict tlb pcid ${e!.pcid} vpn ${e!.vpn}`;
     }
+    const before = this.earlyBefore();
     const [p] = cpu.psc.splice(i - cpu.tlb.length, 1);
+    this.noteEarly(before);
     return `evict psc pcid ${p!.pcid} upper[${p!.ui}]`;
   }
 
