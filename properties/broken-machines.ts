@@ -3,8 +3,9 @@
  * changes a verdict. A substituted machine turns partial-order reduction off (the harness
  * cannot trust its footprints), so each of them is explored in full.
  */
-import { Machine } from '../src/machine/machine.ts';
-import { upperIndex } from '../src/machine/types.ts';
+import type { CrossCall, EffectKind, IpiVia } from '../src/machine/effects.ts';
+import { Machine, type WalkPlan } from '../src/machine/machine.ts';
+import { upperIndex, vpnOf } from '../src/machine/types.ts';
 
 /** Loads ignore the CPU's own store buffer: breaks store forwarding (x86-TSO). */
 export class NoForwardingMachine extends Machine {
@@ -50,5 +51,94 @@ export class DrainHidesWriteMachine extends Machine {
       if (saved) saved.push(this.resSb(c) * 2 + 1);
       this.fp = saved;
     }
+  }
+}
+
+// ---- issue 17: one broken rule per new hardware rule ----
+
+/** Walks are ordered after earlier loads: a not-present walk is never remembered for an access. */
+export class NoEarlyWalksMachine extends Machine {
+  protected override noteEarly(): void {}
+}
+
+/** Interrupt delivery leaves the receiving CPU's store buffer alone. */
+export class NoDrainOnInterruptMachine extends Machine {
+  override deliveryDrains(): boolean {
+    return false;
+  }
+}
+
+/** IRET is not serializing: it leaves the store buffer alone. */
+export class IretNoDrainMachine extends Machine {
+  override drainsFirst(k: EffectKind): boolean {
+    return k !== 'iret' && super.drainsFirst(k);
+  }
+}
+
+/** Every IPI send drains the sender's store buffer, as a LOCK'd one does (x2APIC WRMSR and xAPIC ICR store included). */
+export class IpiAlwaysDrainsMachine extends Machine {
+  override queueCall(c: number, target: number, call: CrossCall, _via: IpiVia = 'lock'): void {
+    super.queueCall(c, target, call, 'lock');
+  }
+}
+
+/** Translated accesses ignore the TLB (always walk): no stale data through a cached translation. */
+export class DataIgnoresTlbMachine extends Machine {
+  override access(c: number, va: number, write = false, early = false) {
+    const vpn = vpnOf(va);
+    this.cpu(c).tlb = this.cpu(c).tlb.filter((e) => e.vpn !== vpn);
+    return super.access(c, va, write, early);
+  }
+}
+
+/** Walks never use the paging-structure cache (always read the upper entry from memory). */
+export class NoPscMachine extends Machine {
+  override walk(c: number, va: number, speculative: boolean, write = false) {
+    const plan = super.walk(c, va, speculative, write);
+    this.cpu(c).psc = [];
+    return plan;
+  }
+
+  override prefill(c: number, root: number, pcid: number, va: number): void {
+    super.prefill(c, root, pcid, va);
+    this.cpu(c).psc = [];
+  }
+}
+
+/** A page fault invalidates nothing. */
+export class NoFaultInvalidationMachine extends Machine {
+  protected override pageFault(c: number, va: number, fault: 'not-present' | 'read-only', early = false) {
+    const cpu = this.cpu(c);
+    const [tlb, psc, ea] = [cpu.tlb.slice(), cpu.psc.slice(), cpu.early.slice()];
+    const r = super.pageFault(c, va, fault, early);
+    [cpu.tlb, cpu.psc, cpu.early] = [tlb, psc, ea];
+    return r;
+  }
+}
+
+/** The walker never updates accessed/dirty flags. */
+export class NoAdUpdateMachine extends Machine {
+  protected override setAccessedDirty(plan: WalkPlan) {
+    return plan;
+  }
+}
+
+/** A write through a cached writable entry never walks again, dirty or not. */
+export class WriteUsesCleanEntryMachine extends Machine {
+  override access(c: number, va: number, write = false, early = false) {
+    const cpu = this.cpu(c);
+    cpu.tlb = cpu.tlb.map((e) => (e.writable && !e.dirty ? { ...e, dirty: true } : e));
+    return super.access(c, va, write, early);
+  }
+}
+
+/** MOV to CR4 invalidates nothing. */
+export class Cr4KeepsTlbMachine extends Machine {
+  override writeCr4(c: number, pge: boolean, pcide: boolean) {
+    const cpu = this.cpu(c);
+    const [tlb, psc] = [cpu.tlb.slice(), cpu.psc.slice()];
+    const r = super.writeCr4(c, pge, pcide);
+    [cpu.tlb, cpu.psc] = [tlb, psc];
+    return r;
   }
 }

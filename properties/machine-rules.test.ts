@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Machine } from '../src/machine/machine.ts';
-import { DEFAULT_BOUNDS, type Features, PageKind, entryLoc, makeEntry, vpnOf } from '../src/machine/types.ts';
+import { DEFAULT_BOUNDS, type Features, NOT_ACCESSED, NOT_DIRTY, NOT_WRITABLE, PageKind, entryLoc, makeEntry, vpnOf } from '../src/machine/types.ts';
 
 const ALL: Features = { pcid: true, invpcid: true, pge: true, pti: false };
 const VA = 0x1000; // upper index 0, leaf index 1
@@ -233,5 +233,69 @@ describe('interrupts', () => {
     m.store(0, X, 1);
     m.queueCall(0, 1, { sender: 0, fn: 'f', payload: null, csd: Y });
     expect(m.load(1, X)).toBe(1);
+  });
+});
+
+describe('issue 17: early walks, interrupt drains, IPI sends, faults, A/D', () => {
+  /** As `machine()`, with VA tracked for early walks and its PTE unmapped. */
+  function tracked(): Machine {
+    const m = new Machine({ features: ALL, bounds: DEFAULT_BOUNDS, cpus: 2, pages: 6, vars: 4, varOwner: [-1, -1, 0, 1], vas: [VA] });
+    m.setPage(1, PageKind.PtUpper, 1);
+    m.setPage(2, PageKind.PtLeaf, 1);
+    m.setPage(3, PageKind.Data, 0);
+    m.poke(entryLoc(1, 0), makeEntry(2));
+    for (let c = 0; c < 2; c++) m.bootCr3(c, 1, 1);
+    return m;
+  }
+
+  it('a not-present walk is remembered when the translation turns present, until a serializing instruction', () => {
+    const m = tracked();
+    m.store(0, PTE, makeEntry(3));
+    expect(m.earlyFault(1, VA)).toBe(false); // still buffered: nothing turned present
+    m.drainOne(0);
+    expect(m.earlyFault(1, VA)).toBe(true);
+    expect(m.access(1, VA, false, true)).toEqual({ ok: false, fault: 'not-present', early: true });
+    // The fault invalidated the early walk: the next access walks and reaches the page.
+    expect(m.access(1, VA)).toEqual({ ok: true, pfn: 3, viaTlb: false });
+    m.store(0, PTE, 0);
+    m.drainOne(0);
+    m.store(0, PTE, makeEntry(3));
+    m.drainOne(0);
+    m.invlpg(1, VA);
+    expect(m.earlyFault(1, VA)).toBe(false);
+  });
+
+  it('interrupt delivery drains the receiving CPU; an x2APIC send does not drain the sender, an xAPIC send is raised by its drain', () => {
+    const m = tracked();
+    const call = { sender: 0, fn: 'f', payload: null, csd: X };
+    m.store(1, Y, 4);
+    m.queueCall(0, 1, call, 'wrmsr');
+    m.store(0, X, 5);
+    m.queueCall(0, 1, call, 'wrmsr');
+    expect(m.load(1, X)).toBe(0); // the IPI is pending, the sender's store still buffered
+    m.deliver(1);
+    expect(m.load(0, Y)).toBe(4);
+    const n = new Machine({ features: ALL, bounds: DEFAULT_BOUNDS, cpus: 2, pages: 6, vars: 4, varOwner: [-1, -1, 0, 1] });
+    n.store(0, X, 5);
+    n.queueCall(0, 1, call, 'mmio');
+    expect(n.canDeliver(1)).toBe(false);
+    n.drainOne(0);
+    expect(n.canDeliver(1)).toBe(false);
+    n.drainOne(0);
+    expect(n.canDeliver(1)).toBe(true);
+    expect(n.load(1, X)).toBe(5);
+  });
+
+  it('the walker sets A on a read, D on a write, with a locked update; a read-only entry faults on a write', () => {
+    const m = tracked();
+    m.poke(PTE, makeEntry(3, false, NOT_ACCESSED | NOT_DIRTY));
+    expect(m.access(0, VA).ok).toBe(true);
+    expect(m.mem[PTE]).toBe(makeEntry(3, false, NOT_DIRTY));
+    expect(m.access(0, VA, true)).toEqual({ ok: true, pfn: 3, viaTlb: false }); // clean entry: walks again
+    expect(m.mem[PTE]).toBe(makeEntry(3));
+    m.poke(PTE, makeEntry(3, false, NOT_WRITABLE));
+    m.invlpg(0, VA);
+    expect(m.access(0, VA, true)).toEqual({ ok: false, fault: 'read-only' });
+    expect(m.cpu(0).tlb.length).toBe(0); // the fault invalidated the entry it filled
   });
 });

@@ -52,14 +52,19 @@ export function describeEffect(e: Effect, out: unknown, L: Layout): string {
     case 'irq':
       return e.on ? 'local_irq_enable' : 'local_irq_disable';
     case 'ipi':
-      return `queue ${e.call.fn} on cpu${e.target} + IPI`;
+      return `queue ${e.call.fn} on cpu${e.target} + IPI${e.via === 'lock' ? '' : e.via === 'mmio' ? ': xAPIC ICR store (buffered)' : ': x2APIC WRMSR, not serializing'}`;
     case 'iret':
       return 'iret';
-    case 'access': {
+    case 'access':
+      return `user ${e.write ? 'write' : 'read'} va ${hex(e.va)}: ${accessText(out as AccessResult)}`;
+    case 'vload': {
       const r = out as AccessResult;
-      const how = r.ok ? `pfn ${r.pfn} via ${r.viaTlb ? 'TLB hit' : 'walk'}` : 'page fault (not present)';
-      return `user ${e.write ? 'write' : 'read'} va ${hex(e.va)}: ${how}`;
+      return `load va ${hex(e.va)}: ${accessText(r)}${r.ok ? ` = ${r.val ?? '?'}` : ''}`;
     }
+    case 'vstore':
+      return `store va ${hex(e.va)} := ${e.val}: ${accessText(out as AccessResult)}${(out as AccessResult).ok ? ' (buffered)' : ''}`;
+    case 'cr4':
+      return `mov cr4 := ${e.pge ? 'PGE' : '-PGE'},${e.pcide ? 'PCIDE' : '-PCIDE'}`;
     case 'free-page':
       return `free pfn ${e.pfn}`;
     case 'reuse-page':
@@ -69,12 +74,19 @@ export function describeEffect(e: Effect, out: unknown, L: Layout): string {
   }
 }
 
+function accessText(r: AccessResult): string {
+  if (r.ok) return `pfn ${r.pfn} via ${r.viaTlb ? 'TLB hit' : 'walk'}`;
+  const why = r.fault === 'read-only' ? 'write to a read-only page' : 'not present';
+  return `page fault (${why}${r.early ? ', from an early walk' : ''})`;
+}
+
 export function describeWalk(va: number, plan: WalkPlan | undefined): string {
   const fills: string[] = [];
   if (plan?.psc) fills.push(`PSC <- upper entry -> pfn ${plan.psc.leafPfn}`);
   if (plan?.tlb) fills.push(`TLB <- pfn ${plan.tlb.pfn} (pte version ${plan.tlb.rec.leafWid})`);
   const via = plan?.reads.some((r) => r.viaPsc) ? ' via cached upper entry' : '';
-  return `speculative walk of va ${hex(va)}${via}: ${fills.length ? fills.join(', ') : 'fills nothing'}`;
+  const none = plan && !plan.tlb ? 'not present (an access may use this until a serializing instruction)' : 'fills nothing';
+  return `speculative walk of va ${hex(va)}${via}: ${fills.length ? fills.join(', ') : none}${fills.length && plan && !plan.tlb ? ', not present' : ''}`;
 }
 
 export function describeMove(mv: Move, model: Model, extra: number | readonly CrossCall[]): string {

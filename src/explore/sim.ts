@@ -423,6 +423,7 @@ export class Sim {
       vars: layout.count,
       varOwner: layout.owners,
       varWriter: layout.writers,
+      vas: world.vas,
     });
     this.m = m;
     world.pages.forEach((p, pfn) => m.setPage(pfn, p.kind, p.owner));
@@ -523,21 +524,27 @@ export class Sim {
     switch (e.k) {
       case 'store':
         return this.m.canStore(c, e.loc);
+      case 'vstore':
+        return this.m.cpu(c).sb.length < this.model.cfg.bounds.sbDepth;
       case 'wait':
         return e.until(this.m.load(c, e.loc));
-      case 'rmw':
-      case 'mfence':
-      case 'cr3':
-      case 'invlpg':
-      case 'invpcid':
-      case 'pge':
-      case 'wrmsr-pasid':
       case 'ipi':
-      case 'iret':
+        // An xAPIC ICR store needs room in the buffer; an x2APIC WRMSR does not wait for it.
+        if (e.via === 'mmio') return this.m.cpu(c).sb.length < this.model.cfg.bounds.sbDepth;
+        if (e.via === 'wrmsr') return true;
         return !this.model.atomicity.waitForDrain || this.m.cpu(c).sb.length === 0;
       default:
-        return true;
+        // Effects that drain first (the machine's table) wait for the drain actor instead.
+        return !this.model.atomicity.waitForDrain || !this.m.drainsFirst(e.k) || this.m.cpu(c).sb.length === 0;
     }
+  }
+
+  /** Whether cpu `c`'s next step is an access that may fault on an early walk (see `Machine.early`). */
+  private earlyEnabled(c: CpuId): boolean {
+    const top = this.frames[c]![this.frames[c]!.length - 1];
+    const e = top?.pending;
+    if (!e || (e.k !== 'access' && e.k !== 'vload' && e.k !== 'vstore')) return false;
+    return this.m.earlyFault(c, e.va) && this.progEnabled(c);
   }
 
   /** The enabled moves, choice 0 first. The array is reused: valid until the next call. */
@@ -548,7 +555,13 @@ export class Sim {
     const n = m.cpus.length;
     if (this.progEnabled(this.current)) mv.push(packMove(MoveKind.Prog, this.current));
     for (let c = 0; c < n; c++) if (c !== this.current && this.progEnabled(c)) mv.push(packMove(MoveKind.Prog, c));
-    for (let c = 0; c < n; c++) if (m.canDeliver(c)) mv.push(packMove(MoveKind.Ipi, c));
+    // The same access, using an early not-present walk instead of walking now (arg 1).
+    for (let c = 0; c < n; c++) if (m.cpus[c]!.early.length > 0 && this.earlyEnabled(c)) mv.push(packMove(MoveKind.Prog, c, 1));
+    // Interrupt delivery drains the store buffer: like serializing effects, it waits for the
+    // drain actor (or drains itself under FINE_STEPS).
+    const wait = this.model.atomicity.waitForDrain;
+    const deliveryWaits = wait && m.deliveryDrains();
+    for (let c = 0; c < n; c++) if (m.canDeliver(c) && (!deliveryWaits || m.cpus[c]!.sb.length === 0)) mv.push(packMove(MoveKind.Ipi, c));
     for (let c = 0; c < n; c++) if (m.cpus[c]!.sb.length > 0) mv.push(packMove(MoveKind.Drain, c));
     const required = mv.length;
     for (let c = 0; c < n; c++) {
@@ -570,13 +583,15 @@ export class Sim {
       case MoveKind.Prog: {
         this.current = c;
         const fs = this.frames[c]!;
+        let early = moveArg(mv) === 1;
         for (;;) {
           // The frame on top can change inside one step: a `sub` call starts or returns, or the
           // next part of a segmented program starts. Gluing goes on into it.
           const top = fs[fs.length - 1]!;
           const e = top.pending!;
           const glue = this.model.atomicity.glue(e);
-          const out = this.exec(c, top, e);
+          const out = this.exec(c, top, e, early);
+          early = false;
           if (this.trace) this.record(c, top.handler ? 'irq' : 'cpu', describeEffect(e, out, this.model.layout), e, branch, effectBody(e, out, this.model.layout, m, c));
           branch = undefined;
           if (this.violation) return;
@@ -601,7 +616,10 @@ export class Sim {
       }
       case MoveKind.Drain: {
         const e = m.drainOne(c);
-        if (this.trace) this.record(c, 'drain', `${this.model.layout.nameOf(e.loc)} = ${e.val} visible`, undefined, branch, drainBody(this.model.layout, e.loc, e.val));
+        if (this.trace) {
+          const text = e.ipi ? `ICR store visible: IPI ${e.ipi.call.fn} raised on cpu${e.ipi.target}` : `${this.model.layout.nameOf(e.loc)} = ${e.val} visible`;
+          this.record(c, 'drain', text, undefined, branch, e.ipi ? { k: 'other' } : drainBody(this.model.layout, e.loc, e.val));
+        }
         break;
       }
       case MoveKind.Walk: {
@@ -784,8 +802,8 @@ export class Sim {
     return this.ghost.flushes.length - 1;
   }
 
-  /** Execute one step effect. */
-  private exec(c: CpuId, f: Frame, e: Effect): unknown {
+  /** Execute one step effect; `early`: an access uses an early not-present walk. */
+  private exec(c: CpuId, f: Frame, e: Effect, early = false): unknown {
     const m = this.m;
     switch (e.k) {
       case 'load':
@@ -819,14 +837,24 @@ export class Sim {
         m.setIrq(c, e.on);
         return undefined;
       case 'ipi':
-        m.queueCall(c, e.target, e.call);
+        m.queueCall(c, e.target, e.call, e.via);
+        return undefined;
+      case 'cr4':
+        this.fault(c, m.writeCr4(c, e.pge, e.pcide));
         return undefined;
       case 'iret':
         if (!f.handler) throw new ModelError(`IRET outside an interrupt handler in ${f.fns?.name ?? f.id} (cpu${c}, step ${this.step})`);
         m.iret(c);
         return undefined;
       case 'access': {
-        const r: AccessResult = m.access(c, e.va);
+        const r: AccessResult = m.access(c, e.va, e.write, early);
+        return r;
+      }
+      case 'vload':
+        return m.loadVia(c, m.access(c, e.va, false, early));
+      case 'vstore': {
+        const r = m.access(c, e.va, true, early);
+        if (r.ok) m.store(c, m.dataLoc(r.pfn), e.val);
         return r;
       }
       case 'free-page':

@@ -4,7 +4,7 @@
  * `Routine<T>`, a generator that can only yield `Effect`s, so a raw `yield 42` does not
  * type-check.
  */
-import type { AccessResult, CrossCall, Cr3Value, Effect, Site } from '../machine/effects.ts';
+import type { AccessResult, CrossCall, Cr3Value, Effect, IpiVia, Site } from '../machine/effects.ts';
 import type { CpuId, Features, Loc, MmId, Pfn } from '../machine/types.ts';
 import type { Layout } from './layout.ts';
 
@@ -106,8 +106,28 @@ export function* irqsDisabled(): Routine<boolean> {
   return (yield { k: 'irqs-disabled' }) as boolean;
 }
 
-export function* sendCall(target: CpuId, call: CrossCall, tag?: string): Routine {
-  yield { k: 'ipi', target, call, ...at(tag) };
+/**
+ * Queue `call` on `target` and send the IPI. The kernel's sends are `lock` (the LOCK'd
+ * `llist_add` before the APIC write drains the store buffer; see `IpiVia`); litmus tests also
+ * send through the xAPIC ICR store (`mmio`) and the x2APIC ICR WRMSR (`wrmsr`).
+ */
+export function* sendCall(target: CpuId, call: CrossCall, tag?: string, via: IpiVia = 'lock'): Routine {
+  yield { k: 'ipi', target, call, via, ...at(tag) };
+}
+
+/** MOV to CR4 with PGE and PCIDE as given. */
+export function* writeCr4(pge: boolean, pcide: boolean, tag?: string): Routine {
+  yield { k: 'cr4', pge, pcide, ...at(tag) };
+}
+
+/** A data load through the translation of `va` (word 0 of the page it maps). */
+export function* vload(va: number, tag?: string): Routine<AccessResult> {
+  return (yield { k: 'vload', va, ...at(tag) }) as AccessResult;
+}
+
+/** A data store through the translation of `va` (buffered, to word 0 of the page it maps). */
+export function* vstore(va: number, val: number, tag?: string): Routine<AccessResult> {
+  return (yield { k: 'vstore', va, val, ...at(tag) }) as AccessResult;
 }
 
 export function* iret(): Routine {

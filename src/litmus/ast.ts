@@ -26,20 +26,32 @@ export type Instr = { readonly line: number } & (
   /** LOCK ADD / LOCK INC / LOCK XADD (`ret`: the register that receives the old value). */
   | { readonly op: 'xadd'; readonly loc: string; readonly src: Src; readonly ret?: string }
   // ---- translation extension ----
-  /** Plain store to the PTE of `va` in `mm`: map it to `page`, or unmap it (null). */
-  | { readonly op: 'setpte'; readonly mm: string; readonly va: string; readonly page: string | null }
+  /** Plain store to the PTE of `va` in `mm`: map it to `page` (with `flags`), or unmap it (null). */
+  | { readonly op: 'setpte'; readonly mm: string; readonly va: string; readonly page: string | null; readonly flags: readonly PteFlag[] }
   /** Plain store of 0 to the upper entry covering `va` in `mm` (detach its leaf table). */
   | { readonly op: 'clrpmd'; readonly mm: string; readonly va: string }
+  /** Plain store re-pointing the upper entry over `va` in `mm` at the leaf table of `to`. */
+  | { readonly op: 'setpmd'; readonly mm: string; readonly va: string; readonly to: string }
+  /** Data load / store through the translation of `va` (word 0 of the page it maps). */
+  | { readonly op: 'vload'; readonly reg: string; readonly va: string }
+  | { readonly op: 'vstore'; readonly va: string; readonly src: Src }
+  /** MOV to CR4 with PGE and PCIDE set as listed (the others clear). */
+  | { readonly op: 'cr4'; readonly pge: boolean; readonly pcide: boolean }
   | { readonly op: 'invlpg'; readonly va: string }
   | { readonly op: 'invpcid'; readonly type: 0 | 1 | 2 | 3; readonly pcid: number; readonly va: string | null }
   | { readonly op: 'cr3'; readonly mm: string; readonly pcid: number; readonly noflush: boolean }
   /** A user access of `va`; `reg` gets the physical page reached, 0 on a fault. */
   | { readonly op: 'access'; readonly reg: string; readonly va: string }
-  | { readonly op: 'ipi'; readonly target: number; readonly wait: boolean }
+  /** `via`: see `IpiVia`; `fence`: MFENCE; LFENCE first (the kernel's weak_wrmsr_fence). */
+  | { readonly op: 'ipi'; readonly target: number; readonly wait: boolean; readonly via: 'lock' | 'mmio' | 'wrmsr'; readonly fence: boolean }
   | { readonly op: 'irq'; readonly on: boolean }
   | { readonly op: 'freept'; readonly mm: string; readonly va: string }
   | { readonly op: 'reusept'; readonly mm: string; readonly va: string; readonly page: string | null }
 );
+
+/** Leaf-entry flags a mapping may start without: `RO` (R/W=0), `CLEAN` (D=0), `OLD` (A=0, D=0). */
+export type PteFlag = 'RO' | 'CLEAN' | 'OLD';
+export const PTE_FLAGS: readonly PteFlag[] = ['RO', 'CLEAN', 'OLD'];
 
 /** Left side of a condition atom. */
 export type Lhs =
@@ -65,7 +77,7 @@ export interface Condition {
 export type InitItem = { readonly line: number } & (
   | { readonly k: 'loc'; readonly name: string; readonly v: number }
   | { readonly k: 'reg'; readonly tid: number; readonly r: string; readonly v: number }
-  | { readonly k: 'map'; readonly mm: string; readonly va: string; readonly page: string | null }
+  | { readonly k: 'map'; readonly mm: string; readonly va: string; readonly page: string | null; readonly flags: readonly PteFlag[] }
   | { readonly k: 'cpu'; readonly tid: number; readonly what: 'CR3' | 'PCID' | 'TLB' | 'PSC'; readonly arg: string | number }
 );
 

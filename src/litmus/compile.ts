@@ -6,11 +6,11 @@
  * them.
  */
 import type { CpuStart } from '../kernel/variant.ts';
-import { ENTRIES, type Features, FEATURE_NAMES, NO_FEATURES, PAGE_SIZE } from '../machine/types.ts';
+import { ENTRIES, type Features, FEATURE_NAMES, NO_FEATURES, NOT_ACCESSED, NOT_DIRTY, NOT_WRITABLE, PAGE_SIZE, entryLoc } from '../machine/types.ts';
 import { WorldBuilder } from '../scenario/world.ts';
 import type { MmInfo } from '../kernel/layout.ts';
 import type { Instr, Lhs, LitmusTest, Prop } from './ast.ts';
-import { csdName, execCode, type TransWorld } from './exec.ts';
+import { csdName, execCode, flagBits, type TransWorld } from './exec.ts';
 import type { LitmusSpec } from './harness.ts';
 import { LitmusSyntaxError } from './tokens.ts';
 
@@ -55,6 +55,9 @@ class Names {
   }
 
   instr(i: Instr): void {
+    if (i.op === 'setpmd') {
+      this.ref(i.mm, i.to);
+    }
     switch (i.op) {
       case 'store':
       case 'load':
@@ -104,8 +107,8 @@ export function compile(t: LitmusTest): Compiled {
     return b;
   };
   const init: Record<string, number> = {};
-  const kernelMaps: { va: string; page: string }[] = [];
-  const userMaps: { mm: string; va: string; page: string | null }[] = [];
+  const kernelMaps: { va: string; page: string; flags: number }[] = [];
+  const userMaps: { mm: string; va: string; page: string | null; flags: number }[] = [];
   for (const it of t.init) {
     if (it.k === 'loc') {
       n.locs.add(it.name);
@@ -119,8 +122,8 @@ export function compile(t: LitmusTest): Compiled {
       if (it.page !== null) n.pages.add(it.page);
       if (it.mm === KERNEL) {
         if (it.page === null) throw new LitmusSyntaxError(it.line, `a kernel mapping needs a page: token '${it.va}'`);
-        kernelMaps.push({ va: it.va, page: it.page });
-      } else userMaps.push({ mm: it.mm, va: it.va, page: it.page });
+        kernelMaps.push({ va: it.va, page: it.page, flags: flagBits(it.flags) });
+      } else userMaps.push({ mm: it.mm, va: it.va, page: it.page, flags: flagBits(it.flags) });
     } else {
       n.translation = true;
       const b = bootOf(it.tid, it.line);
@@ -141,6 +144,23 @@ export function compile(t: LitmusTest): Compiled {
   for (const col of t.columns) for (const i of col.code) n.instr(i);
   for (const l of t.show) n.lhs(l);
   n.prop(t.cond.prop);
+  // Observed names that are not plain locations: a page's data word (`p1`, written through a
+  // translation) and a leaf-entry flag (`A:u.D`). Neither is a location of its own.
+  const pageData = new Map<string, number>();
+  const pteFlags = new Map<string, { mm: string; va: string; bit: number }>();
+  for (const name of [...n.locs]) {
+    const f = /^([^:]+):(.+)\.([ADW])$/.exec(name);
+    if (f) {
+      n.locs.delete(name);
+      if (f[1] !== KERNEL && !n.mms.has(f[1]!)) throw new LitmusSyntaxError(1, `unknown mm in a flag name: token '${name}'`);
+      n.ref(f[1]!, f[2]!);
+      pteFlags.set(name, { mm: f[1]!, va: f[2]!, bit: f[3] === 'A' ? NOT_ACCESSED : f[3] === 'D' ? NOT_DIRTY : NOT_WRITABLE });
+    } else if (n.pages.has(name)) {
+      n.locs.delete(name);
+      if (init[name] !== undefined) pageData.set(name, init[name]!);
+      delete init[name];
+    }
+  }
   checkThreads(t.cond.prop, threads.length);
   for (const l of t.show) {
     if (l.k === 'reg' && l.tid >= threads.length) throw new LitmusSyntaxError(t.showLine ?? 1, `no thread ${l.tid}: token '${l.tid}:${l.r}'`);
@@ -160,6 +180,8 @@ export function compile(t: LitmusTest): Compiled {
   // table entry a test names is located here, so programs only look locations up.
   const refs = [
     ...userMaps,
+    ...[...pteFlags.values()].filter((f) => f.mm !== KERNEL),
+    ...t.columns.flatMap((c) => c.code.flatMap((i) => (i.op === 'setpmd' ? [{ mm: i.mm, va: i.to }] : []))),
     ...t.columns.flatMap((c) => c.code.flatMap((i) => ('mm' in i && i.op !== 'cr3' && i.mm !== KERNEL ? [{ mm: i.mm, va: i.va }] : []))),
     ...[...boot.values()].flatMap((b) => (b.mm === undefined ? [] : b.psc.map((va) => ({ mm: b.mm!, va })))),
   ];
@@ -169,10 +191,10 @@ export function compile(t: LitmusTest): Compiled {
   const pmds = new Map<string, number>();
   const build = (w: WorldBuilder): CpuStart[] => {
     for (const p of n.pages) pages.set(p, w.dataPage());
-    for (const m of kernelMaps) ptes.set(`${KERNEL}:${m.va}`, w.mapKernel(vaOf.get(m.va)!, pages.get(m.page)!, true));
+    for (const m of kernelMaps) ptes.set(`${KERNEL}:${m.va}`, w.mapKernel(vaOf.get(m.va)!, pages.get(m.page)!, true, m.flags));
     const mms = new Map<string, MmInfo>();
     for (const m of n.mms) mms.set(m, w.addMm(m));
-    for (const m of userMaps) if (m.page !== null) w.mapUser(mms.get(m.mm)!, vaOf.get(m.va)!, pages.get(m.page)!);
+    for (const m of userMaps) if (m.page !== null) w.mapUser(mms.get(m.mm)!, vaOf.get(m.va)!, pages.get(m.page)!, m.flags);
     for (const r of refs) {
       ptes.set(`${r.mm}:${r.va}`, w.pteLoc(mms.get(r.mm)!, vaOf.get(r.va)!));
       pmds.set(`${r.mm}:${r.va}`, w.pmdLoc(mms.get(r.mm)!, vaOf.get(r.va)!));
@@ -208,6 +230,17 @@ export function compile(t: LitmusTest): Compiled {
     init,
     features: feats,
     programs: threads.map((th) => (env) => execCode(env, th.code, tw)),
+    ...(pageData.size + pteFlags.size > 0
+      ? {
+          observe: (name: string) => {
+            const p = pages.get(name);
+            if (p !== undefined) return { loc: entryLoc(p, 0) };
+            const f = pteFlags.get(name);
+            if (!f) return undefined;
+            return { loc: tw.pteLoc(f.mm, f.va), bit: f.bit };
+          },
+        }
+      : {}),
     ...(n.translation
       ? {
           vas: [...vaOf.values()],
@@ -215,6 +248,7 @@ export function compile(t: LitmusTest): Compiled {
           boot: (s, cpu, start) => {
             const b = boot.get(cpu);
             s.setIrq(cpu, handlers.has(cpu));
+            for (const [p, v] of pageData) s.poke(entryLoc(pages.get(p)!, 0), v);
             if (b?.mm === undefined) return;
             const root = s.L.mm(start.mm).pgd;
             s.setCr3(cpu, root, b.pcid);

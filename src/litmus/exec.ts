@@ -5,8 +5,9 @@
  * rules that check the kernel. Register traffic goes to the CPU's private words.
  */
 import * as fx from '../kernel/fx.ts';
-import { makeEntry } from '../machine/types.ts';
-import type { Instr, Src } from './ast.ts';
+import type { IpiVia } from '../machine/effects.ts';
+import { makeEntry, NOT_ACCESSED, NOT_DIRTY, NOT_WRITABLE } from '../machine/types.ts';
+import type { Instr, PteFlag, Src } from './ast.ts';
 import type { LitmusCall, LitmusEnv } from './harness.ts';
 
 /** Where the translation objects of a test are, resolved once the world is built. */
@@ -19,6 +20,16 @@ export interface TransWorld {
   leafPfn(mm: string, va: string): number;
   /** Handler code of thread `t`'s CPU. */
   handler(t: number): readonly Instr[];
+}
+
+/** What `LOAD EAX,u` puts in EAX when the access faults. */
+export const FAULT = -1;
+
+/** The inverted flag bits (types.ts) of a mapping's flags. */
+export function flagBits(flags: readonly PteFlag[]): number {
+  let b = 0;
+  for (const f of flags) b |= f === 'RO' ? NOT_WRITABLE : f === 'CLEAN' ? NOT_DIRTY : NOT_ACCESSED | NOT_DIRTY;
+  return b;
 }
 
 /** Name of the hidden location an IPI's sender waits on (the csd lock word). */
@@ -56,9 +67,22 @@ function* exec(env: LitmusEnv, ins: Instr, w: TransWorld): fx.Routine {
       return;
     }
     case 'setpte':
-      return yield* fx.store(w.pteLoc(ins.mm, ins.va), ins.page === null ? 0 : makeEntry(w.pfn(ins.page), ins.mm === 'kernel'));
+      return yield* fx.store(w.pteLoc(ins.mm, ins.va), ins.page === null ? 0 : makeEntry(w.pfn(ins.page), ins.mm === 'kernel', flagBits(ins.flags)));
     case 'clrpmd':
       return yield* fx.store(w.pmdLoc(ins.mm, ins.va), 0);
+    case 'setpmd':
+      return yield* fx.store(w.pmdLoc(ins.mm, ins.va), makeEntry(w.leafPfn(ins.mm, ins.to)));
+    case 'vload': {
+      const r = yield* fx.vload(w.va(ins.va));
+      return yield* fx.store(env.reg(ins.reg), r.ok ? (r.val ?? 0) : FAULT);
+    }
+    case 'vstore': {
+      const v = yield* value(env, ins.src);
+      yield* fx.vstore(w.va(ins.va), v);
+      return;
+    }
+    case 'cr4':
+      return yield* fx.writeCr4(ins.pge, ins.pcide);
     case 'invlpg':
       return yield* fx.invlpg(w.va(ins.va));
     case 'invpcid':
@@ -70,7 +94,8 @@ function* exec(env: LitmusEnv, ins: Instr, w: TransWorld): fx.Routine {
       return yield* fx.store(env.reg(ins.reg), r.ok ? r.pfn : 0);
     }
     case 'ipi':
-      return yield* ipi(env, ins.target, ins.wait, w);
+      if (ins.fence) yield* fx.smpMb('weak_wrmsr_fence: mfence; lfence');
+      return yield* ipi(env, ins.target, ins.wait, ins.via, w);
     case 'irq':
       return yield* (ins.on ? fx.irqEnable() : fx.irqDisable());
     case 'freept':
@@ -88,7 +113,7 @@ function* exec(env: LitmusEnv, ins: Instr, w: TransWorld): fx.Routine {
  * Send an IPI whose handler is column `H<target>`. With WAIT the sender spins on a csd lock
  * word that the handler releases last, as `smp_call_function_single(wait=1)` does.
  */
-function* ipi(env: LitmusEnv, target: number, wait: boolean, w: TransWorld): fx.Routine {
+function* ipi(env: LitmusEnv, target: number, wait: boolean, via: IpiVia, w: TransWorld): fx.Routine {
   const csd = env.loc(csdName(env.cpu, target));
   const there: LitmusEnv = { cpu: target, loc: env.loc, reg: (r) => env.loc(`${target}:${r}`) };
   const payload: LitmusCall = function* () {
@@ -97,6 +122,6 @@ function* ipi(env: LitmusEnv, target: number, wait: boolean, w: TransWorld): fx.
   };
   if (wait) yield* fx.store(csd, 1, 'csd_lock');
   // The name tells a waited-for call from an async one in state fingerprints.
-  yield* fx.sendCall(target, { sender: env.cpu, fn: wait ? `H${target}(wait)` : `H${target}`, payload, csd });
+  yield* fx.sendCall(target, { sender: env.cpu, fn: wait ? `H${target}(wait)` : `H${target}`, payload, csd }, undefined, via);
   if (wait) yield* fx.waitUntil(csd, (v) => v === 0, `thread ${target} ran H${target}`);
 }

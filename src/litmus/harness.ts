@@ -13,7 +13,7 @@ import { type Model, prepare, type Sim } from '../explore/engine.ts';
 import { sourceDpor } from '../explore/dpor.ts';
 import { statefulDfs } from '../explore/stateful.ts';
 import type { Machine, MachineInit } from '../machine/machine.ts';
-import { DEFAULT_BOUNDS, type Bounds, type Features, type Loc, NO_FEATURES } from '../machine/types.ts';
+import { DEFAULT_BOUNDS, type Bounds, type Features, type Loc, NO_FEATURES, entryPresent } from '../machine/types.ts';
 import type { CpuStart, SetupCtx } from '../kernel/variant.ts';
 import { type World, WorldBuilder } from '../scenario/world.ts';
 import type { Violation } from '../invariants/types.ts';
@@ -48,6 +48,11 @@ export interface LitmusSpec {
    * so that an IPI can arrive.
    */
   readonly boot?: (s: SetupCtx, cpu: number, start: CpuStart) => void;
+  /**
+   * Observed names that are not locations: a page's data word (`{ loc }`), or a flag of a
+   * leaf entry (`{ loc, bit }`: 1 when the entry is present and the inverted `bit` is clear).
+   */
+  readonly observe?: (name: string) => { readonly loc: Loc; readonly bit?: number } | undefined;
 }
 
 /** The payload of a litmus cross-call: the handler body to run on the target before IRET. */
@@ -177,10 +182,16 @@ export function exploreLitmus(
 ): { readonly model: Model; readonly searched: number; readonly executions: number; readonly complete: boolean } {
   const model = litmusModel(spec, makeMachine);
   const L = model.layout;
+  const peek = (sim: Sim, n: string): number => {
+    const o = spec.observe?.(n);
+    if (!o) return sim.peek(L.varLoc(n));
+    const v = sim.peek(o.loc);
+    return o.bit === undefined ? v : entryPresent(v) && (v & o.bit) === 0 ? 1 : 0;
+  };
   const cb = {
     all: true,
-    final: (sim: Sim) => visit.final((n) => sim.peek(L.varLoc(n))),
-    violation: (v: Violation, sim: Sim) => visit.violation(v, (n) => sim.peek(L.varLoc(n))),
+    final: (sim: Sim) => visit.final((n) => peek(sim, n)),
+    violation: (v: Violation, sim: Sim) => visit.violation(v, (n) => peek(sim, n)),
   };
   if (engine === 'dpor') {
     const r = sourceDpor(model, cb);

@@ -51,7 +51,7 @@ function unary(c: Cursor): Prop {
   return c.fail('a value');
 }
 
-/** `0:EAX`, `x`, `[x]` or `violation`. */
+/** `0:EAX`, `x`, `[x]`, `A:u.D` or `violation`. */
 export function parseLhs(c: Cursor): Lhs {
   const t = c.peek();
   if (t.kind === 'num' && c.isSym(':', 1)) {
@@ -63,6 +63,12 @@ export function parseLhs(c: Cursor): Lhs {
     const name = c.id('a location').text;
     c.sym(']');
     return { k: 'loc', name };
+  }
+  if (t.kind === 'id' && c.isSym(':', 1)) {
+    // `A:u.D`: a flag (A, D or W) of the leaf entry of va u in mm A.
+    c.next();
+    c.next();
+    return { k: 'loc', name: `${t.text}:${c.id('va.A, va.D or va.W after mm:').text}` };
   }
   if (t.kind === 'id') {
     c.next();

@@ -3,7 +3,7 @@
  * translation extension's (README "Translation litmus tests"). The cell's tokens end with an
  * `eof` token carrying the cell's line.
  */
-import type { Instr, Operand, Src } from './ast.ts';
+import { type Instr, type Operand, type PteFlag, PTE_FLAGS, type Src } from './ast.ts';
 import { Cursor, describeTok, LitmusSyntaxError, parseNum, type Tok } from './tokens.ts';
 
 const REG = /^(E?(AX|BX|CX|DX|SI|DI|BP)|R(AX|BX|CX|DX|SI|DI|BP)|R(8|9|1[0-5])D?)$/i;
@@ -91,10 +91,13 @@ export function parseInstr(toks: readonly Tok[]): Instr | null {
     return name(i, 'a page name or 0');
   };
   if (lock && !['ADD', 'INC', 'XADD', 'XCHG'].includes(mn)) throw new LitmusSyntaxError(line, `LOCK cannot prefix token '${mn}'`);
+  /** Names from operand `from` on, upper-cased. */
+  const words = (from: number, what: string): string[] => ops.slice(from).map((_, i) => name(from + i, what).toUpperCase());
   switch (mn) {
     case 'MOV': {
       const [a, b] = ops;
       if (a?.k === 'name' && a.id.toUpperCase() === 'CR3') return cr3(line, ops, bad);
+      if (a?.k === 'name' && a.id.toUpperCase() === 'CR4') return cr4(line, ops, bad);
       arity(2);
       if (a?.k === 'mem') return { line, op: 'store', loc: a.loc, src: src(1) };
       if (a?.k === 'reg' && b?.k === 'mem') return { line, op: 'load', reg: a.r, loc: b.loc };
@@ -123,12 +126,22 @@ export function parseInstr(toks: readonly Tok[]): Instr | null {
       arity(0);
       return { line, op: 'mfence' };
     case 'SETPTE': {
-      arity(2);
-      return { line, op: 'setpte', ...ref(0), page: page(1) };
+      if (ops.length < 2) arity(2);
+      const flags = words(2, `a flag (${PTE_FLAGS.join(', ')})`).map((w, i) => pteFlag(w, () => bad(2 + i, `a flag (${PTE_FLAGS.join(', ')})`)));
+      return { line, op: 'setpte', ...ref(0), page: page(1), flags };
     }
     case 'CLRPMD':
       arity(1);
       return { line, op: 'clrpmd', ...ref(0) };
+    case 'SETPMD':
+      arity(2);
+      return { line, op: 'setpmd', ...ref(0), to: name(1, 'a virtual address name (whose leaf table to point at)') };
+    case 'LOAD':
+      arity(2);
+      return { line, op: 'vload', reg: reg(0), va: name(1, 'a virtual address name') };
+    case 'STORE':
+      arity(2);
+      return { line, op: 'vstore', va: name(0, 'a virtual address name'), src: src(1) };
     case 'INVLPG':
       arity(1);
       return { line, op: 'invlpg', va: name(0, 'a virtual address name') };
@@ -145,10 +158,16 @@ export function parseInstr(toks: readonly Tok[]): Instr | null {
       arity(2);
       return { line, op: 'access', reg: reg(0), va: name(1, 'a virtual address name') };
     case 'IPI': {
-      if (ops.length < 1 || ops.length > 2) throw new LitmusSyntaxError(line, `IPI takes a thread and an optional WAIT: token '${first.text}'`);
+      if (ops.length < 1) throw new LitmusSyntaxError(line, `IPI takes a thread and options WAIT, XAPIC|X2APIC, FENCE: token '${first.text}'`);
       const target = num(0, 'a thread number');
-      if (ops.length === 2 && name(1, 'WAIT').toUpperCase() !== 'WAIT') bad(1, 'WAIT');
-      return { line, op: 'ipi', target, wait: ops.length === 2 };
+      const opts = words(1, 'WAIT, XAPIC, X2APIC or FENCE');
+      opts.forEach((w, i) => {
+        if (!['WAIT', 'XAPIC', 'X2APIC', 'FENCE'].includes(w) || opts.indexOf(w) !== i) bad(1 + i, 'WAIT, XAPIC, X2APIC or FENCE, each once');
+      });
+      if (opts.includes('XAPIC') && opts.includes('X2APIC')) bad(opts.indexOf('X2APIC') + 1, 'one of XAPIC and X2APIC');
+      if (opts.includes('FENCE') && !opts.includes('X2APIC')) bad(opts.indexOf('FENCE') + 1, 'FENCE only with X2APIC (weak_wrmsr_fence)');
+      const via = opts.includes('XAPIC') ? 'mmio' : opts.includes('X2APIC') ? 'wrmsr' : 'lock';
+      return { line, op: 'ipi', target, wait: opts.includes('WAIT'), via, fence: opts.includes('FENCE') };
     }
     case 'CLI':
     case 'STI':
@@ -163,6 +182,24 @@ export function parseInstr(toks: readonly Tok[]): Instr | null {
     default:
       throw new LitmusSyntaxError(line, `unknown instruction: token '${first.text}'`);
   }
+}
+
+export function pteFlag(w: string, fail: () => never): PteFlag {
+  const f = PTE_FLAGS.find((x) => x === w.toUpperCase());
+  return f ?? fail();
+}
+
+/** `MOV CR4,0` or `MOV CR4,PGE[,PCIDE]`: the listed bits set, the others clear. */
+function cr4(line: number, ops: readonly Operand[], bad: (i: number, what: string) => never): Instr {
+  if (ops.length < 2 || ops.length > 3) return bad(Math.min(ops.length, 3), 'MOV CR4,0 or MOV CR4,PGE[,PCIDE]');
+  const bits = new Set<string>();
+  for (let i = 1; i < ops.length; i++) {
+    const o = ops[i]!;
+    if (o.k === 'num' && o.v === 0 && ops.length === 2) continue;
+    if (o.k !== 'name' || !['PGE', 'PCIDE'].includes(o.id.toUpperCase()) || bits.has(o.id.toUpperCase())) return bad(i, 'PGE or PCIDE (or 0)');
+    bits.add(o.id.toUpperCase());
+  }
+  return { line, op: 'cr4', pge: bits.has('PGE'), pcide: bits.has('PCIDE') };
 }
 
 /** `MOV CR3,A[,pcid[,NOFLUSH]]`. */

@@ -13,9 +13,9 @@
  * A hand-written tokenizer (tokens.ts) and recursive descent; every error is a
  * `LitmusSyntaxError` with the line and the offending token.
  */
-import type { Column, InitItem, Instr, Lhs, LitmusTest } from './ast.ts';
+import { type Column, type InitItem, type Instr, type Lhs, type LitmusTest, type PteFlag, PTE_FLAGS } from './ast.ts';
 import { parseCondition, parseLhs } from './parse-cond.ts';
-import { parseInstr } from './parse-instr.ts';
+import { parseInstr, pteFlag } from './parse-instr.ts';
 import { blankComments, Cursor, LitmusSyntaxError, type Tok, tokenize } from './tokens.ts';
 
 export { LitmusSyntaxError } from './tokens.ts';
@@ -95,7 +95,13 @@ function parseInit(c: Cursor): InitItem[] {
       const v = c.peek();
       if (v.kind === 'num' && v.text === '0') c.next();
       const page = v.kind === 'num' ? (v.text === '0' ? null : c.fail('a page name or 0')) : c.id('a page name or 0').text;
-      items.push({ line, k: 'map', mm, va, page });
+      const flags: PteFlag[] = [];
+      while (c.accept(',')) {
+        const f = c.id(`a flag (${PTE_FLAGS.join(', ')})`);
+        flags.push(pteFlag(f.text, () => c.fail(`a flag (${PTE_FLAGS.join(', ')})`, f)));
+      }
+      if (page === null && flags.length > 0) c.fail("';' (an unmapped va has no flags)");
+      items.push({ line, k: 'map', mm, va, page, flags });
     } else if (t.kind === 'id') {
       c.next();
       c.sym('=');

@@ -22,9 +22,26 @@ export interface CrossCall {
   readonly csd: Loc;
 }
 
+/**
+ * The outcome of a translated access. `early`: the access used a not-present walk made before
+ * it (since the CPU's last serializing instruction), not one made when it ran.
+ * `val`: for a data load through the translation, the word it read.
+ */
 export type AccessResult =
-  | { readonly ok: true; readonly pfn: Pfn; readonly viaTlb: boolean }
-  | { readonly ok: false; readonly fault: 'not-present' };
+  | { readonly ok: true; readonly pfn: Pfn; readonly viaTlb: boolean; readonly val?: number }
+  | { readonly ok: false; readonly fault: 'not-present' | 'read-only'; readonly early?: true };
+
+/**
+ * How an IPI is sent (SDM Vol. 3A §11.6 / §11.12 in recent editions; Linux arch/x86/kernel/apic):
+ * - `lock`: the kernel's `llist_add` (LOCK cmpxchg) then the APIC write, one step: the LOCK
+ *   drains the store buffer first, so nothing buffered is left for the write to overtake;
+ * - `mmio`: xAPIC, a store to the memory-mapped ICR: it enters the store buffer in order with
+ *   the stores before it, and the IPI is raised when it drains (the sender does not wait);
+ * - `wrmsr`: x2APIC, WRMSR to the ICR, which is *not* serializing: the IPI is raised at once,
+ *   possibly before the sender's buffered stores are visible. The kernel fences it
+ *   (`weak_wrmsr_fence`: MFENCE; LFENCE), which litmus writes as `IPI n,X2APIC,FENCE`.
+ */
+export type IpiVia = 'lock' | 'mmio' | 'wrmsr';
 
 /** Where a routine is, for the trace: kernel function and ordering tag. */
 export interface Site {
@@ -47,12 +64,18 @@ export type Effect =
   | { readonly k: 'pge'; readonly on: boolean; readonly at?: Site }
   | { readonly k: 'wrmsr-pasid'; readonly val: number; readonly at?: Site }
   | { readonly k: 'irq'; readonly on: boolean; readonly at?: Site }
-  /** llist_add to the target's call queue (LOCK cmpxchg) plus the IPI itself. */
-  | { readonly k: 'ipi'; readonly target: CpuId; readonly call: CrossCall; readonly at?: Site }
+  /** Queue a call on the target and send the IPI, `via` one of the ways in `IpiVia`. */
+  | { readonly k: 'ipi'; readonly target: CpuId; readonly call: CrossCall; readonly via: IpiVia; readonly at?: Site }
+  /** MOV to CR4 writing PGE and PCIDE (serializing; SDM §4.10.4.1 says what it invalidates). */
+  | { readonly k: 'cr4'; readonly pge: boolean; readonly pcide: boolean; readonly at?: Site }
   /** Return from the interrupt handler: serializing; restores IRQs. */
   | { readonly k: 'iret'; readonly at?: Site }
   /** A user-mode access to `va` through the TLB (walks on a miss). */
   | { readonly k: 'access'; readonly va: number; readonly write: boolean; readonly at?: Site }
+  /** A data load through the translation of `va`: word 0 of the page reached (litmus `LOAD`). */
+  | { readonly k: 'vload'; readonly va: number; readonly at?: Site }
+  /** A data store through the translation of `va`: buffered, to word 0 of the page reached. */
+  | { readonly k: 'vstore'; readonly va: number; readonly val: number; readonly at?: Site }
   /** The page allocator frees `pfn` (ghost lifecycle change). */
   | { readonly k: 'free-page'; readonly pfn: Pfn; readonly at?: Site }
   /** The page allocator hands `pfn` out again as data and it is overwritten with `fill`. */

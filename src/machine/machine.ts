@@ -10,16 +10,35 @@
  *   them or could have run before them.
  * - Page tables live in memory; page kinds and owners are ghost state.
  * - The walker reads memory, never the store buffer, fills the PSC and fills the TLB only with
- *   present translations.
- * - CR3 writes, INVLPG, INVPCID types 0-3 and CR4.PGE writes invalidate as in SDM 4.10.4.
+ *   present translations. It sets a leaf entry's accessed flag, and on a write its dirty flag,
+ *   with a locked update of the PTE in memory (SDM §4.8); a write through a cached entry that
+ *   is read-only or not dirty walks again (the D update must read the PTE).
+ * - Early walks: a walk is not ordered after earlier loads (SDM §8.2.3.1 orders loads and
+ *   stores only; §4.10.2.3: walks are speculative), and an access may use the result of any
+ *   walk made since its CPU's last serializing instruction. Present results are the TLB's
+ *   entries; a not-present result is remembered in `early` (it is never a TLB entry), and an
+ *   access that misses the TLB may fault on it (`access(..., early = true)`). This is the
+ *   "preserved program order leaves walks out" of the axiomatic x86 translation models
+ *   (COATCheck, Lustig et al., ASPLOS 2016; TransForm, Hossain et al., ISCA 2020).
+ * - A page fault invalidates the TLB and paging-structure-cache entries that would translate
+ *   the faulting address (SDM §4.10.4.1), and generating it drains the store buffer.
+ * - CR3 writes, INVLPG, INVPCID types 0-3 and CR4 writes (PGE changed, or PCIDE 1 -> 0)
+ *   invalidate as in SDM §4.10.4.1; each is serializing and so forgets the early walks.
+ * - Interrupts: delivering one drains the receiving CPU's store buffer, and IRET is
+ *   serializing (SDM Vol. 3A "Store Buffer", §11.10 in recent editions: the buffer drains on
+ *   the generation of an exception or interrupt and on serializing instructions; §9.3 lists
+ *   IRET as serializing). IPIs are sent as `IpiVia` says (LOCK'd, xAPIC store, x2APIC WRMSR).
+ *
+ * The file is over 300 lines because the machine's state and every rule that mutates it
+ * belong together: splitting the rules from the state they guard would only add indirection.
  *
  * Private per-CPU kernel variables (only their owner CPU ever touches them) bypass the store
  * buffer: store forwarding makes their buffering unobservable, and nobody else reads them.
  * The machine checks the ownership claim on every access.
  */
-import type { AccessResult, CrossCall, RmwOp } from './effects.ts';
+import type { AccessResult, CrossCall, EffectKind, IpiVia, RmwOp } from './effects.ts';
 import type { Hasher } from './hash.ts';
-import type { FillRecord, PscEntry, TlbEntry } from './tlb.ts';
+import type { EarlyWalk, FillRecord, PscEntry, TlbEntry } from './tlb.ts';
 import { dropWhere, pscFill, pscLookup, tlbFill, tlbLookup } from './tlb.ts';
 import {
   type Bounds,
@@ -29,21 +48,28 @@ import {
   type MmId,
   type Pfn,
   ENTRIES,
+  NOT_ACCESSED,
+  NOT_DIRTY,
   PageKind,
   SHARED_KERNEL_OWNER,
   entryGlobal,
   entryLoc,
   entryPfn,
   entryPresent,
+  entryDirty,
+  entryWritable,
   leafIndex,
   upperIndex,
   vpnOf,
 } from './types.ts';
 
 export interface SbEntry {
+  /** The word the store writes; -1 for an xAPIC ICR store (`ipi`), which writes no memory. */
   readonly loc: Loc;
   readonly val: number;
   readonly wid: number;
+  /** An xAPIC ICR store: draining it raises this IPI. */
+  readonly ipi?: { readonly target: CpuId; readonly call: CrossCall };
 }
 
 export interface CpuState {
@@ -55,6 +81,10 @@ export interface CpuState {
   pge: boolean;
   tlb: TlbEntry[];
   psc: PscEntry[];
+  /** Not-present walks made since the last serializing instruction (see the header). */
+  early: EarlyWalk[];
+  /** CR4.PCIDE (starts as the PCID feature). */
+  pcide: boolean;
   irqOn: boolean;
   /** Nesting depth of interrupt handlers (0 or 1). */
   inIrq: number;
@@ -99,6 +129,8 @@ function cloneCpu(c: CpuState): CpuState {
     pge: c.pge,
     tlb: c.tlb.slice(),
     psc: c.psc.slice(),
+    early: c.early.slice(),
+    pcide: c.pcide,
     irqOn: c.irqOn,
     inIrq: c.inIrq,
     pending: c.pending.slice(),
@@ -121,6 +153,8 @@ export interface MachineInit {
    * -1 = any. Other CPUs may read such a word; the machine rejects a write by any other CPU.
    */
   readonly varWriter?: readonly number[];
+  /** The scenario's virtual addresses: early walks are recorded for these. */
+  readonly vas?: readonly number[];
 }
 
 export class Machine {
@@ -140,6 +174,8 @@ export class Machine {
   readonly pageKind: Uint8Array;
   readonly pageOwner: Int16Array;
   readonly cpus: CpuState[];
+  /** The addresses the scenario names (the walker's and the early-walk records' domain). */
+  readonly vas: readonly number[];
   readonly obs: Observation[] = [];
   /** Current execution step, stamped on fills for the timeline. */
   step = 0;
@@ -173,6 +209,7 @@ export class Machine {
       this.pageKind = from.pageKind.slice();
       this.pageOwner = from.pageOwner.slice();
       this.cpus = from.cpus.map(cloneCpu);
+      this.vas = from.vas;
       this.step = from.step;
       this.zobA = from.zobA;
       this.zobB = from.zobB;
@@ -180,6 +217,7 @@ export class Machine {
     }
     this.features = init.features;
     this.bounds = init.bounds;
+    this.vas = init.vas ?? [];
     const words = init.pages * ENTRIES + init.vars;
     this.mem = new Int32Array(words);
     this.wid = new Int32Array(words);
@@ -202,6 +240,8 @@ export class Machine {
         pge: init.features.pge,
         tlb: [],
         psc: [],
+        early: [],
+        pcide: init.features.pcid,
         irqOn: true,
         inIrq: 0,
         pending: [],
@@ -229,19 +269,23 @@ export class Machine {
     for (let i = 0; i < this.pageKind.length; i++) h.add(this.pageKind[i]! * 65536 + this.pageOwner[i]!);
     for (const c of this.cpus) {
       h.add(c.cr3Root);
-      h.add(c.cr3Pcid + (c.pge ? 4096 : 0) + (c.irqOn ? 8192 : 0) + c.inIrq * 16384);
+      h.add(c.cr3Pcid + (c.pge ? 4096 : 0) + (c.irqOn ? 8192 : 0) + c.inIrq * 16384 + (c.pcide === this.features.pcid ? 0 : 65536));
       h.add(Math.min(c.walksLeft, 65535) * 256 + c.evictionsLeft);
       h.add(c.pasidMsr);
       h.add(c.sb.length);
       for (const e of c.sb) {
         h.add(e.loc);
         h.add(e.val);
-        h.add(e.loc < this.ptWords ? e.wid : 0);
+        h.add(e.loc >= 0 && e.loc < this.ptWords ? e.wid : 0);
+        if (e.ipi) {
+          h.add(e.ipi.target);
+          h.addString(e.ipi.call.fn);
+        }
       }
       h.add(c.tlb.length);
       for (const e of c.tlb) {
         h.add(e.pcid * 65536 + e.vpn);
-        h.add(e.pfn * 2 + (e.global ? 1 : 0));
+        h.add(e.pfn * 8 + (e.global ? 1 : 0) + (e.writable ? 0 : 2) + (e.dirty ? 0 : 4));
         h.add(e.rec.upperLoc);
         h.add(e.rec.upperWid);
         h.add(e.rec.leafLoc);
@@ -253,6 +297,10 @@ export class Machine {
         h.add(e.leafPfn);
         h.add(e.loc);
         h.add(e.wid);
+      }
+      if (c.early.length > 0) {
+        h.add(0x7e000000 + c.early.length);
+        for (const e of c.early) h.add(e.pcid * 65536 + e.vpn);
       }
       h.add(c.pending.length);
       for (const p of c.pending) {
@@ -305,6 +353,33 @@ export class Machine {
     }
     this.issued[loc] = w;
     return w;
+  }
+
+  /**
+   * Whether an effect of kind `k` drains the store buffer before it acts (LOCK'd RMW, MFENCE,
+   * the serializing instructions; SDM §8.2.5, §9.3), so that the engine may instead wait for
+   * the drain actor to empty the buffer. One table for the fact; `Sim` reads it.
+   */
+  drainsFirst(k: EffectKind): boolean {
+    switch (k) {
+      case 'rmw':
+      case 'mfence':
+      case 'cr3':
+      case 'cr4':
+      case 'invlpg':
+      case 'invpcid':
+      case 'pge':
+      case 'wrmsr-pasid':
+      case 'iret':
+        return true;
+      default:
+        return false;
+    }
+  }
+
+  /** Interrupt delivery drains the receiving CPU's store buffer (SDM §11.10). */
+  deliveryDrains(): boolean {
+    return true;
   }
 
   /** Resource ids (see `fp`). */
@@ -405,13 +480,23 @@ export class Machine {
   drainOne(c: CpuId): SbEntry {
     const e = this.cpu(c).sb.shift();
     if (!e) throw new Error('[tlbcheck bug] drain of an empty store buffer');
-    if (this.fp) {
-      this.wr(this.resSb(c));
-      this.wr(e.loc);
+    if (this.fp) this.wr(this.resSb(c));
+    this.commit(e);
+    return e;
+  }
+
+  /** A buffered store reaches memory; an xAPIC ICR store raises its IPI. */
+  private commit(e: SbEntry): void {
+    if (e.ipi) {
+      this.wr(this.resIrq(e.ipi.target));
+      this.cpu(e.ipi.target).pending.push(e.ipi.call);
+      return;
     }
+    const before = e.loc < this.ptWords ? this.earlyBefore() : null;
+    this.wr(e.loc);
     this.setMem(e.loc, e.val);
     this.setWid(e.loc, e.wid);
-    return e;
+    this.noteEarly(before);
   }
 
   drainAll(c: CpuId): number {
@@ -419,11 +504,7 @@ export class Machine {
     const n = sb.length;
     // Serializing instructions wait for an empty buffer: that wait reads it.
     if (this.fp) n > 0 ? this.wr(this.resSb(c)) : this.rd(this.resSb(c));
-    for (const e of sb) {
-      if (this.fp) this.wr(e.loc);
-      this.setMem(e.loc, e.val);
-      this.setWid(e.loc, e.wid);
-    }
+    for (const e of sb) this.commit(e);
     sb.length = 0;
     return n;
   }
@@ -462,8 +543,10 @@ export class Machine {
         throw new Error(`[tlbcheck bug] rmw ${String(never)}`);
       }
     }
+    const before = loc < this.ptWords ? this.earlyBefore() : null;
     this.setMem(loc, v);
     this.setWid(loc, this.issue(loc));
+    this.noteEarly(before);
     return old;
   }
 
@@ -492,6 +575,15 @@ export class Machine {
 
   /** The allocator hands `pfn` out as data and its new user overwrites every word. */
   reusePage(pfn: Pfn, fill: number): void {
+    const before = this.earlyBefore();
+    try {
+      this.reuseWords(pfn, fill);
+    } finally {
+      this.noteEarly(before);
+    }
+  }
+
+  private reuseWords(pfn: Pfn, fill: number): void {
     this.wr(this.resPage(pfn));
     this.setPage(pfn, PageKind.Data, 0);
     for (let i = 0; i < ENTRIES; i++) {
@@ -576,7 +668,15 @@ export class Machine {
     const base = pscNew ? { reads, psc: pscNew } : { reads };
     if (!entryPresent(pte)) return base;
     const rec: FillRecord = { upperLoc, upperWid, leafLoc, leafWid: this.wid[leafLoc]!, step: this.step };
-    const tlb: TlbEntry = { pcid, vpn: vpnOf(va), pfn: entryPfn(pte), global: cpu.pge && entryGlobal(pte), rec };
+    const tlb: TlbEntry = {
+      pcid,
+      vpn: vpnOf(va),
+      pfn: entryPfn(pte),
+      global: cpu.pge && entryGlobal(pte),
+      writable: entryWritable(pte),
+      dirty: entryDirty(pte),
+      rec,
+    };
     return { ...base, tlb };
   }
 
@@ -608,7 +708,8 @@ export class Machine {
     const cached = pscLookup(cpu.psc, pcid, upperIndex(va));
     if (!cached) {
       if (!this.pageIsLiveTable(root, 'root', tree)) return true;
-      // A present upper entry would be cached in the PSC: a change.
+      // A present upper entry would be cached in the PSC: a change. A not-present one would
+      // be remembered as an early walk, unless it is already.
       return entryPresent(this.mem[entryLoc(root, upperIndex(va))]!);
     }
     if (!this.pageIsLiveTable(cached.leafPfn, 'leaf', tree)) return true;
@@ -618,11 +719,91 @@ export class Machine {
     return !tlbLookup(cpu.tlb, pcid, vpnOf(va), cpu.pge);
   }
 
-  /** Perform a walk of `va`: observations for every table page read, then the fills. */
-  walk(c: CpuId, va: number, speculative: boolean): WalkPlan | undefined {
+  private hasEarly(cpu: CpuState, pcid: number, vpn: number): boolean {
+    for (const e of cpu.early) if (e.pcid === pcid && e.vpn === vpn) return true;
+    return false;
+  }
+
+  /** Whether a walk of `va` on cpu `c` would find it not present now (PSC, then memory). */
+  private walksNotPresent(c: CpuId, va: number): boolean {
+    const cpu = this.cpus[c]!;
+    const root = cpu.cr3Root;
+    if (this.fp) this.rd(this.resHw(c));
+    if (root < 0) return false;
+    const cached = pscLookup(cpu.psc, cpu.cr3Pcid, upperIndex(va));
+    let leaf: Pfn;
+    if (cached) leaf = cached.leafPfn;
+    else {
+      const upper = entryLoc(root, upperIndex(va));
+      if (this.fp) this.rd(upper);
+      const ue = this.mem[upper]!;
+      if (!entryPresent(ue)) return true;
+      leaf = entryPfn(ue);
+    }
+    const loc = entryLoc(leaf, leafIndex(va));
+    if (this.fp) this.rd(loc);
+    return !entryPresent(this.mem[loc]!);
+  }
+
+  /**
+   * Early walks, recorded when they can matter. A not-present walk changes what an access can
+   * do only if the translation becomes present before the access (else the access faults by
+   * its own walk). So instead of a speculative-walk move per not-present result (which would
+   * double the state space for walks no access uses), the machine records one at the last
+   * moment a walk could have made it: just before a page-table write, a PSC eviction or a page
+   * reuse turns `va` from not present to present for that CPU. With unbounded walks (the
+   * default) this reaches exactly the outcomes of recording every not-present walk; with a
+   * `--walks` budget it is an over-approximation (the recorded walk is free). `before` is the
+   * state returned by `earlyBefore()` around the change.
+   */
+  protected noteEarly(before: readonly boolean[] | null): void {
+    if (!before) return;
+    let k = 0;
+    for (let c = 0; c < this.cpus.length; c++) {
+      const cpu = this.cpus[c]!;
+      for (const va of this.vas) {
+        const was = before[k++]!;
+        if (cpu.cr3Root < 0) continue;
+        // Evaluated (and its reads recorded for the footprint) whatever `was` is.
+        const np = this.walksNotPresent(c, va);
+        if (!was || np || this.hasEarly(cpu, cpu.cr3Pcid, vpnOf(va))) continue;
+        if (this.fp) this.wr(this.resHw(c));
+        cpu.early.push({ pcid: cpu.cr3Pcid, vpn: vpnOf(va), step: this.step });
+      }
+    }
+  }
+
+  /**
+   * Not-present status of every (CPU, va) before a change that may make some present. The
+   * words it reads are part of the change's footprint even when nothing is recorded: whether
+   * two page-table writes leave an early walk behind can depend on their order.
+   */
+  protected earlyBefore(): boolean[] | null {
+    if (this.vas.length === 0) return null;
+    const out: boolean[] = [];
+    let any = false;
+    for (let c = 0; c < this.cpus.length; c++) {
+      for (const va of this.vas) {
+        const np = this.walksNotPresent(c, va);
+        any ||= np;
+        out.push(np);
+      }
+    }
+    return any || this.fp ? out : null;
+  }
+
+  /**
+   * Perform a walk of `va`: observations for every table page read, then the fills. A
+   * speculative walk fills the TLB on a miss only (a not-present result is remembered by
+   * `noteEarly`, not here); the
+   * walk of an access (`speculative` false) replaces the entry it found unusable. The leaf's
+   * accessed flag, and for a `write` its dirty flag, are set by a locked update (SDM §4.8).
+   */
+  walk(c: CpuId, va: number, speculative: boolean, write = false): WalkPlan | undefined {
     this.wr(this.resHw(c));
-    const plan = this.planWalk(c, va);
-    if (!plan) return undefined;
+    const found = this.planWalk(c, va);
+    if (!found) return undefined;
+    const plan = found.tlb ? this.setAccessedDirty(found, found.tlb, write) : found;
     const cpu = this.cpu(c);
     const tree = this.treeOf(c);
     for (const r of plan.reads) {
@@ -640,28 +821,96 @@ export class Machine {
       });
     }
     if (plan.psc) pscFill(cpu.psc, plan.psc);
-    if (plan.tlb && !tlbLookup(cpu.tlb, cpu.cr3Pcid, plan.tlb.vpn, cpu.pge)) tlbFill(cpu.tlb, plan.tlb);
+    if (plan.tlb && (!speculative || !tlbLookup(cpu.tlb, cpu.cr3Pcid, plan.tlb.vpn, cpu.pge))) tlbFill(cpu.tlb, plan.tlb);
     if (speculative) cpu.walksLeft--;
     return plan;
   }
 
-  /** A user-mode access: the TLB on a hit, else a walk; a non-present result faults. */
-  access(c: CpuId, va: number): AccessResult {
+  /**
+   * The walker's locked update of the leaf entry: A when it is clear, and D too on a write
+   * through a writable entry. Returns the plan with the entry as updated.
+   */
+  protected setAccessedDirty(plan: WalkPlan, e: TlbEntry, write: boolean): WalkPlan {
+    const loc = e.rec.leafLoc;
+    const pte = this.mem[loc]!;
+    let next = pte & ~NOT_ACCESSED;
+    if (write && entryWritable(pte)) next &= ~NOT_DIRTY;
+    if (next === pte) return plan;
+    this.wr(loc);
+    this.setMem(loc, next);
+    const wid = this.issue(loc);
+    this.setWid(loc, wid);
+    return { ...plan, tlb: { ...e, dirty: entryDirty(next), rec: { ...e.rec, leafWid: wid } } };
+  }
+
+  /**
+   * Whether an access of `va` by cpu `c` may use an early not-present walk: it misses the TLB
+   * and a walk since the last serializing instruction found `va` not present.
+   */
+  earlyFault(c: CpuId, va: number): boolean {
+    const cpu = this.cpus[c]!;
+    if (cpu.early.length === 0) return false;
+    const vpn = vpnOf(va);
+    return this.hasEarly(cpu, cpu.cr3Pcid, vpn) && !tlbLookup(cpu.tlb, cpu.cr3Pcid, vpn, cpu.pge);
+  }
+
+  /**
+   * A user-mode access: the TLB on a hit, else a walk; a not-present result faults. With
+   * `early`, it uses an early not-present walk instead (the caller checked `earlyFault`). A
+   * write through an entry that is read-only or not dirty walks again; a read-only result
+   * faults.
+   */
+  access(c: CpuId, va: number, write = false, early = false): AccessResult {
     const cpu = this.cpu(c);
     if (this.fp) {
       this.wr(this.resHw(c));
       this.rd(this.resGhost());
     }
+    if (early) {
+      if (!this.earlyFault(c, va)) throw new Error('[tlbcheck bug] early fault without an early walk');
+      return this.pageFault(c, va, 'not-present', true);
+    }
     const vpn = vpnOf(va);
     let e = tlbLookup(cpu.tlb, cpu.cr3Pcid, vpn, cpu.pge);
-    const viaTlb = e !== undefined;
-    if (!e) {
-      this.walk(c, va, false);
-      e = tlbLookup(cpu.tlb, cpu.cr3Pcid, vpn, cpu.pge);
+    const viaTlb = e !== undefined && (!write || (e.writable && e.dirty));
+    if (!viaTlb) {
+      e = this.walk(c, va, false, write)?.tlb;
+      if (!e) return this.pageFault(c, va, 'not-present');
+      if (write && !e.writable) return this.pageFault(c, va, 'read-only');
     }
-    if (!e) return { ok: false, fault: 'not-present' };
+    if (!e) throw new Error('[tlbcheck bug] access without a translation');
     this.obs.push({ o: 'use', cpu: c, va, mm: this.treeOf(c), entry: e, step: this.step });
     return { ok: true, pfn: e.pfn, viaTlb };
+  }
+
+  /**
+   * A page fault on `va` (SDM §4.10.4.1): the TLB entries and paging-structure-cache entries
+   * of the current PCID that would translate `va` are invalidated, and so is an early walk of
+   * it; generating the exception drains the store buffer (§11.10).
+   */
+  protected pageFault(c: CpuId, va: number, fault: 'not-present' | 'read-only', early = false): AccessResult {
+    const cpu = this.cpu(c);
+    this.drainAll(c);
+    const pcid = cpu.cr3Pcid;
+    const vpn = vpnOf(va);
+    const ui = upperIndex(va);
+    dropWhere(cpu.tlb, (e) => e.vpn === vpn && (e.pcid === pcid || (cpu.pge && e.global)));
+    // Dropping the upper entry may make other addresses under it present: see `noteEarly`.
+    const before = this.earlyBefore();
+    dropWhere(cpu.psc, (e) => e.pcid === pcid && e.ui === ui);
+    this.noteEarly(before);
+    dropWhere(cpu.early, (e) => e.pcid === pcid && e.vpn === vpn);
+    return early ? { ok: false, fault, early: true } : { ok: false, fault };
+  }
+
+  /** The physical word a data access through a translation to `pfn` reads or writes. */
+  dataLoc(pfn: Pfn): Loc {
+    return entryLoc(pfn, 0);
+  }
+
+  /** A data load through the translation of `va` (after `access` succeeded with `r`). */
+  loadVia(c: CpuId, r: AccessResult): AccessResult {
+    return r.ok ? { ...r, val: this.load(c, this.dataLoc(r.pfn)) } : r;
   }
 
   /** Spontaneous eviction (SDM 4.10.2.2): entry `i` of the TLB, then of the PSC. */
@@ -678,18 +927,30 @@ export class Machine {
       const [e] = cpu.tlb.splice(i, 1);
       return `evict tlb pcid ${e!.pcid} vpn ${e!.vpn}`;
     }
+    const before = this.earlyBefore();
     const [p] = cpu.psc.splice(i - cpu.tlb.length, 1);
+    this.noteEarly(before);
     return `evict psc pcid ${p!.pcid} upper[${p!.ui}]`;
   }
 
   // ------------------------------------------------------------------ instructions
+
+  /**
+   * What every serializing instruction does to the walker: the early walks are forgotten, so
+   * accesses after it use walks made after it (SDM §9.3 in recent editions, "Serializing
+   * Instructions"). The caller drains the store buffer and records the write of `resHw`.
+   */
+  protected serialize(cpu: CpuState): void {
+    if (cpu.early.length > 0) cpu.early = [];
+  }
 
   /** MOV to CR3 (serializing). Returns a fault description, or undefined. */
   writeCr3(c: CpuId, root: Pfn, pcid: number, noflush: boolean): string | undefined {
     const cpu = this.cpu(c);
     this.drainAll(c);
     this.wr(this.resHw(c));
-    if (!this.features.pcid && (pcid !== 0 || noflush)) return '#GP: CR3 PCID/NOFLUSH bits with CR4.PCIDE=0';
+    this.serialize(cpu);
+    if (!cpu.pcide && (pcid !== 0 || noflush)) return '#GP: CR3 PCID/NOFLUSH bits with CR4.PCIDE=0';
     cpu.cr3Root = root;
     cpu.cr3Pcid = pcid;
     if (!noflush) {
@@ -704,6 +965,7 @@ export class Machine {
     const cpu = this.cpu(c);
     this.drainAll(c);
     this.wr(this.resHw(c));
+    this.serialize(cpu);
     const vpn = vpnOf(va);
     const pcid = cpu.cr3Pcid;
     dropWhere(cpu.tlb, (e) => e.vpn === vpn && (e.pcid === pcid || e.global));
@@ -716,6 +978,7 @@ export class Machine {
     const cpu = this.cpu(c);
     this.drainAll(c);
     this.wr(this.resHw(c));
+    this.serialize(cpu);
     const vpn = vpnOf(va);
     switch (type) {
       case 0: // individual address: non-global (pcid, va), and the PCID's PSC entries
@@ -738,30 +1001,60 @@ export class Machine {
     return undefined;
   }
 
-  /** MOV to CR4 changing PGE: invalidates every TLB and PSC entry (SDM 4.10.4.1). */
+  /** MOV to CR4 changing PGE (PCIDE kept): see `writeCr4`. */
   writePge(c: CpuId, on: boolean): void {
+    this.writeCr4(c, on, this.cpu(c).pcide);
+  }
+
+  /**
+   * MOV to CR4 (serializing). SDM §4.10.4.1: a write that changes PGE, or clears PCIDE,
+   * invalidates every TLB and paging-structure-cache entry of every PCID, globals included.
+   * Setting PCIDE needs the PCID feature and CR3[11:0] = 0 (#GP otherwise, §4.10.1); with
+   * PCIDE clear the current PCID is 0. Returns a fault description, or undefined.
+   */
+  writeCr4(c: CpuId, pge: boolean, pcide: boolean): string | undefined {
     const cpu = this.cpu(c);
     this.drainAll(c);
     this.wr(this.resHw(c));
-    if (cpu.pge !== on) {
+    this.serialize(cpu);
+    if (pcide && !cpu.pcide && (!this.features.pcid || cpu.cr3Pcid !== 0)) {
+      return this.features.pcid ? '#GP: CR4.PCIDE set with CR3[11:0] != 0' : '#GP: CR4.PCIDE on a CPU without PCID';
+    }
+    if (cpu.pge !== pge || (cpu.pcide && !pcide)) {
       cpu.tlb.length = 0;
       cpu.psc.length = 0;
     }
-    cpu.pge = on;
+    cpu.pge = pge;
+    cpu.pcide = pcide;
+    if (!pcide) cpu.cr3Pcid = 0;
+    return undefined;
   }
 
   wrmsrPasid(c: CpuId, val: number): void {
     this.drainAll(c);
     this.wr(this.resHw(c));
+    this.serialize(this.cpu(c));
     this.cpu(c).pasidMsr = val;
   }
 
   // ------------------------------------------------------------------ interrupts
 
-  /** llist_add + send IPI: a LOCK'd operation on the sender. */
-  queueCall(c: CpuId, target: CpuId, call: CrossCall): void {
+  /**
+   * Queue `call` on `target` and send the IPI (`IpiVia`): `lock` drains the sender's store
+   * buffer first (the LOCK'd llist_add); `wrmsr` raises the IPI at once, buffered stores or
+   * not; `mmio` appends the ICR store to the buffer (the caller checked `canStore`), and the
+   * IPI is raised when it drains.
+   */
+  queueCall(c: CpuId, target: CpuId, call: CrossCall, via: IpiVia = 'lock'): void {
     if (target === c) throw new Error('[tlbcheck bug] cross-call to self');
-    this.drainAll(c);
+    if (via === 'mmio') {
+      const cpu = this.cpu(c);
+      if (cpu.sb.length >= this.bounds.sbDepth) throw new Error('[tlbcheck bug] ICR store to a full store buffer');
+      this.wr(this.resSb(c));
+      cpu.sb.push({ loc: -1, val: 0, wid: 0, ipi: { target, call } });
+      return;
+    }
+    if (via === 'lock') this.drainAll(c);
     this.wr(this.resIrq(target));
     this.cpu(target).pending.push(call);
   }
@@ -771,9 +1064,13 @@ export class Machine {
     return cpu.irqOn && cpu.pending.length > 0;
   }
 
-  /** Interrupt entry: take every queued call (llist_del_all) with IRQs off. */
+  /**
+   * Interrupt entry: the store buffer drains (SDM §11.10: "generation of an exception or
+   * interrupt"), then every queued call is taken (llist_del_all) with IRQs off.
+   */
   deliver(c: CpuId): CrossCall[] {
     const cpu = this.cpu(c);
+    if (this.deliveryDrains()) this.drainAll(c);
     this.wr(this.resIrq(c));
     this.wr(this.resProg(c));
     const calls = cpu.pending;
@@ -786,8 +1083,12 @@ export class Machine {
   /** IRET (serializing): back to the interrupted context with IRQs on. */
   iret(c: CpuId): void {
     const cpu = this.cpu(c);
-    this.drainAll(c);
+    if (this.drainsFirst('iret')) this.drainAll(c);
     this.wr(this.resIrq(c));
+    // Serializing: it forgets the early walks, so it is ordered with this CPU's walker.
+    if (cpu.early.length > 0) this.wr(this.resHw(c));
+    else this.rd(this.resHw(c));
+    this.serialize(cpu);
     cpu.inIrq--;
     cpu.irqOn = true;
   }

@@ -22,6 +22,9 @@ export interface TlbEntry {
   readonly vpn: number;
   readonly pfn: Pfn;
   readonly global: boolean;
+  /** R/W and D of the leaf entry when it was cached: a write needs both, else it re-walks. */
+  readonly writable: boolean;
+  readonly dirty: boolean;
   readonly rec: FillRecord;
 }
 
@@ -40,6 +43,17 @@ export function tlbLookup(tlb: readonly TlbEntry[], pcid: number, vpn: number, p
     if (e.vpn === vpn && (e.pcid === pcid || (pge && e.global))) return e;
   }
   return undefined;
+}
+
+/**
+ * A walk that found `vpn` not present in `pcid` (SDM §4.10.2.3 allows such walks at any time,
+ * speculatively). Never a TLB entry (the TLB caches present translations only), but an access
+ * may still use it until the CPU's next serializing instruction: see `Machine.early`.
+ */
+export interface EarlyWalk {
+  readonly pcid: number;
+  readonly vpn: number;
+  readonly step: number;
 }
 
 export function pscLookup(psc: readonly PscEntry[], pcid: number, ui: number): PscEntry | undefined {

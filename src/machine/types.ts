@@ -28,14 +28,28 @@ export const entryLoc = (pfn: Pfn, index: number): Loc => pfn * ENTRIES + index;
 
 /**
  * Entry encoding, shared by upper and leaf entries: 0 is "not present"; otherwise
- * `pfn * 4 + PRESENT (+ GLOBAL)`.
+ * `pfn * 4 + PRESENT (+ GLOBAL)`, plus three high flag bits stored *inverted*, so that an entry
+ * without them is writable, accessed and dirty (SDM §4.8): every entry the kernel scenarios
+ * build is one, and their encodings (and state counts) are unchanged. Litmus tests set them
+ * to exercise the walker's A/D updates and write accesses. Upper entries are always treated
+ * as writable and accessed (a simplification: A/D of non-leaf entries change no translation).
  */
 export const PRESENT = 1;
 export const GLOBAL = 2;
-export const makeEntry = (pfn: Pfn, global = false): number => pfn * 4 + PRESENT + (global ? GLOBAL : 0);
+/** R/W = 0 (read-only). */
+export const NOT_WRITABLE = 1 << 24;
+/** A = 0: the walker sets A with a locked update when it uses the entry. */
+export const NOT_ACCESSED = 1 << 25;
+/** D = 0: the first write through the entry sets D with a locked update. */
+export const NOT_DIRTY = 1 << 26;
+const PFN_MASK = (1 << 24) - 1;
+export const makeEntry = (pfn: Pfn, global = false, flags = 0): number => pfn * 4 + PRESENT + (global ? GLOBAL : 0) + flags;
 export const entryPresent = (e: number): boolean => (e & PRESENT) !== 0;
 export const entryGlobal = (e: number): boolean => (e & GLOBAL) !== 0;
-export const entryPfn = (e: number): Pfn => e >>> 2;
+export const entryPfn = (e: number): Pfn => (e & PFN_MASK) >>> 2;
+export const entryWritable = (e: number): boolean => (e & NOT_WRITABLE) === 0;
+export const entryAccessed = (e: number): boolean => (e & NOT_ACCESSED) === 0;
+export const entryDirty = (e: number): boolean => (e & NOT_DIRTY) === 0;
 
 /** Lifecycle of a physical page (ghost state: the hardware does not know it). */
 export const enum PageKind {

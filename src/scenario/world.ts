@@ -126,10 +126,10 @@ export class WorldBuilder {
     return pfn;
   }
 
-  /** Map user `va` of `mm` to `pfn`; returns the PTE's location. */
-  mapUser(mm: MmInfo, va: number, pfn: Pfn): Loc {
+  /** Map user `va` of `mm` to `pfn` (with `flags`, e.g. NOT_DIRTY); returns the PTE's location. */
+  mapUser(mm: MmInfo, va: number, pfn: Pfn, flags = 0): Loc {
     const loc = this.pteLoc(mm, va);
-    this.memory.set(loc, makeEntry(pfn));
+    this.memory.set(loc, makeEntry(pfn, false, flags));
     return loc;
   }
 
@@ -142,7 +142,7 @@ export class WorldBuilder {
   }
 
   /** Map kernel `va` in a table shared by every mm (call before adding user mms). */
-  mapKernel(va: number, pfn: Pfn, global: boolean): Loc {
+  mapKernel(va: number, pfn: Pfn, global: boolean, flags = 0): Loc {
     const ui = upperIndex(va);
     let leaf = this.kernelUpper.get(ui);
     if (leaf === undefined) {
@@ -151,7 +151,7 @@ export class WorldBuilder {
       for (const mm of this.mms) this.memory.set(entryLoc(mm.pgd, ui), makeEntry(leaf));
     }
     const loc = entryLoc(leaf, leafIndex(va));
-    this.memory.set(loc, makeEntry(pfn, global));
+    this.memory.set(loc, makeEntry(pfn, global, flags));
     return loc;
   }
 

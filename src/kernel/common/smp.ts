@@ -9,8 +9,13 @@
  *   separate load here.
  * - All CPUs are online; `csd->func`/`csd->info` are written to the sender's own csd and only
  *   read by the target after the LOCK'd `llist_add`, which drains them: they are the payload.
- * - The llist and the APIC write are one LOCK'd step (`sendCall`); the handler's
- *   `llist_del_all` is part of interrupt delivery.
+ * - The llist and the APIC write are one LOCK'd step (`sendCall`, `IpiVia` 'lock'); the
+ *   handler's `llist_del_all` is part of interrupt delivery. The APIC write itself is an
+ *   xAPIC ICR store or an x2APIC WRMSR (fenced by `x2apic_wrmsr_fence()`, MFENCE, up to 5.10;
+ *   `weak_wrmsr_fence()`, MFENCE; LFENCE, from 25a068b8e9a4 in 5.11): after the LOCK'd
+ *   `llist_add` has drained the store buffer there is no buffered store for either to
+ *   overtake, so one step serves every generation (the litmus tests `tlb-ipi-*` show the
+ *   sends apart).
  *
  * Ordering:
  * 1. `csd_lock_wait` on the sender sees the target's `csd_unlock` only after the target ran
