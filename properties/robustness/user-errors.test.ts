@@ -29,7 +29,7 @@ describe('a routine that misbehaves is a model error naming it', () => {
     ['an unknown effect kind', "      yield { k: 'frobnicate' } as never;", /unknown effect kind 'frobnicate'/],
     ['a location outside memory', '      yield* fx.load(-12345);', /location -12345 is outside memory/],
     ['a store of a string', "      yield* fx.store(k.L.pcpu(k.cpu, 'loaded_mm'), 'x' as unknown as number);", /val 'x' is not a 32-bit integer/],
-    ['an IPI to a CPU that does not exist', "      yield* fx.smpMb(); yield { k: 'ipi', target: 7, call: { sender: k.cpu, fn: 'f', payload: null, csd: 0 } } as never;", /cpu 7 does not exist/],
+    ['an IPI to a CPU that does not exist', "      yield* fx.smpMb(); yield { k: 'ipi', target: 7, via: 'lock', call: { sender: k.cpu, fn: 'f', payload: null, csd: 0 } } as never;", /cpu 7 does not exist/],
     ['an mm that does not exist', '      yield* fx.lockBts(k.L.cpumask(99), k.cpu);', /no mm mm99/],
     ['per-CPU data of a CPU that does not exist', "      yield* fx.load(k.L.pcpu(9, 'loaded_mm'));", /cpu 9, which does not exist/],
   ])('%s', (_name, body, message) => {

@@ -19,6 +19,7 @@ export interface EffectLimits {
 }
 
 const RMW_OPS: ReadonlySet<string> = new Set(['bts', 'btr', 'xadd', 'xchg', 'cmpxchg', 'or', 'and']);
+const IPI_VIAS: ReadonlySet<string> = new Set(['lock', 'mmio', 'wrmsr']);
 
 const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v);
 /** A value that fits the machine's 32-bit memory word, signed or unsigned. */
@@ -69,8 +70,8 @@ function describeProblem(e: unknown, lim: EffectLimits): string | undefined {
   const range = (f: string, n: number, what: string): string | undefined => (isInt(x[f]) && x[f] >= 0 && x[f] < n ? undefined : `${what} ${show(x[f])} does not exist (0..${n - 1})`);
   const va = (): string | undefined => (isInt(x['va']) && x['va'] >= 0 ? undefined : `virtual address ${show(x['va'])} is not a non-negative integer`);
   const addr = (f: string): string | undefined => (typeof x[f] === 'number' && !Number.isNaN(x[f]) ? undefined : `${f} ${show(x[f])} is not a number`);
-  const k = x['k'];
-  switch (k as Effect['k']) {
+  const k = x['k'] as Effect['k'];
+  switch (k) {
     case 'load':
       return loc();
     case 'store':
@@ -94,10 +95,16 @@ function describeProblem(e: unknown, lim: EffectLimits): string | undefined {
       const call = x['call'] as Record<string, unknown> | null | undefined;
       if (!call || typeof call !== 'object') return 'an IPI without a cross-call';
       const c = call as Record<string, unknown>;
-      return range('target', lim.cpus, 'cpu') ?? (isInt(c['sender']) && c['sender'] >= 0 && c['sender'] < lim.cpus ? undefined : `sender cpu ${show(c['sender'])} does not exist`) ?? (typeof c['fn'] === 'string' ? undefined : 'cross-call fn is not a string') ?? (isInt(c['csd']) && c['csd'] >= 0 && c['csd'] < lim.words ? undefined : `csd location ${show(c['csd'])} is outside memory`);
+      return range('target', lim.cpus, 'cpu') ?? (IPI_VIAS.has(String(x['via'])) ? undefined : `IPI send ${show(x['via'])} is not lock, mmio or wrmsr`) ?? (isInt(c['sender']) && c['sender'] >= 0 && c['sender'] < lim.cpus ? undefined : `sender cpu ${show(c['sender'])} does not exist`) ?? (typeof c['fn'] === 'string' ? undefined : 'cross-call fn is not a string') ?? (isInt(c['csd']) && c['csd'] >= 0 && c['csd'] < lim.words ? undefined : `csd location ${show(c['csd'])} is outside memory`);
     }
     case 'access':
       return va() ?? bool('write');
+    case 'vload':
+      return va();
+    case 'vstore':
+      return va() ?? word('val');
+    case 'cr4':
+      return bool('pge') ?? bool('pcide');
     case 'free-page':
       return range('pfn', lim.pages, 'page');
     case 'reuse-page':
@@ -124,7 +131,10 @@ function describeProblem(e: unknown, lim: EffectLimits): string | undefined {
     case 'irqs-disabled':
     case 'read-pasid-msr':
       return undefined;
-    default:
-      return `unknown effect kind ${show(k)}`;
+    default: {
+      // Every kind of the Effect union has a case above: adding one without its check fails to compile.
+      const unknownKind: never = k;
+      return `unknown effect kind ${show(unknownKind)}`;
+    }
   }
 }
