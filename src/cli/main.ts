@@ -15,6 +15,7 @@ import { runLitmusFiles } from './litmus.ts';
 import { runMinimize } from './minimize.ts';
 import { runReplay } from './replay.ts';
 import { runWatched } from './watched.ts';
+import { isVariantFile } from '../kernel/load.ts';
 
 export interface Io {
   out(s: string): void;
@@ -56,8 +57,10 @@ export interface MainOptions {
 }
 
 function program(io: Io, code: { value: number }, argv: readonly string[], opts: MainOptions): Command {
-  // Commands that run a user's routines go to a watched worker thread (supervise.ts).
-  const watched = (run: () => Promise<number>): Promise<number> => (opts.direct ? run() : runWatched(io, argv));
+  // A command that runs a user's routines (a variant file) goes to a watched worker thread
+  // (supervise.ts); on built-in variants it runs here, which saves the worker's start-up.
+  const watched = (variant: unknown, run: () => Promise<number>): Promise<number> =>
+    opts.direct || typeof variant !== 'string' || !isVariantFile(variant) ? run() : runWatched(io, argv);
   const cmd = new Command('tlbcheck')
     .description('Model checker for the Linux x86 TLB-shootdown protocol')
     .exitOverride()
@@ -114,7 +117,7 @@ function program(io: Io, code: { value: number }, argv: readonly string[], opts:
     .option('--variant <path>', 'the variant file it was found on (never taken from the file itself)')
     .option('--json', 'one JSON object')
     .action(async (file: string, o: { out?: string; json?: boolean; variant?: string }) => {
-      code.value = await watched(() => runMinimize(io, file, o));
+      code.value = await watched(o.variant, () => runMinimize(io, file, o));
     });
 
   cmd
@@ -125,7 +128,7 @@ function program(io: Io, code: { value: number }, argv: readonly string[], opts:
     .option('--html <file>', 'also write the timeline as a self-contained HTML page')
     .option('--json', 'one JSON object')
     .action(async (file: string, o: { variant?: string; json?: boolean; html?: string }) => {
-      code.value = await watched(() => runReplay(io, file, o));
+      code.value = await watched(o.variant, () => runReplay(io, file, o));
     });
 
   cmd
@@ -138,7 +141,7 @@ function program(io: Io, code: { value: number }, argv: readonly string[], opts:
     .option('--out <dir>', 'where to save counterexamples', 'out')
     .option('--json', 'one JSON object')
     .action(async (o: FuzzCliOptions) => {
-      code.value = await watched(() => runFuzz(io, o));
+      code.value = await watched(o.variant, () => runFuzz(io, o));
     });
 
   cmd

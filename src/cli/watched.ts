@@ -1,7 +1,7 @@
 /**
  * Run a whole CLI command in a supervised worker thread (cli-task.ts) and relay its output:
- * for the commands that run a user's routines outside `check` and `gate` (fuzz, replay,
- * minimize). A routine that stops yielding is a model error; Ctrl-C ends the command, exit 130.
+ * for the commands that run a user's routines outside `check` and `gate` (fuzz, replay and
+ * minimize of a variant file). A routine that stops yielding is a model error; Ctrl-C ends the command, exit 130.
  */
 import { isInternal, UserError } from '../errors.ts';
 import { defaultMemoryMb, endingError, heapLimitMb } from './check.ts';
