@@ -308,7 +308,7 @@ class FnCompiler {
 
   // ------------------------------------------------------------------ expressions
 
-  /** A condition: any value, tested for truth. */
+  /** A condition: a value of whatever type, tested for truth. */
   cond(n: Node): void {
     this.rvalue(n.type === 'parenthesized_expression' ? n.namedChild(0)! : n);
   }

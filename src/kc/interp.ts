@@ -1,7 +1,7 @@
 /**
  * Run compiled C as a kernel routine. The running calls are a stack of `CallState`s, plain
  * data (function, pc, locals, operand stack); this generator only walks the bytecode and
- * yields the effects of the environment entries it meets, so it plugs into the engine as any
+ * yields the effects of the environment entries it meets, so it plugs into the engine like every
  * TypeScript routine does and yields exactly the effects the C asks for.
  *
  * At each effect point (an environment call or a call of another function) the locals that

@@ -44,7 +44,7 @@ export async function preprocess(file: string, src: string, cfg: PreConfig, macr
   const parser = await cParser();
   const lines = src.split('\n');
   const out: string[] = [];
-  /** One entry per open #if: is this branch active, was any branch taken, is the parent active. */
+  /** One entry per open #if: is this branch active, was some branch taken, is the parent active. */
   const stack: { active: boolean; taken: boolean; parent: boolean }[] = [];
   const active = (): boolean => stack.length === 0 || stack[stack.length - 1]!.active;
   const evalIf = (expr: string, line: number): boolean => evalCondition(parser, file, line, expr, cfg, macros);
