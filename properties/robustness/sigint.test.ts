@@ -2,7 +2,7 @@
  * Ctrl-C keeps the work: SIGINT ends a long check or gate cleanly, prints what was covered
  * (text and --json), marked interrupted, exit 130, and leaves no half-written file.
  */
-import { readdirSync } from 'node:fs';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { interrupted, removeDir, scratch } from './files.ts';
@@ -33,7 +33,22 @@ describe('SIGINT during a search', () => {
 
   it('gate: reports the rows that ran, marks the stopped one, exit 130, nothing half-written', async () => {
     const out = join(dir, 'g');
-    const r = await interrupted(['gate', '--out', out], 6000);
+    // A manifest whose first row takes a minute or more (6.18 concurrent-flushes at 3 CPUs,
+    // about 876,000 states), so the signal surely arrives while a row runs; the built-in
+    // manifest can finish in under the wait on an idle machine.
+    const manifest = join(dir, 'long.json');
+    const row = {
+      variant: 'linux-6.18',
+      scenario: 'concurrent-flushes',
+      cpus: 3,
+      features: { pcid: true, invpcid: false, pge: true, pti: false },
+      bounds: { walks: null, sbDepth: 2, evictions: 0, maxSteps: 400, preemptions: null },
+      expected: 'holds',
+      costStates: 900000,
+    };
+    const quick = { ...row, scenario: 'switch-vs-flush', cpus: 2, costStates: 1 };
+    writeFileSync(manifest, JSON.stringify({ schema: 'tlbcheck-gate-manifest/1', rows: [row, quick] }));
+    const r = await interrupted(['gate', '--manifest', manifest, '--out', out], 4000);
     expect(r.code).toBe(130);
     expect(r.out).toMatch(/^INTERRUPTED: \d+ of \d+ rows ran/m);
     let files: string[] = [];
