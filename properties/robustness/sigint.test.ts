@@ -14,7 +14,7 @@ const LONG = ['check', '--variant', 'linux-6.18', '--scenario', 'spin-scaled', '
 
 describe('SIGINT during a search', () => {
   it('check: prints INCONCLUSIVE (interrupted) with the coverage, exit 130', async () => {
-    const r = await interrupted([...LONG, '--out', join(dir, 'a')], 4000);
+    const r = await interrupted([...LONG, '--out', join(dir, 'a')], 6000);
     expect(r.code).toBe(130);
     expect(r.out).toMatch(/^INCONCLUSIVE \(interrupted\)/m);
     expect(r.out).toMatch(/search stopped early: interrupted/);
@@ -23,7 +23,7 @@ describe('SIGINT during a search', () => {
   });
 
   it('check --json: one object marked interrupted, with its counts', async () => {
-    const r = await interrupted([...LONG, '--json', '--out', join(dir, 'b')], 4000);
+    const r = await interrupted([...LONG, '--json', '--out', join(dir, 'b')], 6000);
     expect(r.code).toBe(130);
     const j = JSON.parse(r.out) as { verdict: string; interrupted: boolean; states: number };
     expect(j.verdict).toBe('inconclusive');
@@ -48,7 +48,7 @@ describe('SIGINT during a search', () => {
     };
     const quick = { ...row, scenario: 'switch-vs-flush', cpus: 2, costStates: 1 };
     writeFileSync(manifest, JSON.stringify({ schema: 'tlbcheck-gate-manifest/1', rows: [row, quick] }));
-    const r = await interrupted(['gate', '--manifest', manifest, '--out', out], 4000);
+    const r = await interrupted(['gate', '--manifest', manifest, '--out', out], 6000);
     expect(r.code).toBe(130);
     expect(r.out).toMatch(/^INTERRUPTED: \d+ of \d+ rows ran/m);
     let files: string[] = [];
