@@ -261,6 +261,19 @@ function* warn(x: EnvCtx, c: Val): Routine<Val> {
   return t ? 1 : 0;
 }
 
+/** `__flush_tlb()` and its other names: write CR3 back with its own value. */
+function* reloadCr3(x: EnvCtx): Routine<Val> {
+  const cr3 = yield* readCr3();
+  yield* writeCr3(cr3.root, cr3.pcid, false, tagOf(x.site));
+  return none;
+}
+
+/** INVLPG of one address, under each name the generations use for it. */
+function* invlpgOne(x: EnvCtx, [a]: readonly Val[]): Routine<Val> {
+  yield* invlpg(int(x, a!), tagOf(x.site));
+  return none;
+}
+
 // ------------------------------------------------------------------ the table
 
 export const ENV: Readonly<Record<string, EnvEntry>> = {
@@ -423,28 +436,17 @@ export const ENV: Readonly<Record<string, EnvEntry>> = {
   __flush_tlb: {
     doc: 'native___flush_tlb: write CR3 back with its own value (fx.readCr3 + fx.writeCr3)',
     arity: 0,
-    run: function* (x) {
-      const cr3 = yield* readCr3();
-      yield* writeCr3(cr3.root, cr3.pcid, false, tagOf(x.site));
-      return none;
-    },
+    run: reloadCr3,
   },
   local_flush_tlb: {
     doc: '__flush_tlb(): write CR3 back with its own value',
     arity: 0,
-    run: function* (x) {
-      const cr3 = yield* readCr3();
-      yield* writeCr3(cr3.root, cr3.pcid, false, tagOf(x.site));
-      return none;
-    },
+    run: reloadCr3,
   },
   __flush_tlb_single: {
     doc: 'INVLPG of one address: fx.invlpg',
     arity: 1,
-    run: function* (x, [a]) {
-      yield* invlpg(int(x, a!), tagOf(x.site));
-      return none;
-    },
+    run: invlpgOne,
   },
   build_cr3: {
     doc: 'CR3 value: the mm\'s root with kern_pcid(asid) (asid + 1 with PCID, else 0)',
@@ -516,10 +518,7 @@ export const ENV: Readonly<Record<string, EnvEntry>> = {
   __invlpg: {
     doc: 'INVLPG: fx.invlpg',
     arity: 1,
-    run: function* (x, [a]) {
-      yield* invlpg(int(x, a!), tagOf(x.site));
-      return none;
-    },
+    run: invlpgOne,
   },
   invpcid_flush_one: {
     doc: 'INVPCID type 0 (one address in one PCID): fx.invpcid',
@@ -590,27 +589,17 @@ export const ENV: Readonly<Record<string, EnvEntry>> = {
   flush_tlb_local: {
     doc: '__flush_tlb(): write CR3 back with its own value',
     arity: 0,
-    run: function* (x) {
-      const cr3 = yield* readCr3();
-      yield* writeCr3(cr3.root, cr3.pcid, false, tagOf(x.site));
-      return none;
-    },
+    run: reloadCr3,
   },
   __flush_tlb_one_user: {
     doc: 'INVLPG of one user address (4.15-4.20 name; no PTI user ASID where it is used here)',
     arity: 1,
-    run: function* (x, [a]) {
-      yield* invlpg(int(x, a!), tagOf(x.site));
-      return none;
-    },
+    run: invlpgOne,
   },
   flush_tlb_one_user: {
     doc: 'INVLPG of one user address (no PTI user ASID in the generations that use it here)',
     arity: 1,
-    run: function* (x, [a]) {
-      yield* invlpg(int(x, a!), tagOf(x.site));
-      return none;
-    },
+    run: invlpgOne,
   },
   invalidate_user_asid: {
     doc: 'asm/tlbflush.h (4.15+): with PTI and PCID, note in user_pcid_flush_mask that the user ASID must be flushed on return to user',
