@@ -16,8 +16,11 @@ import { type CVariant, type CVariantSpec, buildCVariant } from './variant.ts';
 interface Builtin {
   /** Path under src/kernel/c/. */
   readonly file: string;
-  /** The TypeScript variant this one mirrors (verdict parity is tested against it). */
-  readonly mirrors: string;
+  /**
+   * The TypeScript variant this one mirrors (verdict parity is tested against it). A patch
+   * written only in C (a `base=` header, no TypeScript twin) has none.
+   */
+  readonly mirrors?: string;
 }
 
 export const C_BUILTINS: readonly Builtin[] = [
@@ -81,6 +84,10 @@ export function cBuiltin(id: string): Promise<CVariant> | undefined {
 async function buildBuiltin(b: Builtin): Promise<CVariant> {
   const src = readBuiltin(b.file);
   const h = headerOf(src);
+  if (b.mirrors === undefined) {
+    if (h.base === undefined) throw new Error(`[tlbcheck bug] ${b.file}: a base generation needs the TypeScript variant it mirrors`);
+    return patchOn(h.base, src, h);
+  }
   const ts = findVariant(b.mirrors);
   if (!ts) throw new Error(`[tlbcheck bug] ${b.file} mirrors unknown variant ${b.mirrors}`);
   if (h.base === undefined) {
@@ -107,7 +114,7 @@ function cBases(): Map<string, string> {
   const out = new Map<string, string>();
   for (const b of C_BUILTINS) {
     const h = headerOf(readBuiltin(b.file));
-    if (h.base === undefined) out.set(h.id!, b.mirrors);
+    if (h.base === undefined && b.mirrors !== undefined) out.set(h.id!, b.mirrors);
   }
   return out;
 }
@@ -141,7 +148,7 @@ export async function patchOn(
     id: h.id ?? src.file.replace(/^.*[\\/]/, '').replace(/\.c$/, ''),
     title: h.title ?? `${src.file} over ${baseId}`,
     kind: h.kind ?? 'user',
-    base: bases.get(cId!) ?? C_BUILTINS.find((x) => headerOf(readBuiltin(x.file)).id === cId)!.mirrors,
+    base: bases.get(cId!) ?? C_BUILTINS.find((x) => headerOf(readBuiltin(x.file)).id === cId)!.mirrors ?? cId!,
     source: `${src.file} over ${baseId}`,
     features: features ?? s.features,
     expect: h.expect,
