@@ -40,11 +40,14 @@ export function functionDefs(u: Unit): Map<string, Node> {
   const out = new Map<string, Node>();
   for (const n of u.root.namedChildren) {
     if (n?.type !== 'function_definition') continue;
-    const name = declName(n.childForFieldName('declarator'));
+    const name = functionName(n);
     if (name) out.set(name, n);
   }
   return out;
 }
+
+/** The name a function definition defines. */
+export const functionName = (n: Node): string | undefined => declName(n.childForFieldName('declarator'));
 
 function declName(d: Node | null | undefined): string | undefined {
   let n = d;
@@ -72,6 +75,8 @@ function trailingComments(u: Unit): Map<number, string> {
 interface Loop {
   breaks: { o: 'jmp'; t: number }[];
   continues: { o: 'jmp'; t: number }[];
+  /** A switch: `break` leaves it, `continue` belongs to the loop around it. */
+  readonly isSwitch?: true;
 }
 
 class FnCompiler {
@@ -80,6 +85,9 @@ class FnCompiler {
   private readonly scopes: Map<string, number>[] = [new Map()];
   private readonly subst: Map<string, Node>[] = [];
   private readonly loops: Loop[] = [];
+  /** Labels of the function (goto targets) and the gotos still waiting for theirs. */
+  private readonly labels = new Map<string, number>();
+  private readonly gotos: { label: string; jmp: { o: 'jmp'; t: number }; node: Node }[] = [];
   /** The macro use being expanded: its position stands for nodes of the macro body. */
   private at: Node | undefined;
   private depth = 0;
@@ -224,14 +232,14 @@ class FnCompiler {
       }
       case 'break_statement': {
         const l = this.loops[this.loops.length - 1];
-        if (!l) throw this.err(n, 'break outside a loop', 'switch is not supported');
+        if (!l) throw this.err(n, 'break outside a loop or switch', '');
         const j = { o: 'jmp' as const, t: -1 };
         l.breaks.push(j);
         this.emit(j);
         return;
       }
       case 'continue_statement': {
-        const l = this.loops[this.loops.length - 1];
+        const l = [...this.loops].reverse().find((x) => !x.isSwitch);
         if (!l) throw this.err(n, 'continue outside a loop', '');
         const j = { o: 'jmp' as const, t: -1 };
         l.continues.push(j);
@@ -246,9 +254,80 @@ class FnCompiler {
         } else this.emit({ o: 'retv' });
         return;
       }
+      case 'goto_statement': {
+        // `goto done;` (the kernel's single exit, e.g. flush_tlb_func in 5.x-6.x): a jump to
+        // the label, resolved when the function is complete (finishLabels).
+        const label = n.childForFieldName('label')!.text;
+        const jmp = { o: 'jmp' as const, t: this.labels.get(label) ?? -1 };
+        if (jmp.t < 0) this.gotos.push({ label, jmp, node: n });
+        this.emit(jmp);
+        return;
+      }
+      case 'labeled_statement': {
+        const label = n.childForFieldName('label')!.text;
+        if (this.labels.has(label)) throw this.err(n, `a second label '${label}'`, 'a label names one place of its function');
+        this.labels.set(label, this.code.length);
+        for (const c of n.namedChildren.slice(1)) if (c) this.stmt(c);
+        return;
+      }
+      case 'switch_statement':
+        return this.switchStmt(n);
       default:
         throw this.err(n, `${n.type.replace(/_/g, ' ')}`, 'outside the kernel C subset tlbcheck compiles; see README "Writing a patch in C"');
     }
+  }
+
+  /** Point every goto at its label; a goto to no label is the user's error. */
+  finishLabels(): void {
+    for (const g of this.gotos) {
+      const t = this.labels.get(g.label);
+      if (t === undefined) throw this.err(g.node, `goto to a label the function does not define ('${g.label}')`, '');
+      g.jmp.t = t;
+    }
+  }
+
+  /**
+   * `switch (x) { case A: ... default: ... }` as C runs it: the value is computed once (into a
+   * hidden local), compared with each case value in order, and control enters the first match
+   * (or `default`, or leaves) and falls through the cases below until a `break`.
+   */
+  private switchStmt(n: Node): void {
+    const tmp = this.local(`switch@${lineCol(n).line}:${lineCol(n).col}`);
+    this.cond(n.childForFieldName('condition')!);
+    this.emit({ o: 'st', i: tmp });
+    const cases = (n.childForFieldName('body')?.namedChildren ?? []).filter((c): c is Node => c !== null && c.type !== 'comment');
+    const entry: { o: 'jnz'; t: number }[] = [];
+    let deflt = -1;
+    cases.forEach((c, k) => {
+      if (c.type !== 'case_statement') throw this.err(c, 'a statement before the first case of a switch', '');
+      const value = c.childForFieldName('value');
+      if (!value) {
+        deflt = k;
+        return;
+      }
+      this.emit({ o: 'ld', i: tmp });
+      this.rvalue(value);
+      this.emit({ o: 'bin', op: '==', site: this.site(value) });
+      const j = { o: 'jnz' as const, t: -1 };
+      entry[k] = j;
+      this.emit(j);
+    });
+    const noMatch = { o: 'jmp' as const, t: -1 };
+    this.emit(noMatch);
+    const l: Loop = { breaks: [], continues: [], isSwitch: true };
+    this.loops.push(l);
+    this.scopes.push(new Map());
+    cases.forEach((c, k) => {
+      const at = this.code.length;
+      if (k === deflt) noMatch.t = at;
+      else entry[k]!.t = at;
+      const value = c.childForFieldName('value');
+      for (const st of c.namedChildren) if (st && st !== value && st.type !== 'comment') this.stmt(st);
+    });
+    this.scopes.pop();
+    this.loops.pop();
+    if (deflt < 0) noMatch.t = this.code.length;
+    for (const b of l.breaks) b.t = this.code.length;
   }
 
   private openLoop(): Loop {
@@ -548,7 +627,7 @@ class FnCompiler {
     const f = n.childForFieldName('function')!;
     const args = (n.childForFieldName('arguments')?.namedChildren ?? []).filter((a): a is Node => !!a && a.type !== 'comment');
     if (f.type !== 'identifier') throw this.err(f, 'a call through a function pointer expression', 'call functions by name, or through a parameter');
-    const name = f.text;
+    let name = f.text;
     const held = this.isSubst(name) ? undefined : this.lookup(name);
     if (held !== undefined) {
       // A function pointer held in a local (a parameter such as smp_call_func_t func).
@@ -562,7 +641,13 @@ class FnCompiler {
       this.emit({ o: 'const', v: cfg ? 1 : 0 });
       return;
     }
-    const mac = this.u.macros.get(name);
+    let mac = this.u.macros.get(name);
+    // An object-like macro that names a function (tlb.c 5.8+ without CONFIG_PARAVIRT:
+    // `#define __flush_tlb_local native_flush_tlb_local`): the call goes to that function.
+    for (let hop = 0; mac && !mac.params && mac.body?.type === 'identifier' && hop < 8; hop++) {
+      name = mac.body.text;
+      mac = this.u.macros.get(name);
+    }
     if (mac?.params) {
       if (mac.params.length !== args.length) throw this.err(n, `macro '${name}' with ${args.length} arguments`, `it takes ${mac.params.length}`);
       return this.expand(n, mac, args);
@@ -573,8 +658,15 @@ class FnCompiler {
       return;
     }
     const e = ENV[name];
+    if (e?.renamedTo !== undefined && this.names.functions.has(e.renamedTo)) {
+      // An old kernel name of a function the program defines under its new name.
+      for (const a of args) this.rvalue(a);
+      this.emit({ o: 'call', fn: e.renamedTo, argc: args.length, site: this.site(n) });
+      return;
+    }
     if (e) {
-      if (e.arity !== undefined && e.arity !== args.length) throw this.err(n, `${name}() with ${args.length} arguments`, `the kernel environment's ${name} takes ${e.arity}`);
+      const arities = e.arity === undefined ? undefined : typeof e.arity === 'number' ? [e.arity] : e.arity;
+      if (arities && !arities.includes(args.length)) throw this.err(n, `${name}() with ${args.length} arguments`, `the kernel environment's ${name} takes ${arities.join(' or ')}`);
       args.forEach((a, k) => {
         if (e.lvalueArg === k) {
           const i = a.type === 'identifier' ? this.lookup(a.text) : undefined;
@@ -621,6 +713,7 @@ export function compileFunction(u: Unit, def: Node, names: Names): CFunction {
   for (const p of params) c.local(p);
   c.stmt(def.childForFieldName('body')!);
   c.emit({ o: 'retv' });
+  c.finishLabels();
   const inline = def.children.some((x) => x?.type === 'storage_class_specifier' && x.text === 'inline');
   const spins = c.code.some((op) => op.o === 'env' && op.name === 'cpu_relax');
   const fn: CFunction = { name, file: u.file, line: lineCol(def).line, params, locals: c.locals, code: c.code, inline, spins, dead: [] };

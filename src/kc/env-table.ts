@@ -63,7 +63,14 @@ export interface EnvCtx {
 
 export interface EnvEntry {
   readonly doc: string;
-  readonly arity?: number;
+  /** How many arguments it takes (a list where kernel versions differ, e.g. build_cr3). */
+  readonly arity?: number | readonly number[];
+  /**
+   * The name a later kernel gave this function: where the program defines that one, a call of
+   * this name runs it (v4.16's 1299ef1d8870 renamed __flush_tlb_single to __flush_tlb_one_user
+   * and __flush_tlb_one to __flush_tlb_one_kernel; an older file calls them by the old names).
+   */
+  readonly renamedTo?: string;
   /** Arguments are passed as places (`this_cpu_read(cpu_tlbstate.loaded_mm)`), not loaded. */
   readonly places?: boolean;
   /** This argument must name a local, which the entry writes (`local_irq_save(flags)`). */
@@ -110,8 +117,32 @@ export const PCPU: Readonly<Record<string, { readonly field: PcpuField; readonly
  */
 const PCPU_IGNORED = new Set(['cpu_tlbstate.last_ctx_id']);
 
+/**
+ * Per-CPU scratch structs that only their own CPU writes, reached with `this_cpu_ptr(&name)`:
+ * 5.x-6.x tlb.c's `flush_tlb_info` (get_flush_tlb_info fills it, the flush hands it to the
+ * other CPUs' handlers and put_flush_tlb_info releases it when the flush has returned).
+ * `this_cpu_ptr()` gives a fresh struct, which the caller fills like a local one. Safe because
+ * nothing writes it after it is handed on, so the handlers read what a pointer would show.
+ */
+const PCPU_SCRATCH = new Set(['flush_tlb_info']);
+
+/**
+ * Static keys a tlb.c defines, with their value once boot is done (the model starts after
+ * boot). `tlb_use_lazy_mode` (4.14-rc tlb.c, kept by some stable backports): defined true,
+ * and init_tlb_use_lazy_mode(), a late_initcall that runs before any user task, disables it
+ * when the boot CPU has PCID. Its debugfs knob is not modelled.
+ */
+const STATIC_KEYS: Readonly<Record<string, (f: Features) => boolean>> = {
+  tlb_use_lazy_mode: (f) => !f.pcid,
+};
+
+function staticKey(x: EnvCtx, v: Val): boolean {
+  if (typeof v !== 'object' || v.t !== 'key') throw modelError(x.site, `${x.site.text}: expected the address of a static key the model knows (${Object.keys(STATIC_KEYS).join(', ')})`);
+  return STATIC_KEYS[v.name]!(x.k.features);
+}
+
 /** Per-CPU variable names (the roots of the paths above). */
-const PCPU_ROOTS = new Set(Object.keys(PCPU).map((p) => p.split('.')[0]!));
+const PCPU_ROOTS = new Set([...Object.keys(PCPU).map((p) => p.split('.')[0]!), ...PCPU_SCRATCH]);
 
 export const NR_CPU_IDS = 64;
 
@@ -165,6 +196,7 @@ export function envConstant(name: string): Val | undefined {
   if (Object.hasOwn(CONSTANTS, name)) return CONSTANTS[name];
   if (PCPU_ROOTS.has(name)) return { t: 'pcpu', path: name };
   if (name.startsWith('X86_FEATURE_')) return { t: 'feat', name };
+  if (Object.hasOwn(STATIC_KEYS, name)) return { t: 'key', name };
   return undefined;
 }
 
@@ -258,6 +290,20 @@ function* nothing(): Routine<Val> {
   return none;
 }
 
+/**
+ * The root table a `build_cr3()` argument names: the mm's pgd (4.15+, `next->pgd`) or, in
+ * v4.14's asm/tlbflush.h `build_cr3(struct mm_struct *mm, u16 asid)`, the mm itself.
+ */
+function cr3Root(x: EnvCtx, v: Val, fn: string): number {
+  if (typeof v === 'object' && (v.t === 'pgd' || v.t === 'mm')) return x.k.L.mm(v.id).pgd;
+  throw modelError(x.site, `${fn}() of something that is neither an mm nor its pgd`);
+}
+
+/** Linear Address Masking (6.4+) is not modelled: a CR3 built with LAM bits is a model error. */
+function noLam(x: EnvCtx, lam: Val | undefined): void {
+  if (lam !== undefined && int(x, lam) !== 0) throw modelError(x.site, `${x.site.text}: LAM bits in CR3 are not modelled`);
+}
+
 function* warn(x: EnvCtx, c: Val): Routine<Val> {
   const t = truthy(c);
   yield* warnOn(t, x.site.text);
@@ -287,6 +333,11 @@ export const ENV: Readonly<Record<string, EnvEntry>> = {
   put_cpu: { doc: 'preempt_enable: no effect', arity: 0, run: nothing },
   preempt_disable: { doc: 'no effect', arity: 0, run: nothing },
   preempt_enable: { doc: 'no effect', arity: 0, run: nothing },
+  preemptible: {
+    doc: 'include/linux/preempt.h preemptible(): false. The model keeps no preempt count (preempt_disable has no effect) and runs the flush and switch paths as one unpreempted sequence; the kernel only asserts with it',
+    arity: 0,
+    run: nothing,
+  },
 
   // ---- per-CPU data (include/linux/percpu-defs.h) ----
   this_cpu_read: {
@@ -310,6 +361,15 @@ export const ENV: Readonly<Record<string, EnvEntry>> = {
       const { loc, type } = pcpuLoc(x, p!);
       yield* store(loc, encode(x, type, v!), tagOf(x.site));
       return none;
+    },
+  },
+  this_cpu_ptr: {
+    doc: 'this CPU\'s copy of a per-CPU scratch struct (percpu-defs.h this_cpu_ptr; see PCPU_SCRATCH): a fresh struct',
+    arity: 1,
+    places: true,
+    run: function* (x, [p]) {
+      if (typeof p === 'object' && p.t === 'pcpu' && PCPU_SCRATCH.has(p.path)) return { t: 'struct', f: {} };
+      throw modelError(x.site, `${x.site.text}: this_cpu_ptr() is modelled only for the per-CPU scratch structs (${[...PCPU_SCRATCH].join(', ')})`);
     },
   },
   per_cpu: {
@@ -468,25 +528,32 @@ export const ENV: Readonly<Record<string, EnvEntry>> = {
     run: reloadCr3,
   },
   __flush_tlb_single: {
-    doc: 'INVLPG of one address: fx.invlpg',
+    doc: 'INVLPG of one address: fx.invlpg; the program\'s __flush_tlb_one_user where it has one (the 4.15 PTI __native_flush_tlb_single, renamed in 4.16)',
     arity: 1,
+    renamedTo: '__flush_tlb_one_user',
+    run: invlpgOne,
+  },
+  __flush_tlb_one: {
+    doc: 'flush one kernel address (asm/tlbflush.h up to 4.15): INVLPG; the program\'s __flush_tlb_one_kernel where it has one (with PTI it also invalidates the other ASIDs; renamed in 4.16)',
+    arity: 1,
+    renamedTo: '__flush_tlb_one_kernel',
     run: invlpgOne,
   },
   build_cr3: {
-    doc: 'CR3 value: the mm\'s root with kern_pcid(asid) (asid + 1 with PCID, else 0)',
-    arity: 2,
-    run: function* (x, [pgd, asid]) {
-      if (typeof pgd !== 'object' || pgd.t !== 'pgd') throw modelError(x.site, 'build_cr3() of something that is not an mm\'s pgd');
-      return { t: 'cr3', root: x.k.L.mm(pgd.id).pgd, pcid: kernPcid(x.k.features.pcid, int(x, asid!)), noflush: false };
+    doc: 'CR3 value: the mm\'s root (from its pgd, or in v4.14 from the mm) with kern_pcid(asid) (asid + 1 with PCID, else 0); 6.4+ takes the LAM bits third (arch/x86/mm/tlb.c build_cr3), which must be 0 (LAM is not modelled)',
+    arity: [2, 3],
+    run: function* (x, [pgd, asid, lam]) {
+      noLam(x, lam);
+      return { t: 'cr3', root: cr3Root(x, pgd!, 'build_cr3'), pcid: kernPcid(x.k.features.pcid, int(x, asid!)), noflush: false };
     },
   },
   build_cr3_noflush: {
-    doc: 'build_cr3 with CR3_NOFLUSH (only with PCID)',
-    arity: 2,
-    run: function* (x, [pgd, asid]) {
-      if (typeof pgd !== 'object' || pgd.t !== 'pgd') throw modelError(x.site, 'build_cr3_noflush() of something that is not an mm\'s pgd');
+    doc: 'build_cr3 with CR3_NOFLUSH (only with PCID); the 6.4+ LAM argument must be 0',
+    arity: [2, 3],
+    run: function* (x, [pgd, asid, lam]) {
+      noLam(x, lam);
       if (!x.k.features.pcid) throw modelError(x.site, 'build_cr3_noflush() without X86_FEATURE_PCID (the kernel warns: VM_WARN_ON_ONCE)');
-      return { t: 'cr3', root: x.k.L.mm(pgd.id).pgd, pcid: kernPcid(true, int(x, asid!)), noflush: true };
+      return { t: 'cr3', root: cr3Root(x, pgd!, 'build_cr3_noflush'), pcid: kernPcid(true, int(x, asid!)), noflush: true };
     },
   },
   write_cr3: {
@@ -660,6 +727,10 @@ export const ENV: Readonly<Record<string, EnvEntry>> = {
     },
   },
   indirect_branch_prediction_barrier: { doc: 'IBPB: no effect on TLBs or memory', arity: 0, run: nothing },
+  // ---- Linear Address Masking (arch/x86/include/asm/mmu_context.h, 6.4+): not modelled ----
+  mm_lam_cr3_mask: { doc: 'the mm\'s LAM bits for CR3: 0, no modelled mm enables LAM (mmu_context.h mm_lam_cr3_mask)', arity: 1, run: nothing },
+  mm_untag_mask: { doc: 'the mm\'s untag mask: all ones without LAM (mmu_context.h mm_untag_mask); only stored by cpu_tlbstate_update_lam', arity: 1, run: function* () { return -1; } },
+  cpu_tlbstate_update_lam: { doc: 'records the LAM mask in cpu_tlbstate (tlbflush.h): no effect, LAM is not modelled', arity: 2, run: nothing },
   mm_global_asid: { doc: '0: INVLPGB global ASIDs are not modelled', arity: 1, run: nothing },
   mm_in_asid_transition: { doc: 'false: INVLPGB global ASIDs are not modelled', arity: 1, run: nothing },
   should_trim_cpumask: {
@@ -667,6 +738,8 @@ export const ENV: Readonly<Record<string, EnvEntry>> = {
     arity: 1,
     run: nothing,
   },
+  static_branch_likely: { doc: 'include/linux/jump_label.h: the static key\'s value after boot (STATIC_KEYS)', arity: 1, run: function* (x, [p]) { return staticKey(x, p!) ? 1 : 0; } },
+  static_branch_unlikely: { doc: 'include/linux/jump_label.h: the static key\'s value after boot (STATIC_KEYS)', arity: 1, run: function* (x, [p]) { return staticKey(x, p!) ? 1 : 0; } },
   static_cpu_has: { doc: 'a machine feature (--features)', arity: 1, run: function* (x, [f]) { return hasFeature(x, f!) ? 1 : 0; } },
   boot_cpu_has: { doc: 'a machine feature (--features)', arity: 1, run: function* (x, [f]) { return hasFeature(x, f!) ? 1 : 0; } },
   cpu_feature_enabled: { doc: 'a machine feature (--features)', arity: 1, run: function* (x, [f]) { return hasFeature(x, f!) ? 1 : 0; } },

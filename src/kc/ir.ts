@@ -23,6 +23,8 @@ export type Val =
   | { readonly t: 'fn'; readonly name: string }
   /** An `X86_FEATURE_*` constant. */
   | { readonly t: 'feat'; readonly name: string }
+  /** A static key (`DEFINE_STATIC_KEY_TRUE(name)`), tested with static_branch_likely/unlikely. */
+  | { readonly t: 'key'; readonly name: string }
   /** The address of local `i` of the call at depth `f` of the call stack (out-parameters). */
   | { readonly t: 'lref'; readonly f: number; readonly i: number }
   /** A CR3 value (`build_cr3`, `build_cr3_noflush`, `__native_read_cr3`): root table page and PCID. */

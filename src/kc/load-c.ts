@@ -18,7 +18,8 @@ export function wholeFileNote(v: CVariant): string | undefined {
   if (!v.spec.only) return undefined;
   const file = v.spec.sources[v.spec.sources.length - 1]!.file;
   const taken = [...v.program.origin].filter(([, f]) => f === file).map(([n]) => n);
-  return `${file}: took ${taken.join(', ') || 'nothing'}; ignored ${v.ignored.join(', ') || 'nothing'}`;
+  const skipped = v.skipped.length === 0 ? '' : `; skipped, not parsed: ${v.skipped.join(', ')}`;
+  return `${file}: took ${taken.join(', ') || 'nothing'}; ignored ${v.ignored.join(', ') || 'nothing'}${skipped}`;
 }
 
 /** Whether `spec` names a C file (a patch, or a whole kernel tlb.c). */

@@ -22,6 +22,12 @@ export interface Macro {
   /** The body parsed as an expression (undefined: empty body). */
   readonly body?: Node;
   readonly line: number;
+  /**
+   * An object-like macro that stands for nothing or only for storage-class words (`static`,
+   * `inline`, `extern`, `notrace`): blanked where it is used, so that a declaration such as
+   * tlb.c's `STATIC_NOPV void native_flush_tlb_multi(...)` reads as C either way.
+   */
+  readonly blank?: true;
 }
 
 export interface PreConfig {
@@ -52,7 +58,7 @@ export async function preprocess(file: string, src: string, cfg: PreConfig, macr
     let line = lines[i]!;
     const m = /^\s*#\s*(\w+)\s*(.*)$/.exec(line);
     if (!m) {
-      out.push(active() ? blankAttributes(line) : '');
+      out.push(active() ? blankDeclMacros(blankAttributes(line), macros) : '');
       continue;
     }
     // Join continuation lines of a directive, blanking each.
@@ -124,6 +130,27 @@ function blankAttributes(line: string): string {
   return line.replace(ATTRIBUTES, (m) => ' '.repeat(m.length));
 }
 
+/**
+ * Per-CPU variable definitions and exports at file level (include/linux/percpu-defs.h:
+ * `DEFINE_PER_CPU`, `DEFINE_PER_CPU_SHARED_ALIGNED`, `DECLARE_PER_CPU...`, and
+ * `EXPORT_PER_CPU_SYMBOL[_GPL]`), written on one line. They are blanked: the per-CPU data the
+ * model keeps is placed by the environment (env-table.ts PCPU), and a use of a per-CPU variable
+ * the model does not keep is still an error at the place of use.
+ */
+const PERCPU_DECL = /^\s*(static\s+)?((DEFINE|DECLARE)_PER_CPU\w*\s*\([^;]*\)|EXPORT_PER_CPU_SYMBOL\w*\s*\(\s*\w+\s*\))\s*;\s*$/;
+
+/** Storage-class words a declaration-only macro may stand for (see Macro.blank). */
+const STORAGE_WORDS = /^((static|inline|extern|notrace|__always_inline)\s*)*$/;
+
+function blankDeclMacros(line: string, macros: ReadonlyMap<string, Macro>): string {
+  if (PERCPU_DECL.test(line)) return line.replace(/[^\s]/g, ' ');
+  let out = line;
+  for (const mac of macros.values()) {
+    if (mac.blank && out.includes(mac.name)) out = out.replace(new RegExp(`\\b${mac.name}\\b`, 'g'), ' '.repeat(mac.name.length));
+  }
+  return out;
+}
+
 function isDefined(name: string, cfg: PreConfig, macros: ReadonlyMap<string, Macro>): boolean {
   return macros.has(name) || cfg.config.has(name) || (name.startsWith('X86_FEATURE_') && cfg.features.has(name));
 }
@@ -146,6 +173,10 @@ function defineMacro(parser: Parser, file: string, line: number, body: string, m
   const [, name, paren, params, rest] = m;
   if (/##|#\s*\w|\.\.\./.test(`${params ?? ''} ${rest}`)) throw bad(file, line, 1, 'token pasting, stringizing or a variadic macro', `in #define ${name}`);
   const text = rest!.trim();
+  if (paren === undefined && STORAGE_WORDS.test(text)) {
+    macros.set(name!, { name: name!, line, blank: true });
+    return;
+  }
   let node: Node | undefined;
   if (text !== '') {
     node = parseExpr(parser, text);

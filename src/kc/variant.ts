@@ -109,6 +109,8 @@ export interface CVariant extends Variant {
   readonly program: Linked;
   /** Functions of the last source that were not taken (`only`). */
   readonly ignored: readonly string[];
+  /** File-level pieces of a whole file that do not parse and were not needed. */
+  readonly skipped: readonly string[];
   readonly spec: CVariantSpec;
 }
 
@@ -173,5 +175,5 @@ export async function buildCVariant(spec: CVariantSpec): Promise<CVariant> {
     ...(spec.base === undefined ? {} : { base: spec.base }),
     ...(spec.fixedBy === undefined ? {} : { fixedBy: spec.fixedBy }),
   };
-  return { ...v, program: prog, ignored: prog.ignored, spec };
+  return { ...v, program: prog, ignored: prog.ignored, skipped: prog.skipped, spec };
 }
