@@ -1,8 +1,11 @@
 /**
  * Kernel C (issue 13): the built-in variants are C programs (every generation and bug variant),
  * the stored counterexamples replay on them, the front end's answers to
- * bad input, the preprocessor subset, liveness, whole kernel-style files with --base, and a C
- * patch checked from a directory outside the clone.
+ * bad input, the preprocessor subset, liveness, whole kernel-style files with --base, the
+ * constructs and environment entries that real tlb.c files need (item 6), and a C patch
+ * checked from a directory outside the clone.
+ *
+ * A file over 300 lines: the brief of issue 13 keeps the front end's tests in this one suite.
  */
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
@@ -231,6 +234,147 @@ describe('a whole kernel-style tlb.c without a tlbcheck header, with --base', ()
     const r = spawnSync(process.execPath, [CLI, 'check', '--variant', './tlb.c', '--base', 'linux-4.13', '--scenario', 'switch-vs-flush', '--out', join(dir, 'out'), '--json'], { cwd: dir, encoding: 'utf8' });
     expect(r.status, r.stderr).toBe(1);
     expect((JSON.parse(r.stdout) as { invariant: string }).invariant).toBe('no-stale-tlb-use');
+  });
+});
+
+/** A built-in generation's own C text (no tlbcheck header), to patch in a test. */
+const baseText = (gen: string): string => readFileSync(join(ROOT, `src/kernel/c/${gen}/tlb.c`), 'utf8').replace(/^\/\* tlbcheck:[\s\S]*?\*\/\n/, '');
+
+describe('what real tlb.c files need (our own kernel-style text)', () => {
+  // 4.13's flush with its barrier chosen by a switch in a loop: fall-through, break, continue
+  // inside the switch (to the loop), default, and a goto; and smp_mb() reached through an
+  // object-like macro (6.x tlb.c: `#define __flush_tlb_local native_flush_tlb_local`).
+  const flush = (how: number): string => `/* tlbcheck: base=linux-4.13 */
+#define full_barrier	smp_mb
+#define flush_range(mm, info)	flush_tlb_others(mm_cpumask(mm), info)
+void flush_tlb_mm_range(struct mm_struct *mm, unsigned long start,
+			unsigned long end, unsigned long vmflag)
+{
+	int cpu = get_cpu();
+	struct flush_tlb_info info = { .mm = mm, .start = start, .end = end };
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		switch (${how} + i) {
+		case 1:
+			barrier();
+			break;
+		case 2:
+			/* fall through */
+		case 3:
+			if (i == 1)
+				continue;
+			full_barrier();
+			break;
+		default:
+			goto send;
+		}
+	}
+send:
+	if (mm == this_cpu_read(cpu_tlbstate.loaded_mm)) {
+		local_irq_disable();
+		flush_tlb_func_local(&info, TLB_LOCAL_MM_SHOOTDOWN);
+		local_irq_enable();
+	}
+	if (cpumask_any_but(mm_cpumask(mm), cpu) < nr_cpu_ids)
+		flush_range(mm, &info);
+	put_cpu();
+}
+`;
+  it('switch (fall-through, break, continue, default), goto and labels run as C runs them', async () => {
+    // how=2 and how=3 reach smp_mb() once; how=1 (break, then continue) and how=9 (goto) never.
+    for (const [how, verdict] of [[2, 'holds'], [3, 'holds'], [1, 'violated'], [9, 'violated']] as const) {
+      const r = checkVariant(await cFile(`s${how}.c`, flush(how)), 'switch-vs-flush', 2);
+      expect(r.verdict, `how=${how}`).toBe(verdict);
+    }
+  });
+
+  it('per-CPU definitions and storage-class macros are blanked; this_cpu_ptr gives the per-CPU flush_tlb_info', async () => {
+    const info = (end: string): string => `/* tlbcheck: base=linux-6.18 */
+#ifdef CONFIG_PARAVIRT
+# define STATIC_NOPV
+#else
+# define STATIC_NOPV		static
+#endif
+static DEFINE_PER_CPU_SHARED_ALIGNED(struct flush_tlb_info, flush_tlb_info);
+EXPORT_PER_CPU_SYMBOL(flush_tlb_info);
+
+STATIC_NOPV struct flush_tlb_info *get_flush_tlb_info(struct mm_struct *mm,
+			unsigned long start, unsigned long end,
+			unsigned int stride_shift, bool freed_tables,
+			u64 new_tlb_gen)
+{
+	struct flush_tlb_info *info = this_cpu_ptr(&flush_tlb_info);
+
+	VM_WARN_ON_ONCE(preemptible());
+	if ((end - start) >> stride_shift > tlb_single_page_flush_ceiling) {
+		start = 0;
+		end = TLB_FLUSH_ALL;
+	}
+	info->start = start;
+	info->end = ${end};
+	info->mm = mm;
+	info->stride_shift = stride_shift;
+	info->freed_tables = freed_tables;
+	info->new_tlb_gen = new_tlb_gen;
+	info->initiating_cpu = smp_processor_id();
+	info->trim_cpumask = 0;
+	return info;
+}
+`;
+    expect(checkVariant(await cFile('i.c', info('end')), 'switch-vs-flush', 2).verdict).toBe('holds');
+    // The struct is really what the handlers read: an empty range flushes nothing.
+    expect(checkVariant(await cFile('j.c', info('start')), 'switch-vs-flush', 2).verdict).toBe('violated');
+  });
+
+  it('old kernel names follow the program: __flush_tlb_single runs 4.15-pti\'s __flush_tlb_one_user (PTI user ASID), a bare INVLPG does not', async () => {
+    const file = (call: string): string =>
+      `/* tlbcheck: base=linux-4.15-pti */\n${baseText('linux-4.15-pti').replace('\t\t\t__flush_tlb_one_user(addr);', `\t\t\t${call}(addr);`)}`;
+    expect(checkVariant(await cFile('o.c', file('__flush_tlb_single')), 'pti-return-to-user', 2).verdict).toBe('holds');
+    const r = checkVariant(await cFile('n.c', file('__invlpg')), 'pti-return-to-user', 2);
+    expect(r.verdict).toBe('violated');
+    expect(r.violation?.invariant).toBe('no-stale-tlb-use');
+  });
+
+  it('build_cr3 takes the mm (v4.14) or LAM bits (6.4+); LAM helpers; static keys read their post-boot value', async () => {
+    const v414 = baseText('linux-4.14')
+      .replace('build_cr3(next->pgd, new_asid)', 'build_cr3(next, new_asid)')
+      .replace('build_cr3_noflush(next->pgd, new_asid)', 'build_cr3_noflush(next, new_asid)')
+      // The 4.14-rc key: lazy unless the boot CPU has PCID, i.e. what tlb_defer_switch_to_init_mm() says.
+      .replace('\tif (tlb_defer_switch_to_init_mm())', '\tBUG_ON(static_branch_likely(&tlb_use_lazy_mode) != tlb_defer_switch_to_init_mm());\n\tif (static_branch_unlikely(&tlb_use_lazy_mode))');
+    const p414 = await cFile('a.c', `/* tlbcheck: base=linux-4.14 */\nDEFINE_STATIC_KEY_TRUE(tlb_use_lazy_mode);\n${v414}`);
+    for (const features of [{}, { pcid: false }]) expect(checkVariant(p414, 'lazy-flush', 2, { features }).verdict).toBe('holds');
+    const v618 = baseText('linux-6.18')
+      .replace('build_cr3(pgdir, new_asid)', 'build_cr3(pgdir, new_asid, mm_lam_cr3_mask(&init_mm))')
+      .replace('build_cr3_noflush(pgdir, new_asid)', 'build_cr3_noflush(pgdir, new_asid, 0)')
+      .replace('\tthis_cpu_write(cpu_tlbstate.loaded_mm, next);', '\tthis_cpu_write(cpu_tlbstate.loaded_mm, next);\n\tcpu_tlbstate_update_lam(mm_lam_cr3_mask(next), mm_untag_mask(next));');
+    expect(v618).toContain('cpu_tlbstate_update_lam');
+    expect(checkVariant(await cFile('b.c', `/* tlbcheck: base=linux-6.18 */\n${v618}`), 'switch-vs-flush', 2).verdict).toBe('holds');
+  });
+
+  it('a whole file: pieces that do not parse are skipped and named, helpers the base models are not taken', () => {
+    const dir = tempDir();
+    const whole = `${baseText('linux-4.13')}
+DEFINE_TLB_KNOB(struct file_operations, fops_knob);
+
+static inline void local_flush_tlb(void)
+{
+	flush_through_hypercall();
+}
+`;
+    writeFileSync(join(dir, 'tlb.c'), whole);
+    const run = () => spawnSync(process.execPath, [CLI, 'check', '--variant', './tlb.c', '--base', 'linux-4.13', '--scenario', 'switch-vs-flush', '--out', join(dir, 'out')], { cwd: dir, encoding: 'utf8' });
+    const ok = run();
+    expect(ok.status, ok.stderr).toBe(0);
+    const line = whole.split('\n').findIndex((l) => l.startsWith('DEFINE_TLB_KNOB')) + 1;
+    expect(ok.stdout).toContain(`local_flush_tlb (modelled by the environment)`);
+    expect(ok.stdout).toContain(`skipped, not parsed: lines ${line}-${line}`);
+    expect(ok.stdout).toMatch(/HOLDS/);
+    // The same piece inside a function the program needs is the user's error, with its place.
+    writeFileSync(join(dir, 'tlb.c'), whole.replace('void enter_lazy_tlb(struct mm_struct *mm, struct task_struct *tsk)\n{\n', 'void enter_lazy_tlb(struct mm_struct *mm, struct task_struct *tsk)\n{\n\tint x = (;\n'));
+    const bad = run();
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/^tlbcheck: \.\/tlb\.c:\d+:\d+: syntax error/);
   });
 });
 

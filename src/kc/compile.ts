@@ -322,7 +322,7 @@ class FnCompiler {
       if (k === deflt) noMatch.t = at;
       else entry[k]!.t = at;
       const value = c.childForFieldName('value');
-      for (const st of c.namedChildren) if (st && st !== value && st.type !== 'comment') this.stmt(st);
+      for (const st of c.namedChildren) if (st && st.id !== value?.id && st.type !== 'comment') this.stmt(st);
     });
     this.scopes.pop();
     this.loops.pop();
