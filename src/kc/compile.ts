@@ -559,13 +559,26 @@ class FnCompiler {
     return this.u.config.has(arg);
   }
 
-  /** A condition the compiler folds, as the kernel's compiler does: `IS_ENABLED(...)`, `0`, `1`. */
+  /**
+   * A condition the compiler folds, as the kernel's compiler does: `IS_ENABLED(...)`, `0`, `1`,
+   * their negation, and `&&`/`||` whose known side decides (6.x tlb.c:
+   * `if (IS_ENABLED(CONFIG_DEBUG_VM) && WARN_ON_ONCE(...))` drops the whole test).
+   */
   private constCond(c: Node): boolean | undefined {
     const n = c.type === 'parenthesized_expression' ? c.namedChild(0)! : c;
     if (n.type === 'number_literal') return Number.parseInt(n.text, 10) !== 0;
     if (n.type === 'unary_expression' && n.childForFieldName('operator')?.text === '!') {
-      const v = this.configTest(n.childForFieldName('argument')!);
+      const v = this.constCond(n.childForFieldName('argument')!);
       return v === undefined ? undefined : !v;
+    }
+    if (n.type === 'binary_expression') {
+      const op = n.childForFieldName('operator')?.text;
+      if (op === '&&' || op === '||') {
+        // Only a decisive left side folds: the right side is then never evaluated.
+        const l = this.constCond(n.childForFieldName('left')!);
+        if (l === (op === '||')) return l;
+      }
+      return undefined;
     }
     return this.configTest(n);
   }

@@ -57,6 +57,8 @@ export interface EnvCtx {
   readonly runC: (k: K<CoreRoutines>, fn: string, args: Val[]) => Routine<Val>;
   /** Write a local through its address (`local_irq_save(flags)`). */
   readonly setLocal: (ref: { readonly f: number; readonly i: number }, v: Val) => void;
+  /** The address of per-CPU scratch struct number `slot` (PCPU_SCRATCH) for this run. */
+  readonly scratch: (slot: number) => Val;
   /** In a function that calls cpu_relax(): the last word it loaded and the value read. */
   readonly lastRead: { loc: number; val: number } | undefined;
 }
@@ -121,10 +123,13 @@ const PCPU_IGNORED = new Set(['cpu_tlbstate.last_ctx_id']);
  * Per-CPU scratch structs that only their own CPU writes, reached with `this_cpu_ptr(&name)`:
  * 5.x-6.x tlb.c's `flush_tlb_info` (get_flush_tlb_info fills it, the flush hands it to the
  * other CPUs' handlers and put_flush_tlb_info releases it when the flush has returned).
- * `this_cpu_ptr()` gives a fresh struct, which the caller fills like a local one. Safe because
- * nothing writes it after it is handed on, so the handlers read what a pointer would show.
+ * `this_cpu_ptr()` gives a pointer to a struct kept with the running entry call (the flush),
+ * which the code fills through the pointer, also in helpers (init_flush_tlb_info). Safe
+ * because only its own CPU's flush uses it and the flush is over before the next one starts;
+ * the handlers on other CPUs get the struct as it is when the cross-call is sent (their CPU
+ * waits), which is what they would read through the pointer.
  */
-const PCPU_SCRATCH = new Set(['flush_tlb_info']);
+const PCPU_SCRATCH = ['flush_tlb_info'];
 
 /**
  * Static keys a tlb.c defines, with their value once boot is done (the model starts after
@@ -247,8 +252,15 @@ const mmId = (x: EnvCtx, v: Val): number => {
   throw modelError(x.site, `${x.site.text}: expected a struct mm_struct *`);
 };
 
+/**
+ * Features no machine of the model has: a test of one is false. X86_FEATURE_INVLPGB (AMD
+ * broadcast invalidation, 6.15+ tlb.c): the modelled CPUs flush remote TLBs by IPI only.
+ */
+const ABSENT_FEATURES = new Set(['X86_FEATURE_INVLPGB']);
+
 function hasFeature(x: EnvCtx, v: Val): boolean {
   if (typeof v !== 'object' || v.t !== 'feat') throw modelError(x.site, `${x.site.text}: expected an X86_FEATURE_* constant`);
+  if (ABSENT_FEATURES.has(v.name)) return false;
   const f = FEATURES[v.name];
   if (!f) throw modelError(x.site, `${v.name} is not a machine feature of the model (known: ${Object.keys(FEATURES).join(', ')})`);
   return x.k.features[f];
@@ -364,12 +376,13 @@ export const ENV: Readonly<Record<string, EnvEntry>> = {
     },
   },
   this_cpu_ptr: {
-    doc: 'this CPU\'s copy of a per-CPU scratch struct (percpu-defs.h this_cpu_ptr; see PCPU_SCRATCH): a fresh struct',
+    doc: 'a pointer to this CPU\'s copy of a per-CPU scratch struct (percpu-defs.h this_cpu_ptr; see PCPU_SCRATCH)',
     arity: 1,
     places: true,
     run: function* (x, [p]) {
-      if (typeof p === 'object' && p.t === 'pcpu' && PCPU_SCRATCH.has(p.path)) return { t: 'struct', f: {} };
-      throw modelError(x.site, `${x.site.text}: this_cpu_ptr() is modelled only for the per-CPU scratch structs (${[...PCPU_SCRATCH].join(', ')})`);
+      const slot = typeof p === 'object' && p.t === 'pcpu' ? PCPU_SCRATCH.indexOf(p.path) : -1;
+      if (slot >= 0) return x.scratch(slot);
+      throw modelError(x.site, `${x.site.text}: this_cpu_ptr() is modelled only for the per-CPU scratch structs (${PCPU_SCRATCH.join(', ')})`);
     },
   },
   per_cpu: {
@@ -733,6 +746,8 @@ export const ENV: Readonly<Record<string, EnvEntry>> = {
   cpu_tlbstate_update_lam: { doc: 'records the LAM mask in cpu_tlbstate (tlbflush.h): no effect, LAM is not modelled', arity: 2, run: nothing },
   mm_global_asid: { doc: '0: INVLPGB global ASIDs are not modelled', arity: 1, run: nothing },
   mm_in_asid_transition: { doc: 'false: INVLPGB global ASIDs are not modelled', arity: 1, run: nothing },
+  is_dyn_asid: { doc: 'asm/tlbflush.h (6.15+) is_dyn_asid(): asid < TLB_NR_DYN_ASIDS (the model\'s slots)', arity: 1, run: function* (x, [a]) { return int(x, a!) < NR_DYN_ASIDS ? 1 : 0; } },
+  is_global_asid: { doc: 'asm/tlbflush.h (6.15+) is_global_asid(): !is_dyn_asid(asid); never true here, no mm gets a global ASID', arity: 1, run: function* (x, [a]) { return int(x, a!) >= NR_DYN_ASIDS ? 1 : 0; } },
   should_trim_cpumask: {
     doc: 'false: jiffies-based, at most once a second per mm; a C definition of it replaces this one',
     arity: 1,

@@ -103,6 +103,14 @@ export function* runC(prog: CProgram, k: K<CoreRoutines>, name: string, args: re
     runC: (kt, f, fa) => runC(prog, kt, f, fa),
     setLocal: (ref, v) => (calls[ref.f]!.locals[ref.i] = v),
     lastRead: undefined,
+    // The per-CPU scratch structs live, for the run of this routine, in hidden slots after
+    // the locals of its outermost call (which lasts until the flush returns).
+    scratch: (slot) => {
+      const i = code[0]!.locals.length + slot;
+      const base = calls[0]!.locals;
+      while (base.length <= i) base.push({ t: 'struct', f: {} });
+      return { t: 'lref', f: 0, i };
+    },
   };
   /** Forward `g`'s effects, noting its loads in x.lastRead (functions that call cpu_relax only). */
   const noteLoads = function* (g: Routine<Val>): Routine<Val> {
@@ -143,7 +151,15 @@ export function* runC(prog: CProgram, k: K<CoreRoutines>, name: string, args: re
           yield* store(m.loc, v, tagOf(op.site));
           break;
         }
-        if (typeof s !== 'object' || s.t !== 'struct') throw new Error(`[tlbcheck bug] field store into a non-struct in ${fn.name}`);
+        if (typeof s === 'object' && s.t === 'lref') {
+          // p->field = v where p points at a local struct of a caller (or the per-CPU scratch
+          // struct, see EnvCtx.scratch): the store lands in that struct, as through a pointer.
+          const target = calls[s.f]!.locals[s.i]!;
+          if (typeof target !== 'object' || target.t !== 'struct') throw modelError(op.site, `'${op.site.text}': field store through a pointer to something that is not a struct`);
+          calls[s.f]!.locals[s.i] = { t: 'struct', f: { ...target.f, [op.field]: v } };
+          break;
+        }
+        if (typeof s !== 'object' || s.t !== 'struct') throw modelError(op.site, `'${op.site.text}': field store into something that is not a struct`);
         cs.locals[op.i] = { t: 'struct', f: { ...s.f, [op.field]: v } };
         break;
       }
