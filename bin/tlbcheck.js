@@ -19,6 +19,16 @@ if (process.env.TLBCHECK_HEAP_REEXEC !== '1' && getHeapStatistics().heap_size_li
   process.exit(r.status ?? (r.signal === 'SIGINT' ? 130 : 70));
 }
 
+// check and gate handle Ctrl-C themselves (src/cli/early-sigint.ts): note one that comes while
+// tlbcheck is still loading, instead of dying with nothing printed.
+if (['check', 'gate'].includes(process.argv[2] ?? '')) {
+  const note = { interrupted: false };
+  globalThis[Symbol.for('tlbcheck.earlySigint')] = note;
+  process.on('SIGINT', () => {
+    note.interrupted = true;
+  });
+}
+
 await import('./register.js');
 // A closed pipe (`tlbcheck replay FILE | head`) ends the output quietly, not with a stack trace.
 for (const stream of [process.stdout, process.stderr]) {

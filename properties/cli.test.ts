@@ -93,19 +93,19 @@ describe('tlbcheck check', () => {
     expect(off.code).toBe(2);
   });
 
-  it('a user variant file is checked with --variant ./file.ts', async () => {
-    const r = await cli('check', '--variant', join(ROOT, 'examples', 'my-patch.ts'), '--scenario', 'switch-vs-flush', '--out', tempDir());
+  it('a user variant file is checked with --variant ./patch.c', async () => {
+    const r = await cli('check', '--variant', join(ROOT, 'examples', 'my-patch.c'), '--scenario', 'switch-vs-flush', '--out', tempDir());
     expect(r.code).toBe(1);
     expect(r.out).toContain('no-stale-tlb-use');
   });
 
   it('a user variant counterexample records its file relative to itself and replays with --variant', async () => {
     const out = tempDir();
-    const r = await cli('check', '--variant', join(ROOT, 'examples', 'my-patch.ts'), '--scenario', 'switch-vs-flush', '--out', out, '--json');
+    const r = await cli('check', '--variant', join(ROOT, 'examples', 'my-patch.c'), '--scenario', 'switch-vs-flush', '--out', out, '--json');
     const path = String((JSON.parse(r.out) as { counterexample: string }).counterexample);
     const ce = JSON.parse(readFileSync(path, 'utf8')) as { variantPath: string };
     expect(ce.variantPath.startsWith('/')).toBe(false);
-    expect((await cli('replay', path, '--variant', join(ROOT, 'examples', 'my-patch.ts'))).code).toBe(1);
+    expect((await cli('replay', path, '--variant', join(ROOT, 'examples', 'my-patch.c'))).code).toBe(1);
   });
 });
 

@@ -84,7 +84,7 @@ describe('every invariant has an explainer, shown on a kernel that breaks it', (
     { invariant: 'kernel-assertion', variant: 'fixture:lazy-clears-bit', scenario: 'lazy-flush', says: /read mmA\.cpumask = \{\}.*hit its assertion "WARN_ON_ONCE/ },
     { invariant: 'no-deadlock', variant: 'fixture:handler-spins', scenario: 'switch-vs-flush', says: /cpu1 took it at step \d+, but its handler never returned.*IRQs off/ },
     { invariant: 'step-limit', variant: 'linux-4.13', scenario: 'switch-vs-flush', maxSteps: 6, says: /longer than the budget of 6 steps/ },
-    { invariant: 'no-cpu-fault', variant: 'fixture:invpcid-flush', scenario: 'switch-vs-flush-local', says: /flush_tlb_func_local executed invpcid type 0 .* no INVPCID/ },
+    { invariant: 'no-cpu-fault', variant: 'fixture:invpcid-flush', scenario: 'switch-vs-flush-local', says: /flush_tlb_func_common executed invpcid type 0 .* no INVPCID/ },
     { invariant: 'no-walk-through-freed-table', variant: 'fixture:lazy-ignores-flush', scenario: 'lazy-free-pgtables', says: /took it at step \d+ but invalidated nothing: it read .*cpu1\.state = 2/ },
     { invariant: 'no-stale-tlb-use', variant: 'fixture:no-ipi', scenario: 'lazy-flush', says: /read mmA\.cpumask = \{1\} at step \d+ -> so cpu0 sent no IPI to cpu1/ },
   ];

@@ -91,7 +91,7 @@ describe('timeline view', () => {
     expect(html).not.toMatch(/(src|href)\s*=|@import|url\((?!#)|https?:|<script/i);
     expect(html).toContain('class="violation-marker"');
     expect(html).toContain('set_pte_at');
-    expect(html).toContain('load_cr3(next-&gt;pgd) BEFORE the cpumask bit');
+    expect(html).toContain('BEFORE the cpumask bit: breaks (1)');
   });
 
   it('--html never overwrites a file', async () => {

@@ -3,12 +3,12 @@
  * is then one line with the path and the reason, exit 2, with no retry loop on unwritable
  * paths. A directory is made without Node's recursive mkdir, which loops forever on /proc.
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { UserError } from '../../src/errors.ts';
 import { ensureDir, writeNewFile } from '../../src/files.ts';
-import { removeDir, scratch, tlbcheck } from './files.ts';
+import { ROOT, removeDir, scratch, tlbcheck } from './files.ts';
 
 const dir = scratch();
 afterAll(() => removeDir(dir));
@@ -47,16 +47,10 @@ describe('output errors', () => {
   it('gate: the table is printed even when a mismatch cannot be saved', () => {
     const blocker = join(dir, 'c-file');
     writeFileSync(blocker, 'x');
-    const f = join(dir, 'patch.ts');
-    writeFileSync(
-      f,
-      [
-        "import { derive, getVariant, type R413 } from 'tlbcheck';",
-        "const bug = getVariant<R413>('linux-4.13-flush-no-mb');",
-        "export default derive(getVariant<R413>('linux-4.13'), { id: 'renamed-bug', title: 'the 4.13 bug as a patch', routines: { ...bug.routines } });",
-        '',
-      ].join('\n'),
-    );
+    // The 4.13 bug variant's C under another id, as a user's patch over linux-4.13.
+    const bug = readFileSync(join(ROOT, 'src', 'kernel', 'c', 'linux-4.13', 'variants', 'flush-no-mb.c'), 'utf8');
+    const f = join(dir, 'patch.c');
+    writeFileSync(f, bug.replace(/\/\* tlbcheck:[\s\S]*?\*\//, '/* tlbcheck: base=linux-4.13 id=renamed-bug */'));
     const r = tlbcheck(['gate', '--variant', f, '--out', join(blocker, 'sub')]);
     expect(r.out).toMatch(/rows as expected/);
     expect(r.out).toMatch(/MISMATCH renamed-bug on switch-vs-flush/);

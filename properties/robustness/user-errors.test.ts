@@ -77,7 +77,7 @@ describe('a routine that misbehaves is a model error naming it', () => {
         "      const realPrev = yield* fx.load(L.pcpu(k.cpu, 'loaded_mm'));",
         '      if (realPrev === next) return;',
         "      yield* fx.store(L.pcpu(k.cpu, 'loaded_mm'), next);",
-        "      yield* k.r.load_cr3(k, next, 'load_cr3 first');",
+        "      yield* fx.writeCr3(L.mm(next).pgd, 0, false, 'load_cr3 first');",
         '      yield* fx.lockBts(L.cpumask(next), k.cpu);',
         '      yield* fx.lockBtr(L.cpumask(realPrev), k.cpu);',
       ].join('\n'),

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 const dir = scratch();
 afterAll(() => removeDir(dir));
 const NO_TC = { TLBCHECK_NO_TYPECHECK: '1' };
-const loopBody = "      const v = yield* fx.load(k.L.pcpu(k.cpu, 'loaded_mm'));\n      let n = 0;\n      while (v !== next) n++;";
+const loopBody = "      const v = yield* fx.load(k.L.pcpu(k.cpu, 'loaded_mm'));\n      let n = 0;\n      while (v !== next + 1000) n++;";
 const spinBody = "      for (;;) yield* fx.load(k.L.pcpu(k.cpu, 'loaded_mm'));";
 
 describe('a routine that never yields', () => {

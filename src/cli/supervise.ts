@@ -14,6 +14,7 @@
  * The worker shares a small SharedArrayBuffer with this thread: the engine's heartbeat cells
  * (src/explore/heartbeat.ts) and the stop flag.
  */
+import { takeEarlyInterrupt } from './early-sigint.ts';
 import { Worker } from 'node:worker_threads';
 import { BEAT_CELLS, BEAT_CPU, BEAT_FN, BEAT_STEP, BEAT_STEPS, BEAT_STOP } from '../explore/heartbeat.ts';
 
@@ -109,6 +110,7 @@ export function supervise<P, R>(entry: URL, workerData: unknown, opt: SuperviseO
       if (interrupts > 1) finish({ kind: 'killed', why: 'interrupted', where: where() }, true);
     };
     process.on('SIGINT', onSigint);
+    if (takeEarlyInterrupt()) onSigint();
     const timer = setInterval(() => {
       const now = Date.now();
       const beats = Atomics.load(cells, BEAT_STEPS);

@@ -7,6 +7,7 @@
  * search does not wait behind short ones. Each job is a whole exhaustive search, deterministic
  * on its own, so verdicts and counts do not depend on the number of workers.
  */
+import { takeEarlyInterrupt } from '../cli/early-sigint.ts';
 import { Worker } from 'node:worker_threads';
 import { ModelError, UserError } from '../errors.ts';
 import type { CheckResult } from '../explore/check.ts';
@@ -139,6 +140,7 @@ export async function runJobs(jobs: readonly JobSpec[], opt: PoolOptions): Promi
         for (const s of slots) Atomics.store(s.cells, BEAT_STOP, 1);
       };
       process.on('SIGINT', onSigint);
+      if (takeEarlyInterrupt()) onSigint();
       timer = setInterval(() => {
         const now = Date.now();
         for (const s of slots) {

@@ -1,8 +1,10 @@
 /**
- * A variant: a table of kernel routines, the machine it runs on, and the verdicts it is
- * expected to get. Base variants model a kernel generation; bug and fix variants override a
- * few routines of a base with `derive`. A user variant is a `.ts` file whose default export is
- * a Variant, usually `derive(getVariant('linux-4.13'), {...})`.
+ * A variant: a table of routines, the machine it runs on, and the verdicts it is expected to
+ * get. Every built-in variant is a C program (src/kernel/c/, built by src/kc/variant.ts): its
+ * routine table holds the entry points the scenarios call, each running the C, next to the
+ * TypeScript glue (boot, the scheduler's context_switch, the IPI entry, the return to user).
+ * A `.ts` variant file (`derive(getVariant('linux-4.13'), {...})`) may replace entry points or
+ * glue; patches to the kernel code itself are `.c` files.
  */
 import type { CrossCall, AccessResult } from '../machine/effects.ts';
 import type { Bounds, CpuId, Features, MmId, Pfn } from '../machine/types.ts';
@@ -43,6 +45,10 @@ export interface CoreRoutines {
   context_switch(k: K<CoreRoutines>, next: MmId): Routine;
   /** Return to user mode and access `va` (PTI: through the user page tables). */
   user_access(k: K<CoreRoutines>, va: number, write: boolean): Routine<AccessResult>;
+  /** `switch_mm_irqs_off(prev, next, tsk)`: the C function of the generation. */
+  switch_mm_irqs_off(k: K<CoreRoutines>, prev: MmId, next: MmId): Routine;
+  /** `enter_lazy_tlb(mm, tsk)`: the C function of the generation. */
+  enter_lazy_tlb(k: K<CoreRoutines>, mm: MmId): Routine;
   /** `flush_tlb_mm_range(mm, start, end, ...)`, with `freed_tables` where the generation has it. */
   flush_tlb_mm_range(k: K<CoreRoutines>, mm: MmId, start: number, end: number, freedTables: boolean): Routine;
   /** The call-function IPI handler: run the queued cross-calls, then IRET. */

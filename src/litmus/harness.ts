@@ -83,6 +83,8 @@ function litmusVariant(features: Features, boot: LitmusSpec['boot']): Variant {
     context_switch: stub<void>('context_switch'),
     user_access: stub<AccessResult>('user_access'),
     flush_tlb_mm_range: stub<void>('flush_tlb_mm_range'),
+    switch_mm_irqs_off: stub<void>('switch_mm_irqs_off'),
+    enter_lazy_tlb: stub<void>('enter_lazy_tlb'),
     call_function_interrupt: function* (_k, calls) {
       for (const c of calls) yield* (c.payload as LitmusCall)();
       yield* iret();
