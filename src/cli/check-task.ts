@@ -72,6 +72,7 @@ export async function computeCheck(o: Record<string, unknown>, ctx: TaskContext<
     ...(num('maxStates') === undefined ? {} : { maxStates: num('maxStates')! }),
     ...(num('maxMemory') === undefined ? {} : { maxMemoryMb: num('maxMemory')! }),
     ...(o['stateless'] === true ? { stateless: true } : {}),
+    ...(num('bitstate') === undefined ? {} : { bitstate: num('bitstate')! }),
     depth: o['depth'] as number,
     ...(o['por'] === false ? { por: false } : {}),
     delays: o['delays'] as number,

@@ -6,6 +6,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { UserError } from '../errors.ts';
 import { STRATEGIES } from '../explore/check.ts';
+import { BITSTATE_MAX, BITSTATE_MIN } from '../explore/bitstate.ts';
 import { runCheck } from './check.ts';
 import { type FuzzCliOptions, runFuzz } from './fuzz.ts';
 import { type GateOpts, runGate } from './gate.ts';
@@ -100,6 +101,7 @@ function program(io: Io, code: { value: number }, argv: readonly string[], opts:
     .option('--max-step-effects <n>', 'effects a routine may run inside one step before it is reported as a spin loop', intArg(1), 10000)
     .option('--stall <seconds>', 'a routine that runs this long without yielding an effect is reported', secondsArg, 10)
     .option('--stateless', 'dfs by re-execution, without state caching')
+    .option('--bitstate <b>', `dfs, bfs: bitstate (supertrace) visited set of 2^b bits (${BITSTATE_MIN}..${BITSTATE_MAX}) for state spaces beyond memory; never proves "holds"`, intArg(BITSTATE_MIN, BITSTATE_MAX))
     .option('--no-por', 'turn off sleep-set partial-order reduction (dfs)')
     .option('--features <list>', 'machine features, e.g. pcid,-invpcid,pti')
     .option('--out <dir>', 'where to save counterexamples', 'out')

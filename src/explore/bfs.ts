@@ -5,6 +5,8 @@
  * frontier in memory, so it suits small and medium models.
  */
 import { collisionProbability } from '../machine/hash.ts';
+import { BitstateTable } from './bitstate.ts';
+import { VisitedTable } from './visited.ts';
 import { type Model, Sim } from './sim.ts';
 import { type StatefulOptions, type StatefulResult, limitsOf } from './stateful.ts';
 import { Budget } from './budget.ts';
@@ -19,22 +21,30 @@ export function statefulBfs(model: Model, opt: StatefulOptions = {}): StatefulRe
   const t0 = Date.now();
   const budget = new Budget(limitsOf(opt));
   let polls = 0;
-  const visited = new Set<number>();
+  const store = opt.store ?? { kind: 'compact' };
+  const visited = store.kind === 'compact' ? new VisitedTable(false) : undefined;
+  const bits = store.kind === 'bitstate' ? new BitstateTable(store.log2bits) : undefined;
+  const h = new Uint32Array(2);
+  /** Marks the state whose hash is in `h`; true when it is new. */
+  const mark = (): boolean => (bits ? bits.testAndSet(h) : visited!.findOrInsert(h) < 0);
+  const stored = (): number => visited?.size ?? bits?.size ?? 0;
   let transitions = 0;
   let executions = 0;
   let depth = 0;
   const result = (extra: Partial<StatefulResult> & { complete: boolean }): StatefulResult => ({
-    states: visited.size,
+    states: stored(),
     transitions,
     executions,
     sleepPruned: 0,
     sleepBlocked: 0,
     maxDepth: depth,
-    collisionProbability: collisionProbability(visited.size),
+    collisionProbability: collisionProbability(stored(), 64),
+    store: bits ? { kind: 'bitstate', bytes: bits.bytes, bits: bits.bits, coverage: bits.coverage() } : { kind: 'compact', bytes: visited?.bytes ?? 0, sleepSets: 0 },
     ...extra,
   });
   const root = Sim.start(model, false);
-  visited.add(root.fingerprint());
+  root.fingerprint(0, h);
+  mark();
   if (root.violation) return result({ complete: false, violation: root.violation, tape: [], widths: [] });
   let level: Node[] = [{ sim: root, tape: [], widths: [] }];
   while (level.length > 0) {
@@ -42,8 +52,8 @@ export function statefulBfs(model: Model, opt: StatefulOptions = {}): StatefulRe
     depth++;
     for (const node of level) {
       if ((++polls & 255) === 0) {
-        opt.progress?.({ states: visited.size, transitions, executions, depth, maxDepth: depth, elapsedMs: Date.now() - t0 });
-        const stop = budget.exceeded(visited.size);
+        opt.progress?.({ states: stored(), transitions, executions, depth, maxDepth: depth, elapsedMs: Date.now() - t0 });
+        const stop = budget.exceeded(stored(), executions);
         if (stop) return result({ complete: false, reason: stop.reason, stop: stop.kind });
       }
       const moves = node.sim.enabledMoves().slice();
@@ -65,9 +75,8 @@ export function statefulBfs(model: Model, opt: StatefulOptions = {}): StatefulRe
           executions++;
           continue;
         }
-        const fp = child.fingerprint();
-        if (visited.has(fp)) continue;
-        visited.add(fp);
+        child.fingerprint(0, h);
+        if (!mark()) continue;
         next.push({ sim: child, tape, widths });
       }
     }

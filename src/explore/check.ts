@@ -24,7 +24,7 @@ import { sourceDpor, tapeOf } from './dpor.ts';
 import { type Model, prepare, runExecution, type CheckConfig } from './engine.ts';
 import { PctStrategy, actorsFor, optionalActors } from './pct.ts';
 import { RandomStrategy, SwarmStrategy } from './random.ts';
-import { type StatefulOptions, statefulDfs, type StatefulResult } from './stateful.ts';
+import { type StatefulOptions, statefulDfs, type StatefulResult, type StoreStats } from './stateful.ts';
 import { Budget, type Limits, type StopKind } from './budget.ts';
 import type { BranchPoint, Strategy } from './strategy.ts';
 
@@ -50,6 +50,8 @@ export interface SearchOptions {
   readonly maxStates?: number;
   /** Heap budget in MiB: reaching it ends the search as inconclusive (budget.ts). */
   readonly maxMemoryMb?: number;
+  /** Stateful dfs/bfs: bitstate (supertrace) visited set of 2^bitstate bits instead of 64-bit hashes. */
+  readonly bitstate?: number;
   /** Stateful dfs: progress reports, see StatefulOptions.progress. */
   readonly progress?: StatefulOptions['progress'];
 }
@@ -88,6 +90,7 @@ export interface CheckResult {
   readonly executions: number;
   readonly steps: number;
   /** Stateful search only: distinct states and transitions, and the fingerprint-collision bound. */
+  readonly store?: StoreStats;
   readonly states?: number;
   readonly transitions?: number;
   readonly collisionProbability?: number;
@@ -154,8 +157,10 @@ function searchStateful(
     ...(opt.maxStates === undefined ? {} : { maxStates: opt.maxStates }),
     ...(opt.maxMemoryMb === undefined ? {} : { maxMemoryMb: opt.maxMemoryMb }),
     ...(opt.progress === undefined ? {} : { progress: opt.progress }),
+    ...(opt.bitstate === undefined ? {} : { store: { kind: 'bitstate', log2bits: opt.bitstate } }),
   });
-  const verdict = exhaustiveVerdict(r);
+  // Bitstate may have lost states to full bits: a complete search without a violation proves nothing.
+  const verdict = r.store.kind === 'bitstate' && !r.violation ? 'inconclusive' : exhaustiveVerdict(r);
   const res: CheckResult = {
     ...baseOf(model, opt),
     verdict,
@@ -164,13 +169,20 @@ function searchStateful(
     states: r.states,
     transitions: r.transitions,
     collisionProbability: r.collisionProbability,
+    store: r.store,
     sleepPruned: r.sleepPruned,
     sleepBlocked: r.sleepBlocked,
     elapsedMs: Date.now() - t0,
   };
   if (r.violation) return { ...res, violation: r.violation, tape: r.tape ?? [], widths: r.widths ?? [] };
+  if (r.complete && r.store.kind === 'bitstate') return { ...res, reason: bitstateReason(r.store.coverage) };
   return stopped(res, r);
 }
+
+/** The reason of a bitstate search that ran to its end without a violation. */
+export const bitstateReason = (coverage: number): string => `no violation found (bitstate, coverage ~${percent(coverage)})`;
+
+const percent = (x: number): string => `${(x * 100).toFixed(x > 0.999 && x < 1 ? 3 : 1)}%`;
 
 function searchDpor(model: Model, opt: SearchOptions): CheckResult {
   const t0 = Date.now();

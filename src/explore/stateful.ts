@@ -16,8 +16,11 @@
  * revisit explores only the moves that were asleep then and are awake now. In an acyclic state
  * graph this reaches every reachable state and every violating transition.
  */
-import { collisionProbability } from '../machine/hash.ts';
+import { Hasher, collisionProbability } from '../machine/hash.ts';
 import type { Violation } from '../invariants/types.ts';
+import { BitstateTable } from './bitstate.ts';
+import { SleepPool } from './sleep-pool.ts';
+import { VisitedTable } from './visited.ts';
 import { type Footprint, footprintMap, independent } from './footprint.ts';
 import { type Model, Sim } from './sim.ts';
 import { Budget, type Limits, type StopKind } from './budget.ts';
@@ -41,7 +44,16 @@ export interface StatefulResult {
   readonly sleepBlocked: number;
   readonly maxDepth: number;
   readonly collisionProbability: number;
+  /** What the visited set holds and costs. */
+  readonly store: StoreStats;
 }
+
+/** How visited states are stored: 64-bit hashes (hash compaction), or bits (bitstate). */
+export type StoreMode = { readonly kind: 'compact' } | { readonly kind: 'bitstate'; readonly log2bits: number };
+
+export type StoreStats =
+  | { readonly kind: 'compact'; readonly bytes: number; readonly sleepSets: number }
+  | { readonly kind: 'bitstate'; readonly bytes: number; readonly bits: number; readonly coverage: number };
 
 export interface StatefulOptions {
   readonly timeMs?: number;
@@ -62,6 +74,8 @@ export interface StatefulOptions {
   readonly steal?: boolean;
   /** Called every 1024 transitions with the search so far; must not print (only the CLI prints). */
   readonly progress?: (p: StatefulProgress) => void;
+  /** The visited set (default: hash compaction). */
+  readonly store?: StoreMode;
 }
 
 export interface StatefulProgress {
@@ -93,8 +107,6 @@ interface Entry {
   readonly preemptions: number;
 }
 
-const NONE: readonly Move[] = [];
-
 function asleepIn(sleep: readonly Sleeper[], m: Move): boolean {
   for (const u of sleep) if (u.move === m) return true;
   return false;
@@ -123,8 +135,13 @@ export function statefulDfs(model: Model, opt: StatefulOptions = {}): StatefulRe
   const por = opt.por ?? bound === undefined;
   const root = Sim.start(model, false);
   root.recordFootprints = por;
-  /** Fingerprint -> ids of the moves asleep when the state was (last) explored. */
-  const visited = new Map<number, readonly Move[]>();
+  const store = opt.store ?? { kind: 'compact' };
+  /** Hash -> id (in `pool`) of the moves asleep when the state was (last) explored. */
+  const visited = store.kind === 'compact' ? new VisitedTable(por) : undefined;
+  const bits = store.kind === 'bitstate' ? new BitstateTable(store.log2bits) : undefined;
+  const pool = new SleepPool();
+  const h = new Uint32Array(2);
+  const stored = (): number => visited?.size ?? bits?.size ?? 0;
   let transitions = 0;
   let executions = 0;
   let sleepPruned = 0;
@@ -132,13 +149,14 @@ export function statefulDfs(model: Model, opt: StatefulOptions = {}): StatefulRe
   let maxDepth = 0;
   const stack: Entry[] = [];
   const result = (extra: Partial<StatefulResult> & { complete: boolean }): StatefulResult => ({
-    states: visited.size,
+    states: stored(),
     transitions,
     executions,
     sleepPruned,
     sleepBlocked,
     maxDepth,
-    collisionProbability: collisionProbability(visited.size),
+    collisionProbability: collisionProbability(stored(), 64),
+    store: bits ? { kind: 'bitstate', bytes: bits.bytes, bits: bits.bits, coverage: bits.coverage() } : { kind: 'compact', bytes: visited?.bytes ?? 0, sleepSets: pool.count },
     ...extra,
   });
   const tapeOf = (): { tape: number[]; widths: number[] } => {
@@ -152,19 +170,25 @@ export function statefulDfs(model: Model, opt: StatefulOptions = {}): StatefulRe
     }
     return { tape, widths };
   };
-  /** Push state `sim` reached with sleep set `sleep`; returns a violation found at a final state. */
-  const enter = (sim: Sim, fp: number, sleep: readonly Sleeper[], preemptions: number): Violation | undefined => {
+  /**
+   * Push state `sim` (hash in `h`) reached with sleep set `sleep`; returns a violation found at
+   * a final state. Bitstate keeps no sleep sets: it marks the pair (state, sleep set), which a
+   * stateless sleep-set search would explore the same way every time it met it.
+   */
+  const enter = (sim: Sim, sleep: readonly Sleeper[], preemptions: number): Violation | undefined => {
     const moves = sim.enabledMoves();
-    const stored = visited.get(fp);
     // First visit: explore the moves not asleep. Revisit: only those asleep last time and awake now.
     let woke: readonly Move[] | undefined;
-    if (stored === undefined) {
-      visited.set(fp, sleep.length === 0 ? NONE : sleep.map((u) => u.move));
+    if (bits) {
+      if (!bits.testAndSet(sleep.length === 0 ? h : withSleep(h, sleep))) return undefined;
     } else {
-      woke = stored.filter((m) => !asleepIn(sleep, m));
-      if (woke.length === 0) return undefined;
-      const still = stored.filter((m) => asleepIn(sleep, m));
-      visited.set(fp, still.length === 0 ? NONE : still);
+      const slot = visited!.findOrInsert(h, sleep.length === 0 ? 0 : pool.idOf(sleep.map((u) => u.move)));
+      if (slot >= 0) {
+        const before = pool.get(visited!.value(slot));
+        woke = before.filter((m) => !asleepIn(sleep, m));
+        if (woke.length === 0) return undefined;
+        visited!.setValue(slot, pool.idOf(before.filter((m) => asleepIn(sleep, m))));
+      }
     }
     if (moves.length === 0) {
       sim.finish();
@@ -187,7 +211,8 @@ export function statefulDfs(model: Model, opt: StatefulOptions = {}): StatefulRe
     if (stack.length > maxDepth) maxDepth = stack.length;
     return undefined;
   };
-  const v0 = root.violation ?? enter(root, root.fingerprint(), [], 0);
+  root.fingerprint(0, h);
+  const v0 = root.violation ?? enter(root, [], 0);
   if (v0) return result({ complete: false, violation: v0, tape: [], widths: [] });
 
   while (stack.length > 0) {
@@ -197,8 +222,8 @@ export function statefulDfs(model: Model, opt: StatefulOptions = {}): StatefulRe
       continue;
     }
     if ((transitions & 1023) === 0) {
-      opt.progress?.({ states: visited.size, transitions, executions, depth: stack.length, maxDepth, elapsedMs: Date.now() - t0 });
-      const stop = budget.exceeded(visited.size);
+      opt.progress?.({ states: stored(), transitions, executions, depth: stack.length, maxDepth, elapsedMs: Date.now() - t0 });
+      const stop = budget.exceeded(stored(), executions);
       if (stop) return result({ complete: false, reason: stop.reason, stop: stop.kind });
     }
     const i = top.order[top.pos++]!;
@@ -231,9 +256,22 @@ export function statefulDfs(model: Model, opt: StatefulOptions = {}): StatefulRe
       opt.final?.(child);
       continue;
     }
-    const fp = child.fingerprint(bound === undefined ? 0 : preemptions);
-    const v = enter(child, fp, sleep, preemptions);
+    child.fingerprint(bound === undefined ? 0 : preemptions, h);
+    const v = enter(child, sleep, preemptions);
     if (v) return result({ complete: false, violation: v, ...tapeOf() });
   }
   return result({ complete: true });
+}
+
+/** The hash of the pair (state hash `h`, sleep set): what bitstate marks under sleep sets. */
+function withSleep(h: Uint32Array, sleep: readonly Sleeper[]): Uint32Array {
+  const x = new Hasher();
+  x.add(h[0]!);
+  x.add(h[1]!);
+  const moves = sleep.map((u) => u.move).sort((a, b) => a - b);
+  for (const m of moves) x.add(m);
+  x.add(moves.length);
+  const out = new Uint32Array(2);
+  x.key64(out);
+  return out;
 }

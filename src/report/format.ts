@@ -55,6 +55,10 @@ export function coverageText(r: CheckResult): string {
     case 'no-violation':
       return `${r.executions} randomized executions found no violation (${b}); this proves nothing by itself`;
     case 'inconclusive':
+      if (r.store?.kind === 'bitstate' && r.stop === undefined) {
+        const s = r.store;
+        return `bitstate search of 2^${Math.log2(s.bits)} bits ran to its end (${b}); hash factor ${(s.bits / Math.max(r.states ?? 1, 1)).toFixed(1)} bits/state, states whose bits were all set already were not explored${r.sleepPruned ? ' (under sleep sets it marks state and sleep-set pairs)' : ''}: not a proof`;
+      }
       return `search stopped early: ${r.reason ?? '?'} (${b})`;
     case 'violated':
       return `found by ${strategyText(r)} (${b})`;
@@ -67,6 +71,7 @@ export const COLLISION_WARN = 1e-6;
 /** The verdict line's qualifier: interrupted, or a collision bound too large to ignore. */
 export function verdictNote(r: CheckResult): string {
   if (r.stop === 'interrupted') return ' (interrupted)';
+  if (r.verdict === 'inconclusive' && r.store?.kind === 'bitstate' && r.stop === undefined) return `: ${r.reason ?? 'no violation found (bitstate)'}`;
   const p = r.collisionProbability;
   if (r.verdict === 'holds' && p !== undefined && p > COLLISION_WARN) {
     return ` (fingerprint collision probability ${p.toExponential(1)} > ${COLLISION_WARN.toExponential(0)}: a missed state is possible)`;
@@ -111,6 +116,7 @@ export function checkJson(r: CheckResult, counterexample?: string): Record<strin
     states: r.states ?? null,
     transitions: r.transitions ?? null,
     collisionProbability: r.collisionProbability ?? null,
+    store: r.store ?? null,
     guarantee: r.guarantee ?? null,
     sleepPruned: r.sleepPruned ?? null,
     sleepBlocked: r.sleepBlocked ?? null,
