@@ -68,8 +68,8 @@ describe('state and memory budgets', () => {
 describe('the collision bound next to HOLDS', () => {
   const base = { verdict: 'holds', strategy: 'dfs' } as unknown as CheckResult;
   it('is printed when above 1e-6, and not below', () => {
-    expect(verdictNote({ ...base, collisionProbability: 9.5e-3 })).toMatch(/collision probability 9\.5e-3 > 1e-6/);
-    expect(verdictNote({ ...base, collisionProbability: 1e-12 })).toBe('');
+    expect(verdictNote({ ...base, collisionProbability: 9.5e-3 } as CheckResult)).toMatch(/collision probability 9\.5e-3 > 1e-6/);
+    expect(verdictNote({ ...base, collisionProbability: 1e-12 } as CheckResult)).toBe('');
     expect(verdictNote({ ...base, verdict: 'inconclusive', stop: 'interrupted' } as CheckResult)).toBe(' (interrupted)');
   });
 });

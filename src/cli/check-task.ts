@@ -13,12 +13,13 @@ import { type CheckResult, type StrategyName, search } from '../explore/check.ts
 import { prepare } from '../explore/engine.ts';
 import type { StatefulProgress } from '../explore/stateful.ts';
 import { type TreeEstimate, estimateTree } from '../explore/estimate.ts';
-import { UserError } from '../errors.ts';
 import { resolveVariant } from '../kernel/load.ts';
 import { resolveCVariant, wholeFileNote } from '../kc/load-c.ts';
 import type { CVariant } from '../kc/variant.ts';
 import { configOf } from './options.ts';
 import { type TaskContext, hostTask } from './task-host.ts';
+
+const isShard = (v: unknown): v is { index: number; count: number } => typeof v === 'object' && v !== null && 'index' in v && 'count' in v;
 
 export interface CheckTaskData {
   readonly task: 'check';
@@ -56,7 +57,6 @@ export async function computeCheck(o: Record<string, unknown>, ctx: TaskContext<
   const withNote = <T extends CheckOutcome>(x: T): T => (note === undefined ? x : { ...x, note });
   const cfg = configOf(variant, o);
   const model = prepare(cfg);
-  if (o['strategy'] !== 'dfs' && o['stateless'] === true) throw new UserError('--stateless goes with --strategy dfs');
   const strategy = o['strategy'] as StrategyName;
   const seed = o['seed'] as number;
   const num = (k: string): number | undefined => (typeof o[k] === 'number' ? (o[k] as number) : undefined);
@@ -73,9 +73,10 @@ export async function computeCheck(o: Record<string, unknown>, ctx: TaskContext<
     ...(num('maxMemory') === undefined ? {} : { maxMemoryMb: num('maxMemory')! }),
     ...(o['stateless'] === true ? { stateless: true } : {}),
     ...(num('bitstate') === undefined ? {} : { bitstate: num('bitstate')! }),
-    depth: o['depth'] as number,
+    ...(num('depth') === undefined ? {} : { depth: num('depth')! }),
     ...(o['por'] === false ? { por: false } : {}),
-    delays: o['delays'] as number,
+    ...(num('delays') === undefined ? {} : { delays: num('delays')! }),
+    ...(isShard(o['shard']) ? { shard: o['shard'] } : {}),
     ...(progress
       ? {
           progress: (p: StatefulProgress) => {

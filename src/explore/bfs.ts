@@ -2,7 +2,9 @@
  * Breadth-first search with state caching: the first violation it meets is one of the
  * shortest (fewest steps) in the state graph, which is what a counterexample reader wants.
  * Same fingerprints and soundness argument as the stateful DFS (stateful.ts); it keeps the
- * frontier in memory, so it suits small and medium models.
+ * frontier in memory, so it suits small and medium models. A preemption bound counts
+ * non-default choices as the stateful DFS does, and is part of the fingerprint there too.
+ * It has no sleep sets: it explores every enabled move.
  */
 import { collisionProbability } from '../machine/hash.ts';
 import { BitstateTable } from './bitstate.ts';
@@ -15,6 +17,8 @@ interface Node {
   readonly sim: Sim;
   readonly tape: readonly number[];
   readonly widths: readonly number[];
+  /** Non-default choices on the way here. */
+  readonly preemptions: number;
 }
 
 export function statefulBfs(model: Model, opt: StatefulOptions = {}): StatefulResult {
@@ -46,11 +50,15 @@ export function statefulBfs(model: Model, opt: StatefulOptions = {}): StatefulRe
   root.fingerprint(0, h);
   mark();
   if (root.violation) return result({ complete: false, violation: root.violation, tape: [], widths: [] });
-  let level: Node[] = [{ sim: root, tape: [], widths: [] }];
+  const bound = model.cfg.bounds.preemptions;
+  let level: Node[] = [{ sim: root, tape: [], widths: [], preemptions: 0 }];
   while (level.length > 0) {
     const next: Node[] = [];
     depth++;
     for (const node of level) {
+      if (opt.maxExecutions !== undefined && executions >= opt.maxExecutions) {
+        return result({ complete: false, reason: `execution budget of ${opt.maxExecutions} ran out`, stop: 'executions' });
+      }
       if ((++polls & 255) === 0) {
         opt.progress?.({ states: stored(), transitions, executions, depth, maxDepth: depth, elapsedMs: Date.now() - t0 });
         const stop = budget.exceeded(stored(), executions);
@@ -63,9 +71,11 @@ export function statefulBfs(model: Model, opt: StatefulOptions = {}): StatefulRe
         if (node.sim.violation) return result({ complete: false, violation: node.sim.violation, tape: node.tape, widths: node.widths });
         continue;
       }
-      for (let i = 0; i < moves.length; i++) {
+      const last = bound === undefined || node.preemptions < bound ? moves.length - 1 : 0;
+      for (let i = 0; i <= last; i++) {
         const mv = moves[i]!;
-        const child = i === moves.length - 1 ? node.sim : node.sim.cloneFor(mv);
+        const preemptions = node.preemptions + (i > 0 ? 1 : 0);
+        const child = i === last ? node.sim : node.sim.cloneFor(mv);
         const alive = child.apply(mv, undefined);
         transitions++;
         const tape = moves.length > 1 ? [...node.tape, i] : node.tape;
@@ -75,9 +85,9 @@ export function statefulBfs(model: Model, opt: StatefulOptions = {}): StatefulRe
           executions++;
           continue;
         }
-        child.fingerprint(0, h);
+        child.fingerprint(bound === undefined ? 0 : preemptions, h);
         if (!mark()) continue;
-        next.push({ sim: child, tape, widths });
+        next.push({ sim: child, tape, widths, preemptions });
       }
     }
     level = next;

@@ -58,6 +58,8 @@ export type StoreStats =
 export interface StatefulOptions {
   readonly timeMs?: number;
   readonly maxStates?: number;
+  /** Distinct terminal states (the executions counted) at which the search stops. */
+  readonly maxExecutions?: number;
   /** Heap budget in MiB (see budget.ts). */
   readonly maxMemoryMb?: number;
   /** Called on every distinct final state reached without a violation. */
@@ -126,6 +128,7 @@ export const limitsOf = (opt: StatefulOptions): Limits => ({
   ...(opt.timeMs === undefined ? {} : { timeMs: opt.timeMs }),
   ...(opt.maxStates === undefined ? {} : { maxStates: opt.maxStates }),
   ...(opt.maxMemoryMb === undefined ? {} : { maxMemoryMb: opt.maxMemoryMb }),
+  ...(opt.maxExecutions === undefined ? {} : { maxExecutions: opt.maxExecutions }),
 });
 
 export function statefulDfs(model: Model, opt: StatefulOptions = {}): StatefulResult {
@@ -215,7 +218,10 @@ export function statefulDfs(model: Model, opt: StatefulOptions = {}): StatefulRe
   const v0 = root.violation ?? enter(root, [], 0);
   if (v0) return result({ complete: false, violation: v0, tape: [], widths: [] });
 
+  const maxExec = opt.maxExecutions;
   while (stack.length > 0) {
+    // The execution budget is checked exactly (the others every 1024 transitions).
+    if (maxExec !== undefined && executions >= maxExec) return result({ complete: false, reason: `execution budget of ${maxExec} ran out`, stop: 'executions' });
     const top = stack[stack.length - 1]!;
     if (top.pos >= top.order.length) {
       stack.pop();

@@ -8,17 +8,21 @@ import { boundsToJson } from '../counterexample/counterexample.ts';
 export function strategyText(r: CheckResult): string {
   switch (r.strategy) {
     case 'dfs':
-      return r.states === undefined ? 'dfs (stateless re-execution)' : 'dfs (stateful, fingerprinted states)';
+      return r.search === 'stateless' ? 'dfs (stateless re-execution)' : 'dfs (stateful, fingerprinted states)';
     case 'bfs':
       return 'bfs (stateful, shortest counterexample first)';
     case 'dpor':
       return 'dpor (stateless source-DPOR with sleep sets)';
     case 'pct':
-      return `pct depth ${r.guarantee?.depth ?? '?'} (seed ${r.seed})`;
+      return `pct depth ${r.guarantee.depth} (seed ${r.seed})`;
     case 'delay':
-      return `delay bounding, ${r.delays ?? '?'} delays per run (seed ${r.seed})`;
-    default:
-      return `${r.strategy} (seed ${r.seed})`;
+      return `delay bounding, ${r.delays} delays per run (seed ${r.seed})`;
+    case 'swarm': {
+      const s = r.swarm;
+      return `swarm (seed ${r.seed}, members ${s.first}..${s.end - 1} of ${s.total}${s.shard ? `, shard ${s.shard.index}/${s.shard.count}` : ''})`;
+    }
+    case 'random':
+      return `random (seed ${r.seed})`;
   }
 }
 
@@ -117,6 +121,7 @@ export function checkJson(r: CheckResult, counterexample?: string): Record<strin
     transitions: r.transitions ?? null,
     collisionProbability: r.collisionProbability ?? null,
     store: r.store ?? null,
+    swarm: r.swarm ?? null,
     guarantee: r.guarantee ?? null,
     sleepPruned: r.sleepPruned ?? null,
     sleepBlocked: r.sleepBlocked ?? null,
