@@ -13,6 +13,7 @@ import { type GateOpts, runGate } from './gate.ts';
 import { parseShard } from '../gate/shard.ts';
 import { runList } from './list.ts';
 import { runLitmusFiles } from './litmus.ts';
+import { runMerge } from './merge.ts';
 import { runMinimize } from './minimize.ts';
 import { runReplay } from './replay.ts';
 import { runWatched } from './watched.ts';
@@ -162,6 +163,15 @@ function program(io: Io, code: { value: number }, argv: readonly string[], opts:
     .option('--seed <n>', 'seed of the random probes behind the progress estimate', intArg(0), 1)
     .action(async (o: GateOpts) => {
       code.value = await runGate(io, o);
+    });
+
+  cmd
+    .command('merge')
+    .description("combine the --json results of a swarm's shards (check --strategy swarm --shard I/N) into one verdict")
+    .argument('<files...>', 'shard result files')
+    .option('--json', 'one JSON object')
+    .action((files: string[], o: { json?: boolean }) => {
+      code.value = runMerge(io, files, o);
     });
 
   cmd
