@@ -89,6 +89,7 @@ function program(io: Io, code: { value: number }, argv: readonly string[], opts:
     .addOption(new Option('--strategy <name>', 'search strategy').choices([...STRATEGIES]).default('dfs'))
     .option('--depth <d>', 'PCT bug depth (default 3)', intArg(1, 10))
     .option('--delays <k>', 'delay-bounding: deviations per run (default 2)', intArg(0, 100))
+    .option('--workers <n>', 'dfs: split the stateful search over n worker threads sharing its visited table', intArg(1, 64), 1)
     .option('--shard <i/n>', 'swarm: run only the i-th of n deterministic, disjoint slices of the members (see tlbcheck merge)', shardArg)
     .option('--seed <n>', 'seed of randomized strategies', intArg(0), 1)
     .option('--max-executions <n>', 'execution budget', intArg(1))

@@ -25,6 +25,7 @@ import { DfsStrategy } from './dfs.ts';
 import { sourceDpor, tapeOf } from './dpor.ts';
 import { type DriveCounts, type DriveEnd, type ExecutionStrategy, drive, repeat } from './driver.ts';
 import { type Model, prepare, runExecution, type CheckConfig } from './engine.ts';
+import type { ParallelResult } from './parallel.ts';
 import { PctStrategy, actorsFor, optionalActors } from './pct.ts';
 import { preemptionBounded } from './preemption-bound.ts';
 import { RandomStrategy } from './random.ts';
@@ -87,10 +88,16 @@ function knobsOf(model: Model, opt: SearchOptions): Knob[] {
   return k;
 }
 
-export function search(model: Model, opt: SearchOptions): CheckResult {
+/** The search `opt` asks for, after refusing (one line) any bound it does not honour. */
+export function validateSearch(model: Model, opt: SearchOptions): SearchKind {
   if (opt.stateless && opt.strategy !== 'dfs') throw new UserError('--stateless goes with --strategy dfs');
   const kind: SearchKind = opt.strategy === 'dfs' && opt.stateless ? 'dfs-stateless' : opt.strategy;
   refuseUnsupported(kind, knobsOf(model, opt));
+  return kind;
+}
+
+export function search(model: Model, opt: SearchOptions): CheckResult {
+  const kind = validateSearch(model, opt);
   switch (kind) {
     case 'dfs':
       return searchStateful(model, opt, 'dfs');
@@ -153,6 +160,22 @@ function searchStateful(model: Model, opt: SearchOptions, strategy: 'dfs' | 'bfs
     transitions: r.transitions,
     collisionProbability: r.collisionProbability,
     store: r.store,
+    sleepPruned: r.sleepPruned,
+    sleepBlocked: r.sleepBlocked,
+  };
+}
+
+/** The result of a stateful dfs split over worker threads (parallel.ts). */
+export function parallelCheckResult(model: Model, opt: SearchOptions, t0: number, r: ParallelResult, workers: number): CheckResult {
+  return {
+    ...common(model, opt, t0, r.executions, r.transitions),
+    ...exhaustiveOutcome(r),
+    search: 'stateful',
+    strategy: 'dfs',
+    states: r.states,
+    transitions: r.transitions,
+    collisionProbability: r.collisionProbability,
+    store: { kind: 'shared', bytes: r.bytes, workers },
     sleepPruned: r.sleepPruned,
     sleepBlocked: r.sleepBlocked,
   };

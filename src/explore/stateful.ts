@@ -20,6 +20,7 @@ import { Hasher, collisionProbability } from '../machine/hash.ts';
 import type { Violation } from '../invariants/types.ts';
 import { BitstateTable } from './bitstate.ts';
 import { SleepPool } from './sleep-pool.ts';
+import type { SharedVisited } from './shared-visited.ts';
 import { VisitedTable } from './visited.ts';
 import { type Footprint, footprintMap, independent } from './footprint.ts';
 import { type Model, Sim } from './sim.ts';
@@ -48,12 +49,20 @@ export interface StatefulResult {
   readonly store: StoreStats;
 }
 
-/** How visited states are stored: 64-bit hashes (hash compaction), or bits (bitstate). */
-export type StoreMode = { readonly kind: 'compact' } | { readonly kind: 'bitstate'; readonly log2bits: number };
+/**
+ * How visited states are stored: 64-bit hashes (hash compaction), bits (bitstate), or 64-bit
+ * hashes in a table shared by worker threads (shared-visited.ts). The last two keep no sleep
+ * sets: under sleep sets they mark (state, sleep set) pairs.
+ */
+export type StoreMode =
+  | { readonly kind: 'compact' }
+  | { readonly kind: 'bitstate'; readonly log2bits: number }
+  | { readonly kind: 'shared'; readonly table: SharedVisited };
 
 export type StoreStats =
   | { readonly kind: 'compact'; readonly bytes: number; readonly sleepSets: number }
-  | { readonly kind: 'bitstate'; readonly bytes: number; readonly bits: number; readonly coverage: number };
+  | { readonly kind: 'bitstate'; readonly bytes: number; readonly bits: number; readonly coverage: number }
+  | { readonly kind: 'shared'; readonly bytes: number; readonly workers: number };
 
 export interface StatefulOptions {
   readonly timeMs?: number;
@@ -78,6 +87,10 @@ export interface StatefulOptions {
   readonly progress?: (p: StatefulProgress) => void;
   /** The visited set (default: hash compaction). */
   readonly store?: StoreMode;
+  /** Start from this state (reached with `preemptions` non-default choices) instead of the model's initial one. */
+  readonly start?: { readonly sim: Sim; readonly preemptions: number };
+  /** Polled with the budgets: a reason to stop now (another worker's finding), or undefined. */
+  readonly stop?: () => { readonly kind: StopKind; readonly reason: string } | undefined;
 }
 
 export interface StatefulProgress {
@@ -136,12 +149,16 @@ export function statefulDfs(model: Model, opt: StatefulOptions = {}): StatefulRe
   const budget = new Budget(limitsOf(opt));
   const bound = model.cfg.bounds.preemptions;
   const por = opt.por ?? bound === undefined;
-  const root = Sim.start(model, false);
+  const root = opt.start?.sim ?? Sim.start(model, false);
   root.recordFootprints = por;
+  const startPreemptions = opt.start?.preemptions ?? 0;
   const store = opt.store ?? { kind: 'compact' };
   /** Hash -> id (in `pool`) of the moves asleep when the state was (last) explored. */
   const visited = store.kind === 'compact' ? new VisitedTable(por) : undefined;
-  const bits = store.kind === 'bitstate' ? new BitstateTable(store.log2bits) : undefined;
+  const bitstate = store.kind === 'bitstate' ? new BitstateTable(store.log2bits) : undefined;
+  const shared = store.kind === 'shared' ? store.table : undefined;
+  /** A visited set that only marks (no sleep sets kept). */
+  const bits = bitstate ?? shared;
   const pool = new SleepPool();
   const h = new Uint32Array(2);
   const stored = (): number => visited?.size ?? bits?.size ?? 0;
@@ -159,7 +176,11 @@ export function statefulDfs(model: Model, opt: StatefulOptions = {}): StatefulRe
     sleepBlocked,
     maxDepth,
     collisionProbability: collisionProbability(stored(), 64),
-    store: bits ? { kind: 'bitstate', bytes: bits.bytes, bits: bits.bits, coverage: bits.coverage() } : { kind: 'compact', bytes: visited?.bytes ?? 0, sleepSets: pool.count },
+    store: bitstate
+      ? { kind: 'bitstate', bytes: bitstate.bytes, bits: bitstate.bits, coverage: bitstate.coverage() }
+      : shared
+        ? { kind: 'shared', bytes: shared.bytes, workers: 1 }
+        : { kind: 'compact', bytes: visited?.bytes ?? 0, sleepSets: pool.count },
     ...extra,
   });
   const tapeOf = (): { tape: number[]; widths: number[] } => {
@@ -214,8 +235,8 @@ export function statefulDfs(model: Model, opt: StatefulOptions = {}): StatefulRe
     if (stack.length > maxDepth) maxDepth = stack.length;
     return undefined;
   };
-  root.fingerprint(0, h);
-  const v0 = root.violation ?? enter(root, [], 0);
+  root.fingerprint(bound === undefined ? 0 : startPreemptions, h);
+  const v0 = root.violation ?? enter(root, [], startPreemptions);
   if (v0) return result({ complete: false, violation: v0, tape: [], widths: [] });
 
   const maxExec = opt.maxExecutions;
@@ -229,7 +250,7 @@ export function statefulDfs(model: Model, opt: StatefulOptions = {}): StatefulRe
     }
     if ((transitions & 1023) === 0) {
       opt.progress?.({ states: stored(), transitions, executions, depth: stack.length, maxDepth, elapsedMs: Date.now() - t0 });
-      const stop = budget.exceeded(stored(), executions);
+      const stop = opt.stop?.() ?? budget.exceeded(stored(), executions);
       if (stop) return result({ complete: false, reason: stop.reason, stop: stop.kind });
     }
     const i = top.order[top.pos++]!;
