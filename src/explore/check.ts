@@ -23,7 +23,7 @@ import { Budget, type Limits } from './budget.ts';
 import { DelayStrategy } from './delay.ts';
 import { DfsStrategy } from './dfs.ts';
 import { sourceDpor, tapeOf } from './dpor.ts';
-import { type DriveCounts, type DriveEnd, type ExecutionStrategy, drive, repeat } from './driver.ts';
+import { type DriveCounts, type ExecutionStrategy, drive, randomizedOutcome, repeat, statelessOutcome } from './driver.ts';
 import { type Model, prepare, runExecution, type CheckConfig } from './engine.ts';
 import type { ParallelResult } from './parallel.ts';
 import { PctStrategy, actorsFor, optionalActors } from './pct.ts';
@@ -285,28 +285,5 @@ function searchExecutions(model: Model, opt: SearchOptions, kind: 'dfs-stateless
     }
     default:
       return { ...base, strategy: 'random' };
-  }
-}
-
-function statelessOutcome(end: DriveEnd): Outcome {
-  switch (end.kind) {
-    case 'violated':
-      return { verdict: 'violated', violation: end.violation, tape: end.tape, widths: end.widths };
-    case 'exhausted':
-      return { verdict: 'holds' };
-    case 'stopped':
-      return { verdict: 'inconclusive', reason: end.stop.reason, stop: end.stop.kind };
-  }
-}
-
-/** Running out of runs is how a randomized search ends; any other budget is said. */
-function randomizedOutcome(end: DriveEnd): Outcome {
-  switch (end.kind) {
-    case 'violated':
-      return { verdict: 'violated', violation: end.violation, tape: end.tape, widths: end.widths };
-    case 'exhausted':
-      return { verdict: 'no-violation' };
-    case 'stopped':
-      return end.stop.kind === 'executions' ? { verdict: 'no-violation' } : { verdict: 'no-violation', reason: end.stop.reason, stop: end.stop.kind };
   }
 }

@@ -13,6 +13,7 @@
 import type { Violation } from '../invariants/types.ts';
 import { type Model, runExecution } from './engine.ts';
 import type { Budget, Stop } from './budget.ts';
+import type { Outcome } from './result.ts';
 import type { Strategy } from './strategy.ts';
 
 /** A strategy over the execution loop. */
@@ -53,4 +54,28 @@ export function drive(strategy: ExecutionStrategy, budget: Budget, counts: Drive
 /** A strategy that runs the same model every time (random, PCT, delay bounding). */
 export function repeat(model: Model, s: Strategy): ExecutionStrategy {
   return { next: () => (s.begin(), model), choose: (b) => s.choose(b) };
+}
+
+/** An exhaustive re-execution search's outcome. */
+export function statelessOutcome(end: DriveEnd): Outcome {
+  switch (end.kind) {
+    case 'violated':
+      return { verdict: 'violated', violation: end.violation, tape: end.tape, widths: end.widths };
+    case 'exhausted':
+      return { verdict: 'holds' };
+    case 'stopped':
+      return { verdict: 'inconclusive', reason: end.stop.reason, stop: end.stop.kind };
+  }
+}
+
+/** Running out of runs is how a randomized search ends; any other budget is said. */
+export function randomizedOutcome(end: DriveEnd): Outcome {
+  switch (end.kind) {
+    case 'violated':
+      return { verdict: 'violated', violation: end.violation, tape: end.tape, widths: end.widths };
+    case 'exhausted':
+      return { verdict: 'no-violation' };
+    case 'stopped':
+      return end.stop.kind === 'executions' ? { verdict: 'no-violation' } : { verdict: 'no-violation', reason: end.stop.reason, stop: end.stop.kind };
+  }
 }

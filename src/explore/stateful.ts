@@ -16,10 +16,10 @@
  * revisit explores only the moves that were asleep then and are awake now. In an acyclic state
  * graph this reaches every reachable state and every violating transition.
  */
-import { Hasher, collisionProbability } from '../machine/hash.ts';
+import { collisionProbability } from '../machine/hash.ts';
 import type { Violation } from '../invariants/types.ts';
 import { BitstateTable } from './bitstate.ts';
-import { SleepPool } from './sleep-pool.ts';
+import { SleepPool, withSleep } from './sleep-pool.ts';
 import type { SharedVisited } from './shared-visited.ts';
 import { VisitedTable } from './visited.ts';
 import { type Footprint, footprintMap, independent } from './footprint.ts';
@@ -288,17 +288,4 @@ export function statefulDfs(model: Model, opt: StatefulOptions = {}): StatefulRe
     if (v) return result({ complete: false, violation: v, ...tapeOf() });
   }
   return result({ complete: true });
-}
-
-/** The hash of the pair (state hash `h`, sleep set): what bitstate marks under sleep sets. */
-function withSleep(h: Uint32Array, sleep: readonly Sleeper[]): Uint32Array {
-  const x = new Hasher();
-  x.add(h[0]!);
-  x.add(h[1]!);
-  const moves = sleep.map((u) => u.move).sort((a, b) => a - b);
-  for (const m of moves) x.add(m);
-  x.add(moves.length);
-  const out = new Uint32Array(2);
-  x.key64(out);
-  return out;
 }
