@@ -45,6 +45,9 @@ interface Row {
   executions: number;
   steps: number;
   states: number | null;
+  /** Stateful searches: distinct states per second, and bytes of the visited set per state. */
+  statesPerSec?: number;
+  bytesPerState?: number;
   /** DPOR: executions cut because every enabled move was asleep. */
   sleepBlocked?: number;
   elapsedMs: number;
@@ -105,6 +108,8 @@ function runJob(job: Job): Row {
       executions: r.executions,
       steps: r.transitions,
       states: r.states,
+      statesPerSec: Math.round(r.states / Math.max(ms / 1000, 0.001)),
+      bytesPerState: Math.round((r.store.bytes / Math.max(r.states, 1)) * 10) / 10,
       elapsedMs: ms,
       executionsPerSec: Math.round(r.executions / Math.max(ms / 1000, 0.001)),
       stepsPerSec: Math.round(r.transitions / Math.max(ms / 1000, 0.001)),
@@ -142,6 +147,7 @@ function runJob(job: Job): Row {
     executions: median(runs.map((r) => r.executions)),
     steps: median(runs.map((r) => r.steps)),
     states: first.states ?? null,
+    ...(first.states !== undefined && first.store ? { statesPerSec: Math.round(first.states / Math.max(first.elapsedMs / 1000, 0.001)), bytesPerState: Math.round((first.store.bytes / Math.max(first.states, 1)) * 10) / 10 } : {}),
     ...(job.strategy === 'dpor' ? { sleepBlocked: first.sleepBlocked ?? 0 } : {}),
     elapsedMs: median(runs.map((r) => r.elapsedMs)),
     executionsPerSec: Math.round(total((r) => r.executions) / secs),
@@ -284,11 +290,11 @@ if (value('--row') !== undefined) {
     process.stderr.write('\n');
     if (spinProblem) console.log(`SPIN comparison skipped: ${spinProblem}`);
     console.log(`machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memGB} GB, node ${machine.node}`);
-    const cols = ['scenario', 'cpus', 'variant', 'strategy', 'verdict', 'execs', 'steps', 'states', 'blocked', 'ms', 'exec/s', 'steps/s', 'MB', 'spin', 'spinMs', 'spinStates', 'ratio', 'note'];
+    const cols = ['scenario', 'cpus', 'variant', 'strategy', 'verdict', 'execs', 'steps', 'states', 'blocked', 'ms', 'exec/s', 'steps/s', 'states/s', 'B/state', 'MB', 'spin', 'spinMs', 'spinStates', 'ratio', 'note'];
     console.log(cols.join('\t'));
     for (const r of rows) {
       console.log(
-        [r.scenario, r.cpus, r.variant, r.strategy, r.verdict, r.executions, r.steps, r.states ?? '-', r.sleepBlocked ?? '-', r.elapsedMs, r.executionsPerSec, r.stepsPerSec, r.peakMemMB, r.spin ?? '-', r.spinMs ?? '-', r.spinStates ?? '-', r.ratioVsSpin ?? '-', r.note].join('\t'),
+        [r.scenario, r.cpus, r.variant, r.strategy, r.verdict, r.executions, r.steps, r.states ?? '-', r.sleepBlocked ?? '-', r.elapsedMs, r.executionsPerSec, r.stepsPerSec, r.statesPerSec ?? '-', r.bytesPerState ?? '-', r.peakMemMB, r.spin ?? '-', r.spinMs ?? '-', r.spinStates ?? '-', r.ratioVsSpin ?? '-', r.note].join('\t'),
       );
     }
   }

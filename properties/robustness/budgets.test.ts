@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { statefulBfs } from '../../src/explore/bfs.ts';
+import { Budget, memoryInUse } from '../../src/explore/budget.ts';
 import type { CheckResult } from '../../src/explore/check.ts';
 import { prepare } from '../../src/explore/engine.ts';
 import { getVariant } from '../../src/index.ts';
@@ -33,8 +34,10 @@ describe('state and memory budgets', () => {
     expect((JSON.parse(r.out) as { states: number }).states).toBeGreaterThan(2000);
   });
 
+  // bfs: its frontier of states fills the heap fast (dfs's visited set takes ~15 bytes a state
+  // since hash compaction, so it would need millions of states to reach 64 MB).
   it('--max-memory ends a search as inconclusive before the heap does, even under a small Node heap', () => {
-    const r = spawnSync(process.execPath, ['--max-old-space-size=64', BIN, 'check', '--variant', 'linux-6.18', '--scenario', 'spin-scaled', '--cpus', '4', '--ops', '2', '--max-memory', '64', '--json'], {
+    const r = spawnSync(process.execPath, ['--max-old-space-size=64', BIN, 'check', '--variant', 'linux-6.18', '--scenario', 'spin-scaled', '--cpus', '4', '--ops', '2', '--strategy', 'bfs', '--max-memory', '64', '--json'], {
       encoding: 'utf8',
       timeout: 120_000,
     });
@@ -42,6 +45,15 @@ describe('state and memory budgets', () => {
     const j = JSON.parse(r.stdout) as { verdict: string; stop: string };
     expect(j).toMatchObject({ verdict: 'inconclusive', stop: 'memory' });
     expect(r.stderr).toBe('');
+  });
+
+  it('the memory budget counts the typed arrays outside the heap (where the visited set lives)', () => {
+    const before = memoryInUse();
+    const big = new Uint8Array(64 * 1048576);
+    big[big.length - 1] = 1;
+    expect(memoryInUse() - before).toBeGreaterThanOrEqual(64 * 1048576);
+    expect(new Budget({ maxMemoryMb: Math.ceil((before + 32 * 1048576) / 1048576) }).exceeded(0)?.kind).toBe('memory');
+    expect(big[big.length - 1]).toBe(1);
   });
 
   it('bfs honours maxStates in the library too', () => {
@@ -56,8 +68,8 @@ describe('state and memory budgets', () => {
 describe('the collision bound next to HOLDS', () => {
   const base = { verdict: 'holds', strategy: 'dfs' } as unknown as CheckResult;
   it('is printed when above 1e-6, and not below', () => {
-    expect(verdictNote({ ...base, collisionProbability: 9.5e-3 })).toMatch(/collision probability 9\.5e-3 > 1e-6/);
-    expect(verdictNote({ ...base, collisionProbability: 1e-12 })).toBe('');
+    expect(verdictNote({ ...base, collisionProbability: 9.5e-3 } as CheckResult)).toMatch(/collision probability 9\.5e-3 > 1e-6/);
+    expect(verdictNote({ ...base, collisionProbability: 1e-12 } as CheckResult)).toBe('');
     expect(verdictNote({ ...base, verdict: 'inconclusive', stop: 'interrupted' } as CheckResult)).toBe(' (interrupted)');
   });
 });

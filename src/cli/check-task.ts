@@ -9,16 +9,41 @@ import { whyJson, whyOf } from '../report/why.ts';
 import { type Minimized, minimize } from '../counterexample/minimize.ts';
 import { minimizedCounterexample } from '../counterexample/package.ts';
 import type { CounterexampleFile } from '../counterexample/schema.ts';
-import { type CheckResult, type StrategyName, search } from '../explore/check.ts';
-import { prepare } from '../explore/engine.ts';
+import { type CheckResult, type SearchOptions, type StrategyName, parallelCheckResult, search, validateSearch } from '../explore/check.ts';
+import { type Model, prepare } from '../explore/engine.ts';
+import { parallelDfs } from '../explore/parallel.ts';
+import { UserError } from '../errors.ts';
+import { workerExecArgv } from './supervise.ts';
 import type { StatefulProgress } from '../explore/stateful.ts';
 import { type TreeEstimate, estimateTree } from '../explore/estimate.ts';
-import { UserError } from '../errors.ts';
 import { resolveVariant } from '../kernel/load.ts';
 import { resolveCVariant, wholeFileNote } from '../kc/load-c.ts';
 import type { CVariant } from '../kc/variant.ts';
 import { configOf } from './options.ts';
 import { type TaskContext, hostTask } from './task-host.ts';
+
+/** `--workers N`: the stateful dfs over N worker threads sharing its visited table. */
+async function searchParallel(model: Model, opt: SearchOptions, o: Record<string, unknown>, workers: number): Promise<CheckResult> {
+  if (opt.strategy !== 'dfs' || opt.stateless || opt.bitstate !== undefined) {
+    throw new UserError('--workers splits the stateful dfs only (not --stateless, --bitstate or another strategy)');
+  }
+  // Every other option is checked as for one worker.
+  validateSearch(model, opt);
+  const t0 = Date.now();
+  const limits = {
+    ...(opt.timeMs === undefined ? {} : { timeMs: opt.timeMs }),
+    ...(opt.maxStates === undefined ? {} : { maxStates: opt.maxStates }),
+    ...(opt.maxMemoryMb === undefined ? {} : { maxMemoryMb: opt.maxMemoryMb }),
+    ...(opt.maxExecutions === undefined ? {} : { maxExecutions: opt.maxExecutions }),
+    ...(opt.por === undefined ? {} : { por: opt.por }),
+  };
+  const r = await parallelDfs(model, workers, SEARCH_WORKER, { ...o, workers: 1 }, limits, workerExecArgv());
+  return parallelCheckResult(model, opt, t0, r, workers);
+}
+
+const SEARCH_WORKER = new URL('../../bin/search-worker.js', import.meta.url);
+
+const isShard = (v: unknown): v is { index: number; count: number } => typeof v === 'object' && v !== null && 'index' in v && 'count' in v;
 
 export interface CheckTaskData {
   readonly task: 'check';
@@ -56,7 +81,6 @@ export async function computeCheck(o: Record<string, unknown>, ctx: TaskContext<
   const withNote = <T extends CheckOutcome>(x: T): T => (note === undefined ? x : { ...x, note });
   const cfg = configOf(variant, o);
   const model = prepare(cfg);
-  if (o['strategy'] !== 'dfs' && o['stateless'] === true) throw new UserError('--stateless goes with --strategy dfs');
   const strategy = o['strategy'] as StrategyName;
   const seed = o['seed'] as number;
   const num = (k: string): number | undefined => (typeof o[k] === 'number' ? (o[k] as number) : undefined);
@@ -64,7 +88,8 @@ export async function computeCheck(o: Record<string, unknown>, ctx: TaskContext<
   ctx.started();
   // The progress line's Knuth estimate of the execution tree, as the gate's (own seed stream).
   const estimate = progress && (strategy === 'dfs' || strategy === 'bfs') ? estimateTree(model, PROBES, seed) : undefined;
-  const r = search(model, {
+  const workers = num('workers') ?? 1;
+  const opts = {
     strategy,
     seed,
     ...(num('maxExecutions') === undefined ? {} : { maxExecutions: num('maxExecutions')! }),
@@ -72,9 +97,11 @@ export async function computeCheck(o: Record<string, unknown>, ctx: TaskContext<
     ...(num('maxStates') === undefined ? {} : { maxStates: num('maxStates')! }),
     ...(num('maxMemory') === undefined ? {} : { maxMemoryMb: num('maxMemory')! }),
     ...(o['stateless'] === true ? { stateless: true } : {}),
-    depth: o['depth'] as number,
+    ...(num('bitstate') === undefined ? {} : { bitstate: num('bitstate')! }),
+    ...(num('depth') === undefined ? {} : { depth: num('depth')! }),
     ...(o['por'] === false ? { por: false } : {}),
-    delays: o['delays'] as number,
+    ...(num('delays') === undefined ? {} : { delays: num('delays')! }),
+    ...(isShard(o['shard']) ? { shard: o['shard'] } : {}),
     ...(progress
       ? {
           progress: (p: StatefulProgress) => {
@@ -84,7 +111,8 @@ export async function computeCheck(o: Record<string, unknown>, ctx: TaskContext<
           },
         }
       : {}),
-  });
+  };
+  const r = workers > 1 ? await searchParallel(model, opts, o, workers) : search(model, opts);
   if (!(r.violation && r.tape && r.widths)) return withNote({ result: r });
   const outDir = String(o['out']);
   // A user variant is recorded relative to the counterexample, never as a machine path.

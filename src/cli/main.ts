@@ -6,12 +6,14 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { UserError } from '../errors.ts';
 import { STRATEGIES } from '../explore/check.ts';
+import { BITSTATE_MAX, BITSTATE_MIN } from '../explore/bitstate.ts';
 import { runCheck } from './check.ts';
 import { type FuzzCliOptions, runFuzz } from './fuzz.ts';
 import { type GateOpts, runGate } from './gate.ts';
 import { parseShard } from '../gate/shard.ts';
 import { runList } from './list.ts';
 import { runLitmusFiles } from './litmus.ts';
+import { runMerge } from './merge.ts';
 import { runMinimize } from './minimize.ts';
 import { runReplay } from './replay.ts';
 import { runWatched } from './watched.ts';
@@ -85,8 +87,10 @@ function program(io: Io, code: { value: number }, argv: readonly string[], opts:
     .option('--mms <n>', 'user mms, for scenarios with that parameter (see tlbcheck list)', intArg(1, 8))
     .option('--ops <n>', 'operations per CPU, for scenarios with that parameter (see tlbcheck list)', intArg(1, 8))
     .addOption(new Option('--strategy <name>', 'search strategy').choices([...STRATEGIES]).default('dfs'))
-    .option('--depth <d>', 'PCT bug depth', intArg(1, 10), 3)
-    .option('--delays <k>', 'delay-bounding: deviations per run', intArg(0, 100), 2)
+    .option('--depth <d>', 'PCT bug depth (default 3)', intArg(1, 10))
+    .option('--delays <k>', 'delay-bounding: deviations per run (default 2)', intArg(0, 100))
+    .option('--workers <n>', 'dfs: split the stateful search over n worker threads sharing its visited table', intArg(1, 64), 1)
+    .option('--shard <i/n>', 'swarm: run only the i-th of n deterministic, disjoint slices of the members (see tlbcheck merge)', shardArg)
     .option('--seed <n>', 'seed of randomized strategies', intArg(0), 1)
     .option('--max-executions <n>', 'execution budget', intArg(1))
     .option('--time <seconds>', 'time budget', secondsArg)
@@ -100,6 +104,7 @@ function program(io: Io, code: { value: number }, argv: readonly string[], opts:
     .option('--max-step-effects <n>', 'effects a routine may run inside one step before it is reported as a spin loop', intArg(1), 10000)
     .option('--stall <seconds>', 'a routine that runs this long without yielding an effect is reported', secondsArg, 10)
     .option('--stateless', 'dfs by re-execution, without state caching')
+    .option('--bitstate <b>', `dfs, bfs: bitstate (supertrace) visited set of 2^b bits (${BITSTATE_MIN}..${BITSTATE_MAX}) for state spaces beyond memory; never proves "holds"`, intArg(BITSTATE_MIN, BITSTATE_MAX))
     .option('--no-por', 'turn off sleep-set partial-order reduction (dfs)')
     .option('--features <list>', 'machine features, e.g. pcid,-invpcid,pti')
     .option('--out <dir>', 'where to save counterexamples', 'out')
@@ -159,6 +164,15 @@ function program(io: Io, code: { value: number }, argv: readonly string[], opts:
     .option('--seed <n>', 'seed of the random probes behind the progress estimate', intArg(0), 1)
     .action(async (o: GateOpts) => {
       code.value = await runGate(io, o);
+    });
+
+  cmd
+    .command('merge')
+    .description("combine the --json results of a swarm's shards (check --strategy swarm --shard I/N) into one verdict")
+    .argument('<files...>', 'shard result files')
+    .option('--json', 'one JSON object')
+    .action((files: string[], o: { json?: boolean }) => {
+      code.value = runMerge(io, files, o);
     });
 
   cmd

@@ -5,7 +5,8 @@
  * never what stops a search, because the memory budget is checked well below it.
  *
  * Strategies call `exceeded` every few hundred transitions; it costs a clock read and, for the
- * memory budget, one heap-statistics call.
+ * memory budget, one heap-statistics call. The memory counted is the heap plus the typed
+ * arrays outside it (the visited set).
  */
 import { getHeapStatistics } from 'node:v8';
 import { stopRequested } from './heartbeat.ts';
@@ -25,6 +26,15 @@ export interface Limits {
   readonly maxExecutions?: number;
 }
 
+/**
+ * Heap in use plus memory outside the heap held by JavaScript objects: the visited set's typed
+ * arrays (visited.ts, bitstate.ts) live there, not in the heap.
+ */
+export function memoryInUse(): number {
+  const h = getHeapStatistics();
+  return h.used_heap_size + h.external_memory;
+}
+
 export class Budget {
   private readonly t0 = Date.now();
   /** The memory budget in bytes: the one asked for, but never above 80% of this heap's limit. */
@@ -41,7 +51,7 @@ export class Budget {
     if (l.timeMs !== undefined && Date.now() - this.t0 > l.timeMs) return { kind: 'time', reason: `time budget of ${l.timeMs / 1000} s ran out` };
     if (l.maxStates !== undefined && states >= l.maxStates) return { kind: 'states', reason: `state budget of ${l.maxStates} ran out` };
     if (l.maxExecutions !== undefined && executions >= l.maxExecutions) return { kind: 'executions', reason: `execution budget of ${l.maxExecutions} ran out` };
-    if (this.heapBytes !== undefined && getHeapStatistics().used_heap_size > this.heapBytes) {
+    if (this.heapBytes !== undefined && memoryInUse() > this.heapBytes) {
       return { kind: 'memory', reason: `memory budget of ${Math.round(this.heapBytes / 1048576)} MB ran out` };
     }
     return undefined;

@@ -384,8 +384,11 @@ export class Sim {
     return s;
   }
 
-  /** Fingerprint of everything that decides the future: machine, ghost, frame positions. */
-  fingerprint(extra = 0): number {
+  /**
+   * Fingerprint of everything that decides the future: machine, ghost, frame positions. With
+   * `out`, also its full 64-bit hash as two words there (Hasher.key64).
+   */
+  fingerprint(extra = 0, out?: Uint32Array): number {
     const h = new Hasher();
     this.m.hashInto(h);
     this.ghost.hashInto(h);
@@ -400,6 +403,7 @@ export class Sim {
       }
     }
     h.add(extra);
+    if (out) h.key64(out);
     return h.key();
   }
 

@@ -18,6 +18,10 @@
  */
 import { collisionProbability } from '../machine/hash.ts';
 import type { Violation } from '../invariants/types.ts';
+import { BitstateTable } from './bitstate.ts';
+import { SleepPool, withSleep } from './sleep-pool.ts';
+import type { SharedVisited } from './shared-visited.ts';
+import { VisitedTable } from './visited.ts';
 import { type Footprint, footprintMap, independent } from './footprint.ts';
 import { type Model, Sim } from './sim.ts';
 import { Budget, type Limits, type StopKind } from './budget.ts';
@@ -41,11 +45,30 @@ export interface StatefulResult {
   readonly sleepBlocked: number;
   readonly maxDepth: number;
   readonly collisionProbability: number;
+  /** What the visited set holds and costs. */
+  readonly store: StoreStats;
 }
+
+/**
+ * How visited states are stored: 64-bit hashes (hash compaction), bits (bitstate), or 64-bit
+ * hashes in a table shared by worker threads (shared-visited.ts). The last two keep no sleep
+ * sets: under sleep sets they mark (state, sleep set) pairs.
+ */
+export type StoreMode =
+  | { readonly kind: 'compact' }
+  | { readonly kind: 'bitstate'; readonly log2bits: number }
+  | { readonly kind: 'shared'; readonly table: SharedVisited };
+
+export type StoreStats =
+  | { readonly kind: 'compact'; readonly bytes: number; readonly sleepSets: number }
+  | { readonly kind: 'bitstate'; readonly bytes: number; readonly bits: number; readonly coverage: number }
+  | { readonly kind: 'shared'; readonly bytes: number; readonly workers: number };
 
 export interface StatefulOptions {
   readonly timeMs?: number;
   readonly maxStates?: number;
+  /** Distinct terminal states (the executions counted) at which the search stops. */
+  readonly maxExecutions?: number;
   /** Heap budget in MiB (see budget.ts). */
   readonly maxMemoryMb?: number;
   /** Called on every distinct final state reached without a violation. */
@@ -62,6 +85,12 @@ export interface StatefulOptions {
   readonly steal?: boolean;
   /** Called every 1024 transitions with the search so far; must not print (only the CLI prints). */
   readonly progress?: (p: StatefulProgress) => void;
+  /** The visited set (default: hash compaction). */
+  readonly store?: StoreMode;
+  /** Start from this state (reached with `preemptions` non-default choices) instead of the model's initial one. */
+  readonly start?: { readonly sim: Sim; readonly preemptions: number };
+  /** Polled with the budgets: a reason to stop now (another worker's finding), or undefined. */
+  readonly stop?: () => { readonly kind: StopKind; readonly reason: string } | undefined;
 }
 
 export interface StatefulProgress {
@@ -93,8 +122,6 @@ interface Entry {
   readonly preemptions: number;
 }
 
-const NONE: readonly Move[] = [];
-
 function asleepIn(sleep: readonly Sleeper[], m: Move): boolean {
   for (const u of sleep) if (u.move === m) return true;
   return false;
@@ -114,6 +141,7 @@ export const limitsOf = (opt: StatefulOptions): Limits => ({
   ...(opt.timeMs === undefined ? {} : { timeMs: opt.timeMs }),
   ...(opt.maxStates === undefined ? {} : { maxStates: opt.maxStates }),
   ...(opt.maxMemoryMb === undefined ? {} : { maxMemoryMb: opt.maxMemoryMb }),
+  ...(opt.maxExecutions === undefined ? {} : { maxExecutions: opt.maxExecutions }),
 });
 
 export function statefulDfs(model: Model, opt: StatefulOptions = {}): StatefulResult {
@@ -121,10 +149,19 @@ export function statefulDfs(model: Model, opt: StatefulOptions = {}): StatefulRe
   const budget = new Budget(limitsOf(opt));
   const bound = model.cfg.bounds.preemptions;
   const por = opt.por ?? bound === undefined;
-  const root = Sim.start(model, false);
+  const root = opt.start?.sim ?? Sim.start(model, false);
   root.recordFootprints = por;
-  /** Fingerprint -> ids of the moves asleep when the state was (last) explored. */
-  const visited = new Map<number, readonly Move[]>();
+  const startPreemptions = opt.start?.preemptions ?? 0;
+  const store = opt.store ?? { kind: 'compact' };
+  /** Hash -> id (in `pool`) of the moves asleep when the state was (last) explored. */
+  const visited = store.kind === 'compact' ? new VisitedTable(por) : undefined;
+  const bitstate = store.kind === 'bitstate' ? new BitstateTable(store.log2bits) : undefined;
+  const shared = store.kind === 'shared' ? store.table : undefined;
+  /** A visited set that only marks (no sleep sets kept). */
+  const bits = bitstate ?? shared;
+  const pool = new SleepPool();
+  const h = new Uint32Array(2);
+  const stored = (): number => visited?.size ?? bits?.size ?? 0;
   let transitions = 0;
   let executions = 0;
   let sleepPruned = 0;
@@ -132,13 +169,18 @@ export function statefulDfs(model: Model, opt: StatefulOptions = {}): StatefulRe
   let maxDepth = 0;
   const stack: Entry[] = [];
   const result = (extra: Partial<StatefulResult> & { complete: boolean }): StatefulResult => ({
-    states: visited.size,
+    states: stored(),
     transitions,
     executions,
     sleepPruned,
     sleepBlocked,
     maxDepth,
-    collisionProbability: collisionProbability(visited.size),
+    collisionProbability: collisionProbability(stored(), 64),
+    store: bitstate
+      ? { kind: 'bitstate', bytes: bitstate.bytes, bits: bitstate.bits, coverage: bitstate.coverage() }
+      : shared
+        ? { kind: 'shared', bytes: shared.bytes, workers: 1 }
+        : { kind: 'compact', bytes: visited?.bytes ?? 0, sleepSets: pool.count },
     ...extra,
   });
   const tapeOf = (): { tape: number[]; widths: number[] } => {
@@ -152,19 +194,25 @@ export function statefulDfs(model: Model, opt: StatefulOptions = {}): StatefulRe
     }
     return { tape, widths };
   };
-  /** Push state `sim` reached with sleep set `sleep`; returns a violation found at a final state. */
-  const enter = (sim: Sim, fp: number, sleep: readonly Sleeper[], preemptions: number): Violation | undefined => {
+  /**
+   * Push state `sim` (hash in `h`) reached with sleep set `sleep`; returns a violation found at
+   * a final state. Bitstate keeps no sleep sets: it marks the pair (state, sleep set), which a
+   * stateless sleep-set search would explore the same way every time it met it.
+   */
+  const enter = (sim: Sim, sleep: readonly Sleeper[], preemptions: number): Violation | undefined => {
     const moves = sim.enabledMoves();
-    const stored = visited.get(fp);
     // First visit: explore the moves not asleep. Revisit: only those asleep last time and awake now.
     let woke: readonly Move[] | undefined;
-    if (stored === undefined) {
-      visited.set(fp, sleep.length === 0 ? NONE : sleep.map((u) => u.move));
+    if (bits) {
+      if (!bits.testAndSet(sleep.length === 0 ? h : withSleep(h, sleep))) return undefined;
     } else {
-      woke = stored.filter((m) => !asleepIn(sleep, m));
-      if (woke.length === 0) return undefined;
-      const still = stored.filter((m) => asleepIn(sleep, m));
-      visited.set(fp, still.length === 0 ? NONE : still);
+      const slot = visited!.findOrInsert(h, sleep.length === 0 ? 0 : pool.idOf(sleep.map((u) => u.move)));
+      if (slot >= 0) {
+        const before = pool.get(visited!.value(slot));
+        woke = before.filter((m) => !asleepIn(sleep, m));
+        if (woke.length === 0) return undefined;
+        visited!.setValue(slot, pool.idOf(before.filter((m) => asleepIn(sleep, m))));
+      }
     }
     if (moves.length === 0) {
       sim.finish();
@@ -187,18 +235,22 @@ export function statefulDfs(model: Model, opt: StatefulOptions = {}): StatefulRe
     if (stack.length > maxDepth) maxDepth = stack.length;
     return undefined;
   };
-  const v0 = root.violation ?? enter(root, root.fingerprint(), [], 0);
+  root.fingerprint(bound === undefined ? 0 : startPreemptions, h);
+  const v0 = root.violation ?? enter(root, [], startPreemptions);
   if (v0) return result({ complete: false, violation: v0, tape: [], widths: [] });
 
+  const maxExec = opt.maxExecutions;
   while (stack.length > 0) {
+    // The execution budget is checked exactly (the others every 1024 transitions).
+    if (maxExec !== undefined && executions >= maxExec) return result({ complete: false, reason: `execution budget of ${maxExec} ran out`, stop: 'executions' });
     const top = stack[stack.length - 1]!;
     if (top.pos >= top.order.length) {
       stack.pop();
       continue;
     }
     if ((transitions & 1023) === 0) {
-      opt.progress?.({ states: visited.size, transitions, executions, depth: stack.length, maxDepth, elapsedMs: Date.now() - t0 });
-      const stop = budget.exceeded(visited.size);
+      opt.progress?.({ states: stored(), transitions, executions, depth: stack.length, maxDepth, elapsedMs: Date.now() - t0 });
+      const stop = opt.stop?.() ?? budget.exceeded(stored(), executions);
       if (stop) return result({ complete: false, reason: stop.reason, stop: stop.kind });
     }
     const i = top.order[top.pos++]!;
@@ -231,8 +283,8 @@ export function statefulDfs(model: Model, opt: StatefulOptions = {}): StatefulRe
       opt.final?.(child);
       continue;
     }
-    const fp = child.fingerprint(bound === undefined ? 0 : preemptions);
-    const v = enter(child, fp, sleep, preemptions);
+    child.fingerprint(bound === undefined ? 0 : preemptions, h);
+    const v = enter(child, sleep, preemptions);
     if (v) return result({ complete: false, violation: v, ...tapeOf() });
   }
   return result({ complete: true });

@@ -31,6 +31,23 @@ export class Hasher {
     this.add(s.length);
   }
 
+  /**
+   * The full 64-bit hash as two 32-bit words (out[at] = lane one, out[at + 1] = lane two, both
+   * finalized); `key()` is its top 53 bits. The visited table stores these (hash compaction).
+   */
+  key64(out: Uint32Array, at = 0): void {
+    let a = this.a;
+    a ^= a >>> 16;
+    a = Math.imul(a, 0x85ebca6b);
+    a ^= a >>> 13;
+    let b = this.b;
+    b ^= b >>> 16;
+    b = Math.imul(b, 0xc2b2ae35);
+    b ^= b >>> 16;
+    out[at] = a >>> 0;
+    out[at + 1] = b >>> 0;
+  }
+
   /** 53-bit fingerprint. */
   key(): number {
     let a = this.a;
@@ -46,9 +63,10 @@ export class Hasher {
 }
 
 /**
- * Probability that some two of `n` distinct states share a 53-bit fingerprint (the birthday
- * bound), as TLC prints it.
+ * Probability that some two of `n` distinct states share a `bits`-bit fingerprint (the birthday
+ * bound n^2 / 2^(bits+1)), as TLC prints it. The stateful searches store 64-bit hashes
+ * (visited.ts); 53 bits is the `key()` of other callers.
  */
-export function collisionProbability(n: number): number {
-  return Math.min(1, (n * n) / 2 ** 54);
+export function collisionProbability(n: number, bits = 53): number {
+  return Math.min(1, (n * n) / 2 ** (bits + 1));
 }

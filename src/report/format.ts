@@ -8,17 +8,21 @@ import { boundsToJson } from '../counterexample/counterexample.ts';
 export function strategyText(r: CheckResult): string {
   switch (r.strategy) {
     case 'dfs':
-      return r.states === undefined ? 'dfs (stateless re-execution)' : 'dfs (stateful, fingerprinted states)';
+      return r.search === 'stateless' ? 'dfs (stateless re-execution)' : 'dfs (stateful, fingerprinted states)';
     case 'bfs':
       return 'bfs (stateful, shortest counterexample first)';
     case 'dpor':
       return 'dpor (stateless source-DPOR with sleep sets)';
     case 'pct':
-      return `pct depth ${r.guarantee?.depth ?? '?'} (seed ${r.seed})`;
+      return `pct depth ${r.guarantee.depth} (seed ${r.seed})`;
     case 'delay':
-      return `delay bounding, ${r.delays ?? '?'} delays per run (seed ${r.seed})`;
-    default:
-      return `${r.strategy} (seed ${r.seed})`;
+      return `delay bounding, ${r.delays} delays per run (seed ${r.seed})`;
+    case 'swarm': {
+      const s = r.swarm;
+      return `swarm (seed ${r.seed}, members ${s.first}..${s.end - 1} of ${s.total}${s.shard ? `, shard ${s.shard.index}/${s.shard.count}` : ''})`;
+    }
+    case 'random':
+      return `random (seed ${r.seed})`;
   }
 }
 
@@ -55,6 +59,10 @@ export function coverageText(r: CheckResult): string {
     case 'no-violation':
       return `${r.executions} randomized executions found no violation (${b}); this proves nothing by itself`;
     case 'inconclusive':
+      if (r.store?.kind === 'bitstate' && r.stop === undefined) {
+        const s = r.store;
+        return `bitstate search of 2^${Math.log2(s.bits)} bits ran to its end (${b}); hash factor ${(s.bits / Math.max(r.states ?? 1, 1)).toFixed(1)} bits/state, states whose bits were all set already were not explored${r.sleepPruned ? ' (under sleep sets it marks state and sleep-set pairs)' : ''}: not a proof`;
+      }
       return `search stopped early: ${r.reason ?? '?'} (${b})`;
     case 'violated':
       return `found by ${strategyText(r)} (${b})`;
@@ -67,6 +75,7 @@ export const COLLISION_WARN = 1e-6;
 /** The verdict line's qualifier: interrupted, or a collision bound too large to ignore. */
 export function verdictNote(r: CheckResult): string {
   if (r.stop === 'interrupted') return ' (interrupted)';
+  if (r.verdict === 'inconclusive' && r.store?.kind === 'bitstate' && r.stop === undefined) return `: ${r.reason ?? 'no violation found (bitstate)'}`;
   const p = r.collisionProbability;
   if (r.verdict === 'holds' && p !== undefined && p > COLLISION_WARN) {
     return ` (fingerprint collision probability ${p.toExponential(1)} > ${COLLISION_WARN.toExponential(0)}: a missed state is possible)`;
@@ -111,6 +120,8 @@ export function checkJson(r: CheckResult, counterexample?: string): Record<strin
     states: r.states ?? null,
     transitions: r.transitions ?? null,
     collisionProbability: r.collisionProbability ?? null,
+    store: r.store ?? null,
+    swarm: r.swarm ?? null,
     guarantee: r.guarantee ?? null,
     sleepPruned: r.sleepPruned ?? null,
     sleepBlocked: r.sleepBlocked ?? null,
