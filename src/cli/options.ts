@@ -4,21 +4,23 @@
 import { UserError } from '../errors.ts';
 import type { CheckConfig } from '../explore/engine.ts';
 import type { Variant } from '../kernel/variant.ts';
-import { DEFAULT_BOUNDS, FEATURE_NAMES, type Bounds, type FeatureName, type Features } from '../machine/types.ts';
+import { ALL_FEATURE_NAMES, DEFAULT_BOUNDS, type Bounds, type FeatureName, type Features } from '../machine/types.ts';
 import { SCENARIOS, findScenario } from '../scenario/index.ts';
 import { resolveParams } from '../scenario/params.ts';
 
 /** `pcid,-invpcid,pti`: set or clear features on top of `base`. */
 export function parseFeatures(list: string, base: Features): Features {
-  const f: Record<FeatureName, boolean> = { ...base };
+  const f: Partial<Record<FeatureName, boolean | undefined>> = { ...base };
   for (const raw of list.split(',').map((s) => s.trim()).filter((s) => s.length > 0)) {
     const off = raw.startsWith('-');
     const name = (off ? raw.slice(1) : raw.replace(/^\+/, '')) as FeatureName;
-    if (!FEATURE_NAMES.includes(name)) throw new UserError(`unknown feature '${raw}' (known: ${FEATURE_NAMES.join(', ')})`);
+    if (!ALL_FEATURE_NAMES.includes(name)) throw new UserError(`unknown feature '${raw}' (known: ${ALL_FEATURE_NAMES.join(', ')})`);
     f[name] = !off;
   }
   if (f.invpcid && !f.pcid) throw new UserError('feature invpcid needs pcid on this model (INVPCID operates on PCIDs)');
-  return f;
+  const out: Features = { pcid: f.pcid === true, invpcid: f.invpcid === true, pge: f.pge === true, pti: f.pti === true };
+  // An extra feature that is off stays absent, so the row keys and digests of old runs hold.
+  return f.invlpgb === true ? { ...out, invlpgb: true } : out;
 }
 
 export interface CheckOpts {

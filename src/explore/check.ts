@@ -261,7 +261,7 @@ function searchRandomized(model: Model, opt: SearchOptions): CheckResult {
       const depth = opt.depth ?? 3;
       const k = Math.max(2 * probe.steps, 4);
       const cpus = model.cfg.params.cpus;
-      const pct = new PctStrategy(opt.seed, depth, actorsFor(cpus), k, optionalActors(cpus, model.cfg.bounds));
+      const pct = new PctStrategy(opt.seed, depth, actorsFor(cpus, model.cfg.features.invlpgb === true), k, optionalActors(cpus, model.cfg.bounds));
       strategy = pct;
       guarantee = { depth, actors: pct.actors.length, optional: pct.optional.length, k, perRun: pct.perRun };
       break;

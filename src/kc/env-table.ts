@@ -216,7 +216,7 @@ function hasFeature(x: EnvCtx, v: Val): boolean {
   if (typeof v !== 'object' || v.t !== 'feat') throw modelError(x.site, `${x.site.text}: expected an X86_FEATURE_* constant`);
   const f = FEATURES[v.name];
   if (!f) throw modelError(x.site, `${v.name} is not a machine feature of the model (known: ${Object.keys(FEATURES).join(', ')})`);
-  return x.k.features[f];
+  return x.k.features[f] === true;
 }
 
 const FEATURES: Readonly<Record<string, keyof Features>> = {
@@ -225,6 +225,7 @@ const FEATURES: Readonly<Record<string, keyof Features>> = {
   X86_FEATURE_PGE: 'pge',
   X86_FEATURE_PTI: 'pti',
   X86_FEATURE_INVPCID_SINGLE: 'invpcid',
+  X86_FEATURE_INVLPGB: 'invlpgb',
 };
 
 const X86_CR4_PGE = 0x80;

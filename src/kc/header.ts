@@ -14,6 +14,7 @@
  */
 import { UserError } from '../errors.ts';
 import type { Expectation } from '../kernel/variant.ts';
+import { ALL_FEATURE_NAMES } from '../machine/types.ts';
 
 export interface CHeader {
   readonly base?: string;
@@ -75,7 +76,9 @@ function parseExpect(file: string, line: number, spec: string): Expectation {
   const features: Record<string, boolean> = {};
   for (const f of feats?.split('/') ?? []) {
     const name = f.replace(/^[-+]/, '');
-    if (!['pcid', 'invpcid', 'pge', 'pti'].includes(name)) throw new UserError(`${file}:${line}: bad feature '${f}' in expect '${spec}' (pcid, invpcid, pge, pti, each optionally with -)`);
+    if (!(ALL_FEATURE_NAMES as readonly string[]).includes(name)) {
+      throw new UserError(`${file}:${line}: bad feature '${f}' in expect '${spec}' (${ALL_FEATURE_NAMES.join(', ')}, each optionally with -)`);
+    }
     features[name] = !f.startsWith('-');
   }
   const withFeatures = feats === undefined ? {} : { features };
