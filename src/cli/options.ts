@@ -45,6 +45,8 @@ export function configOf(variant: Variant, o: CheckOpts): CheckConfig {
   const p = resolveParams(scenario, { ...opt('cpus', num(o.cpus)), ...opt('mms', num(o.mms)), ...opt('ops', num(o.ops)) });
   if ('error' in p) throw new UserError(p.error);
   const features = typeof o.features === 'string' ? parseFeatures(o.features, variant.features) : variant.features;
+  const missing = (scenario.features ?? []).filter((f) => features[f] !== true);
+  if (missing.length > 0) throw new UserError(`scenario '${sid}' needs the machine feature(s) ${missing.join(', ')} (add --features ${missing.join(',')})`);
   let bounds: Bounds = {
     ...DEFAULT_BOUNDS,
     ...(typeof o.walks === 'number' ? { walks: o.walks } : {}),

@@ -155,7 +155,10 @@ export interface Model {
 
 export function prepare(cfg: CheckConfig, makeMachine?: (init: MachineInit) => Machine, atomicity: Atomicity = COARSE_STEPS): Model {
   const world = cfg.scenario.build(cfg.params);
-  const layout = new Layout(world.pages.length, world.mms, cfg.params.cpus, cfg.variant.sharedPcpu, world.extraVars ?? []);
+  // With INVLPGB, finish_asid_transition() (6.15+) reads other CPUs' loaded_mm_asid: it is
+  // shared data then (in TSO memory), and stays private without the feature, as before.
+  const shared = cfg.features.invlpgb === true ? new Set([...cfg.variant.sharedPcpu, 'loaded_mm_asid' as const]) : cfg.variant.sharedPcpu;
+  const layout = new Layout(world.pages.length, world.mms, cfg.params.cpus, shared, world.extraVars ?? []);
   layout.nameTables(world.memory, (pfn) => (world.pages[pfn]?.owner ?? 0) < 0);
   return { cfg, world, layout, makeMachine: makeMachine ?? ((init) => new Machine(init)), atomicity };
 }
