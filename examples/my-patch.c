@@ -1,6 +1,5 @@
-/* tlbcheck: base=linux-4.13 id=my-c-patch
+/* tlbcheck: base=linux-4.13 id=my-patch
  *   title="switch_mm_irqs_off: set the cpumask bit after load_cr3"
- *   expect=switch-vs-flush:2:violated:no-stale-tlb-use
  */
 /*
  * An example patch in C: Linux 4.13's switch_mm_irqs_off() with a "harmless-looking" change

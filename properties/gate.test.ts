@@ -48,13 +48,13 @@ function manifestWith(rows: readonly ManifestRow[]): string {
   return path;
 }
 
-/** The cpus-2 rows of linux-4.12, run through a user-variant copy of it (fixtures/unchanged-4.12.ts). */
+/** The cpus-2 rows of linux-4.12, run through a user-variant copy of it (fixtures/unchanged-4.12.c). */
 const small = full.rows.filter((r) => r.cpus === 2 && r.variant === 'linux-4.12');
-const COPY = join(ROOT, 'properties', 'fixtures', 'unchanged-4.12.ts');
-const MY_PATCH = join(ROOT, 'examples', 'my-patch.ts');
+const COPY = join(ROOT, 'properties', 'fixtures', 'unchanged-4.12.c');
+const MY_PATCH = join(ROOT, 'examples', 'my-patch.c');
 /** All rows of linux-4.12 (its cpus-3 row takes a second or two). */
 const rows412 = full.rows.filter((r) => r.variant === 'linux-4.12');
-/** small, plus the cpus-2 rows of linux-4.13 that examples/my-patch.ts (based on it) runs over. */
+/** small, plus the cpus-2 rows of linux-4.13 that examples/my-patch.c (based on it) runs over. */
 const smallMixed = [...small, ...full.rows.filter((r) => r.cpus === 2 && r.variant === 'linux-4.13')];
 const strip = (r: JsonRow) => [r.variant, r.scenario, r.cpus, r.expected, r.actual, r.ok, r.executions, r.states];
 
@@ -113,7 +113,7 @@ describe('--workers N', () => {
 });
 
 describe('a user variant that breaks an ordering', () => {
-  it('tlbcheck gate --variant ./examples/my-patch.ts exits 1 and points to counterexamples that replay', async () => {
+  it('tlbcheck gate --variant ./examples/my-patch.c exits 1 and points to counterexamples that replay', async () => {
     const out = tempDir();
     const r = await cli('gate', '--variant', MY_PATCH, '--out', out, '--json');
     expect(r.code).toBe(1);

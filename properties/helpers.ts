@@ -34,7 +34,7 @@ export function checkVariant(
 }
 
 export async function fixture(name: string): Promise<Variant> {
-  return (await resolveVariant(join(import.meta.dirname, 'fixtures', `${name}.ts`))).variant;
+  return (await resolveVariant(join(import.meta.dirname, 'fixtures', `${name}.c`))).variant;
 }
 
 const made: string[] = [];

@@ -1,6 +1,6 @@
 /**
- * Kernel C (issue 13): the C builds of linux-4.12, 4.13, 4.14, 4.15-PTI, 4.20, 6.18, KAISER and
- * the PASID proposal against the TypeScript generations they mirror, the front end's answers to
+ * Kernel C (issue 13): the built-in variants are C programs (every generation and bug variant),
+ * the stored counterexamples replay on them, the front end's answers to
  * bad input, the preprocessor subset, liveness, whole kernel-style files with --base, and a C
  * patch checked from a directory outside the clone.
  */
@@ -9,7 +9,7 @@ import { copyFileSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadCounterexample, replay } from '../src/counterexample/counterexample.ts';
-import { findVariant } from '../src/kernel/index.ts';
+import { VARIANTS } from '../src/kernel/index.ts';
 import { C_BUILTINS, cBuiltin, cBuiltinIds } from '../src/kc/builtins.ts';
 import { resolveCVariant } from '../src/kc/load-c.ts';
 import type { CVariant } from '../src/kc/variant.ts';
@@ -17,52 +17,6 @@ import { checkVariant, tempDir } from './helpers.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const CLI = join(ROOT, 'bin', 'tlbcheck.js');
-
-/**
- * Rows where the C build and the TypeScript build reach different state counts (C, TS), with
- * the same verdict. cpumask_test_cpu() keeps only the bit in the caller's history, where the
- * TypeScript 4.12/4.13/4.20 switch code (and the PASID update's on_each_cpu_mask) keeps the
- * whole mask word it loaded (fewer states in C); cpumask_any_but() returns the CPU it found
- * where the TypeScript keeps "another is set";
- * and the 4.12 and KAISER C send a full remote flush when the flusher does not run the mm, as
- * the kernel does (4.12 and 4.9 flush_tlb_mm_range), where the TypeScript sends the range
- * (with INVPCID, KAISER's full flush is one INVPCID where the range takes two).
- */
-const KNOWN_COUNT_DIFFERENCES: Readonly<Record<string, readonly [number, number]>> = {
-  'linux-4.12 switch-vs-flush 3': [6667, 4833],
-  'linux-4.13 switch-vs-flush 3': [10555, 14806],
-  'linux-4.13 lazy-flush 3': [4678, 7220],
-  'linux-4.20 lazy-free-pgtables 3': [5629, 5851],
-  'pasid-ipi-mb pasid-update 2': [233, 269],
-  'kaiser-percpu-flush pti-return-to-user 2 {"invpcid":true}': [582, 591],
-  'kaiser-percpu-flush switch-vs-flush 2 {"invpcid":true}': [341, 347],
-  'kaiser-invpcid pti-return-to-user 2 {"invpcid":true}': [591, 600],
-};
-
-interface PinRow {
-  readonly variant: string;
-  readonly scenario: string;
-  readonly cpus: number;
-  readonly expected: string;
-  readonly states?: number;
-  readonly executions?: number;
-  readonly features?: object;
-}
-const MANIFEST = JSON.parse(readFileSync(join(ROOT, 'gate', 'manifest.json'), 'utf8')) as { rows: PinRow[] };
-
-/** The manifest's pinned result of a holds row, shaped like a check result. */
-function pinned(
-  variant: string,
-  scenario: string,
-  cpus: number,
-  features: object,
-): { verdict: 'holds'; states: number; executions: number; violation?: undefined } | undefined {
-  const same = (f: object | undefined): boolean => JSON.stringify(Object.entries(f ?? {}).sort()) === JSON.stringify(Object.entries(features).sort());
-  const rows = MANIFEST.rows.filter((r) => r.variant === variant && r.scenario === scenario && r.cpus === cpus && r.expected === 'holds' && same(r.features));
-  const r = rows[0];
-  if (rows.length !== 1 || r?.states === undefined || r.executions === undefined) return undefined;
-  return { verdict: 'holds', states: r.states, executions: r.executions };
-}
 
 const built = new Map<string, CVariant>();
 beforeAll(async () => {
@@ -85,59 +39,57 @@ async function cError(text: string): Promise<string> {
   return 'no error';
 }
 
-describe('C generations: verdict parity with the TypeScript generation each mirrors', () => {
-  for (const b of C_BUILTINS) {
-    if (b.mirrors === undefined) continue;
-    const ts = findVariant(b.mirrors)!;
-    for (const e of ts.expect) {
-      it(`${b.file} on ${e.scenario} at ${e.cpus} CPUs: ${e.verdict}${e.invariant ? ` ${e.invariant}` : ''}, as ${ts.id}`, () => {
-        const c = [...built.values()].find((v) => v.source.startsWith(`src/kernel/c/${b.file}`) || v.spec.sources.at(-1)!.file === `src/kernel/c/${b.file}`)!;
-        expect(c).toBeDefined();
-        const opts = { features: e.features ?? {}, bounds: e.bounds ?? {} };
-        const rc = checkVariant(c, e.scenario, e.cpus, opts);
-        // The TypeScript build's verdict and counts: from the gate manifest for holds rows
-        // (the gate re-checks those pins), from a run for the others.
-        const pin = pinned(ts.id, e.scenario, e.cpus, { ...ts.features, ...e.features });
-        const rt = pin ?? checkVariant(ts, e.scenario, e.cpus, opts);
-        expect(rc.verdict).toBe(rt.verdict);
-        expect(rc.verdict).toBe(e.verdict);
-        expect(rc.violation?.invariant).toBe(rt.violation?.invariant);
-        // The C build explores exactly the TypeScript build's states, except on the rows of
-        // KNOWN_COUNT_DIFFERENCES (see there): those are pinned as they are, as a tripwire.
-        const known = KNOWN_COUNT_DIFFERENCES[`${ts.id} ${e.scenario} ${e.cpus}${e.features ? ` ${JSON.stringify(e.features)}` : ''}`];
-        if (known) expect([rc.states, rt.states]).toEqual(known);
-        else expect([rc.states, rc.executions]).toEqual([rt.states, rt.executions]);
-      });
-    }
-  }
-
-  it('the C bug variants carry the expectations of the TypeScript ones', () => {
-    for (const b of C_BUILTINS) {
-      if (b.mirrors === undefined) continue;
-      const c = [...built.values()].find((v) => v.spec.sources.at(-1)!.file === `src/kernel/c/${b.file}`)!;
-      const ts = findVariant(b.mirrors)!;
-      const rows = (v: typeof c | typeof ts) => v.expect.map((e) => [e.scenario, e.cpus, e.verdict, e.invariant, e.features]);
-      expect(rows(c)).toEqual(rows(ts));
+describe('the built-in variants are C', () => {
+  it('every built-in variant is a C program, and its expectations come from its file header', () => {
+    expect(VARIANTS.length).toBe(C_BUILTINS.length);
+    for (const v of VARIANTS) {
+      const c = built.get(v.id);
+      expect(c, v.id).toBeDefined();
+      expect((v as CVariant).program, v.id).toBeDefined();
+      const file = c!.spec.sources.at(-1)!.file;
+      expect(C_BUILTINS.map((f) => `src/kernel/c/${f}`)).toContain(file);
+      expect(v.expect.length, `${v.id}: a built-in with no expectation is checked by nothing`).toBeGreaterThan(0);
     }
   });
 
-  it('the stored counterexamples of the 4.13 bug variants replay to the same violation on their C builds, and on linux-4.13-c as on linux-4.13', () => {
+  it('no TypeScript kernel routine is left: src/kernel holds only glue (boot, scheduler, IPI entry, assembly entry paths)', () => {
+    const glue = new Set([
+      'common/asid.ts',
+      'common/boot.ts',
+      'common/boot-pcid.ts',
+      'common/sched.ts',
+      'common/smp.ts',
+      'common/smp-cond.ts',
+      'kaiser/entry.ts',
+      'linux-4.15-pti/boot.ts',
+      'linux-4.15-pti/entry.ts',
+      'linux-4.15-pti/pcid.ts',
+    ]);
+    const dir = join(ROOT, 'src', 'kernel');
+    const ts = readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => f.includes('/') && f.endsWith('.ts'));
+    expect(ts.filter((f) => !glue.has(f))).toEqual([]);
+  });
+
+  it('a bug variant is a small file of the functions it changes, over its base', () => {
+    for (const v of VARIANTS.filter((x) => x.kind === 'bug')) {
+      const c = built.get(v.id)!;
+      expect(c.spec.sources.length, v.id).toBeGreaterThan(1);
+      const own = [...c.program.origin].filter(([, f]) => f === c.spec.sources.at(-1)!.file).map(([n]) => n);
+      expect(own.length, v.id).toBeGreaterThan(0);
+      expect(own.length, v.id).toBeLessThan(c.program.fns.size);
+    }
+  });
+
+  it('each stored counterexample of a C bug variant replays to its violation, and passes on the variant that fixes it', () => {
     const dir = join(ROOT, 'counterexamples');
-    const pairs: [string, string][] = [
-      ['linux-4.13-flush-no-mb', 'linux-4.13-flush-no-mb-c'],
-      ['linux-4.13-cr3-before-cpumask', 'linux-4.13-cr3-before-cpumask-c'],
-    ];
-    for (const [tsId, cId] of pairs) {
-      const f = readdirSync(dir).find((x) => x.startsWith(`${tsId}--switch-vs-flush`))!;
+    for (const f of readdirSync(dir).filter((x) => x.endsWith('.json'))) {
       const ce = loadCounterexample(join(dir, f));
-      const out = replay(ce, built.get(cId)!, true);
+      const v = built.get(ce.variant)!;
+      expect(v, f).toBeDefined();
+      const out = replay(ce, v, true);
       expect(out.kind, f).toBe('violated');
       if (out.kind === 'violated') expect(out.violation.invariant).toBe(ce.invariant);
-      // On the fixed base, the C build and the TypeScript build answer the same tape alike.
-      const onC = replay(ce, built.get('linux-4.13-c')!, false);
-      const onTs = replay(ce, findVariant('linux-4.13')!, false);
-      expect(onC.kind, f).toBe(onTs.kind);
-      expect(onC.kind, f).not.toBe('violated');
+      if (v.fixedBy) expect(replay(ce, built.get(v.fixedBy)!, false).kind, f).not.toBe('violated');
     }
   });
 });
@@ -157,7 +109,7 @@ describe('C front end: bad input is one line naming file, line and column', () =
     expect(await cError(`${head}void leave_mm(int cpu)\n{\n\tif (cpu {\n}\n`)).toMatch(/^p\.c:\d+:\d+: syntax error/);
   });
   it('an unknown base', async () => {
-    expect(await cError('/* tlbcheck: base=linux-9.9 */\nvoid f(void) {}\n')).toMatch(/base=linux-9\.9 is not a generation written in C/);
+    expect(await cError('/* tlbcheck: base=linux-9.9 */\nvoid f(void) {}\n')).toMatch(/base=linux-9\.9 is not a built-in variant \(generations: linux-4\.12, /);
   });
   it('a no-op listed by the variant is accepted, and the same call unlisted is not', async () => {
     const body = 'void enter_lazy_tlb(struct mm_struct *mm, struct task_struct *tsk)\n{\n\ttrace_lazy(mm);\n\tif (this_cpu_read(cpu_tlbstate.state) == TLBSTATE_OK)\n\t\tthis_cpu_write(cpu_tlbstate.state, TLBSTATE_LAZY);\n}\n';

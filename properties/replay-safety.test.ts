@@ -19,7 +19,7 @@ import { corpusPath } from './corpus.ts';
 import { cli, tempDir } from './helpers.ts';
 
 const ROOT = join(import.meta.dirname, '..');
-const PATCH = join(ROOT, 'examples', 'my-patch.ts');
+const PATCH = join(ROOT, 'examples', 'my-patch.c');
 const STORED = corpusPath('linux-4.13-flush-no-mb--switch-vs-flush-c2--no-stale-tlb-use.json');
 const V1 = join(import.meta.dirname, 'fixtures', 'counterexample-v1.json');
 const oneLine = (s: string) => s.trim().split('\n').length === 1 && !/\n\s+at /.test(s) && !/\bat .*:\d+:\d+/.test(s);

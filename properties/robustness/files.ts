@@ -19,13 +19,13 @@ export const removeDir = (dir: string): void => rmSync(dir, { recursive: true, f
 /** A 4.13 variant whose `switch_mm_irqs_off` is `body` (a generator body over k, prev, next). */
 export function variantSource(id: string, body: string): string {
   return [
-    "import { derive, fx, getVariant, type K, type R413 } from 'tlbcheck';",
-    "const base = getVariant<R413>('linux-4.13');",
+    "import { derive, fx, getVariant, type K, type CoreRoutines } from 'tlbcheck';",
+    "const base = getVariant('linux-4.13');",
     'export default derive(base, {',
     `  id: '${id}',`,
     "  title: 'robustness fixture',",
     '  routines: {',
-    '    switch_mm_irqs_off: function* (k: K<R413>, prev: number, next: number) {',
+    '    switch_mm_irqs_off: function* (k: K<CoreRoutines>, prev: number, next: number) {',
     '      void fx; void prev; void next;',
     body,
     '    },',

@@ -457,7 +457,7 @@ class FnCompiler {
       const i = this.lookup(left.childForFieldName('argument')!.text);
       if (i !== undefined) {
         value();
-        this.emit({ o: 'stf', i, field: left.childForFieldName('field')!.text });
+        this.emit({ o: 'stf', i, field: left.childForFieldName('field')!.text, site: this.site(n) });
         return;
       }
     }
@@ -622,7 +622,8 @@ export function compileFunction(u: Unit, def: Node, names: Names): CFunction {
   c.stmt(def.childForFieldName('body')!);
   c.emit({ o: 'retv' });
   const inline = def.children.some((x) => x?.type === 'storage_class_specifier' && x.text === 'inline');
-  const fn: CFunction = { name, file: u.file, line: lineCol(def).line, params, locals: c.locals, code: c.code, inline, dead: [] };
+  const spins = c.code.some((op) => op.o === 'env' && op.name === 'cpu_relax');
+  const fn: CFunction = { name, file: u.file, line: lineCol(def).line, params, locals: c.locals, code: c.code, inline, spins, dead: [] };
   fn.dead = deadLocals(fn);
   return fn;
 }

@@ -40,6 +40,7 @@ import {
   writeCr3,
   writePge,
   wrmsrPasid,
+  waitUntil,
 } from '../kernel/fx.ts';
 import { LOADED_MM_SWITCHING, NO_MM, type PcpuField, TLBSTATE_LAZY, TLBSTATE_OK } from '../kernel/layout.ts';
 import { queueAndWait, smp_call_function_many, smp_call_function_single } from '../kernel/common/smp.ts';
@@ -58,6 +59,8 @@ export interface EnvCtx {
   readonly runC: (k: K<CoreRoutines>, fn: string, args: Val[]) => Routine<Val>;
   /** Write a local through its address (`local_irq_save(flags)`). */
   readonly setLocal: (ref: { readonly f: number; readonly i: number }, v: Val) => void;
+  /** In a function that calls cpu_relax(): the last word it loaded and the value read. */
+  readonly lastRead: { loc: number; val: number } | undefined;
 }
 
 export interface EnvEntry {
@@ -184,7 +187,7 @@ export function envConstant(name: string): Val | undefined {
 
 export const modelError = (s: SrcSite, msg: string): UserError => new UserError(`${s.file}:${s.line}:${s.col}: ${msg}`);
 
-const tagOf = (s: SrcSite): string | undefined => s.tag;
+export const tagOf = (s: SrcSite): string | undefined => s.tag;
 
 function pcpuLoc(x: EnvCtx, v: Val): { loc: number; type: PcpuType } {
   if (typeof v !== 'object' || v.t !== 'pcpu') throw modelError(x.site, `${x.site.text}: expected a per-CPU variable`);
@@ -422,6 +425,27 @@ export const ENV: Readonly<Record<string, EnvEntry>> = {
     arity: 2,
     run: function* (x, [cpu, m]) {
       return (yield* cpumaskTestCpu(memLoc(x, m!), int(x, cpu!), tagOf(x.site))) ? 1 : 0;
+    },
+  },
+  cpu_relax: {
+    doc:
+      'the pause of a spin loop: the CPU waits until the word the loop last read (in the same ' +
+      'function) changes. Iterations that re-read an unchanged value are stutter steps, so a ' +
+      'spin that nothing can end is a blocked CPU (no-deadlock), not an endless execution',
+    arity: 0,
+    run: function* (x) {
+      const r = x.lastRead;
+      if (!r) throw modelError(x.site, 'cpu_relax() with no memory read before it in this function: not a spin loop the model can wait on');
+      const { loc, val } = r;
+      yield* waitUntil(loc, (v) => v !== val, `a change of ${x.k.L.nameOf(loc)} from ${val}`, tagOf(x.site));
+      return none;
+    },
+  },
+  cpumask_empty: {
+    doc: 'one load of the mask word: no bit set',
+    arity: 1,
+    run: function* (x, [m]) {
+      return (yield* load(memLoc(x, m!), tagOf(x.site))) === 0 ? 1 : 0;
     },
   },
   cpumask_any_but: {
@@ -676,7 +700,6 @@ export const ENV: Readonly<Record<string, EnvEntry>> = {
       return none;
     },
   },
-  cpu_relax: { doc: 'PAUSE in a spin loop: no effect on memory or TLBs', arity: 0, run: nothing },
   __tlbsync: { doc: 'TLBSYNC (asm/tlb.h __tlbsync): fx.tlbsync', arity: 0, run: function* (x) { yield* tlbsync(tagOf(x.site)); return none; } },
   cpumask_next: {
     doc: 'one load; the next CPU set after n, or nr_cpu_ids (run as fx.sub): the step of for_each_cpu()',

@@ -1,20 +1,27 @@
 /**
  * The leading `tlbcheck:` comment of a C variant file: what the file is and what it expects.
  *
- *   /* tlbcheck: base=linux-4.13-c
- *    * id=my-patch kind=bug fixed-by=linux-4.13-c
+ *   /* tlbcheck: base=linux-4.13
+ *    * id=my-patch kind=bug fixed-by=linux-4.13
  *    * expect=switch-vs-flush:2:violated:no-stale-tlb-use
  *    * noop=trace_tlb_flush,count_vm_tlb_event
  *    * config=CONFIG_DEBUG_VM
  *    *\/
  *
- * `key=value` pairs separated by blanks; `expect`, `noop` and `config` take comma lists and
- * may repeat. An expectation is `scenario:cpus:holds` or `scenario:cpus:violated:invariant`,
+ * A base generation (no `base=`) also says what it runs on and where it comes from:
+ *
+ *   /* tlbcheck: id=linux-4.20 kind=base boot=pcid-4.20 generation=linux-4.20
+ *    *   features=pcid,pge shared-pcpu=is_lazy source="arch/x86/mm/tlb.c @ v4.20"
+ *    *\/
+ *
+ * `key=value` pairs separated by blanks; `expect`, `noop`, `config`, `features` and
+ * `shared-pcpu` take comma lists and may repeat. An expectation is `scenario:cpus:holds` or `scenario:cpus:violated:invariant`,
  * optionally followed by machine features, e.g. `@invpcid` or `@invpcid/-pge`.
  */
 import { UserError } from '../errors.ts';
 import type { Expectation } from '../kernel/variant.ts';
-import { ALL_FEATURE_NAMES } from '../machine/types.ts';
+import { PCPU_FIELDS, type PcpuField } from '../kernel/layout.ts';
+import { ALL_FEATURE_NAMES, type FeatureName } from '../machine/types.ts';
 
 export interface CHeader {
   readonly base?: string;
@@ -24,12 +31,22 @@ export interface CHeader {
   readonly fixedBy?: string;
   /** Base generations only: the per-CPU field that names the loaded mm at boot. */
   readonly boot?: string;
+  /** Where the code comes from (kernel file, version, commit, seed). */
+  readonly source?: string;
+  /** Base generations: the kernel generation (default: the id). */
+  readonly generation?: string;
+  /** Base generations: the machine features it runs on. */
+  readonly features: FeatureName[];
+  /** Base generations: the per-CPU fields other CPUs read (the rest are private). */
+  readonly sharedPcpu: PcpuField[];
+  /** The return to user mode, where it is not the plain one (`enqcmd`: PASID #GP fixup). */
+  readonly userAccess?: string;
   readonly expect: Expectation[];
   readonly noop: string[];
   readonly config: string[];
 }
 
-const KEYS = new Set(['base', 'id', 'title', 'kind', 'fixed-by', 'boot', 'expect', 'noop', 'config']);
+const KEYS = new Set(['base', 'id', 'title', 'kind', 'fixed-by', 'boot', 'expect', 'noop', 'config', 'source', 'generation', 'features', 'shared-pcpu', 'user-access']);
 
 /** The header of `src`, or undefined when the file has none (a real kernel file). */
 export function parseHeader(file: string, src: string): CHeader | undefined {
@@ -37,7 +54,7 @@ export function parseHeader(file: string, src: string): CHeader | undefined {
   if (!m) return undefined;
   const line = src.slice(0, m.index).split('\n').length;
   const body = m[1]!.replace(/^\s*\*/gm, ' ');
-  const h: { -readonly [K in keyof CHeader]?: CHeader[K] } = { expect: [], noop: [], config: [] };
+  const h: { -readonly [K in keyof CHeader]?: CHeader[K] } = { expect: [], noop: [], config: [], features: [], sharedPcpu: [] };
   // title="..." may hold blanks.
   const re = /([a-z-]+)=("([^"]*)"|\S+)/g;
   let kv: RegExpExecArray | null;
@@ -62,6 +79,21 @@ export function parseHeader(file: string, src: string): CHeader | undefined {
         break;
       case 'fixed-by':
         h.fixedBy = val;
+        break;
+      case 'user-access':
+        h.userAccess = val;
+        break;
+      case 'features':
+        for (const f of list) {
+          if (!(ALL_FEATURE_NAMES as readonly string[]).includes(f)) throw new UserError(`${file}:${line}: unknown feature '${f}' (known: ${ALL_FEATURE_NAMES.join(', ')})`);
+          h.features!.push(f as FeatureName);
+        }
+        break;
+      case 'shared-pcpu':
+        for (const f of list) {
+          if (!(PCPU_FIELDS as readonly string[]).includes(f)) throw new UserError(`${file}:${line}: unknown per-CPU field '${f}' (known: ${PCPU_FIELDS.join(', ')})`);
+          h.sharedPcpu!.push(f as PcpuField);
+        }
         break;
       default:
         (h as Record<string, unknown>)[key] = val;

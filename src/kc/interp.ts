@@ -9,10 +9,10 @@
  * only in dead values is the same. The engine of today still identifies a frame by the values
  * fed to it; `callKey` is what a flat state (issue 14) will hash instead.
  */
-import type { K, Routine } from '../kernel/fx.ts';
+import { type K, type Routine, store } from '../kernel/fx.ts';
 import type { CoreRoutines } from '../kernel/variant.ts';
 import { binop } from './preproc.ts';
-import { ENV, type EnvCtx, modelError, rvalue } from './env-table.ts';
+import { ENV, type EnvCtx, modelError, rvalue, tagOf } from './env-table.ts';
 import { type CFunction, type CallState, type SrcSite, type Val, truthy, valEq } from './ir.ts';
 
 export interface CProgram {
@@ -104,6 +104,18 @@ export function* runC(prog: CProgram, k: K<CoreRoutines>, name: string, args: re
     site: NO_SITE,
     runC: (kt, f, fa) => runC(prog, kt, f, fa),
     setLocal: (ref, v) => (calls[ref.f]!.locals[ref.i] = v),
+    lastRead: undefined,
+  };
+  /** Forward `g`'s effects, noting its loads in x.lastRead (functions that call cpu_relax only). */
+  const noteLoads = function* (g: Routine<Val>): Routine<Val> {
+    let r = g.next();
+    while (!r.done) {
+      const e = r.value;
+      const res = yield e;
+      if (e.k === 'load') x.lastRead = { loc: e.loc, val: res as number };
+      r = g.next(res);
+    }
+    return r.value;
   };
   yield* enter(name, args);
   if (hooks) token = yield* hooks.begin(args);
@@ -126,6 +138,13 @@ export function* runC(prog: CProgram, k: K<CoreRoutines>, name: string, args: re
       case 'stf': {
         const v = st.pop()!;
         const s = cs.locals[op.i]!;
+        if (typeof s === 'object' && s.t === 'mm' && op.field === 'pasid') {
+          // mm->pasid = v (5.18+ mm_pasid_set): a plain store to the mm's word.
+          const m = mmctxField(k, op.site, s.id, 'pasid') as { readonly loc: number };
+          if (typeof v !== 'number') throw modelError(op.site, `'${op.site.text}': only integers are stored in mm->pasid`);
+          yield* store(m.loc, v, tagOf(op.site));
+          break;
+        }
         if (typeof s !== 'object' || s.t !== 'struct') throw new Error(`[tlbcheck bug] field store into a non-struct in ${fn.name}`);
         cs.locals[op.i] = { t: 'struct', f: { ...s.f, [op.field]: v } };
         break;
@@ -175,7 +194,9 @@ export function* runC(prog: CProgram, k: K<CoreRoutines>, name: string, args: re
         let base = st.pop()!;
         // p->field where p is the address of a local struct (&info): read through it.
         if (typeof base === 'object' && base.t === 'lref') base = calls[base.f]!.locals[base.i]!;
-        const v = typeof base === 'object' && base.t === 'mmctx' ? mmctxField(k, op.site, base.id, op.name) : fieldOf(op.site, base, op.name);
+        // 5.18+ keeps the PASID in mm_struct itself (mm->pasid), older code in mm->context.
+        const ctxOf = typeof base === 'object' && (base.t === 'mmctx' || (base.t === 'mm' && op.name === 'pasid')) ? base.id : undefined;
+        const v = ctxOf !== undefined ? mmctxField(k, op.site, ctxOf, op.name) : fieldOf(op.site, base, op.name);
         if (typeof v === 'object' && (v as { t: string }).t === 'field-of') {
           throw modelError(op.site, `'${op.site.text}': field '${op.name}' of a ${(base as { t: string }).t} is not in the model`);
         }
@@ -204,7 +225,10 @@ export function* runC(prog: CProgram, k: K<CoreRoutines>, name: string, args: re
       }
       case 'rv': {
         const v = st[st.length - 1]!;
-        if (typeof v === 'object' && (v.t === 'mem' || v.t === 'pcpu')) st[st.length - 1] = yield* rvalue({ k, site: op.site }, v);
+        if (typeof v === 'object' && (v.t === 'mem' || v.t === 'pcpu')) {
+          const g = rvalue({ k, site: op.site }, v);
+          st[st.length - 1] = fn.spins ? yield* noteLoads(g) : yield* g;
+        }
         break;
       }
       case 'env': {
@@ -218,7 +242,8 @@ export function* runC(prog: CProgram, k: K<CoreRoutines>, name: string, args: re
         });
         for (const d of fn.dead[cs.pc - 1]!) cs.locals[d] = 0;
         x.site = op.site;
-        st.push(yield* ENV[op.name]!.run(x, a));
+        const g = ENV[op.name]!.run(x, a);
+        st.push(fn.spins ? yield* noteLoads(g) : yield* g);
         break;
       }
       case 'call': {

@@ -44,7 +44,7 @@ export type Op =
   | { readonly o: 'ld'; readonly i: number }
   | { readonly o: 'st'; readonly i: number }
   /** Pop a value into field `path` of the struct in local `i`. */
-  | { readonly o: 'stf'; readonly i: number; readonly field: string }
+  | { readonly o: 'stf'; readonly i: number; readonly field: string; readonly site: SrcSite }
   /** Pop a value v and a struct s; push s with field set to v. */
   | { readonly o: 'mkf'; readonly field: string }
   /** Push the address of local `i` of the running call. */
@@ -80,6 +80,8 @@ export interface CFunction {
   readonly code: Op[];
   /** `static inline`: no frame of its own in the trace (the compiler inlines it in the kernel). */
   readonly inline: boolean;
+  /** It calls cpu_relax(): its loads are noted for the spin wait (env-table.ts cpu_relax). */
+  readonly spins: boolean;
   /** Per pc: locals that are dead there (cleared at effect points so dead values never split states). */
   dead: (readonly number[])[];
 }

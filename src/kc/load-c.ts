@@ -7,11 +7,11 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { UserError } from '../errors.ts';
 import { findVariant } from '../kernel/index.ts';
-import { cBuiltin, cBuiltinIds, patchOn } from './builtins.ts';
+import { cBaseIds, cBuiltin, patchOn } from './builtins.ts';
 import { parseHeader } from './header.ts';
 import type { CVariant } from './variant.ts';
 
-const cBaseList = (): string => cBuiltinIds().filter((i) => /^linux-[0-9.]+-c$/.test(i)).map((i) => i.replace(/-c$/, '')).join(', ');
+const cBaseList = (): string => cBaseIds().join(', ');
 
 /** What a whole-file variant took from the file and what it left, for the user. */
 export function wholeFileNote(v: CVariant): string | undefined {
@@ -21,15 +21,15 @@ export function wholeFileNote(v: CVariant): string | undefined {
   return `${file}: took ${taken.join(', ') || 'nothing'}; ignored ${v.ignored.join(', ') || 'nothing'}`;
 }
 
-/** Whether `spec` names a C variant (a `.c` path or a C built-in id). */
+/** Whether `spec` names a C file (a patch, or a whole kernel tlb.c). */
 export function isCVariantSpec(spec: string): boolean {
-  return /\.c$/i.test(spec) || cBuiltinIds().includes(spec);
+  return /\.c$/i.test(spec);
 }
 
 export async function resolveCVariant(spec: string, cwd: string, opts: { base?: string } = {}): Promise<{ variant: CVariant; path?: string }> {
   const builtin = cBuiltin(spec);
   if (builtin) return { variant: await builtin };
-  if (!/\.c$/i.test(spec)) throw new UserError(`--base goes with a .c file, not '${spec}'`);
+  if (!isCVariantSpec(spec)) throw new UserError(`--base goes with a .c file, not '${spec}'`);
   const path = resolve(cwd, spec);
   if (!existsSync(path)) throw new UserError(`variant file not found: ${spec}`);
   let text: string;
@@ -47,18 +47,18 @@ export async function resolveCVariant(spec: string, cwd: string, opts: { base?: 
   const base = opts.base ?? h.base;
   if (base === undefined) throw new UserError(`${spec}: the tlbcheck header names no base= generation`);
   const v = await patchOn(base, src, h);
-  if (findVariant(v.id) || cBuiltin(v.id)) throw new UserError(`${spec}: variant id '${v.id}' is taken by a built-in variant`);
+  if (findVariant(v.id)) throw new UserError(`${spec}: variant id '${v.id}' is taken by a built-in variant`);
   if (!/^[a-z0-9][a-z0-9.-]*$/.test(v.id)) throw new UserError(`${spec}: variant id must be kebab-case (id=...)`);
   return { variant: v, path };
 }
 
 /** A whole kernel tlb.c over `base`: only the functions the base defines are taken. */
 async function wholeFile(base: string, src: { file: string; text: string }): Promise<CVariant> {
-  const b = cBuiltin(base) ?? cBuiltin(`${base}-c`);
-  if (!b) throw new UserError(`${src.file}: base ${base} is not a generation written in C`);
+  const b = cBuiltin(base);
+  if (!b) throw new UserError(`${src.file}: base ${base} is not a built-in generation (${cBaseList()})`);
   const only = new Set((await b).program.fns.keys());
   const id = src.file.replace(/^.*[\\/]/, '').replace(/\.c$/i, '').toLowerCase().replace(/[^a-z0-9.-]/g, '-');
   // Tracing and statistics calls of a real file have no effect on the model.
   const noop = ['trace_tlb_flush', 'trace_tlb_flush_rcuidle', 'count_vm_tlb_event', 'count_vm_tlb_events', 'inc_irq_stat', 'load_mm_cr4', 'switch_ldt', 'load_mm_ldt'];
-  return patchOn(base, src, { expect: [], noop, config: [], id: `${id}-over-${base}` }, undefined, only);
+  return patchOn(base, src, { expect: [], noop, config: [], features: [], sharedPcpu: [], id: `${id}-over-${base}` }, only);
 }

@@ -14,12 +14,13 @@ import { initCpuKaiser, switch_user_cr3_const, switch_user_cr3_percpu, userAcces
 import { INIT_MM } from '../kernel/layout.ts';
 import { context_switch, user_access } from '../kernel/common/sched.ts';
 import { call_function_interrupt } from '../kernel/common/smp.ts';
-import { type K, type Routine, flushBegin, flushEnd, pasidUpdateBegin, pasidUpdateEnd } from '../kernel/fx.ts';
+import { type K, type Routine, access, call, flushBegin, flushEnd, irqDisable, irqEnable, pasidUpdateBegin, pasidUpdateEnd, readPasidMsr } from '../kernel/fx.ts';
+import type { AccessResult } from '../machine/effects.ts';
 import type { PcpuField } from '../kernel/layout.ts';
 import type { CoreRoutines, Expectation, Variant } from '../kernel/variant.ts';
 import type { Features, MmId } from '../machine/types.ts';
 import { PAGE_SHIFT } from '../machine/types.ts';
-import type { Val } from './ir.ts';
+import { type Val, truthy } from './ir.ts';
 import { type EntryHooks, runC } from './interp.ts';
 import { type CSource, type Linked, link } from './program.ts';
 
@@ -53,6 +54,36 @@ const USER_ACCESS: Readonly<Record<string, CoreRoutines['user_access']>> = {
   'kaiser-const': userAccess(switch_user_cr3_const),
 };
 
+/**
+ * The PASID #GP fixup (5.18+): ENQCMD with an invalid MSR_IA32_PASID raises #GP, whose
+ * handler (exc_general_protection, IRQs off) calls the C try_fixup_enqcmd_gp(); if that loaded
+ * the MSR the instruction runs again, otherwise the thread gets SIGSEGV and the ENQCMD never
+ * runs. The entry and the instruction are hardware and assembly: TypeScript glue here.
+ */
+function enqcmdAccess(prog: Linked): CoreRoutines['user_access'] {
+  return function* (k: K<CoreRoutines>, va: number, write: boolean): Routine<AccessResult> {
+    return yield* call(
+      'user access (ENQCMD)',
+      (function* () {
+        if ((yield* readPasidMsr()) === 0) {
+          yield* irqDisable('#GP entry: IRQs off');
+          const fixed = truthy(yield* runC(prog, k, 'try_fixup_enqcmd_gp', []));
+          yield* irqEnable(fixed ? 'IRET, ENQCMD retried' : 'SIGSEGV');
+          if (!fixed) return { ok: false, fault: 'not-present' } as AccessResult;
+        }
+        return yield* access(va, write, 'ENQCMD');
+      })(),
+    );
+  };
+}
+
+function userAccessOf(spec: CVariantSpec, prog: Linked): CoreRoutines['user_access'] {
+  if (spec.userAccess === undefined) return USER_ACCESS[spec.boot] ?? user_access;
+  if (spec.userAccess !== 'enqcmd') throw new UserError(`${spec.id}: user-access=${spec.userAccess} is not supported (enqcmd)`);
+  if (!prog.fns.has('try_fixup_enqcmd_gp')) throw new UserError(`${spec.id}: user-access=enqcmd needs a try_fixup_enqcmd_gp() in the C`);
+  return enqcmdAccess(prog);
+}
+
 export interface CVariantSpec {
   readonly id: string;
   readonly title: string;
@@ -65,6 +96,8 @@ export interface CVariantSpec {
   readonly expect: readonly Expectation[];
   readonly fixedBy?: string;
   readonly boot: string;
+  /** The return to user mode where it is neither the plain one nor the boot's (`enqcmd`). */
+  readonly userAccess?: string;
   readonly sources: readonly CSource[];
   readonly noop: readonly string[];
   readonly config: readonly string[];
@@ -98,7 +131,7 @@ export async function buildCVariant(spec: CVariantSpec): Promise<CVariant> {
     initCpu: boot,
     context_switch,
     // The return to user mode is assembly in the kernel (entry_64.S): TypeScript glue.
-    user_access: USER_ACCESS[spec.boot] ?? user_access,
+    user_access: userAccessOf(spec, prog),
     call_function_interrupt,
     switch_mm_irqs_off: function* (k: K<CoreRoutines>, prev: MmId, next: MmId): Routine {
       yield* runC(prog, k, 'switch_mm_irqs_off', byName(params('switch_mm_irqs_off'), { prev: mmPtr(prev), next: mmPtr(next) }));

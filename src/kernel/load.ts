@@ -21,12 +21,12 @@ export interface ResolvedVariant {
 export const isVariantFile = (s: string): boolean => /[\\/]/.test(s) || /\.(ts|js|mts|mjs|c)$/.test(s);
 
 export async function resolveVariant(spec: string, cwd: string = process.cwd()): Promise<ResolvedVariant> {
-  // Kernel C (issue 13): a C built-in id or a .c file.
-  if (isCVariantSpec(spec)) return resolveCVariant(spec, cwd);
   const builtin = findVariant(spec);
   if (builtin) return { variant: builtin };
+  // A patch in kernel C (or a whole kernel tlb.c with a base).
+  if (isCVariantSpec(spec)) return resolveCVariant(spec, cwd);
   if (!isVariantFile(spec)) {
-    throw new UserError(`unknown variant '${spec}' (known: ${VARIANTS.map((v) => v.id).join(', ')}; or give a path to a .ts file)`);
+    throw new UserError(`unknown variant '${spec}' (known: ${VARIANTS.map((v) => v.id).join(', ')}; or give a path to a .c patch)`);
   }
   const path = resolve(cwd, spec);
   if (!existsSync(path)) throw new UserError(`variant file not found: ${spec}`);

@@ -11,7 +11,13 @@ import { type K, type Routine, access, call, irqDisable, irqEnable, load, readCr
 import { initCpuNoPcid } from '../common/boot.ts';
 import type { CoreRoutines, CpuStart, SetupCtx } from '../variant.ts';
 import { kernelRootOf, userRootOf } from '../linux-4.15-pti/entry.ts';
-import { KERN_PCID, USER_CR3_NOFLUSH, USER_PCID } from './tlb.ts';
+
+/** KAISER's kernel PCID (`X86_CR3_PCID_ASID_KERN`, 4.4/4.9 stable asm/kaiser.h). */
+export const KERN_PCID = 0;
+/** `X86_CR3_PCID_ASID_USER`. */
+export const USER_PCID = 0x80;
+/** `x86_cr3_pcid_user` keeps only bit 63 (NOFLUSH) here: 1 = no flush, 0 = flush on exit. */
+export const USER_CR3_NOFLUSH = 1;
 
 /**
  * `_SWITCH_TO_USER_CR3` after the seed patch.

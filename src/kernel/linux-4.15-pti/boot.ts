@@ -6,8 +6,7 @@
 import type { CpuId } from '../../machine/types.ts';
 import { INIT_MM, NO_MM } from '../layout.ts';
 import type { CpuStart, SetupCtx } from '../variant.ts';
-import { ctxGenField, ctxIdField } from './asid.ts';
-import { PTI_USER_PCID_BIT } from './asid.ts';
+import { ctxGenField, ctxIdField, PTI_USER_PCID_BIT } from './pcid.ts';
 
 export function initCpuPti(s: SetupCtx, cpu: CpuId, start: CpuStart): void {
   const L = s.L;

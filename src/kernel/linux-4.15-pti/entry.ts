@@ -16,7 +16,7 @@ import type { Pfn } from '../../machine/types.ts';
 import { type K, type Routine, access, bit, call, irqDisable, irqEnable, load, readCr3, store, writeCr3 } from '../fx.ts';
 import type { Layout } from '../layout.ts';
 import type { CoreRoutines } from '../variant.ts';
-import { PTI_USER_PCID_BIT } from './asid.ts';
+import { PTI_USER_PCID_BIT } from './pcid.ts';
 
 const KPCID_MASK = (1 << PTI_USER_PCID_BIT) - 1;
 

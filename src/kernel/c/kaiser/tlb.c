@@ -1,5 +1,9 @@
-/* tlbcheck: id=kaiser-percpu-flush-c kind=base boot=kaiser
- *   title="KAISER 4.4/4.9 stable in C: per-cpu user CR3 variable, user PCID flushed on return to user"
+/* tlbcheck: id=kaiser-percpu-flush kind=base boot=kaiser
+ *   title="KAISER 4.4/4.9 stable: per-cpu user CR3 variable, user PCID flushed on return to user"
+ *   source="arch/x86/mm/tlb.c load_new_mm_cr3, arch/x86/mm/kaiser.c, asm/kaiser.h (4.4.110/4.9.75 stable); seed 000"
+ *   generation=kaiser features=pcid,pti
+ *   expect=pti-return-to-user:2:holds,pti-return-to-user:2:holds@invpcid,switch-vs-flush:2:holds
+ *   expect=switch-vs-flush:2:holds@invpcid,lazy-flush:2:holds,lazy-free-pgtables:2:holds
  *   noop=trace_tlb_flush,count_vm_tlb_event,inc_irq_stat,load_mm_cr4,load_mm_ldt,switch_ldt
  */
 /*

@@ -1,5 +1,9 @@
-/* tlbcheck: id=linux-4.13-c kind=base boot=loaded_mm
- *   title="Linux 4.13 in C: loaded_mm, switch_mm ordering comment, leave_mm to init_mm"
+/* tlbcheck: id=linux-4.13 kind=base boot=loaded_mm
+ *   title="Linux 4.13: loaded_mm, switch_mm ordering comment, leave_mm to init_mm"
+ *   source="arch/x86/mm/tlb.c @ v4.13; seed 004 (+ side)"
+ *   generation=linux-4.13
+ *   expect=switch-vs-flush:2:holds,switch-vs-flush:3:holds,switch-vs-flush-local:2:holds
+ *   expect=lazy-flush:2:holds,lazy-flush:3:holds,lazy-free-pgtables:2:holds
  *   noop=trace_tlb_flush,count_vm_tlb_event,count_vm_tlb_events,inc_irq_stat,load_mm_cr4,switch_ldt
  */
 /*

@@ -1,5 +1,10 @@
-/* tlbcheck: id=linux-4.14-c kind=base boot=pcid-4.14
- *   title="Linux 4.14 in C: PCID, ctxs[] with ctx_id/tlb_gen, partial vs full flush"
+/* tlbcheck: id=linux-4.14 kind=base boot=pcid-4.14
+ *   title="Linux 4.14: PCID with ctxs[]/ctx_id/tlb_gen, choose_new_asid, NOFLUSH CR3, partial vs full flush"
+ *   source="arch/x86/mm/tlb.c, asm/tlbflush.h @ v4.14 (after b956575bed91); seed 001"
+ *   generation=linux-4.14 features=pcid,pge
+ *   expect=switch-vs-flush:2:holds,switch-vs-flush-local:2:holds,lazy-flush:2:holds
+ *   expect=lazy-free-pgtables:2:holds,lazy-free-pgtables:3:holds,asid-reuse:2:holds
+ *   expect=concurrent-flushes:2:holds
  *   noop=trace_tlb_flush,count_vm_tlb_event,count_vm_tlb_events,inc_irq_stat,load_mm_cr4,switch_ldt
  */
 /*

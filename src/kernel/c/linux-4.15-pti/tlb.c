@@ -1,5 +1,11 @@
-/* tlbcheck: id=linux-4.15-pti-c kind=base boot=pti config=CONFIG_PROVE_LOCKING,CONFIG_PAGE_TABLE_ISOLATION
- *   title="Linux 4.15 PTI in C: kernel/user PCID pairs, user_pcid_flush_mask, invalidate_other"
+/* tlbcheck: id=linux-4.15-pti kind=base boot=pti
+ *   title="Linux 4.15 PTI: kernel/user PCID pairs, user_pcid_flush_mask, invalidate_other"
+ *   source="arch/x86/mm/tlb.c, arch/x86/include/asm/tlbflush.h, arch/x86/entry/calling.h @ v4.15; seed 001"
+ *   generation=linux-4.15-pti features=pcid,invpcid,pge,pti
+ *   config=CONFIG_PROVE_LOCKING,CONFIG_PAGE_TABLE_ISOLATION
+ *   expect=kernel-range-flush:2:holds,kernel-range-flush:2:holds@-invpcid,pti-return-to-user:2:holds
+ *   expect=pti-return-to-user:2:holds@-invpcid,switch-vs-flush:2:holds,lazy-flush:2:holds
+ *   expect=lazy-free-pgtables:2:holds
  *   noop=trace_tlb_flush,count_vm_tlb_event,count_vm_tlb_events,inc_irq_stat,load_mm_cr4,switch_ldt
  */
 /*

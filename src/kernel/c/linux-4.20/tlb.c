@@ -1,5 +1,10 @@
-/* tlbcheck: id=linux-4.20-c kind=base boot=pcid-4.20
- *   title="Linux 4.20 in C: is_lazy read by the flusher, freed_tables, the was_lazy catch-up"
+/* tlbcheck: id=linux-4.20 kind=base boot=pcid-4.20
+ *   title="Linux 4.20: is_lazy, freed_tables, on_each_cpu_cond_mask(tlb_is_not_lazy), was_lazy + smp_mb"
+ *   source="arch/x86/mm/tlb.c @ v4.20 (native_flush_tlb_others, switch_mm_irqs_off); seed 003"
+ *   generation=linux-4.20 features=pcid,pge shared-pcpu=is_lazy
+ *   expect=switch-vs-flush:2:holds,switch-vs-flush-local:2:holds,lazy-flush:2:holds
+ *   expect=lazy-free-pgtables:2:holds,lazy-free-pgtables:3:holds,asid-reuse:2:holds
+ *   expect=concurrent-flushes:2:holds
  *   noop=trace_tlb_flush,count_vm_tlb_event,count_vm_tlb_events,inc_irq_stat,load_mm_cr4,switch_ldt,cond_ibpb
  */
 /*

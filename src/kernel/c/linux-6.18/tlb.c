@@ -1,6 +1,10 @@
-/* tlbcheck: id=linux-6.18-c kind=base boot=pcid-lazy-cpumask
- *   title="Linux 6.18 in C: lazy mm_cpumask, should_flush_tlb, LOADED_MM_SWITCHING, tlb_gen early exits"
- *   expect=broadcast-flush:2:holds@pcid/invlpgb,broadcast-flush:3:holds@pcid/invlpgb,broadcast-transition:2:holds@pcid/invlpgb,broadcast-transition:3:holds@pcid/invlpgb
+/* tlbcheck: id=linux-6.18 kind=base boot=pcid-lazy-cpumask
+ *   title="Linux 6.18: lazy mm_cpumask, should_flush_tlb, LOADED_MM_SWITCHING, tlb_gen early exits"
+ *   source="arch/x86/mm/tlb.c @ v6.18 (with 83b0177a6c48, 'x86/mm: Fix SMP ordering in switch_mm_irqs_off()')"
+ *   generation=linux-6.x features=pcid,pge shared-pcpu=loaded_mm,is_lazy
+ *   expect=switch-vs-flush:2:holds,switch-vs-flush-local:2:holds,lazy-flush:2:holds
+ *   expect=lazy-free-pgtables:2:holds,asid-reuse:2:holds,concurrent-flushes:2:holds
+ *   expect=broadcast-flush:2:holds@invlpgb,broadcast-flush:3:holds@invlpgb,broadcast-transition:2:holds@invlpgb,broadcast-transition:3:holds@invlpgb
  *   noop=trace_tlb_flush,count_vm_tlb_event,inc_irq_stat,cond_mitigation,cr4_update_pce_mm,switch_ldt,consider_global_asid,put_flush_tlb_info,mmu_notifier_arch_invalidate_secondary_tlbs,lockdep_assert_irqs_enabled
  */
 /*

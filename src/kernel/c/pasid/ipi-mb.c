@@ -1,5 +1,6 @@
-/* tlbcheck: base=pasid-ipi-proposal-c id=pasid-ipi-mb-c kind=fix
- *   title="PASID proposal + smp_mb() after the mm->pasid store (minimal fix), in C"
+/* tlbcheck: id=pasid-ipi-mb kind=fix base=pasid-ipi-proposal
+ *   title="PASID proposal + smp_mb() after the mm->pasid store (minimal fix)"
+ *   source="seed 002 proposal; fix by analogy with flush_tlb_mm_range smp_mb (commit 71b3c126e611)"
  *   expect=pasid-update:2:holds
  */
 /*

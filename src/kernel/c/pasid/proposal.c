@@ -1,5 +1,6 @@
-/* tlbcheck: base=linux-4.13 id=pasid-ipi-proposal-c kind=bug fixed-by=pasid-ipi-mb-c
- *   title="PASID proposal (2020) in C: load_mm_pasid in switch_mm, update by on_each_cpu_mask without a barrier"
+/* tlbcheck: id=pasid-ipi-proposal kind=bug base=linux-4.13 fixed-by=pasid-ipi-mb
+ *   title="PASID proposal (2020): load_mm_pasid in switch_mm, update by on_each_cpu_mask without a barrier"
+ *   source="seed 002: Andy Lutomirski, LKML 2020-08-03, 'Re: [PATCH v6 12/12] x86/traps: Fix up invalid PASID'"
  *   expect=pasid-update:2:violated:per-mm-state-coherent,pasid-update:3:violated:per-mm-state-coherent
  */
 /*

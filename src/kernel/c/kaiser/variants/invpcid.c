@@ -1,5 +1,6 @@
-/* tlbcheck: base=kaiser-percpu-flush-c id=kaiser-invpcid-c kind=bug fixed-by=kaiser-percpu-flush-c boot=kaiser-const
- *   title="KAISER before the seed patch: user PCID flushed by INVPCID in load_new_mm_cr3, in C"
+/* tlbcheck: id=kaiser-invpcid kind=bug base=kaiser-percpu-flush fixed-by=kaiser-percpu-flush boot=kaiser-const
+ *   title="KAISER before the seed patch: user PCID flushed by INVPCID in load_new_mm_cr3"
+ *   source="seed 000 (what 'kaiser: load_new_mm_cr3() let SWITCH_USER_CR3 flush user' replaced)"
  *   expect=pti-return-to-user:2:violated:no-cpu-fault,pti-return-to-user:3:violated:no-cpu-fault,pti-return-to-user:2:holds@invpcid
  */
 /*

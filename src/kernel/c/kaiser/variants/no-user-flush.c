@@ -1,5 +1,6 @@
-/* tlbcheck: base=kaiser-percpu-flush-c id=kaiser-no-user-flush-c kind=bug fixed-by=kaiser-percpu-flush-c
- *   title="KAISER without any user-PCID flush on mm switch, in C"
+/* tlbcheck: id=kaiser-no-user-flush kind=bug base=kaiser-percpu-flush fixed-by=kaiser-percpu-flush
+ *   title="KAISER without any user-PCID flush on mm switch"
+ *   source="seed 000: the shared user PCID must be flushed on every task change"
  *   expect=pti-return-to-user:2:violated:no-stale-tlb-use
  */
 /*

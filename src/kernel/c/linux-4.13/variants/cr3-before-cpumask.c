@@ -1,5 +1,6 @@
-/* tlbcheck: base=linux-4.13-c id=linux-4.13-cr3-before-cpumask-c kind=bug fixed-by=linux-4.13-c
- *   title="switch_mm_irqs_off loads CR3 before setting its mm_cpumask bit, in C"
+/* tlbcheck: id=linux-4.13-cr3-before-cpumask kind=bug base=linux-4.13 fixed-by=linux-4.13
+ *   title="switch_mm_irqs_off loads CR3 before setting its mm_cpumask bit"
+ *   source="seed 004: the switch_mm ordering comment ('load_cr3() is serializing')"
  *   expect=switch-vs-flush:2:violated:no-stale-tlb-use,switch-vs-flush:3:violated:no-stale-tlb-use
  */
 /*

@@ -1,5 +1,6 @@
-/* tlbcheck: base=linux-4.13-c id=linux-4.13-flush-no-mb-c kind=bug fixed-by=linux-4.13-c
- *   title="flush_tlb_mm_range without smp_mb() (CVE-2016-2069 pattern), in C"
+/* tlbcheck: id=linux-4.13-flush-no-mb kind=bug base=linux-4.13 fixed-by=linux-4.13
+ *   title="flush_tlb_mm_range without smp_mb() (CVE-2016-2069 pattern)"
+ *   source="seed 004 ordering comment; CVE-2016-2069, commit 71b3c126e611"
  *   expect=switch-vs-flush:2:violated:no-stale-tlb-use,switch-vs-flush:3:violated:no-stale-tlb-use
  */
 /*

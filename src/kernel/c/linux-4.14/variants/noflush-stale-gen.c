@@ -1,5 +1,6 @@
-/* tlbcheck: base=linux-4.14 id=linux-4.14-noflush-stale-gen-c kind=bug fixed-by=linux-4.14-c
- *   title="NOFLUSH CR3 load although ctxs[asid].tlb_gen is behind, in C"
+/* tlbcheck: id=linux-4.14-noflush-stale-gen kind=bug base=linux-4.14 fixed-by=linux-4.14
+ *   title="switch_mm loads CR3 with NOFLUSH although the ASID slot missed a flush (tlb_gen behind)"
+ *   source="choose_new_asid (v4.14): 'need_flush = ctxs[asid].tlb_gen < next_tlb_gen', dropped"
  *   expect=lazy-flush:2:violated:no-stale-tlb-use
  */
 /*

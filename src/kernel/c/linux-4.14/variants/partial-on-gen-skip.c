@@ -1,5 +1,6 @@
-/* tlbcheck: base=linux-4.14 id=linux-4.14-partial-on-gen-skip-c kind=bug fixed-by=linux-4.14-c
- *   title="partial flush without new_tlb_gen == local_tlb_gen + 1, in C"
+/* tlbcheck: id=linux-4.14-partial-on-gen-skip kind=bug base=linux-4.14 fixed-by=linux-4.14
+ *   title="flush_tlb_func_common flushes partially although generations were skipped"
+ *   source="flush_tlb_func_common (v4.14): the 'f->new_tlb_gen == local_tlb_gen + 1' condition, dropped"
  *   expect=concurrent-flushes:2:violated:no-stale-tlb-use,concurrent-flushes:3:violated:no-stale-tlb-use
  */
 /*

@@ -1,5 +1,6 @@
-/* tlbcheck: base=linux-4.14 id=linux-4.14-reuse-asid-no-flush-c kind=bug fixed-by=linux-4.14-c
- *   title="choose_new_asid claims a recycled ASID slot as current (no flush), in C"
+/* tlbcheck: id=linux-4.14-reuse-asid-no-flush kind=bug base=linux-4.14 fixed-by=linux-4.14
+ *   title="choose_new_asid reuses a round-robin ASID slot without a flush"
+ *   source="choose_new_asid (v4.14): the round-robin path's '*need_flush = true', replaced by claiming the slot as current"
  *   expect=asid-reuse:2:violated:no-stale-tlb-use,asid-reuse:3:violated:no-stale-tlb-use
  */
 /*

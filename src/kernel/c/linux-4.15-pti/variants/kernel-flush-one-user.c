@@ -1,5 +1,6 @@
-/* tlbcheck: base=linux-4.15-pti id=linux-4.15-pti-kernel-flush-one-user-c kind=bug fixed-by=linux-4.15-pti-c
- *   title="PTI: kernel-range flush with the single-PCID __flush_tlb_one (no invalidate_other), in C"
+/* tlbcheck: id=linux-4.15-pti-kernel-flush-one-user kind=bug base=linux-4.15-pti fixed-by=linux-4.15-pti
+ *   title="PTI: kernel-range flush with the single-PCID __flush_tlb_one (no invalidate_other)"
+ *   source="seed 001 (Andy Lutomirski / Dave Hansen, 2017-11-28: split __flush_tlb_one)"
  *   expect=kernel-range-flush:2:violated:no-stale-kernel-translation,kernel-range-flush:3:violated:no-stale-kernel-translation
  */
 /*

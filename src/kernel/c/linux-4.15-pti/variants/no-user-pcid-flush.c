@@ -1,5 +1,6 @@
-/* tlbcheck: base=linux-4.15-pti id=linux-4.15-pti-no-user-pcid-flush-c kind=bug fixed-by=linux-4.15-pti-c
- *   title="PTI: single-page flush with INVLPG only, the user PCID keeps the old PTE, in C"
+/* tlbcheck: id=linux-4.15-pti-no-user-pcid-flush kind=bug base=linux-4.15-pti fixed-by=linux-4.15-pti
+ *   title="PTI: single-page flush with INVLPG only, the user PCID keeps the old PTE"
+ *   source="seed 001 ([PATCH 15/24] x86/mm: Allow flushing for future ASID switches)"
  *   expect=pti-return-to-user:2:violated:no-stale-tlb-use
  */
 /*

@@ -1,5 +1,6 @@
-/* tlbcheck: base=linux-4.20 id=linux-4.20-lazy-skip-freed-c kind=bug fixed-by=linux-4.20-c
- *   title="lazy CPUs skipped even when page tables are freed, in C"
+/* tlbcheck: id=linux-4.20-lazy-skip-freed kind=bug base=linux-4.20 fixed-by=linux-4.20
+ *   title="native_flush_tlb_others skips lazy CPUs although page tables were freed"
+ *   source="seed 003; native_flush_tlb_others (v4.20) without its freed_tables branch"
  *   expect=lazy-free-pgtables:2:violated:no-walk-through-freed-table,lazy-free-pgtables:3:violated:no-walk-through-freed-table
  */
 /*

@@ -1,5 +1,6 @@
-/* tlbcheck: base=linux-4.20 id=linux-4.20-was-lazy-no-mb-c kind=bug fixed-by=linux-4.20-c
- *   title="the was_lazy path reads tlb_gen without smp_mb(), in C"
+/* tlbcheck: id=linux-4.20-was-lazy-no-mb kind=bug base=linux-4.20 fixed-by=linux-4.20
+ *   title="switch_mm_irqs_off leaves lazy mode without smp_mb() before reading tlb_gen"
+ *   source="switch_mm_irqs_off (v4.20): 'The barrier synchronizes with the tlb_gen increment', dropped"
  *   expect=lazy-flush:2:violated:no-stale-tlb-use
  */
 /*

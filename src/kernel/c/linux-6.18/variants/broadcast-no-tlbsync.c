@@ -1,6 +1,7 @@
-/* tlbcheck: base=linux-6.18 id=linux-6.18-broadcast-no-tlbsync-c kind=bug fixed-by=linux-6.18-c
+/* tlbcheck: base=linux-6.18 id=linux-6.18-broadcast-no-tlbsync kind=bug fixed-by=linux-6.18
  *   title="broadcast_tlb_flush returns without TLBSYNC: the INVLPGBs may still be on their way"
- *   expect=broadcast-flush:2:violated:no-stale-tlb-use@pcid/invlpgb,broadcast-flush:3:violated:no-stale-tlb-use@pcid/invlpgb
+ *   source="seeded: broadcast_tlb_flush (v6.18) without its __tlbsync(); the rule of asm/tlb.h __tlbsync and AMD APM Vol. 3 TLBSYNC"
+ *   expect=broadcast-flush:2:violated:no-stale-tlb-use@invlpgb,broadcast-flush:3:violated:no-stale-tlb-use@invlpgb
  */
 /*
  * broadcast_tlb_flush() without its closing __tlbsync() (B2): INVLPGB only starts the

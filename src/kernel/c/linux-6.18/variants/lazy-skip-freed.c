@@ -1,5 +1,6 @@
-/* tlbcheck: base=linux-6.18 id=linux-6.18-lazy-skip-freed-c kind=bug fixed-by=linux-6.18-c
- *   title="native_flush_tlb_multi skips lazy CPUs although page tables were freed, in C"
+/* tlbcheck: id=linux-6.18-lazy-skip-freed kind=bug base=linux-6.18 fixed-by=linux-6.18
+ *   title="native_flush_tlb_multi skips lazy CPUs although page tables were freed"
+ *   source="seed 003; native_flush_tlb_multi (v6.18) without its freed_tables branch; SPIN s3 -DBUGGY"
  *   expect=lazy-free-pgtables:2:violated:no-walk-through-freed-table,lazy-free-pgtables:3:violated:no-walk-through-freed-table
  */
 /*

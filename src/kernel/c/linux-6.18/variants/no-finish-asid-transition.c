@@ -1,6 +1,7 @@
-/* tlbcheck: base=linux-6.18 id=linux-6.18-no-finish-asid-transition-c kind=bug fixed-by=linux-6.18-c
+/* tlbcheck: base=linux-6.18 id=linux-6.18-no-finish-asid-transition kind=bug fixed-by=linux-6.18
  *   title="broadcast_tlb_flush without finish_asid_transition: a CPU still on its dynamic ASID misses the flush"
- *   expect=broadcast-transition:2:violated:no-stale-tlb-use@pcid/invlpgb,broadcast-transition:3:violated:no-stale-tlb-use@pcid/invlpgb
+ *   source="seeded: broadcast_tlb_flush (v6.18) without finish_asid_transition(); the window x86/mm: Handle global ASID context switch and TLB flush (6.15) covers"
+ *   expect=broadcast-transition:2:violated:no-stale-tlb-use@invlpgb,broadcast-transition:3:violated:no-stale-tlb-use@invlpgb
  */
 /*
  * broadcast_tlb_flush() that trusts the broadcast alone. While mm->context.asid_transition

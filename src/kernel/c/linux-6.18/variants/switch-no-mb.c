@@ -1,5 +1,6 @@
-/* tlbcheck: base=linux-6.18 id=linux-6.17-switch-no-mb-c kind=bug fixed-by=linux-6.18-c
- *   title="switch_mm_irqs_off without smp_mb() when the mm_cpumask bit is already set (before 83b0177a6c48), in C"
+/* tlbcheck: id=linux-6.17-switch-no-mb kind=bug base=linux-6.18 fixed-by=linux-6.18
+ *   title="switch_mm_irqs_off without smp_mb() when the mm_cpumask bit is already set (before 83b0177a6c48)"
+ *   source="arch/x86/mm/tlb.c @ v6.17; fixed by 83b0177a6c48 (x86/mm: Fix SMP ordering in switch_mm_irqs_off())"
  *   expect=switch-vs-flush:2:violated:no-stale-tlb-use
  */
 /*

@@ -1,5 +1,6 @@
-/* tlbcheck: base=linux-6.18 id=linux-6.18-trim-cpumask-c kind=user
- *   title="Linux 6.18 with should_trim_cpumask() true, in C"
+/* tlbcheck: id=linux-6.18-trim-cpumask kind=user base=linux-6.18
+ *   title="Linux 6.18 with should_trim_cpumask() true: stale mm_cpumask bits are IPIed and cleared"
+ *   source="arch/x86/mm/tlb.c @ v6.18: should_trim_cpumask, should_flush_tlb (trim_cpumask), flush_tlb_func"
  *   expect=switch-vs-flush:2:holds,asid-reuse:2:holds
  */
 /*
