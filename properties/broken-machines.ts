@@ -4,7 +4,7 @@
  * cannot trust its footprints), so each of them is explored in full.
  */
 import type { CrossCall, EffectKind, InvlpgbSpec, IpiVia } from '../src/machine/effects.ts';
-import { Machine, type WalkPlan } from '../src/machine/machine.ts';
+import { Machine, type MachineInit, type WalkPlan } from '../src/machine/machine.ts';
 import { upperIndex, vpnOf } from '../src/machine/types.ts';
 
 /** Loads ignore the CPU's own store buffer: breaks store forwarding (x86-TSO). */
@@ -179,5 +179,13 @@ export class InvlpgbDrainsMachine extends Machine {
   override invlpgb(c: number, inv: InvlpgbSpec): string | undefined {
     this.drainAll(c);
     return super.invlpgb(c, inv);
+  }
+}
+
+/** A CPU without the invlpg-miss erratum, whatever the features say: INVLPG always drops the global entry. */
+export class NoInvlpgMissMachine extends Machine {
+  constructor(init: MachineInit, from?: Machine) {
+    // `init` is unused when copying (see Machine.clone).
+    super(from ? init : { ...init, features: { ...init.features, 'invlpg-miss': false } }, from);
   }
 }

@@ -21,6 +21,7 @@ import {
   NoEarlyWalksMachine,
   NoFaultInvalidationMachine,
   NoForwardingMachine,
+  NoInvlpgMissMachine,
   NoPscMachine,
   TlbsyncNoWaitMachine,
   TlbsyncWaitsForAllMachine,
@@ -153,6 +154,9 @@ describe('a deliberately broken rule changes corpus verdicts', () => {
     ['an INVLPGB that invalidates every CPU at once', (i) => new InvlpgbSyncMachine(i), ['tlb-invlpgb-remote-async: Sometimes -> Never']],
     ['an INVLPGB that drains the store buffer', (i) => new InvlpgbDrainsMachine(i), ['tlb-invlpgb-weakly-ordered: Sometimes -> Never']],
   ];
+  it('a CPU without the invlpg-miss erratum: only the erratum test changes (Sometimes -> Never)', () => {
+    expect(changed(runCorpus((i) => new NoInvlpgMissMachine(i)))).toEqual(['tlb-invlpg-miss-keeps-global: Sometimes -> Never']);
+  });
   for (const [what, make, want] of amd) {
     it(`${what}: ${want.map((w) => w.split(':')[0]).join(', ')} change`, () => {
       const diff = changed(runCorpus(make));

@@ -4,7 +4,7 @@
 import { UserError } from '../errors.ts';
 import type { CheckConfig } from '../explore/engine.ts';
 import type { Variant } from '../kernel/variant.ts';
-import { ALL_FEATURE_NAMES, DEFAULT_BOUNDS, type Bounds, type FeatureName, type Features } from '../machine/types.ts';
+import { ALL_FEATURE_NAMES, DEFAULT_BOUNDS, featuresOf, type Bounds, type FeatureName, type Features } from '../machine/types.ts';
 import { SCENARIOS, findScenario } from '../scenario/index.ts';
 import { resolveParams } from '../scenario/params.ts';
 
@@ -18,9 +18,8 @@ export function parseFeatures(list: string, base: Features): Features {
     f[name] = !off;
   }
   if (f.invpcid && !f.pcid) throw new UserError('feature invpcid needs pcid on this model (INVPCID operates on PCIDs)');
-  const out: Features = { pcid: f.pcid === true, invpcid: f.invpcid === true, pge: f.pge === true, pti: f.pti === true };
   // An extra feature that is off stays absent, so the row keys and digests of old runs hold.
-  return f.invlpgb === true ? { ...out, invlpgb: true } : out;
+  return featuresOf(f);
 }
 
 export interface CheckOpts {

@@ -38,7 +38,7 @@ export const counterexampleSchema = z.object({
     mms: z.number().int().min(1).max(8).optional(),
     ops: z.number().int().min(1).max(8).optional(),
   }),
-  features: z.object({ pcid: z.boolean(), invpcid: z.boolean(), pge: z.boolean(), pti: z.boolean(), invlpgb: z.boolean().optional() }),
+  features: z.object({ pcid: z.boolean(), invpcid: z.boolean(), pge: z.boolean(), pti: z.boolean(), invlpgb: z.boolean().optional(), 'invlpg-miss': z.boolean().optional() }),
   bounds: z.object({
     walks: z.number().int().nullable(),
     sbDepth: z.number().int().min(1),

@@ -6,7 +6,7 @@
  * them.
  */
 import type { CpuStart } from '../kernel/variant.ts';
-import { ALL_FEATURE_NAMES, ENTRIES, type Features, NO_FEATURES, NOT_ACCESSED, NOT_DIRTY, NOT_WRITABLE, PAGE_SIZE, entryLoc } from '../machine/types.ts';
+import { ALL_FEATURE_NAMES, ENTRIES, featuresOf, type Features, NO_FEATURES, NOT_ACCESSED, NOT_DIRTY, NOT_WRITABLE, PAGE_SIZE, entryLoc } from '../machine/types.ts';
 import { WorldBuilder } from '../scenario/world.ts';
 import type { MmInfo } from '../kernel/layout.ts';
 import type { Instr, Lhs, LitmusTest, Prop } from './ast.ts';
@@ -92,8 +92,7 @@ function features(t: LitmusTest): Features {
     if (!name) throw new LitmusSyntaxError(t.metaLine.get('Features') ?? 1, `unknown feature in Features=: token '${w}' (known: ${ALL_FEATURE_NAMES.join(', ')})`);
     f[name] = true;
   }
-  const base = { pcid: f['pcid'] === true, invpcid: f['invpcid'] === true, pge: f['pge'] === true, pti: f['pti'] === true };
-  return f['invlpgb'] === true ? { ...base, invlpgb: true } : base;
+  return featuresOf(f);
 }
 
 export function compile(t: LitmusTest): Compiled {

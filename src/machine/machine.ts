@@ -24,6 +24,8 @@
  *   the faulting address (SDM §4.10.4.1), and generating it drains the store buffer.
  * - CR3 writes, INVLPG, INVPCID types 0-3 and CR4 writes (PGE changed, or PCIDE 1 -> 0)
  *   invalidate as in SDM §4.10.4.1; each is serializing and so forgets the early walks.
+ *   With the `invlpg-miss` erratum feature (Alder/Raptor Lake, Linux ce0b15d11ad8), INVLPG
+ *   leaves the global entry of its address while CR4.PCIDE is set.
  * - INVLPGB / TLBSYNC (AMD64 APM Vol. 3, the INVLPGB and TLBSYNC instruction pages; Linux
  *   arch/x86/include/asm/tlb.h, 6.15+): INVLPGB queues its invalidation on every CPU, the
  *   issuer included, and each CPU applies it later as a hardware step of its own (`applyBcast`,
@@ -998,7 +1000,9 @@ export class Machine {
     this.serialize(cpu);
     const vpn = vpnOf(va);
     const pcid = cpu.cr3Pcid;
-    dropWhere(cpu.tlb, (e) => e.vpn === vpn && (e.pcid === pcid || e.global));
+    // The invlpg-miss erratum: with CR4.PCIDE set, the global entry may stay (see types.ts).
+    const globals = !(this.features['invlpg-miss'] === true && cpu.pcide);
+    dropWhere(cpu.tlb, (e) => e.vpn === vpn && (e.global ? globals : e.pcid === pcid));
     dropWhere(cpu.psc, (e) => e.pcid === pcid);
   }
 
