@@ -3,8 +3,8 @@
  * changes a verdict. A substituted machine turns partial-order reduction off (the harness
  * cannot trust its footprints), so each of them is explored in full.
  */
-import type { CrossCall, EffectKind, IpiVia } from '../src/machine/effects.ts';
-import { Machine, type WalkPlan } from '../src/machine/machine.ts';
+import type { CrossCall, EffectKind, InvlpgbSpec, IpiVia } from '../src/machine/effects.ts';
+import { Machine, type MachineInit, type WalkPlan } from '../src/machine/machine.ts';
 import { upperIndex, vpnOf } from '../src/machine/types.ts';
 
 /** Loads ignore the CPU's own store buffer: breaks store forwarding (x86-TSO). */
@@ -140,5 +140,52 @@ export class Cr4KeepsTlbMachine extends Machine {
     const r = super.writeCr4(c, pge, pcide);
     [cpu.tlb, cpu.psc] = [tlb, psc];
     return r;
+  }
+}
+
+// ---- issue 16: AMD broadcast invalidation, one broken rule each ----
+
+/** TLBSYNC that does not wait: it completes with the CPU's INVLPGBs still pending elsewhere. */
+export class TlbsyncNoWaitMachine extends Machine {
+  override tlbsyncDone(): boolean {
+    return true;
+  }
+  override tlbsync(c: number): string | undefined {
+    return this.features.invlpgb ? undefined : super.tlbsync(c);
+  }
+}
+
+/** TLBSYNC that waits for every CPU's INVLPGBs, not only its own. */
+export class TlbsyncWaitsForAllMachine extends Machine {
+  override tlbsyncDone(): boolean {
+    return this.cpus.every((c) => c.inbox.length === 0);
+  }
+}
+
+/** INVLPGB that invalidates every CPU at once (synchronous, as if each were an IPI'd INVLPG). */
+export class InvlpgbSyncMachine extends Machine {
+  override invlpgb(c: number, inv: InvlpgbSpec): string | undefined {
+    const r = super.invlpgb(c, inv);
+    for (let t = 0; t < this.cpus.length; t++) while (this.cpu(t).inbox.some((b) => b.from === c)) this.applyBcast(t, c);
+    return r;
+  }
+}
+
+/** INVLPGB that drains the issuer's store buffer first, as a serializing instruction does. */
+export class InvlpgbDrainsMachine extends Machine {
+  override drainsFirst(k: EffectKind): boolean {
+    return k === 'invlpgb' || super.drainsFirst(k);
+  }
+  override invlpgb(c: number, inv: InvlpgbSpec): string | undefined {
+    this.drainAll(c);
+    return super.invlpgb(c, inv);
+  }
+}
+
+/** A CPU without the invlpg-miss erratum, whatever the features say: INVLPG always drops the global entry. */
+export class NoInvlpgMissMachine extends Machine {
+  constructor(init: MachineInit, from?: Machine) {
+    // `init` is unused when copying (see Machine.clone).
+    super(from ? init : { ...init, features: { ...init.features, 'invlpg-miss': false } }, from);
   }
 }

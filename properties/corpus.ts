@@ -23,7 +23,9 @@ export const CORPUS: readonly string[] = [
   'linux-4.20-lazy-skip-freed--lazy-free-pgtables-c2--no-walk-through-freed-table.json',
   'linux-4.20-was-lazy-no-mb--lazy-flush-c2--no-stale-tlb-use.json',
   'linux-6.17-switch-no-mb--switch-vs-flush-c2--no-stale-tlb-use.json',
+  'linux-6.18-broadcast-no-tlbsync--broadcast-flush-c2--no-stale-tlb-use.json',
   'linux-6.18-lazy-skip-freed--lazy-free-pgtables-c2--no-walk-through-freed-table.json',
+  'linux-6.18-no-finish-asid-transition--broadcast-transition-c2--no-stale-tlb-use.json',
   'pasid-ipi-proposal--pasid-update-c2--per-mm-state-coherent.json',
 ];
 

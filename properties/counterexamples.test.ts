@@ -57,9 +57,11 @@ describe('fresh counterexamples of the bug variants', () => {
   for (const v of VARIANTS.filter((x) => x.kind === 'bug')) {
     for (const e of v.expect.filter((x) => x.verdict === 'violated' && x.cpus === 2)) {
       it(`${v.id} on ${e.scenario}: found, saved, loaded, replayed to the same violation`, () => {
-        const r = checkVariant(v, e.scenario, e.cpus);
+        // The row's own machine features (e.g. invlpgb) on top of the variant's.
+        const features = { ...v.features, ...e.features };
+        const r = checkVariant(v, e.scenario, e.cpus, { features });
         expect(r.verdict).toBe('violated');
-        const model = prepare({ variant: v, scenario: findScenario(e.scenario)!, params: { cpus: e.cpus }, features: v.features, bounds: DEFAULT_BOUNDS });
+        const model = prepare({ variant: v, scenario: findScenario(e.scenario)!, params: { cpus: e.cpus }, features, bounds: DEFAULT_BOUNDS });
         const ce = buildCounterexample(model, { violation: r.violation!, tape: r.tape!, widths: r.widths!, strategy: 'dfs', seed: 1 });
         const dir = tempDir();
         const { path } = saveCounterexample(ce, dir);

@@ -13,13 +13,18 @@ import {
   DataIgnoresTlbMachine,
   InvlpgKeepsPscMachine,
   IpiAlwaysDrainsMachine,
+  InvlpgbDrainsMachine,
+  InvlpgbSyncMachine,
   IretNoDrainMachine,
   NoAdUpdateMachine,
   NoDrainOnInterruptMachine,
   NoEarlyWalksMachine,
   NoFaultInvalidationMachine,
   NoForwardingMachine,
+  NoInvlpgMissMachine,
   NoPscMachine,
+  TlbsyncNoWaitMachine,
+  TlbsyncWaitsForAllMachine,
   WalkerSeesSbMachine,
   WriteUsesCleanEntryMachine,
 } from './broken-machines.ts';
@@ -56,8 +61,8 @@ describe('litmus corpus', () => {
       expect(['Never', 'Sometimes', 'Always']).toContain(expected);
       expect(test.meta.get('Source')?.length ?? 0).toBeGreaterThan(10);
       // Translation tests cite the SDM rule they exercise (§4.10, or the interrupt and
-      // ordering rules a shootdown relies on: §8.2, §9.3, §11.x).
-      if (compile(test).translation) expect(test.meta.get('Rule')).toMatch(/§(4\.10|4\.8|8\.2|9\.3|11\.\d+)/);
+      // ordering rules a shootdown relies on: §8.2, §9.3, §11.x), or AMD's APM for INVLPGB.
+      if (compile(test).translation) expect(test.meta.get('Rule')).toMatch(/§(4\.10|4\.8|8\.2|9\.3|11\.\d+)|AMD64 APM Vol\. 3/);
       const r = correct.get(test.name)!;
       expect(r.observation).toBe(expected);
       // Ok/No follows from the quantifier and the observation, as in herd7.
@@ -139,6 +144,24 @@ describe('a deliberately broken rule changes corpus verdicts', () => {
       for (const w of want) expect(diff).toContain(w);
       // No plain x86-TSO test involves these rules.
       expect(diff.every((d) => d.startsWith('tlb-'))).toBe(true);
+    });
+  }
+
+  // Issue 16: AMD broadcast invalidation (INVLPGB / TLBSYNC).
+  const amd: [string, (i: MachineInit) => Machine, string[]][] = [
+    ['a TLBSYNC that does not wait', (i) => new TlbsyncNoWaitMachine(i), ['tlb-invlpgb-tlbsync: Never -> Sometimes']],
+    ["a TLBSYNC that waits for other CPUs' INVLPGBs too", (i) => new TlbsyncWaitsForAllMachine(i), ['tlb-tlbsync-own-only: Sometimes -> Never']],
+    ['an INVLPGB that invalidates every CPU at once', (i) => new InvlpgbSyncMachine(i), ['tlb-invlpgb-remote-async: Sometimes -> Never']],
+    ['an INVLPGB that drains the store buffer', (i) => new InvlpgbDrainsMachine(i), ['tlb-invlpgb-weakly-ordered: Sometimes -> Never']],
+  ];
+  it('a CPU without the invlpg-miss erratum: only the erratum test changes (Sometimes -> Never)', () => {
+    expect(changed(runCorpus((i) => new NoInvlpgMissMachine(i)))).toEqual(['tlb-invlpg-miss-keeps-global: Sometimes -> Never']);
+  });
+  for (const [what, make, want] of amd) {
+    it(`${what}: ${want.map((w) => w.split(':')[0]).join(', ')} change`, () => {
+      const diff = changed(runCorpus(make));
+      for (const w of want) expect(diff).toContain(w);
+      expect(diff.every((d) => d.startsWith('tlb-invlpgb') || d.startsWith('tlb-tlbsync'))).toBe(true);
     });
   }
 

@@ -23,7 +23,9 @@ describe('PCID-generation bug variants through the CLI', () => {
     const e = b.expect.find((x) => x.verdict === 'violated' && x.cpus === 2)!;
     it(`${b.id} is violated on ${e.scenario} (exit 1, ${e.invariant}) and its counterexample replays`, async () => {
       const out = tempDir();
-      const r = await cli('check', '--variant', b.id, '--scenario', e.scenario, '--out', out, '--json');
+      // The row's own machine features (e.g. invlpgb), as --features.
+      const feats = Object.entries(e.features ?? {}).map(([n, on]) => (on ? n : `-${n}`));
+      const r = await cli('check', '--variant', b.id, '--scenario', e.scenario, '--out', out, '--json', ...(feats.length > 0 ? ['--features', feats.join(',')] : []));
       expect(r.code).toBe(1);
       const j = JSON.parse(r.out) as Record<string, unknown>;
       expect(j['invariant']).toBe(e.invariant);

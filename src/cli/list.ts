@@ -27,6 +27,7 @@ export function catalogue() {
       cpus: s.cpus,
       ...(s.mms ? { mms: s.mms } : {}),
       ...(s.ops ? { ops: s.ops } : {}),
+      ...(s.features ? { features: s.features } : {}),
     })),
     invariants: INVARIANTS.map((i) => ({ id: i.id, title: i.title, encodes: i.encodes, scope: i.scope })),
   };

@@ -4,21 +4,22 @@
 import { UserError } from '../errors.ts';
 import type { CheckConfig } from '../explore/engine.ts';
 import type { Variant } from '../kernel/variant.ts';
-import { DEFAULT_BOUNDS, FEATURE_NAMES, type Bounds, type FeatureName, type Features } from '../machine/types.ts';
+import { ALL_FEATURE_NAMES, DEFAULT_BOUNDS, featuresOf, type Bounds, type FeatureName, type Features } from '../machine/types.ts';
 import { SCENARIOS, findScenario } from '../scenario/index.ts';
 import { resolveParams } from '../scenario/params.ts';
 
 /** `pcid,-invpcid,pti`: set or clear features on top of `base`. */
 export function parseFeatures(list: string, base: Features): Features {
-  const f: Record<FeatureName, boolean> = { ...base };
+  const f: Partial<Record<FeatureName, boolean | undefined>> = { ...base };
   for (const raw of list.split(',').map((s) => s.trim()).filter((s) => s.length > 0)) {
     const off = raw.startsWith('-');
     const name = (off ? raw.slice(1) : raw.replace(/^\+/, '')) as FeatureName;
-    if (!FEATURE_NAMES.includes(name)) throw new UserError(`unknown feature '${raw}' (known: ${FEATURE_NAMES.join(', ')})`);
+    if (!ALL_FEATURE_NAMES.includes(name)) throw new UserError(`unknown feature '${raw}' (known: ${ALL_FEATURE_NAMES.join(', ')})`);
     f[name] = !off;
   }
   if (f.invpcid && !f.pcid) throw new UserError('feature invpcid needs pcid on this model (INVPCID operates on PCIDs)');
-  return f;
+  // An extra feature that is off stays absent, so the row keys and digests of old runs hold.
+  return featuresOf(f);
 }
 
 export interface CheckOpts {
@@ -43,6 +44,8 @@ export function configOf(variant: Variant, o: CheckOpts): CheckConfig {
   const p = resolveParams(scenario, { ...opt('cpus', num(o.cpus)), ...opt('mms', num(o.mms)), ...opt('ops', num(o.ops)) });
   if ('error' in p) throw new UserError(p.error);
   const features = typeof o.features === 'string' ? parseFeatures(o.features, variant.features) : variant.features;
+  const missing = (scenario.features ?? []).filter((f) => features[f] !== true);
+  if (missing.length > 0) throw new UserError(`scenario '${sid}' needs the machine feature(s) ${missing.join(', ')} (add --features ${missing.join(',')})`);
   let bounds: Bounds = {
     ...DEFAULT_BOUNDS,
     ...(typeof o.walks === 'number' ? { walks: o.walks } : {}),

@@ -61,6 +61,7 @@ const KIND: Partial<Record<TraceEvent['actor'], MoveKind>> = {
   irq: MoveKind.Prog,
   ipi: MoveKind.Ipi,
   drain: MoveKind.Drain,
+  bcast: MoveKind.Bcast,
   walk: MoveKind.Walk,
   evict: MoveKind.Evict,
 };
@@ -80,6 +81,11 @@ export function recordedSteps(trace: readonly RecordedEvent[]): Recorded[] {
 
 function wantedMove(r: Recorded, model: Model): Move | undefined {
   const c = r.ev.cpu;
+  if (r.kind === MoveKind.Bcast) {
+    // The broadcast actor's argument is the issuing CPU, named in the recorded text.
+    const from = /from cpu(\d+)/.exec(r.ev.text)?.[1];
+    return from === undefined ? undefined : packMove(MoveKind.Bcast, c, Number(from));
+  }
   if (r.kind !== MoveKind.Walk) return packMove(r.kind, c, 0);
   const va = /va (0x[0-9a-f]+)/.exec(r.ev.text)?.[1];
   const i = va === undefined ? -1 : model.world.vas.indexOf(Number(va));

@@ -16,7 +16,7 @@ export const SCHEMAS: readonly string[] = [SCHEMA_ID, SCHEMA_V1];
 const traceEvent = z.object({
   step: z.number().int(),
   cpu: z.number().int(),
-  actor: z.enum(['cpu', 'irq', 'ipi', 'drain', 'walk', 'evict', 'end', 'ghost']),
+  actor: z.enum(['cpu', 'irq', 'ipi', 'drain', 'bcast', 'walk', 'evict', 'end', 'ghost']),
   fn: z.string(),
   text: z.string(),
   tag: z.string().optional(),
@@ -38,7 +38,7 @@ export const counterexampleSchema = z.object({
     mms: z.number().int().min(1).max(8).optional(),
     ops: z.number().int().min(1).max(8).optional(),
   }),
-  features: z.object({ pcid: z.boolean(), invpcid: z.boolean(), pge: z.boolean(), pti: z.boolean() }),
+  features: z.object({ pcid: z.boolean(), invpcid: z.boolean(), pge: z.boolean(), pti: z.boolean(), invlpgb: z.boolean().optional(), 'invlpg-miss': z.boolean().optional() }),
   bounds: z.object({
     walks: z.number().int().nullable(),
     sbDepth: z.number().int().min(1),

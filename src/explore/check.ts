@@ -249,7 +249,7 @@ function searchExecutions(model: Model, opt: SearchOptions, kind: 'dfs-stateless
       const depth = opt.depth ?? DEFAULT_PCT_DEPTH;
       const k = Math.max(2 * defaultRun(model).steps, 4);
       const cpus = model.cfg.params.cpus;
-      const pct = new PctStrategy(opt.seed, depth, actorsFor(cpus), k, optionalActors(cpus, model.cfg.bounds));
+      const pct = new PctStrategy(opt.seed, depth, actorsFor(cpus, model.cfg.features.invlpgb === true), k, optionalActors(cpus, model.cfg.bounds));
       strategy = repeat(model, pct);
       guarantee = { depth, actors: pct.actors.length, optional: pct.optional.length, k, perRun: pct.perRun };
       break;

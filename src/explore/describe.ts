@@ -2,8 +2,8 @@
  * Human text for trace events: `cpu0`, `mmA`, `va 0x1000`, `pfn 7`. Pure functions; only
  * called when a trace is being recorded.
  */
-import type { AccessResult, CrossCall, Effect } from '../machine/effects.ts';
-import type { WalkPlan } from '../machine/machine.ts';
+import type { AccessResult, CrossCall, Effect, InvlpgbSpec } from '../machine/effects.ts';
+import type { BcastInval, WalkPlan } from '../machine/machine.ts';
 import { entryPfn, entryPresent, hex } from '../machine/types.ts';
 import type { Layout } from '../kernel/layout.ts';
 import type { Model } from './engine.ts';
@@ -65,6 +65,10 @@ export function describeEffect(e: Effect, out: unknown, L: Layout): string {
       return `store va ${hex(e.va)} := ${e.val}: ${accessText(out as AccessResult)}${(out as AccessResult).ok ? ' (buffered)' : ''}`;
     case 'cr4':
       return `mov cr4 := ${e.pge ? 'PGE' : '-PGE'},${e.pcide ? 'PCIDE' : '-PCIDE'}`;
+    case 'invlpgb':
+      return `invlpgb ${invlpgbText(e.inv)} (queued on every cpu)`;
+    case 'tlbsync':
+      return 'tlbsync: own INVLPGBs done everywhere';
     case 'free-page':
       return `free pfn ${e.pfn}`;
     case 'reuse-page':
@@ -72,6 +76,22 @@ export function describeEffect(e: Effect, out: unknown, L: Layout): string {
     default:
       return e.k;
   }
+}
+
+/** `va 0x1000 x1 pcid 2 +global`: what an INVLPGB matches. */
+export function invlpgbText(inv: InvlpgbSpec): string {
+  const parts: string[] = [];
+  parts.push(inv.va === null ? 'any va' : `va ${hex(inv.va)}${inv.nr > 1 ? ` x${inv.nr}` : ''}`);
+  parts.push(inv.pcid === null ? 'any pcid' : `pcid ${inv.pcid}`);
+  if (inv.asid !== null) parts.push(`asid ${inv.asid}`);
+  if (inv.global) parts.push('+global');
+  if (inv.finalOnly) parts.push('final-only');
+  return parts.join(' ');
+}
+
+/** A broadcast actor's step: which CPU's INVLPGB it applied, and what that dropped. */
+export function describeBcast(inv: BcastInval, tlb: number, psc: number): string {
+  return `apply INVLPGB from cpu${inv.from} (${invlpgbText(inv)}): dropped ${tlb} TLB, ${psc} PSC entries`;
 }
 
 function accessText(r: AccessResult): string {

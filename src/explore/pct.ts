@@ -87,10 +87,14 @@ export function optionalActors(cpus: number, bounds: { readonly walks: number; r
   return out;
 }
 
-/** The actors of a machine with `cpus` CPUs: program, IPI delivery, drain, walker, evictor. */
-export function actorsFor(cpus: number): number[] {
+/**
+ * The actors of a machine with `cpus` CPUs: program, IPI delivery, drain, walker, evictor, and
+ * with INVLPGB each CPU's broadcast actor (left out otherwise, so runs without the feature
+ * draw the same priorities as before it existed).
+ */
+export function actorsFor(cpus: number, invlpgb = false): number[] {
   const out: number[] = [];
-  for (const k of [MoveKind.Prog, MoveKind.Ipi, MoveKind.Drain, MoveKind.Walk, MoveKind.Evict]) {
+  for (const k of [MoveKind.Prog, MoveKind.Ipi, MoveKind.Drain, MoveKind.Walk, MoveKind.Evict, ...(invlpgb ? [MoveKind.Bcast] : [])]) {
     for (let c = 0; c < cpus; c++) out.push(k * 32 + c);
   }
   return out;

@@ -4,7 +4,8 @@
  * (engine.ts); the stateful search clones and fingerprints it.
  *
  * Actors per CPU: its program (with interrupt handlers stacked on top of it), its store-buffer
- * drain, its speculative walker, and IPI delivery. At every step the engine lists the enabled
+ * drain, its speculative walker, IPI delivery, and (with INVLPGB) its broadcast actor, which
+ * applies the invalidations other CPUs' INVLPGBs queued at it. At every step the engine lists the enabled
  * moves in a fixed order: the current CPU's program first (choice 0 = keep going), then the
  * other programs, IPI deliveries, drains, walks and evictions. When only optional hardware
  * moves (walks, evictions) remain, an `end` move comes first, so choice 0 still means "no
@@ -41,7 +42,7 @@ import { checkWalkRead } from '../invariants/no-walk-through-freed-table.ts';
 import { checkStaleKernelUse } from '../invariants/no-stale-kernel-translation.ts';
 import { checkPerMmState } from '../invariants/per-mm-state-coherent.ts';
 import type { Violation } from '../invariants/types.ts';
-import { describeEffect, describeMove, describeWalk } from './describe.ts';
+import { describeBcast, describeEffect, describeMove, describeWalk } from './describe.ts';
 import { HEARTBEAT, beat } from './heartbeat.ts';
 import { routineFailure } from './routine-error.ts';
 import { effectProblem, type EffectLimits } from '../machine/validate.ts';
@@ -154,12 +155,15 @@ export interface Model {
 
 export function prepare(cfg: CheckConfig, makeMachine?: (init: MachineInit) => Machine, atomicity: Atomicity = COARSE_STEPS): Model {
   const world = cfg.scenario.build(cfg.params);
-  const layout = new Layout(world.pages.length, world.mms, cfg.params.cpus, cfg.variant.sharedPcpu, world.extraVars ?? []);
+  // With INVLPGB, finish_asid_transition() (6.15+) reads other CPUs' loaded_mm_asid: it is
+  // shared data then (in TSO memory), and stays private without the feature, as before.
+  const shared = cfg.features.invlpgb === true ? new Set([...cfg.variant.sharedPcpu, 'loaded_mm_asid' as const]) : cfg.variant.sharedPcpu;
+  const layout = new Layout(world.pages.length, world.mms, cfg.params.cpus, shared, world.extraVars ?? []);
   layout.nameTables(world.memory, (pfn) => (world.pages[pfn]?.owner ?? 0) < 0);
   return { cfg, world, layout, makeMachine: makeMachine ?? ((init) => new Machine(init)), atomicity };
 }
 
-export type Actor = 'cpu' | 'irq' | 'ipi' | 'drain' | 'walk' | 'evict' | 'end' | 'ghost';
+export type Actor = 'cpu' | 'irq' | 'ipi' | 'drain' | 'bcast' | 'walk' | 'evict' | 'end' | 'ghost';
 
 export interface TraceEvent {
   readonly step: number;
@@ -532,6 +536,9 @@ export class Sim {
         return this.m.cpu(c).sb.length < this.model.cfg.bounds.sbDepth;
       case 'wait':
         return e.until(this.m.load(c, e.loc));
+      case 'tlbsync':
+        // Waits for this CPU's INVLPGBs (without the feature it runs, and faults).
+        return !this.m.features.invlpgb || this.m.tlbsyncDone(c);
       case 'ipi':
         // An xAPIC ICR store needs room in the buffer; an x2APIC WRMSR does not wait for it.
         if (e.via === 'mmio') return this.m.cpu(c).sb.length < this.model.cfg.bounds.sbDepth;
@@ -567,6 +574,8 @@ export class Sim {
     const deliveryWaits = wait && m.deliveryDrains();
     for (let c = 0; c < n; c++) if (m.canDeliver(c) && (!deliveryWaits || m.cpus[c]!.sb.length === 0)) mv.push(packMove(MoveKind.Ipi, c));
     for (let c = 0; c < n; c++) if (m.cpus[c]!.sb.length > 0) mv.push(packMove(MoveKind.Drain, c));
+    // A queued INVLPGB invalidation must happen: like a drain, it is not optional hardware.
+    for (let c = 0; c < n; c++) if (m.cpus[c]!.inbox.length > 0) for (const from of m.bcastIssuers(c)) mv.push(packMove(MoveKind.Bcast, c, from));
     const required = mv.length;
     for (let c = 0; c < n; c++) {
       if (m.cpus[c]!.walksLeft <= 0) continue;
@@ -624,6 +633,11 @@ export class Sim {
           const text = e.ipi ? `ICR store visible: IPI ${e.ipi.call.fn} raised on cpu${e.ipi.target}` : `${this.model.layout.nameOf(e.loc)} = ${e.val} visible`;
           this.record(c, 'drain', text, undefined, branch, e.ipi ? { k: 'other' } : drainBody(this.model.layout, e.loc, e.val));
         }
+        break;
+      }
+      case MoveKind.Bcast: {
+        const r = m.applyBcast(c, moveArg(mv));
+        if (this.trace) this.record(c, 'bcast', describeBcast(r.inv, r.tlb, r.psc), undefined, branch, { k: 'other' });
         break;
       }
       case MoveKind.Walk: {
@@ -830,6 +844,12 @@ export class Sim {
         return undefined;
       case 'invpcid':
         this.fault(c, m.invpcid(c, e.type, e.pcid, e.va));
+        return undefined;
+      case 'invlpgb':
+        this.fault(c, m.invlpgb(c, e.inv));
+        return undefined;
+      case 'tlbsync':
+        this.fault(c, m.tlbsync(c));
         return undefined;
       case 'pge':
         m.writePge(c, e.on);

@@ -11,6 +11,8 @@ export const enum MoveKind {
   Walk = 3,
   Evict = 4,
   End = 5,
+  /** A CPU applies one INVLPGB invalidation waiting at it (arg: the issuing CPU). */
+  Bcast = 6,
 }
 
 /** A move packed in a number: kind | cpu << 3 | arg << 8. */

@@ -10,7 +10,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { UserError } from '../errors.ts';
-import { FEATURE_NAMES, formatBounds, formatFeatures, type Bounds, type Features } from '../machine/types.ts';
+import { EXTRA_FEATURE_NAMES, FEATURE_NAMES, formatBounds, formatFeatures, type Bounds, type Features } from '../machine/types.ts';
 
 export const MANIFEST_SCHEMA = 'tlbcheck-gate-manifest/1';
 
@@ -27,7 +27,13 @@ const boundsJson = z
   })
   .strict();
 
-const featuresJson = z.object(Object.fromEntries(FEATURE_NAMES.map((n) => [n, z.boolean()])) as Record<(typeof FEATURE_NAMES)[number], z.ZodBoolean>).strict();
+// The base switches are always written; an extra feature only when it is on (types.ts).
+const featuresJson = z
+  .object({
+    ...(Object.fromEntries(FEATURE_NAMES.map((n) => [n, z.boolean()])) as Record<(typeof FEATURE_NAMES)[number], z.ZodBoolean>),
+    ...(Object.fromEntries(EXTRA_FEATURE_NAMES.map((n) => [n, z.boolean().optional()])) as Record<(typeof EXTRA_FEATURE_NAMES)[number], z.ZodOptional<z.ZodBoolean>>),
+  })
+  .strict();
 
 const rowSchema = z
   .object({

@@ -29,6 +29,8 @@ export const C_BUILTINS: readonly string[] = [
   'linux-6.18/tlb.c',
   'linux-6.18/variants/switch-no-mb.c',
   'linux-6.18/variants/lazy-skip-freed.c',
+  'linux-6.18/variants/broadcast-no-tlbsync.c',
+  'linux-6.18/variants/no-finish-asid-transition.c',
   'linux-6.18/variants/trim-cpumask.c',
   'kaiser/tlb.c',
   'kaiser/variants/invpcid.c',

@@ -35,6 +35,8 @@ import {
   warnOn,
   xadd,
   invpcid,
+  invlpgb,
+  tlbsync,
   writeCr3,
   writePge,
   wrmsrPasid,
@@ -173,6 +175,19 @@ const CONSTANTS: Readonly<Record<string, Val>> = {
   TLB_NR_DYN_ASIDS: NR_DYN_ASIDS,
   TLB_GENERATION_INVALID: 0,
   GFP_ATOMIC: 0,
+  // INVLPGB (6.15+, arch/x86/include/asm/tlb.h): the rAX flag bits and the stride of ECX[31].
+  INVLPGB_FLAG_VA: 1,
+  INVLPGB_FLAG_PCID: 2,
+  INVLPGB_FLAG_ASID: 4,
+  INVLPGB_FLAG_INCLUDE_GLOBAL: 8,
+  INVLPGB_FLAG_FINAL_ONLY: 16,
+  INVLPGB_FLAG_INCLUDE_NESTED: 32,
+  INVLPGB_MODE_ALL_NONGLOBALS: 0,
+  PTE_STRIDE: 0,
+  PMD_STRIDE: 1,
+  PMD_SHIFT: 21,
+  /** CPUID 0x80000008 EDX[15:0] + 1: pages one INVLPGB may cover (8 on the model's CPUs; enough for every scenario range). */
+  invlpgb_count_max: 8,
   // KAISER's CR3 constants (asm/kaiser.h, 4.9 stable); NOFLUSH stands at bit 30, see asType.
   X86_CR3_PCID_ASID_KERN: 0,
   X86_CR3_PCID_ASID_USER: 0x80,
@@ -252,18 +267,11 @@ const mmId = (x: EnvCtx, v: Val): number => {
   throw modelError(x.site, `${x.site.text}: expected a struct mm_struct *`);
 };
 
-/**
- * Features no machine of the model has: a test of one is false. X86_FEATURE_INVLPGB (AMD
- * broadcast invalidation, 6.15+ tlb.c): the modelled CPUs flush remote TLBs by IPI only.
- */
-const ABSENT_FEATURES = new Set(['X86_FEATURE_INVLPGB']);
-
 function hasFeature(x: EnvCtx, v: Val): boolean {
   if (typeof v !== 'object' || v.t !== 'feat') throw modelError(x.site, `${x.site.text}: expected an X86_FEATURE_* constant`);
-  if (ABSENT_FEATURES.has(v.name)) return false;
   const f = FEATURES[v.name];
   if (!f) throw modelError(x.site, `${v.name} is not a machine feature of the model (known: ${Object.keys(FEATURES).join(', ')})`);
-  return x.k.features[f];
+  return x.k.features[f] === true;
 }
 
 const FEATURES: Readonly<Record<string, keyof Features>> = {
@@ -272,6 +280,7 @@ const FEATURES: Readonly<Record<string, keyof Features>> = {
   X86_FEATURE_PGE: 'pge',
   X86_FEATURE_PTI: 'pti',
   X86_FEATURE_INVPCID_SINGLE: 'invpcid',
+  X86_FEATURE_INVLPGB: 'invlpgb',
 };
 
 const X86_CR4_PGE = 0x80;
@@ -744,10 +753,47 @@ export const ENV: Readonly<Record<string, EnvEntry>> = {
   mm_lam_cr3_mask: { doc: 'the mm\'s LAM bits for CR3: 0, no modelled mm enables LAM (mmu_context.h mm_lam_cr3_mask)', arity: 1, run: nothing },
   mm_untag_mask: { doc: 'the mm\'s untag mask: all ones without LAM (mmu_context.h mm_untag_mask); only stored by cpu_tlbstate_update_lam', arity: 1, run: function* () { return -1; } },
   cpu_tlbstate_update_lam: { doc: 'records the LAM mask in cpu_tlbstate (tlbflush.h): no effect, LAM is not modelled', arity: 2, run: nothing },
-  mm_global_asid: { doc: '0: INVLPGB global ASIDs are not modelled', arity: 1, run: nothing },
-  mm_in_asid_transition: { doc: 'false: INVLPGB global ASIDs are not modelled', arity: 1, run: nothing },
   is_dyn_asid: { doc: 'asm/tlbflush.h (6.15+) is_dyn_asid(): asid < TLB_NR_DYN_ASIDS (the model\'s slots)', arity: 1, run: function* (x, [a]) { return int(x, a!) < NR_DYN_ASIDS ? 1 : 0; } },
   is_global_asid: { doc: 'asm/tlbflush.h (6.15+) is_global_asid(): !is_dyn_asid(asid); never true here, no mm gets a global ASID', arity: 1, run: function* (x, [a]) { return int(x, a!) >= NR_DYN_ASIDS ? 1 : 0; } },
+  // mm_global_asid() and mm_in_asid_transition() (asm/tlbflush.h, 6.15+) are C in the
+  // generations that use INVLPGB; for the others they are 0 (no global ASIDs).
+  mm_global_asid: { doc: '0: no global ASIDs in this generation (6.18 defines it in C)', arity: 1, run: nothing },
+  mm_in_asid_transition: { doc: 'false: no global ASIDs in this generation (6.18 defines it in C)', arity: 1, run: nothing },
+  __invlpgb: {
+    doc: 'INVLPGB (asm/tlb.h __invlpgb(asid, pcid, addr, nr_pages, stride, flags)): fx.invlpgb; the PMD stride is not modelled (every range is in pages)',
+    arity: 6,
+    run: function* (x, [asid, pcid, addr, nr, stride, flags]) {
+      const f = int(x, flags!);
+      if (int(x, stride!) !== 0) throw modelError(x.site, '__invlpgb with a PMD stride: the model has no huge pages');
+      yield* invlpgb(
+        {
+          va: f & 1 ? int(x, addr!) : null,
+          nr: int(x, nr!),
+          pcid: f & 2 ? int(x, pcid!) : null,
+          asid: f & 4 ? int(x, asid!) : null,
+          global: (f & 8) !== 0,
+          finalOnly: (f & 16) !== 0,
+        },
+        tagOf(x.site),
+      );
+      return none;
+    },
+  },
+  __tlbsync: { doc: 'TLBSYNC (asm/tlb.h __tlbsync): fx.tlbsync', arity: 0, run: function* (x) { yield* tlbsync(tagOf(x.site)); return none; } },
+  cpumask_next: {
+    doc: 'one load; the next CPU set after n, or nr_cpu_ids (run as fx.sub): the step of for_each_cpu()',
+    arity: 2,
+    run: function* (x, [n, m]) {
+      const loc = memLoc(x, m!);
+      const from = int(x, n!);
+      const cpus = x.k.L.cpus;
+      return yield* sub('cpumask_next', function* () {
+        const w = yield* load(loc, tagOf(x.site));
+        for (let c = from + 1; c < cpus; c++) if (bit(w, c)) return c;
+        return NR_CPU_IDS;
+      });
+    },
+  },
   should_trim_cpumask: {
     doc: 'false: jiffies-based, at most once a second per mm; a C definition of it replaces this one',
     arity: 1,

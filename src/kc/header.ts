@@ -21,7 +21,7 @@
 import { UserError } from '../errors.ts';
 import type { Expectation } from '../kernel/variant.ts';
 import { PCPU_FIELDS, type PcpuField } from '../kernel/layout.ts';
-import { FEATURE_NAMES, type FeatureName } from '../machine/types.ts';
+import { ALL_FEATURE_NAMES, type FeatureName } from '../machine/types.ts';
 
 export interface CHeader {
   readonly base?: string;
@@ -85,7 +85,7 @@ export function parseHeader(file: string, src: string): CHeader | undefined {
         break;
       case 'features':
         for (const f of list) {
-          if (!(FEATURE_NAMES as readonly string[]).includes(f)) throw new UserError(`${file}:${line}: unknown feature '${f}' (known: ${FEATURE_NAMES.join(', ')})`);
+          if (!(ALL_FEATURE_NAMES as readonly string[]).includes(f)) throw new UserError(`${file}:${line}: unknown feature '${f}' (known: ${ALL_FEATURE_NAMES.join(', ')})`);
           h.features!.push(f as FeatureName);
         }
         break;
@@ -108,7 +108,9 @@ function parseExpect(file: string, line: number, spec: string): Expectation {
   const features: Record<string, boolean> = {};
   for (const f of feats?.split('/') ?? []) {
     const name = f.replace(/^[-+]/, '');
-    if (!(FEATURE_NAMES as readonly string[]).includes(name)) throw new UserError(`${file}:${line}: bad feature '${f}' in expect '${spec}' (${FEATURE_NAMES.join(', ')}, each optionally with -)`);
+    if (!(ALL_FEATURE_NAMES as readonly string[]).includes(name)) {
+      throw new UserError(`${file}:${line}: bad feature '${f}' in expect '${spec}' (${ALL_FEATURE_NAMES.join(', ')}, each optionally with -)`);
+    }
     features[name] = !f.startsWith('-');
   }
   const withFeatures = feats === undefined ? {} : { features };

@@ -56,9 +56,11 @@ function mmctxField(k: K<CoreRoutines>, site: SrcSite, id: number, name: string)
     case 'tlb_gen':
       return { t: 'mem', loc: k.L.tlbGen(id), what: 'word' };
     case 'pasid':
-      return { t: 'mem', loc: k.L.mmField(id, 'pasid'), what: 'word' };
+    case 'global_asid':
+    case 'asid_transition':
+      return { t: 'mem', loc: k.L.mmField(id, name), what: 'word' };
     default:
-      throw modelError(site, `mm->context.${name} is not in the model (ctx_id, tlb_gen, pasid)`);
+      throw modelError(site, `mm->context.${name} is not in the model (ctx_id, tlb_gen, pasid, global_asid, asid_transition)`);
   }
 }
 

@@ -4,7 +4,7 @@
  * `Routine<T>`, a generator that can only yield `Effect`s, so a raw `yield 42` does not
  * type-check.
  */
-import type { AccessResult, CrossCall, Cr3Value, Effect, IpiVia, Site } from '../machine/effects.ts';
+import type { AccessResult, CrossCall, Cr3Value, Effect, InvlpgbSpec, IpiVia, Site } from '../machine/effects.ts';
 import type { CpuId, Features, Loc, MmId, Pfn } from '../machine/types.ts';
 import type { Layout } from './layout.ts';
 
@@ -79,6 +79,16 @@ export function* invlpg(va: number, tag?: string): Routine {
 
 export function* invpcid(type: 0 | 1 | 2 | 3, pcid: number, va: number, tag?: string): Routine {
   yield { k: 'invpcid', type, pcid, va, ...at(tag) };
+}
+
+/** INVLPGB (AMD broadcast invalidation): queued on every CPU, applied asynchronously. */
+export function* invlpgb(inv: InvlpgbSpec, tag?: string): Routine {
+  yield { k: 'invlpgb', inv, ...at(tag) };
+}
+
+/** TLBSYNC: wait for this CPU's earlier INVLPGBs to complete everywhere. */
+export function* tlbsync(tag?: string): Routine {
+  yield { k: 'tlbsync', ...at(tag) };
 }
 
 /** Write CR4 with PGE set or clear. */

@@ -16,8 +16,11 @@ export const NO_MM: MmId = 254;
 export const TLBSTATE_OK = 1;
 export const TLBSTATE_LAZY = 2;
 
-/** Per-mm shared fields. */
-export const MM_FIELDS = ['cpumask', 'tlb_gen', 'pasid'] as const;
+/**
+ * Per-mm shared fields. `global_asid` and `asid_transition` are `mm->context`'s INVLPGB
+ * fields (6.15+, arch/x86/include/asm/mmu.h): 0 unless a scenario gives the mm a global ASID.
+ */
+export const MM_FIELDS = ['cpumask', 'tlb_gen', 'pasid', 'global_asid', 'asid_transition'] as const;
 export type MmField = (typeof MM_FIELDS)[number];
 
 /**

@@ -23,6 +23,13 @@ export interface CpuStart {
    * (and whose cpumask bit is still set when `inMask`).
    */
   readonly others?: readonly { readonly mm: MmId; readonly cached: readonly number[]; readonly inMask: boolean }[];
+  /**
+   * INVLPGB generations (6.15+): `mm` holds this global ASID (mm->context.global_asid), and
+   * this CPU runs it there (`onGlobal`) or still on its dynamic ASID slot, a CPU the
+   * transition to the global ASID has not reached yet (mm->context.asid_transition is then
+   * set). Ignored without the invlpgb feature, as the kernel hands out no global ASID then.
+   */
+  readonly globalAsid?: { readonly asid: number; readonly onGlobal: boolean };
 }
 
 /** What a generation may do to the machine before the first step. */

@@ -40,6 +40,9 @@ export type Instr = { readonly line: number } & (
   | { readonly op: 'invlpg'; readonly va: string }
   | { readonly op: 'invpcid'; readonly type: 0 | 1 | 2 | 3; readonly pcid: number; readonly va: string | null }
   | { readonly op: 'cr3'; readonly mm: string; readonly pcid: number; readonly noflush: boolean }
+  /** INVLPGB (AMD): `va` null matches any address; the options as in `InvlpgbSpec`. */
+  | { readonly op: 'invlpgb'; readonly va: string | null; readonly pcid: number | null; readonly asid: number | null; readonly global: boolean; readonly finalOnly: boolean }
+  | { readonly op: 'tlbsync' }
   /** A user access of `va`; `reg` gets the physical page reached, 0 on a fault. */
   | { readonly op: 'access'; readonly reg: string; readonly va: string }
   /** `via`: see `IpiVia`; `fence`: MFENCE; LFENCE first (the kernel's weak_wrmsr_fence). */

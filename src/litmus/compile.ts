@@ -6,7 +6,7 @@
  * them.
  */
 import type { CpuStart } from '../kernel/variant.ts';
-import { ENTRIES, type Features, FEATURE_NAMES, NO_FEATURES, NOT_ACCESSED, NOT_DIRTY, NOT_WRITABLE, PAGE_SIZE, entryLoc } from '../machine/types.ts';
+import { ALL_FEATURE_NAMES, ENTRIES, featuresOf, type Features, NO_FEATURES, NOT_ACCESSED, NOT_DIRTY, NOT_WRITABLE, PAGE_SIZE, entryLoc } from '../machine/types.ts';
 import { WorldBuilder } from '../scenario/world.ts';
 import type { MmInfo } from '../kernel/layout.ts';
 import type { Instr, Lhs, LitmusTest, Prop } from './ast.ts';
@@ -86,13 +86,13 @@ class Names {
 function features(t: LitmusTest): Features {
   const list = t.meta.get('Features');
   if (list === undefined) return NO_FEATURES;
-  const f: Record<string, boolean> = { ...NO_FEATURES };
+  const f: Record<string, boolean | undefined> = { ...NO_FEATURES };
   for (const w of list.split(/[\s,]+/).filter((x) => x !== '')) {
-    const name = FEATURE_NAMES.find((n) => n === w.toLowerCase());
-    if (!name) throw new LitmusSyntaxError(t.metaLine.get('Features') ?? 1, `unknown feature in Features=: token '${w}' (known: ${FEATURE_NAMES.join(', ')})`);
+    const name = ALL_FEATURE_NAMES.find((n) => n === w.toLowerCase());
+    if (!name) throw new LitmusSyntaxError(t.metaLine.get('Features') ?? 1, `unknown feature in Features=: token '${w}' (known: ${ALL_FEATURE_NAMES.join(', ')})`);
     f[name] = true;
   }
-  return { pcid: f['pcid'] === true, invpcid: f['invpcid'] === true, pge: f['pge'] === true, pti: f['pti'] === true };
+  return featuresOf(f);
 }
 
 export function compile(t: LitmusTest): Compiled {

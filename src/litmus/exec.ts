@@ -89,6 +89,10 @@ function* exec(env: LitmusEnv, ins: Instr, w: TransWorld): fx.Routine {
       return yield* fx.invpcid(ins.type, ins.pcid, ins.va === null ? 0 : w.va(ins.va));
     case 'cr3':
       return yield* fx.writeCr3(w.pgd(ins.mm), ins.pcid, ins.noflush);
+    case 'invlpgb':
+      return yield* fx.invlpgb({ va: ins.va === null ? null : w.va(ins.va), nr: 1, pcid: ins.pcid, asid: ins.asid, global: ins.global, finalOnly: ins.finalOnly });
+    case 'tlbsync':
+      return yield* fx.tlbsync();
     case 'access': {
       const r = yield* fx.access(w.va(ins.va), false);
       return yield* fx.store(env.reg(ins.reg), r.ok ? r.pfn : 0);

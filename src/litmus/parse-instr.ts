@@ -154,6 +154,33 @@ export function parseInstr(toks: readonly Tok[]): Instr | null {
       if (type === 0 && va === null) throw new LitmusSyntaxError(line, `INVPCID type 0 needs a va: token '${first.text}'`);
       return { line, op: 'invpcid', type, pcid, va };
     }
+    case 'INVLPGB': {
+      // INVLPGB va|ALL[,PCID,n][,ASID,n][,GLOBAL][,FINAL]
+      if (ops.length < 1) throw new LitmusSyntaxError(line, `INVLPGB takes va|ALL[,PCID,n][,ASID,n][,GLOBAL][,FINAL]: token '${first.text}'`);
+      const first0 = name(0, 'a virtual address name or ALL');
+      const va = first0.toUpperCase() === 'ALL' ? null : first0;
+      let pcid: number | null = null;
+      let asid: number | null = null;
+      let global = false;
+      let finalOnly = false;
+      const seen = new Set<string>();
+      for (let i = 1; i < ops.length; i++) {
+        const w = name(i, 'PCID, ASID, GLOBAL or FINAL').toUpperCase();
+        if (seen.has(w)) bad(i, 'PCID, ASID, GLOBAL or FINAL, each once');
+        seen.add(w);
+        if (w === 'PCID' || w === 'ASID') {
+          const v = num(++i, `a ${w} number`);
+          if (w === 'PCID') pcid = v;
+          else asid = v;
+        } else if (w === 'GLOBAL') global = true;
+        else if (w === 'FINAL') finalOnly = true;
+        else bad(i, 'PCID, ASID, GLOBAL or FINAL');
+      }
+      return { line, op: 'invlpgb', va, pcid, asid, global, finalOnly };
+    }
+    case 'TLBSYNC':
+      arity(0);
+      return { line, op: 'tlbsync' };
     case 'ACCESS':
       arity(2);
       return { line, op: 'access', reg: reg(0), va: name(1, 'a virtual address name') };

@@ -43,6 +43,28 @@ export type AccessResult =
  */
 export type IpiVia = 'lock' | 'mmio' | 'wrmsr';
 
+/**
+ * What one INVLPGB asks every processor to invalidate (AMD64 APM Vol. 3, "INVLPGB"; Linux
+ * arch/x86/include/asm/tlb.h `__invlpgb` and its INVLPGB_FLAG_* bits). Each `null` filter is
+ * a clear valid bit in rAX, and the entry matches whatever it holds there.
+ */
+export interface InvlpgbSpec {
+  /** rAX[0] (VA valid): the range of `nr` pages from `va` (ECX[15:0] + 1 pages). */
+  readonly va: number | null;
+  readonly nr: number;
+  /** rAX[1] (PCID valid), EDX[27:16]. */
+  readonly pcid: number | null;
+  /**
+   * rAX[2] (ASID valid), EDX[15:0]. The model has no guests: every entry belongs to the host,
+   * ASID 0, so ASID 0 matches every entry and any other ASID none.
+   */
+  readonly asid: number | null;
+  /** rAX[3]: global translations too (a global entry then matches whatever its PCID). */
+  readonly global: boolean;
+  /** rAX[4]: final translations (TLB) only, not the paging-structure caches. */
+  readonly finalOnly: boolean;
+}
+
 /** Where a routine is, for the trace: kernel function and ordering tag. */
 export interface Site {
   readonly tag?: string;
@@ -66,6 +88,13 @@ export type Effect =
   | { readonly k: 'irq'; readonly on: boolean; readonly at?: Site }
   /** Queue a call on the target and send the IPI, `via` one of the ways in `IpiVia`. */
   | { readonly k: 'ipi'; readonly target: CpuId; readonly call: CrossCall; readonly via: IpiVia; readonly at?: Site }
+  /**
+   * INVLPGB: queue the invalidation on every CPU (this one included); each CPU applies it as
+   * a separate hardware step. Weakly ordered: it does not drain the store buffer.
+   */
+  | { readonly k: 'invlpgb'; readonly inv: InvlpgbSpec; readonly at?: Site }
+  /** TLBSYNC: wait until every INVLPGB this CPU issued before it has been applied everywhere. */
+  | { readonly k: 'tlbsync'; readonly at?: Site }
   /** MOV to CR4 writing PGE and PCIDE (serializing; SDM §4.10.4.1 says what it invalidates). */
   | { readonly k: 'cr4'; readonly pge: boolean; readonly pcide: boolean; readonly at?: Site }
   /** Return from the interrupt handler: serializing; restores IRQs. */

@@ -24,6 +24,20 @@
  *   the faulting address (SDM §4.10.4.1), and generating it drains the store buffer.
  * - CR3 writes, INVLPG, INVPCID types 0-3 and CR4 writes (PGE changed, or PCIDE 1 -> 0)
  *   invalidate as in SDM §4.10.4.1; each is serializing and so forgets the early walks.
+ *   With the `invlpg-miss` erratum feature (Alder/Raptor Lake, Linux ce0b15d11ad8), INVLPG
+ *   leaves the global entry of its address while CR4.PCIDE is set.
+ * - INVLPGB / TLBSYNC (AMD64 APM Vol. 3, the INVLPGB and TLBSYNC instruction pages; Linux
+ *   arch/x86/include/asm/tlb.h, 6.15+): INVLPGB queues its invalidation on every CPU, the
+ *   issuer included, and each CPU applies it later as a hardware step of its own (`applyBcast`,
+ *   the engine's broadcast actor), so a remote CPU may use and refill the entry until then.
+ *   It is weakly ordered: it does not drain the issuer's store buffer (the kernel orders its
+ *   PTE stores before it with the LOCK'd `inc_mm_tlb_gen`). TLBSYNC completes only when every
+ *   INVLPGB its own CPU issued before it has been applied on every CPU; other CPUs' INVLPGBs
+ *   do not hold it. Without the feature both raise #UD. Simplifications: the
+ *   invalidations of one issuer at one CPU apply in issue order (invalidations commute, and
+ *   TLBSYNC waits for all of them, so no outcome is lost); TLBSYNC is not treated as
+ *   serializing (the weaker choice: it can only allow more executions); a PSC invalidation
+ *   by address drops the cached upper entries of the range's upper indexes.
  * - Interrupts: delivering one drains the receiving CPU's store buffer, and IRET is
  *   serializing (SDM Vol. 3A "Store Buffer", §11.10 in recent editions: the buffer drains on
  *   the generation of an exception or interrupt and on serializing instructions; §9.3 lists
@@ -36,7 +50,7 @@
  * buffer: store forwarding makes their buffering unobservable, and nobody else reads them.
  * The machine checks the ownership claim on every access.
  */
-import type { AccessResult, CrossCall, EffectKind, IpiVia, RmwOp } from './effects.ts';
+import type { AccessResult, CrossCall, EffectKind, InvlpgbSpec, IpiVia, RmwOp } from './effects.ts';
 import type { Hasher } from './hash.ts';
 import type { EarlyWalk, FillRecord, PscEntry, TlbEntry } from './tlb.ts';
 import { dropWhere, pscFill, pscLookup, tlbFill, tlbLookup } from './tlb.ts';
@@ -89,9 +103,16 @@ export interface CpuState {
   /** Nesting depth of interrupt handlers (0 or 1). */
   inIrq: number;
   pending: CrossCall[];
+  /** INVLPGB invalidations queued at this CPU and not yet applied (see the header). */
+  inbox: BcastInval[];
   walksLeft: number;
   evictionsLeft: number;
   pasidMsr: number;
+}
+
+/** One INVLPGB's invalidation waiting at a CPU: what it matches, and which CPU issued it. */
+export interface BcastInval extends InvlpgbSpec {
+  readonly from: CpuId;
 }
 
 /** Something the hardware did that an invariant may judge. */
@@ -134,6 +155,7 @@ function cloneCpu(c: CpuState): CpuState {
     irqOn: c.irqOn,
     inIrq: c.inIrq,
     pending: c.pending.slice(),
+    inbox: c.inbox.slice(),
     walksLeft: c.walksLeft,
     evictionsLeft: c.evictionsLeft,
     pasidMsr: c.pasidMsr,
@@ -245,6 +267,7 @@ export class Machine {
         irqOn: true,
         inIrq: 0,
         pending: [],
+        inbox: [],
         walksLeft: init.bounds.walks,
         evictionsLeft: init.bounds.evictions,
         pasidMsr: 0,
@@ -307,6 +330,15 @@ export class Machine {
         h.add(p.sender);
         h.add(p.csd);
         h.addString(p.fn);
+      }
+      if (c.inbox.length > 0) {
+        h.add(0x7d000000 + c.inbox.length);
+        for (const b of c.inbox) {
+          h.add(b.from * 64 + (b.global ? 1 : 0) + (b.finalOnly ? 2 : 0) + (b.va === null ? 4 : 0) + (b.pcid === null ? 8 : 0) + (b.asid === null ? 16 : 0));
+          h.add(b.va ?? 0);
+          h.add(b.nr * 65536 + (b.pcid ?? 0));
+          h.add(b.asid ?? 0);
+        }
       }
     }
   }
@@ -968,7 +1000,9 @@ export class Machine {
     this.serialize(cpu);
     const vpn = vpnOf(va);
     const pcid = cpu.cr3Pcid;
-    dropWhere(cpu.tlb, (e) => e.vpn === vpn && (e.pcid === pcid || e.global));
+    // The invlpg-miss erratum: with CR4.PCIDE set, the global entry may stay (see types.ts).
+    const globals = !(this.features['invlpg-miss'] === true && cpu.pcide);
+    dropWhere(cpu.tlb, (e) => e.vpn === vpn && (e.global ? globals : e.pcid === pcid));
     dropWhere(cpu.psc, (e) => e.pcid === pcid);
   }
 
@@ -1035,6 +1069,91 @@ export class Machine {
     this.wr(this.resHw(c));
     this.serialize(this.cpu(c));
     this.cpu(c).pasidMsr = val;
+  }
+
+  // ------------------------------------------------------------------ broadcast invalidation
+
+  /**
+   * INVLPGB: #UD without the feature. Queues the invalidation on every CPU, the issuer
+   * included; nothing is invalidated yet (`applyBcast`). Weakly ordered: the store buffer is
+   * left alone, so a buffered PTE store may become visible after a CPU applied it.
+   */
+  invlpgb(c: CpuId, inv: InvlpgbSpec): string | undefined {
+    if (!this.features.invlpgb) return '#UD: INVLPGB on a CPU without X86_FEATURE_INVLPGB';
+    this.rd(this.resHw(c));
+    const b: BcastInval = { ...inv, from: c };
+    for (let t = 0; t < this.cpus.length; t++) {
+      this.wr(this.resIrq(t));
+      this.cpus[t]!.inbox.push(b);
+    }
+    return undefined;
+  }
+
+  /** The CPUs whose invalidations wait at cpu `t`, each once, in order of their first one. */
+  bcastIssuers(t: CpuId): number[] {
+    const out: number[] = [];
+    for (const b of this.cpu(t).inbox) if (!out.includes(b.from)) out.push(b.from);
+    return out;
+  }
+
+  /** Whether a TLBSYNC on cpu `c` may complete: no INVLPGB of `c` waits anywhere. */
+  tlbsyncDone(c: CpuId): boolean {
+    for (const cpu of this.cpus) for (const b of cpu.inbox) if (b.from === c) return false;
+    return true;
+  }
+
+  /** TLBSYNC, once `tlbsyncDone`: #UD without the feature. Reads every CPU's queue. */
+  tlbsync(c: CpuId): string | undefined {
+    if (!this.features.invlpgb) return '#UD: TLBSYNC on a CPU without X86_FEATURE_INVLPGB';
+    if (!this.tlbsyncDone(c)) throw new Error(`[tlbcheck bug] TLBSYNC on cpu${c} completed with its INVLPGBs pending`);
+    for (let t = 0; t < this.cpus.length; t++) this.rd(this.resIrq(t));
+    return undefined;
+  }
+
+  /** Whether `inv` matches TLB entry `e`. */
+  protected bcastMatchesTlb(inv: InvlpgbSpec, e: TlbEntry): boolean {
+    if (inv.asid !== null && inv.asid !== 0) return false;
+    if (inv.va !== null) {
+      const v0 = vpnOf(inv.va);
+      if (e.vpn < v0 || e.vpn >= v0 + inv.nr) return false;
+    }
+    if (e.global) return inv.global;
+    return inv.pcid === null || e.pcid === inv.pcid;
+  }
+
+  /** Whether `inv` matches paging-structure-cache entry `p` (never with `finalOnly`). */
+  protected bcastMatchesPsc(inv: InvlpgbSpec, p: PscEntry): boolean {
+    if (inv.finalOnly || (inv.asid !== null && inv.asid !== 0)) return false;
+    if (inv.pcid !== null && p.pcid !== inv.pcid) return false;
+    if (inv.va === null) return true;
+    const v0 = vpnOf(inv.va);
+    const first = Math.floor(v0 / ENTRIES) % ENTRIES;
+    const last = Math.floor((v0 + inv.nr - 1) / ENTRIES) % ENTRIES;
+    return first <= last ? p.ui >= first && p.ui <= last : p.ui >= first || p.ui <= last;
+  }
+
+  /**
+   * The broadcast actor of cpu `t`: apply the oldest invalidation from cpu `from` waiting at
+   * `t`. Returns what it dropped, for the trace.
+   */
+  applyBcast(t: CpuId, from: CpuId): { readonly inv: BcastInval; readonly tlb: number; readonly psc: number } {
+    const cpu = this.cpu(t);
+    const i = cpu.inbox.findIndex((b) => b.from === from);
+    if (i < 0) throw new Error(`[tlbcheck bug] no INVLPGB from cpu${from} waits at cpu${t}`);
+    const inv = cpu.inbox[i]!;
+    cpu.inbox.splice(i, 1);
+    this.wr(this.resIrq(t));
+    this.wr(this.resHw(t));
+    const nTlb = cpu.tlb.length;
+    dropWhere(cpu.tlb, (e) => this.bcastMatchesTlb(inv, e));
+    const nPsc = cpu.psc.length;
+    if (cpu.psc.some((p) => this.bcastMatchesPsc(inv, p))) {
+      // Dropping an upper entry may make an address present for this CPU: see `noteEarly`.
+      const before = this.earlyBefore();
+      dropWhere(cpu.psc, (p) => this.bcastMatchesPsc(inv, p));
+      this.noteEarly(before);
+    }
+    return { inv, tlb: nTlb - cpu.tlb.length, psc: nPsc - cpu.psc.length };
   }
 
   // ------------------------------------------------------------------ interrupts

@@ -71,15 +71,44 @@ export interface Features {
   readonly pge: boolean;
   /** Page-table isolation is on (X86_FEATURE_PTI); read by kernel routines only. */
   readonly pti: boolean;
+  /**
+   * AMD broadcast invalidation (X86_FEATURE_INVLPGB, Linux 6.15+): INVLPGB and TLBSYNC exist;
+   * without it both raise #UD. An extra feature: absent means off (see `EXTRA_FEATURE_NAMES`).
+   */
+  readonly invlpgb?: boolean | undefined;
+  /**
+   * Erratum of Intel Alder Lake / Raptor Lake (Linux ce0b15d11ad8, "x86/mm: Avoid incomplete
+   * Global INVLPG flushes", arch/x86/mm/init.c invlpg_miss_ids): with CR4.PCIDE set, INVLPG
+   * may leave the global translation of its address in the TLB. An extra feature.
+   */
+  readonly 'invlpg-miss'?: boolean | undefined;
 }
 
+/** The base switches: every feature list prints each of them, on or `-`off. */
 export const FEATURE_NAMES = ['pcid', 'invpcid', 'pge', 'pti'] as const;
-export type FeatureName = (typeof FEATURE_NAMES)[number];
+/**
+ * Features added later, off unless named: a feature list prints one only when it is on, and a
+ * stored row or counterexample without it has it off. So every row, pin and counterexample
+ * written before the feature existed keeps its key and digest.
+ */
+export const EXTRA_FEATURE_NAMES = ['invlpgb', 'invlpg-miss'] as const;
+/** Every feature a `--features` list, a litmus `Features=` line or a header may name. */
+export const ALL_FEATURE_NAMES = [...FEATURE_NAMES, ...EXTRA_FEATURE_NAMES] as const;
+export type FeatureName = (typeof ALL_FEATURE_NAMES)[number];
 
 export const NO_FEATURES: Features = { pcid: false, invpcid: false, pge: false, pti: false };
 
+/** The base switches of `f`, plus the extra features it turns on (absent when off). */
+export function featuresOf(f: Readonly<Partial<Record<FeatureName, boolean | undefined>>>): Features {
+  let out: Features = { pcid: f.pcid === true, invpcid: f.invpcid === true, pge: f.pge === true, pti: f.pti === true };
+  for (const n of EXTRA_FEATURE_NAMES) if (f[n] === true) out = { ...out, [n]: true };
+  return out;
+}
+
 export function formatFeatures(f: Features): string {
-  return FEATURE_NAMES.map((n) => (f[n] ? n : `-${n}`)).join(',');
+  const base = FEATURE_NAMES.map((n) => (f[n] ? n : `-${n}`));
+  const extra = EXTRA_FEATURE_NAMES.filter((n) => f[n] === true);
+  return [...base, ...extra].join(',');
 }
 
 /**

@@ -86,6 +86,20 @@ function describeProblem(e: unknown, lim: EffectLimits): string | undefined {
       return va();
     case 'invpcid':
       return ([0, 1, 2, 3].includes(x['type'] as number) ? undefined : `INVPCID type ${show(x['type'])} is not 0..3`) ?? (isInt(x['pcid']) && x['pcid'] >= 0 && x['pcid'] < 4096 ? undefined : `pcid ${show(x['pcid'])} is not 0..4095`) ?? va();
+    case 'invlpgb': {
+      const inv = x['inv'] as Record<string, unknown> | null | undefined;
+      if (!inv || typeof inv !== 'object') return 'an INVLPGB without its invalidation';
+      const opt = (f: string, ok: (v: number) => boolean, what: string): string | undefined => (inv[f] === null || (isInt(inv[f]) && ok(inv[f])) ? undefined : `INVLPGB ${f} ${show(inv[f])} is not null or ${what}`);
+      return (
+        opt('va', (v) => v >= 0, 'a non-negative address') ??
+        (isInt(inv['nr']) && inv['nr'] >= 1 && inv['nr'] <= 65536 ? undefined : `INVLPGB nr ${show(inv['nr'])} is not 1..65536`) ??
+        opt('pcid', (v) => v >= 0 && v < 4096, '0..4095') ??
+        opt('asid', (v) => v >= 0 && v < 65536, '0..65535') ??
+        (typeof inv['global'] === 'boolean' && typeof inv['finalOnly'] === 'boolean' ? undefined : 'INVLPGB global/finalOnly are not booleans')
+      );
+    }
+    case 'tlbsync':
+      return undefined;
     case 'pge':
     case 'irq':
       return bool('on');

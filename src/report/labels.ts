@@ -16,6 +16,7 @@ export interface Label {
 
 const HARDWARE: Partial<Record<TraceEvent['actor'], string>> = {
   drain: 'store-buffer drain',
+  bcast: 'INVLPGB arrival',
   walk: 'walker',
   evict: 'evict',
   ipi: 'IPI delivery',

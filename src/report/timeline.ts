@@ -56,6 +56,8 @@ const LANE_OF: Record<TraceEvent['actor'], Lane> = {
   drain: 'sb',
   walk: 'walker',
   evict: 'walker',
+  // An applied INVLPGB is an invalidation arriving from outside, as an IPI does.
+  bcast: 'ipi',
   ipi: 'ipi',
 };
 

@@ -10,6 +10,7 @@ const MARK: Record<TraceEvent['actor'], string> = {
   irq: '[irq] ',
   ipi: '[ipi] ',
   drain: '[drain] ',
+  bcast: '[invlpgb] ',
   walk: '[walk] ',
   evict: '[evict] ',
   end: '[end] ',

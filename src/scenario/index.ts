@@ -1,5 +1,6 @@
 /** The built-in scenarios. */
 import { asidReuse } from './asid-reuse.ts';
+import { broadcastFlush, broadcastTransition } from './broadcast-flush.ts';
 import { concurrentFlushes } from './concurrent-flushes.ts';
 import { lazyFlush } from './lazy-flush.ts';
 import { lazyFreePgtables } from './lazy-free-pgtables.ts';
@@ -21,6 +22,8 @@ export const SCENARIOS: readonly Scenario[] = [
   ptiReturnToUser,
   kernelRangeFlush,
   pasidUpdate,
+  broadcastFlush,
+  broadcastTransition,
 ];
 
 export function findScenario(id: string): Scenario | undefined {

@@ -8,6 +8,7 @@ import { INIT_MM, type MmInfo } from '../kernel/layout.ts';
 import type { CoreRoutines, CpuStart } from '../kernel/variant.ts';
 import {
   ENTRIES,
+  type FeatureName,
   type Loc,
   type MmId,
   PageKind,
@@ -84,6 +85,8 @@ export interface Scenario {
   readonly ops?: ParamRange;
   /** Optional routines the programs call (`flush_tlb_kernel_range`, `update_mm_pasid`); see `scenarioFits`. */
   readonly requires?: readonly ('flush_tlb_kernel_range' | 'update_mm_pasid')[];
+  /** Machine features the scenario needs (`check` without them is bad input), e.g. `invlpgb`. */
+  readonly features?: readonly FeatureName[];
   build(p: ScenarioParams): World;
 }
 

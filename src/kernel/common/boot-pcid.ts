@@ -32,12 +32,20 @@ export function initCpuPcid(s: SetupCtx, cpu: CpuId, start: CpuStart, o: PcidBoo
     for (const va of x.cached) s.prefill(cpu, L.mm(x.mm).pgd, kernPcid(true, asid), va);
     if (x.inMask && o.othersKeepBit) s.poke(L.cpumask(x.mm), s.peek(L.cpumask(x.mm)) | (1 << cpu));
   });
-  const asid = others.length;
-  s.poke(L.pcpu(cpu, ctxIdField(asid)), L.mm(mm).ctxId);
-  s.poke(L.pcpu(cpu, ctxGenField(asid)), 0);
+  const dyn = others.length;
+  s.poke(L.pcpu(cpu, ctxIdField(dyn)), L.mm(mm).ctxId);
+  s.poke(L.pcpu(cpu, ctxGenField(dyn)), 0);
+  // INVLPGB (6.15+): the mm's global ASID, and whether this CPU runs it there already.
+  const g = pcid && s.features.invlpgb === true && mm !== INIT_MM ? start.globalAsid : undefined;
+  if (g) {
+    if (g.asid < NR_DYN_ASIDS) throw new Error(`[tlbcheck bug] global ASID ${g.asid} inside the dynamic range`);
+    s.poke(L.mmField(mm, 'global_asid'), g.asid);
+    if (!g.onGlobal) s.poke(L.mmField(mm, 'asid_transition'), 1);
+  }
+  const asid = g?.onGlobal ? g.asid : dyn;
   s.poke(L.pcpu(cpu, 'loaded_mm'), mm);
   s.poke(L.pcpu(cpu, 'loaded_mm_asid'), asid);
-  s.poke(L.pcpu(cpu, 'next_asid'), pcid ? (asid + 1) % NR_DYN_ASIDS : 0);
+  s.poke(L.pcpu(cpu, 'next_asid'), pcid ? (dyn + 1) % NR_DYN_ASIDS : 0);
   s.poke(L.pcpu(cpu, 'is_lazy'), start.mode === 'lazy' ? 1 : 0);
   s.poke(L.pcpu(cpu, 'cur_mm'), start.mode === 'user' ? mm : NO_MM);
   s.poke(L.pcpu(cpu, 'cur_active_mm'), mm);

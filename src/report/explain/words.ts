@@ -13,6 +13,8 @@ export function who(f: Facts, row: number): string {
       return `cpu${e.cpu}'s store buffer`;
     case 'ipi':
       return `cpu${e.cpu}'s IPI delivery`;
+    case 'bcast':
+      return `cpu${e.cpu}'s INVLPGB arrival`;
     default:
       return `cpu${e.cpu}'s ${e.fn || 'program'}`;
   }

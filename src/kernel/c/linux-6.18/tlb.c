@@ -4,6 +4,7 @@
  *   generation=linux-6.x features=pcid,pge shared-pcpu=loaded_mm,is_lazy
  *   expect=switch-vs-flush:2:holds,switch-vs-flush-local:2:holds,lazy-flush:2:holds
  *   expect=lazy-free-pgtables:2:holds,asid-reuse:2:holds,concurrent-flushes:2:holds
+ *   expect=broadcast-flush:2:holds@invlpgb,broadcast-flush:3:holds@invlpgb,broadcast-transition:2:holds@invlpgb,broadcast-transition:3:holds@invlpgb
  *   noop=trace_tlb_flush,count_vm_tlb_event,inc_irq_stat,cond_mitigation,cr4_update_pce_mm,switch_ldt,consider_global_asid,put_flush_tlb_info,mmu_notifier_arch_invalidate_secondary_tlbs,lockdep_assert_irqs_enabled
  */
 /*
@@ -15,8 +16,20 @@
  * handler clears stale bits; should_flush_tlb() decides on the sender from the target's
  * loaded_mm and is_lazy; LOADED_MM_SWITCHING; the handler's two tlb_gen early exits.
  *
- * Left out, as in the TypeScript generation: INVLPGB global ASIDs and ASID transitions
- * (mm_global_asid() is 0), PTI user ASIDs and invalidate_other, LAM, IBPB (cond_mitigation),
+ * INVLPGB (6.15+, with --features invlpgb): global ASIDs held by an mm on every CPU
+ * (mm->context.global_asid), the transition of an mm's CPUs from their dynamic ASIDs to it
+ * (asid_transition, finish_asid_transition()), and broadcast_tlb_flush() instead of IPIs.
+ * mm_global_asid() and friends are from asm/tlbflush.h, the invlpgb_* helpers from
+ * asm/tlb.h. A scenario hands the global ASID out at boot (CpuStart.globalAsid): the
+ * allocator (use_global_asid(), allocate_global_asid(), reset_global_asid_space()) and
+ * consider_global_asid()'s jiffies/pid sampling are not modelled, nor mm_free_global_asid().
+ * Without the feature every one of these returns before its first shared access, so the
+ * rows without INVLPGB run exactly the code they ran before.
+ *
+ * A file over 300 lines: it is one kernel file, arch/x86/mm/tlb.c, and its parts call each
+ * other.
+ *
+ * Left out, as in the TypeScript generation: PTI user ASIDs and invalidate_other, LAM, IBPB (cond_mitigation),
  * CR4.PCE, the LDT, the DEBUG_VM cpumask and CR3 checks, tracing and statistics.
  * should_trim_cpumask() (jiffies: at most once a second per mm) is false.
  * get_flush_tlb_info() fills a local struct instead of the per-CPU one; only this CPU uses
@@ -40,6 +53,77 @@ static inline u64 inc_mm_tlb_gen(struct mm_struct *mm)
 	return atomic64_inc_return(&mm->context.tlb_gen);
 }
 
+/* ---- INVLPGB: asm/tlbflush.h and asm/tlb.h (6.15+) ---- */
+
+static inline bool is_dyn_asid(u16 asid)
+{
+	return asid < TLB_NR_DYN_ASIDS;
+}
+
+static inline bool is_global_asid(u16 asid)
+{
+	return !is_dyn_asid(asid);
+}
+
+static inline u16 mm_global_asid(struct mm_struct *mm)
+{
+	u16 asid;
+
+	if (!cpu_feature_enabled(X86_FEATURE_INVLPGB))
+		return 0;
+
+	/* Pairs with the store that hands the ASID out: a plain load on x86. */
+	asid = smp_load_acquire(&mm->context.global_asid);
+
+	/* Either 0 or a global ASID, never a dynamic one. */
+	VM_WARN_ON_ONCE(asid && is_dyn_asid(asid));
+
+	return asid;
+}
+
+static inline bool mm_in_asid_transition(struct mm_struct *mm)
+{
+	if (!cpu_feature_enabled(X86_FEATURE_INVLPGB))
+		return false;
+
+	return mm && READ_ONCE(mm->context.asid_transition);
+}
+
+static inline void mm_clear_asid_transition(struct mm_struct *mm)
+{
+	WRITE_ONCE(mm->context.asid_transition, false);
+}
+
+/* asm/tlb.h: every address of one PCID, from addr on, nr pages; no globals. */
+static inline void invlpgb_flush_user_nr_nosync(unsigned long pcid,
+						unsigned long addr,
+						u16 nr, bool stride)
+{
+	__invlpgb(0, pcid, addr, nr, stride, INVLPGB_FLAG_PCID | INVLPGB_FLAG_VA);
+}
+
+/* asm/tlb.h: every mapping of one PCID, not including globals. */
+static inline void invlpgb_flush_single_pcid_nosync(unsigned long pcid)
+{
+	__invlpgb(0, pcid, 0, 1, PTE_STRIDE, INVLPGB_FLAG_PCID);
+}
+
+/*
+ * Is the mm on its way from a CPU-local ASID to its global one, on this CPU?
+ */
+static bool mm_needs_global_asid(struct mm_struct *mm, u16 asid)
+{
+	u16 global_asid = mm_global_asid(mm);
+
+	if (!cpu_feature_enabled(X86_FEATURE_INVLPGB))
+		return false;
+
+	if (global_asid && asid != global_asid)
+		return true;
+
+	return false;
+}
+
 static struct new_asid choose_new_asid(struct mm_struct *next, u64 next_tlb_gen)
 {
 	struct new_asid ns;
@@ -49,6 +133,20 @@ static struct new_asid choose_new_asid(struct mm_struct *next, u64 next_tlb_gen)
 		ns.asid = 0;
 		ns.need_flush = 1;
 		return ns;
+	}
+
+	/*
+	 * A global ASID is kept up to date by the broadcast flushes: it is
+	 * never stale, so it needs no flush.
+	 */
+	if (cpu_feature_enabled(X86_FEATURE_INVLPGB)) {
+		u16 global_asid = mm_global_asid(next);
+
+		if (global_asid) {
+			ns.asid = global_asid;
+			ns.need_flush = 0;
+			return ns;
+		}
 	}
 
 	for (asid = 0; asid < TLB_NR_DYN_ASIDS; asid++) {
@@ -112,19 +210,32 @@ void switch_mm_irqs_off(struct mm_struct *unused, struct mm_struct *next,
 		this_cpu_write(cpu_tlbstate_shared.is_lazy, false);	/* is_lazy = false (2) */
 
 	if (prev == next) {
-		/* Same mm: nothing to do unless we were lazy and missed a flush. */
-		if (!was_lazy)
-			return;
+		if (mm_needs_global_asid(next, prev_asid)) {
+			/*
+			 * The mm moved to a global ASID: reload CR3 on it (the
+			 * kernel's "goto reload_tlb"; the model's C has no goto).
+			 */
+			next_tlb_gen = atomic64_read(&next->context.tlb_gen);
+			ns = choose_new_asid(next, next_tlb_gen);
+		} else {
+			/* The broadcast flushes keep a global ASID up to date. */
+			if (is_global_asid(prev_asid))
+				return;
 
-		smp_mb();	/* (2) pairs with flush_tlb_mm_range (1) */
-		next_tlb_gen = atomic64_read(&next->context.tlb_gen);	/* (2) */
-		if (this_cpu_read(cpu_tlbstate.ctxs[prev_asid].tlb_gen) ==
-				next_tlb_gen)
-			return;
+			/* Same mm: nothing to do unless we were lazy and missed a flush. */
+			if (!was_lazy)
+				return;
 
-		/* The TLB went stale while we were lazy: flush on the way. */
-		ns.asid = prev_asid;
-		ns.need_flush = true;
+			smp_mb();	/* (2) pairs with flush_tlb_mm_range (1) */
+			next_tlb_gen = atomic64_read(&next->context.tlb_gen);	/* (2) */
+			if (this_cpu_read(cpu_tlbstate.ctxs[prev_asid].tlb_gen) ==
+					next_tlb_gen)
+				return;
+
+			/* The TLB went stale while we were lazy: flush on the way. */
+			ns.asid = prev_asid;
+			ns.need_flush = true;
+		}
 	} else {
 		cond_mitigation(tsk);
 
@@ -196,6 +307,16 @@ static void flush_tlb_func(void *info)
 	}
 
 	if (unlikely(loaded_mm == &init_mm))
+		return;
+
+	/* A straggler of an ASID transition: move to the global ASID now. */
+	if (mm_needs_global_asid(loaded_mm, loaded_mm_asid)) {
+		switch_mm_irqs_off(NULL, loaded_mm, NULL);
+		loaded_mm_asid = this_cpu_read(cpu_tlbstate.loaded_mm_asid);
+	}
+
+	/* INVLPGB keeps a global ASID up to date: nothing to flush here. */
+	if (is_global_asid(loaded_mm_asid))
 		return;
 
 	if (this_cpu_read(cpu_tlbstate_shared.is_lazy)) {
@@ -282,6 +403,84 @@ void native_flush_tlb_multi(const struct cpumask *cpumask,
 				      (void *)info, true, cpumask);
 }
 
+/*
+ * Some CPUs of the mm may still run it on their dynamic ASID (asid_transition): the
+ * broadcast flush of the global PCID does not reach those entries. Send them the IPI
+ * flush, which also moves them to the global ASID (flush_tlb_func). Once every CPU that
+ * runs the mm is on the global ASID, the transition is over.
+ */
+static void finish_asid_transition(struct flush_tlb_info *info)
+{
+	struct mm_struct *mm = info->mm;
+	int bc_asid = mm_global_asid(mm);
+	int cpu;
+
+	if (!mm_in_asid_transition(mm))
+		return;
+
+	/* for_each_cpu(cpu, mm_cpumask(mm)) */
+	for (cpu = cpumask_next(-1, mm_cpumask(mm)); cpu < nr_cpu_ids;
+	     cpu = cpumask_next(cpu, mm_cpumask(mm))) {
+		/* A CPU in the middle of a switch may come out on a stale ASID: wait. */
+		while (READ_ONCE(per_cpu(cpu_tlbstate.loaded_mm, cpu)) == LOADED_MM_SWITCHING)
+			cpu_relax();
+
+		if (READ_ONCE(per_cpu(cpu_tlbstate.loaded_mm, cpu)) != mm)
+			continue;
+
+		/* A straggler: the IPI flushes it and moves it over. */
+		if (READ_ONCE(per_cpu(cpu_tlbstate.loaded_mm_asid, cpu)) != bc_asid) {
+			flush_tlb_multi(mm_cpumask(info->mm), info);
+			return;
+		}
+	}
+
+	/* Every CPU that runs the mm is on the global ASID. */
+	mm_clear_asid_transition(mm);
+}
+
+/*
+ * (B1) inc_mm_tlb_gen() (LOCK XADD) in the caller drained our PTE stores: INVLPGB is weakly
+ *      ordered and would not wait for them.
+ * (B2) The INVLPGBs only start the invalidation on each CPU; __tlbsync() waits until every
+ *      one of ours is done everywhere, before the flush returns.
+ */
+static void broadcast_tlb_flush(struct flush_tlb_info *info)
+{
+	bool pmd = info->stride_shift == PMD_SHIFT;
+	unsigned long asid = mm_global_asid(info->mm);
+	unsigned long addr = info->start;
+	unsigned long nr;
+
+	if (info->end == TLB_FLUSH_ALL) {
+		invlpgb_flush_single_pcid_nosync(kern_pcid(asid));	/* (B1) */
+		if (cpu_feature_enabled(X86_FEATURE_PTI))
+			invlpgb_flush_single_pcid_nosync(user_pcid(asid));
+	} else do {
+		nr = 1;
+
+		if (info->stride_shift <= PMD_SHIFT) {
+			nr = (info->end - addr) >> info->stride_shift;
+			/* clamp_val(nr, 1, invlpgb_count_max) */
+			if (nr < 1)
+				nr = 1;
+			if (nr > invlpgb_count_max)
+				nr = invlpgb_count_max;
+		}
+
+		invlpgb_flush_user_nr_nosync(kern_pcid(asid), addr, nr, pmd);	/* (B1) */
+		if (cpu_feature_enabled(X86_FEATURE_PTI))
+			invlpgb_flush_user_nr_nosync(user_pcid(asid), addr, nr, pmd);
+
+		addr += nr << info->stride_shift;
+	} while (addr < info->end);
+
+	finish_asid_transition(info);
+
+	/* Wait for the INVLPGBs kicked off above to finish. (B2) */
+	__tlbsync();
+}
+
 static struct flush_tlb_info get_flush_tlb_info(struct mm_struct *mm,
 			unsigned long start, unsigned long end,
 			unsigned int stride_shift, bool freed_tables,
@@ -326,7 +525,7 @@ void flush_tlb_mm_range(struct mm_struct *mm, unsigned long start,
 
 	/* A flush that only this CPU needs does not go through the cross-call. */
 	if (mm_global_asid(mm)) {
-		/* INVLPGB: not modelled */
+		broadcast_tlb_flush(info);
 	} else if (cpumask_any_but(mm_cpumask(mm), cpu) < nr_cpu_ids) {
 		info->trim_cpumask = should_trim_cpumask(mm);
 		flush_tlb_multi(mm_cpumask(mm), info);
