@@ -72,7 +72,7 @@ export function describeEffect(e: Effect, out: unknown, L: Layout): string {
     case 'free-page':
       return `free pfn ${e.pfn}`;
     case 'reuse-page':
-      return `pfn ${e.pfn} reused as data`;
+      return out === false ? `pfn ${e.pfn} still in use: not handed out` : `pfn ${e.pfn} reused as data`;
     default:
       return e.k;
   }

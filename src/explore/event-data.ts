@@ -119,8 +119,10 @@ export function effectBody(e: Effect, out: unknown, L: Layout, m: Machine, c: Cp
       return entry ? { ...base, entry } : base;
     }
     case 'free-page':
-    case 'reuse-page':
       return { k: e.k, pfn: e.pfn };
+    case 'reuse-page':
+      // A page still in use is not handed out (Machine.reusePage returned false).
+      return out === false ? { k: 'other' } : { k: e.k, pfn: e.pfn };
     default:
       return { k: 'other' };
   }

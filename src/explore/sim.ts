@@ -39,6 +39,7 @@ import type { Scenario, ScenarioParams, SegmentedProgram, World } from '../scena
 import { Ghost, type Covered } from '../invariants/ghost.ts';
 import { checkStaleUse } from '../invariants/no-stale-tlb-use.ts';
 import { checkWalkRead } from '../invariants/no-walk-through-freed-table.ts';
+import { checkFreedPageUse } from '../invariants/no-use-after-free-page.ts';
 import { checkStaleKernelUse } from '../invariants/no-stale-kernel-translation.ts';
 import { checkPerMmState } from '../invariants/per-mm-state-coherent.ts';
 import type { Violation } from '../invariants/types.ts';
@@ -885,8 +886,7 @@ export class Sim {
         m.freePage(e.pfn);
         return undefined;
       case 'reuse-page':
-        m.reusePage(e.pfn, e.fill);
-        return undefined;
+        return m.reusePage(e.pfn, e.fill);
       default:
         return this.execInstant(c, f, e);
     }
@@ -914,6 +914,7 @@ export class Sim {
           break;
         case 'use':
           this.violation =
+            checkFreedPageUse(o, this.m.pageKind, this.m.pageGen, this.step, mmName) ??
             checkStaleUse(o, this.ghost, this.step, mmName, isRootOf) ??
             checkStaleKernelUse(o, this.ghost, this.step) ??
             (this.ghost.pasid.length > 0 ? checkPerMmState(o, this.ghost, this.m.cpu(o.cpu).pasidMsr, this.step, mmName) : undefined);

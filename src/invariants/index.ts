@@ -4,6 +4,7 @@ import { noStaleTlbUse } from './no-stale-tlb-use.ts';
 import { noWalkThroughFreedTable } from './no-walk-through-freed-table.ts';
 import { noStaleKernelTranslation } from './no-stale-kernel-translation.ts';
 import { perMmStateCoherent } from './per-mm-state-coherent.ts';
+import { noUseAfterFreePage } from './no-use-after-free-page.ts';
 import type { Invariant } from './types.ts';
 
 export const INVARIANTS: readonly Invariant[] = [
@@ -11,6 +12,7 @@ export const INVARIANTS: readonly Invariant[] = [
   noWalkThroughFreedTable,
   noStaleKernelTranslation,
   perMmStateCoherent,
+  noUseAfterFreePage,
   kernelAssertion,
   noCpuFault,
   noDeadlock,

@@ -41,6 +41,9 @@ export const C_BUILTINS: readonly string[] = [
   'pasid/proposal.c',
   'pasid/ipi-mb.c',
   'pasid/gp-fixup.c',
+  'linux-6.18/variants/gather-free-before-flush.c',
+  'linux-6.18/variants/finish-no-nested-flush.c',
+  'linux-6.18/variants/mremap-flush-after-unlock.c',
 ];
 
 const repoPath = (file: string): string => `src/kernel/c/${file}`;
@@ -109,7 +112,8 @@ async function buildBuiltin(src: CSource, h: CHeader & { readonly id: string }):
     expect: h.expect,
     boot: h.boot ?? 'loaded_mm',
     ...(h.userAccess === undefined ? {} : { userAccess: h.userAccess }),
-    sources: [src],
+    // The base's own file first, then the shared files it links (link=, e.g. the mm side).
+    sources: [src, ...(h.link ?? []).map(readBuiltin)],
     noop: h.noop,
     config: h.config,
   });

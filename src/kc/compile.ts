@@ -682,7 +682,9 @@ class FnCompiler {
       if (arities && !arities.includes(args.length)) throw this.err(n, `${name}() with ${args.length} arguments`, `the kernel environment's ${name} takes ${arities.join(' or ')}`);
       args.forEach((a, k) => {
         if (e.lvalueArg === k) {
-          const i = a.type === 'identifier' ? this.lookup(a.text) : undefined;
+          // `flags` (local_irq_save, a macro) or `&ptl` (pte_offset_map_lock's out-parameter).
+          const arg = a.type === 'pointer_expression' && a.childForFieldName('operator')?.text === '&' ? a.childForFieldName('argument')! : a;
+          const i = arg.type === 'identifier' ? this.lookup(arg.text) : undefined;
           if (i === undefined) throw this.err(a, `${name}() on anything but a local`, a.text);
           this.emit({ o: 'lref', i });
         } else if (e.places) this.expr(a);

@@ -41,6 +41,9 @@ import {
   writePge,
   wrmsrPasid,
   waitUntil,
+  cmpxchg,
+  xchg,
+  freePage,
 } from '../kernel/fx.ts';
 import { LOADED_MM_SWITCHING, NO_MM, type PcpuField, TLBSTATE_LAZY, TLBSTATE_OK } from '../kernel/layout.ts';
 import { queueAndWait, smp_call_function_many, smp_call_function_single } from '../kernel/common/smp.ts';
@@ -48,7 +51,7 @@ import { on_each_cpu_cond_mask, smp_call_function_many_cond } from '../kernel/co
 import { NR_DYN_ASIDS, kernPcid } from '../kernel/common/asid.ts';
 import type { CoreRoutines } from '../kernel/variant.ts';
 import type { Features } from '../machine/types.ts';
-import { PAGE_SHIFT, PAGE_SIZE, hex } from '../machine/types.ts';
+import { ENTRIES, NOT_ACCESSED, NOT_DIRTY, PAGE_SHIFT, PAGE_SIZE, entryLoc, entryPfn, entryPresent, hex, leafIndex, upperIndex } from '../machine/types.ts';
 import { type SrcSite, type Val, truthy } from './ir.ts';
 
 /** What an environment function sees: where it runs, where it was called, and the program. */
@@ -209,6 +212,8 @@ const CONSTANTS: Readonly<Record<string, Val>> = {
   TLB_LOCAL_SHOOTDOWN: 2,
   TLB_LOCAL_MM_SHOOTDOWN: 3,
   TLB_REMOTE_SEND_IPI: 4,
+  /** include/linux/lockdep.h: a lockdep subclass (no effect in the model). */
+  SINGLE_DEPTH_NESTING: 1,
 };
 
 /** A constant of the environment, a per-CPU variable, or a feature bit; undefined if none. */
@@ -919,6 +924,160 @@ export const ENV: Readonly<Record<string, EnvEntry>> = {
     },
   },
 };
+
+/**
+ * The mm side (mm/memory.c, mm/madvise.c, mm/mremap.c, mm/mmu_gather.c and their headers):
+ * page-table entries, the split page-table lock, atomics on mm fields and the page allocator.
+ *
+ * - A `pte_t *` / `pmd_t *` is a pointer to the entry's word in the model's memory (the
+ *   upper table stands for the PMD level: the model has two levels). A `pte_t` is the word.
+ * - `struct page *` is the page's pfn (never 0). The unmap drops the last reference the
+ *   scenario's pages have, so `free_page_and_swap_cache` frees the page (fx.freePage).
+ * - The split PTE lock (`pte_lockptr`, a spinlock in the table page's struct page) is a shared
+ *   word the scenario declares as `ptl@<pfn of the leaf table>`; spin_lock waits until it
+ *   reads 0 and takes it with LOCK CMPXCHG, spin_unlock is a plain store (x86
+ *   queued_spin_unlock is smp_store_release: a MOV).
+ * - `mm->tlb_flush_pending` is the word `<mm name>.tlb_flush_pending` the scenario declares.
+ */
+function varOf(x: EnvCtx, name: string): number {
+  try {
+    return x.k.L.varLoc(name);
+  } catch {
+    throw modelError(x.site, `${x.site.text}: the scenario declares no variable '${name}' (extraVars)`);
+  }
+}
+
+const ptr = (loc: number): Val => ({ t: 'mem', loc, what: 'ptr' });
+
+function entryWord(x: EnvCtx, v: Val): number {
+  if (typeof v === 'object' && v.t === 'mem') return v.loc;
+  throw modelError(x.site, `${x.site.text}: expected a pte_t * or pmd_t * (a pointer to a page-table entry)`);
+}
+
+/** `spin_lock(ptl)`: wait for 0, then LOCK CMPXCHG 0 -> 1; retry when another CPU won. */
+function* spinLock(x: EnvCtx, loc: number): Routine {
+  for (;;) {
+    yield* waitUntil(loc, (v) => v === 0, `${x.k.L.nameOf(loc)} to be released`, tagOf(x.site));
+    if ((yield* cmpxchg(loc, 0, 1, tagOf(x.site))) === 0) return;
+  }
+}
+
+export const MM_ENV: Readonly<Record<string, EnvEntry>> = {
+  pmd_off: {
+    doc: 'include/linux/pgtable.h pmd_off(mm, va): a pointer to the upper entry of va in the mm\'s tree (the model\'s PMD level)',
+    arity: 2,
+    run: function* (x, [mm, a]) {
+      return ptr(entryLoc(x.k.L.mm(mmId(x, mm!)).pgd, upperIndex(int(x, a!))));
+    },
+  },
+  pte_offset_map_lock: {
+    doc:
+      'mm/pgtable-generic.c __pte_offset_map_lock (6.5+): read *pmd (NULL when not present), take the table\'s split lock ' +
+      '(*ptlp), read *pmd again and retry when it changed (pmd_same); returns a pointer to the PTE of addr',
+    arity: 4,
+    lvalueArg: 3,
+    run: function* (x, [, pmd, a, ref]) {
+      const pmdLoc = entryWord(x, pmd!);
+      for (;;) {
+        const e = yield* load(pmdLoc, tagOf(x.site));
+        if (!entryPresent(e)) return 0;
+        const lock = varOf(x, `ptl@${entryPfn(e)}`);
+        yield* spinLock(x, lock);
+        if ((yield* load(pmdLoc, tagOf(x.site))) === e) {
+          if (typeof ref === 'object' && ref.t === 'lref') x.setLocal(ref, ptr(lock));
+          return ptr(entryLoc(entryPfn(e), leafIndex(int(x, a!))));
+        }
+        yield* store(lock, 0, 'spin_unlock: pmd changed, retry');
+      }
+    },
+  },
+  pte_unmap_unlock: {
+    doc: 'include/linux/mm.h pte_unmap_unlock(pte, ptl): spin_unlock(ptl), a plain store of 0',
+    arity: 2,
+    run: function* (x, [, ptl]) {
+      yield* store(entryWord(x, ptl!), 0, tagOf(x.site));
+      return none;
+    },
+  },
+  pte_offset_map: {
+    doc: 'include/linux/pgtable.h pte_offset_map(pmd, addr): read *pmd (NULL when not present); a pointer to the PTE of addr',
+    arity: 2,
+    run: function* (x, [pmd, a]) {
+      const e = yield* load(entryWord(x, pmd!), tagOf(x.site));
+      return entryPresent(e) ? ptr(entryLoc(entryPfn(e), leafIndex(int(x, a!)))) : 0;
+    },
+  },
+  spin_lock_nested: { doc: 'spin_lock (the lockdep subclass has no effect)', arity: 2, run: function* (x, [l]) { yield* spinLock(x, entryWord(x, l!)); return none; } },
+  spin_lock: { doc: 'spin until the lock word is 0, then LOCK CMPXCHG it to 1', arity: 1, run: function* (x, [l]) { yield* spinLock(x, entryWord(x, l!)); return none; } },
+  spin_unlock: { doc: 'queued_spin_unlock: smp_store_release of 0, a plain store on x86', arity: 1, run: function* (x, [l]) { yield* store(entryWord(x, l!), 0, tagOf(x.site)); return none; } },
+  pte_lockptr: {
+    doc: 'include/linux/mm.h pte_lockptr(mm, pmd): the split lock of the table *pmd points to (one load of *pmd)',
+    arity: 2,
+    run: function* (x, [, pmd]) {
+      const e = yield* load(entryWord(x, pmd!), tagOf(x.site));
+      return entryPresent(e) ? ptr(varOf(x, `ptl@${entryPfn(e)}`)) : 0;
+    },
+  },
+  ptep_get: { doc: 'READ_ONCE(*ptep): one load', arity: 1, run: function* (x, [p]) { return yield* load(entryWord(x, p!), tagOf(x.site)); } },
+  pmdp_get: { doc: 'READ_ONCE(*pmdp): one load', arity: 1, run: function* (x, [p]) { return yield* load(entryWord(x, p!), tagOf(x.site)); } },
+  ptep_get_and_clear: {
+    doc: 'arch/x86 native_ptep_get_and_clear: xchg(ptep, 0), LOCK\'d',
+    arity: 3,
+    run: function* (x, [, , p]) {
+      return yield* xchg(entryWord(x, p!), 0, tagOf(x.site));
+    },
+  },
+  ptep_get_and_clear_full: {
+    doc: 'arch/x86 ptep_get_and_clear_full: with full (exit) a plain clear, else native_ptep_get_and_clear (xchg); the model only runs !full',
+    arity: 4,
+    run: function* (x, [, , p, full]) {
+      if (truthy(full!)) throw modelError(x.site, 'ptep_get_and_clear_full with full=1 (exit_mmap) is not modelled');
+      return yield* xchg(entryWord(x, p!), 0, tagOf(x.site));
+    },
+  },
+  pmdp_collapse_flush: {
+    doc: 'mm/pgtable-generic.c pmdp_collapse_flush(vma, addr, pmdp): pmdp_huge_get_and_clear (xchg of the upper entry), then flush_tlb_range of the PMD\'s range (run by the program\'s flush_tlb_mm_range)',
+    arity: 3,
+    run: function* (x, [vma, a, p]) {
+      const old = yield* xchg(entryWord(x, p!), 0, tagOf(x.site));
+      const start = Math.floor(int(x, a!) / (ENTRIES * PAGE_SIZE)) * ENTRIES * PAGE_SIZE;
+      yield* x.runC(x.k, 'flush_tlb_mm_range', [vma!, start, start + ENTRIES * PAGE_SIZE, PAGE_SHIFT, 1]);
+      return old;
+    },
+  },
+  set_pte_at: {
+    doc: 'set_pte_at(mm, addr, ptep, pte): a plain store (native_set_pte)',
+    arity: 4,
+    run: function* (x, [, , p, v]) {
+      yield* store(entryWord(x, p!), int(x, v!), tagOf(x.site));
+      return none;
+    },
+  },
+  pte_none: { doc: 'the entry is 0', arity: 1, run: function* (x, [v]) { return int(x, v!) === 0 ? 1 : 0; } },
+  pte_present: { doc: '_PAGE_PRESENT set', arity: 1, run: function* (x, [v]) { return entryPresent(int(x, v!)) ? 1 : 0; } },
+  pte_young: { doc: '_PAGE_ACCESSED set (the model keeps A inverted: NOT_ACCESSED)', arity: 1, run: function* (x, [v]) { return (int(x, v!) & NOT_ACCESSED) === 0 ? 1 : 0; } },
+  pte_dirty: { doc: '_PAGE_DIRTY set (kept inverted: NOT_DIRTY)', arity: 1, run: function* (x, [v]) { return (int(x, v!) & NOT_DIRTY) === 0 ? 1 : 0; } },
+  pte_mkold: { doc: 'clear _PAGE_ACCESSED', arity: 1, run: function* (x, [v]) { return int(x, v!) | NOT_ACCESSED; } },
+  pte_mkclean: { doc: 'clear _PAGE_DIRTY', arity: 1, run: function* (x, [v]) { return int(x, v!) | NOT_DIRTY; } },
+  vm_normal_page: { doc: 'mm/memory.c vm_normal_page(vma, addr, pte): the page the PTE maps (its pfn; no special mappings in the model)', arity: 3, run: function* (x, [, , v]) { return entryPfn(int(x, v!)); } },
+  free_page_and_swap_cache: { doc: 'mm/swap_state.c: drop the page\'s last reference, the allocator frees it (fx.freePage)', arity: 1, run: function* (x, [pg]) { yield* freePage(int(x, pg!), tagOf(x.site)); return none; } },
+  atomic_read: { doc: 'a plain load', arity: 1, run: function* (x, [p]) { return yield* load(memLoc(x, p!), tagOf(x.site)); } },
+  atomic_inc: { doc: 'LOCK INC: fx.xadd', arity: 1, run: function* (x, [p]) { yield* xadd(memLoc(x, p!), 1, tagOf(x.site)); return none; } },
+  atomic_dec: { doc: 'LOCK DEC: fx.xadd', arity: 1, run: function* (x, [p]) { yield* xadd(memLoc(x, p!), -1, tagOf(x.site)); return none; } },
+  atomic_cmpxchg: { doc: 'LOCK CMPXCHG: fx.cmpxchg, returns the old value', arity: 3, run: function* (x, [p, o, n]) { return yield* cmpxchg(memLoc(x, p!), int(x, o!), int(x, n!), tagOf(x.site)); } },
+};
+
+/** `mm->tlb_flush_pending` and `mm->tlb_flush_batched` (include/linux/mm_types.h, atomic_t): the scenario's words. */
+export function mmFieldVar(k: K<CoreRoutines>, site: SrcSite, mm: number, name: string): Val | undefined {
+  if (name !== 'tlb_flush_pending' && name !== 'tlb_flush_batched') return undefined;
+  try {
+    return { t: 'mem', loc: k.L.varLoc(`${k.L.mmName(mm)}.${name}`), what: 'word' };
+  } catch {
+    throw modelError(site, `mm->${name}: the scenario declares no variable '${k.L.mmName(mm)}.${name}'`);
+  }
+}
+
+Object.assign(ENV as Record<string, EnvEntry>, MM_ENV);
 
 function* eachCpu(x: EnvCtx, cond: Val, func: Val, info: Val, wait: Val, m: Val, form: 'cond-first' | 'many-cond'): Routine {
   if (typeof func !== 'object' || func.t !== 'fn') throw modelError(x.site, `${x.site.text}: the function must be defined in the C files`);

@@ -14,6 +14,10 @@
  *    *   features=pcid,pge shared-pcpu=is_lazy source="arch/x86/mm/tlb.c @ v4.20"
  *    *\/
  *
+ * A base may link further files of src/kernel/c/ after its own (`link=mm/mmu_gather.c,mm/memory.c`):
+ * the mm side (mmu_gather, the zap paths) is shared C, the same text in every generation
+ * that links it; the bug and fix variants over the base see those functions like its own.
+ *
  * `key=value` pairs separated by blanks; `expect`, `noop`, `config`, `features` and
  * `shared-pcpu` take comma lists and may repeat. An expectation is `scenario:cpus:holds` or `scenario:cpus:violated:invariant`,
  * optionally followed by machine features, e.g. `@invpcid` or `@invpcid/-pge`.
@@ -44,9 +48,11 @@ export interface CHeader {
   readonly expect: Expectation[];
   readonly noop: string[];
   readonly config: string[];
+  /** Base generations: further files under src/kernel/c/ linked after this one (`link=`). */
+  readonly link?: string[];
 }
 
-const KEYS = new Set(['base', 'id', 'title', 'kind', 'fixed-by', 'boot', 'expect', 'noop', 'config', 'source', 'generation', 'features', 'shared-pcpu', 'user-access']);
+const KEYS = new Set(['base', 'id', 'title', 'kind', 'fixed-by', 'boot', 'expect', 'noop', 'config', 'source', 'generation', 'features', 'shared-pcpu', 'user-access', 'link']);
 
 /** The header of `src`, or undefined when the file has none (a real kernel file). */
 export function parseHeader(file: string, src: string): CHeader | undefined {
@@ -54,7 +60,7 @@ export function parseHeader(file: string, src: string): CHeader | undefined {
   if (!m) return undefined;
   const line = src.slice(0, m.index).split('\n').length;
   const body = m[1]!.replace(/^\s*\*/gm, ' ');
-  const h: { -readonly [K in keyof CHeader]?: CHeader[K] } = { expect: [], noop: [], config: [], features: [], sharedPcpu: [] };
+  const h: { -readonly [K in keyof CHeader]?: CHeader[K] } = { expect: [], noop: [], config: [], features: [], sharedPcpu: [], link: [] };
   // title="..." may hold blanks.
   const re = /([a-z-]+)=("([^"]*)"|\S+)/g;
   let kv: RegExpExecArray | null;
@@ -72,6 +78,9 @@ export function parseHeader(file: string, src: string): CHeader | undefined {
         break;
       case 'config':
         h.config!.push(...list);
+        break;
+      case 'link':
+        h.link!.push(...list);
         break;
       case 'kind':
         if (!['bug', 'fix', 'user', 'base'].includes(val)) throw new UserError(`${file}:${line}: kind must be bug, fix, user or base`);

@@ -12,7 +12,7 @@
 import { type K, type Routine, store } from '../kernel/fx.ts';
 import type { CoreRoutines } from '../kernel/variant.ts';
 import { binop } from './preproc.ts';
-import { ENV, type EnvCtx, modelError, rvalue, tagOf } from './env-table.ts';
+import { ENV, type EnvCtx, mmFieldVar, modelError, rvalue, tagOf } from './env-table.ts';
 import { type CFunction, type CallState, type SrcSite, type Val, truthy, valEq } from './ir.ts';
 
 export interface CProgram {
@@ -74,6 +74,10 @@ function unop(site: SrcSite, op: string, v: Val): Val {
 function bin(site: SrcSite, op: string, a: Val, b: Val): Val {
   if (op === '==') return valEq(a, b) ? 1 : 0;
   if (op === '!=') return valEq(a, b) ? 0 : 1;
+  // Pointer arithmetic on a page-table entry pointer (`pte++` in zap_pte_range): one entry per step.
+  if (typeof a === 'object' && a.t === 'mem' && a.what === 'ptr' && typeof b === 'number' && (op === '+' || op === '-')) {
+    return { ...a, loc: op === '+' ? a.loc + b : a.loc - b };
+  }
   if (typeof a !== 'number' || typeof b !== 'number') {
     throw modelError(site, `'${op}' on a pointer (only == and != compare pointers)`);
   }
@@ -212,7 +216,8 @@ export function* runC(prog: CProgram, k: K<CoreRoutines>, name: string, args: re
         if (typeof base === 'object' && base.t === 'lref') base = calls[base.f]!.locals[base.i]!;
         // 5.18+ keeps the PASID in mm_struct itself (mm->pasid), older code in mm->context.
         const ctxOf = typeof base === 'object' && (base.t === 'mmctx' || (base.t === 'mm' && op.name === 'pasid')) ? base.id : undefined;
-        const v = ctxOf !== undefined ? mmctxField(k, op.site, ctxOf, op.name) : fieldOf(op.site, base, op.name);
+        const mmVar = typeof base === 'object' && base.t === 'mm' ? mmFieldVar(k, op.site, base.id, op.name) : undefined;
+        const v = mmVar ?? (ctxOf !== undefined ? mmctxField(k, op.site, ctxOf, op.name) : fieldOf(op.site, base, op.name));
         if (typeof v === 'object' && (v as { t: string }).t === 'field-of') {
           throw modelError(op.site, `'${op.site.text}': field '${op.name}' of a ${(base as { t: string }).t} is not in the model`);
         }

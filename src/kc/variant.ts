@@ -162,6 +162,24 @@ export async function buildCVariant(spec: CVariantSpec): Promise<CVariant> {
       yield* runC(prog, k, 'update_mm_pasid', byName(params('update_mm_pasid'), { mm: mmPtr(mm), pasid: val }), hooks);
     };
   }
+  if (prog.fns.has('tlb_finish_mmu')) {
+    // The mm side (link=mm/...): its entry points, by name, with (mm, start, end). The ghost
+    // flush record is made when the call returns, from what the caller sees then.
+    const r = routines as { mm_call?: CoreRoutines['mm_call'] };
+    r.mm_call = function* (k: K<CoreRoutines>, fn: string, mm: MmId, start: number, end: number, more: Readonly<Record<string, number>> = {}): Routine {
+      if (!prog.fns.has(fn)) throw new UserError(`${spec.id}: the C defines no mm entry point ${fn}()`);
+      const hooks: EntryHooks = {
+        begin: function* () {
+          return -1;
+        },
+        end: function* () {
+          yield* flushEnd(yield* flushBegin(mm, start, end));
+        },
+      };
+      const named = { ...more, mm: mmPtr(mm), vma: mmPtr(mm), start, end, address: start, size: end - start };
+      yield* runC(prog, k, fn, byName(params(fn), named), hooks);
+    };
+  }
   const v: Variant = {
     id: spec.id,
     title: spec.title,

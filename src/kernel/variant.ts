@@ -64,6 +64,14 @@ export interface CoreRoutines {
   flush_tlb_kernel_range?(k: K<CoreRoutines>, start: number, end: number): Routine;
   /** Update per-mm CPU state (PASID) and propagate it. */
   update_mm_pasid?(k: K<CoreRoutines>, mm: MmId, val: number): Routine;
+  /**
+   * An mm-side entry point of the C (munmap's unmap_region, madvise_dontneed, madvise_free,
+   * ...) on `[start, end)` of `mm`, where the variant links the mm side. When it returns, the
+   * harness records a flush of the range as it sees it then (the caller's contract: no CPU
+   * uses a translation older than what it saw when the call returned). `more`: further
+   * integer arguments by C parameter name (mremap's `new_addr`).
+   */
+  mm_call?(k: K<CoreRoutines>, fn: string, mm: MmId, start: number, end: number, more?: Readonly<Record<string, number>>): Routine;
 }
 
 export interface Expectation {

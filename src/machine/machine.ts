@@ -195,6 +195,11 @@ export class Machine {
   readonly writer: Int16Array;
   readonly pageKind: Uint8Array;
   readonly pageOwner: Int16Array;
+  /**
+   * Ghost: generation of each page, bumped when it is freed and when it is reused. A TLB entry
+   * records the generation of the page it maps when it is filled (no-use-after-free-page).
+   */
+  readonly pageGen: Int32Array;
   readonly cpus: CpuState[];
   /** The addresses the scenario names (the walker's and the early-walk records' domain). */
   readonly vas: readonly number[];
@@ -230,6 +235,7 @@ export class Machine {
       this.writer = from.writer;
       this.pageKind = from.pageKind.slice();
       this.pageOwner = from.pageOwner.slice();
+      this.pageGen = from.pageGen.slice();
       this.cpus = from.cpus.map(cloneCpu);
       this.vas = from.vas;
       this.step = from.step;
@@ -252,6 +258,7 @@ export class Machine {
     for (let i = 0; i < ws.length; i++) if (ws[i]! >= 0) this.writer[init.pages * ENTRIES + i] = ws[i]!;
     this.pageKind = new Uint8Array(init.pages);
     this.pageOwner = new Int16Array(init.pages);
+    this.pageGen = new Int32Array(init.pages);
     this.cpus = [];
     for (let c = 0; c < init.cpus; c++) {
       this.cpus.push({
@@ -290,6 +297,7 @@ export class Machine {
     h.add(this.zobA);
     h.add(this.zobB);
     for (let i = 0; i < this.pageKind.length; i++) h.add(this.pageKind[i]! * 65536 + this.pageOwner[i]!);
+    for (let i = 0; i < this.pageGen.length; i++) if (this.pageGen[i] !== 0) h.add(0x6e000000 + i * 4096 + this.pageGen[i]!);
     for (const c of this.cpus) {
       h.add(c.cr3Root);
       h.add(c.cr3Pcid + (c.pge ? 4096 : 0) + (c.irqOn ? 8192 : 0) + c.inIrq * 16384 + (c.pcide === this.features.pcid ? 0 : 65536));
@@ -313,6 +321,7 @@ export class Machine {
         h.add(e.rec.upperWid);
         h.add(e.rec.leafLoc);
         h.add(e.rec.leafWid);
+        if (e.gen !== 0) h.add(0x6f000000 + e.gen);
       }
       h.add(c.psc.length);
       for (const e of c.psc) {
@@ -603,21 +612,31 @@ export class Machine {
   freePage(pfn: Pfn): void {
     this.wr(this.resPage(pfn));
     this.setPage(pfn, PageKind.Free, 0);
+    this.pageGen[pfn]!++;
   }
 
-  /** The allocator hands `pfn` out as data and its new user overwrites every word. */
-  reusePage(pfn: Pfn, fill: number): void {
+  /**
+   * The allocator hands `pfn` out as data and its new user overwrites every word. Only a free
+   * page can be handed out: for a page still in use this does nothing and returns false.
+   */
+  reusePage(pfn: Pfn, fill: number): boolean {
+    if (this.pageKind[pfn] !== PageKind.Free) {
+      this.rd(this.resPage(pfn));
+      return false;
+    }
     const before = this.earlyBefore();
     try {
       this.reuseWords(pfn, fill);
     } finally {
       this.noteEarly(before);
     }
+    return true;
   }
 
   private reuseWords(pfn: Pfn, fill: number): void {
     this.wr(this.resPage(pfn));
     this.setPage(pfn, PageKind.Data, 0);
+    this.pageGen[pfn]!++;
     for (let i = 0; i < ENTRIES; i++) {
       const l = entryLoc(pfn, i);
       this.wr(l);
@@ -700,6 +719,8 @@ export class Machine {
     const base = pscNew ? { reads, psc: pscNew } : { reads };
     if (!entryPresent(pte)) return base;
     const rec: FillRecord = { upperLoc, upperWid, leafLoc, leafWid: this.wid[leafLoc]!, step: this.step };
+    // The fill records the data page's generation: it reads the page's lifecycle.
+    if (this.fp && entryPfn(pte) < this.pageKind.length) this.rd(this.resPage(entryPfn(pte)));
     const tlb: TlbEntry = {
       pcid,
       vpn: vpnOf(va),
@@ -708,6 +729,7 @@ export class Machine {
       writable: entryWritable(pte),
       dirty: entryDirty(pte),
       rec,
+      gen: this.pageGen[entryPfn(pte)] ?? 0,
     };
     return { ...base, tlb };
   }
@@ -911,6 +933,8 @@ export class Machine {
       if (write && !e.writable) return this.pageFault(c, va, 'read-only');
     }
     if (!e) throw new Error('[tlbcheck bug] access without a translation');
+    // The use is judged against the page's lifecycle (no-use-after-free-page): it reads it.
+    if (this.fp && e.pfn < this.pageKind.length) this.rd(this.resPage(e.pfn));
     this.obs.push({ o: 'use', cpu: c, va, mm: this.treeOf(c), entry: e, step: this.step });
     return { ok: true, pfn: e.pfn, viaTlb };
   }

@@ -26,6 +26,11 @@ export interface TlbEntry {
   readonly writable: boolean;
   readonly dirty: boolean;
   readonly rec: FillRecord;
+  /**
+   * Ghost: the generation of page `pfn` when the entry was filled (Machine.pageGen). A use
+   * through an entry whose page has been freed or reused since is a use-after-free.
+   */
+  readonly gen: number;
 }
 
 export interface PscEntry {

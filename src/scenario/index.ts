@@ -9,6 +9,9 @@ import { switchVsFlush, switchVsFlushLocal } from './switch-vs-flush.ts';
 import { pasidUpdate } from './pasid-update.ts';
 import { kernelRangeFlush } from './kernel-range-flush.ts';
 import { ptiReturnToUser } from './pti-return-to-user.ts';
+import { munmapZap } from './munmap-zap.ts';
+import { madviseRace } from './madvise-race.ts';
+import { mremapVsTruncate } from './mremap-vs-truncate.ts';
 import type { Scenario } from './world.ts';
 
 export const SCENARIOS: readonly Scenario[] = [
@@ -24,6 +27,9 @@ export const SCENARIOS: readonly Scenario[] = [
   pasidUpdate,
   broadcastFlush,
   broadcastTransition,
+  munmapZap,
+  madviseRace,
+  mremapVsTruncate,
 ];
 
 export function findScenario(id: string): Scenario | undefined {

@@ -9,6 +9,7 @@ import { explainAssertion } from './assertion.ts';
 import { explainCpuFault } from './cpu-fault.ts';
 import { explainDeadlock } from './deadlock.ts';
 import { explainFreedTable } from './freed-table.ts';
+import { explainFreedPage } from './freed-page.ts';
 import { explainPerMmState } from './per-mm-state.ts';
 import { explainStaleUse } from './stale-use.ts';
 import { explainStepLimit } from './step-limit.ts';
@@ -18,6 +19,7 @@ export const EXPLAINERS: Readonly<Record<string, Explainer>> = {
   'no-stale-tlb-use': explainStaleUse,
   'no-stale-kernel-translation': explainStaleUse,
   'no-walk-through-freed-table': explainFreedTable,
+  'no-use-after-free-page': explainFreedPage,
   'per-mm-state-coherent': explainPerMmState,
   'kernel-assertion': explainAssertion,
   'no-cpu-fault': explainCpuFault,

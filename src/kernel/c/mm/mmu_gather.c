@@ -1,0 +1,240 @@
+/*
+ * The mmu_gather of Linux v6.18, for x86: mm/mmu_gather.c, with the inline parts of
+ * include/asm-generic/tlb.h (__tlb_adjust_range, __tlb_reset_range, tlb_flush_mmu_tlbonly,
+ * tlb_remove_tlb_entry, tlb_remove_page), arch/x86/include/asm/tlb.h (tlb_flush) and
+ * include/linux/mm_types.h (inc/dec_tlb_flush_pending, mm_tlb_flush_nested). Written for
+ * tlbcheck in the kernel's shape and names; the comments are ours. Linked into linux-6.18
+ * (link= in its header). The same order holds from 4.13 (99baac21e458 made tlb_finish_mmu
+ * force a flush when another gather of the mm runs) through 6.18.
+ *
+ * The order it guarantees: a page taken out of a PTE is freed only after the TLB flush that
+ * covers the PTE has returned (tlb_flush_mmu: the flush, then the free).
+ *
+ * Simplifications, each safe for the scenarios that use it:
+ * - The page batch: the kernel keeps encoded page pointers in batches of a page each
+ *   (tlb->local, tlb->active, tlb_next_batch). The C subset has no arrays of locals, so the
+ *   batch is MAX_GATHER_PAGES fields page0..page3 of the mmu_gather and tlb->nr; a full batch
+ *   forces a flush, as when tlb_next_batch() fails. No scenario unmaps more than four pages.
+ * - No delayed rmaps (tlb_flush_rmaps): no scenario page is mapped twice.
+ * - Page-table pages (tlb_remove_table): x86 6.18 frees them through the RCU table batch;
+ *   the model frees them with the pages, after the same flush (freed_tables set), which is
+ *   what the RCU grace period adds to for software walkers only (gup_fast is not modelled).
+ * - tlb->fullmm (exit_mmap) is not modelled beyond tlb_finish_mmu's forced flush, which sets
+ *   it to flush everything.
+ */
+
+#define MAX_GATHER_PAGES	4
+#define TASK_SIZE		0x100000
+#define min(a, b)		((a) < (b) ? (a) : (b))
+#define max(a, b)		((a) > (b) ? (a) : (b))
+
+/* ---- include/linux/mm_types.h ---- */
+
+static inline void inc_tlb_flush_pending(struct mm_struct *mm)
+{
+	atomic_inc(&mm->tlb_flush_pending);
+	/*
+	 * The count is read by mm_tlb_flush_nested() of another gather, after that one has seen
+	 * a PTE this gather changed under the PTL: the LOCK'd increment comes before the change.
+	 */
+}
+
+static inline void dec_tlb_flush_pending(struct mm_struct *mm)
+{
+	/* After the flush (tlb_flush_mmu) of this gather: pairs with mm_tlb_flush_nested(). */
+	atomic_dec(&mm->tlb_flush_pending);
+}
+
+static inline bool mm_tlb_flush_nested(struct mm_struct *mm)
+{
+	/* More than one gather of this mm is running: one may see a PTE another cleared. */
+	return atomic_read(&mm->tlb_flush_pending) > 1;
+}
+
+/* ---- include/asm-generic/tlb.h ---- */
+
+static inline void __tlb_adjust_range(struct mmu_gather *tlb,
+				      unsigned long address,
+				      unsigned int range_size)
+{
+	tlb->start = min(tlb->start, address);
+	tlb->end = max(tlb->end, address + range_size);
+}
+
+static inline void __tlb_reset_range(struct mmu_gather *tlb)
+{
+	if (tlb->fullmm) {
+		tlb->start = TLB_FLUSH_ALL;
+		tlb->end = TLB_FLUSH_ALL;
+	} else {
+		tlb->start = TASK_SIZE;
+		tlb->end = 0;
+	}
+	tlb->freed_tables = 0;
+	tlb->cleared_ptes = 0;
+	tlb->cleared_pmds = 0;
+	tlb->cleared_puds = 0;
+	tlb->cleared_p4ds = 0;
+}
+
+/* arch/x86/include/asm/tlb.h */
+static inline void tlb_flush(struct mmu_gather *tlb)
+{
+	unsigned long start = 0, end = TLB_FLUSH_ALL;
+	unsigned int stride_shift = PAGE_SHIFT;
+
+	if (!tlb->fullmm && !tlb->need_flush_all) {
+		start = tlb->start;
+		end = tlb->end;
+	}
+
+	flush_tlb_mm_range(tlb->mm, start, end, stride_shift, tlb->freed_tables);
+}
+
+static inline void tlb_flush_mmu_tlbonly(struct mmu_gather *tlb)
+{
+	/* Whoever widened the range also set one of these bits. */
+	if (!(tlb->freed_tables || tlb->cleared_ptes || tlb->cleared_pmds ||
+	      tlb->cleared_puds || tlb->cleared_p4ds))
+		return;
+
+	tlb_flush(tlb);
+	__tlb_reset_range(tlb);
+}
+
+static inline void tlb_flush_pte_range(struct mmu_gather *tlb,
+				       unsigned long address, unsigned long size)
+{
+	__tlb_adjust_range(tlb, address, size);
+	tlb->cleared_ptes = 1;
+}
+
+static inline void tlb_flush_pmd_range(struct mmu_gather *tlb,
+				       unsigned long address, unsigned long size)
+{
+	__tlb_adjust_range(tlb, address, size);
+	tlb->cleared_pmds = 1;
+}
+
+/* tlb_remove_tlb_entry(tlb, ptep, address): the x86 __tlb_remove_tlb_entry is empty. */
+static inline void tlb_remove_tlb_entry(struct mmu_gather *tlb, pte_t *ptep,
+					unsigned long address)
+{
+	tlb_flush_pte_range(tlb, address, PAGE_SIZE);
+}
+
+/* ---- mm/mmu_gather.c ---- */
+
+/*
+ * __tlb_remove_page_size(): add the page to the batch; true when the batch is full and the
+ * caller must flush (and free) before it batches more.
+ */
+bool __tlb_remove_page_size(struct mmu_gather *tlb, struct page *page, int page_size)
+{
+	VM_BUG_ON(!tlb->end);
+
+	if (tlb->nr == 0)
+		tlb->page0 = page;
+	else if (tlb->nr == 1)
+		tlb->page1 = page;
+	else if (tlb->nr == 2)
+		tlb->page2 = page;
+	else
+		tlb->page3 = page;
+	tlb->nr = tlb->nr + 1;
+	return tlb->nr == MAX_GATHER_PAGES;
+}
+
+static inline bool __tlb_remove_page(struct mmu_gather *tlb, struct page *page, bool delay_rmap)
+{
+	return __tlb_remove_page_size(tlb, page, PAGE_SIZE);
+}
+
+/* tlb_remove_page(): batch the page; flush and free now when the batch is full. */
+static inline void tlb_remove_page(struct mmu_gather *tlb, struct page *page)
+{
+	if (__tlb_remove_page(tlb, page, false))
+		tlb_flush_mmu(tlb);
+}
+
+/* The pages go back to the allocator: only after tlb_flush_mmu_tlbonly() (see tlb_flush_mmu). */
+static void tlb_batch_pages_flush(struct mmu_gather *tlb)
+{
+	if (tlb->nr > 0)
+		free_page_and_swap_cache(tlb->page0);
+	if (tlb->nr > 1)
+		free_page_and_swap_cache(tlb->page1);
+	if (tlb->nr > 2)
+		free_page_and_swap_cache(tlb->page2);
+	if (tlb->nr > 3)
+		free_page_and_swap_cache(tlb->page3);
+	tlb->nr = 0;
+}
+
+/*
+ * tlb_remove_table(): a page-table page unlinked from its upper entry. It must outlive every
+ * walk that may still reach it: batched like a page, freed after the flush, with
+ * freed_tables set so the flush reaches lazy CPUs too (their walkers may use the cached
+ * upper entry).
+ */
+void tlb_remove_table(struct mmu_gather *tlb, struct page *table)
+{
+	tlb->freed_tables = 1;
+	tlb->table = table;
+}
+
+static void tlb_table_flush(struct mmu_gather *tlb)
+{
+	if (tlb->table) {
+		free_page_and_swap_cache(tlb->table);
+		tlb->table = 0;
+	}
+}
+
+static void tlb_flush_mmu_free(struct mmu_gather *tlb)
+{
+	tlb_table_flush(tlb);
+	tlb_batch_pages_flush(tlb);
+}
+
+void tlb_flush_mmu(struct mmu_gather *tlb)
+{
+	tlb_flush_mmu_tlbonly(tlb);	/* (1) no CPU can reach the pages any more ... */
+	tlb_flush_mmu_free(tlb);	/* (2) ... before they go back to the allocator */
+}
+
+static void __tlb_gather_mmu(struct mmu_gather *tlb, struct mm_struct *mm,
+			     bool fullmm)
+{
+	tlb->mm = mm;
+	tlb->fullmm = fullmm;
+	tlb->need_flush_all = 0;
+	tlb->nr = 0;
+	tlb->table = 0;
+
+	__tlb_reset_range(tlb);
+	inc_tlb_flush_pending(tlb->mm);
+}
+
+void tlb_gather_mmu(struct mmu_gather *tlb, struct mm_struct *mm)
+{
+	__tlb_gather_mmu(tlb, mm, false);
+}
+
+void tlb_finish_mmu(struct mmu_gather *tlb)
+{
+	/*
+	 * Another thread may be batching PTE changes of this mm under the mmap_lock read side
+	 * (MADV_DONTNEED, MADV_FREE): it may have cleared a PTE this gather then found empty,
+	 * and not flushed it yet. Flush everything so that this caller does not return with a
+	 * stale entry (99baac21e458).
+	 */
+	if (mm_tlb_flush_nested(tlb->mm)) {
+		tlb->fullmm = 1;
+		__tlb_reset_range(tlb);
+		tlb->freed_tables = 1;
+	}
+
+	tlb_flush_mmu(tlb);
+	dec_tlb_flush_pending(tlb->mm);
+}
