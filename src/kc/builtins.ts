@@ -44,6 +44,7 @@ export const C_BUILTINS: readonly string[] = [
   'linux-6.18/variants/gather-free-before-flush.c',
   'linux-6.18/variants/finish-no-nested-flush.c',
   'linux-6.18/variants/mremap-flush-after-unlock.c',
+  'linux-6.18/variants/mprotect-no-batched-flush.c',
 ];
 
 const repoPath = (file: string): string => `src/kernel/c/${file}`;

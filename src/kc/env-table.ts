@@ -51,7 +51,7 @@ import { on_each_cpu_cond_mask, smp_call_function_many_cond } from '../kernel/co
 import { NR_DYN_ASIDS, kernPcid } from '../kernel/common/asid.ts';
 import type { CoreRoutines } from '../kernel/variant.ts';
 import type { Features } from '../machine/types.ts';
-import { ENTRIES, NOT_ACCESSED, NOT_DIRTY, PAGE_SHIFT, PAGE_SIZE, entryLoc, entryPfn, entryPresent, hex, leafIndex, upperIndex } from '../machine/types.ts';
+import { ENTRIES, NOT_ACCESSED, NOT_DIRTY, NOT_WRITABLE, PAGE_SHIFT, PAGE_SIZE, entryLoc, entryPfn, entryPresent, hex, leafIndex, upperIndex } from '../machine/types.ts';
 import { type SrcSite, type Val, truthy } from './ir.ts';
 
 /** What an environment function sees: where it runs, where it was called, and the program. */
@@ -259,6 +259,10 @@ const encode = (x: EnvCtx, type: PcpuType, v: Val): number => (type === 'noflush
 /** The memory word a pointer argument designates (`&mm->context.tlb_gen`, `mm_cpumask(mm)`). */
 function memLoc(x: EnvCtx, v: Val): number {
   if (typeof v === 'object' && v.t === 'mem') return v.loc;
+  if (typeof v === 'object' && v.t === 'pcpu') {
+    const t = taskVarLoc(x.k, x.site, v.path);
+    if (t !== undefined) return t;
+  }
   throw modelError(x.site, `${x.site.text}: expected a pointer to shared memory (an mm field or mm_cpumask)`);
 }
 
@@ -1061,6 +1065,29 @@ export const MM_ENV: Readonly<Record<string, EnvEntry>> = {
   pte_mkclean: { doc: 'clear _PAGE_DIRTY', arity: 1, run: function* (x, [v]) { return int(x, v!) | NOT_DIRTY; } },
   vm_normal_page: { doc: 'mm/memory.c vm_normal_page(vma, addr, pte): the page the PTE maps (its pfn; no special mappings in the model)', arity: 3, run: function* (x, [, , v]) { return entryPfn(int(x, v!)); } },
   free_page_and_swap_cache: { doc: 'mm/swap_state.c: drop the page\'s last reference, the allocator frees it (fx.freePage)', arity: 1, run: function* (x, [pg]) { yield* freePage(int(x, pg!), tagOf(x.site)); return none; } },
+  pte_accessible: { doc: 'arch/x86 pte_accessible(mm, pte): _PAGE_PRESENT (PROT_NONE mappings are not modelled)', arity: 2, run: function* (x, [, v]) { return entryPresent(int(x, v!)) ? 1 : 0; } },
+  pte_wrprotect: { doc: 'clear _PAGE_RW (the model keeps R/W inverted: NOT_WRITABLE)', arity: 1, run: function* (x, [v]) { return int(x, v!) | NOT_WRITABLE; } },
+  pte_needs_flush: {
+    doc: 'arch/x86/include/asm/tlbflush.h pte_needs_flush(old, new): a present old PTE whose pfn or permission bits changed (the model\'s bits: pfn, R/W, global)',
+    arity: 2,
+    run: function* (x, [o, n]) {
+      const a = int(x, o!);
+      const b = int(x, n!);
+      if (!entryPresent(a)) return 0;
+      return entryPfn(a) !== entryPfn(b) || (a & (NOT_WRITABLE | 2)) !== (b & (NOT_WRITABLE | 2)) || !entryPresent(b) ? 1 : 0;
+    },
+  },
+  cpumask_or: {
+    doc: 'include/linux/cpumask.h cpumask_or(dst, a, b): load both, store the union (not atomic)',
+    arity: 3,
+    run: function* (x, [d, a, b]) {
+      const va = yield* load(memLoc(x, a!), tagOf(x.site));
+      const vb = yield* load(memLoc(x, b!), tagOf(x.site));
+      yield* store(memLoc(x, d!), va | vb, tagOf(x.site));
+      return none;
+    },
+  },
+  cpumask_clear: { doc: 'store 0 to the mask', arity: 1, run: function* (x, [m]) { yield* store(memLoc(x, m!), 0, tagOf(x.site)); return none; } },
   atomic_read: { doc: 'a plain load', arity: 1, run: function* (x, [p]) { return yield* load(memLoc(x, p!), tagOf(x.site)); } },
   atomic_inc: { doc: 'LOCK INC: fx.xadd', arity: 1, run: function* (x, [p]) { yield* xadd(memLoc(x, p!), 1, tagOf(x.site)); return none; } },
   atomic_dec: { doc: 'LOCK DEC: fx.xadd', arity: 1, run: function* (x, [p]) { yield* xadd(memLoc(x, p!), -1, tagOf(x.site)); return none; } },
@@ -1098,10 +1125,31 @@ function* eachCpu(x: EnvCtx, cond: Val, func: Val, info: Val, wait: Val, m: Val,
   );
 }
 
+/**
+ * Fields of the running task that the model keeps as words of the scenario: `current->tlb_ubc`
+ * (mm/rmap.c, the reclaim's deferred-flush batch), kept as `cpu<N>.tlb_ubc.<field>` (e.g.
+ * `cpu0.tlb_ubc.arch.cpumask`), which the scenario declares owned by that CPU. undefined for
+ * any other path.
+ */
+export function taskVarLoc(k: K<CoreRoutines>, site: SrcSite, path: string): number | undefined {
+  if (!path.startsWith('current.tlb_ubc.')) return undefined;
+  const name = `cpu${k.cpu}.${path.slice('current.'.length)}`;
+  try {
+    return k.L.varLoc(name);
+  } catch {
+    throw modelError(site, `${site.text}: the scenario declares no variable '${name}' for current->${path.slice('current.'.length).replace(/\./g, '.')}`);
+  }
+}
+
 /** Rvalue conversion at run time: a shared word is loaded; a per-CPU place needs this_cpu_read. */
 export function* rvalue(x: { readonly k: K<CoreRoutines>; readonly site: SrcSite }, v: Val): Routine<Val> {
   if (typeof v !== 'object') return v;
   if (v.t === 'mem' && v.what === 'word') return yield* load(v.loc, tagOf(x.site));
+  if (v.t === 'pcpu' && v.cpu === undefined && (v.path === 'current.tlb_ubc' || v.path.startsWith('current.tlb_ubc.'))) {
+    // A word of the task's batch is loaded; the batch itself (or its arch part) is a place.
+    if (!x.k.L.hasVar(`cpu${x.k.cpu}.${v.path.slice('current.'.length)}`)) return v;
+    return yield* load(taskVarLoc(x.k, x.site, v.path)!, tagOf(x.site));
+  }
   if (v.t === 'pcpu') {
     if (v.cpu === undefined && !v.path.startsWith('current.')) throw modelError(x.site, `per-CPU variable '${v.path}' read without this_cpu_read()`);
     const d = PCPU[v.path];

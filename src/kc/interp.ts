@@ -12,7 +12,7 @@
 import { type K, type Routine, store } from '../kernel/fx.ts';
 import type { CoreRoutines } from '../kernel/variant.ts';
 import { binop } from './preproc.ts';
-import { ENV, type EnvCtx, mmFieldVar, modelError, rvalue, tagOf } from './env-table.ts';
+import { ENV, type EnvCtx, mmFieldVar, modelError, rvalue, tagOf, taskVarLoc } from './env-table.ts';
 import { type CFunction, type CallState, type SrcSite, type Val, truthy, valEq } from './ir.ts';
 
 export interface CProgram {
@@ -157,6 +157,15 @@ export function* runC(prog: CProgram, k: K<CoreRoutines>, name: string, args: re
           yield* store(m.loc, v, tagOf(op.site));
           break;
         }
+        if (typeof s === 'object' && s.t === 'pcpu' && s.cpu === undefined) {
+          // tlb_ubc->flush_required = v with tlb_ubc = &current->tlb_ubc: a word of the task.
+          const t = taskVarLoc(k, op.site, `${s.path}.${op.field}`);
+          if (t !== undefined) {
+            if (typeof v !== 'number') throw modelError(op.site, `'${op.site.text}': only integers are stored in a task field`);
+            yield* store(t, v, tagOf(op.site));
+            break;
+          }
+        }
         if (typeof s === 'object' && s.t === 'lref') {
           // p->field = v where p points at a local struct of a caller (or the per-CPU scratch
           // struct, see EnvCtx.scratch): the store lands in that struct, as through a pointer.
@@ -233,6 +242,11 @@ export function* runC(prog: CProgram, k: K<CoreRoutines>, name: string, args: re
       }
       case 'addr': {
         const v = st.pop()!;
+        // &tlb_ubc->arch.cpumask: the address of a task word the scenario declares.
+        if (typeof v === 'object' && v.t === 'pcpu' && v.cpu === undefined && v.path.startsWith('current.tlb_ubc.') && k.L.hasVar(`cpu${k.cpu}.${v.path.slice('current.'.length)}`)) {
+          st.push({ t: 'mem', loc: taskVarLoc(k, op.site, v.path)!, what: 'ptr' });
+          break;
+        }
         st.push(typeof v === 'object' && v.t === 'mem' && v.what === 'word' ? { ...v, what: 'ptr' } : v);
         break;
       }

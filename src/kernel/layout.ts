@@ -131,6 +131,11 @@ export class Layout {
     this.count = n;
   }
 
+  /** Whether the scenario declares an extra variable `name`. */
+  hasVar(name: string): boolean {
+    return this.names.indexOf(name, this.extraBase) >= 0;
+  }
+
   /** Location of an extra variable by name. */
   varLoc(name: string): Loc {
     const i = this.names.indexOf(name, this.extraBase);

@@ -12,6 +12,7 @@ import { ptiReturnToUser } from './pti-return-to-user.ts';
 import { munmapZap } from './munmap-zap.ts';
 import { madviseRace } from './madvise-race.ts';
 import { mremapVsTruncate } from './mremap-vs-truncate.ts';
+import { reclaimVsMprotect } from './reclaim-vs-mprotect.ts';
 import type { Scenario } from './world.ts';
 
 export const SCENARIOS: readonly Scenario[] = [
@@ -30,6 +31,7 @@ export const SCENARIOS: readonly Scenario[] = [
   munmapZap,
   madviseRace,
   mremapVsTruncate,
+  reclaimVsMprotect,
 ];
 
 export function findScenario(id: string): Scenario | undefined {

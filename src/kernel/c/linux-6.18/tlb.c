@@ -6,7 +6,7 @@
  *   expect=lazy-free-pgtables:2:holds,asid-reuse:2:holds,concurrent-flushes:2:holds
  *   expect=broadcast-flush:2:holds@invlpgb,broadcast-flush:3:holds@invlpgb,broadcast-transition:2:holds@invlpgb,broadcast-transition:3:holds@invlpgb
  *   noop=trace_tlb_flush,count_vm_tlb_event,inc_irq_stat,cond_mitigation,cr4_update_pce_mm,switch_ldt,consider_global_asid,put_flush_tlb_info,mmu_notifier_arch_invalidate_secondary_tlbs,lockdep_assert_irqs_enabled
- *   link=mm/mmu_gather.c,mm/rmap.c,mm/memory.c,mm/madvise.c,mm/mremap.c
+ *   link=mm/mmu_gather.c,mm/rmap.c,mm/memory.c,mm/madvise.c,mm/mremap.c,mm/mprotect.c
  */
 /*
  * Linux v6.18 arch/x86/mm/tlb.c, with inc_mm_tlb_gen() from asm/tlbflush.h, including
@@ -374,6 +374,10 @@ static bool should_flush_tlb(int cpu, void *data)
 	/* A lazy CPU flushes at its next context switch. */
 	if (per_cpu(cpu_tlbstate_shared.is_lazy, cpu))
 		return false;
+
+	/* No mm: a flush of everything (arch_tlbbatch_flush), whatever the CPU runs. */
+	if (!info->mm)
+		return true;
 
 	/* In the middle of a switch: it may run either mm. */
 	if (loaded_mm == LOADED_MM_SWITCHING)
