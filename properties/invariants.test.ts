@@ -20,6 +20,7 @@ const CAUGHT: { invariant: string; variant: string; scenario: string; bounds?: {
   { invariant: 'no-cpu-fault', variant: 'fixture:invpcid-flush', scenario: 'switch-vs-flush-local' },
   { invariant: 'no-deadlock', variant: 'fixture:handler-spins', scenario: 'switch-vs-flush' },
   { invariant: 'step-limit', variant: 'linux-4.13', scenario: 'switch-vs-flush', bounds: { maxSteps: 6 } },
+  { invariant: 'no-use-after-free-page', variant: 'linux-6.18-gather-free-before-flush', scenario: 'munmap-zap' },
 ];
 
 describe('each invariant catches a kernel that breaks it', () => {

@@ -66,6 +66,11 @@ export interface EnvCtx {
   readonly scratch: (slot: number) => Val;
   /** In a function that calls cpu_relax(): the last word it loaded and the value read. */
   readonly lastRead: { loc: number; val: number } | undefined;
+  /**
+   * Harness bookkeeping of an mm entry point (EntryHooks.ptlDrop), run by pte_unmap_unlock and
+   * spin_unlock just before the page-table lock is released: what the caller saw under it.
+   */
+  readonly ptlDrop?: (() => Routine) | undefined;
 }
 
 export interface EnvEntry {
@@ -999,6 +1004,7 @@ export const MM_ENV: Readonly<Record<string, EnvEntry>> = {
     doc: 'include/linux/mm.h pte_unmap_unlock(pte, ptl): spin_unlock(ptl), a plain store of 0',
     arity: 2,
     run: function* (x, [, ptl]) {
+      if (x.ptlDrop) yield* x.ptlDrop();
       yield* store(entryWord(x, ptl!), 0, tagOf(x.site));
       return none;
     },
@@ -1013,7 +1019,15 @@ export const MM_ENV: Readonly<Record<string, EnvEntry>> = {
   },
   spin_lock_nested: { doc: 'spin_lock (the lockdep subclass has no effect)', arity: 2, run: function* (x, [l]) { yield* spinLock(x, entryWord(x, l!)); return none; } },
   spin_lock: { doc: 'spin until the lock word is 0, then LOCK CMPXCHG it to 1', arity: 1, run: function* (x, [l]) { yield* spinLock(x, entryWord(x, l!)); return none; } },
-  spin_unlock: { doc: 'queued_spin_unlock: smp_store_release of 0, a plain store on x86', arity: 1, run: function* (x, [l]) { yield* store(entryWord(x, l!), 0, tagOf(x.site)); return none; } },
+  spin_unlock: {
+    doc: 'queued_spin_unlock: smp_store_release of 0, a plain store on x86',
+    arity: 1,
+    run: function* (x, [l]) {
+      if (x.ptlDrop) yield* x.ptlDrop();
+      yield* store(entryWord(x, l!), 0, tagOf(x.site));
+      return none;
+    },
+  },
   pte_lockptr: {
     doc: 'include/linux/mm.h pte_lockptr(mm, pmd): the split lock of the table *pmd points to (one load of *pmd)',
     arity: 2,

@@ -23,6 +23,8 @@ export interface CProgram {
 export interface EntryHooks {
   begin(args: readonly Val[]): Routine<number>;
   end(token: number): Routine;
+  /** Before each release of a page-table lock inside the call (mm entry points). */
+  ptlDrop?(): Routine;
 }
 
 const NO_SITE: SrcSite = { file: '?', line: 0, col: 0, text: '' };
@@ -107,6 +109,7 @@ export function* runC(prog: CProgram, k: K<CoreRoutines>, name: string, args: re
     k,
     site: NO_SITE,
     runC: (kt, f, fa) => runC(prog, kt, f, fa),
+    ptlDrop: hooks?.ptlDrop === undefined ? undefined : () => hooks.ptlDrop!(),
     setLocal: (ref, v) => (calls[ref.f]!.locals[ref.i] = v),
     lastRead: undefined,
     // The per-CPU scratch structs live, for the run of this routine, in hidden slots after

@@ -164,16 +164,24 @@ export async function buildCVariant(spec: CVariantSpec): Promise<CVariant> {
   }
   if (prog.fns.has('tlb_finish_mmu')) {
     // The mm side (link=mm/...): its entry points, by name, with (mm, start, end). The ghost
-    // flush record is made when the call returns, from what the caller sees then.
+    // flush record holds what the caller saw under the page-table lock (made at its first
+    // release: the scenarios' ranges lie in one table), or, when it took none, at its return;
+    // it counts from the return. Changes other CPUs make after the caller dropped the lock
+    // are theirs to flush.
     const r = routines as { mm_call?: CoreRoutines['mm_call'] };
     r.mm_call = function* (k: K<CoreRoutines>, fn: string, mm: MmId, start: number, end: number, more: Readonly<Record<string, number>> = {}): Routine {
       if (!prog.fns.has(fn)) throw new UserError(`${spec.id}: the C defines no mm entry point ${fn}()`);
+      let token = -1;
       const hooks: EntryHooks = {
         begin: function* () {
           return -1;
         },
+        ptlDrop: function* () {
+          if (token < 0) token = yield* flushBegin(mm, start, end);
+        },
         end: function* () {
-          yield* flushEnd(yield* flushBegin(mm, start, end));
+          if (token < 0) token = yield* flushBegin(mm, start, end);
+          yield* flushEnd(token);
         },
       };
       const named = { ...more, mm: mmPtr(mm), vma: mmPtr(mm), start, end, address: start, size: end - start };
