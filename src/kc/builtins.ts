@@ -113,8 +113,9 @@ async function buildBuiltin(src: CSource, h: CHeader & { readonly id: string }):
     expect: h.expect,
     boot: h.boot ?? 'loaded_mm',
     ...(h.userAccess === undefined ? {} : { userAccess: h.userAccess }),
-    // The base's own file first, then the shared files it links (link=, e.g. the mm side).
-    sources: [src, ...(h.link ?? []).map(readBuiltin)],
+    // The shared files it links (link=, e.g. the mm side), then the base's own file, last as
+    // every variant's own file is.
+    sources: [...(h.link ?? []).map(readBuiltin), src],
     noop: h.noop,
     config: h.config,
   });

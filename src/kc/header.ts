@@ -14,7 +14,7 @@
  *    *   features=pcid,pge shared-pcpu=is_lazy source="arch/x86/mm/tlb.c @ v4.20"
  *    *\/
  *
- * A base may link further files of src/kernel/c/ after its own (`link=mm/mmu_gather.c,mm/memory.c`):
+ * A base may link further files of src/kernel/c/ before its own (`link=mm/mmu_gather.c,mm/memory.c`):
  * the mm side (mmu_gather, the zap paths) is shared C, the same text in every generation
  * that links it; the bug and fix variants over the base see those functions like its own.
  *
@@ -48,7 +48,7 @@ export interface CHeader {
   readonly expect: Expectation[];
   readonly noop: string[];
   readonly config: string[];
-  /** Base generations: further files under src/kernel/c/ linked after this one (`link=`). */
+  /** Base generations: further files under src/kernel/c/ linked before this one (`link=`). */
   readonly link?: string[];
 }
 

@@ -58,6 +58,16 @@ export function shootdown(f: Facts, F: number, V: number, change: number | undef
   const story: Story = { links, races };
   const from = change ?? 0;
   const sends = f.rows((d, ev, r) => d.k === 'ipi-send' && ev.cpu === F && d.target === V && r > from && r < ret);
+  if (F === V) {
+    // The caller's own TLB (an mm entry point that returned: munmap, madvise, mprotect): no
+    // IPI is involved, only whether it flushed itself before returning.
+    const own = f.rows((d, ev, r) => (d.k === 'invlpg' || d.k === 'cr3' || d.k === 'invpcid') && ev.cpu === F && r > from && r < ret);
+    links.push({
+      text: own.length === 0 ? `cpu${F} flushed nothing of its own TLB and returned at step ${f.step(ret)}` : `cpu${F} returned at step ${f.step(ret)}`,
+      row: ret,
+    });
+    return story;
+  }
   if (sends.length === 0) {
     const reads = f.reads.filter((r) => r.cpu === F && r.row > from && r.row <= ret && decides(r.at, V));
     const misses = reads.flatMap((r) => f.missed(r, use, V));

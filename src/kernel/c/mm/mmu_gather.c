@@ -4,7 +4,7 @@
  * tlb_remove_tlb_entry, tlb_remove_page), arch/x86/include/asm/tlb.h (tlb_flush) and
  * include/linux/mm_types.h (inc/dec_tlb_flush_pending, mm_tlb_flush_nested). Written for
  * tlbcheck in the kernel's shape and names; the comments are ours. Linked into linux-6.18
- * (link= in its header). The same order holds from 4.13 (99baac21e458 made tlb_finish_mmu
+ * (link= in its header: the mm files come before its tlb.c and call into it). The same order holds from 4.13 (99baac21e458 made tlb_finish_mmu
  * force a flush when another gather of the mm runs) through 6.18.
  *
  * The order it guarantees: a page taken out of a PTE is freed only after the TLB flush that

@@ -11,6 +11,8 @@
  */
 
 #define flush_tlb_mm(mm)	flush_tlb_mm_range(mm, 0, TLB_FLUSH_ALL, 0, true)
+/* arch/x86/include/asm/paravirt.h without CONFIG_PARAVIRT, as in the base's tlb.c. */
+#define flush_tlb_multi(mask, info)	native_flush_tlb_multi(mask, info)
 
 #define TLB_FLUSH_BATCH_FLUSHED_SHIFT	16
 #define TLB_FLUSH_BATCH_PENDING_MASK	((1 << (TLB_FLUSH_BATCH_FLUSHED_SHIFT - 1)) - 1)

@@ -1,7 +1,7 @@
 /* tlbcheck: base=linux-6.18 id=linux-6.18-finish-no-nested-flush kind=bug fixed-by=linux-6.18
  *   title="tlb_finish_mmu does not force a flush when another gather of the mm runs"
  *   source="99baac21e458 ('mm: fix MADV_[FREE|DONTNEED] TLB flush miss problem', v4.13): tlb_finish_mmu (v6.18) without the mm_tlb_flush_nested() branch it added"
- *   expect=madvise-race:2:violated:no-stale-tlb-use
+ *   expect=madvise-race:2:violated:no-stale-tlb-use,madvise-race:3:violated:no-stale-tlb-use
  */
 /*
  * tlb_finish_mmu() as before 99baac21e458: it flushes only what its own gather cleared. Two

@@ -1,7 +1,7 @@
 /* tlbcheck: base=linux-6.18 id=linux-6.18-mprotect-no-batched-flush kind=bug fixed-by=linux-6.18
  *   title="mprotect does not flush a TLB flush that reclaim deferred for the mm"
  *   source="3ea277194daa ('mm, mprotect: flush TLB if potentially racing with a parallel reclaim leaving stale TLB entries', v4.12): change_pte_range (v6.18 mm/mprotect.c) without the flush_tlb_batched_pending() it added"
- *   expect=reclaim-vs-mprotect:2:violated:no-stale-tlb-use
+ *   expect=reclaim-vs-mprotect:2:violated:no-stale-tlb-use,reclaim-vs-mprotect:3:violated:no-stale-tlb-use
  */
 /*
  * change_pte_range() as before 3ea277194daa: reclaim has cleared the PTE and deferred its
