@@ -27,6 +27,8 @@ const CAUGHT = [
   { bug: 'linux-6.18-finish-no-nested-flush', scenario: 'madvise-race', invariant: 'no-stale-tlb-use' },
   { bug: 'linux-6.18-mremap-flush-after-unlock', scenario: 'mremap-vs-truncate', invariant: 'no-use-after-free-page' },
   { bug: 'linux-6.18-mprotect-no-batched-flush', scenario: 'reclaim-vs-mprotect', invariant: 'no-stale-tlb-use' },
+  { bug: 'linux-6.18-lazy-skip-freed', scenario: 'munmap-free-table', invariant: 'no-walk-through-freed-table' },
+  { bug: 'linux-6.18-gather-free-before-flush', scenario: 'munmap-free-table', invariant: 'no-walk-through-freed-table' },
 ] as const;
 
 describe('linux-6.18 mm side: each modelled bug is caught, its fix holds', () => {
@@ -38,7 +40,7 @@ describe('linux-6.18 mm side: each modelled bug is caught, its fix holds', () =>
     });
   }
 
-  for (const scenario of ['munmap-zap', 'mremap-vs-truncate', 'reclaim-vs-mprotect']) {
+  for (const scenario of ['munmap-zap', 'munmap-free-table', 'mremap-vs-truncate', 'reclaim-vs-mprotect']) {
     it(`linux-6.18 holds on ${scenario} at 2 CPUs`, () => {
       expect(checkVariant(variant('linux-6.18'), scenario, 2).verdict).toBe('holds');
     });

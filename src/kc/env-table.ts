@@ -1071,6 +1071,9 @@ export const MM_ENV: Readonly<Record<string, EnvEntry>> = {
       return none;
     },
   },
+  pmd_none: { doc: 'the upper entry is 0', arity: 1, run: function* (x, [v]) { return int(x, v!) === 0 ? 1 : 0; } },
+  pmd_pgtable: { doc: 'include/linux/pgtable.h pmd_pgtable(pmd): the leaf table page the entry points to (its pfn)', arity: 1, run: function* (x, [v]) { return entryPfn(int(x, v!)); } },
+  pmd_clear: { doc: 'native_pmd_clear: a plain store of 0', arity: 1, run: function* (x, [p]) { yield* store(entryWord(x, p!), 0, tagOf(x.site)); return none; } },
   pte_none: { doc: 'the entry is 0', arity: 1, run: function* (x, [v]) { return int(x, v!) === 0 ? 1 : 0; } },
   pte_present: { doc: '_PAGE_PRESENT set', arity: 1, run: function* (x, [v]) { return entryPresent(int(x, v!)) ? 1 : 0; } },
   pte_young: { doc: '_PAGE_ACCESSED set (the model keeps A inverted: NOT_ACCESSED)', arity: 1, run: function* (x, [v]) { return (int(x, v!) & NOT_ACCESSED) === 0 ? 1 : 0; } },

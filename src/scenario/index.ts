@@ -13,6 +13,7 @@ import { munmapZap } from './munmap-zap.ts';
 import { madviseRace } from './madvise-race.ts';
 import { mremapVsTruncate } from './mremap-vs-truncate.ts';
 import { reclaimVsMprotect } from './reclaim-vs-mprotect.ts';
+import { munmapFreeTable } from './munmap-free-table.ts';
 import type { Scenario } from './world.ts';
 
 export const SCENARIOS: readonly Scenario[] = [
@@ -32,6 +33,7 @@ export const SCENARIOS: readonly Scenario[] = [
   madviseRace,
   mremapVsTruncate,
   reclaimVsMprotect,
+  munmapFreeTable,
 ];
 
 export function findScenario(id: string): Scenario | undefined {

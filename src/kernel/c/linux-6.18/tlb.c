@@ -8,6 +8,7 @@
  *   noop=trace_tlb_flush,count_vm_tlb_event,inc_irq_stat,cond_mitigation,cr4_update_pce_mm,switch_ldt,consider_global_asid,put_flush_tlb_info,mmu_notifier_arch_invalidate_secondary_tlbs,lockdep_assert_irqs_enabled
  *   link=mm/mmu_gather.c,mm/rmap.c,mm/memory.c,mm/madvise.c,mm/mremap.c,mm/mprotect.c
  *   expect=munmap-zap:2:holds,munmap-zap:3:holds,madvise-race:2:holds,mremap-vs-truncate:2:holds,reclaim-vs-mprotect:2:holds
+ *   expect=munmap-free-table:2:holds,munmap-free-table:3:holds
  */
 /*
  * Linux v6.18 arch/x86/mm/tlb.c, with inc_mm_tlb_gen() from asm/tlbflush.h, including

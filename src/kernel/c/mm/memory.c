@@ -92,9 +92,36 @@ void zap_page_range_single(struct mm_struct *mm, unsigned long address,
 }
 
 /*
+ * free_pgtables() -> free_pgd_range() -> ... -> free_pte_range() (mm/memory.c, v6.18), for the
+ * model's one table level: a leaf table whose whole PMD range lies in [floor, ceiling) is
+ * unlinked (pmd_clear) and handed to the gather (pte_free_tlb), which frees it after the
+ * flush. A table with a mapping left outside the range stays.
+ */
+static void free_pte_range(struct mmu_gather *tlb, pmd_t *pmd, unsigned long addr)
+{
+	struct page *token = pmd_pgtable(pmdp_get(pmd));
+
+	pmd_clear(pmd);
+	pte_free_tlb(tlb, token, addr);
+}
+
+void free_pgtables(struct mmu_gather *tlb, struct mm_struct *mm,
+		   unsigned long floor, unsigned long ceiling)
+{
+	unsigned long addr = floor / PMD_SIZE * PMD_SIZE;
+
+	for (; addr < ceiling; addr += PMD_SIZE) {
+		if (addr < floor || addr + PMD_SIZE > ceiling)
+			continue;
+		if (pmd_none(pmdp_get(pmd_off(mm, addr))))
+			continue;
+		free_pte_range(tlb, pmd_off(mm, addr), addr);
+	}
+}
+
+/*
  * mm/vma.c unmap_region() for munmap (mmap_lock held for write): gather, unmap, free the
- * page tables of the range, finish. free_pgtables frees a table only when no mapping is
- * left under its upper entry; the scenarios keep one, so it frees nothing here.
+ * page tables the range covers whole (free_pgtables), finish.
  */
 void unmap_region(struct mm_struct *mm, unsigned long start, unsigned long end)
 {
@@ -102,5 +129,6 @@ void unmap_region(struct mm_struct *mm, unsigned long start, unsigned long end)
 
 	tlb_gather_mmu(&tlb, mm);
 	unmap_page_range(&tlb, mm, start, end);
+	free_pgtables(&tlb, mm, start, end);
 	tlb_finish_mmu(&tlb);
 }

@@ -116,6 +116,19 @@ static inline void tlb_flush_pmd_range(struct mmu_gather *tlb,
 	tlb->cleared_pmds = 1;
 }
 
+/*
+ * pte_free_tlb(tlb, ptep, address): a leaf table unlinked from its PMD goes into the gather,
+ * the PMD range is flushed, and freed_tables makes the flush reach lazy CPUs (their walkers
+ * may still hold the PMD in their paging-structure caches). x86 ___pte_free_tlb is
+ * tlb_remove_table (paravirt_release_pte has no effect natively).
+ */
+static inline void pte_free_tlb(struct mmu_gather *tlb, struct page *ptep, unsigned long address)
+{
+	tlb_flush_pmd_range(tlb, address, PAGE_SIZE);
+	tlb->freed_tables = 1;
+	tlb_remove_table(tlb, ptep);
+}
+
 /* tlb_remove_tlb_entry(tlb, ptep, address): the x86 __tlb_remove_tlb_entry is empty. */
 static inline void tlb_remove_tlb_entry(struct mmu_gather *tlb, pte_t *ptep,
 					unsigned long address)

@@ -2,6 +2,7 @@
  *   title="native_flush_tlb_multi skips lazy CPUs although page tables were freed"
  *   source="seed 003; native_flush_tlb_multi (v6.18) without its freed_tables branch; SPIN s3 -DBUGGY"
  *   expect=lazy-free-pgtables:2:violated:no-walk-through-freed-table,lazy-free-pgtables:3:violated:no-walk-through-freed-table
+ *   expect=munmap-free-table:2:violated:no-walk-through-freed-table,munmap-free-table:3:violated:no-walk-through-freed-table
  */
 /*
  * native_flush_tlb_multi() without its freed_tables branch: should_flush_tlb() skips a lazy
