@@ -52,7 +52,7 @@ static unsigned long zap_pte_range(struct mmu_gather *tlb, pmd_t *pmd,
 		}
 	} while (pte++, addr += PAGE_SIZE, addr != end);
 
-	/* Do the actual TLB flush before dropping ptl */
+	/* A forced flush happens while the PTE lock is still held. */
 	if (force_flush)
 		tlb_flush_mmu_tlbonly(tlb);
 	pte_unmap_unlock(start_pte, ptl);

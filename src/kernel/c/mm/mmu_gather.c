@@ -93,7 +93,7 @@ static inline void tlb_flush(struct mmu_gather *tlb)
 
 static inline void tlb_flush_mmu_tlbonly(struct mmu_gather *tlb)
 {
-	/* Whoever widened the range also set one of these bits. */
+	/* Nothing cleared or freed since the last flush: nothing to do. */
 	if (!(tlb->freed_tables || tlb->cleared_ptes || tlb->cleared_pmds ||
 	      tlb->cleared_puds || tlb->cleared_p4ds))
 		return;

@@ -41,6 +41,13 @@ void flush_tlb_batched_pending(struct mm_struct *mm)
 
 /* ---- arch/x86/include/asm/tlbflush.h and arch/x86/mm/tlb.c (kept here with their callers) ---- */
 
+/* asm/tlb.h (6.15+): INVLPGB of every non-global translation on every CPU, then TLBSYNC. */
+static inline void invlpgb_flush_all_nonglobals(void)
+{
+	__invlpgb(0, 0, 0, 1, PTE_STRIDE, INVLPGB_MODE_ALL_NONGLOBALS);
+	__tlbsync();
+}
+
 /*
  * arch_tlbbatch_add_pending(): note that mm's TLBs need a flush later. The new tlb_gen makes
  * every CPU of the mm flush fully when the batch is flushed (flush_tlb_func sees more than
@@ -68,8 +75,9 @@ void arch_tlbbatch_flush(struct arch_tlbflush_unmap_batch *batch)
 	info = get_flush_tlb_info(NULL, 0, TLB_FLUSH_ALL, 0, false,
 				  TLB_GENERATION_INVALID);
 	if (cpu_feature_enabled(X86_FEATURE_INVLPGB) && batch->unmapped_pages) {
-		/* INVLPGB: not modelled for reclaim (no scenario combines them). */
-		BUG();
+		/* One broadcast of everything non-global, instead of IPIs (no row runs it yet). */
+		invlpgb_flush_all_nonglobals();
+		batch->unmapped_pages = false;
 	} else if (cpumask_any_but(&batch->cpumask, cpu) < nr_cpu_ids) {
 		flush_tlb_multi(&batch->cpumask, info);
 	} else if (cpumask_test_cpu(cpu, &batch->cpumask)) {
