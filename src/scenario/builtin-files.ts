@@ -24,7 +24,7 @@ export const BUILTIN_SCENARIO_IDS: readonly string[] = [
 /** Built-ins are no user files: they carry no `file` (a counterexample names them by id). */
 function builtin(id: string): Scenario {
   const path = fileURLToPath(new URL(`../../scenarios/${id}.json`, import.meta.url));
-  const { file: _file, ...s } = readScenarioFile(path, `scenarios/${id}.json`);
+  const { file: _file, expect: _expect, ...s } = readScenarioFile(path, `scenarios/${id}.json`);
   if (s.id !== id) throw new Error(`[tlbcheck bug] scenarios/${id}.json has id ${s.id}`);
   return s;
 }

@@ -37,8 +37,12 @@ const setupItem = z.union([
   z.object({ userPgd: mmRef, ...when }).strict(),
 ]);
 
-/** A value passed to a C function: a number, an mm (`{"mm": "mmA"}`), or a PTE value (`{"pte": "new"}`). */
+/**
+ * A value passed to a C function: a number, `"this_cpu"` (the running CPU's number), an mm
+ * (`{"mm": "mmA"}`), or a PTE value mapping a page (`{"pte": "new"}`).
+ */
 const argVal = z.union([
+  z.literal('this_cpu'),
   hex,
   z.object({ mm: mmRef }).strict(),
   z.object({ pte: name, global: z.boolean().optional(), flags: hex.optional() }).strict(),
@@ -76,6 +80,9 @@ const stepSchema = z.discriminatedUnion('op', [
    * entry mapping `reuse`.
    */
   z.object({ op: z.literal('free_pgtables'), mm: mmRef, va: hex, start: hex, end: hex, reuse: name, ...when }).strict(),
+  /** local_irq_disable() / local_irq_enable() around steps (e.g. a call the kernel makes with IRQs off). */
+  z.object({ op: z.literal('local_irq_disable'), ...when }).strict(),
+  z.object({ op: z.literal('local_irq_enable'), ...when }).strict(),
   /** Any C function of the variant, by name, with its arguments by parameter name (missing ones are 0). */
   z.object({ op: z.literal('call'), fn: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a C function name'), args: z.record(argVal).optional(), ...when }).strict(),
 ]);
@@ -134,6 +141,23 @@ export const scenarioFileSchema = z
     setup: z.array(setupItem),
     /** Per CPU, the first entry whose `on` matches it. */
     run: z.array(runSchema).min(1),
+    /**
+     * What `gate --scenario FILE` expects of variants on this scenario: a verdict per variant
+     * (and CPU count, default the scenario's; machine features on top of the variant's, e.g. "pcid").
+     */
+    expect: z
+      .array(
+        z
+          .object({
+            variant: z.string().min(1),
+            cpus: z.number().int().min(1).max(8).optional(),
+            features: z.string().optional(),
+            verdict: z.enum(['holds', 'violated']),
+            invariant: z.string().optional(),
+          })
+          .strict(),
+      )
+      .optional(),
   })
   .strict();
 

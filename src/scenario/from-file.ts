@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { UserError } from '../errors.ts';
-import { type K, type Routine, access, call, store } from '../kernel/fx.ts';
+import { type K, type Routine, access, call, irqDisable, irqEnable, store } from '../kernel/fx.ts';
 import { INIT_MM, NO_MM, type MmInfo } from '../kernel/layout.ts';
 import type { CoreRoutines, CpuStart } from '../kernel/variant.ts';
 import { set_pte_at, free_pgtables } from '../kernel/common/sched.ts';
@@ -24,7 +24,7 @@ import {
   type Step,
   scenarioFileSchema,
 } from './file-schema.ts';
-import { type Program, type Scenario, type ScenarioParams, type World, WorldBuilder, inSegments } from './world.ts';
+import { type Program, type Scenario, type ScenarioExpect, type ScenarioParams, type World, WorldBuilder, inSegments } from './world.ts';
 
 /** Read and validate a scenario file; `shown` is how errors name it. */
 export function readScenarioFile(path: string, shown = path): Scenario {
@@ -159,7 +159,7 @@ function checkNames(f: ScenarioFile, shown: string): void {
       }
     }
   });
-  for (const inv of f.invariants ?? []) {
+  for (const inv of [...(f.invariants ?? []), ...(f.expect ?? []).flatMap((e) => (e.invariant === undefined ? [] : [e.invariant]))]) {
     if (!INVARIANTS.some((i) => i.id === inv)) throw new UserError(`${shown}: unknown invariant '${inv}' (known: ${INVARIANTS.map((i) => i.id).join(', ')})`);
   }
   for (const feat of f.features ?? []) {
@@ -195,6 +195,7 @@ function scenarioOf(f: ScenarioFile, shown: string, json: unknown): Scenario {
     ...(f.features ? { features: f.features as FeatureName[] } : {}),
     ...(f.invariants ? { invariants: f.invariants } : {}),
     ...(calls.length > 0 ? { calls } : {}),
+    ...(f.expect ? { expect: f.expect.map((e) => ({ ...e }) as ScenarioExpect) } : {}),
     file: { path: shown, json },
     build: (p) => buildWorld(f, p, shown),
   };
@@ -206,7 +207,11 @@ interface Built {
   readonly pages: Map<string, Pfn>;
 }
 
-function buildWorld(f: ScenarioFile, p: Params, shown: string): World {
+function buildWorld(f: ScenarioFile, given: Params, shown: string): World {
+  // A parameter not given takes its default (callers such as the gate pass the CPUs only).
+  const mms = given.mms ?? f.params?.mms?.default;
+  const ops = given.ops ?? f.params?.ops?.default;
+  const p: Params = { cpus: given.cpus, ...(mms === undefined ? {} : { mms }), ...(ops === undefined ? {} : { ops }) };
   const w = new WorldBuilder();
   const b: Built = { w, mms: new Map([['init_mm', w.mms[INIT_MM]!]]), pages: new Map() };
   const mm = (n: string): MmInfo => {
@@ -328,18 +333,31 @@ function stepRoutine(s: Step, b: Built, mm: (n: string) => MmInfo, page: (n: str
       const fill = makeEntry(page(s.reuse));
       return (k) => free_pgtables(k, m.id, pmdp, table, s.start, s.end, fill);
     }
+    case 'local_irq_disable':
+      return function* () {
+        yield* call('local_irq_disable', irqDisable('scenario'));
+      };
+    case 'local_irq_enable':
+      return function* () {
+        yield* call('local_irq_enable', irqEnable('scenario'));
+      };
     case 'call': {
-      const args: Record<string, Val> = {};
-      for (const [name, v] of Object.entries(s.args ?? {})) args[name] = argValue(v, mm, page);
+      const fixed: Record<string, Val> = {};
+      const self: string[] = [];
+      for (const [name, v] of Object.entries(s.args ?? {})) {
+        if (v === 'this_cpu') self.push(name);
+        else fixed[name] = argValue(v, mm, page);
+      }
       return function* (k) {
         if (!k.r.call_c) throw new UserError(`scenario calls ${s.fn}(), but the variant is not a C program`);
+        const args = self.length === 0 ? fixed : { ...fixed, ...Object.fromEntries(self.map((n) => [n, k.cpu])) };
         yield* k.r.call_c(k, s.fn, args);
       };
     }
   }
 }
 
-function argValue(v: ArgVal, mm: (n: string) => MmInfo, page: (n: string) => Pfn): Val {
+function argValue(v: Exclude<ArgVal, 'this_cpu'>, mm: (n: string) => MmInfo, page: (n: string) => Pfn): Val {
   if (typeof v === 'number') return v;
   if ('mm' in v) return { t: 'mm', id: mm(v.mm).id };
   return makeEntry(page(v.pte), v.global ?? false, v.flags ?? 0);

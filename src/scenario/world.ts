@@ -73,6 +73,15 @@ export interface ParamRange {
   readonly what: string;
 }
 
+export interface ScenarioExpect {
+  readonly variant: string;
+  readonly cpus?: number;
+  /** Machine features on top of the variant's, e.g. `pcid,-invpcid`. */
+  readonly features?: string;
+  readonly verdict: 'holds' | 'violated';
+  readonly invariant?: string;
+}
+
 export interface Scenario {
   readonly id: string;
   readonly title: string;
@@ -93,6 +102,8 @@ export interface Scenario {
   readonly calls?: readonly string[];
   /** For a scenario read from a user's file: the path and its parsed JSON (sealed into counterexamples). */
   readonly file?: { readonly path: string; readonly json: unknown };
+  /** What `gate --scenario FILE` expects of variants on it. */
+  readonly expect?: readonly ScenarioExpect[];
   build(p: ScenarioParams): World;
 }
 
