@@ -916,17 +916,20 @@ export class Sim {
       const info = L.mms[mm];
       return info === undefined || info.pgd === pfn || info.userPgd === pfn;
     };
+    // The scenario's own list of invariants that matter (default: all of them).
+    const only = this.model.cfg.scenario.invariants;
+    const on = (id: string): boolean => only === undefined || only.includes(id);
     for (const o of this.m.obs) {
       if (this.violation) break;
       switch (o.o) {
         case 'walk-read':
-          this.violation = checkWalkRead(o, this.step, mmName);
+          if (on('no-walk-through-freed-table')) this.violation = checkWalkRead(o, this.step, mmName);
           break;
         case 'use':
           this.violation =
-            checkStaleUse(o, this.ghost, this.step, mmName, isRootOf) ??
-            checkStaleKernelUse(o, this.ghost, this.step) ??
-            (this.ghost.pasid.length > 0 ? checkPerMmState(o, this.ghost, this.m.cpu(o.cpu).pasidMsr, this.step, mmName) : undefined);
+            (on('no-stale-tlb-use') ? checkStaleUse(o, this.ghost, this.step, mmName, isRootOf) : undefined) ??
+            (on('no-stale-kernel-translation') ? checkStaleKernelUse(o, this.ghost, this.step) : undefined) ??
+            (this.ghost.pasid.length > 0 && on('per-mm-state-coherent') ? checkPerMmState(o, this.ghost, this.m.cpu(o.cpu).pasidMsr, this.step, mmName) : undefined);
           break;
         case 'fault':
           this.violation = { invariant: 'no-cpu-fault', cpu: o.cpu, step: this.step, message: o.what };

@@ -147,6 +147,14 @@ export async function buildCVariant(spec: CVariantSpec): Promise<CVariant> {
       yield* sub('flush_tlb_mm_range', () => runC(prog, k, 'flush_tlb_mm_range', byName(params('flush_tlb_mm_range'), named), hooks));
     },
   } as CoreRoutines;
+  const r0 = routines as { -readonly [P in 'call_c' | 'has_c']: CoreRoutines[P] };
+  r0.has_c = (fn: string) => prog.fns.has(fn);
+  r0.call_c = function* (k: K<CoreRoutines>, fn: string, args: Readonly<Record<string, Val>>): Routine {
+    if (!prog.fns.has(fn)) throw new UserError(`the scenario calls ${fn}(), which variant ${spec.id} does not define`);
+    const unknown = Object.keys(args).filter((a) => !params(fn).includes(a));
+    if (unknown.length > 0) throw new UserError(`the scenario passes ${unknown.join(', ')} to ${fn}(), whose parameters are (${params(fn).join(', ')})`);
+    yield* runC(prog, k, fn, byName(params(fn), args));
+  };
   if (prog.fns.has('flush_tlb_kernel_range')) {
     const r = routines as { flush_tlb_kernel_range?: CoreRoutines['flush_tlb_kernel_range'] };
     r.flush_tlb_kernel_range = function* (k: K<CoreRoutines>, start: number, end: number): Routine {

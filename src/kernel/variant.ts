@@ -10,6 +10,7 @@ import type { CrossCall, AccessResult } from '../machine/effects.ts';
 import type { Bounds, CpuId, Features, MmId, Pfn } from '../machine/types.ts';
 import type { K, Routine } from './fx.ts';
 import type { Layout, PcpuField } from './layout.ts';
+import type { Val } from '../kc/ir.ts';
 
 /** How a CPU starts, in generation-neutral terms; each generation maps it to its variables. */
 export interface CpuStart {
@@ -64,6 +65,10 @@ export interface CoreRoutines {
   flush_tlb_kernel_range?(k: K<CoreRoutines>, start: number, end: number): Routine;
   /** Update per-mm CPU state (PASID) and propagate it. */
   update_mm_pasid?(k: K<CoreRoutines>, mm: MmId, val: number): Routine;
+  /** A C variant: call any function of its program by name, arguments by parameter name (a scenario's `call` step). */
+  call_c?(k: K<CoreRoutines>, fn: string, args: Readonly<Record<string, Val>>): Routine;
+  /** A C variant: whether its program defines `fn` (not a routine). */
+  has_c?(fn: string): boolean;
 }
 
 export interface Expectation {
