@@ -113,6 +113,34 @@ const enum After {
  * It is the generator the engine drives; `fork()` copies it without replaying the routine, and
  * `keyInto()` hashes what decides its future (dead locals are already 0), not its history.
  */
+/**
+ * The context of every environment call of one run (`site` is set per call). A class, so a
+ * fork makes no closures: its methods are shared.
+ */
+class RunCtx implements EnvCtx {
+  site: SrcSite = NO_SITE;
+  lastRead: { loc: number; val: number } | undefined = undefined;
+
+  constructor(
+    private readonly run: CRun,
+    private readonly prog: CProgram,
+    readonly k: K<CoreRoutines>,
+  ) {}
+
+  runC(kt: K<CoreRoutines>, f: string, fa: Val[]): Routine<Val> {
+    const prog = this.prog;
+    return sub(f, () => runC(prog, kt, f, fa));
+  }
+
+  setLocal(ref: { readonly f: number; readonly i: number }, v: Val): void {
+    this.run.setLocal(ref, v);
+  }
+
+  scratch(slot: number): Val {
+    return this.run.scratch(slot);
+  }
+}
+
 export class CRun {
   private calls: CallState[] = [];
   /** The compiled function of each call (not part of the state: it follows from `fn`). */
@@ -126,7 +154,7 @@ export class CRun {
   private keyA = 0;
   private keyB = 0;
   private keyValid = false;
-  private readonly x: { -readonly [P in keyof EnvCtx]: EnvCtx[P] };
+  private readonly x: RunCtx;
 
   constructor(
     private readonly prog: CProgram,
@@ -135,22 +163,23 @@ export class CRun {
     private readonly args: readonly Val[],
     private readonly hooks: EntryHooks | undefined,
   ) {
-    // One context for every environment call of this run; `site` is set per call.
-    this.x = {
-      k,
-      site: NO_SITE,
-      runC: (kt, f, fa) => sub(f, () => runC(prog, kt, f, fa)),
-      setLocal: (ref, v) => (this.calls[ref.f]!.locals[ref.i] = v),
-      lastRead: undefined,
-      // The per-CPU scratch structs live, for the run of this routine, in hidden slots after
-      // the locals of its outermost call (which lasts until the flush returns).
-      scratch: (slot) => {
-        const i = this.code[0]!.locals.length + slot;
-        const base = this.calls[0]!.locals;
-        while (base.length <= i) base.push({ t: 'struct', f: {} });
-        return { t: 'lref', f: 0, i };
-      },
-    };
+    this.x = new RunCtx(this, prog, k);
+  }
+
+  /** Write a local through its address (EnvCtx.setLocal). */
+  setLocal(ref: { readonly f: number; readonly i: number }, v: Val): void {
+    this.calls[ref.f]!.locals[ref.i] = v;
+  }
+
+  /**
+   * The per-CPU scratch struct `slot` (EnvCtx.scratch): it lives, for the run of this routine,
+   * in a hidden slot after the locals of its outermost call (which lasts until the flush returns).
+   */
+  scratch(slot: number): Val {
+    const i = this.code[0]!.locals.length + slot;
+    const base = this.calls[0]!.locals;
+    while (base.length <= i) base.push({ t: 'struct', f: {} });
+    return { t: 'lref', f: 0, i };
   }
 
   [Symbol.iterator](): this {
