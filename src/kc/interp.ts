@@ -247,7 +247,7 @@ export class CRun {
     h.add(this.pendingBegin ? 1 : 0);
     h.add(this.calls.length);
     for (const cs of this.calls) {
-      h.add(strKey(cs.fn));
+      h.addString(cs.fn);
       h.add(cs.pc);
       h.add(cs.locals.length);
       for (const v of cs.locals) valInto(h, v);
@@ -266,9 +266,9 @@ export class CRun {
       return;
     }
     const sp = s.spec;
-    h.add(strKey(sp.k));
+    h.addString(sp.k);
     if (sp.k === 'env') {
-      h.add(strKey(sp.name));
+      h.addString(sp.name);
       h.add(sp.args.length);
       for (const v of sp.args) valInto(h, v);
     } else if (sp.k === 'rv') valInto(h, sp.v);
@@ -567,27 +567,13 @@ function storeEffect(loc: number, val: number, tag: string | undefined): Effect 
 }
 
 const KEY = new Uint32Array(2);
-const STR_KEYS = new Map<string, number>();
-
-/** A 32-bit FNV-1a hash of `s`, computed once per string (the same on every thread and run). */
-function strKey(s: string): number {
-  let v = STR_KEYS.get(s);
-  if (v === undefined) {
-    let h = 0x811c9dc5;
-    for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
-    v = h | 0;
-    STR_KEYS.set(s, v);
-  }
-  return v;
-}
-
 /** Hash a kernel value: numbers as they are, pointers by their tag and fields. */
 function valInto(h: Hasher, v: Val): void {
   if (typeof v === 'number') {
     h.add(v);
     return;
   }
-  h.add(strKey(v.t));
+  h.addString(v.t);
   switch (v.t) {
     case 'mm':
     case 'mmctx':
@@ -595,16 +581,16 @@ function valInto(h: Hasher, v: Val): void {
       h.add(v.id);
       break;
     case 'pcpu':
-      h.add(strKey(v.path));
+      h.addString(v.path);
       h.add(v.cpu ?? -1);
       break;
     case 'mem':
       h.add(v.loc);
-      h.add(strKey(v.what));
+      h.addString(v.what);
       break;
     case 'struct':
       for (const key in v.f) {
-        h.add(strKey(key));
+        h.addString(key);
         valInto(h, v.f[key]!);
       }
       h.add(-2);
@@ -612,7 +598,7 @@ function valInto(h: Hasher, v: Val): void {
     case 'fn':
     case 'feat':
     case 'key':
-      h.add(strKey(v.name));
+      h.addString(v.name);
       break;
     case 'lref':
       h.add(v.f);
