@@ -26,6 +26,8 @@ export const noUseAfterFreePage: Invariant = {
   title: 'no access goes through a translation to a data page that was freed or reused after the translation was filled',
   encodes: 'mmu_gather: pages are freed only after the TLB flush that covers them (mm/mmu_gather.c tlb_flush_mmu)',
   scope: 'every access through a TLB entry, on every CPU; a stale entry to a page still allocated is left to no-stale-tlb-use',
+  observes: ['use'],
+  check: (o, cx) => (o.o === 'use' ? checkFreedPageUse(o, cx.m.pageKind, cx.m.pageGen, cx.step, (mm) => cx.mmName(mm)) : undefined),
 };
 
 export function checkFreedPageUse(

@@ -10,6 +10,7 @@ import type { CrossCall, AccessResult } from '../machine/effects.ts';
 import type { Bounds, CpuId, Features, MmId, Pfn } from '../machine/types.ts';
 import type { K, Routine } from './fx.ts';
 import type { Layout, PcpuField } from './layout.ts';
+import type { Val } from '../kc/ir.ts';
 
 /** How a CPU starts, in generation-neutral terms; each generation maps it to its variables. */
 export interface CpuStart {
@@ -64,11 +65,15 @@ export interface CoreRoutines {
   flush_tlb_kernel_range?(k: K<CoreRoutines>, start: number, end: number): Routine;
   /** Update per-mm CPU state (PASID) and propagate it. */
   update_mm_pasid?(k: K<CoreRoutines>, mm: MmId, val: number): Routine;
+  /** A C variant: call any function of its program by name, arguments by parameter name (a scenario's `call` step). */
+  call_c?(k: K<CoreRoutines>, fn: string, args: Readonly<Record<string, Val>>): Routine;
+  /** A C variant: whether its program defines `fn` (not a routine). */
+  has_c?(fn: string): boolean;
   /**
    * An mm-side entry point of the C (munmap's unmap_region, madvise_dontneed, madvise_free,
-   * ...) on `[start, end)` of `mm`, where the variant links the mm side. When it returns, the
-   * harness records a flush of the range as it sees it then (the caller's contract: no CPU
-   * uses a translation older than what it saw when the call returned). `more`: further
+   * ...) on `[start, end)` of `mm`, where the variant links the mm side. The harness records
+   * a flush of the range as the caller saw it under the page-table lock, counting from the
+   * return (the caller's contract: no CPU then uses a translation older than that). `more`: further
    * integer arguments by C parameter name (mremap's `new_addr`).
    */
   mm_call?(k: K<CoreRoutines>, fn: string, mm: MmId, start: number, end: number, more?: Readonly<Record<string, number>>): Routine;
