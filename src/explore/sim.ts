@@ -327,7 +327,9 @@ export class Sim {
   static start(model: Model, traceOn: boolean): Sim {
     const { cfg, layout } = model;
     const ks: K<CoreRoutines>[] = [];
-    for (let c = 0; c < cfg.params.cpus; c++) ks.push({ cpu: c, r: cfg.variant.routines, L: layout, features: cfg.features });
+    // The kernel reads the features its boot left (setup_pcid() may clear PCID).
+    const kf = cfg.variant.cpuCaps?.(cfg.features) ?? cfg.features;
+    for (let c = 0; c < cfg.params.cpus; c++) ks.push({ cpu: c, r: cfg.variant.routines, L: layout, features: kf });
     const sim = new Sim(model, ks);
     sim.trace = traceOn ? [] : undefined;
     sim.init();
@@ -436,9 +438,12 @@ export class Sim {
     this.m = m;
     world.pages.forEach((p, pfn) => m.setPage(pfn, p.kind, p.owner));
     for (const [loc, v] of world.memory) m.poke(loc, v);
+    // setup_pcid() cleared PCID: the kernel never sets CR4.PCIDE (common/setup-pcid.ts).
+    const kf = cfg.variant.cpuCaps?.(cfg.features) ?? cfg.features;
+    if (cfg.features.pcid && !kf.pcid) for (let c = 0; c < cfg.params.cpus; c++) m.bootPcide(c, false);
     const setup: SetupCtx = {
       L: layout,
-      features: cfg.features,
+      features: kf,
       poke: (loc, v) => m.poke(loc, v),
       peek: (loc) => m.mem[loc]!,
       setCr3: (c, root, pcid) => m.bootCr3(c, root, pcid),

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { UserError } from '../errors.ts';
 import { FEATURE_NAMES, type Features } from '../machine/types.ts';
 import { type CHeader, parseHeader } from './header.ts';
+import { parseSetupPcid } from '../kernel/common/setup-pcid.ts';
 import type { CSource } from './program.ts';
 import { type CVariant, type CVariantSpec, buildCVariant } from './variant.ts';
 
@@ -32,6 +33,7 @@ export const C_BUILTINS: readonly string[] = [
   'linux-6.18/variants/broadcast-no-tlbsync.c',
   'linux-6.18/variants/no-finish-asid-transition.c',
   'linux-6.18/variants/trim-cpumask.c',
+  'linux-6.18/variants/no-invlpg-miss-check.c',
   'kaiser/tlb.c',
   'kaiser/variants/invpcid.c',
   'kaiser/variants/no-user-flush.c',
@@ -109,6 +111,7 @@ async function buildBuiltin(src: CSource, h: CHeader & { readonly id: string }):
     expect: h.expect,
     boot: h.boot ?? 'loaded_mm',
     ...(h.userAccess === undefined ? {} : { userAccess: h.userAccess }),
+    ...(h.setupPcid === undefined ? {} : { setupPcid: parseSetupPcid(src.file, h.setupPcid) }),
     sources: [src],
     noop: h.noop,
     config: h.config,
@@ -128,6 +131,8 @@ export async function patchOn(baseId: string, src: CSource, h: CHeader, only?: R
   const s = (await base).spec;
   const features = h.features.length > 0 ? featuresOf(h.features) : s.features;
   const userAccess = h.userAccess ?? s.userAccess;
+  // A patch may change the boot's setup_pcid() checks (setup-pcid=none drops them all).
+  const setupPcid = h.setupPcid === undefined ? s.setupPcid : parseSetupPcid(src.file, h.setupPcid);
   const spec: CVariantSpec = {
     ...s,
     id: h.id ?? src.file.replace(/^.*[\\/]/, '').replace(/\.c$/, ''),
@@ -144,9 +149,10 @@ export async function patchOn(baseId: string, src: CSource, h: CHeader, only?: R
     noop: [...s.noop, ...h.noop],
     config: [...s.config, ...h.config],
   };
-  const { fixedBy: _f, only: _o, userAccess: _u, ...rest } = spec;
+  const { fixedBy: _f, only: _o, userAccess: _u, setupPcid: _s, ...rest } = spec;
   return buildCVariant({
     ...rest,
+    ...(setupPcid === undefined ? {} : { setupPcid }),
     ...(h.fixedBy === undefined ? {} : { fixedBy: h.fixedBy }),
     ...(userAccess === undefined ? {} : { userAccess }),
     ...(only === undefined ? {} : { only }),

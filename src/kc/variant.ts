@@ -9,6 +9,7 @@ import { UserError } from '../errors.ts';
 import { initCpuNoPcid } from '../kernel/common/boot.ts';
 import { initCpuPcid } from '../kernel/common/boot-pcid.ts';
 import { initCpuPti } from '../kernel/linux-4.15-pti/boot.ts';
+import { type SetupPcidCheck, setupPcid } from '../kernel/common/setup-pcid.ts';
 import { user_access as ptiUserAccess } from '../kernel/linux-4.15-pti/entry.ts';
 import { initCpuKaiser, switch_user_cr3_const, switch_user_cr3_percpu, userAccess } from '../kernel/kaiser/entry.ts';
 import { INIT_MM } from '../kernel/layout.ts';
@@ -98,6 +99,8 @@ export interface CVariantSpec {
   readonly boot: string;
   /** The return to user mode where it is neither the plain one nor the boot's (`enqcmd`). */
   readonly userAccess?: string;
+  /** The checks of the boot's setup_pcid() (`setup-pcid=`; absent: none, features unchanged). */
+  readonly setupPcid?: readonly SetupPcidCheck[];
   readonly sources: readonly CSource[];
   readonly noop: readonly string[];
   readonly config: readonly string[];
@@ -174,6 +177,7 @@ export async function buildCVariant(spec: CVariantSpec): Promise<CVariant> {
     expect: spec.expect,
     ...(spec.base === undefined ? {} : { base: spec.base }),
     ...(spec.fixedBy === undefined ? {} : { fixedBy: spec.fixedBy }),
+    ...(spec.setupPcid === undefined ? {} : { cpuCaps: (f: Features) => setupPcid(f, spec.setupPcid!) }),
   };
   return { ...v, program: prog, ignored: prog.ignored, skipped: prog.skipped, spec };
 }

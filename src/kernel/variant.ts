@@ -96,6 +96,11 @@ export interface Variant<R extends CoreRoutines = CoreRoutines> {
   readonly expect: readonly Expectation[];
   /** For a bug variant: the variant that fixes it (replays of its counterexamples must pass there). */
   readonly fixedBy?: string;
+  /**
+   * The features the kernel sees on a machine with `f`, after its boot-time capability
+   * fixups (setup_pcid(): common/setup-pcid.ts). Absent: the machine's features unchanged.
+   */
+  readonly cpuCaps?: (f: Features) => Features;
 }
 
 export interface Derivation<R extends CoreRoutines> {
@@ -123,6 +128,7 @@ export function derive<R extends CoreRoutines>(base: Variant<R>, d: Derivation<R
     sharedPcpu: d.sharedPcpu ?? base.sharedPcpu,
     routines: { ...base.routines, ...d.routines },
     expect: d.expect ?? [],
+    ...(base.cpuCaps === undefined ? {} : { cpuCaps: base.cpuCaps }),
   };
   return d.fixedBy === undefined ? v : { ...v, fixedBy: d.fixedBy };
 }

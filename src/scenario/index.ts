@@ -7,7 +7,7 @@ import { lazyFreePgtables } from './lazy-free-pgtables.ts';
 import { spinScaled } from './spin-scaled.ts';
 import { switchVsFlush, switchVsFlushLocal } from './switch-vs-flush.ts';
 import { pasidUpdate } from './pasid-update.ts';
-import { kernelRangeFlush } from './kernel-range-flush.ts';
+import { kernelRangeFlush, kernelRangeFlushAll, kernelRangeFlushGlobal } from './kernel-range-flush.ts';
 import { ptiReturnToUser } from './pti-return-to-user.ts';
 import type { Scenario } from './world.ts';
 
@@ -24,6 +24,8 @@ export const SCENARIOS: readonly Scenario[] = [
   pasidUpdate,
   broadcastFlush,
   broadcastTransition,
+  kernelRangeFlushGlobal,
+  kernelRangeFlushAll,
 ];
 
 export function findScenario(id: string): Scenario | undefined {
