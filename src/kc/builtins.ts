@@ -24,6 +24,7 @@ export const C_BUILTINS: readonly string[] = [
   'linux-4.14/variants/reuse-asid-no-flush.c',
   'linux-4.14/variants/noflush-stale-gen.c',
   'linux-4.14/variants/partial-on-gen-skip.c',
+  'linux-4.14/variants/pcid-without-pge.c',
   'linux-4.20/tlb.c',
   'linux-4.20/variants/lazy-skip-freed.c',
   'linux-4.20/variants/was-lazy-no-mb.c',
