@@ -28,6 +28,7 @@ export const C_BUILTINS: readonly string[] = [
   'linux-4.20/tlb.c',
   'linux-4.20/variants/lazy-skip-freed.c',
   'linux-4.20/variants/was-lazy-no-mb.c',
+  'linux-4.20/variants/free-pte-page-no-flush.c',
   'linux-6.18/tlb.c',
   'linux-6.18/variants/switch-no-mb.c',
   'linux-6.18/variants/lazy-skip-freed.c',

@@ -41,6 +41,7 @@ import {
   writePge,
   wrmsrPasid,
   waitUntil,
+  freePage,
 } from '../kernel/fx.ts';
 import { LOADED_MM_SWITCHING, NO_MM, type PcpuField, TLBSTATE_LAZY, TLBSTATE_OK } from '../kernel/layout.ts';
 import { queueAndWait, smp_call_function_many, smp_call_function_single } from '../kernel/common/smp.ts';
@@ -48,7 +49,7 @@ import { on_each_cpu_cond_mask, smp_call_function_many_cond } from '../kernel/co
 import { NR_DYN_ASIDS, kernPcid } from '../kernel/common/asid.ts';
 import type { CoreRoutines } from '../kernel/variant.ts';
 import type { Features } from '../machine/types.ts';
-import { PAGE_SHIFT, PAGE_SIZE, hex } from '../machine/types.ts';
+import { PAGE_SHIFT, PAGE_SIZE, entryPfn, hex } from '../machine/types.ts';
 import { type SrcSite, type Val, truthy } from './ir.ts';
 
 /** What an environment function sees: where it runs, where it was called, and the program. */
@@ -915,6 +916,37 @@ export const ENV: Readonly<Record<string, EnvEntry>> = {
     arity: 4,
     run: function* (x, [m, func, info, wait]) {
       yield* eachCpu(x, 0, func!, info!, wait!, m!, 'many-cond');
+      return none;
+    },
+  },
+  // ---- kernel page tables (arch/x86/mm/pgtable.c: pmd_free_pte_page, huge ioremap/vmalloc) ----
+  pmd_page_vaddr: {
+    doc: 'the leaf table page an upper entry points to, as its pfn (the model keeps no kernel virtual addresses of table pages)',
+    arity: 1,
+    run: function* (x, [e]) {
+      return entryPfn(int(x, e!));
+    },
+  },
+  pmd_none: {
+    doc: 'whether an upper entry (its value) is empty',
+    arity: 1,
+    run: function* (x, [e]) {
+      return int(x, e!) === 0 ? 1 : 0;
+    },
+  },
+  pmd_clear: {
+    doc: 'clear an upper entry: one plain store of 0 (native_pmd_clear)',
+    arity: 1,
+    run: function* (x, [p]) {
+      yield* store(memLoc(x, p!), 0, tagOf(x.site));
+      return none;
+    },
+  },
+  free_page: {
+    doc: 'give a page back to the page allocator (fx.freePage); takes the pfn pmd_page_vaddr() returned. Who reuses it is the scenario\'s',
+    arity: 1,
+    run: function* (x, [p]) {
+      yield* freePage(int(x, p!), tagOf(x.site));
       return none;
     },
   },

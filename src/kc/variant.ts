@@ -157,6 +157,13 @@ export async function buildCVariant(spec: CVariantSpec): Promise<CVariant> {
       yield* runC(prog, k, 'flush_tlb_kernel_range', byName(params('flush_tlb_kernel_range'), { start, end }), hooks);
     };
   }
+  if (prog.fns.has('pmd_free_pte_page')) {
+    // Freeing a kernel page table (huge ioremap/vmalloc): the pmd is a pointer to shared memory.
+    const r = routines as { pmd_free_pte_page?: CoreRoutines['pmd_free_pte_page'] };
+    r.pmd_free_pte_page = function* (k: K<CoreRoutines>, pmd: number, addr: number): Routine {
+      yield* runC(prog, k, 'pmd_free_pte_page', byName(params('pmd_free_pte_page'), { pmd: { t: 'mem', loc: pmd, what: 'ptr' }, addr }));
+    };
+  }
   if (prog.fns.has('update_mm_pasid')) {
     // Per-mm state (PASID): the update is an entry point, with ghost begin/end around it.
     const r = routines as { update_mm_pasid?: CoreRoutines['update_mm_pasid'] };

@@ -7,7 +7,7 @@
  * glue; patches to the kernel code itself are `.c` files.
  */
 import type { CrossCall, AccessResult } from '../machine/effects.ts';
-import type { Bounds, CpuId, Features, MmId, Pfn } from '../machine/types.ts';
+import type { Bounds, CpuId, Features, Loc, MmId, Pfn } from '../machine/types.ts';
 import type { K, Routine } from './fx.ts';
 import type { Layout, PcpuField } from './layout.ts';
 
@@ -64,6 +64,8 @@ export interface CoreRoutines {
   flush_tlb_kernel_range?(k: K<CoreRoutines>, start: number, end: number): Routine;
   /** Update per-mm CPU state (PASID) and propagate it. */
   update_mm_pasid?(k: K<CoreRoutines>, mm: MmId, val: number): Routine;
+  /** `pmd_free_pte_page(pmd, addr)` (arch/x86/mm/pgtable.c): clear a kernel upper entry and free its leaf table. */
+  pmd_free_pte_page?(k: K<CoreRoutines>, pmd: Loc, addr: number): Routine;
 }
 
 export interface Expectation {

@@ -9,6 +9,7 @@ import { switchVsFlush, switchVsFlushLocal } from './switch-vs-flush.ts';
 import { pasidUpdate } from './pasid-update.ts';
 import { kernelRangeFlush, kernelRangeFlushAll, kernelRangeFlushGlobal } from './kernel-range-flush.ts';
 import { ptiReturnToUser } from './pti-return-to-user.ts';
+import { kernelPgtableFree } from './kernel-pgtable-free.ts';
 import type { Scenario } from './world.ts';
 
 export const SCENARIOS: readonly Scenario[] = [
@@ -26,6 +27,7 @@ export const SCENARIOS: readonly Scenario[] = [
   broadcastTransition,
   kernelRangeFlushGlobal,
   kernelRangeFlushAll,
+  kernelPgtableFree,
 ];
 
 export function findScenario(id: string): Scenario | undefined {

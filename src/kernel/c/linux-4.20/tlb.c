@@ -8,6 +8,7 @@
  *   expect=kernel-range-flush-global:2:holds,kernel-range-flush-global:3:holds,kernel-range-flush-global:2:holds@invpcid
  *   expect=kernel-range-flush-global:2:holds@-pge,kernel-range-flush-all:2:holds,kernel-range-flush-all:2:holds@invpcid
  *   expect=kernel-range-flush-all:2:holds@-pge,kernel-range-flush-all:2:holds@-pcid/-pge
+ *   expect=kernel-pgtable-free:2:holds,kernel-pgtable-free:3:holds,kernel-pgtable-free:2:holds@invpcid,kernel-pgtable-free:2:holds@-pcid/-pge
  *   noop=trace_tlb_flush,count_vm_tlb_event,count_vm_tlb_events,inc_irq_stat,load_mm_cr4,switch_ldt,cond_ibpb
  */
 /*
@@ -404,4 +405,28 @@ void flush_tlb_kernel_range(unsigned long start, unsigned long end)
 		info.end = end;
 		on_each_cpu(do_kernel_range_flush, &info, 1);
 	}
+}
+
+/* ---- arch/x86/mm/pgtable.c (v4.20): freeing a kernel page table for a huge mapping ---- */
+
+/*
+ * pmd_free_pte_page(): the huge ioremap/vmalloc path replaces a pmd that points to a PTE
+ * page. (P1) Every CPU's paging-structure caches may still hold the pmd: a walk through it
+ * would read the freed page, so they must be invalidated before the free. INVLPG drops all
+ * paging-structure-cache entries of the current PCID, and flush_tlb_kernel_range() runs it
+ * on every CPU (5e0fb5df2ee6, "x86/mm: Add TLB purge to free pmd/pte page interfaces").
+ * Simplified: the pmd_none() check of the caller and the ptdesc destructor are left out.
+ */
+int pmd_free_pte_page(pmd_t *pmd, unsigned long addr)
+{
+	pte_t *pte;
+
+	pte = (pte_t *)pmd_page_vaddr(*pmd);
+	pmd_clear(pmd);
+
+	flush_tlb_kernel_range(addr, addr + PAGE_SIZE - 1);	/* (P1) */
+
+	free_page((unsigned long)pte);
+
+	return 1;
 }

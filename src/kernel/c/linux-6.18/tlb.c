@@ -8,6 +8,7 @@
  *   expect=kernel-range-flush-global:2:holds,kernel-range-flush-global:3:holds,kernel-range-flush-global:2:holds@invpcid
  *   expect=kernel-range-flush-global:2:holds@invlpg-miss,kernel-range-flush-global:3:holds@invlpg-miss,kernel-range-flush-global:2:holds@-pcid/-pge
  *   expect=kernel-range-flush-all:2:holds,kernel-range-flush-all:2:holds@invpcid,kernel-range-flush-all:2:holds@-pge,kernel-range-flush-all:2:holds@invlpg-miss
+ *   expect=kernel-pgtable-free:2:holds,kernel-pgtable-free:2:holds@invpcid
  *   noop=trace_tlb_flush,count_vm_tlb_event,inc_irq_stat,cond_mitigation,cr4_update_pce_mm,switch_ldt,consider_global_asid,put_flush_tlb_info,mmu_notifier_arch_invalidate_secondary_tlbs,lockdep_assert_irqs_enabled
  */
 /*
@@ -711,4 +712,26 @@ void flush_tlb_kernel_range(unsigned long start, unsigned long end)
 
 	put_flush_tlb_info();
 	preempt_enable();
+}
+
+/* ---- arch/x86/mm/pgtable.c (v6.18): freeing a kernel page table for a huge mapping ---- */
+
+/*
+ * pmd_free_pte_page(), as in 4.20 (5e0fb5df2ee6): (P1) every CPU's paging-structure caches
+ * are invalidated before the PTE page is freed; with INVLPGB, flush_tlb_kernel_range()
+ * broadcasts invlpgb_flush_addr_nosync() (not FINAL_ONLY: it drops the cached upper entries
+ * too) and waits for it with TLBSYNC. Simplified: the ptdesc destructor is a plain free.
+ */
+int pmd_free_pte_page(pmd_t *pmd, unsigned long addr)
+{
+	pte_t *pte;
+
+	pte = (pte_t *)pmd_page_vaddr(*pmd);
+	pmd_clear(pmd);
+
+	flush_tlb_kernel_range(addr, addr + PAGE_SIZE - 1);	/* (P1) */
+
+	free_page((unsigned long)pte);
+
+	return 1;
 }
