@@ -642,7 +642,7 @@ export class Sim {
       }
       case MoveKind.Bcast: {
         const r = m.applyBcast(c, moveArg(mv));
-        if (this.trace) this.record(c, 'bcast', describeBcast(r.inv, r.tlb, r.psc), undefined, branch, { k: 'other' });
+        if (this.trace) this.record(c, 'bcast', describeBcast(r.inv, r.tlb, r.psc), undefined, branch, { k: 'bcast', from: r.inv.from, inv: r.inv, tlb: r.tlb, psc: r.psc });
         break;
       }
       case MoveKind.Walk: {
