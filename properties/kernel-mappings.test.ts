@@ -8,7 +8,8 @@
  *   invlpg_miss_ids check keeps a stale global kernel translation; 6.18 turns PCID off;
  * - PCID without PGE (660da7c9228f): __flush_tlb_all() would reload CR3 only for the current
  *   PCID; 4.14 turns PCID off;
- * - a kernel PTE page freed without a flush (28ee90fe6048, fixed by 5e0fb5df2ee6).
+ * - a kernel PTE page freed without a flush (28ee90fe6048, fixed by 5e0fb5df2ee6);
+ * - flush_tlb_range() without freed_tables on a pmd collapse (3ef938c35035, CVE-2025-22045).
  */
 import { describe, expect, it } from 'vitest';
 import { findVariant } from '../src/kernel/index.ts';
@@ -26,6 +27,7 @@ const PAIRS = [
   },
   { bug: 'linux-4.14-pcid-without-pge', fix: 'linux-4.14', scenario: 'kernel-range-flush-all', features: { pge: false }, invariant: 'no-stale-kernel-translation' },
   { bug: 'linux-4.20-free-pte-page-no-flush', fix: 'linux-4.20', scenario: 'kernel-pgtable-free', features: {}, invariant: 'no-walk-through-freed-table' },
+  { bug: 'linux-6.18-flush-range-not-freed', fix: 'linux-6.18', scenario: 'collapse-flush', features: {}, invariant: 'no-walk-through-freed-table' },
 ] as const;
 
 describe('kernel-mapping bugs are caught and their fixes hold (2 CPUs)', () => {

@@ -36,6 +36,7 @@ export const C_BUILTINS: readonly string[] = [
   'linux-6.18/variants/no-finish-asid-transition.c',
   'linux-6.18/variants/trim-cpumask.c',
   'linux-6.18/variants/no-invlpg-miss-check.c',
+  'linux-6.18/variants/flush-range-not-freed.c',
   'kaiser/tlb.c',
   'kaiser/variants/invpcid.c',
   'kaiser/variants/no-user-flush.c',

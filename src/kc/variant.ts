@@ -157,6 +157,14 @@ export async function buildCVariant(spec: CVariantSpec): Promise<CVariant> {
       yield* runC(prog, k, 'flush_tlb_kernel_range', byName(params('flush_tlb_kernel_range'), { start, end }), hooks);
     };
   }
+  if (prog.fns.has('flush_tlb_range')) {
+    // asm/tlbflush.h's flush_tlb_range() macro, as a C function of the vma's mm: ghost flush begin/end around it.
+    const r = routines as { flush_tlb_range?: CoreRoutines['flush_tlb_range'] };
+    r.flush_tlb_range = function* (k: K<CoreRoutines>, mm: MmId, start: number, end: number): Routine {
+      const hooks: EntryHooks = { begin: () => flushBegin(mm, start, end), end: (t) => flushEnd(t) };
+      yield* runC(prog, k, 'flush_tlb_range', byName(params('flush_tlb_range'), { mm: mmPtr(mm), start, end }), hooks);
+    };
+  }
   if (prog.fns.has('pmd_free_pte_page')) {
     // Freeing a kernel page table (huge ioremap/vmalloc): the pmd is a pointer to shared memory.
     const r = routines as { pmd_free_pte_page?: CoreRoutines['pmd_free_pte_page'] };

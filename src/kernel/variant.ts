@@ -64,6 +64,8 @@ export interface CoreRoutines {
   flush_tlb_kernel_range?(k: K<CoreRoutines>, start: number, end: number): Routine;
   /** Update per-mm CPU state (PASID) and propagate it. */
   update_mm_pasid?(k: K<CoreRoutines>, mm: MmId, val: number): Routine;
+  /** `flush_tlb_range(vma, start, end)` (asm/tlbflush.h), with the vma's mm. */
+  flush_tlb_range?(k: K<CoreRoutines>, mm: MmId, start: number, end: number): Routine;
   /** `pmd_free_pte_page(pmd, addr)` (arch/x86/mm/pgtable.c): clear a kernel upper entry and free its leaf table. */
   pmd_free_pte_page?(k: K<CoreRoutines>, pmd: Loc, addr: number): Routine;
 }

@@ -10,6 +10,7 @@ import { pasidUpdate } from './pasid-update.ts';
 import { kernelRangeFlush, kernelRangeFlushAll, kernelRangeFlushGlobal } from './kernel-range-flush.ts';
 import { ptiReturnToUser } from './pti-return-to-user.ts';
 import { kernelPgtableFree } from './kernel-pgtable-free.ts';
+import { collapseFlush } from './collapse-flush.ts';
 import type { Scenario } from './world.ts';
 
 export const SCENARIOS: readonly Scenario[] = [
@@ -28,6 +29,7 @@ export const SCENARIOS: readonly Scenario[] = [
   kernelRangeFlushGlobal,
   kernelRangeFlushAll,
   kernelPgtableFree,
+  collapseFlush,
 ];
 
 export function findScenario(id: string): Scenario | undefined {

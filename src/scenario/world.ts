@@ -84,7 +84,7 @@ export interface Scenario {
   /** Operations per CPU, when the scenario can vary it (`--ops`). */
   readonly ops?: ParamRange;
   /** Optional routines the programs call (`flush_tlb_kernel_range`, `update_mm_pasid`); see `scenarioFits`. */
-  readonly requires?: readonly ('flush_tlb_kernel_range' | 'update_mm_pasid' | 'pmd_free_pte_page')[];
+  readonly requires?: readonly ('flush_tlb_kernel_range' | 'update_mm_pasid' | 'pmd_free_pte_page' | 'flush_tlb_range')[];
   /** Machine features the scenario needs (`check` without them is bad input), e.g. `invlpgb`. */
   readonly features?: readonly FeatureName[];
   build(p: ScenarioParams): World;

@@ -8,7 +8,7 @@
  *   expect=kernel-range-flush-global:2:holds,kernel-range-flush-global:3:holds,kernel-range-flush-global:2:holds@invpcid
  *   expect=kernel-range-flush-global:2:holds@invlpg-miss,kernel-range-flush-global:3:holds@invlpg-miss,kernel-range-flush-global:2:holds@-pcid/-pge
  *   expect=kernel-range-flush-all:2:holds,kernel-range-flush-all:2:holds@invpcid,kernel-range-flush-all:2:holds@-pge,kernel-range-flush-all:2:holds@invlpg-miss
- *   expect=kernel-pgtable-free:2:holds,kernel-pgtable-free:2:holds@invpcid
+ *   expect=kernel-pgtable-free:2:holds,kernel-pgtable-free:2:holds@invpcid,collapse-flush:2:holds,collapse-flush:3:holds
  *   noop=trace_tlb_flush,count_vm_tlb_event,inc_irq_stat,cond_mitigation,cr4_update_pce_mm,switch_ldt,consider_global_asid,put_flush_tlb_info,mmu_notifier_arch_invalidate_secondary_tlbs,lockdep_assert_irqs_enabled
  */
 /*
@@ -734,4 +734,20 @@ int pmd_free_pte_page(pmd_t *pmd, unsigned long addr)
 	free_page((unsigned long)pte);
 
 	return 1;
+}
+
+/* ---- asm/tlbflush.h flush_tlb_range() (v6.18) ---- */
+
+/*
+ * flush_tlb_range(vma, start, end) is a macro over flush_tlb_mm_range(). (R1) It always says
+ * freed_tables: a caller may zap a pmd that points to a page table together with its PTEs
+ * (collapse_pte_mapped_thp -> pmdp_collapse_flush), and then lazy CPUs, whose speculative
+ * walks may go through the old pmd, must be flushed too (3ef938c35035, CVE-2025-22045; with
+ * INVLPGB it also keeps the broadcast from invalidating final translations only).
+ * Simplified: a function of the vma's mm (vmas are not modelled; no hugetlb vma, so the
+ * stride is PAGE_SHIFT).
+ */
+void flush_tlb_range(struct mm_struct *mm, unsigned long start, unsigned long end)
+{
+	flush_tlb_mm_range(mm, start, end, PAGE_SHIFT, true);	/* (R1) */
 }
