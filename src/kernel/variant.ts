@@ -10,6 +10,7 @@ import type { CrossCall, AccessResult } from '../machine/effects.ts';
 import type { Bounds, CpuId, Features, Loc, MmId, Pfn } from '../machine/types.ts';
 import type { K, Routine } from './fx.ts';
 import type { Layout, PcpuField } from './layout.ts';
+import type { Val } from '../kc/ir.ts';
 
 /** How a CPU starts, in generation-neutral terms; each generation maps it to its variables. */
 export interface CpuStart {
@@ -68,6 +69,10 @@ export interface CoreRoutines {
   flush_tlb_range?(k: K<CoreRoutines>, mm: MmId, start: number, end: number): Routine;
   /** `pmd_free_pte_page(pmd, addr)` (arch/x86/mm/pgtable.c): clear a kernel upper entry and free its leaf table. */
   pmd_free_pte_page?(k: K<CoreRoutines>, pmd: Loc, addr: number): Routine;
+  /** A C variant: call any function of its program by name, arguments by parameter name (a scenario's `call` step). */
+  call_c?(k: K<CoreRoutines>, fn: string, args: Readonly<Record<string, Val>>): Routine;
+  /** A C variant: whether its program defines `fn` (not a routine). */
+  has_c?(fn: string): boolean;
 }
 
 export interface Expectation {
