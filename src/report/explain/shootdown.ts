@@ -94,7 +94,7 @@ export function shootdown(f: Facts, F: number, V: number, change: number | undef
       } else if (inval.length > 0) {
         const r = inval[0]!;
         links.push({
-          text: `cpu${F} sent ${fn} to cpu${V} at step ${f.step(send)}; cpu${V} ran it at step ${f.step(take)}, but its ${opText(f, r)} at step ${f.step(r)} acted on pcid ${pcidAt(f, V, r) ?? '?'}, not on the entry's pcid ${target.pcid ?? '?'}`,
+          text: `cpu${F} sent ${fn} to cpu${V} at step ${f.step(send)}; cpu${V} ran it at step ${f.step(take)}, but its ${opText(f, r)} at step ${f.step(r)} acted on pcid ${actedOn(f, V, r) ?? '?'}, not on the entry's pcid ${target.pcid ?? '?'}`,
           row: r,
         });
       } else {
@@ -184,6 +184,12 @@ function broadcast(f: Facts, F: number, V: number, from: number, ret: number, us
     return { text: `${what}; it reached cpu${V} at step ${f.step(a)} and TLBSYNC at step ${f.step(sync)} waited for it, but it did not match the entry's pcid ${target.pcid ?? '?'}`, row: a };
   }
   return { text: `${what} and waited for it with TLBSYNC at step ${f.step(sync)}`, row: sync };
+}
+
+/** The PCID an invalidation at `row` acted on: the one a CR3 load or INVPCID names, else the current one. */
+function actedOn(f: Facts, cpu: number, row: number): number | undefined {
+  const d = f.data(row);
+  return d?.k === 'cr3' || d?.k === 'invpcid' ? d.pcid : pcidAt(f, cpu, row);
 }
 
 /** The PCID `cpu` runs in at `row` (from its last CR3 load), if the trace shows one. */
