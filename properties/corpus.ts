@@ -26,10 +26,15 @@ export const CORPUS: readonly string[] = [
   'linux-6.18-broadcast-no-tlbsync--broadcast-flush-c2--no-stale-tlb-use.json',
   'linux-6.18-lazy-skip-freed--lazy-free-pgtables-c2--no-walk-through-freed-table.json',
   'linux-6.18-no-finish-asid-transition--broadcast-transition-c2--no-stale-tlb-use.json',
-  'pasid-ipi-proposal--pasid-update-c2--per-mm-state-coherent.json',  'linux-6.18-finish-no-nested-flush--madvise-race-c2--no-stale-tlb-use.json',
+  'pasid-ipi-proposal--pasid-update-c2--per-mm-state-coherent.json',
+  'linux-6.18-finish-no-nested-flush--madvise-race-c2--no-stale-tlb-use.json',
   'linux-6.18-gather-free-before-flush--munmap-zap-c2--no-use-after-free-page.json',
   'linux-6.18-mprotect-no-batched-flush--reclaim-vs-mprotect-c2--no-stale-tlb-use.json',
   'linux-6.18-mremap-flush-after-unlock--mremap-vs-truncate-c2--no-use-after-free-page.json',
+  'linux-6.18-no-invlpg-miss-check--kernel-range-flush-global-c2--no-stale-kernel-translation.json',
+  'linux-4.14-pcid-without-pge--kernel-range-flush-all-c2--no-stale-kernel-translation.json',
+  'linux-4.20-free-pte-page-no-flush--kernel-pgtable-free-c2--no-walk-through-freed-table.json',
+  'linux-6.18-flush-range-not-freed--collapse-flush-c2--no-walk-through-freed-table.json',
 ];
 
 export const corpusPath = (name: string): string => join(CORPUS_DIR, name);

@@ -63,6 +63,9 @@ describe('the built-in variants are C', () => {
       'common/sched.ts',
       'common/smp.ts',
       'common/smp-cond.ts',
+      // boot: setup_pcid()'s capability fixups; scenario callers of pmd_free_pte_page/flush_tlb_range
+      'common/setup-pcid.ts',
+      'common/pgtable-free.ts',
       'kaiser/entry.ts',
       'linux-4.15-pti/boot.ts',
       'linux-4.15-pti/entry.ts',
@@ -78,7 +81,10 @@ describe('the built-in variants are C', () => {
       const c = built.get(v.id)!;
       expect(c.spec.sources.length, v.id).toBeGreaterThan(1);
       const own = [...c.program.origin].filter(([, f]) => f === c.spec.sources.at(-1)!.file).map(([n]) => n);
-      expect(own.length, v.id).toBeGreaterThan(0);
+      // A bug of the boot's setup_pcid() (TypeScript glue, `setup-pcid=`) changes no C function.
+      const base = built.get(v.base!)!;
+      const bootOnly = JSON.stringify(c.spec.setupPcid) !== JSON.stringify(base.spec.setupPcid);
+      if (!bootOnly) expect(own.length, v.id).toBeGreaterThan(0);
       expect(own.length, v.id).toBeLessThan(c.program.fns.size);
     }
   });
@@ -211,7 +217,7 @@ describe('a whole kernel-style tlb.c without a tlbcheck header, with --base', ()
     .replace('\tsmp_mb();\t/* (1) synchronize with switch_mm */', '\tsync_with_switch_mm();')
     .concat(
       '\nstatic void sync_with_switch_mm(void)\n{\n\tsmp_mb();\n}\n',
-      '\nvoid flush_tlb_all(void)\n{\n\ton_each_cpu(do_flush_tlb_all, NULL, 1);\n}\n',
+      '\nvoid arch_tlbbatch_flush(struct arch_tlbflush_unmap_batch *batch)\n{\n\ton_each_cpu(do_flush_tlb_all, NULL, 1);\n}\n',
     )
     .replace('#define flush_tlb_others', '#include <asm/tlbflush.h>\n#define flush_tlb_others');
   it('takes the modelled functions and their callees, lists the rest, and checks them', () => {
@@ -222,7 +228,7 @@ describe('a whole kernel-style tlb.c without a tlbcheck header, with --base', ()
     const ok = run(['--base', 'linux-4.13']);
     expect(ok.status, ok.stderr).toBe(0);
     expect(ok.stdout).toMatch(/took .*flush_tlb_mm_range.*sync_with_switch_mm|took .*sync_with_switch_mm.*flush_tlb_mm_range/);
-    expect(ok.stdout).toMatch(/ignored flush_tlb_all\n/);
+    expect(ok.stdout).toMatch(/ignored arch_tlbbatch_flush\n/);
     expect(ok.stdout).toMatch(/HOLDS/);
     const none = run([]);
     expect(none.status).toBe(2);

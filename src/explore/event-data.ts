@@ -8,7 +8,7 @@
  * counterexample files: replay re-creates it, so stored files and their digests are unchanged.
  */
 import type { LocInfo, Layout } from '../kernel/layout.ts';
-import type { AccessResult, CrossCall, Effect, RmwOp } from '../machine/effects.ts';
+import type { AccessResult, CrossCall, Effect, InvlpgbSpec, RmwOp } from '../machine/effects.ts';
 import type { Machine, WalkPlan } from '../machine/machine.ts';
 import { valueText } from './describe.ts';
 import { entryPfn, entryPresent, type CpuId, type Loc, type MmId, type Pfn } from '../machine/types.ts';
@@ -45,6 +45,12 @@ export type EventBody =
   | { readonly k: 'cr3'; readonly root: Pfn; readonly pcid: number; readonly noflush: boolean }
   | { readonly k: 'invlpg'; readonly va: number }
   | { readonly k: 'invpcid'; readonly type: number; readonly pcid: number; readonly va: number }
+  /** INVLPGB issued (AMD broadcast): what it asks every CPU to invalidate; nothing is invalidated yet. */
+  | { readonly k: 'invlpgb'; readonly inv: InvlpgbSpec }
+  /** TLBSYNC completed: every INVLPGB this CPU issued before it has been applied everywhere. */
+  | { readonly k: 'tlbsync' }
+  /** The broadcast actor: an INVLPGB of cpu `from` applied on this CPU, dropping `tlb` and `psc` entries. */
+  | { readonly k: 'bcast'; readonly from: CpuId; readonly inv: InvlpgbSpec; readonly tlb: number; readonly psc: number }
   | { readonly k: 'pge'; readonly on: boolean }
   | { readonly k: 'wrmsr-pasid'; readonly val: number }
   | { readonly k: 'irq'; readonly on: boolean }
@@ -98,6 +104,10 @@ export function effectBody(e: Effect, out: unknown, L: Layout, m: Machine, c: Cp
       return { k: 'invlpg', va: e.va };
     case 'invpcid':
       return { k: 'invpcid', type: e.type, pcid: e.pcid, va: e.va };
+    case 'invlpgb':
+      return { k: 'invlpgb', inv: e.inv };
+    case 'tlbsync':
+      return { k: 'tlbsync' };
     case 'pge':
       return { k: 'pge', on: e.on };
     case 'wrmsr-pasid':

@@ -168,7 +168,9 @@ export class Sim {
   static start(model: Model, traceOn: boolean): Sim {
     const { cfg, layout } = model;
     const ks: K<CoreRoutines>[] = [];
-    for (let c = 0; c < cfg.params.cpus; c++) ks.push({ cpu: c, r: cfg.variant.routines, L: layout, features: cfg.features });
+    // The kernel reads the features its boot left (setup_pcid() may clear PCID).
+    const kf = cfg.variant.cpuCaps?.(cfg.features) ?? cfg.features;
+    for (let c = 0; c < cfg.params.cpus; c++) ks.push({ cpu: c, r: cfg.variant.routines, L: layout, features: kf });
     const sim = new Sim(model, ks);
     sim.trace = traceOn ? [] : undefined;
     sim.init();
@@ -282,9 +284,12 @@ export class Sim {
     this.m = m;
     world.pages.forEach((p, pfn) => m.setPage(pfn, p.kind, p.owner));
     for (const [loc, v] of world.memory) m.poke(loc, v);
+    // setup_pcid() cleared PCID: the kernel never sets CR4.PCIDE (common/setup-pcid.ts).
+    const kf = cfg.variant.cpuCaps?.(cfg.features) ?? cfg.features;
+    if (cfg.features.pcid && !kf.pcid) for (let c = 0; c < cfg.params.cpus; c++) m.bootPcide(c, false);
     const setup: SetupCtx = {
       L: layout,
-      features: cfg.features,
+      features: kf,
       poke: (loc, v) => m.poke(loc, v),
       peek: (loc) => m.mem[loc]!,
       setCr3: (c, root, pcid) => m.bootCr3(c, root, pcid),
@@ -483,7 +488,7 @@ export class Sim {
       }
       case MoveKind.Bcast: {
         const r = m.applyBcast(c, moveArg(mv));
-        if (this.trace) this.record(c, 'bcast', describeBcast(r.inv, r.tlb, r.psc), undefined, branch, { k: 'other' });
+        if (this.trace) this.record(c, 'bcast', describeBcast(r.inv, r.tlb, r.psc), undefined, branch, { k: 'bcast', from: r.inv.from, inv: r.inv, tlb: r.tlb, psc: r.psc });
         break;
       }
       case MoveKind.Walk: {

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { UserError } from '../errors.ts';
 import { FEATURE_NAMES, type Features } from '../machine/types.ts';
 import { type CHeader, parseHeader } from './header.ts';
+import { parseSetupPcid } from '../kernel/common/setup-pcid.ts';
 import type { CSource } from './program.ts';
 import { type CVariant, type CVariantSpec, buildCVariant } from './variant.ts';
 
@@ -23,15 +24,19 @@ export const C_BUILTINS: readonly string[] = [
   'linux-4.14/variants/reuse-asid-no-flush.c',
   'linux-4.14/variants/noflush-stale-gen.c',
   'linux-4.14/variants/partial-on-gen-skip.c',
+  'linux-4.14/variants/pcid-without-pge.c',
   'linux-4.20/tlb.c',
   'linux-4.20/variants/lazy-skip-freed.c',
   'linux-4.20/variants/was-lazy-no-mb.c',
+  'linux-4.20/variants/free-pte-page-no-flush.c',
   'linux-6.18/tlb.c',
   'linux-6.18/variants/switch-no-mb.c',
   'linux-6.18/variants/lazy-skip-freed.c',
   'linux-6.18/variants/broadcast-no-tlbsync.c',
   'linux-6.18/variants/no-finish-asid-transition.c',
   'linux-6.18/variants/trim-cpumask.c',
+  'linux-6.18/variants/no-invlpg-miss-check.c',
+  'linux-6.18/variants/flush-range-not-freed.c',
   'kaiser/tlb.c',
   'kaiser/variants/invpcid.c',
   'kaiser/variants/no-user-flush.c',
@@ -113,6 +118,7 @@ async function buildBuiltin(src: CSource, h: CHeader & { readonly id: string }):
     expect: h.expect,
     boot: h.boot ?? 'loaded_mm',
     ...(h.userAccess === undefined ? {} : { userAccess: h.userAccess }),
+    ...(h.setupPcid === undefined ? {} : { setupPcid: parseSetupPcid(src.file, h.setupPcid) }),
     // The shared files it links (link=, e.g. the mm side), then the base's own file, last as
     // every variant's own file is.
     sources: [...(h.link ?? []).map(readBuiltin), src],
@@ -134,6 +140,8 @@ export async function patchOn(baseId: string, src: CSource, h: CHeader, only?: R
   const s = (await base).spec;
   const features = h.features.length > 0 ? featuresOf(h.features) : s.features;
   const userAccess = h.userAccess ?? s.userAccess;
+  // A patch may change the boot's setup_pcid() checks (setup-pcid=none drops them all).
+  const setupPcid = h.setupPcid === undefined ? s.setupPcid : parseSetupPcid(src.file, h.setupPcid);
   const spec: CVariantSpec = {
     ...s,
     id: h.id ?? src.file.replace(/^.*[\\/]/, '').replace(/\.c$/, ''),
@@ -150,9 +158,10 @@ export async function patchOn(baseId: string, src: CSource, h: CHeader, only?: R
     noop: [...s.noop, ...h.noop],
     config: [...s.config, ...h.config],
   };
-  const { fixedBy: _f, only: _o, userAccess: _u, ...rest } = spec;
+  const { fixedBy: _f, only: _o, userAccess: _u, setupPcid: _s, ...rest } = spec;
   return buildCVariant({
     ...rest,
+    ...(setupPcid === undefined ? {} : { setupPcid }),
     ...(h.fixedBy === undefined ? {} : { fixedBy: h.fixedBy }),
     ...(userAccess === undefined ? {} : { userAccess }),
     ...(only === undefined ? {} : { only }),

@@ -932,6 +932,37 @@ export const ENV: Readonly<Record<string, EnvEntry>> = {
       return none;
     },
   },
+  // ---- kernel page tables (arch/x86/mm/pgtable.c: pmd_free_pte_page, huge ioremap/vmalloc) ----
+  pmd_page_vaddr: {
+    doc: 'the leaf table page an upper entry points to, as its pfn (the model keeps no kernel virtual addresses of table pages)',
+    arity: 1,
+    run: function* (x, [e]) {
+      return entryPfn(int(x, e!));
+    },
+  },
+  pmd_none: {
+    doc: 'whether an upper entry (its value) is empty',
+    arity: 1,
+    run: function* (x, [e]) {
+      return int(x, e!) === 0 ? 1 : 0;
+    },
+  },
+  pmd_clear: {
+    doc: 'clear an upper entry: one plain store of 0 (native_pmd_clear)',
+    arity: 1,
+    run: function* (x, [p]) {
+      yield* store(memLoc(x, p!), 0, tagOf(x.site));
+      return none;
+    },
+  },
+  free_page: {
+    doc: 'give a page back to the page allocator (fx.freePage); takes the pfn pmd_page_vaddr() returned. Who reuses it is the scenario\'s',
+    arity: 1,
+    run: function* (x, [p]) {
+      yield* freePage(int(x, p!), tagOf(x.site));
+      return none;
+    },
+  },
 };
 
 /**

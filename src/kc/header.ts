@@ -45,6 +45,8 @@ export interface CHeader {
   readonly sharedPcpu: PcpuField[];
   /** The return to user mode, where it is not the plain one (`enqcmd`: PASID #GP fixup). */
   readonly userAccess?: string;
+  /** Base generations and patches: the checks of the boot's setup_pcid() (common/setup-pcid.ts). */
+  readonly setupPcid?: string[];
   readonly expect: Expectation[];
   readonly noop: string[];
   readonly config: string[];
@@ -52,7 +54,7 @@ export interface CHeader {
   readonly link?: string[];
 }
 
-const KEYS = new Set(['base', 'id', 'title', 'kind', 'fixed-by', 'boot', 'expect', 'noop', 'config', 'source', 'generation', 'features', 'shared-pcpu', 'user-access', 'link']);
+const KEYS = new Set(['base', 'id', 'title', 'kind', 'fixed-by', 'boot', 'expect', 'noop', 'config', 'source', 'generation', 'features', 'shared-pcpu', 'user-access', 'link', 'setup-pcid']);
 
 /** The header of `src`, or undefined when the file has none (a real kernel file). */
 export function parseHeader(file: string, src: string): CHeader | undefined {
@@ -91,6 +93,9 @@ export function parseHeader(file: string, src: string): CHeader | undefined {
         break;
       case 'user-access':
         h.userAccess = val;
+        break;
+      case 'setup-pcid':
+        h.setupPcid = list;
         break;
       case 'features':
         for (const f of list) {

@@ -9,6 +9,7 @@ import { UserError } from '../errors.ts';
 import { initCpuNoPcid } from '../kernel/common/boot.ts';
 import { initCpuPcid } from '../kernel/common/boot-pcid.ts';
 import { initCpuPti } from '../kernel/linux-4.15-pti/boot.ts';
+import { type SetupPcidCheck, setupPcid } from '../kernel/common/setup-pcid.ts';
 import { user_access as ptiUserAccess } from '../kernel/linux-4.15-pti/entry.ts';
 import { initCpuKaiser, switch_user_cr3_const, switch_user_cr3_percpu, userAccess } from '../kernel/kaiser/entry.ts';
 import { INIT_MM } from '../kernel/layout.ts';
@@ -98,6 +99,8 @@ export interface CVariantSpec {
   readonly boot: string;
   /** The return to user mode where it is neither the plain one nor the boot's (`enqcmd`). */
   readonly userAccess?: string;
+  /** The checks of the boot's setup_pcid() (`setup-pcid=`; absent: none, features unchanged). */
+  readonly setupPcid?: readonly SetupPcidCheck[];
   readonly sources: readonly CSource[];
   readonly noop: readonly string[];
   readonly config: readonly string[];
@@ -162,6 +165,21 @@ export async function buildCVariant(spec: CVariantSpec): Promise<CVariant> {
       yield* sub('flush_tlb_kernel_range', () => runC(prog, k, 'flush_tlb_kernel_range', byName(params('flush_tlb_kernel_range'), { start, end }), hooks));
     };
   }
+  if (prog.fns.has('flush_tlb_range')) {
+    // asm/tlbflush.h's flush_tlb_range() macro, as a C function of the vma's mm: ghost flush begin/end around it.
+    const r = routines as { flush_tlb_range?: CoreRoutines['flush_tlb_range'] };
+    r.flush_tlb_range = function* (k: K<CoreRoutines>, mm: MmId, start: number, end: number): Routine {
+      const hooks: EntryHooks = { begin: () => flushBegin(mm, start, end), end: (t) => flushEnd(t) };
+      yield* sub('flush_tlb_range', () => runC(prog, k, 'flush_tlb_range', byName(params('flush_tlb_range'), { mm: mmPtr(mm), start, end }), hooks));
+    };
+  }
+  if (prog.fns.has('pmd_free_pte_page')) {
+    // Freeing a kernel page table (huge ioremap/vmalloc): the pmd is a pointer to shared memory.
+    const r = routines as { pmd_free_pte_page?: CoreRoutines['pmd_free_pte_page'] };
+    r.pmd_free_pte_page = function* (k: K<CoreRoutines>, pmd: number, addr: number): Routine {
+      yield* sub('pmd_free_pte_page', () => runC(prog, k, 'pmd_free_pte_page', byName(params('pmd_free_pte_page'), { pmd: { t: 'mem', loc: pmd, what: 'ptr' }, addr })));
+    };
+  }
   if (prog.fns.has('update_mm_pasid')) {
     // Per-mm state (PASID): the update is an entry point, with ghost begin/end around it.
     const r = routines as { update_mm_pasid?: CoreRoutines['update_mm_pasid'] };
@@ -205,6 +223,7 @@ export async function buildCVariant(spec: CVariantSpec): Promise<CVariant> {
     expect: spec.expect,
     ...(spec.base === undefined ? {} : { base: spec.base }),
     ...(spec.fixedBy === undefined ? {} : { fixedBy: spec.fixedBy }),
+    ...(spec.setupPcid === undefined ? {} : { cpuCaps: (f: Features) => setupPcid(f, spec.setupPcid!) }),
   };
   return { ...v, program: prog, ignored: prog.ignored, skipped: prog.skipped, spec };
 }

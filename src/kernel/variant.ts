@@ -7,7 +7,7 @@
  * glue; patches to the kernel code itself are `.c` files.
  */
 import type { CrossCall, AccessResult } from '../machine/effects.ts';
-import type { Bounds, CpuId, Features, MmId, Pfn } from '../machine/types.ts';
+import type { Bounds, CpuId, Features, Loc, MmId, Pfn } from '../machine/types.ts';
 import type { K, Routine } from './fx.ts';
 import type { Layout, PcpuField } from './layout.ts';
 import type { Val } from '../kc/ir.ts';
@@ -65,6 +65,10 @@ export interface CoreRoutines {
   flush_tlb_kernel_range?(k: K<CoreRoutines>, start: number, end: number): Routine;
   /** Update per-mm CPU state (PASID) and propagate it. */
   update_mm_pasid?(k: K<CoreRoutines>, mm: MmId, val: number): Routine;
+  /** `flush_tlb_range(vma, start, end)` (asm/tlbflush.h), with the vma's mm. */
+  flush_tlb_range?(k: K<CoreRoutines>, mm: MmId, start: number, end: number): Routine;
+  /** `pmd_free_pte_page(pmd, addr)` (arch/x86/mm/pgtable.c): clear a kernel upper entry and free its leaf table. */
+  pmd_free_pte_page?(k: K<CoreRoutines>, pmd: Loc, addr: number): Routine;
   /** A C variant: call any function of its program by name, arguments by parameter name (a scenario's `call` step). */
   call_c?(k: K<CoreRoutines>, fn: string, args: Readonly<Record<string, Val>>): Routine;
   /** A C variant: whether its program defines `fn` (not a routine). */
@@ -109,6 +113,11 @@ export interface Variant<R extends CoreRoutines = CoreRoutines> {
   readonly expect: readonly Expectation[];
   /** For a bug variant: the variant that fixes it (replays of its counterexamples must pass there). */
   readonly fixedBy?: string;
+  /**
+   * The features the kernel sees on a machine with `f`, after its boot-time capability
+   * fixups (setup_pcid(): common/setup-pcid.ts). Absent: the machine's features unchanged.
+   */
+  readonly cpuCaps?: (f: Features) => Features;
 }
 
 export interface Derivation<R extends CoreRoutines> {
@@ -136,6 +145,7 @@ export function derive<R extends CoreRoutines>(base: Variant<R>, d: Derivation<R
     sharedPcpu: d.sharedPcpu ?? base.sharedPcpu,
     routines: { ...base.routines, ...d.routines },
     expect: d.expect ?? [],
+    ...(base.cpuCaps === undefined ? {} : { cpuCaps: base.cpuCaps }),
   };
   return d.fixedBy === undefined ? v : { ...v, fixedBy: d.fixedBy };
 }

@@ -647,6 +647,13 @@ export class Machine {
     cpu.cr3Pcid = pcid;
   }
 
+  /** Boot-time CR4.PCIDE: the kernel left it clear (setup_pcid() turned PCID off). */
+  bootPcide(c: CpuId, on: boolean): void {
+    const cpu = this.cpu(c);
+    cpu.pcide = on;
+    if (!on) cpu.cr3Pcid = 0;
+  }
+
   /** Boot-time cache contents: walk `va` in (root, pcid) and keep the fills. */
   prefill(c: CpuId, root: Pfn, pcid: number, va: number): void {
     const cpu = this.cpu(c);

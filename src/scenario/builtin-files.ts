@@ -24,6 +24,10 @@ export const BUILTIN_SCENARIO_IDS: readonly string[] = [
   'mremap-vs-truncate',
   'reclaim-vs-mprotect',
   'munmap-free-table',
+  'kernel-range-flush-global',
+  'kernel-range-flush-all',
+  'kernel-pgtable-free',
+  'collapse-flush',
 ];
 
 /** Built-ins are no user files: they carry no `file` (a counterexample names them by id). */

@@ -102,6 +102,16 @@ const stepSchema = z.discriminatedUnion('op', [
    * covering `va`; its words become `fill`, or an entry mapping `fillPage` (default 0).
    */
   z.object({ op: z.literal('reuse_page'), page: name.optional(), table: mmRef.optional(), va: hex.optional(), fill: hex.optional(), fillPage: name.optional(), ...when }).strict(),
+  /**
+   * Huge ioremap/vmalloc over a range 4K pages mapped: pmd_free_pte_page() on the kernel pmd
+   * covering `va` (clear, flush, free its PTE page), then the page is reused mapping `reuse`.
+   */
+  z.object({ op: z.literal('pmd_free_pte_page'), va: hex, reuse: name, ...when }).strict(),
+  /**
+   * khugepaged's collapse_pte_mapped_thp(): pmdp_collapse_flush() (XCHG the upper entry of `mm`
+   * covering `va` to 0, flush_tlb_range(start, end)), then the PTE page is freed and reused.
+   */
+  z.object({ op: z.literal('collapse_pte_mapped_thp'), mm: mmRef, va: hex, start: hex, end: hex, reuse: name, ...when }).strict(),
   /** Any C function of the variant, by name, with its arguments by parameter name (missing ones are 0). */
   z.object({ op: z.literal('call'), fn: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a C function name'), args: z.record(argVal).optional(), ...when }).strict(),
 ]);

@@ -10,6 +10,7 @@ import { type K, type Routine, access, call, irqDisable, irqEnable, reusePage, s
 import { INIT_MM, NO_MM, type MmInfo } from '../kernel/layout.ts';
 import type { CoreRoutines, CpuStart } from '../kernel/variant.ts';
 import { set_pte_at, free_pgtables } from '../kernel/common/sched.ts';
+import { collapse_pte_mapped_thp, huge_vmap_free_pte_page } from '../kernel/common/pgtable-free.ts';
 import type { Val } from '../kc/ir.ts';
 import { ALL_FEATURE_NAMES, ENTRIES, type FeatureName, type Loc, type Pfn, entryLoc, entryPfn, entryPresent, makeEntry } from '../machine/types.ts';
 import { INVARIANTS } from '../invariants/index.ts';
@@ -148,6 +149,7 @@ function checkNames(f: ScenarioFile, shown: string): void {
           mm(s.mm, w);
           break;
         case 'free_pgtables':
+        case 'collapse_pte_mapped_thp':
           mm(s.mm, w);
           page(s.reuse, w);
           break;
@@ -161,6 +163,9 @@ function checkNames(f: ScenarioFile, shown: string): void {
           page(s.page, w);
           mm(s.table, w);
           page(s.fillPage, w);
+          break;
+        case 'pmd_free_pte_page':
+          page(s.reuse, w);
           break;
         case 'call':
           for (const [k, v] of Object.entries(s.args ?? {})) {
@@ -186,7 +191,9 @@ function checkNames(f: ScenarioFile, shown: string): void {
 function scenarioOf(f: ScenarioFile, shown: string, json: unknown): Scenario {
   checkNames(f, shown);
   const steps = f.run.flatMap((r) => r.program.flatMap(stepsOf));
-  const requires = (['flush_tlb_kernel_range', 'update_mm_pasid', 'mm_call'] as const).filter((op) => steps.some((s) => s.op === op));
+  const requires = (['flush_tlb_kernel_range', 'update_mm_pasid', 'mm_call', 'pmd_free_pte_page'] as const).filter((op) => steps.some((s) => s.op === op));
+  // collapse_pte_mapped_thp flushes with flush_tlb_range().
+  if (steps.some((s) => s.op === 'collapse_pte_mapped_thp')) (requires as string[]).push('flush_tlb_range');
   const calls = [...new Set(steps.flatMap((s) => (s.op === 'call' ? [s.fn] : [])))];
   // Every CPU count in range must have a program for every CPU.
   for (let n = f.cpus.min; n <= f.cpus.max; n++) {
@@ -354,6 +361,22 @@ function stepRoutine(s: Step, b: Built, mm: (n: string) => MmInfo, page: (n: str
       if (table === undefined) throw new UserError(`${shown}: cpu${cpu} frees the page table of ${m.name} at 0x${s.va.toString(16)}, which setup does not create`);
       const fill = makeEntry(page(s.reuse));
       return (k) => free_pgtables(k, m.id, pmdp, table, s.start, s.end, fill);
+    }
+    case 'pmd_free_pte_page': {
+      const pmd = b.w.pmdLoc(b.w.mms[INIT_MM]!, s.va);
+      const e = b.w.memory.get(pmd);
+      if (e === undefined || b.w.findKernelPteLoc(s.va) === undefined) throw new UserError(`${shown}: cpu${cpu} frees the kernel PTE page at 0x${s.va.toString(16)}, which no kmap creates`);
+      const table = entryPfn(e);
+      const fill = makeEntry(page(s.reuse));
+      return (k) => huge_vmap_free_pte_page(k, pmd, s.va, table, fill);
+    }
+    case 'collapse_pte_mapped_thp': {
+      const m = mm(s.mm);
+      const pmdp = b.w.pmdLoc(m, s.va);
+      const table = b.w.findPteLoc(m, s.va) === undefined ? undefined : b.w.leafTable(m, s.va);
+      if (table === undefined) throw new UserError(`${shown}: cpu${cpu} collapses the page table of ${m.name} at 0x${s.va.toString(16)}, which setup does not create`);
+      const fill = makeEntry(page(s.reuse));
+      return (k) => collapse_pte_mapped_thp(k, m.id, pmdp, table, s.start, s.end, fill);
     }
     case 'local_irq_disable':
       return function* () {

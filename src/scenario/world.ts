@@ -93,7 +93,7 @@ export interface Scenario {
   /** Operations per CPU, when the scenario can vary it (`--ops`). */
   readonly ops?: ParamRange;
   /** Optional routines the programs call (`flush_tlb_kernel_range`, `update_mm_pasid`); see `scenarioFits`. */
-  readonly requires?: readonly ('flush_tlb_kernel_range' | 'update_mm_pasid' | 'mm_call')[];
+  readonly requires?: readonly ('flush_tlb_kernel_range' | 'update_mm_pasid' | 'mm_call' | 'pmd_free_pte_page' | 'flush_tlb_range')[];
   /** Machine features the scenario needs (`check` without them is bad input), e.g. `invlpgb`. */
   readonly features?: readonly FeatureName[];
   /** The invariants the scenario expects to matter (absent: all of them). */

@@ -28,7 +28,9 @@ export function explainFreedTable(trace: readonly TraceEvent[], v: Violation): E
   const unlink = F === undefined ? undefined : f.writes.filter((w) => w.cpu === F && w.at.is.kind === 'table' && w.row < free!).at(-1);
   if (unlink) {
     const vis = unlink.buffered ? (Number.isFinite(unlink.visible) ? `, visible from step ${f.step(unlink.visible)}` : ', never visible before the end') : '';
-    links.push({ text: `cpu${unlink.cpu}'s ${f.ev(unlink.row).fn} cleared ${unlink.at.name} (now ${unlink.val.shown}) at step ${f.step(unlink.row)}${vis}`, row: unlink.row });
+    // A store records its new value; a LOCK'd RMW (pmdp_huge_get_and_clear's XCHG) its old one.
+    const how = unlink.what.startsWith('store ') ? `(now ${unlink.val.shown})` : `(by ${unlink.what.split(' ').slice(0, 2).join(' ')})`;
+    links.push({ text: `cpu${unlink.cpu}'s ${f.ev(unlink.row).fn} cleared ${unlink.at.name} ${how} at step ${f.step(unlink.row)}${vis}`, row: unlink.row });
   }
   if (F !== undefined && free !== undefined) {
     const ret = f.rows((d, ev, r) => d.k === 'flush-return' && ev.cpu === F && r > (unlink?.row ?? 0) && r < free).at(-1);

@@ -7,6 +7,7 @@
  * writes. Everything is read off the trace's structured data.
  */
 import type { LocRef } from '../../explore/event-data.ts';
+import type { InvlpgbSpec } from '../../machine/effects.ts';
 import type { Facts, Miss, Read } from './facts.ts';
 import type { Link, Race } from './types.ts';
 import { hexva, missLabel, missText, readText, who } from './words.ts';
@@ -81,7 +82,9 @@ export function shootdown(f: Facts, F: number, V: number, change: number | undef
       decided = reads.at(-1);
       if (decided) links.push({ text: readText(f, decided), row: decided.row });
     }
-    links.push({ text: `so cpu${F} sent no IPI to cpu${V} and returned at step ${f.step(ret)}`, row: ret });
+    const bc = broadcast(f, F, V, from, ret, use, target);
+    if (bc) links.push(bc);
+    links.push({ text: `so cpu${F} sent no IPI to cpu${V}${bc ? ' (it flushed by INVLPGB)' : ''} and returned at step ${f.step(ret)}`, row: ret });
     story.noIpi = { from: F, to: V, row: decided?.row ?? ret };
   } else {
     const send = sends[0]!;
@@ -101,7 +104,7 @@ export function shootdown(f: Facts, F: number, V: number, change: number | undef
       } else if (inval.length > 0) {
         const r = inval[0]!;
         links.push({
-          text: `cpu${F} sent ${fn} to cpu${V} at step ${f.step(send)}; cpu${V} ran it at step ${f.step(take)}, but its ${opText(f, r)} at step ${f.step(r)} acted on pcid ${pcidAt(f, V, r) ?? '?'}, not on the entry's pcid ${target.pcid ?? '?'}`,
+          text: `cpu${F} sent ${fn} to cpu${V} at step ${f.step(send)}; cpu${V} ran it at step ${f.step(take)}, but its ${opText(f, r)} at step ${f.step(r)} acted on pcid ${actedOn(f, V, r) ?? '?'}, not on the entry's pcid ${target.pcid ?? '?'}`,
           row: r,
         });
       } else {
@@ -139,6 +142,64 @@ export function shootdown(f: Facts, F: number, V: number, change: number | undef
     races.push(race(mine));
   }
   return story;
+}
+
+/** `pcid 4, va 0x1000 (+1 page), globals too` for an INVLPGB's filters. */
+function invlpgbText(inv: InvlpgbSpec): string {
+  const parts: string[] = [];
+  parts.push(inv.pcid === null ? 'every pcid' : `pcid ${inv.pcid}`);
+  parts.push(inv.va === null ? 'every address' : `${hexva(inv.va)}${inv.nr > 1 ? ` (+${inv.nr - 1} pages)` : ''}`);
+  if (inv.global) parts.push('globals too');
+  return parts.join(', ');
+}
+
+/** Whether an INVLPGB's filters match the target entry (AMD APM Vol. 3, INVLPGB). */
+function bcastCovers(inv: InvlpgbSpec, t: Target): boolean {
+  if (inv.asid !== null && inv.asid !== 0) return false;
+  if (t.va !== undefined && inv.va !== null) {
+    const v0 = inv.va >>> 12;
+    const v = t.va >>> 12;
+    if (v < v0 || v >= v0 + inv.nr) return false;
+  }
+  // A global entry (no target pcid) is matched only with the include-global bit.
+  if (t.pcid === undefined) return inv.global;
+  return inv.pcid === null || inv.pcid === t.pcid;
+}
+
+/**
+ * AMD broadcast invalidation (INVLPGB, Linux 6.15+): when `F` flushed without an IPI to `V`,
+ * what its INVLPGBs did for `V`'s entry before the use at `use`. INVLPGB only queues the
+ * invalidation on every CPU, each applies it later (the broadcast actor), and only the
+ * issuer's TLBSYNC waits for that (AMD APM Vol. 3, INVLPGB and TLBSYNC).
+ */
+function broadcast(f: Facts, F: number, V: number, from: number, ret: number, use: number, target: Target): Link | undefined {
+  const issued = f.rows((d, ev, r) => d.k === 'invlpgb' && ev.cpu === F && r > from && r < ret);
+  const first = issued[0];
+  if (first === undefined) return undefined;
+  const d = f.data(first);
+  if (d?.k !== 'invlpgb') return undefined;
+  const what = `${who(f, first)} issued INVLPGB (${invlpgbText(d.inv)}) at step ${f.step(first)}`;
+  const sync = f.rows((e, ev, r) => e.k === 'tlbsync' && ev.cpu === F && r > first && r <= ret)[0];
+  const arrivals = f.rows((e, ev, r) => e.k === 'bcast' && ev.cpu === V && e.from === F && r > first && r < use);
+  const covering = arrivals.find((r) => {
+    const a = f.data(r);
+    return a?.k === 'bcast' && bcastCovers(a.inv, target);
+  });
+  if (sync === undefined) {
+    const late = covering === undefined ? `it had not reached cpu${V} when cpu${V} used the entry` : `it reached cpu${V} only at step ${f.step(covering)}`;
+    return { text: `${what} but returned without TLBSYNC, which waits until every CPU has applied it: ${late}`, row: first };
+  }
+  if (covering === undefined && arrivals.length > 0) {
+    const a = arrivals[0]!;
+    return { text: `${what}; it reached cpu${V} at step ${f.step(a)} and TLBSYNC at step ${f.step(sync)} waited for it, but it did not match the entry's pcid ${target.pcid ?? '?'}`, row: a };
+  }
+  return { text: `${what} and waited for it with TLBSYNC at step ${f.step(sync)}`, row: sync };
+}
+
+/** The PCID an invalidation at `row` acted on: the one a CR3 load or INVPCID names, else the current one. */
+function actedOn(f: Facts, cpu: number, row: number): number | undefined {
+  const d = f.data(row);
+  return d?.k === 'cr3' || d?.k === 'invpcid' ? d.pcid : pcidAt(f, cpu, row);
 }
 
 /** The PCID `cpu` runs in at `row` (from its last CR3 load), if the trace shows one. */

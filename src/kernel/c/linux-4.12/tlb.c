@@ -4,6 +4,8 @@
  *   generation=linux-4.12
  *   expect=switch-vs-flush:2:holds,switch-vs-flush:3:holds,switch-vs-flush-local:2:holds
  *   expect=lazy-flush:2:holds,lazy-free-pgtables:2:holds
+ *   expect=kernel-range-flush-global:2:holds,kernel-range-flush-global:3:holds,kernel-range-flush-global:2:holds@pge
+ *   expect=kernel-range-flush-global:3:holds@pge,kernel-range-flush-all:2:holds@pge,kernel-range-flush-all:2:holds
  *   noop=trace_tlb_flush,count_vm_tlb_event,inc_irq_stat,load_mm_cr4,load_mm_ldt,switch_ldt
  */
 /*
@@ -161,4 +163,95 @@ void flush_tlb_mm_range(struct mm_struct *mm, unsigned long start,
 	if (cpumask_any_but(mm_cpumask(mm), smp_processor_id()) < nr_cpu_ids)
 		flush_tlb_others(mm_cpumask(mm), mm, start, end);
 	preempt_enable();
+}
+
+/* ---- kernel mappings: flush_tlb_all(), flush_tlb_kernel_range() (v4.12, with the asm/tlbflush.h inlines and kernel/smp.c on_each_cpu()) ---- */
+
+/*
+ * kernel/smp.c on_each_cpu(): func on every other CPU by cross-call, waited for, then on
+ * this CPU with IRQs off.
+ */
+int on_each_cpu(smp_call_func_t func, void *info, int wait)
+{
+	unsigned long flags;
+	int ret = 0;
+
+	preempt_disable();
+	ret = smp_call_function(func, info, wait);
+	local_irq_save(flags);
+	func(info);
+	local_irq_restore(flags);
+	preempt_enable();
+	return ret;
+}
+
+/*
+ * asm/tlbflush.h __native_flush_tlb_global(): INVPCID type 2 where the CPU has it (every
+ * PCID, globals too), else toggle CR4.PGE with IRQs off, which drops every entry.
+ */
+static inline void __native_flush_tlb_global(void)
+{
+	unsigned long cr4, flags;
+
+	if (static_cpu_has(X86_FEATURE_INVPCID)) {
+		invpcid_flush_all();
+		return;
+	}
+
+	raw_local_irq_save(flags);
+	cr4 = this_cpu_read(cpu_tlbstate.cr4);
+	native_write_cr4(cr4 & ~X86_CR4_PGE);	/* clear PGE */
+	native_write_cr4(cr4);			/* and set it again: everything is gone */
+	raw_local_irq_restore(flags);
+}
+
+/*
+ * asm/tlbflush.h __flush_tlb_all(): everything, globals too, on this CPU: by the global
+ * flush with PGE, else by a CR3 reload.
+ */
+static inline void __flush_tlb_all(void)
+{
+	if (boot_cpu_has(X86_FEATURE_PGE))
+		__native_flush_tlb_global();
+	else
+		__flush_tlb();
+}
+
+static void do_flush_tlb_all(void *info)
+{
+	count_vm_tlb_event(NR_TLB_REMOTE_FLUSH_RECEIVED);
+	__flush_tlb_all();
+	if (this_cpu_read(cpu_tlbstate.state) == TLBSTATE_LAZY)
+		leave_mm(smp_processor_id());
+}
+
+void flush_tlb_all(void)
+{
+	count_vm_tlb_event(NR_TLB_REMOTE_FLUSH);
+	on_each_cpu(do_flush_tlb_all, NULL, 1);
+}
+
+/* One INVLPG per page: without PCID INVLPG drops the translation, global or not. */
+static void do_kernel_range_flush(void *info)
+{
+	struct flush_tlb_info *f = info;
+	unsigned long addr;
+
+	for (addr = f->flush_start; addr < f->flush_end; addr += PAGE_SIZE)
+		__flush_tlb_single(addr);
+}
+
+void flush_tlb_kernel_range(unsigned long start, unsigned long end)
+{
+	/* Past the single-page ceiling, as for a user flush, one full flush is cheaper. */
+	if (end == TLB_FLUSH_ALL ||
+	    (end - start) > tlb_single_page_flush_ceiling << PAGE_SHIFT) {
+		on_each_cpu(do_flush_tlb_all, NULL, 1);
+	} else {
+		struct flush_tlb_info info;
+
+		info.flush_start = start;
+		info.flush_end = end;
+		on_each_cpu(do_kernel_range_flush, &info, 1);
+	}
 }

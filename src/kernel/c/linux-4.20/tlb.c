@@ -1,10 +1,14 @@
 /* tlbcheck: id=linux-4.20 kind=base boot=pcid-4.20
  *   title="Linux 4.20: is_lazy, freed_tables, on_each_cpu_cond_mask(tlb_is_not_lazy), was_lazy + smp_mb"
  *   source="arch/x86/mm/tlb.c @ v4.20 (native_flush_tlb_others, switch_mm_irqs_off); seed 003"
- *   generation=linux-4.20 features=pcid,pge shared-pcpu=is_lazy
+ *   generation=linux-4.20 features=pcid,pge shared-pcpu=is_lazy setup-pcid=pge
  *   expect=switch-vs-flush:2:holds,switch-vs-flush-local:2:holds,lazy-flush:2:holds
  *   expect=lazy-free-pgtables:2:holds,lazy-free-pgtables:3:holds,asid-reuse:2:holds
  *   expect=concurrent-flushes:2:holds
+ *   expect=kernel-range-flush-global:2:holds,kernel-range-flush-global:3:holds,kernel-range-flush-global:2:holds@invpcid
+ *   expect=kernel-range-flush-global:2:holds@-pge,kernel-range-flush-all:2:holds,kernel-range-flush-all:2:holds@invpcid
+ *   expect=kernel-range-flush-all:2:holds@-pge,kernel-range-flush-all:2:holds@-pcid/-pge
+ *   expect=kernel-pgtable-free:2:holds,kernel-pgtable-free:3:holds,kernel-pgtable-free:2:holds@invpcid,kernel-pgtable-free:2:holds@-pcid/-pge
  *   noop=trace_tlb_flush,count_vm_tlb_event,count_vm_tlb_events,inc_irq_stat,load_mm_cr4,switch_ldt,cond_ibpb
  */
 /*
@@ -295,4 +299,134 @@ void flush_tlb_mm_range(struct mm_struct *mm, unsigned long start,
 		flush_tlb_others(mm_cpumask(mm), &info);
 
 	put_cpu();
+}
+
+/* ---- kernel mappings: flush_tlb_all(), flush_tlb_kernel_range() (v4.20, with the asm/tlbflush.h inlines and kernel/smp.c on_each_cpu()) ---- */
+
+/*
+ * kernel/smp.c on_each_cpu(): func on every other CPU by cross-call, waited for, then on
+ * this CPU with IRQs off.
+ */
+int on_each_cpu(smp_call_func_t func, void *info, int wait)
+{
+	unsigned long flags;
+	int ret = 0;
+
+	preempt_disable();
+	ret = smp_call_function(func, info, wait);
+	local_irq_save(flags);
+	func(info);
+	local_irq_restore(flags);
+	preempt_enable();
+	return ret;
+}
+
+/*
+ * asm/tlbflush.h __native_flush_tlb_global(): INVPCID type 2 where the CPU has it (every
+ * PCID, globals too), else toggle CR4.PGE with IRQs off, which drops every entry.
+ */
+static inline void __native_flush_tlb_global(void)
+{
+	unsigned long cr4, flags;
+
+	if (static_cpu_has(X86_FEATURE_INVPCID)) {
+		invpcid_flush_all();
+		return;
+	}
+
+	raw_local_irq_save(flags);
+	cr4 = this_cpu_read(cpu_tlbstate.cr4);
+	native_write_cr4(cr4 & ~X86_CR4_PGE);	/* clear PGE */
+	native_write_cr4(cr4);			/* and set it again: everything is gone */
+	raw_local_irq_restore(flags);
+}
+
+/*
+ * asm/tlbflush.h __flush_tlb_one_kernel() (4.16+): INVLPG, which without PTI drops the global
+ * kernel translation in every PCID; with PTI kernel PTEs are not global and every other ASID
+ * is marked to be flushed before its next use (PTI is not modelled in this generation).
+ */
+static inline void __flush_tlb_one_kernel(unsigned long addr)
+{
+	__flush_tlb_one_user(addr);
+
+	if (!static_cpu_has(X86_FEATURE_PTI))
+		return;
+
+	this_cpu_write(cpu_tlbstate.invalidate_other, true);
+}
+
+/*
+ * asm/tlbflush.h __flush_tlb_all(): everything, globals too, on this CPU: by the global
+ * flush with PGE, else by a CR3 reload.
+ * Without PGE there are no global entries and setup_pcid() has turned PCID off (660da7c9228f),
+ * so the reload is a total flush: with PCID and no PGE it would reach only the current PCID.
+ */
+static inline void __flush_tlb_all(void)
+{
+	if (boot_cpu_has(X86_FEATURE_PGE))
+		__native_flush_tlb_global();
+	else
+		__flush_tlb();
+}
+
+static void do_flush_tlb_all(void *info)
+{
+	count_vm_tlb_event(NR_TLB_REMOTE_FLUSH_RECEIVED);
+	__flush_tlb_all();
+}
+
+void flush_tlb_all(void)
+{
+	count_vm_tlb_event(NR_TLB_REMOTE_FLUSH);
+	on_each_cpu(do_flush_tlb_all, NULL, 1);
+}
+
+/* One INVLPG per page: kernel mappings are global (no PTI), and INVLPG drops a global translation in every PCID. */
+static void do_kernel_range_flush(void *info)
+{
+	struct flush_tlb_info *f = info;
+	unsigned long addr;
+
+	for (addr = f->start; addr < f->end; addr += PAGE_SIZE)
+		__flush_tlb_one_kernel(addr);
+}
+
+void flush_tlb_kernel_range(unsigned long start, unsigned long end)
+{
+	/* Past the single-page ceiling, as for a user flush, one full flush is cheaper. */
+	if (end == TLB_FLUSH_ALL ||
+	    (end - start) > tlb_single_page_flush_ceiling << PAGE_SHIFT) {
+		on_each_cpu(do_flush_tlb_all, NULL, 1);
+	} else {
+		struct flush_tlb_info info;
+
+		info.start = start;
+		info.end = end;
+		on_each_cpu(do_kernel_range_flush, &info, 1);
+	}
+}
+
+/* ---- arch/x86/mm/pgtable.c (v4.20): freeing a kernel page table for a huge mapping ---- */
+
+/*
+ * pmd_free_pte_page(): the huge ioremap/vmalloc path replaces a pmd that points to a PTE
+ * page. (P1) Every CPU's paging-structure caches may still hold the pmd: a walk through it
+ * would read the freed page, so they must be invalidated before the free. INVLPG drops all
+ * paging-structure-cache entries of the current PCID, and flush_tlb_kernel_range() runs it
+ * on every CPU (5e0fb5df2ee6, "x86/mm: Add TLB purge to free pmd/pte page interfaces").
+ * Simplified: the pmd_none() check of the caller and the ptdesc destructor are left out.
+ */
+int pmd_free_pte_page(pmd_t *pmd, unsigned long addr)
+{
+	pte_t *pte;
+
+	pte = (pte_t *)pmd_page_vaddr(*pmd);
+	pmd_clear(pmd);
+
+	flush_tlb_kernel_range(addr, addr + PAGE_SIZE - 1);	/* (P1) */
+
+	free_page((unsigned long)pte);
+
+	return 1;
 }

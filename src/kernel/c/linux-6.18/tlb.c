@@ -1,10 +1,14 @@
 /* tlbcheck: id=linux-6.18 kind=base boot=pcid-lazy-cpumask
  *   title="Linux 6.18: lazy mm_cpumask, should_flush_tlb, LOADED_MM_SWITCHING, tlb_gen early exits"
  *   source="arch/x86/mm/tlb.c @ v6.18 (with 83b0177a6c48, 'x86/mm: Fix SMP ordering in switch_mm_irqs_off()')"
- *   generation=linux-6.x features=pcid,pge shared-pcpu=loaded_mm,is_lazy
+ *   generation=linux-6.x features=pcid,pge shared-pcpu=loaded_mm,is_lazy setup-pcid=pge,invlpg-miss
  *   expect=switch-vs-flush:2:holds,switch-vs-flush-local:2:holds,lazy-flush:2:holds
  *   expect=lazy-free-pgtables:2:holds,asid-reuse:2:holds,concurrent-flushes:2:holds
  *   expect=broadcast-flush:2:holds@invlpgb,broadcast-flush:3:holds@invlpgb,broadcast-transition:2:holds@invlpgb,broadcast-transition:3:holds@invlpgb
+ *   expect=kernel-range-flush-global:2:holds,kernel-range-flush-global:3:holds,kernel-range-flush-global:2:holds@invpcid
+ *   expect=kernel-range-flush-global:2:holds@invlpg-miss,kernel-range-flush-global:3:holds@invlpg-miss,kernel-range-flush-global:2:holds@-pcid/-pge
+ *   expect=kernel-range-flush-all:2:holds,kernel-range-flush-all:2:holds@invpcid,kernel-range-flush-all:2:holds@-pge,kernel-range-flush-all:2:holds@invlpg-miss
+ *   expect=kernel-pgtable-free:2:holds,kernel-pgtable-free:2:holds@invpcid,collapse-flush:2:holds,collapse-flush:3:holds
  *   noop=trace_tlb_flush,count_vm_tlb_event,inc_irq_stat,cond_mitigation,cr4_update_pce_mm,switch_ldt,consider_global_asid,put_flush_tlb_info,mmu_notifier_arch_invalidate_secondary_tlbs,lockdep_assert_irqs_enabled
  *   link=mm/mmu_gather.c,mm/rmap.c,mm/memory.c,mm/madvise.c,mm/mremap.c,mm/mprotect.c
  *   expect=munmap-zap:2:holds,munmap-zap:3:holds,madvise-race:2:holds,mremap-vs-truncate:2:holds,reclaim-vs-mprotect:2:holds
@@ -546,4 +550,211 @@ void flush_tlb_mm_range(struct mm_struct *mm, unsigned long start,
 
 	put_flush_tlb_info();
 	put_cpu();
+}
+
+/* ---- kernel mappings: flush_tlb_all(), flush_tlb_kernel_range() (v6.18) ---- */
+
+/*
+ * kernel/smp.c on_each_cpu(): run func on every other CPU by cross-call and wait, and on this
+ * CPU with IRQs off. Simplified: 6.x goes through on_each_cpu_cond_mask(), which sends the
+ * IPIs, runs the local call, then waits; here the remote calls are waited for first. Each
+ * call only invalidates its own CPU's TLB, so the order of the local one does not matter.
+ */
+int on_each_cpu(smp_call_func_t func, void *info, int wait)
+{
+	unsigned long flags;
+
+	preempt_disable();
+	smp_call_function(func, info, wait);
+	local_irq_save(flags);
+	func(info);
+	local_irq_restore(flags);
+	preempt_enable();
+	return 0;
+}
+
+/* asm/tlb.h: addr..addr+nr pages, including globals, in every PCID (6.15+). */
+static inline void invlpgb_flush_addr_nosync(unsigned long addr, u16 nr)
+{
+	__invlpgb(0, 0, addr, nr, PTE_STRIDE, INVLPGB_FLAG_INCLUDE_GLOBAL);
+}
+
+/* asm/tlb.h: everything, including globals, in every PCID, and wait for it (6.15+). */
+static inline void invlpgb_flush_all(void)
+{
+	preempt_disable();
+	__invlpgb(0, 0, 0, 1, PTE_STRIDE, INVLPGB_FLAG_INCLUDE_GLOBAL);
+	__tlbsync();
+	preempt_enable();
+}
+
+/*
+ * INVLPG of a kernel address. Without PTI the kernel maps itself with global PTEs, and
+ * INVLPG drops a global translation whatever PCID it was filled in (SDM 4.10.4.1): enough
+ * for every address space. With PTI the other ASIDs would need invalidate_other (PTI is
+ * not modelled in this generation). The Alder Lake / Raptor Lake erratum breaks the first
+ * sentence while PCID is on: setup_pcid() (boot) turns PCID off there (ce0b15d11ad8).
+ */
+void flush_tlb_one_kernel(unsigned long addr)
+{
+	flush_tlb_one_user(addr);
+
+	if (!static_cpu_has(X86_FEATURE_PTI))
+		return;
+
+	this_cpu_write(cpu_tlbstate.invalidate_other, true);
+}
+
+/*
+ * asm/tlbflush.h __native_tlb_flush_global() and arch/x86/mm/tlb.c native_flush_tlb_global():
+ * INVPCID type 2 where the CPU has it (all PCIDs, globals too; fine with PCIDE 0 or 1),
+ * otherwise toggle CR4.PGE with IRQs off, which drops every entry of every PCID.
+ */
+void native_flush_tlb_global(void)
+{
+	unsigned long cr4, flags;
+
+	if (static_cpu_has(X86_FEATURE_INVPCID)) {
+		invpcid_flush_all();
+		return;
+	}
+
+	raw_local_irq_save(flags);
+	cr4 = this_cpu_read(cpu_tlbstate.cr4);
+	native_write_cr4(cr4 ^ X86_CR4_PGE);
+	native_write_cr4(cr4);
+	raw_local_irq_restore(flags);
+}
+
+/*
+ * Everything, globals included, on this CPU. Without PGE there are no global entries, and
+ * setup_pcid() has turned PCID off (660da7c9228f), so reloading CR3 is a total flush.
+ */
+void __flush_tlb_all(void)
+{
+	VM_WARN_ON_ONCE(preemptible());
+
+	if (cpu_feature_enabled(X86_FEATURE_PGE))
+		native_flush_tlb_global();
+	else
+		flush_tlb_local();
+}
+
+static void do_flush_tlb_all(void *info)
+{
+	count_vm_tlb_event(NR_TLB_REMOTE_FLUSH_RECEIVED);
+	__flush_tlb_all();
+}
+
+void flush_tlb_all(void)
+{
+	count_vm_tlb_event(NR_TLB_REMOTE_FLUSH);
+
+	/* INVLPGB where the CPU has it, else the cross-call. */
+	if (cpu_feature_enabled(X86_FEATURE_INVLPGB))
+		invlpgb_flush_all();
+	else
+		on_each_cpu(do_flush_tlb_all, NULL, 1);
+}
+
+/*
+ * (K1) INVLPGB only starts the invalidation on each CPU; __tlbsync() waits for every one of
+ *      ours, so the flush returns only when no CPU can use the old translation.
+ */
+static void invlpgb_kernel_range_flush(struct flush_tlb_info *info)
+{
+	unsigned long addr, nr;
+
+	for (addr = info->start; addr < info->end; addr += nr << PAGE_SHIFT) {
+		nr = (info->end - addr) >> PAGE_SHIFT;
+		/* clamp_val(nr, 1, invlpgb_count_max): one INVLPGB covers a bounded range. */
+		if (nr < 1)
+			nr = 1;
+		if (nr > invlpgb_count_max)
+			nr = invlpgb_count_max;
+		invlpgb_flush_addr_nosync(addr, nr);
+	}
+	__tlbsync();	/* (K1) */
+}
+
+static void do_kernel_range_flush(void *info)
+{
+	struct flush_tlb_info *f = info;
+	unsigned long addr;
+
+	/* One INVLPG per page. */
+	for (addr = f->start; addr < f->end; addr += PAGE_SIZE)
+		flush_tlb_one_kernel(addr);
+}
+
+static void kernel_tlb_flush_all(struct flush_tlb_info *info)
+{
+	if (cpu_feature_enabled(X86_FEATURE_INVLPGB))
+		invlpgb_flush_all();
+	else
+		on_each_cpu(do_flush_tlb_all, NULL, 1);
+}
+
+static void kernel_tlb_flush_range(struct flush_tlb_info *info)
+{
+	if (cpu_feature_enabled(X86_FEATURE_INVLPGB))
+		invlpgb_kernel_range_flush(info);
+	else
+		on_each_cpu(do_kernel_range_flush, info, 1);
+}
+
+void flush_tlb_kernel_range(unsigned long start, unsigned long end)
+{
+	struct flush_tlb_info *info;
+
+	preempt_disable();
+
+	info = get_flush_tlb_info(NULL, start, end, PAGE_SHIFT, false,
+				  TLB_GENERATION_INVALID);
+
+	if (info->end == TLB_FLUSH_ALL)
+		kernel_tlb_flush_all(info);
+	else
+		kernel_tlb_flush_range(info);
+
+	put_flush_tlb_info();
+	preempt_enable();
+}
+
+/* ---- arch/x86/mm/pgtable.c (v6.18): freeing a kernel page table for a huge mapping ---- */
+
+/*
+ * pmd_free_pte_page(), as in 4.20 (5e0fb5df2ee6): (P1) every CPU's paging-structure caches
+ * are invalidated before the PTE page is freed; with INVLPGB, flush_tlb_kernel_range()
+ * broadcasts invlpgb_flush_addr_nosync() (not FINAL_ONLY: it drops the cached upper entries
+ * too) and waits for it with TLBSYNC. Simplified: the ptdesc destructor is a plain free.
+ */
+int pmd_free_pte_page(pmd_t *pmd, unsigned long addr)
+{
+	pte_t *pte;
+
+	pte = (pte_t *)pmd_page_vaddr(*pmd);
+	pmd_clear(pmd);
+
+	flush_tlb_kernel_range(addr, addr + PAGE_SIZE - 1);	/* (P1) */
+
+	free_page((unsigned long)pte);
+
+	return 1;
+}
+
+/* ---- asm/tlbflush.h flush_tlb_range() (v6.18) ---- */
+
+/*
+ * flush_tlb_range(vma, start, end) is a macro over flush_tlb_mm_range(). (R1) It always says
+ * freed_tables: a caller may zap a pmd that points to a page table together with its PTEs
+ * (collapse_pte_mapped_thp -> pmdp_collapse_flush), and then lazy CPUs, whose speculative
+ * walks may go through the old pmd, must be flushed too (3ef938c35035, CVE-2025-22045; with
+ * INVLPGB it also keeps the broadcast from invalidating final translations only).
+ * Simplified: a function of the vma's mm (vmas are not modelled; no hugetlb vma, so the
+ * stride is PAGE_SHIFT).
+ */
+void flush_tlb_range(struct mm_struct *mm, unsigned long start, unsigned long end)
+{
+	flush_tlb_mm_range(mm, start, end, PAGE_SHIFT, true);	/* (R1) */
 }
