@@ -96,6 +96,9 @@ function featuresOf(names: readonly string[]): Features {
   return Object.fromEntries(FEATURE_NAMES.map((f) => [f, names.includes(f)])) as unknown as Features;
 }
 
+/** Shared kernel helpers linked before every base's tlb.c (a variant's function of the same name replaces one). */
+export const C_COMMON: readonly string[] = ['common/mm.c'];
+
 async function buildBuiltin(src: CSource, h: CHeader & { readonly id: string }): Promise<CVariant> {
   if (h.base !== undefined) return patchOn(h.base, src, h);
   return buildCVariant({
@@ -109,7 +112,7 @@ async function buildBuiltin(src: CSource, h: CHeader & { readonly id: string }):
     expect: h.expect,
     boot: h.boot ?? 'loaded_mm',
     ...(h.userAccess === undefined ? {} : { userAccess: h.userAccess }),
-    sources: [src],
+    sources: [...C_COMMON.map(readBuiltin), src],
     noop: h.noop,
     config: h.config,
   });

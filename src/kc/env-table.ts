@@ -41,6 +41,8 @@ import {
   writePge,
   wrmsrPasid,
   waitUntil,
+  freePage,
+  reusePage,
 } from '../kernel/fx.ts';
 import { LOADED_MM_SWITCHING, NO_MM, type PcpuField, TLBSTATE_LAZY, TLBSTATE_OK } from '../kernel/layout.ts';
 import { queueAndWait, smp_call_function_many, smp_call_function_single } from '../kernel/common/smp.ts';
@@ -808,6 +810,39 @@ export const ENV: Readonly<Record<string, EnvEntry>> = {
   is_uv_system: { doc: 'false: the SGI UV flush path is not modelled', arity: 0, run: nothing },
 
   // ---- interrupts (include/linux/irqflags.h) ----
+  // ---- page tables and their freeing (mm/memory.c, mm/mmu_gather.c; used by common/mm.c) ----
+  pmd_clear: {
+    doc: 'arch/x86/include/asm/pgtable.h pmd_clear(): one store of 0 to the upper entry (native_pmd_clear)',
+    arity: 1,
+    run: function* (x, [p]) {
+      yield* store(int(x, p!), 0, tagOf(x.site));
+      return none;
+    },
+  },
+  tlb_flush_range: {
+    doc: "asm/tlb.h tlb_flush(): flush_tlb_mm_range() of the program for [start, end) with freed_tables (the bridge matches each generation's parameters and adds the ghost flush bookkeeping)",
+    arity: 4,
+    run: function* (x, [mm, start, end, freed]) {
+      yield* x.k.r.flush_tlb_mm_range(x.k, mmId(x, mm!), int(x, start!), int(x, end!), truthy(freed!));
+      return none;
+    },
+  },
+  tlb_remove_table_free: {
+    doc: 'mm/mmu_gather.c: the batched table page freed after the flush (tlb_flush_mmu_free): the ghost marks the page free',
+    arity: 1,
+    run: function* (x, [pfn]) {
+      yield* freePage(int(x, pfn!), tagOf(x.site));
+      return none;
+    },
+  },
+  tlbcheck_reuse_page: {
+    doc: 'not kernel code: the page allocator hands the freed page out again at once, filled with `fill` (the scenario\'s worst case)',
+    arity: 2,
+    run: function* (x, [pfn, fill]) {
+      yield* reusePage(int(x, pfn!), int(x, fill!), tagOf(x.site));
+      return none;
+    },
+  },
   local_irq_disable: { doc: 'CLI: fx.irqDisable', arity: 0, run: function* (x) { yield* irqDisable(tagOf(x.site)); return none; } },
   local_irq_enable: { doc: 'STI: fx.irqEnable', arity: 0, run: function* (x) { yield* irqEnable(tagOf(x.site)); return none; } },
   irqs_disabled: { doc: 'read of IF: fx.irqsDisabled', arity: 0, run: function* () { return (yield* irqsDisabled()) ? 1 : 0; } },
