@@ -27,6 +27,7 @@ export const CORPUS: readonly string[] = [
   'linux-6.18-lazy-skip-freed--lazy-free-pgtables-c2--no-walk-through-freed-table.json',
   'linux-6.18-no-finish-asid-transition--broadcast-transition-c2--no-stale-tlb-use.json',
   'pasid-ipi-proposal--pasid-update-c2--per-mm-state-coherent.json',
+  'linux-6.17-switch-no-mb-gen-checked--switch-vs-flush-c2--tlb-gen-caught-up.json',
 ];
 
 export const corpusPath = (name: string): string => join(CORPUS_DIR, name);

@@ -41,6 +41,8 @@ export const C_BUILTINS: readonly string[] = [
   'pasid/proposal.c',
   'pasid/ipi-mb.c',
   'pasid/gp-fixup.c',
+  'linux-6.18/variants/gen-checked.c',
+  'linux-6.18/variants/switch-no-mb-checked.c',
 ];
 
 const repoPath = (file: string): string => `src/kernel/c/${file}`;
@@ -115,6 +117,8 @@ async function buildBuiltin(src: CSource, h: CHeader & { readonly id: string }):
     sources: [...C_COMMON.map(readBuiltin), src],
     noop: h.noop,
     config: h.config,
+    invariants: h.invariants,
+    mmFields: h.mmFields,
   });
 }
 
@@ -146,6 +150,8 @@ export async function patchOn(baseId: string, src: CSource, h: CHeader, only?: R
     sources: [...s.sources, src],
     noop: [...s.noop, ...h.noop],
     config: [...s.config, ...h.config],
+    mmFields: [...new Set([...(s.mmFields ?? []), ...h.mmFields])],
+    invariants: [...(s.invariants ?? []), ...h.invariants.filter((i) => !(s.invariants ?? []).some((b) => b.name === i.name))],
   };
   const { fixedBy: _f, only: _o, userAccess: _u, ...rest } = spec;
   return buildCVariant({
