@@ -19,6 +19,7 @@ export const BUILTIN_SCENARIO_IDS: readonly string[] = [
   'pasid-update',
   'broadcast-flush',
   'broadcast-transition',
+  'idle-leave-mm',
 ];
 
 /** Built-ins are no user files: they carry no `file` (a counterexample names them by id). */
