@@ -105,7 +105,7 @@ describe('--workers N', () => {
     const b = JSON.parse(two.out) as Report;
     expect(a.rows.length).toBe(smallMixed.length);
     expect(b.rows.map(strip)).toEqual(a.rows.map(strip));
-    expect(a.rows.filter((x) => !x.ok).map((x) => x.variant)).toEqual(['my-patch', 'my-patch']);
+    expect(a.rows.filter((x) => !x.ok).map((x) => x.variant)).toEqual(['my-patch', 'my-patch', 'my-patch']);
     for (const r of a.rows.filter((x) => x.variant !== 'my-patch')) {
       // 4.12 has rows of one scenario and CPU count on several machines (@pge): match the features too.
       const pinned = small.find((s) => s.scenario === r.scenario && s.cpus === r.cpus && JSON.stringify(s.features) === JSON.stringify(r.features));
@@ -224,7 +224,7 @@ describe('reports for CI', () => {
     expect(r.code).toBe(1);
     const xml = readFileSync(file, 'utf8');
     expect(xml.match(/<testcase /g)).toHaveLength(smallMixed.length);
-    expect(xml.match(/<failure /g)).toHaveLength(2); // my-patch on switch-vs-flush and switch-vs-flush-local
+    expect(xml.match(/<failure /g)).toHaveLength(3); // my-patch on switch-vs-flush, switch-vs-flush-local and idle-leave-mm
     expect(xml).toMatch(/<failure message="expected holds, got violates no-stale-tlb-use"[^>]*>[^<]*replay: npx tlbcheck replay /);
     expect(xml).toContain('walks unbounded, sb-depth&lt;=2');
     expect(xmlEscape('a<b & "c" \'d\' \u0001')).toBe('a&lt;b &amp; &quot;c&quot; &apos;d&apos; ');

@@ -32,10 +32,11 @@ import {
   entryPresent,
   leafIndex,
   upperIndex,
+  PAGE_SIZE,
 } from '../machine/types.ts';
 import type { K, Routine } from '../kernel/fx.ts';
 import { Layout } from '../kernel/layout.ts';
-import type { CoreRoutines, SetupCtx, Variant } from '../kernel/variant.ts';
+import type { CoreRoutines, InvariantView, SetupCtx, Variant } from '../kernel/variant.ts';
 import type { Scenario, ScenarioParams, SegmentedProgram, World } from '../scenario/world.ts';
 import { Ghost, type Covered } from '../invariants/ghost.ts';
 import type { Violation } from '../invariants/types.ts';
@@ -85,7 +86,14 @@ export function prepare(cfg: CheckConfig, makeMachine?: (init: MachineInit) => M
   // With INVLPGB, finish_asid_transition() (6.15+) reads other CPUs' loaded_mm_asid: it is
   // shared data then (in TSO memory), and stays private without the feature, as before.
   const shared = cfg.features.invlpgb === true ? new Set([...cfg.variant.sharedPcpu, 'loaded_mm_asid' as const]) : cfg.variant.sharedPcpu;
-  const layout = new Layout(world.pages.length, world.mms, cfg.params.cpus, shared, world.extraVars ?? []);
+  // A variant's own state: per-CPU variables (private to their CPU) and mm_struct fields (shared).
+  const own = cfg.variant.extraState;
+  const extras = [
+    ...(world.extraVars ?? []),
+    ...(own ? Array.from({ length: cfg.params.cpus }, (_, c) => own.pcpu.map((f) => ({ name: `cpu${c}.${f}`, owner: c }))).flat() : []),
+    ...(own ? world.mms.flatMap((mm) => own.mm.map((f) => ({ name: `${mm.name}.${f}`, owner: -1 }))) : []),
+  ];
+  const layout = new Layout(world.pages.length, world.mms, cfg.params.cpus, shared, extras);
   layout.nameTables(world.memory, (pfn) => (world.pages[pfn]?.owner ?? 0) < 0);
   const monitor = new Monitor(layout, cfg.scenario.invariants);
   return { cfg, world, layout, makeMachine: makeMachine ?? ((init) => new Machine(init)), atomicity, monitor };
@@ -355,6 +363,7 @@ export class Sim {
     }
     this.doMove(mv, branch);
     if (this.m.obs.length > 0) this.checkObservations();
+    if (!this.violation && this.declared.length > 0) this.checkDeclared();
     this.footprint = this.m.fp;
     this.m.fp = null;
     const bounds = this.model.cfg.bounds;
@@ -732,6 +741,49 @@ export class Sim {
     const fs = this.frames[c]!;
     const fn = fs[fs.length - 1]?.fns?.name ?? '?';
     this.violation = { invariant: 'no-cpu-fault', cpu: c, step: this.step, message: `cpu${c} in ${fn}: ${what}` };
+  }
+
+  /** Invariants the variant declares in C (`invariant=name:function`), each checked on every CPU. */
+  private get declared(): readonly { readonly name: string; readonly fn: string }[] {
+    return this.model.cfg.variant.invariants ?? [];
+  }
+
+  private checkDeclared(): void {
+    const ev = this.routines.eval_c;
+    if (!ev) return;
+    const m = this.m;
+    const L = this.model.layout;
+    const cr3Mm = (c: number): number => {
+      const root = m.cpu(c).cr3Root;
+      const mm = L.mms.find((x) => x.pgd === root || x.userPgd === root);
+      return mm ? mm.id : -1;
+    };
+    const view: InvariantView = {
+      read: (loc) => m.mem[loc]!,
+      cr3Mm,
+      tlbHas: (c, mm, va) => {
+        const cpu = m.cpu(c);
+        if (mm >= 0 && cr3Mm(c) !== mm) return false;
+        return cpu.tlb.some((e) => e.vpn === Math.floor(va / PAGE_SIZE) && (mm < 0 || e.global || e.pcid === cpu.cr3Pcid));
+      },
+      userMm: (c) => this.ghost.userMm[c] ?? -1,
+      flushInFlight: (mm) => this.ghost.flushes.some((f) => f.mm === mm && !f.kernel && f.returnedAt < 0),
+    };
+    for (const inv of this.declared) {
+      for (let c = 0; c < this.model.cfg.params.cpus; c++) {
+        const r = ev(this.ks[c]!, inv.fn, view);
+        if (r.value) continue;
+        const read = r.reads.map((x) => x.what ?? `${L.nameOf(x.loc)} = ${x.val}`);
+        this.violation = {
+          invariant: inv.name,
+          cpu: c,
+          step: this.step,
+          message: `${inv.fn}() is false on cpu${c} at step ${this.step} (it read ${read.join(', ') || 'nothing'})`,
+          declared: { fn: inv.fn, reads: r.reads },
+        };
+        return;
+      }
+    }
   }
 
   private checkObservations(): void {

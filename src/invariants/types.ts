@@ -52,4 +52,6 @@ export interface Violation {
   readonly returnedAt?: number;
   /** The table page a bad walk read (no-walk-through-freed-table). */
   readonly pfn?: number;
+  /** A variant's declared invariant: its C predicate and what it read (loc -1: the machine or the ghost, described by `what`). */
+  readonly declared?: { readonly fn: string; readonly reads: readonly { readonly loc: number; readonly val: number; readonly what?: string }[] };
 }

@@ -50,6 +50,8 @@ export const C_BUILTINS: readonly string[] = [
   'linux-6.18/variants/finish-no-nested-flush.c',
   'linux-6.18/variants/mremap-flush-after-unlock.c',
   'linux-6.18/variants/mprotect-no-batched-flush.c',
+  'linux-6.18/variants/gen-checked.c',
+  'linux-6.18/variants/switch-no-mb-checked.c',
 ];
 
 const repoPath = (file: string): string => `src/kernel/c/${file}`;
@@ -105,6 +107,9 @@ function featuresOf(names: readonly string[]): Features {
   return Object.fromEntries(FEATURE_NAMES.map((f) => [f, names.includes(f)])) as unknown as Features;
 }
 
+/** Shared kernel helpers linked before every base's tlb.c (a variant's function of the same name replaces one). */
+export const C_COMMON: readonly string[] = ['common/mm.c'];
+
 async function buildBuiltin(src: CSource, h: CHeader & { readonly id: string }): Promise<CVariant> {
   if (h.base !== undefined) return patchOn(h.base, src, h);
   return buildCVariant({
@@ -119,11 +124,13 @@ async function buildBuiltin(src: CSource, h: CHeader & { readonly id: string }):
     boot: h.boot ?? 'loaded_mm',
     ...(h.userAccess === undefined ? {} : { userAccess: h.userAccess }),
     ...(h.setupPcid === undefined ? {} : { setupPcid: parseSetupPcid(src.file, h.setupPcid) }),
-    // The shared files it links (link=, e.g. the mm side), then the base's own file, last as
-    // every variant's own file is.
-    sources: [...(h.link ?? []).map(readBuiltin), src],
+    // The common C every base links (C_COMMON), the shared files it links (link=, e.g. the mm
+    // side), then the base's own file, last as every variant's own file is.
+    sources: [...C_COMMON.map(readBuiltin), ...(h.link ?? []).map(readBuiltin), src],
     noop: h.noop,
     config: h.config,
+    invariants: h.invariants,
+    mmFields: h.mmFields,
   });
 }
 
@@ -157,6 +164,8 @@ export async function patchOn(baseId: string, src: CSource, h: CHeader, only?: R
     sources: [...s.sources, src],
     noop: [...s.noop, ...h.noop],
     config: [...s.config, ...h.config],
+    mmFields: [...new Set([...(s.mmFields ?? []), ...h.mmFields])],
+    invariants: [...(s.invariants ?? []), ...h.invariants.filter((i) => !(s.invariants ?? []).some((b) => b.name === i.name))],
   };
   const { fixedBy: _f, only: _o, userAccess: _u, setupPcid: _s, ...rest } = spec;
   return buildCVariant({

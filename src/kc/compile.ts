@@ -28,6 +28,8 @@ export interface Names {
   /** Functions the whole program defines (base plus patch). */
   readonly functions: ReadonlySet<string>;
   readonly noop: ReadonlySet<string>;
+  /** Per-CPU variables the program defines itself (DEFINE_PER_CPU). */
+  readonly pcpu?: ReadonlySet<string>;
 }
 
 const unsupported = (file: string, n: Node, what: string, why: string): UserError => {
@@ -611,6 +613,10 @@ class FnCompiler {
     }
     if (this.names.functions.has(name)) {
       this.emit({ o: 'const', v: { t: 'fn', name } });
+      return;
+    }
+    if (this.names.pcpu?.has(name)) {
+      this.emit({ o: 'const', v: { t: 'pcpu', path: name } });
       return;
     }
     const c = envConstant(name);

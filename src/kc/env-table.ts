@@ -44,6 +44,7 @@ import {
   cmpxchg,
   xchg,
   freePage,
+  reusePage,
 } from '../kernel/fx.ts';
 import { LOADED_MM_SWITCHING, NO_MM, type PcpuField, TLBSTATE_LAZY, TLBSTATE_OK } from '../kernel/layout.ts';
 import { queueAndWait, smp_call_function_many, smp_call_function_single } from '../kernel/common/smp.ts';
@@ -53,6 +54,7 @@ import type { CoreRoutines } from '../kernel/variant.ts';
 import type { Features } from '../machine/types.ts';
 import { ENTRIES, NOT_ACCESSED, NOT_DIRTY, NOT_WRITABLE, PAGE_SHIFT, PAGE_SIZE, entryLoc, entryPfn, entryPresent, hex, leafIndex, upperIndex } from '../machine/types.ts';
 import { type SrcSite, type Val, truthy } from './ir.ts';
+import { invariantView } from './predicate.ts';
 
 /** What an environment function sees: where it runs, where it was called, and the program. */
 export interface EnvCtx {
@@ -222,6 +224,15 @@ const CONSTANTS: Readonly<Record<string, Val>> = {
 };
 
 /** A constant of the environment, a per-CPU variable, or a feature bit; undefined if none. */
+/** File-level per-CPU definitions (`DEFINE_PER_CPU(int, name);`) of names the model does not keep: a variant's own per-CPU variables. */
+export function ownPerCpu(text: string): string[] {
+  const out: string[] = [];
+  for (const m of text.matchAll(/^\s*(?:static\s+)?DEFINE_PER_CPU(?:_SHARED_ALIGNED|_ALIGNED|_READ_MOSTLY)?\s*\(\s*[^,;]+,\s*(\w+)\s*\)\s*;/gm)) {
+    if (!PCPU_ROOTS.has(m[1]!)) out.push(m[1]!);
+  }
+  return out;
+}
+
 export function envConstant(name: string): Val | undefined {
   if (Object.hasOwn(CONSTANTS, name)) return CONSTANTS[name];
   if (PCPU_ROOTS.has(name)) return { t: 'pcpu', path: name };
@@ -239,7 +250,12 @@ export const tagOf = (s: SrcSite): string | undefined => s.tag;
 function pcpuLoc(x: EnvCtx, v: Val): { loc: number; type: PcpuType } {
   if (typeof v !== 'object' || v.t !== 'pcpu') throw modelError(x.site, `${x.site.text}: expected a per-CPU variable`);
   const d = PCPU[v.path];
-  if (!d) throw modelError(x.site, `per-CPU field '${v.path}' is not in the model (env-table.ts PCPU)`);
+  if (!d) {
+    // A per-CPU variable the variant defines itself (DEFINE_PER_CPU in its C): an int.
+    const own = x.k.L.findVar(`cpu${v.cpu ?? x.k.cpu}.${v.path}`);
+    if (own !== undefined) return { loc: own, type: 'int' };
+    throw modelError(x.site, `per-CPU field '${v.path}' is not in the model (env-table.ts PCPU)`);
+  }
   return { loc: x.k.L.pcpu(v.cpu ?? x.k.cpu, d.field), type: d.type };
 }
 
@@ -822,6 +838,85 @@ export const ENV: Readonly<Record<string, EnvEntry>> = {
   is_uv_system: { doc: 'false: the SGI UV flush path is not modelled', arity: 0, run: nothing },
 
   // ---- interrupts (include/linux/irqflags.h) ----
+  // ---- read-only accessors for declared invariants (kc/predicate.ts); not kernel functions ----
+  tlbcheck_cr3_mm: {
+    doc: "a declared invariant's view of the machine: the mm whose root table CPU `cpu`'s CR3 holds (an mm pointer; NULL when none)",
+    arity: 1,
+    run: function* (x, [cpu]) {
+      const { view, note } = invariantView('tlbcheck_cr3_mm()');
+      const c = int(x, cpu!);
+      const mm = view.cr3Mm(c);
+      note(`cr3 of cpu${c} holds ${mm < 0 ? 'no mm' : x.k.L.mmName(mm)}`, mm);
+      return mm < 0 ? 0 : { t: 'mm', id: mm };
+    },
+  },
+  tlbcheck_user_mm: {
+    doc: "a declared invariant's view of the ghost: the mm whose user thread runs on CPU `cpu` (its context_switch() finished), NULL when a kernel thread runs",
+    arity: 1,
+    run: function* (x, [cpu]) {
+      const { view, note } = invariantView('tlbcheck_user_mm()');
+      const c = int(x, cpu!);
+      const mm = view.userMm(c);
+      note(`a user thread of ${mm < 0 ? 'no mm' : x.k.L.mmName(mm)} runs on cpu${c}`, mm);
+      return mm < 0 ? 0 : { t: 'mm', id: mm };
+    },
+  },
+  tlbcheck_tlb_has: {
+    doc: "a declared invariant's view of the machine: whether CPU `cpu`'s TLB holds an entry for `va` of `mm` under the PCID it runs now",
+    arity: 3,
+    run: function* (x, [cpu, mm, va]) {
+      const { view, note } = invariantView('tlbcheck_tlb_has()');
+      const c = int(x, cpu!);
+      const id = mmId(x, mm!);
+      const has = view.tlbHas(c, id, int(x, va!));
+      note(`cpu${c}'s TLB ${has ? 'holds' : 'holds no'} entry for ${hex(int(x, va!))} of ${x.k.L.mmName(id)}`, has ? 1 : 0);
+      return has ? 1 : 0;
+    },
+  },
+  tlbcheck_flush_in_flight: {
+    doc: "a declared invariant's view of the ghost: whether a flush of `mm` has begun and not yet returned",
+    arity: 1,
+    run: function* (x, [mm]) {
+      const { view, note } = invariantView('tlbcheck_flush_in_flight()');
+      const id = mmId(x, mm!);
+      const on = view.flushInFlight(id);
+      note(`a flush of ${x.k.L.mmName(id)} is ${on ? '' : 'not '}in flight`, on ? 1 : 0);
+      return on ? 1 : 0;
+    },
+  },
+  // ---- page tables and their freeing (mm/memory.c, mm/mmu_gather.c; used by common/mm.c) ----
+  pmd_clear: {
+    doc: 'arch/x86/include/asm/pgtable.h pmd_clear(): one store of 0 to the upper entry (native_pmd_clear); takes a pmd_t * or, from a scenario, the entry\'s location',
+    arity: 1,
+    run: function* (x, [p]) {
+      yield* store(typeof p === 'number' ? p : entryWord(x, p!), 0, tagOf(x.site));
+      return none;
+    },
+  },
+  tlb_flush_range: {
+    doc: "asm/tlb.h tlb_flush(): flush_tlb_mm_range() of the program for [start, end) with freed_tables (the bridge matches each generation's parameters and adds the ghost flush bookkeeping)",
+    arity: 4,
+    run: function* (x, [mm, start, end, freed]) {
+      yield* x.k.r.flush_tlb_mm_range(x.k, mmId(x, mm!), int(x, start!), int(x, end!), truthy(freed!));
+      return none;
+    },
+  },
+  tlb_remove_table_free: {
+    doc: 'mm/mmu_gather.c: the batched table page freed after the flush (tlb_flush_mmu_free): the ghost marks the page free',
+    arity: 1,
+    run: function* (x, [pfn]) {
+      yield* freePage(int(x, pfn!), tagOf(x.site));
+      return none;
+    },
+  },
+  tlbcheck_reuse_page: {
+    doc: 'not kernel code: the page allocator hands the freed page out again at once, filled with `fill` (the scenario\'s worst case)',
+    arity: 2,
+    run: function* (x, [pfn, fill]) {
+      yield* reusePage(int(x, pfn!), int(x, fill!), tagOf(x.site));
+      return none;
+    },
+  },
   local_irq_disable: { doc: 'CLI: fx.irqDisable', arity: 0, run: function* (x) { yield* irqDisable(tagOf(x.site)); return none; } },
   local_irq_enable: { doc: 'STI: fx.irqEnable', arity: 0, run: function* (x) { yield* irqEnable(tagOf(x.site)); return none; } },
   irqs_disabled: { doc: 'read of IF: fx.irqsDisabled', arity: 0, run: function* () { return (yield* irqsDisabled()) ? 1 : 0; } },
@@ -945,14 +1040,6 @@ export const ENV: Readonly<Record<string, EnvEntry>> = {
     arity: 1,
     run: function* (x, [e]) {
       return int(x, e!) === 0 ? 1 : 0;
-    },
-  },
-  pmd_clear: {
-    doc: 'clear an upper entry: one plain store of 0 (native_pmd_clear)',
-    arity: 1,
-    run: function* (x, [p]) {
-      yield* store(memLoc(x, p!), 0, tagOf(x.site));
-      return none;
     },
   },
   free_page: {
@@ -1104,7 +1191,6 @@ export const MM_ENV: Readonly<Record<string, EnvEntry>> = {
   },
   pmd_none: { doc: 'the upper entry is 0', arity: 1, run: function* (x, [v]) { return int(x, v!) === 0 ? 1 : 0; } },
   pmd_pgtable: { doc: 'include/linux/pgtable.h pmd_pgtable(pmd): the leaf table page the entry points to (its pfn)', arity: 1, run: function* (x, [v]) { return entryPfn(int(x, v!)); } },
-  pmd_clear: { doc: 'native_pmd_clear: a plain store of 0', arity: 1, run: function* (x, [p]) { yield* store(entryWord(x, p!), 0, tagOf(x.site)); return none; } },
   pte_none: { doc: 'the entry is 0', arity: 1, run: function* (x, [v]) { return int(x, v!) === 0 ? 1 : 0; } },
   pte_present: { doc: '_PAGE_PRESENT set', arity: 1, run: function* (x, [v]) { return entryPresent(int(x, v!)) ? 1 : 0; } },
   pte_young: { doc: '_PAGE_ACCESSED set (the model keeps A inverted: NOT_ACCESSED)', arity: 1, run: function* (x, [v]) { return (int(x, v!) & NOT_ACCESSED) === 0 ? 1 : 0; } },
@@ -1200,9 +1286,8 @@ export function* rvalue(x: { readonly k: K<CoreRoutines>; readonly site: SrcSite
   }
   if (v.t === 'pcpu') {
     if (v.cpu === undefined && !v.path.startsWith('current.')) throw modelError(x.site, `per-CPU variable '${v.path}' read without this_cpu_read()`);
-    const d = PCPU[v.path];
-    if (!d) throw modelError(x.site, `per-CPU field '${v.path}' is not in the model (env-table.ts PCPU)`);
-    return asType(d.type, yield* load(x.k.L.pcpu(v.cpu ?? x.k.cpu, d.field), tagOf(x.site)));
+    const { loc, type } = pcpuLoc(x as EnvCtx, v);
+    return asType(type, yield* load(loc, tagOf(x.site)));
   }
   return v;
 }

@@ -52,9 +52,18 @@ export interface CHeader {
   readonly config: string[];
   /** Base generations: further files under src/kernel/c/ linked before this one (`link=`). */
   readonly link?: string[];
+  /** Invariants the variant declares: `invariant=name:function`, a C predicate checked on every CPU after every step. */
+  readonly invariants: DeclaredInvariant[];
+  /** Fields the variant adds to struct mm_struct (`mm-fields=a,b`): shared words, 0 at boot, read and written as `READ_ONCE(mm->a)`. */
+  readonly mmFields: string[];
 }
 
-const KEYS = new Set(['base', 'id', 'title', 'kind', 'fixed-by', 'boot', 'expect', 'noop', 'config', 'source', 'generation', 'features', 'shared-pcpu', 'user-access', 'link', 'setup-pcid']);
+export interface DeclaredInvariant {
+  readonly name: string;
+  readonly fn: string;
+}
+
+const KEYS = new Set(['base', 'id', 'title', 'kind', 'fixed-by', 'boot', 'expect', 'noop', 'config', 'source', 'generation', 'features', 'shared-pcpu', 'user-access', 'link', 'setup-pcid', 'invariant', 'mm-fields']);
 
 /** The header of `src`, or undefined when the file has none (a real kernel file). */
 export function parseHeader(file: string, src: string): CHeader | undefined {
@@ -62,7 +71,7 @@ export function parseHeader(file: string, src: string): CHeader | undefined {
   if (!m) return undefined;
   const line = src.slice(0, m.index).split('\n').length;
   const body = m[1]!.replace(/^\s*\*/gm, ' ');
-  const h: { -readonly [K in keyof CHeader]?: CHeader[K] } = { expect: [], noop: [], config: [], features: [], sharedPcpu: [], link: [] };
+  const h: { -readonly [K in keyof CHeader]?: CHeader[K] } = { expect: [], noop: [], config: [], features: [], sharedPcpu: [], link: [], invariants: [], mmFields: [] };
   // title="..." may hold blanks.
   const re = /([a-z-]+)=("([^"]*)"|\S+)/g;
   let kv: RegExpExecArray | null;
@@ -83,6 +92,19 @@ export function parseHeader(file: string, src: string): CHeader | undefined {
         break;
       case 'link':
         h.link!.push(...list);
+        break;
+      case 'mm-fields':
+        for (const f of list) {
+          if (!/^[A-Za-z_]\w*$/.test(f)) throw new UserError(`${file}:${line}: bad mm field '${f}' (a C identifier)`);
+          h.mmFields!.push(f);
+        }
+        break;
+      case 'invariant':
+        for (const d of list) {
+          const m2 = /^([a-z0-9][a-z0-9-]*):([A-Za-z_]\w*)$/.exec(d);
+          if (!m2) throw new UserError(`${file}:${line}: bad invariant '${d}' (name:function, e.g. tlb-gen-caught-up:tlb_gen_caught_up)`);
+          h.invariants!.push({ name: m2[1]!, fn: m2[2]! });
+        }
         break;
       case 'kind':
         if (!['bug', 'fix', 'user', 'base'].includes(val)) throw new UserError(`${file}:${line}: kind must be bug, fix, user or base`);

@@ -532,6 +532,12 @@ export class CRun {
           const mmVar = typeof base === 'object' && base.t === 'mm' ? mmFieldVar(k, op.site, base.id, op.name) : undefined;
           const v = mmVar ?? (ctxOf !== undefined ? mmctxField(k, op.site, ctxOf, op.name) : fieldOf(op.site, base, op.name));
           if (typeof v === 'object' && (v as { t: string }).t === 'field-of') {
+            // A field the variant adds to struct mm_struct (mm-fields=): a shared word.
+            const own = typeof base === 'object' && base.t === 'mm' ? k.L.findVar(`${k.L.mmName(base.id)}.${op.name}`) : undefined;
+            if (own !== undefined) {
+              st.push({ t: 'mem', loc: own, what: 'word' });
+              break;
+            }
             throw modelError(op.site, `'${op.site.text}': field '${op.name}' of a ${(base as { t: string }).t} is not in the model`);
           }
           st.push(v);

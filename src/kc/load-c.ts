@@ -61,5 +61,5 @@ async function wholeFile(base: string, src: { file: string; text: string }): Pro
   const id = src.file.replace(/^.*[\\/]/, '').replace(/\.c$/i, '').toLowerCase().replace(/[^a-z0-9.-]/g, '-');
   // Tracing and statistics calls of a real file have no effect on the model.
   const noop = ['trace_tlb_flush', 'trace_tlb_flush_rcuidle', 'count_vm_tlb_event', 'count_vm_tlb_events', 'inc_irq_stat', 'load_mm_cr4', 'switch_ldt', 'load_mm_ldt'];
-  return patchOn(base, src, { expect: [], noop, config: [], features: [], sharedPcpu: [], id: `${id}-over-${base}` }, only);
+  return patchOn(base, src, { expect: [], noop, config: [], features: [], sharedPcpu: [], invariants: [], mmFields: [], id: `${id}-over-${base}` }, only);
 }

@@ -6,7 +6,7 @@ import { UserError } from '../errors.ts';
 import { type Names, type Unit, compileFunction, functionDefs, functionName } from './compile.ts';
 import type { CFunction } from './ir.ts';
 import type { CProgram } from './interp.ts';
-import { ENV } from './env-table.ts';
+import { ENV, ownPerCpu } from './env-table.ts';
 import { cParser, firstSyntaxError, lineCol, type Node } from './parser.ts';
 import { type Macro, type PreConfig, preprocess } from './preproc.ts';
 
@@ -21,6 +21,8 @@ export interface Linked extends CProgram {
   readonly origin: ReadonlyMap<string, string>;
   /** Functions of the last file that no earlier file defines (a patch's additions). */
   readonly added: readonly string[];
+  /** Per-CPU variables the program defines itself (DEFINE_PER_CPU of a name the model does not keep). */
+  readonly pcpuExtra: readonly string[];
 }
 
 const syntaxError = (file: string, bad: Node): UserError => {
@@ -106,11 +108,12 @@ export async function link(sources: readonly CSource[], cfg: PreConfig, noop: re
       }
     }
   }
-  const names: Names = { functions: new Set(defs.keys()), noop: new Set(noop) };
+  const pcpu = [...new Set(sources.flatMap((s) => ownPerCpu(s.text)))];
+  const names: Names = { functions: new Set(defs.keys()), noop: new Set(noop), pcpu: new Set(pcpu) };
   const fns = new Map<string, CFunction>();
   if (!only) {
     for (const [name, d] of defs) fns.set(name, compileFunction(d.unit, d.node, names));
-    return { fns, origin, added, ignored, skipped };
+    return { fns, origin, added, ignored, skipped, pcpuExtra: pcpu };
   }
   // A whole kernel file: compile what the base models and what that calls, nothing else.
   const todo = [...only].filter((n) => defs.has(n) || broken.has(n));
@@ -132,5 +135,5 @@ export async function link(sources: readonly CSource[], cfg: PreConfig, noop: re
   const last = sources[sources.length - 1]!.file;
   for (const [name, file] of origin) if (file === last && !fns.has(name)) ignored.push(byEnv.includes(name) ? `${name} (modelled by ${Object.hasOwn(ENV, name) ? 'the environment' : 'the no-op list'})` : name);
   for (const name of broken.keys()) if (!fns.has(name)) skipped.push(`${name} (does not parse)`);
-  return { fns, origin: new Map([...origin].filter(([n]) => fns.has(n))), added, ignored, skipped };
+  return { fns, origin: new Map([...origin].filter(([n]) => fns.has(n))), added, ignored, skipped, pcpuExtra: pcpu };
 }

@@ -24,6 +24,8 @@ import { PAGE_SHIFT } from '../machine/types.ts';
 import { type Val, truthy } from './ir.ts';
 import { type EntryHooks, runC } from './interp.ts';
 import { type CSource, type Linked, link } from './program.ts';
+import type { DeclaredInvariant } from './header.ts';
+import { evalPredicate } from './predicate.ts';
 
 /** Entry points every C generation defines. */
 export const C_ENTRIES = ['switch_mm_irqs_off', 'enter_lazy_tlb', 'flush_tlb_mm_range'] as const;
@@ -106,6 +108,10 @@ export interface CVariantSpec {
   readonly config: readonly string[];
   /** Take only these functions of the last source (a whole kernel tlb.c). */
   readonly only?: ReadonlySet<string>;
+  /** Invariants declared in the C (`invariant=name:function`), a base's included. */
+  readonly invariants?: readonly DeclaredInvariant[];
+  /** Fields the program adds to struct mm_struct (`mm-fields=`), a base's included. */
+  readonly mmFields?: readonly string[];
 }
 
 export interface CVariant extends Variant {
@@ -150,7 +156,12 @@ export async function buildCVariant(spec: CVariantSpec): Promise<CVariant> {
       yield* sub('flush_tlb_mm_range', () => runC(prog, k, 'flush_tlb_mm_range', byName(params('flush_tlb_mm_range'), named), hooks));
     },
   } as CoreRoutines;
-  const r0 = routines as { -readonly [P in 'call_c' | 'has_c']: CoreRoutines[P] };
+  for (const inv of spec.invariants ?? []) {
+    if (!prog.fns.has(inv.fn)) throw new UserError(`${spec.id}: invariant ${inv.name} names ${inv.fn}(), which the program does not define`);
+    if (prog.fns.get(inv.fn)!.params.length > 0) throw new UserError(`${spec.id}: invariant ${inv.name}: ${inv.fn}() takes no arguments (it is checked on every CPU; use smp_processor_id())`);
+  }
+  const r0 = routines as { -readonly [P in 'call_c' | 'has_c' | 'eval_c']: CoreRoutines[P] };
+  r0.eval_c = (k, fn, view) => evalPredicate(prog, k, fn, view);
   r0.has_c = (fn: string) => prog.fns.has(fn);
   r0.call_c = function* (k: K<CoreRoutines>, fn: string, args: Readonly<Record<string, Val>>): Routine {
     if (!prog.fns.has(fn)) throw new UserError(`the scenario calls ${fn}(), which variant ${spec.id} does not define`);
@@ -221,6 +232,8 @@ export async function buildCVariant(spec: CVariantSpec): Promise<CVariant> {
     sharedPcpu: spec.sharedPcpu,
     routines,
     expect: spec.expect,
+    ...(spec.invariants && spec.invariants.length > 0 ? { invariants: spec.invariants } : {}),
+    ...(prog.pcpuExtra.length > 0 || (spec.mmFields ?? []).length > 0 ? { extraState: { pcpu: prog.pcpuExtra, mm: spec.mmFields ?? [] } } : {}),
     ...(spec.base === undefined ? {} : { base: spec.base }),
     ...(spec.fixedBy === undefined ? {} : { fixedBy: spec.fixedBy }),
     ...(spec.setupPcid === undefined ? {} : { cpuCaps: (f: Features) => setupPcid(f, spec.setupPcid!) }),

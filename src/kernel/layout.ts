@@ -136,6 +136,12 @@ export class Layout {
     return this.names.indexOf(name, this.extraBase) >= 0;
   }
 
+  /** Location of an extra variable by name, or undefined (a variant's declared per-CPU or per-mm field). */
+  findVar(name: string): Loc | undefined {
+    const i = this.names.indexOf(name, this.extraBase);
+    return i < 0 ? undefined : this.base + i;
+  }
+
   /** Location of an extra variable by name. */
   varLoc(name: string): Loc {
     const i = this.names.indexOf(name, this.extraBase);

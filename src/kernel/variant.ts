@@ -81,6 +81,28 @@ export interface CoreRoutines {
    * integer arguments by C parameter name (mremap's `new_addr`).
    */
   mm_call?(k: K<CoreRoutines>, fn: string, mm: MmId, start: number, end: number, more?: Readonly<Record<string, number>>): Routine;
+  /** A C variant: evaluate predicate `fn()` on the CPU of `k`, reading the state through `view` only (not a routine). */
+  eval_c?(k: K<CoreRoutines>, fn: string, view: InvariantView): PredicateResult;
+}
+
+/** What a declared invariant may read: memory as all CPUs agree on it, the machine, the ghost. */
+export interface InvariantView {
+  /** The committed value of a memory word. */
+  read(loc: number): number;
+  /** The mm whose root table `cpu`'s CR3 holds (-1 when none). */
+  cr3Mm(cpu: number): number;
+  /** Whether `cpu`'s TLB holds an entry for `va` under the PCID `mm` runs with now (any PCID when `mm` is -1). */
+  tlbHas(cpu: number, mm: number, va: number): boolean;
+  /** The mm whose user thread runs on `cpu` (-1 when a kernel thread runs). */
+  userMm(cpu: number): number;
+  /** Whether a flush of `mm` has begun and not yet returned. */
+  flushInFlight(mm: number): boolean;
+}
+
+/** A predicate's answer and what it read, for the report. */
+export interface PredicateResult {
+  readonly value: boolean;
+  readonly reads: readonly { readonly loc: number; readonly val: number; readonly what?: string }[];
 }
 
 export interface Expectation {
@@ -118,6 +140,10 @@ export interface Variant<R extends CoreRoutines = CoreRoutines> {
    * fixups (setup_pcid(): common/setup-pcid.ts). Absent: the machine's features unchanged.
    */
   readonly cpuCaps?: (f: Features) => Features;
+  /** Invariants the variant declares in its C (`invariant=name:function`), checked on every CPU after every step. */
+  readonly invariants?: readonly { readonly name: string; readonly fn: string }[];
+  /** State the variant adds: its own per-CPU variables (DEFINE_PER_CPU) and mm_struct fields (`mm-fields=`), all 0 at boot. */
+  readonly extraState?: { readonly pcpu: readonly string[]; readonly mm: readonly string[] };
 }
 
 export interface Derivation<R extends CoreRoutines> {
@@ -146,6 +172,8 @@ export function derive<R extends CoreRoutines>(base: Variant<R>, d: Derivation<R
     routines: { ...base.routines, ...d.routines },
     expect: d.expect ?? [],
     ...(base.cpuCaps === undefined ? {} : { cpuCaps: base.cpuCaps }),
+    ...(base.invariants ? { invariants: base.invariants } : {}),
+    ...(base.extraState ? { extraState: base.extraState } : {}),
   };
   return d.fixedBy === undefined ? v : { ...v, fixedBy: d.fixedBy };
 }

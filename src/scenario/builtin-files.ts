@@ -28,6 +28,7 @@ export const BUILTIN_SCENARIO_IDS: readonly string[] = [
   'kernel-range-flush-all',
   'kernel-pgtable-free',
   'collapse-flush',
+  'idle-leave-mm',
 ];
 
 /** Built-ins are no user files: they carry no `file` (a counterexample names them by id). */

@@ -9,7 +9,7 @@ import { UserError } from '../errors.ts';
 import { type K, type Routine, access, call, irqDisable, irqEnable, reusePage, store } from '../kernel/fx.ts';
 import { INIT_MM, NO_MM, type MmInfo } from '../kernel/layout.ts';
 import type { CoreRoutines, CpuStart } from '../kernel/variant.ts';
-import { set_pte_at, free_pgtables } from '../kernel/common/sched.ts';
+import { freePgtables, set_pte_at } from '../kernel/common/sched.ts';
 import { collapse_pte_mapped_thp, huge_vmap_free_pte_page } from '../kernel/common/pgtable-free.ts';
 import type { Val } from '../kc/ir.ts';
 import { ALL_FEATURE_NAMES, ENTRIES, type FeatureName, type Loc, type Pfn, entryLoc, entryPfn, entryPresent, makeEntry } from '../machine/types.ts';
@@ -359,8 +359,8 @@ function stepRoutine(s: Step, b: Built, mm: (n: string) => MmInfo, page: (n: str
       const pmdp = b.w.pmdLoc(m, s.va);
       const table = b.w.findPteLoc(m, s.va) === undefined ? undefined : b.w.leafTable(m, s.va);
       if (table === undefined) throw new UserError(`${shown}: cpu${cpu} frees the page table of ${m.name} at 0x${s.va.toString(16)}, which setup does not create`);
-      const fill = makeEntry(page(s.reuse));
-      return (k) => free_pgtables(k, m.id, pmdp, table, s.start, s.end, fill);
+      const args = { mm: { t: 'mm', id: m.id } as Val, pmd: pmdp, table, start: s.start, end: s.end, reuse: makeEntry(page(s.reuse)) };
+      return (k) => freePgtables(k, args);
     }
     case 'pmd_free_pte_page': {
       const pmd = b.w.pmdLoc(b.w.mms[INIT_MM]!, s.va);

@@ -17,7 +17,7 @@ import { z } from 'zod';
 import type { K } from '../kernel/fx.ts';
 import { NO_MM } from '../kernel/layout.ts';
 import type { CoreRoutines } from '../kernel/variant.ts';
-import { free_pgtables, set_pte_at } from '../kernel/common/sched.ts';
+import { freePgtables, set_pte_at } from '../kernel/common/sched.ts';
 import { type MmInfo } from '../kernel/layout.ts';
 import { PAGE_SIZE, makeEntry } from '../machine/types.ts';
 /** The region free-pgtables unmaps: 64 pages, more than the single-page flush ceiling. */
@@ -165,7 +165,7 @@ function buildWorld(s: GeneratedSpec) {
             yield* k.r.flush_tlb_mm_range(k, M(o.mm).info.id, VA, VA + PAGE_SIZE, false);
             break;
           case 'free-pgtables':
-            yield* free_pgtables(k, M(o.mm).info.id, M(o.mm).pmdp, M(o.mm).table, 0, REGION_END, junk);
+            yield* freePgtables(k, { mm: { t: 'mm', id: M(o.mm).info.id }, pmd: M(o.mm).pmdp, table: M(o.mm).table, start: 0, end: REGION_END, reuse: junk });
             break;
           case 'kernel-flush':
             if (kptep !== undefined && k.r.flush_tlb_kernel_range) {

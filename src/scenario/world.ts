@@ -214,7 +214,7 @@ export const lazyStart = (mm: MmId, cached: readonly number[] = []): CpuStart =>
 export const idleStart = (): CpuStart => ({ mode: 'idle', mm: INIT_MM, cached: [] });
 
 
-/** Whether `routines` has every optional routine `s` calls. */
+/** Whether `routines` has every optional routine and every C function (`call` steps) `s` calls. */
 export function scenarioFits(s: Scenario, routines: CoreRoutines): boolean {
-  return (s.requires ?? []).every((r) => typeof routines[r] === 'function');
+  return (s.requires ?? []).every((r) => typeof routines[r] === 'function') && (s.calls ?? []).every((fn) => routines.has_c?.(fn) === true);
 }

@@ -1,7 +1,7 @@
 /**
  * Generation-neutral glue around the routines under test: the scheduler's `context_switch`
- * (kernel/sched/core.c), the return to user mode, and the page-table updates a caller such as
- * `zap_pte_range` or `free_pgtables` makes before it flushes.
+ * (kernel/sched/core.c), the return to user mode, and the PTE store a caller such as
+ * `zap_pte_range` makes before it flushes. `free_pgtables` is C (src/kernel/c/common/mm.c).
  *
  * Simplifications:
  * - `__schedule` takes the runqueue lock with IRQs off and `finish_task_switch` turns them on
@@ -12,17 +12,17 @@
  *   found it is not modelled: it reads entries only this CPU changes under the page-table lock.
  */
 import type { AccessResult } from '../../machine/effects.ts';
-import type { Loc, MmId, Pfn } from '../../machine/types.ts';
+import type { Loc, MmId } from '../../machine/types.ts';
+import type { Val } from '../../kc/ir.ts';
+import { UserError } from '../../errors.ts';
 import {
   type K,
   type Routine,
   access,
   call,
-  freePage,
   irqDisable,
   irqEnable,
   load,
-  reusePage,
   store,
   userRunning,
 } from '../fx.ts';
@@ -74,28 +74,12 @@ export function* set_pte_at(_k: K<CoreRoutines>, ptep: Loc, pte: number): Routin
 }
 
 /**
- * The table-freeing part of `unmap_region` -> `free_pgtables` -> `tlb_finish_mmu`
- * (mm/memory.c): clear the upper entry (`pmd_clear`), flush the range with
- * `freed_tables`, free the leaf table page, and let the allocator hand it out again.
- * On x86 without paravirt, `___pte_free_tlb` batches the page with `tlb_remove_page`, which
- * frees it only after the TLB flush of `tlb_flush_mmu`.
+ * The table-freeing part of `unmap_region`: the C `free_pgtables()` of the variant's program
+ * (src/kernel/c/common/mm.c, linked into every base; a variant may replace it). Arguments by
+ * parameter name: mm, pmd (the upper entry's location), table (the leaf table page), start,
+ * end, reuse (what the reused page is filled with).
  */
-export function* free_pgtables(
-  k: K<CoreRoutines>,
-  mm: MmId,
-  pmdp: Loc,
-  table: Pfn,
-  start: number,
-  end: number,
-  reuseFill: number,
-): Routine {
-  yield* call(
-    'free_pgtables',
-    (function* () {
-      yield* store(pmdp, 0, 'pmd_clear');
-      yield* k.r.flush_tlb_mm_range(k, mm, start, end, true);
-      yield* freePage(table, 'tlb_flush_mmu_free: free the table page');
-      yield* reusePage(table, reuseFill, 'page reused');
-    })(),
-  );
+export function* freePgtables(k: K<CoreRoutines>, args: Readonly<Record<string, Val>>): Routine {
+  if (!k.r.call_c) throw new UserError('free_pgtables is C (src/kernel/c/common/mm.c): the variant must be a C program');
+  yield* k.r.call_c(k, 'free_pgtables', args);
 }

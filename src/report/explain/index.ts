@@ -8,6 +8,7 @@ import type { Violation } from '../../invariants/types.ts';
 import { explainAssertion } from './assertion.ts';
 import { explainCpuFault } from './cpu-fault.ts';
 import { explainDeadlock } from './deadlock.ts';
+import { explainDeclared } from './declared.ts';
 import { explainFreedTable } from './freed-table.ts';
 import { explainFreedPage } from './freed-page.ts';
 import { explainPerMmState } from './per-mm-state.ts';
@@ -38,7 +39,7 @@ function generic(trace: readonly TraceEvent[], v: Violation): Explanation {
 }
 
 export function explain(trace: readonly TraceEvent[], v: Violation): Explanation {
-  return (EXPLAINERS[v.invariant] ?? generic)(trace, v);
+  return (EXPLAINERS[v.invariant] ?? (v.declared ? explainDeclared : generic))(trace, v);
 }
 
 export type { Explanation, Link, Race } from './types.ts';

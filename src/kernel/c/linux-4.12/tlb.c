@@ -3,7 +3,7 @@
  *   source="arch/x86/mm/tlb.c @ v4.12 (torvalds/linux ce27374fabf5); seed 004 (- side)"
  *   generation=linux-4.12
  *   expect=switch-vs-flush:2:holds,switch-vs-flush:3:holds,switch-vs-flush-local:2:holds
- *   expect=lazy-flush:2:holds,lazy-free-pgtables:2:holds
+ *   expect=lazy-flush:2:holds,lazy-free-pgtables:2:holds,idle-leave-mm:2:holds
  *   expect=kernel-range-flush-global:2:holds,kernel-range-flush-global:3:holds,kernel-range-flush-global:2:holds@pge
  *   expect=kernel-range-flush-global:3:holds@pge,kernel-range-flush-all:2:holds@pge,kernel-range-flush-all:2:holds
  *   noop=trace_tlb_flush,count_vm_tlb_event,inc_irq_stat,load_mm_cr4,load_mm_ldt,switch_ldt

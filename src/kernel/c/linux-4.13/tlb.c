@@ -3,7 +3,7 @@
  *   source="arch/x86/mm/tlb.c @ v4.13; seed 004 (+ side)"
  *   generation=linux-4.13
  *   expect=switch-vs-flush:2:holds,switch-vs-flush:3:holds,switch-vs-flush-local:2:holds
- *   expect=lazy-flush:2:holds,lazy-flush:3:holds,lazy-free-pgtables:2:holds
+ *   expect=lazy-flush:2:holds,lazy-flush:3:holds,lazy-free-pgtables:2:holds,idle-leave-mm:2:holds
  *   expect=kernel-range-flush-global:2:holds,kernel-range-flush-global:3:holds,kernel-range-flush-global:2:holds@pge
  *   expect=kernel-range-flush-global:3:holds@pge,kernel-range-flush-all:2:holds@pge,kernel-range-flush-all:2:holds
  *   noop=trace_tlb_flush,count_vm_tlb_event,count_vm_tlb_events,inc_irq_stat,load_mm_cr4,switch_ldt

@@ -105,8 +105,8 @@ static void free_pte_range(struct mmu_gather *tlb, pmd_t *pmd, unsigned long add
 	pte_free_tlb(tlb, token, addr);
 }
 
-void free_pgtables(struct mmu_gather *tlb, struct mm_struct *mm,
-		   unsigned long floor, unsigned long ceiling)
+void free_pgd_range(struct mmu_gather *tlb, struct mm_struct *mm,
+		    unsigned long floor, unsigned long ceiling)
 {
 	unsigned long addr = floor / PMD_SIZE * PMD_SIZE;
 
@@ -121,7 +121,9 @@ void free_pgtables(struct mmu_gather *tlb, struct mm_struct *mm,
 
 /*
  * mm/vma.c unmap_region() for munmap (mmap_lock held for write): gather, unmap, free the
- * page tables the range covers whole (free_pgtables), finish.
+ * page tables the range covers whole (free_pgtables), finish. free_pgtables() walks the vmas
+ * and calls free_pgd_range() for each; the model has one vma, so unmap_region() calls
+ * free_pgd_range() itself (the mm stands in for tlb->mm, the range for the vma's).
  */
 void unmap_region(struct mm_struct *mm, unsigned long start, unsigned long end)
 {
@@ -129,6 +131,6 @@ void unmap_region(struct mm_struct *mm, unsigned long start, unsigned long end)
 
 	tlb_gather_mmu(&tlb, mm);
 	unmap_page_range(&tlb, mm, start, end);
-	free_pgtables(&tlb, mm, start, end);
+	free_pgd_range(&tlb, mm, start, end);
 	tlb_finish_mmu(&tlb);
 }

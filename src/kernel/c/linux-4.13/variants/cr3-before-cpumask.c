@@ -1,7 +1,7 @@
 /* tlbcheck: id=linux-4.13-cr3-before-cpumask kind=bug base=linux-4.13 fixed-by=linux-4.13
  *   title="switch_mm_irqs_off loads CR3 before setting its mm_cpumask bit"
  *   source="seed 004: the switch_mm ordering comment ('load_cr3() is serializing')"
- *   expect=switch-vs-flush:2:violated:no-stale-tlb-use,switch-vs-flush:3:violated:no-stale-tlb-use
+ *   expect=switch-vs-flush:2:violated:no-stale-tlb-use,switch-vs-flush:3:violated:no-stale-tlb-use,idle-leave-mm:2:violated:no-stale-tlb-use
  */
 /*
  * switch_mm_irqs_off() of 4.13 with load_cr3() moved above cpumask_set_cpu(): between the
