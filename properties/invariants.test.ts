@@ -20,6 +20,7 @@ const CAUGHT: { invariant: string; variant: string; scenario: string; bounds?: {
   { invariant: 'no-cpu-fault', variant: 'fixture:invpcid-flush', scenario: 'switch-vs-flush-local' },
   { invariant: 'no-deadlock', variant: 'fixture:handler-spins', scenario: 'switch-vs-flush' },
   { invariant: 'step-limit', variant: 'linux-4.13', scenario: 'switch-vs-flush', bounds: { maxSteps: 6 } },
+  { invariant: 'access-through-own-mm', variant: 'linux-4.12-up-cr3-preemptible', scenario: 'preempt-cr3-up' },
 ];
 
 describe('each invariant catches a kernel that breaks it', () => {

@@ -4,6 +4,7 @@ import { noStaleTlbUse } from './no-stale-tlb-use.ts';
 import { noWalkThroughFreedTable } from './no-walk-through-freed-table.ts';
 import { noStaleKernelTranslation } from './no-stale-kernel-translation.ts';
 import { perMmStateCoherent } from './per-mm-state-coherent.ts';
+import { accessThroughOwnMm } from './access-through-own-mm.ts';
 import type { Invariant } from './types.ts';
 
 export const INVARIANTS: readonly Invariant[] = [
@@ -15,6 +16,7 @@ export const INVARIANTS: readonly Invariant[] = [
   noCpuFault,
   noDeadlock,
   stepLimit,
+  accessThroughOwnMm,
 ];
 
 export type { Invariant, Violation } from './types.ts';

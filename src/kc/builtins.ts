@@ -41,6 +41,8 @@ export const C_BUILTINS: readonly string[] = [
   'pasid/proposal.c',
   'pasid/ipi-mb.c',
   'pasid/gp-fixup.c',
+  'linux-4.12/variants/up.c',
+  'linux-4.12/variants/up-cr3-preemptible.c',
 ];
 
 const repoPath = (file: string): string => `src/kernel/c/${file}`;

@@ -6,8 +6,10 @@
  * place in the layout).
  *
  * Simplifications (each safe because the model has no state it could touch):
- * - `smp_wmb/smp_rmb/barrier`, `preempt_disable/enable`, `get_cpu/put_cpu` are no effect:
- *   on x86 they only restrain the compiler, and the model runs each CPU's program in order.
+ * - `smp_wmb/smp_rmb/barrier` are no effect: on x86 they only restrain the compiler, and the
+ *   model runs each CPU's program in order. `preempt_disable/enable` and `get_cpu/put_cpu`
+ *   maintain the CPU's preempt_count (fx.preemptCount), which decides where a task may be
+ *   switched out.
  * - `is_uv_system()` is false: the SGI UV flush path is not modelled.
  * - `cpumask_test_cpu` and `cpumask_any_but` are one load of the mask word each, run as a
  *   call of its own (fx.sub) so that only the answer stays in the caller's history.
@@ -25,6 +27,7 @@ import {
   irqDisable,
   irqEnable,
   irqsDisabled,
+  preemptCount,
   load,
   lockBtr,
   lockBts,
@@ -350,12 +353,16 @@ export const ENV: Readonly<Record<string, EnvEntry>> = {
   // ---- where we run (include/linux/smp.h) ----
   smp_processor_id: { doc: 'this CPU', arity: 0, run: function* (x) { return x.k.cpu; } },
   raw_smp_processor_id: { doc: 'this CPU', arity: 0, run: function* (x) { return x.k.cpu; } },
-  get_cpu: { doc: 'preempt_disable + smp_processor_id (preemption is not modelled)', arity: 0, run: function* (x) { return x.k.cpu; } },
-  put_cpu: { doc: 'preempt_enable: no effect', arity: 0, run: nothing },
-  preempt_disable: { doc: 'no effect', arity: 0, run: nothing },
-  preempt_enable: { doc: 'no effect', arity: 0, run: nothing },
+  get_cpu: { doc: 'preempt_disable + smp_processor_id', arity: 0, run: function* (x) { yield* preemptCount(1); return x.k.cpu; } },
+  put_cpu: { doc: 'preempt_enable', arity: 0, run: function* () { yield* preemptCount(-1); return none; } },
+  preempt_disable: { doc: 'preempt_count_add(1): fx.preemptCount (the scheduler switches the task out only at count 0, IRQs on)', arity: 0, run: function* () { yield* preemptCount(1); return none; } },
+  preempt_enable: {
+    doc: 'preempt_count_sub(1): fx.preemptCount; where the count reaches 0 the task may be switched out (a preemption point of the explorer)',
+    arity: 0,
+    run: function* () { yield* preemptCount(-1); return none; },
+  },
   preemptible: {
-    doc: 'include/linux/preempt.h preemptible(): false. The model keeps no preempt count (preempt_disable has no effect) and runs the flush and switch paths as one unpreempted sequence; the kernel only asserts with it',
+    doc: 'include/linux/preempt.h preemptible(): false. The kernel only asserts with it, in paths that run with preemption or IRQs off',
     arity: 0,
     run: nothing,
   },

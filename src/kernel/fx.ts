@@ -222,4 +222,12 @@ export function* userRunning(mm: MmId, on: boolean): Routine {
   yield { k: 'user-running', mm, on };
 }
 
+/**
+ * `preempt_count_add(1)` (`delta` 1) or `preempt_count_sub(1)` (-1): the scheduler may switch
+ * the task out only where the count is 0 and IRQs are on (include/linux/preempt.h).
+ */
+export function* preemptCount(delta: 1 | -1): Routine {
+  yield { k: 'preempt', delta };
+}
+
 export const bit = (word: number, b: number): boolean => ((word >>> b) & 1) === 1;

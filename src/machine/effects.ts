@@ -121,6 +121,8 @@ export type Effect =
   | { readonly k: 'pasid-update-begin'; readonly mm: MmId; readonly val: number }
   | { readonly k: 'pasid-update-end'; readonly token: number }
   | { readonly k: 'user-running'; readonly mm: MmId; readonly on: boolean }
+  /** `preempt_count_add(1)` / `preempt_count_sub(1)`: the running task's preempt_count (per CPU). */
+  | { readonly k: 'preempt'; readonly delta: 1 | -1 }
   /** Run a called function in a frame of its own; its return value is the result (`fx.sub`). */
   | { readonly k: 'sub'; readonly fn: string; readonly make: () => Generator<Effect, unknown, unknown> };
 

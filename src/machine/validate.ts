@@ -136,6 +136,8 @@ function describeProblem(e: unknown, lim: EffectLimits): string | undefined {
       return range('mm', lim.mms, 'mm') ?? word('val');
     case 'user-running':
       return range('mm', lim.mms, 'mm') ?? bool('on');
+    case 'preempt':
+      return x['delta'] === 1 || x['delta'] === -1 ? undefined : `preempt delta ${show(x['delta'])} is not 1 or -1`;
     case 'sub':
       return str('fn') ?? (typeof x['make'] === 'function' ? undefined : 'make is not a function');
     case 'mfence':

@@ -11,6 +11,7 @@ const MARK: Record<TraceEvent['actor'], string> = {
   ipi: '[ipi] ',
   drain: '[drain] ',
   bcast: '[invlpgb] ',
+  sched: '[sched] ',
   walk: '[walk] ',
   evict: '[evict] ',
   end: '[end] ',

@@ -9,6 +9,7 @@ import { switchVsFlush, switchVsFlushLocal } from './switch-vs-flush.ts';
 import { pasidUpdate } from './pasid-update.ts';
 import { kernelRangeFlush } from './kernel-range-flush.ts';
 import { ptiReturnToUser } from './pti-return-to-user.ts';
+import { preemptCr3Up } from './preempt-cr3-up.ts';
 import type { Scenario } from './world.ts';
 
 export const SCENARIOS: readonly Scenario[] = [
@@ -24,6 +25,7 @@ export const SCENARIOS: readonly Scenario[] = [
   pasidUpdate,
   broadcastFlush,
   broadcastTransition,
+  preemptCr3Up,
 ];
 
 export function findScenario(id: string): Scenario | undefined {

@@ -55,6 +55,24 @@ export interface World {
   readonly programs: readonly Program[];
   /** Named variables beyond the kernel's (litmus locations and registers). */
   readonly extraVars?: readonly { readonly name: string; readonly owner: number }[];
+  /**
+   * Tasks beyond the one each CPU starts with (tasks.ts): they run on their CPU when the
+   * scheduler switches to them, at a preemption or when the running task exits.
+   */
+  readonly tasks?: readonly TaskSpec[];
+  /** Kernel preemptions (switches of a running task) one execution may take; 0 without `tasks`. */
+  readonly preemptions?: number;
+}
+
+/**
+ * A task that does not run at boot: it waits on its CPU's runqueue. `mm` is its
+ * `current->mm` (NO_MM for a kernel thread, which borrows the previous task's active_mm).
+ */
+export interface TaskSpec {
+  readonly cpu: number;
+  readonly mm: MmId;
+  readonly name: string;
+  readonly program: Program;
 }
 
 export interface ScenarioParams {

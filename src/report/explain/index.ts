@@ -9,6 +9,7 @@ import { explainAssertion } from './assertion.ts';
 import { explainCpuFault } from './cpu-fault.ts';
 import { explainDeadlock } from './deadlock.ts';
 import { explainFreedTable } from './freed-table.ts';
+import { explainOwnMm } from './own-mm.ts';
 import { explainPerMmState } from './per-mm-state.ts';
 import { explainStaleUse } from './stale-use.ts';
 import { explainStepLimit } from './step-limit.ts';
@@ -23,6 +24,7 @@ export const EXPLAINERS: Readonly<Record<string, Explainer>> = {
   'no-cpu-fault': explainCpuFault,
   'no-deadlock': explainDeadlock,
   'step-limit': explainStepLimit,
+  'access-through-own-mm': explainOwnMm,
 };
 
 function generic(trace: readonly TraceEvent[], v: Violation): Explanation {

@@ -5,6 +5,7 @@
  *   expect=switch-vs-flush:2:holds,switch-vs-flush:3:holds,switch-vs-flush-local:2:holds
  *   expect=lazy-flush:2:holds,lazy-free-pgtables:2:holds
  *   noop=trace_tlb_flush,count_vm_tlb_event,inc_irq_stat,load_mm_cr4,load_mm_ldt,switch_ldt
+ *   expect=preempt-cr3-up:1:holds,preempt-cr3-up:2:holds
  */
 /*
  * Linux 4.12 arch/x86/mm/tlb.c (torvalds/linux ce27374fabf5, the last change before the

@@ -6,6 +6,7 @@
  *   expect=lazy-free-pgtables:2:holds,asid-reuse:2:holds,concurrent-flushes:2:holds
  *   expect=broadcast-flush:2:holds@invlpgb,broadcast-flush:3:holds@invlpgb,broadcast-transition:2:holds@invlpgb,broadcast-transition:3:holds@invlpgb
  *   noop=trace_tlb_flush,count_vm_tlb_event,inc_irq_stat,cond_mitigation,cr4_update_pce_mm,switch_ldt,consider_global_asid,put_flush_tlb_info,mmu_notifier_arch_invalidate_secondary_tlbs,lockdep_assert_irqs_enabled
+ *   expect=preempt-cr3-up:1:holds
  */
 /*
  * Linux v6.18 arch/x86/mm/tlb.c, with inc_mm_tlb_gen() from asm/tlbflush.h, including
