@@ -65,6 +65,7 @@ const KIND: Partial<Record<TraceEvent['actor'], MoveKind>> = {
   walk: MoveKind.Walk,
   evict: MoveKind.Evict,
   sched: MoveKind.Sched,
+  nmi: MoveKind.Ipi,
 };
 
 /** The steps of a recorded trace (ghost notes, END and assertion reports are not moves). */
@@ -87,6 +88,7 @@ function wantedMove(r: Recorded, model: Model): Move | undefined {
     const from = /from cpu(\d+)/.exec(r.ev.text)?.[1];
     return from === undefined ? undefined : packMove(MoveKind.Bcast, c, Number(from));
   }
+  if (r.ev.actor === 'nmi') return packMove(MoveKind.Ipi, c, 1);
   if (r.kind === MoveKind.Sched) {
     // The scheduler's argument is the task switched to, named in the recorded text.
     const t = /\(task(\d+)\)/.exec(r.ev.text)?.[1];

@@ -29,10 +29,11 @@ import {
   entryLoc,
   entryPfn,
   entryPresent,
+  hex,
   leafIndex,
   upperIndex,
 } from '../machine/types.ts';
-import type { K, Routine } from '../kernel/fx.ts';
+import { type K, type Routine, call, irqDisable, irqEnable, irqsDisabled } from '../kernel/fx.ts';
 import { Layout } from '../kernel/layout.ts';
 import type { CoreRoutines, SetupCtx, Variant } from '../kernel/variant.ts';
 import type { Scenario, ScenarioParams, SegmentedProgram, World } from '../scenario/world.ts';
@@ -146,6 +147,22 @@ export const FINE_STEPS: Atomicity = {
   forgetReturnedCalls: false,
 };
 
+/** The argument of an IPI-kind move that delivers an NMI instead of the call-function IPI. */
+const NMI = 1;
+const NMI_FRAME = 'nmi';
+
+/**
+ * The NMI handler: IRQs off on entry (the interrupted flag comes back with IRET), then the perf
+ * sampler's read of the interrupted task's user stack (arch/x86/events/core.c
+ * perf_callchain_user -> copy_from_user_nmi), in the generation's C.
+ */
+function* perfNmi(k: K<CoreRoutines>, r: CoreRoutines, va: number): Routine {
+  const off = yield* irqsDisabled();
+  if (!off) yield* irqDisable('NMI entry');
+  yield* call('perf_callchain_user', r.copy_from_user_nmi!(k, va));
+  if (!off) yield* irqEnable('IRET (NMI)');
+}
+
 /** Instant effects no other actor or preemption can tell from a step later: a preemption point skips past them. */
 const GHOST_ONLY: ReadonlySet<Effect['k']> = new Set(['enter', 'leave', 'assert', 'flush-begin', 'flush-end', 'pasid-update-begin', 'pasid-update-end', 'user-running']);
 
@@ -169,7 +186,7 @@ export function prepare(cfg: CheckConfig, makeMachine?: (init: MachineInit) => M
   return { cfg, world, layout, makeMachine: makeMachine ?? ((init) => new Machine(init)), atomicity };
 }
 
-export type Actor = 'cpu' | 'irq' | 'ipi' | 'drain' | 'bcast' | 'walk' | 'evict' | 'end' | 'ghost' | 'sched';
+export type Actor = 'cpu' | 'irq' | 'ipi' | 'drain' | 'bcast' | 'walk' | 'evict' | 'end' | 'ghost' | 'sched' | 'nmi';
 
 export interface TraceEvent {
   readonly step: number;
@@ -281,6 +298,8 @@ export class Sim {
   private tasks: TaskTable<Frame> = undefined as unknown as TaskTable<Frame>;
   /** The scenario has tasks beyond the CPUs' own (World.tasks): the scheduler may switch. */
   private readonly hasTasks: boolean;
+  /** The scenario sends NMIs (World.nmi). */
+  private readonly hasNmi: boolean;
   /** An access-through-own-mm violation of the current step, reported after the other invariants. */
   private ownMm: Violation | undefined;
   /**
@@ -322,6 +341,7 @@ export class Sim {
     this.limits = { words: L.base + L.count, pages: model.world.pages.length, cpus: model.cfg.params.cpus, mms: L.mms.length };
     this.maxEffects = model.cfg.stepEffects ?? DEFAULT_STEP_EFFECTS;
     this.hasTasks = (model.world.tasks?.length ?? 0) > 0;
+    this.hasNmi = model.world.nmi !== undefined;
   }
 
   /**
@@ -426,7 +446,7 @@ export class Sim {
         h.add(f.pending ? 1 : 0);
       }
     }
-    if (this.hasTasks) {
+    if (this.hasTasks || this.hasNmi) {
       this.tasks.hashInto(h);
       for (const fs of this.tasks.saved) {
         h.add(fs ? fs.length : -1);
@@ -485,7 +505,11 @@ export class Sim {
       [...world.cpuStart.map((_, c) => c), ...extra.map((t) => t.cpu)],
       [...world.cpuStart.map((st) => (st.mode === 'user' ? st.mm : NO_MM)), ...extra.map((t) => t.mm)],
       extra.length > 0 ? (world.preemptions ?? 0) : 0,
+      world.nmi?.budget ?? 0,
     );
+    if (world.nmi && typeof this.routines.copy_from_user_nmi !== 'function') {
+      throw new ModelError(`scenario ${cfg.scenario.id} sends NMIs whose handler calls copy_from_user_nmi(), which ${cfg.variant.id} does not define`);
+    }
     for (let c = 0; c < cfg.params.cpus; c++) {
       const start = world.cpuStart[c]!;
       this.routines.initCpu(setup, c, start);
@@ -544,7 +568,7 @@ export class Sim {
     }
     if (this.recordFootprints) {
       this.m.fp = [];
-      if (moveKind(mv) === MoveKind.Prog || moveKind(mv) === MoveKind.Sched) this.m.wr(this.m.resProg(moveCpu(mv)));
+      if (moveKind(mv) === MoveKind.Prog || moveKind(mv) === MoveKind.Sched || (moveKind(mv) === MoveKind.Ipi && moveArg(mv) === NMI)) this.m.wr(this.m.resProg(moveCpu(mv)));
     }
     this.doMove(mv, branch);
     if (this.m.obs.length > 0) this.checkObservations();
@@ -623,6 +647,7 @@ export class Sim {
     const wait = this.model.atomicity.waitForDrain;
     const deliveryWaits = wait && m.deliveryDrains();
     for (let c = 0; c < n; c++) if (m.canDeliver(c) && (!deliveryWaits || m.cpus[c]!.sb.length === 0)) mv.push(packMove(MoveKind.Ipi, c));
+    if (this.tasks.nmiLeft > 0) for (let c = 0; c < n; c++) if (this.nmiEnabled(c)) mv.push(packMove(MoveKind.Ipi, c, NMI));
     for (let c = 0; c < n; c++) if (m.cpus[c]!.sb.length > 0) mv.push(packMove(MoveKind.Drain, c));
     // A queued INVLPGB invalidation must happen: like a drain, it is not optional hardware.
     for (let c = 0; c < n; c++) if (m.cpus[c]!.inbox.length > 0) for (const from of m.bcastIssuers(c)) mv.push(packMove(MoveKind.Bcast, c, from));
@@ -665,6 +690,10 @@ export class Sim {
         break;
       }
       case MoveKind.Ipi: {
+        if (moveArg(mv) === NMI) {
+          this.nmi(c, branch);
+          break;
+        }
         const calls = m.deliver(c);
         const top = this.frames[c]![this.frames[c]!.length - 1];
         const k = this.ks[c]!;
@@ -756,6 +785,36 @@ export class Sim {
     this.settle(c, f, this.advance(c, f, undefined, true));
   }
 
+  /**
+   * Whether an NMI may arrive at cpu `c`: it runs something (a program, a handler or a switch)
+   * and is not in an NMI already. IRQs off do not hold an NMI back.
+   */
+  private nmiEnabled(c: CpuId): boolean {
+    const fs = this.frames[c]!;
+    if (fs.length === 0) return false;
+    for (const f of fs) if (f.id === NMI_FRAME) return false;
+    return true;
+  }
+
+  /**
+   * An NMI on cpu `c`: the perf handler runs on top of whatever runs there, with IRQs off, and
+   * reads a user address of the interrupted task (perf_callchain_user -> copy_from_user_nmi).
+   * Its IRET restores the interrupted IRQ flag.
+   */
+  private nmi(c: CpuId, branch: number | undefined): void {
+    const nmi = this.model.world.nmi!;
+    this.tasks.nmiLeft--;
+    const fs = this.frames[c]!;
+    const top = fs[fs.length - 1];
+    const k = this.ks[c]!;
+    const routines = this.routines;
+    const f = newFrame(() => perfNmi(k, routines, nmi.va), NMI_FRAME, top ? top.fns : null, true, -1, false);
+    fs.push(f);
+    this.current = c;
+    if (this.trace) this.record(c, 'nmi', `NMI: perf reads user va ${hex(nmi.va)} of the interrupted task`, undefined, branch, { k: 'other' });
+    this.settle(c, f, this.advance(c, f, undefined, true));
+  }
+
   private taskName(t: number): string {
     const n = this.model.cfg.params.cpus;
     return t < n ? `cpu${t}'s first task` : this.model.world.tasks![t - n]!.name;
@@ -796,7 +855,7 @@ export class Sim {
         f.pending = null;
         const fs = this.frames[c]!;
         if (fs[fs.length - 1] === f) fs.pop();
-        if (f.handler && !f.returns && this.m.cpu(c).inIrq > 0) {
+        if (f.handler && !f.returns && f.id !== NMI_FRAME && this.m.cpu(c).inIrq > 0) {
           throw new ModelError(`interrupt handler ${f.id} on cpu${c} returned without IRET (step ${this.step})`);
         }
         if (f.id.startsWith('sched:') && f.part < 0 && !f.handler) {
@@ -871,6 +930,11 @@ export class Sim {
       case 'user-running':
       case 'preempt':
         return true;
+      case 'load':
+      case 'store':
+        // With NMIs, IRQs off no longer keep other code of this CPU away: the NMI handler reads
+        // per-CPU data (loaded_mm, current->mm), so every load and store is a step of its own.
+        return !this.hasNmi && this.model.atomicity.instant(this.m, c, e);
       default:
         return this.model.atomicity.instant(this.m, c, e);
     }
@@ -1018,7 +1082,8 @@ export class Sim {
         m.iret(c);
         return undefined;
       case 'access': {
-        if (!f.handler) this.ownMm = checkOwnMm(c, e.va, this.ghost.userMm[c]!, m.cpu(c).cr3Root, this.model.layout, this.step);
+        const owner = e.owner ?? (f.handler ? -1 : this.ghost.userMm[c]!);
+        this.ownMm = checkOwnMm(c, e.va, owner, m.cpu(c).cr3Root, this.model.layout, this.step, e.owner !== undefined);
         const r: AccessResult = m.access(c, e.va, e.write, early);
         return r;
       }

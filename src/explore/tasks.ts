@@ -40,6 +40,8 @@ export class TaskTable<F> {
     cpuOf: readonly CpuId[],
     mm: readonly number[],
     public left: number,
+    /** NMIs left in this execution (World.nmi). */
+    public nmiLeft = 0,
   ) {
     this.cpuOf = cpuOf;
     this.cur = Array.from({ length: cpus }, (_, c) => c);
@@ -51,7 +53,7 @@ export class TaskTable<F> {
   }
 
   clone(copyStack: (fs: F[]) => F[]): TaskTable<F> {
-    const t = new TaskTable<F>(this.cur.length, this.cpuOf, this.mm, this.left);
+    const t = new TaskTable<F>(this.cur.length, this.cpuOf, this.mm, this.left, this.nmiLeft);
     t.cur.splice(0, t.cur.length, ...this.cur);
     t.switchTo.splice(0, t.switchTo.length, ...this.switchTo);
     t.preempt.splice(0, t.preempt.length, ...this.preempt);
@@ -72,6 +74,7 @@ export class TaskTable<F> {
   /** Everything but the saved stacks (the engine hashes those with its frames). */
   hashInto(h: { add(x: number): void }): void {
     h.add(this.left);
+    h.add(this.nmiLeft);
     for (const x of this.cur) h.add(x);
     for (const x of this.switchTo) h.add(x);
     for (let t = 0; t < this.state.length; t++) h.add(this.state[t]! * 65536 + (this.mm[t]! & 0xffff));

@@ -10,7 +10,11 @@
  * exiting task reloads its old pgd under the next task.
  *
  * Judged at each user access (`access` effect of a program, not of an interrupt handler) of a
- * CPU whose ghost says which user thread runs there (`user-running`, set by context_switch).
+ * CPU whose ghost says which user thread runs there (`user-running`, set by context_switch),
+ * and at each kernel read of user memory on behalf of the running task (copy_from_user_nmi
+ * from the perf NMI handler: the owner is current->mm). 4012e77a903d ("x86/nmi: Fix NMI
+ * uaccess race against CR3 switching") is the case of an NMI in switch_mm_irqs_off() after
+ * the CR3 write, while current is still the previous task.
  * Deliberately not checked: kernel threads and lazy CPUs (they make no user access, and run on
  * whatever mm they borrowed), and CPUs whose running thread the scenario never named.
  */
@@ -22,12 +26,12 @@ import type { Invariant, Violation } from './types.ts';
 export const accessThroughOwnMm: Invariant = {
   id: 'access-through-own-mm',
   title: "an access to user memory goes through the page tables of the mm of the task that owns it",
-  encodes: "switch_mm() loads next->pgd for the task it switches to; 5cf0791da5c1 (a preempted CR3 read+write reloads another task's pgd)",
-  scope: 'user accesses of a CPU whose running user thread is known (context_switch); kernel threads and lazy CPUs are not checked',
+  encodes: "switch_mm() loads next->pgd for the task it switches to; 5cf0791da5c1 (a preempted CR3 read+write reloads another task's pgd); nmi_uaccess_okay() of 4012e77a903d",
+  scope: "user accesses of a CPU whose running user thread is known (context_switch), and the kernel's reads of user memory for current (copy_from_user_nmi); kernel threads and lazy CPUs are not checked",
 };
 
 /** The violation when cpu `c`, running a user thread of mm `owner`, accesses `va` with CR3 root `root`. */
-export function checkOwnMm(c: CpuId, va: number, owner: number, root: Pfn, L: Layout, step: number): Violation | undefined {
+export function checkOwnMm(c: CpuId, va: number, owner: number, root: Pfn, L: Layout, step: number, kernel = false): Violation | undefined {
   if (owner < 0) return undefined;
   const own = L.mms[owner];
   if (!own || own.pgd === root || own.userPgd === root) return undefined;
@@ -40,6 +44,6 @@ export function checkOwnMm(c: CpuId, va: number, owner: number, root: Pfn, L: La
     mm: owner,
     va,
     pfn: root,
-    message: `cpu${c} user access of va ${hex(va)} by a task of ${own.name} went through ${through}`,
+    message: `cpu${c} ${kernel ? 'kernel read (copy_from_user_nmi) of user' : 'user access of'} va ${hex(va)} ${kernel ? 'on behalf of' : 'by'} a task of ${own.name} went through ${through}`,
   };
 }

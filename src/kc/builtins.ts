@@ -43,6 +43,7 @@ export const C_BUILTINS: readonly string[] = [
   'pasid/gp-fixup.c',
   'linux-4.12/variants/up.c',
   'linux-4.12/variants/up-cr3-preemptible.c',
+  'linux-4.20/variants/nmi-uaccess-unchecked.c',
 ];
 
 const repoPath = (file: string): string => `src/kernel/c/${file}`;

@@ -28,6 +28,8 @@ import {
   irqEnable,
   irqsDisabled,
   preemptCount,
+  userCopy,
+  access,
   load,
   lockBtr,
   lockBts,
@@ -174,6 +176,8 @@ const CONSTANTS: Readonly<Record<string, Val>> = {
   TLBSTATE_OK,
   TLBSTATE_LAZY,
   TLB_FLUSH_ALL: -1,
+  /** The top of user space (x86-64, 4-level paging); every scenario address is below it. */
+  TASK_SIZE: 0x7ffffffff000,
   /** The model's ASID slots per CPU (6 in the kernel; see src/kernel/common/asid.ts). */
   TLB_NR_DYN_ASIDS: NR_DYN_ASIDS,
   TLB_GENERATION_INVALID: 0,
@@ -345,6 +349,21 @@ function* reloadCr3(x: EnvCtx): Routine<Val> {
 function* invlpgOne(x: EnvCtx, [a]: readonly Val[]): Routine<Val> {
   yield* invlpg(int(x, a!), tagOf(x.site));
   return none;
+}
+
+/**
+ * `__copy_from_user_inatomic(to, from, n)`: the read goes through the current CR3 on behalf of
+ * `current`, whose mm (current->mm, a private per-CPU load) is the owner the invariant
+ * `access-through-own-mm` compares with. Only the first page is read (the model's copies
+ * are one word); the data is not kept (`to` is not written). A kernel thread (no mm) has no
+ * owner to compare with.
+ */
+function* copyFromUser(x: EnvCtx, [, from, n]: readonly Val[]): Routine<Val> {
+  const L = x.k.L;
+  const owner = yield* load(L.pcpu(x.k.cpu, 'cur_mm'));
+  const va = int(x, from!);
+  const r = owner === NO_MM ? yield* access(va, false, tagOf(x.site)) : yield* userCopy(va, owner, tagOf(x.site));
+  return r.ok ? 0 : int(x, n!);
 }
 
 // ------------------------------------------------------------------ the table
@@ -813,6 +832,28 @@ export const ENV: Readonly<Record<string, EnvEntry>> = {
   cpu_feature_enabled: { doc: 'a machine feature (--features)', arity: 1, run: function* (x, [f]) { return hasFeature(x, f!) ? 1 : 0; } },
   this_cpu_has: { doc: 'a machine feature (--features)', arity: 1, run: function* (x, [f]) { return hasFeature(x, f!) ? 1 : 0; } },
   is_uv_system: { doc: 'false: the SGI UV flush path is not modelled', arity: 0, run: nothing },
+
+  // ---- user memory from the kernel (arch/x86/include/asm/uaccess.h, arch/x86/lib/usercopy.c) ----
+  __range_not_ok: {
+    doc: 'uaccess.h (4.20): whether [addr, addr+size) goes past the limit; the model\'s addresses are user addresses',
+    arity: 3,
+    run: function* (x, [a, n, limit]) { return int(x, a!) + int(x, n!) > int(x, limit!) ? 1 : 0; },
+  },
+  __access_ok: {
+    doc: 'uaccess_64.h (6.x): whether [addr, addr+size) is a user range',
+    arity: 2,
+    run: function* (x, [a, n]) { return int(x, a!) + int(x, n!) <= 0x7ffffffff000 ? 1 : 0; },
+  },
+  __copy_from_user_inatomic: {
+    doc: 'a kernel read of user memory with page faults disabled (4.20): fx.userCopy of the first page, on behalf of current (its mm is current->mm); returns the bytes not copied',
+    arity: 3,
+    run: copyFromUser,
+  },
+  raw_copy_from_user: {
+    doc: 'a kernel read of user memory (6.x): fx.userCopy as __copy_from_user_inatomic',
+    arity: 3,
+    run: copyFromUser,
+  },
 
   // ---- interrupts (include/linux/irqflags.h) ----
   local_irq_disable: { doc: 'CLI: fx.irqDisable', arity: 0, run: function* (x) { yield* irqDisable(tagOf(x.site)); return none; } },

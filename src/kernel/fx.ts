@@ -149,6 +149,11 @@ export function* access(va: number, write: boolean, tag?: string): Routine<Acces
   return (yield { k: 'access', va, write, ...at(tag) }) as AccessResult;
 }
 
+/** A kernel access (a read) of user `va` on behalf of the running task, whose mm is `owner`. */
+export function* userCopy(va: number, owner: MmId, tag?: string): Routine<AccessResult> {
+  return (yield { k: 'access', va, write: false, owner, ...at(tag) }) as AccessResult;
+}
+
 export function* freePage(pfn: Pfn, tag?: string): Routine {
   yield { k: 'free-page', pfn, ...at(tag) };
 }

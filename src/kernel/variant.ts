@@ -64,6 +64,8 @@ export interface CoreRoutines {
   flush_tlb_kernel_range?(k: K<CoreRoutines>, start: number, end: number): Routine;
   /** Update per-mm CPU state (PASID) and propagate it. */
   update_mm_pasid?(k: K<CoreRoutines>, mm: MmId, val: number): Routine;
+  /** `copy_from_user_nmi(to, from, n)` of a user address, as perf's NMI handler calls it (4.20+). */
+  copy_from_user_nmi?(k: K<CoreRoutines>, va: number): Routine;
 }
 
 export interface Expectation {

@@ -59,6 +59,7 @@ const LANE_OF: Record<TraceEvent['actor'], Lane> = {
   // An applied INVLPGB is an invalidation arriving from outside, as an IPI does.
   bcast: 'ipi',
   sched: 'program',
+  nmi: 'program',
   ipi: 'ipi',
 };
 

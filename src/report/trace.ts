@@ -12,6 +12,7 @@ const MARK: Record<TraceEvent['actor'], string> = {
   drain: '[drain] ',
   bcast: '[invlpgb] ',
   sched: '[sched] ',
+  nmi: '[nmi] ',
   walk: '[walk] ',
   evict: '[evict] ',
   end: '[end] ',

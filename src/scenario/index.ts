@@ -10,6 +10,7 @@ import { pasidUpdate } from './pasid-update.ts';
 import { kernelRangeFlush } from './kernel-range-flush.ts';
 import { ptiReturnToUser } from './pti-return-to-user.ts';
 import { preemptCr3Up } from './preempt-cr3-up.ts';
+import { nmiUaccessSwitch } from './nmi-uaccess-switch.ts';
 import type { Scenario } from './world.ts';
 
 export const SCENARIOS: readonly Scenario[] = [
@@ -26,6 +27,7 @@ export const SCENARIOS: readonly Scenario[] = [
   broadcastFlush,
   broadcastTransition,
   preemptCr3Up,
+  nmiUaccessSwitch,
 ];
 
 export function findScenario(id: string): Scenario | undefined {

@@ -62,6 +62,12 @@ export interface World {
   readonly tasks?: readonly TaskSpec[];
   /** Kernel preemptions (switches of a running task) one execution may take; 0 without `tasks`. */
   readonly preemptions?: number;
+  /**
+   * NMIs one execution may take (`budget`, on any CPU that runs a program, IRQs on or off);
+   * each runs the perf-style handler, which reads user address `va` of the interrupted task
+   * with the generation's copy_from_user_nmi().
+   */
+  readonly nmi?: { readonly budget: number; readonly va: number };
 }
 
 /**
@@ -102,7 +108,7 @@ export interface Scenario {
   /** Operations per CPU, when the scenario can vary it (`--ops`). */
   readonly ops?: ParamRange;
   /** Optional routines the programs call (`flush_tlb_kernel_range`, `update_mm_pasid`); see `scenarioFits`. */
-  readonly requires?: readonly ('flush_tlb_kernel_range' | 'update_mm_pasid')[];
+  readonly requires?: readonly ('flush_tlb_kernel_range' | 'update_mm_pasid' | 'copy_from_user_nmi')[];
   /** Machine features the scenario needs (`check` without them is bad input), e.g. `invlpgb`. */
   readonly features?: readonly FeatureName[];
   build(p: ScenarioParams): World;

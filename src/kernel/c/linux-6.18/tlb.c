@@ -7,6 +7,8 @@
  *   expect=broadcast-flush:2:holds@invlpgb,broadcast-flush:3:holds@invlpgb,broadcast-transition:2:holds@invlpgb,broadcast-transition:3:holds@invlpgb
  *   noop=trace_tlb_flush,count_vm_tlb_event,inc_irq_stat,cond_mitigation,cr4_update_pce_mm,switch_ldt,consider_global_asid,put_flush_tlb_info,mmu_notifier_arch_invalidate_secondary_tlbs,lockdep_assert_irqs_enabled
  *   expect=preempt-cr3-up:1:holds
+ *   noop=pagefault_disable,pagefault_enable,instrument_copy_from_user_before,instrument_copy_from_user_after
+ *   expect=nmi-uaccess-switch:1:holds,nmi-uaccess-switch:2:holds
  */
 /*
  * Linux v6.18 arch/x86/mm/tlb.c, with inc_mm_tlb_gen() from asm/tlbflush.h, including
@@ -540,4 +542,46 @@ void flush_tlb_mm_range(struct mm_struct *mm, unsigned long start,
 
 	put_flush_tlb_info();
 	put_cpu();
+}
+
+/*
+ * The perf NMI handler's read of user memory: nmi_uaccess_okay() (arch/x86/mm/tlb.c, v6.18;
+ * introduced by 4012e77a903d) and copy_from_user_nmi() (arch/x86/lib/usercopy.c, v6.18). User
+ * memory is read only when loaded_mm is current->mm; switch_mm_irqs_off() sets loaded_mm to
+ * LOADED_MM_SWITCHING before it writes CR3. Left out: the VM_WARN_ON_ONCE comparing
+ * __pa(current_mm->pgd) with CR3 (the invariant access-through-own-mm checks that at the read).
+ */
+bool nmi_uaccess_okay(void)
+{
+	struct mm_struct *loaded_mm = this_cpu_read(cpu_tlbstate.loaded_mm);
+	struct mm_struct *current_mm = current->mm;
+
+	VM_WARN_ON_ONCE(!loaded_mm);
+
+	/* A cheap stand-in for comparing current_mm->pgd with CR3. */
+	if (loaded_mm != current_mm)
+		return false;
+
+	return true;
+}
+
+unsigned long
+copy_from_user_nmi(void *to, const void __user *from, unsigned long n)
+{
+	unsigned long ret;
+
+	if (!__access_ok(from, n))
+		return n;
+
+	if (!nmi_uaccess_okay())
+		return n;
+
+	/* Page faults off, whatever context calls us. */
+	pagefault_disable();
+	instrument_copy_from_user_before(to, from, n);
+	ret = raw_copy_from_user(to, from, n);
+	instrument_copy_from_user_after(to, from, n, ret);
+	pagefault_enable();
+
+	return ret;
 }
