@@ -9,6 +9,7 @@ import { minimizedCounterexample, sizeText } from '../counterexample/package.ts'
 import { fuzz } from '../fuzz/fuzz.ts';
 import { resolveVariant } from '../kernel/load.ts';
 import { describeSpec } from '../scenario/generated.ts';
+import { checkScenarioCalls, resolveScenario } from '../scenario/resolve.ts';
 import type { Io } from './main.ts';
 import { replayCommand } from '../gate/report.ts';
 import { isVariantFile } from '../kernel/load.ts';
@@ -20,23 +21,26 @@ export interface FuzzCliOptions {
   readonly path?: string;
   readonly out: string;
   readonly json?: boolean;
+  readonly scenario?: string;
 }
 
 export async function runFuzz(io: Io, o: FuzzCliOptions): Promise<number> {
   const { variant, path: file } = await resolveVariant(o.variant);
-  const r = fuzz(variant, { seed: o.seed, runs: o.runs, ...(o.path === undefined ? {} : { path: o.path }) });
+  const scenario = o.scenario === undefined ? undefined : resolveScenario(o.scenario);
+  if (scenario) checkScenarioCalls(scenario, variant);
+  const r = fuzz(variant, { seed: o.seed, runs: o.runs, ...(o.path === undefined ? {} : { path: o.path }), ...(scenario ? { scenario } : {}) });
   if (r.verdict === 'no-violation') {
     if (o.json === true) io.out(JSON.stringify({ verdict: r.verdict, variant: variant.id, seed: r.seed, runs: r.runs, path: null, counterexample: null }));
     else {
       io.out(`fuzz ${variant.id}: NO-VIOLATION in ${r.runs} runs (seed ${r.seed})`);
-      io.out('  generated scenarios and choice tapes found nothing; this proves nothing');
+      io.out(`  ${scenario ? `choice tapes on ${scenario.id}` : 'generated scenarios and choice tapes'} found nothing; this proves nothing`);
     }
     return 0;
   }
   const m = r.minimized;
   const rel = file === undefined ? undefined : relative(resolve(o.out), file);
   const saved = saveCounterexample(minimizedCounterexample(m, 'fuzz', r.seed, rel), o.out);
-  const again = `npx tlbcheck fuzz --variant ${o.variant} --seed ${r.seed} --path "${r.path}"`;
+  const again = `npx tlbcheck fuzz --variant ${o.variant}${o.scenario === undefined ? '' : ` --scenario ${o.scenario}`} --seed ${r.seed} --path "${r.path}"`;
   if (o.json === true) {
     io.out(
       JSON.stringify({
@@ -47,7 +51,7 @@ export async function runFuzz(io: Io, o: FuzzCliOptions): Promise<number> {
         path: r.path,
         invariant: m.violation.invariant,
         message: m.violation.message,
-        shrunk: r.shrunk,
+        shrunk: r.shrunk ?? null,
         generated: m.subject.generated ?? null,
         minimized: { before: m.before, after: m.after },
         counterexample: saved.path,
@@ -57,7 +61,7 @@ export async function runFuzz(io: Io, o: FuzzCliOptions): Promise<number> {
   }
   io.out(`fuzz ${variant.id}: VIOLATED ${m.violation.invariant} after ${r.runs} runs (seed ${r.seed}, path "${r.path}")`);
   io.out(`  ${m.violation.message}`);
-  io.out(`  fast-check shrank the scenario to: ${describeSpec(r.shrunk)}`);
+  if (r.shrunk) io.out(`  fast-check shrank the scenario to: ${describeSpec(r.shrunk)}`);
   if (m.subject.generated) io.out(`  minimized scenario: ${describeSpec(m.subject.generated)}`);
   io.out(`  minimized: ${sizeText(m.before, m.after)}`);
   io.out(`  counterexample: ${saved.path}${saved.reused ? ' (already saved)' : ''}`);

@@ -14,8 +14,9 @@ import { prepare } from '../explore/engine.ts';
 import { VARIANTS } from '../kernel/index.ts';
 import { resolveVariant } from '../kernel/load.ts';
 import type { Variant } from '../kernel/variant.ts';
-import { findScenario } from '../scenario/index.ts';
-import { type GateRow, expectRows, judge, manifestRowOf, planBuiltin, planUser, verdictMatches } from '../gate/gate.ts';
+import { isScenarioPath, resolveScenario } from '../scenario/resolve.ts';
+import { parseFeatures } from './options.ts';
+import { type GateRow, expectRows, judge, manifestRowOf, planBuiltin, planScenarioFile, planUser, rowScenario, verdictMatches } from '../gate/gate.ts';
 import type { JobProgress, JobSpec } from '../gate/job.ts';
 import { JUNIT_SUITES_NAME, junitXml } from '../gate/junit.ts';
 import { DEFAULT_MANIFEST, type ManifestRow, boundsOfJson, loadManifest, rowKey, saveManifest } from '../gate/manifest.ts';
@@ -36,6 +37,8 @@ export interface GateOpts {
   readonly manifest?: string;
   readonly updatePins?: boolean;
   readonly seed?: number;
+  /** Only the rows of this scenario; a scenario file gets its own rows (planScenarioFile). */
+  readonly scenario?: string;
 }
 
 /** Random probes per row for the size estimate of the progress line. */
@@ -43,12 +46,23 @@ const PROBES = 64;
 
 export async function runGate(io: Io, o: GateOpts): Promise<number> {
   const manifestPath = o.manifest === undefined ? DEFAULT_MANIFEST : resolve(o.manifest);
+  if (o.updatePins && o.scenario !== undefined) throw new UserError('--update-pins regenerates the whole manifest: it takes no --scenario');
   if (o.updatePins) return updatePins(io, o, manifestPath);
   if (o.manifest !== undefined && !existsSync(manifestPath)) throw new UserError(`manifest not found: ${o.manifest}`);
   const manifest = loadManifest(manifestPath);
   const variants = new Map<string, Variant>(VARIANTS.map((v) => [v.id, v]));
   let plan: GateRow[];
-  if (!o.variant) plan = planBuiltin(manifest, VARIANTS);
+  if (o.scenario !== undefined && isScenarioPath(o.scenario)) {
+    const scenario = resolveScenario(o.scenario);
+    const given: { variant: Variant; spec: string }[] = [];
+    for (const spec of o.variant ?? []) {
+      const { variant, path } = await resolveVariant(spec);
+      if (path !== undefined) variants.set(path, variant);
+      given.push({ variant, spec: path ?? variant.id });
+    }
+    const byId = (id: string) => variants.get(id);
+    plan = planScenarioFile(scenario, resolve(o.scenario), o.variant ? given : undefined, byId, (f, base) => (f === undefined ? base : parseFeatures(f, base)));
+  } else if (!o.variant) plan = planBuiltin(manifest, VARIANTS);
   else {
     plan = [];
     const builtin = planBuiltin(manifest, VARIANTS);
@@ -63,6 +77,11 @@ export async function runGate(io: Io, o: GateOpts): Promise<number> {
         plan.push(...planUser(variant, path, manifest, spec));
       }
     }
+  }
+  if (o.scenario !== undefined && !isScenarioPath(o.scenario)) {
+    const id = resolveScenario(o.scenario).id;
+    plan = plan.filter((r) => r.scenario === id);
+    if (plan.length === 0) throw new UserError(`no gate rows on scenario ${id}${o.variant ? ' for these variants' : ''}`);
   }
   const rows = shardRows(plan, o.shard);
   const t0 = Date.now();
@@ -166,7 +185,7 @@ function saveMismatch(row: GateRow, r: CheckResult, variants: ReadonlyMap<string
   if (!r.violation || !r.tape || !r.widths) return undefined;
   if (row.expected.verdict === 'violated' && verdictMatches(row.expected, r)) return undefined;
   const variant = variants.get(row.spec);
-  const scenario = findScenario(row.scenario);
+  const scenario = rowScenario(row);
   if (!variant || !scenario) return undefined;
   const model = prepare({ variant, scenario, params: { cpus: row.cpus }, features: row.features, bounds: row.bounds });
   const rel = row.spec === row.variant ? undefined : relative(resolve(outDir), row.spec);

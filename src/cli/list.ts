@@ -28,6 +28,10 @@ export function catalogue() {
       ...(s.mms ? { mms: s.mms } : {}),
       ...(s.ops ? { ops: s.ops } : {}),
       ...(s.features ? { features: s.features } : {}),
+      ...(s.requires ? { requires: s.requires } : {}),
+      /** The invariants the scenario expects to matter (all of them unless it names some). */
+      invariants: s.invariants ?? INVARIANTS.map((i) => i.id),
+      params: describeParams(s),
     })),
     invariants: INVARIANTS.map((i) => ({ id: i.id, title: i.title, encodes: i.encodes, scope: i.scope })),
   };

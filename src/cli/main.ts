@@ -82,7 +82,7 @@ function program(io: Io, code: { value: number }, argv: readonly string[], opts:
     .description('explore a variant on a scenario and report the verdict')
     .requiredOption('--variant <id|path>', 'built-in variant id, a .ts file exporting a variant, or a .c file')
     .option('--base <generation>', 'for a .c file without a tlbcheck header (a whole kernel tlb.c): the C generation to check it on')
-    .requiredOption('--scenario <id>', 'scenario id (see tlbcheck list)')
+    .requiredOption('--scenario <id|file>', 'scenario id (see tlbcheck list) or a scenario file (a path ending in .json)')
     .option('--cpus <n>', 'number of CPUs', intArg(1, 8))
     .option('--mms <n>', 'user mms, for scenarios with that parameter (see tlbcheck list)', intArg(1, 8))
     .option('--ops <n>', 'operations per CPU, for scenarios with that parameter (see tlbcheck list)', intArg(1, 8))
@@ -131,8 +131,9 @@ function program(io: Io, code: { value: number }, argv: readonly string[], opts:
     .argument('<file>', 'counterexample JSON')
     .option('--variant <id|path>', 'replay the tape on another variant')
     .option('--html <file>', 'also write the timeline as a self-contained HTML page')
+    .option('--scenario <id|file>', 'check that the counterexample was found on this scenario (a file must equal the one sealed in it)')
     .option('--json', 'one JSON object')
-    .action(async (file: string, o: { variant?: string; json?: boolean; html?: string }) => {
+    .action(async (file: string, o: { variant?: string; json?: boolean; html?: string; scenario?: string }) => {
       code.value = await watched(o.variant, () => runReplay(io, file, o));
     });
 
@@ -143,6 +144,7 @@ function program(io: Io, code: { value: number }, argv: readonly string[], opts:
     .option('--seed <n>', "fast-check's seed", intArg(0), 1)
     .option('--runs <n>', 'generated scenario/tape pairs to try', intArg(1), 1000)
     .option('--path <path>', "fast-check's path of a failure to replay (printed by a failing run)")
+    .option('--scenario <id|file>', 'fuzz the choice tapes of this scenario instead of generated scenarios')
     .option('--out <dir>', 'where to save counterexamples', 'out')
     .option('--json', 'one JSON object')
     .action(async (o: FuzzCliOptions) => {
@@ -160,6 +162,7 @@ function program(io: Io, code: { value: number }, argv: readonly string[], opts:
     .option('--workers <n>', 'worker threads', intArg(1, 64), 1)
     .option('--out <dir>', 'where to save counterexamples of mismatches', 'out/gate')
     .option('--manifest <file>', 'the manifest to run (default: gate/manifest.json of this package)')
+    .option('--scenario <id|file>', "only the rows of this built-in scenario; a scenario file runs its own expect lines (and each --variant)")
     .option('--update-pins', "regenerate the manifest from the variants' expect lists")
     .option('--seed <n>', 'seed of the random probes behind the progress estimate', intArg(0), 1)
     .action(async (o: GateOpts) => {

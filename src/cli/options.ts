@@ -5,7 +5,7 @@ import { UserError } from '../errors.ts';
 import type { CheckConfig } from '../explore/engine.ts';
 import type { Variant } from '../kernel/variant.ts';
 import { ALL_FEATURE_NAMES, DEFAULT_BOUNDS, featuresOf, type Bounds, type FeatureName, type Features } from '../machine/types.ts';
-import { SCENARIOS, findScenario } from '../scenario/index.ts';
+import { checkScenarioCalls, resolveScenario } from '../scenario/resolve.ts';
 import { resolveParams } from '../scenario/params.ts';
 
 /** `pcid,-invpcid,pti`: set or clear features on top of `base`. */
@@ -38,8 +38,8 @@ export interface CheckOpts {
 
 export function configOf(variant: Variant, o: CheckOpts): CheckConfig {
   const sid = String(o.scenario);
-  const scenario = findScenario(sid);
-  if (!scenario) throw new UserError(`unknown scenario '${sid}' (known: ${SCENARIOS.map((s) => s.id).join(', ')})`);
+  const scenario = resolveScenario(sid);
+  checkScenarioCalls(scenario, variant);
   const num = (v: unknown): number | undefined => (typeof v === 'number' ? v : undefined);
   const p = resolveParams(scenario, { ...opt('cpus', num(o.cpus)), ...opt('mms', num(o.mms)), ...opt('ops', num(o.ops)) });
   if ('error' in p) throw new UserError(p.error);

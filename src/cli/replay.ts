@@ -24,6 +24,8 @@ import { boundsFromJson } from '../counterexample/counterexample.ts';
 import { writeTimelinePage } from './html-out.ts';
 import type { Io } from './main.ts';
 import { dirname, relative, resolve } from 'node:path';
+import { readScenarioFile } from '../scenario/from-file.ts';
+import { canonicalJson, isScenarioPath } from '../scenario/resolve.ts';
 
 /**
  * The variant to replay `ce` on: `--variant` when given (the user's choice of code to run),
@@ -42,8 +44,27 @@ export async function replayVariant(file: string, ce: CounterexampleFile, spec: 
   return builtin;
 }
 
-export async function runReplay(io: Io, file: string, o: { variant?: string; json?: boolean; html?: string }): Promise<number> {
+/**
+ * `--scenario ID|FILE` on replay: the scenario must be the one the counterexample was found on
+ * (a file's content is sealed in the counterexample, so replay never needs it; a different file
+ * is refused in one line).
+ */
+export function checkReplayScenario(file: string, ce: CounterexampleFile, spec: string | undefined): void {
+  if (spec === undefined) return;
+  if (!isScenarioPath(spec)) {
+    if (ce.scenarioFile !== undefined || spec !== ce.scenario) throw new UserError(`${file}: was found on scenario ${ce.scenarioFile !== undefined ? 'file ' : ''}'${ce.scenario}', not on built-in scenario '${spec}'`);
+    return;
+  }
+  if (ce.scenarioFile === undefined) throw new UserError(`${file}: was found on built-in scenario '${ce.scenario}', not on a scenario file (${spec})`);
+  const given = readScenarioFile(resolve(spec), spec).file!.json;
+  if (canonicalJson(given) !== canonicalJson(ce.scenarioFile)) {
+    throw new UserError(`${spec} differs from the scenario '${ce.scenario}' sealed in ${file} (the file changed since the counterexample was found; replay without --scenario uses the sealed one)`);
+  }
+}
+
+export async function runReplay(io: Io, file: string, o: { variant?: string; json?: boolean; html?: string; scenario?: string }): Promise<number> {
   const ce = loadCounterexample(file);
+  checkReplayScenario(file, ce, o.scenario);
   const variant = await replayVariant(file, ce, o.variant);
   const strict = variant.id === ce.variant;
   // On another variant the recorded steps are aligned by actor and operation, not by index.

@@ -16,6 +16,7 @@ import type { Variant } from '../kernel/variant.ts';
 import type { Bounds } from '../machine/types.ts';
 import { findScenario } from '../scenario/index.ts';
 import { generatedScenario } from '../scenario/generated.ts';
+import { scenarioFromJson } from '../scenario/from-file.ts';
 import { resolveParams } from '../scenario/params.ts';
 import { traceDigest } from './digest.ts';
 import { fileDigest } from './seal.ts';
@@ -85,7 +86,8 @@ export function buildCounterexample(model: Model, found: Found, variantPath?: st
     digest: '',
     stats: traceStats(trace, r.tape, cfg.params.cpus),
   };
-  const withPath = variantPath === undefined ? ce : { ...ce, variantPath };
+  const sealed = cfg.scenario.file === undefined ? ce : { ...ce, scenarioFile: cfg.scenario.file.json };
+  const withPath = variantPath === undefined ? sealed : { ...sealed, variantPath };
   return sealCounterexample(cfg.variant.fixedBy === undefined ? withPath : { ...withPath, fixedBy: cfg.variant.fixedBy });
 }
 
@@ -162,7 +164,11 @@ export type ReplayOutcome =
 
 /** The model a counterexample was found on, with `variant` in place of its own. */
 export function modelOf(ce: CounterexampleFile, variant: Variant): Model {
-  const scenario = ce.generated ? generatedScenario(ce.generated) : findScenario(ce.scenario);
+  const scenario = ce.generated
+    ? generatedScenario(ce.generated)
+    : ce.scenarioFile !== undefined
+      ? scenarioFromJson(ce.scenarioFile, `scenario ${ce.scenario} (sealed in the counterexample)`)
+      : findScenario(ce.scenario);
   if (!scenario) throw new UserError(`counterexample names unknown scenario '${ce.scenario}'`);
   if (ce.params.cpus < scenario.cpus.min || ce.params.cpus > scenario.cpus.max) {
     throw new UserError(`counterexample has ${ce.params.cpus} cpus; ${scenario.id} takes ${scenario.cpus.min}-${scenario.cpus.max}`);

@@ -33,6 +33,8 @@ export const counterexampleSchema = z.object({
   scenario: z.string(),
   /** A generated scenario (`scenario: "generated"`): its operations, so replay can rebuild it. Optional: files without it stay valid. */
   generated: generatedSpecSchema.optional(),
+  /** A scenario read from a user's file: its JSON, sealed here so replay needs no file. */
+  scenarioFile: z.unknown().optional(),
   params: z.object({
     cpus: z.number().int().min(1).max(8),
     mms: z.number().int().min(1).max(8).optional(),

@@ -48,6 +48,7 @@ import { HEARTBEAT, beat } from './heartbeat.ts';
 import { routineFailure } from './routine-error.ts';
 import { effectProblem, type EffectLimits } from '../machine/validate.ts';
 import { ModelError } from '../errors.ts';
+import { isCRun } from '../kc/interp.ts';
 import { type EventBody, type EventData, drainBody, effectBody, ipiTakeBody, walkBody } from './event-data.ts';
 import { type Move, MoveKind, moveArg, moveCpu, moveKind, packMove } from './strategy.ts';
 import { TaskState, TaskTable } from './tasks.ts';
@@ -263,7 +264,8 @@ function cloneFrame(f: Frame): Frame {
     make: f.make,
     id: f.id,
     idKey: f.idKey,
-    gen: null,
+    // A running C routine is copied as data; any other generator is rebuilt by replay.
+    gen: isCRun(f.gen) ? (f.gen.fork() as unknown as Routine<unknown>) : null,
     inputs: f.inputs,
     n: f.n,
     inputHash: f.inputHash.clone(),
@@ -283,8 +285,11 @@ function feed(f: Frame, input: unknown): IteratorResult<Effect, unknown> {
     for (let i = 0; i < f.n; i++) g.next(f.inputs[i]);
     f.gen = g;
   }
-  if (f.inputs.length !== f.n) f.inputs = f.inputs.slice(0, f.n);
-  f.inputs.push(input);
+  if (!isCRun(f.gen)) {
+    // Only generators rebuilt by replay need their inputs (a C routine is forked instead).
+    if (f.inputs.length !== f.n) f.inputs = f.inputs.slice(0, f.n);
+    f.inputs.push(input);
+  }
   f.n++;
   inputCode(f.inputHash, input);
   return f.gen.next(input);
@@ -387,7 +392,7 @@ export class Sim {
       const c = moveCpu(mv);
       const mine = this.frames[c]![this.frames[c]!.length - 1];
       const theirs = s.frames[c]![s.frames[c]!.length - 1];
-      if (mine && theirs && mine.gen) {
+      if (mine && theirs && mine.gen && !isCRun(mine.gen)) {
         theirs.gen = mine.gen;
         mine.gen = null;
       }
@@ -403,7 +408,7 @@ export class Sim {
         for (let i = 0; i < mine.length; i++) {
           if (keepTop && i === mine.length - 1) continue;
           const f = mine[i]!;
-          if (f.gen && !theirs[i]!.gen) {
+          if (f.gen && !theirs[i]!.gen && !isCRun(f.gen)) {
             theirs[i]!.gen = f.gen;
             f.gen = null;
           }
@@ -441,8 +446,13 @@ export class Sim {
       for (const f of fs) {
         h.add(f.idKey % 4294967296);
         h.add(Math.floor(f.idKey / 4294967296));
-        h.add(f.n);
-        h.add(f.inputHash.key());
+        if (isCRun(f.gen)) {
+          // A C routine is identified by its live state, not by the values it was fed.
+          f.gen.keyInto(h);
+        } else {
+          h.add(f.n);
+          h.add(f.inputHash.key());
+        }
         h.add(f.pending ? 1 : 0);
       }
     }
@@ -1119,17 +1129,20 @@ export class Sim {
       const info = L.mms[mm];
       return info === undefined || info.pgd === pfn || info.userPgd === pfn;
     };
+    // The scenario's own list of invariants that matter (default: all of them).
+    const only = this.model.cfg.scenario.invariants;
+    const on = (id: string): boolean => only === undefined || only.includes(id);
     for (const o of this.m.obs) {
       if (this.violation) break;
       switch (o.o) {
         case 'walk-read':
-          this.violation = checkWalkRead(o, this.step, mmName);
+          if (on('no-walk-through-freed-table')) this.violation = checkWalkRead(o, this.step, mmName);
           break;
         case 'use':
           this.violation =
-            checkStaleUse(o, this.ghost, this.step, mmName, isRootOf) ??
-            checkStaleKernelUse(o, this.ghost, this.step) ??
-            (this.ghost.pasid.length > 0 ? checkPerMmState(o, this.ghost, this.m.cpu(o.cpu).pasidMsr, this.step, mmName) : undefined);
+            (on('no-stale-tlb-use') ? checkStaleUse(o, this.ghost, this.step, mmName, isRootOf) : undefined) ??
+            (on('no-stale-kernel-translation') ? checkStaleKernelUse(o, this.ghost, this.step) : undefined) ??
+            (this.ghost.pasid.length > 0 && on('per-mm-state-coherent') ? checkPerMmState(o, this.ghost, this.m.cpu(o.cpu).pasidMsr, this.step, mmName) : undefined);
           break;
         case 'fault':
           this.violation = { invariant: 'no-cpu-fault', cpu: o.cpu, step: this.step, message: o.what };

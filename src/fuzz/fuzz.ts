@@ -14,6 +14,10 @@ import { type GeneratedSpec, generatedScenario, normalizeSpec, opCount } from '.
 import { drive } from '../counterexample/drive.ts';
 import { type Minimized, minimize } from '../counterexample/minimize.ts';
 import { specArb, tapeArb } from './arbitrary.ts';
+import { UserError } from '../errors.ts';
+import { featuresOf } from '../machine/types.ts';
+import { resolveParams } from '../scenario/params.ts';
+import type { Scenario } from '../scenario/world.ts';
 
 export interface FuzzOptions {
   readonly seed: number;
@@ -21,6 +25,8 @@ export interface FuzzOptions {
   readonly path?: string;
   readonly features?: Features;
   readonly bounds?: Bounds;
+  /** Fuzz the choice tapes of this scenario (at its default parameters) instead of generated scenarios. */
+  readonly scenario?: Scenario;
 }
 
 export type FuzzResult =
@@ -32,8 +38,8 @@ export type FuzzResult =
       /** fast-check's path to the shrunk failure. */
       readonly path: string;
       readonly violation: Violation;
-      /** The scenario fast-check shrank to, before the minimizer. */
-      readonly shrunk: GeneratedSpec;
+      /** The generated scenario fast-check shrank to, before the minimizer (none with a given scenario). */
+      readonly shrunk?: GeneratedSpec;
       readonly minimized: Minimized;
     };
 
@@ -53,7 +59,29 @@ export function runSpec(model: Model, tape: readonly number[]) {
   return drive(model, (moves, branch) => (branch ? (tape[i++] ?? 0) % moves.length : 0));
 }
 
+/** `fuzz --scenario`: choice tapes only, on one scenario at its default parameters. */
+function fuzzScenario(variant: Variant, scenario: Scenario, opt: FuzzOptions): FuzzResult {
+  const p = resolveParams(scenario, {});
+  if ('error' in p) throw new UserError(p.error);
+  const missing = (scenario.features ?? []).filter((f) => !(opt.features ?? variant.features)[f]);
+  const features = missing.length === 0 ? (opt.features ?? variant.features) : featuresOf({ ...(opt.features ?? variant.features), ...Object.fromEntries(missing.map((f) => [f, true])) });
+  const model = prepare({ variant, scenario, params: p.params, features, bounds: opt.bounds ?? DEFAULT_BOUNDS });
+  const attempt = (tape: readonly number[]) => {
+    const d = runSpec(model, tape);
+    return d.violation ? { tape: d.tape, violation: d.violation } : undefined;
+  };
+  const details = fc.check(
+    fc.property(tapeArb(), (tape) => attempt(tape) === undefined),
+    { seed: opt.seed, numRuns: opt.runs, ...(opt.path === undefined ? {} : { path: opt.path }) },
+  );
+  const found = details.failed && details.counterexample ? attempt(...details.counterexample) : undefined;
+  if (!found) return { verdict: 'no-violation', seed: opt.seed, runs: details.numRuns };
+  const minimized = minimize({ model }, found.tape, found.violation.invariant);
+  return { verdict: 'violated', seed: opt.seed, runs: details.numRuns, path: details.counterexamplePath ?? '', violation: found.violation, minimized };
+}
+
 export function fuzz(variant: Variant, opt: FuzzOptions): FuzzResult {
+  if (opt.scenario) return fuzzScenario(variant, opt.scenario, opt);
   const attempt = (raw: GeneratedSpec, tape: readonly number[]) => {
     const spec = normalizeSpec(raw, variant.routines);
     if (opCount(spec) === 0) return undefined;

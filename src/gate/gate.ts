@@ -12,6 +12,9 @@ import type { StatefulProgress } from '../explore/stateful.ts';
 import type { Expectation, Variant } from '../kernel/variant.ts';
 import { DEFAULT_BOUNDS, type Bounds, type Features } from '../machine/types.ts';
 import { findScenario } from '../scenario/index.ts';
+import { readScenarioFile } from '../scenario/from-file.ts';
+import { checkScenarioCalls } from '../scenario/resolve.ts';
+import type { Scenario } from '../scenario/world.ts';
 import { UserError } from '../errors.ts';
 import { type Manifest, type ManifestRow, boundsOfJson, boundsToJson, rowKey } from './manifest.ts';
 
@@ -29,6 +32,8 @@ export interface ExpectRow {
   readonly bounds: Bounds;
   readonly expected: Expected;
   readonly maxStates?: number;
+  /** A scenario file (absolute path) rather than a built-in scenario id. */
+  readonly scenarioPath?: string;
 }
 
 export interface GateRow extends ExpectRow {
@@ -197,8 +202,48 @@ export interface RunOptions {
   readonly progress?: (p: StatefulProgress) => void;
 }
 
+/** The scenario of a row: its file when it has one, else the built-in of that id. */
+export function rowScenario(row: ExpectRow): Scenario | undefined {
+  return row.scenarioPath === undefined ? findScenario(row.scenario) : readScenarioFile(row.scenarioPath);
+}
+
+/**
+ * `gate --scenario FILE`: the file's expect lines (only those of `variants`, when given), and
+ * for each given variant the file says nothing of, "holds" at the scenario's default CPUs. No
+ * pins: the counts are shown, not checked.
+ */
+export function planScenarioFile(
+  scenario: Scenario,
+  path: string,
+  variants: readonly { readonly variant: Variant; readonly spec: string }[] | undefined,
+  builtin: (id: string) => Variant | undefined,
+  featuresOn: (spec: string | undefined, base: Features) => Features,
+): GateRow[] {
+  const rows: GateRow[] = [];
+  const needs = (f: Features): Features => featuresOn((scenario.features ?? []).join(','), f);
+  const add = (v: Variant, spec: string, e: { cpus?: number; features?: string; verdict: 'holds' | 'violated'; invariant?: string }) => {
+    const cpus = e.cpus ?? scenario.cpus.default;
+    if (cpus < scenario.cpus.min || cpus > scenario.cpus.max) throw new UserError(`${path}: expect for ${v.id}: cpus ${cpus} is out of range (${scenario.cpus.min}-${scenario.cpus.max})`);
+    const expected: Expected = e.verdict === 'holds' ? { verdict: 'holds' } : e.invariant === undefined ? { verdict: 'violated' } : { verdict: 'violated', invariant: e.invariant };
+    const features = featuresOn(e.features, needs(v.features));
+    checkScenarioCalls(scenario, v);
+    rows.push({ variant: v.id, scenario: scenario.id, scenarioPath: path, cpus, features, bounds: DEFAULT_BOUNDS, expected, spec, runnable: true, cost: DEFAULT_COST });
+  };
+  const given = variants ?? [];
+  for (const e of scenario.expect ?? []) {
+    const mine = variants === undefined ? undefined : given.find((g) => g.variant.id === e.variant);
+    if (variants !== undefined && !mine) continue;
+    const v = mine?.variant ?? builtin(e.variant);
+    if (!v) throw new UserError(`${path}: expect names variant '${e.variant}', which is not built in (pass it with --variant PATH)`);
+    add(v, mine?.spec ?? e.variant, e);
+  }
+  for (const g of given) if (!(scenario.expect ?? []).some((e) => e.variant === g.variant.id)) add(g.variant, g.spec, { verdict: 'holds' });
+  if (rows.length === 0) throw new UserError(`${path}: no rows: the scenario lists no expectations (add "expect" to it, or pass --variant)`);
+  return rows;
+}
+
 export function runRow(row: ExpectRow, variant: Variant, opt: RunOptions = {}): CheckResult {
-  const scenario = findScenario(row.scenario);
+  const scenario = rowScenario(row);
   if (!scenario) throw new UserError(`row ${row.variant} names unknown scenario '${row.scenario}'`);
   if (row.cpus < scenario.cpus.min || row.cpus > scenario.cpus.max) {
     throw new UserError(`row ${row.variant} ${row.scenario}: cpus ${row.cpus} is out of range (${scenario.cpus.min}-${scenario.cpus.max})`);

@@ -7,9 +7,8 @@ import type { CheckResult } from '../explore/check.ts';
 import { prepare } from '../explore/engine.ts';
 import type { StatefulProgress } from '../explore/stateful.ts';
 import type { Variant } from '../kernel/variant.ts';
-import { findScenario } from '../scenario/index.ts';
 import { type TreeEstimate, estimateTree } from '../explore/estimate.ts';
-import { type ExpectRow, runRow } from './gate.ts';
+import { type ExpectRow, rowScenario, runRow } from './gate.ts';
 
 export interface JobSpec {
   readonly index: number;
@@ -34,7 +33,7 @@ export function runJob(job: JobSpec, variant: Variant, emit: (e: JobProgress) =>
   const want = job.progress;
   if (!want) return runRow(job.row, variant, job.timeMs === undefined ? {} : { timeMs: job.timeMs });
   let estimate: TreeEstimate | undefined;
-  const scenario = findScenario(job.row.scenario);
+  const scenario = rowScenario(job.row);
   if (scenario && want.probes > 0) {
     const model = prepare({ variant, scenario, params: { cpus: job.row.cpus }, features: job.row.features, bounds: job.row.bounds });
     estimate = estimateTree(model, want.probes, want.seed);

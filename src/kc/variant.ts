@@ -14,7 +14,7 @@ import { initCpuKaiser, switch_user_cr3_const, switch_user_cr3_percpu, userAcces
 import { INIT_MM } from '../kernel/layout.ts';
 import { context_switch, user_access } from '../kernel/common/sched.ts';
 import { call_function_interrupt } from '../kernel/common/smp.ts';
-import { type K, type Routine, access, call, flushBegin, flushEnd, irqDisable, irqEnable, pasidUpdateBegin, pasidUpdateEnd, readPasidMsr } from '../kernel/fx.ts';
+import { type K, type Routine, access, call, sub, flushBegin, flushEnd, irqDisable, irqEnable, pasidUpdateBegin, pasidUpdateEnd, readPasidMsr } from '../kernel/fx.ts';
 import type { AccessResult } from '../machine/effects.ts';
 import type { PcpuField } from '../kernel/layout.ts';
 import type { CoreRoutines, Expectation, Variant } from '../kernel/variant.ts';
@@ -67,7 +67,7 @@ function enqcmdAccess(prog: Linked): CoreRoutines['user_access'] {
       (function* () {
         if ((yield* readPasidMsr()) === 0) {
           yield* irqDisable('#GP entry: IRQs off');
-          const fixed = truthy(yield* runC(prog, k, 'try_fixup_enqcmd_gp', []));
+          const fixed = truthy(yield* sub('try_fixup_enqcmd_gp', () => runC(prog, k, 'try_fixup_enqcmd_gp', [])));
           yield* irqEnable(fixed ? 'IRET, ENQCMD retried' : 'SIGSEGV');
           if (!fixed) return { ok: false, fault: 'not-present' } as AccessResult;
         }
@@ -136,22 +136,30 @@ export async function buildCVariant(spec: CVariantSpec): Promise<CVariant> {
     user_access: userAccessOf(spec, prog),
     call_function_interrupt,
     switch_mm_irqs_off: function* (k: K<CoreRoutines>, prev: MmId, next: MmId): Routine {
-      yield* runC(prog, k, 'switch_mm_irqs_off', byName(params('switch_mm_irqs_off'), { prev: mmPtr(prev), next: mmPtr(next) }));
+      yield* sub('switch_mm_irqs_off', () => runC(prog, k, 'switch_mm_irqs_off', byName(params('switch_mm_irqs_off'), { prev: mmPtr(prev), next: mmPtr(next) })));
     },
     enter_lazy_tlb: function* (k: K<CoreRoutines>, mm: MmId): Routine {
-      yield* runC(prog, k, 'enter_lazy_tlb', byName(params('enter_lazy_tlb'), { mm: mmPtr(mm) }));
+      yield* sub('enter_lazy_tlb', () => runC(prog, k, 'enter_lazy_tlb', byName(params('enter_lazy_tlb'), { mm: mmPtr(mm) })));
     },
     flush_tlb_mm_range: function* (k: K<CoreRoutines>, mm: MmId, start: number, end: number, freed: boolean): Routine {
       const hooks: EntryHooks = { begin: () => flushBegin(mm, start, end), end: (t) => flushEnd(t) };
       const named = { mm: mmPtr(mm), start, end, vmflag: 0, stride_shift: PAGE_SHIFT, freed_tables: freed ? 1 : 0 };
-      yield* runC(prog, k, 'flush_tlb_mm_range', byName(params('flush_tlb_mm_range'), named), hooks);
+      yield* sub('flush_tlb_mm_range', () => runC(prog, k, 'flush_tlb_mm_range', byName(params('flush_tlb_mm_range'), named), hooks));
     },
   } as CoreRoutines;
+  const r0 = routines as { -readonly [P in 'call_c' | 'has_c']: CoreRoutines[P] };
+  r0.has_c = (fn: string) => prog.fns.has(fn);
+  r0.call_c = function* (k: K<CoreRoutines>, fn: string, args: Readonly<Record<string, Val>>): Routine {
+    if (!prog.fns.has(fn)) throw new UserError(`the scenario calls ${fn}(), which variant ${spec.id} does not define`);
+    const unknown = Object.keys(args).filter((a) => !params(fn).includes(a));
+    if (unknown.length > 0) throw new UserError(`the scenario passes ${unknown.join(', ')} to ${fn}(), whose parameters are (${params(fn).join(', ')})`);
+    yield* runC(prog, k, fn, byName(params(fn), args));
+  };
   if (prog.fns.has('flush_tlb_kernel_range')) {
     const r = routines as { flush_tlb_kernel_range?: CoreRoutines['flush_tlb_kernel_range'] };
     r.flush_tlb_kernel_range = function* (k: K<CoreRoutines>, start: number, end: number): Routine {
       const hooks: EntryHooks = { begin: () => flushBegin(INIT_MM, start, end, true), end: (t) => flushEnd(t) };
-      yield* runC(prog, k, 'flush_tlb_kernel_range', byName(params('flush_tlb_kernel_range'), { start, end }), hooks);
+      yield* sub('flush_tlb_kernel_range', () => runC(prog, k, 'flush_tlb_kernel_range', byName(params('flush_tlb_kernel_range'), { start, end }), hooks));
     };
   }
   if (prog.fns.has('update_mm_pasid')) {
@@ -159,14 +167,14 @@ export async function buildCVariant(spec: CVariantSpec): Promise<CVariant> {
     const r = routines as { update_mm_pasid?: CoreRoutines['update_mm_pasid'] };
     r.update_mm_pasid = function* (k: K<CoreRoutines>, mm: MmId, val: number): Routine {
       const hooks: EntryHooks = { begin: () => pasidUpdateBegin(mm, val), end: (t) => pasidUpdateEnd(t) };
-      yield* runC(prog, k, 'update_mm_pasid', byName(params('update_mm_pasid'), { mm: mmPtr(mm), pasid: val }), hooks);
+      yield* sub('update_mm_pasid', () => runC(prog, k, 'update_mm_pasid', byName(params('update_mm_pasid'), { mm: mmPtr(mm), pasid: val }), hooks));
     };
   }
   if (prog.fns.has('copy_from_user_nmi')) {
     // The perf NMI handler's user read (perf_callchain_user -> copy_from_user_nmi of a frame).
     const r = routines as { copy_from_user_nmi?: CoreRoutines['copy_from_user_nmi'] };
     r.copy_from_user_nmi = function* (k: K<CoreRoutines>, va: number): Routine {
-      yield* runC(prog, k, 'copy_from_user_nmi', byName(params('copy_from_user_nmi'), { to: 0, from: va, n: 8 }));
+      yield* sub('copy_from_user_nmi', () => runC(prog, k, 'copy_from_user_nmi', byName(params('copy_from_user_nmi'), { to: 0, from: va, n: 8 })));
     };
   }
   const v: Variant = {

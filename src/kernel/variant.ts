@@ -10,6 +10,7 @@ import type { CrossCall, AccessResult } from '../machine/effects.ts';
 import type { Bounds, CpuId, Features, MmId, Pfn } from '../machine/types.ts';
 import type { K, Routine } from './fx.ts';
 import type { Layout, PcpuField } from './layout.ts';
+import type { Val } from '../kc/ir.ts';
 
 /** How a CPU starts, in generation-neutral terms; each generation maps it to its variables. */
 export interface CpuStart {
@@ -66,6 +67,10 @@ export interface CoreRoutines {
   update_mm_pasid?(k: K<CoreRoutines>, mm: MmId, val: number): Routine;
   /** `copy_from_user_nmi(to, from, n)` of a user address, as perf's NMI handler calls it (4.20+). */
   copy_from_user_nmi?(k: K<CoreRoutines>, va: number): Routine;
+  /** A C variant: call any function of its program by name, arguments by parameter name (a scenario's `call` step). */
+  call_c?(k: K<CoreRoutines>, fn: string, args: Readonly<Record<string, Val>>): Routine;
+  /** A C variant: whether its program defines `fn` (not a routine). */
+  has_c?(fn: string): boolean;
 }
 
 export interface Expectation {

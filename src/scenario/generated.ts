@@ -20,8 +20,9 @@ import type { CoreRoutines } from '../kernel/variant.ts';
 import { free_pgtables, set_pte_at } from '../kernel/common/sched.ts';
 import { type MmInfo } from '../kernel/layout.ts';
 import { PAGE_SIZE, makeEntry } from '../machine/types.ts';
-import { REGION_END } from './lazy-free-pgtables.ts';
-import { VA } from './switch-vs-flush.ts';
+/** The region free-pgtables unmaps: 64 pages, more than the single-page flush ceiling. */
+const REGION_END = 0x40000;
+const VA = 0x1000;
 import { type Program, type Scenario, WorldBuilder, idleStart, inSegments, lazyStart, userStart } from './world.ts';
 
 export const KVA = 0x80000;

@@ -97,6 +97,15 @@ export interface ParamRange {
   readonly what: string;
 }
 
+export interface ScenarioExpect {
+  readonly variant: string;
+  readonly cpus?: number;
+  /** Machine features on top of the variant's, e.g. `pcid,-invpcid`. */
+  readonly features?: string;
+  readonly verdict: 'holds' | 'violated';
+  readonly invariant?: string;
+}
+
 export interface Scenario {
   readonly id: string;
   readonly title: string;
@@ -111,6 +120,14 @@ export interface Scenario {
   readonly requires?: readonly ('flush_tlb_kernel_range' | 'update_mm_pasid' | 'copy_from_user_nmi')[];
   /** Machine features the scenario needs (`check` without them is bad input), e.g. `invlpgb`. */
   readonly features?: readonly FeatureName[];
+  /** The invariants the scenario expects to matter (absent: all of them). */
+  readonly invariants?: readonly string[];
+  /** C functions of the variant its programs call by name (`call` steps); a variant without one is bad input. */
+  readonly calls?: readonly string[];
+  /** For a scenario read from a user's file: the path and its parsed JSON (sealed into counterexamples). */
+  readonly file?: { readonly path: string; readonly json: unknown };
+  /** What `gate --scenario FILE` expects of variants on it. */
+  readonly expect?: readonly ScenarioExpect[];
   build(p: ScenarioParams): World;
 }
 
@@ -158,6 +175,18 @@ export class WorldBuilder {
     const loc = this.pteLoc(mm, va);
     this.memory.set(loc, makeEntry(pfn, false, flags));
     return loc;
+  }
+
+  /** The PTE location of `mm` at `va` when a leaf table covers it (nothing is allocated). */
+  findPteLoc(mm: MmInfo, va: number): Loc | undefined {
+    const e = this.memory.get(entryLoc(mm.pgd, upperIndex(va)));
+    return e === undefined ? undefined : entryLoc(e >>> 2, leafIndex(va));
+  }
+
+  /** The kernel PTE location of `va` when a shared kernel table covers it (nothing is allocated). */
+  findKernelPteLoc(va: number): Loc | undefined {
+    const leaf = this.kernelUpper.get(upperIndex(va));
+    return leaf === undefined ? undefined : entryLoc(leaf, leafIndex(va));
   }
 
   pteLoc(mm: MmInfo, va: number): Loc {
