@@ -22,6 +22,7 @@
 import type { AccessResult, Effect } from '../machine/effects.ts';
 import { Machine, type MachineInit } from '../machine/machine.ts';
 import { Hasher } from '../machine/hash.ts';
+import { EFFECT_KINDS } from '../machine/effect-kinds.ts';
 import {
   type Bounds,
   type CpuId,
@@ -38,22 +39,22 @@ import { Layout } from '../kernel/layout.ts';
 import type { CoreRoutines, SetupCtx, Variant } from '../kernel/variant.ts';
 import type { Scenario, ScenarioParams, SegmentedProgram, World } from '../scenario/world.ts';
 import { Ghost, type Covered } from '../invariants/ghost.ts';
-import { checkStaleUse } from '../invariants/no-stale-tlb-use.ts';
-import { checkWalkRead } from '../invariants/no-walk-through-freed-table.ts';
-import { checkStaleKernelUse } from '../invariants/no-stale-kernel-translation.ts';
-import { checkPerMmState } from '../invariants/per-mm-state-coherent.ts';
 import type { Violation } from '../invariants/types.ts';
+import { Monitor } from '../invariants/monitor.ts';
 import { describeBcast, describeEffect, describeMove, describeWalk } from './describe.ts';
 import { HEARTBEAT, beat } from './heartbeat.ts';
 import { routineFailure } from './routine-error.ts';
 import { effectProblem, type EffectLimits } from '../machine/validate.ts';
 import { ModelError } from '../errors.ts';
-import { isCRun } from '../kc/interp.ts';
+import { type Atomicity, COARSE_STEPS } from './atomicity.ts';
+import { type Frame, cloneFrame, feed, isCRun, newFrame } from './frames.ts';
 import { type EventBody, type EventData, drainBody, effectBody, ipiTakeBody, walkBody } from './event-data.ts';
 import { type Move, MoveKind, moveArg, moveCpu, moveKind, packMove } from './strategy.ts';
 import { TaskState, TaskTable } from './tasks.ts';
 import { checkOwnMm } from '../invariants/access-through-own-mm.ts';
 import { NO_MM } from '../kernel/layout.ts';
+
+export { type Atomicity, COARSE_STEPS, FINE_STEPS } from './atomicity.ts';
 
 export interface CheckConfig {
   readonly variant: Variant;
@@ -70,83 +71,6 @@ export interface CheckConfig {
 
 /** Default of `CheckConfig.stepEffects`: far above any real routine's step (tens of effects). */
 export const DEFAULT_STEP_EFFECTS = 10_000;
-
-/**
- * How a CPU's effects group into steps. One step holds at most one effect that another actor
- * can observe; the rules below fold the others into a neighbouring step, the way a Promela
- * model merges local work into a `d_step`. Each rule is a mover argument (Lipton): an effect
- * that commutes with every other actor's step that could come in between may run together
- * with the step before it (a left mover) or the step after it (a right mover).
- */
-export interface Atomicity {
-  /**
-   * Run `e` inside the step before it, if it commutes with every other actor's step in the
-   * current state (a both-mover), or if it is a left mover and `leftOnly(e)`.
-   */
-  instant(m: Machine, c: CpuId, e: Effect): boolean;
-  /**
-   * An instant effect that is only a left mover: nothing may be glued after it in the same
-   * step (a step is right movers, one visible effect, then left movers). Called after `e` ran.
-   */
-  leftOnly(m: Machine, c: CpuId, e: Effect): boolean;
-  /** After `e`, run the frame's next effect in the same step if it is enabled (`e` is a right mover). */
-  glue(e: Effect): boolean;
-  /**
-   * Serializing effects wait until the drain actor has emptied the store buffer. Otherwise
-   * they drain it themselves in one go, which only repeats interleavings the drain actor
-   * makes anyway (kept for the comparison test).
-   */
-  readonly waitForDrain: boolean;
-  /**
-   * When a `sub` call returns, drop its history from the state (its locals are dead). Off,
-   * the callee's history stays part of the caller's identity, as if it had run inline.
-   */
-  readonly forgetReturnedCalls: boolean;
-}
-
-/** The rules every check uses. `properties/atomicity.test.ts` compares them against `FINE_STEPS`. */
-export const COARSE_STEPS: Atomicity = {
-  instant: (m, c, e) => {
-    switch (e.k) {
-      case 'load':
-        // Data that only this CPU writes, read with IRQs off (so no handler of this CPU can
-        // write it in between): the value cannot depend on when the load runs.
-        return !m.cpu(c).irqOn && m.soleWriter(c, e.loc);
-      case 'store':
-        // With IRQs off, appending to the own store buffer is a left mover: only this CPU's
-        // drain and its own loads look at the buffer. It is not a right mover (its drain can
-        // come right after it), so it is left-only. Page-table stores stay steps (their issue
-        // order across CPUs is ghost state), as does a store that must wait for room.
-        return !m.cpu(c).irqOn && !m.isPageTable(e.loc) && m.canStore(c, e.loc);
-      case 'irq':
-        // local_irq_enable is a left mover: until it runs, no IPI can be delivered here. It
-        // is not a right mover (an IPI may come right after it), so the step ends there.
-        return e.on;
-      default:
-        return false;
-    }
-  },
-  // A buffered store, and local_irq_enable: see `instant`. (A private store writes memory
-  // that no other actor reads: it moves both ways.)
-  leftOnly: (m, _c, e) => (e.k === 'irq' && e.on) || (e.k === 'store' && !m.isPrivate(e.loc)),
-  // local_irq_disable, and smp_mb() (which runs on an empty store buffer), are right movers:
-  // no other actor's step can tell them from a step later.
-  glue: (e) => (e.k === 'irq' && !e.on) || e.k === 'mfence',
-  waitForDrain: true,
-  forgetReturnedCalls: true,
-};
-
-/**
- * One observable effect per step, only private data with IRQs off folded in; a returned
- * `sub` call's history is kept. (Finished parts of segmented programs are still forgotten.)
- */
-export const FINE_STEPS: Atomicity = {
-  instant: (m, c, e) => (e.k === 'load' || e.k === 'store') && m.isPrivate(e.loc) && !m.cpu(c).irqOn,
-  leftOnly: () => false,
-  glue: () => false,
-  waitForDrain: false,
-  forgetReturnedCalls: false,
-};
 
 /** The argument of an IPI-kind move that delivers an NMI instead of the call-function IPI. */
 const NMI = 1;
@@ -175,6 +99,8 @@ export interface Model {
   /** Machine constructor; tests swap in a deliberately broken one. */
   readonly makeMachine: (init: MachineInit) => Machine;
   readonly atomicity: Atomicity;
+  /** The state invariants the scenario checks (invariants/monitor.ts). */
+  readonly monitor: Monitor;
 }
 
 export function prepare(cfg: CheckConfig, makeMachine?: (init: MachineInit) => Machine, atomicity: Atomicity = COARSE_STEPS): Model {
@@ -184,7 +110,8 @@ export function prepare(cfg: CheckConfig, makeMachine?: (init: MachineInit) => M
   const shared = cfg.features.invlpgb === true ? new Set([...cfg.variant.sharedPcpu, 'loaded_mm_asid' as const]) : cfg.variant.sharedPcpu;
   const layout = new Layout(world.pages.length, world.mms, cfg.params.cpus, shared, world.extraVars ?? []);
   layout.nameTables(world.memory, (pfn) => (world.pages[pfn]?.owner ?? 0) < 0);
-  return { cfg, world, layout, makeMachine: makeMachine ?? ((init) => new Machine(init)), atomicity };
+  const monitor = new Monitor(layout, cfg.scenario.invariants);
+  return { cfg, world, layout, makeMachine: makeMachine ?? ((init) => new Machine(init)), atomicity, monitor };
 }
 
 export type Actor = 'cpu' | 'irq' | 'ipi' | 'drain' | 'bcast' | 'walk' | 'evict' | 'end' | 'ghost' | 'sched' | 'nmi';
@@ -202,97 +129,6 @@ export interface TraceEvent {
   readonly branch?: number;
   /** What the step did, as data (event-data.ts): not digested, not saved, re-created by replay. */
   readonly data?: EventData;
-}
-
-interface Frame {
-  /** Creates a fresh generator for this frame. */
-  readonly make: () => Routine<unknown>;
-  /**
-   * Identity for fingerprints: the program (`prog{c}`, or `prog{c}#{i}` for part i of a
-   * segmented one), an interrupt handler and the calls it runs, or a `sub` call (`sub:{fn}`).
-   */
-  readonly id: string;
-  /** Hash of `id`, computed once (fingerprints take it at every state). */
-  readonly idKey: number;
-  /** Live generator, positioned after the first `n` inputs; null until rebuilt (in a clone). */
-  gen: Routine<unknown> | null;
-  /**
-   * Every value fed to `gen.next` after the first call: the first `n` entries of this array,
-   * which a clone shares with its original until one of them appends (copy on write).
-   */
-  inputs: unknown[];
-  n: number;
-  readonly inputHash: Hasher;
-  pending: Effect | null;
-  /** The kernel functions the frame is in, innermost first (shared by clones). */
-  fns: FnStack | null;
-  readonly handler: boolean;
-  /** Index of the part of a program this frame runs (-1 for interrupt handlers and calls). */
-  readonly part: number;
-  /** A `sub` call: when it returns, the frame below takes its return value. */
-  readonly returns: boolean;
-}
-
-function inputCode(h: Hasher, v: unknown): void {
-  if (v === undefined) h.add(0x7f000001);
-  else if (typeof v === 'number') h.add(v);
-  else if (typeof v === 'boolean') h.add(v ? 0x7f000003 : 0x7f000002);
-  else if (v !== null && typeof v === 'object') {
-    for (const x of Object.values(v)) h.add(typeof x === 'number' ? x : x ? 1 : 0);
-    h.add(0x7f000004);
-  } else throw new Error(`[tlbcheck bug] unhashable routine input ${String(v)}`);
-}
-
-interface FnStack {
-  readonly name: string;
-  readonly up: FnStack | null;
-}
-
-function stringKey(s: string): number {
-  const h = new Hasher();
-  h.addString(s);
-  return h.key();
-}
-
-/** A fresh frame running `make()`, with no recorded inputs yet. */
-function newFrame(make: () => Routine<unknown>, id: string, fns: FnStack | null, handler: boolean, part: number, returns: boolean): Frame {
-  return { make, id, idKey: stringKey(id), gen: make(), inputs: [], n: 0, inputHash: new Hasher(), pending: null, fns, handler, part, returns };
-}
-
-function cloneFrame(f: Frame): Frame {
-  return {
-    make: f.make,
-    id: f.id,
-    idKey: f.idKey,
-    // A running C routine is copied as data; any other generator is rebuilt by replay.
-    gen: isCRun(f.gen) ? (f.gen.fork() as unknown as Routine<unknown>) : null,
-    inputs: f.inputs,
-    n: f.n,
-    inputHash: f.inputHash.clone(),
-    pending: f.pending,
-    fns: f.fns,
-    handler: f.handler,
-    part: f.part,
-    returns: f.returns,
-  };
-}
-
-/** Feed `input` to the frame's generator, rebuilding it first if this frame is a clone. */
-function feed(f: Frame, input: unknown): IteratorResult<Effect, unknown> {
-  if (!f.gen) {
-    const g = f.make();
-    g.next(undefined);
-    for (let i = 0; i < f.n; i++) g.next(f.inputs[i]);
-    f.gen = g;
-  }
-  if (!isCRun(f.gen)) {
-    // Only generators rebuilt by replay need their inputs (a C routine is forked instead).
-    if (f.inputs.length !== f.n) f.inputs = f.inputs.slice(0, f.n);
-    f.inputs.push(input);
-  }
-  f.n++;
-  inputCode(f.inputHash, input);
-  return f.gen.next(input);
 }
 
 export class Sim {
@@ -926,28 +762,10 @@ export class Sim {
   }
 
   private isInstant(c: CpuId, e: Effect): boolean {
-    switch (e.k) {
-      case 'enter':
-      case 'leave':
-      case 'assert':
-      case 'read-cr3':
-      case 'irqs-disabled':
-      case 'read-pasid-msr':
-      case 'flush-begin':
-      case 'flush-end':
-      case 'pasid-update-begin':
-      case 'pasid-update-end':
-      case 'user-running':
-      case 'preempt':
-        return true;
-      case 'load':
-      case 'store':
-        // With NMIs, IRQs off no longer keep other code of this CPU away: the NMI handler reads
-        // per-CPU data (loaded_mm, current->mm), so every load and store is a step of its own.
-        return !this.hasNmi && this.model.atomicity.instant(this.m, c, e);
-      default:
-        return this.model.atomicity.instant(this.m, c, e);
-    }
+    // With NMIs, IRQs off no longer keep other code of this CPU away: the NMI handler reads
+    // per-CPU data (loaded_mm, current->mm), so every load and store is a step of its own.
+    if (this.hasNmi && (e.k === 'load' || e.k === 'store')) return false;
+    return EFFECT_KINDS[e.k].instant || this.model.atomicity.instant(this.m, c, e);
   }
 
   private execInstant(c: CpuId, f: Frame, e: Effect): unknown {
@@ -1123,32 +941,7 @@ export class Sim {
   }
 
   private checkObservations(): void {
-    const L = this.model.layout;
-    const mmName = (id: number): string => L.mmName(id);
-    const isRootOf = (mm: number, pfn: number): boolean => {
-      const info = L.mms[mm];
-      return info === undefined || info.pgd === pfn || info.userPgd === pfn;
-    };
-    // The scenario's own list of invariants that matter (default: all of them).
-    const only = this.model.cfg.scenario.invariants;
-    const on = (id: string): boolean => only === undefined || only.includes(id);
-    for (const o of this.m.obs) {
-      if (this.violation) break;
-      switch (o.o) {
-        case 'walk-read':
-          if (on('no-walk-through-freed-table')) this.violation = checkWalkRead(o, this.step, mmName);
-          break;
-        case 'use':
-          this.violation =
-            (on('no-stale-tlb-use') ? checkStaleUse(o, this.ghost, this.step, mmName, isRootOf) : undefined) ??
-            (on('no-stale-kernel-translation') ? checkStaleKernelUse(o, this.ghost, this.step) : undefined) ??
-            (this.ghost.pasid.length > 0 && on('per-mm-state-coherent') ? checkPerMmState(o, this.ghost, this.m.cpu(o.cpu).pasidMsr, this.step, mmName) : undefined);
-          break;
-        case 'fault':
-          this.violation = { invariant: 'no-cpu-fault', cpu: o.cpu, step: this.step, message: o.what };
-          break;
-      }
-    }
+    if (!this.violation) this.violation = this.model.monitor.check(this.m.obs, this.ghost, this.m, this.step);
     this.m.obs.length = 0;
   }
 

@@ -16,6 +16,8 @@ export const noCpuFault: Invariant = {
   title: 'no modelled instruction faults (#UD, #GP)',
   encodes: 'e.g. INVPCID on a CPU without X86_FEATURE_INVPCID raises #UD (seed 000)',
   scope: 'every instruction of every routine',
+  observes: ['fault'],
+  check: (o, cx) => (o.o === 'fault' ? { invariant: 'no-cpu-fault', cpu: o.cpu, step: cx.step, message: o.what } : undefined),
 };
 
 export const noDeadlock: Invariant = {
@@ -31,3 +33,6 @@ export const stepLimit: Invariant = {
   encodes: 'every routine terminates; a step limit usually means a spin loop',
   scope: 'every execution, relative to the steps bound',
 };
+
+/** The engine's invariants: always checked, whatever a scenario's `invariants` lists. */
+export const ENGINE_INVARIANTS: readonly Invariant[] = [kernelAssertion, noCpuFault, noDeadlock, stepLimit];

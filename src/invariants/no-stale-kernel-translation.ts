@@ -23,6 +23,8 @@ export const noStaleKernelTranslation: Invariant = {
   title: 'after a kernel-range flush returns, no CPU uses the old kernel translation in any PCID',
   encodes: 'flush_tlb_kernel_range() / __flush_tlb_one_kernel(): invalidate_other for the non-current ASIDs (seed 001)',
   scope: 'accesses of covered kernel addresses after the flush returned, in any PCID; unused stale entries are allowed',
+  observes: ['use'],
+  check: (o, cx) => (o.o === 'use' ? checkStaleKernelUse(o, cx.ghost, cx.step) : undefined),
 };
 
 export function checkStaleKernelUse(o: Extract<Observation, { o: 'use' }>, ghost: Ghost, step: number): Violation | undefined {

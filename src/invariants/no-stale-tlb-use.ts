@@ -25,6 +25,8 @@ export const noStaleTlbUse: Invariant = {
   title: 'once a flush covering a changed PTE has returned, no user access of that mm goes through an entry older than the change',
   encodes: 'flush_tlb_mm_range(): on return, no CPU may still use the old translation (arch/x86/mm/tlb.c)',
   scope: 'user accesses after the flush returned; stale entries that are never used (lazy CPUs, unloaded ASIDs) are allowed',
+  observes: ['use'],
+  check: (o, cx) => (o.o === 'use' ? checkStaleUse(o, cx.ghost, cx.step, cx.mmName, (mm, pfn) => cx.isRootOf(mm, pfn)) : undefined),
 };
 
 export function checkStaleUse(

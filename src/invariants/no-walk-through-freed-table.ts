@@ -18,6 +18,8 @@ export const noWalkThroughFreedTable: Invariant = {
   title: 'no walk, speculative or not, reads a page that is not a live page table of the walked tree',
   encodes: 'seed 003 / native_flush_tlb_others(): freed page tables must be flushed from lazy CPUs too',
   scope: 'every walk on every CPU, user, kernel and lazy mode alike',
+  observes: ['walk-read'],
+  check: (o, cx) => (o.o === 'walk-read' ? checkWalkRead(o, cx.step, (mm) => cx.mmName(mm)) : undefined),
 };
 
 const KIND = ['free', 'data', 'upper table', 'leaf table'];

@@ -2,7 +2,9 @@
  * What an invariant is, and what a broken one reports. A violation is data, never an
  * exception.
  */
+import type { Machine, Observation } from '../machine/machine.ts';
 import type { CpuId } from '../machine/types.ts';
+import type { Ghost } from './ghost.ts';
 
 export interface Invariant {
   readonly id: string;
@@ -12,6 +14,24 @@ export interface Invariant {
   readonly encodes: string;
   /** Where it holds, and where it deliberately does not. */
   readonly scope: string;
+  /**
+   * A state invariant: the machine observations it judges, and the check the monitor runs on
+   * each of them (monitor.ts). The engine's own invariants (assertions, deadlock, the step
+   * limit) have none.
+   */
+  readonly observes?: readonly Observation['o'][];
+  check?(o: Observation, cx: MonitorCtx): Violation | undefined;
+}
+
+/** What a state invariant's check may read: the step's ghost and machine state, read-only. */
+export interface MonitorCtx {
+  readonly ghost: Ghost;
+  readonly m: Machine;
+  readonly step: number;
+  /** The scenario's name of mm `mm`. */
+  mmName(mm: number): string;
+  /** Whether `pfn` is a root (pgd or user pgd) of mm `mm`. */
+  isRootOf(mm: number, pfn: number): boolean;
 }
 
 export interface Violation {

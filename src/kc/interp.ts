@@ -113,6 +113,34 @@ const enum After {
  * It is the generator the engine drives; `fork()` copies it without replaying the routine, and
  * `keyInto()` hashes what decides its future (dead locals are already 0), not its history.
  */
+/**
+ * The context of every environment call of one run (`site` is set per call). A class, so a
+ * fork makes no closures: its methods are shared.
+ */
+class RunCtx implements EnvCtx {
+  site: SrcSite = NO_SITE;
+  lastRead: { loc: number; val: number } | undefined = undefined;
+
+  constructor(
+    private readonly run: CRun,
+    private readonly prog: CProgram,
+    readonly k: K<CoreRoutines>,
+  ) {}
+
+  runC(kt: K<CoreRoutines>, f: string, fa: Val[]): Routine<Val> {
+    const prog = this.prog;
+    return sub(f, () => runC(prog, kt, f, fa));
+  }
+
+  setLocal(ref: { readonly f: number; readonly i: number }, v: Val): void {
+    this.run.setLocal(ref, v);
+  }
+
+  scratch(slot: number): Val {
+    return this.run.scratch(slot);
+  }
+}
+
 export class CRun {
   private calls: CallState[] = [];
   /** The compiled function of each call (not part of the state: it follows from `fn`). */
@@ -126,7 +154,7 @@ export class CRun {
   private keyA = 0;
   private keyB = 0;
   private keyValid = false;
-  private readonly x: { -readonly [P in keyof EnvCtx]: EnvCtx[P] };
+  private readonly x: RunCtx;
 
   constructor(
     private readonly prog: CProgram,
@@ -135,22 +163,23 @@ export class CRun {
     private readonly args: readonly Val[],
     private readonly hooks: EntryHooks | undefined,
   ) {
-    // One context for every environment call of this run; `site` is set per call.
-    this.x = {
-      k,
-      site: NO_SITE,
-      runC: (kt, f, fa) => sub(f, () => runC(prog, kt, f, fa)),
-      setLocal: (ref, v) => (this.calls[ref.f]!.locals[ref.i] = v),
-      lastRead: undefined,
-      // The per-CPU scratch structs live, for the run of this routine, in hidden slots after
-      // the locals of its outermost call (which lasts until the flush returns).
-      scratch: (slot) => {
-        const i = this.code[0]!.locals.length + slot;
-        const base = this.calls[0]!.locals;
-        while (base.length <= i) base.push({ t: 'struct', f: {} });
-        return { t: 'lref', f: 0, i };
-      },
-    };
+    this.x = new RunCtx(this, prog, k);
+  }
+
+  /** Write a local through its address (EnvCtx.setLocal). */
+  setLocal(ref: { readonly f: number; readonly i: number }, v: Val): void {
+    this.calls[ref.f]!.locals[ref.i] = v;
+  }
+
+  /**
+   * The per-CPU scratch struct `slot` (EnvCtx.scratch): it lives, for the run of this routine,
+   * in a hidden slot after the locals of its outermost call (which lasts until the flush returns).
+   */
+  scratch(slot: number): Val {
+    const i = this.code[0]!.locals.length + slot;
+    const base = this.calls[0]!.locals;
+    while (base.length <= i) base.push({ t: 'struct', f: {} });
+    return { t: 'lref', f: 0, i };
   }
 
   [Symbol.iterator](): this {
@@ -218,7 +247,7 @@ export class CRun {
     h.add(this.pendingBegin ? 1 : 0);
     h.add(this.calls.length);
     for (const cs of this.calls) {
-      h.add(strKey(cs.fn));
+      h.addString(cs.fn);
       h.add(cs.pc);
       h.add(cs.locals.length);
       for (const v of cs.locals) valInto(h, v);
@@ -237,9 +266,9 @@ export class CRun {
       return;
     }
     const sp = s.spec;
-    h.add(strKey(sp.k));
+    h.addString(sp.k);
     if (sp.k === 'env') {
-      h.add(strKey(sp.name));
+      h.addString(sp.name);
       h.add(sp.args.length);
       for (const v of sp.args) valInto(h, v);
     } else if (sp.k === 'rv') valInto(h, sp.v);
@@ -538,27 +567,13 @@ function storeEffect(loc: number, val: number, tag: string | undefined): Effect 
 }
 
 const KEY = new Uint32Array(2);
-const STR_KEYS = new Map<string, number>();
-
-/** A 32-bit FNV-1a hash of `s`, computed once per string (the same on every thread and run). */
-function strKey(s: string): number {
-  let v = STR_KEYS.get(s);
-  if (v === undefined) {
-    let h = 0x811c9dc5;
-    for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
-    v = h | 0;
-    STR_KEYS.set(s, v);
-  }
-  return v;
-}
-
 /** Hash a kernel value: numbers as they are, pointers by their tag and fields. */
 function valInto(h: Hasher, v: Val): void {
   if (typeof v === 'number') {
     h.add(v);
     return;
   }
-  h.add(strKey(v.t));
+  h.addString(v.t);
   switch (v.t) {
     case 'mm':
     case 'mmctx':
@@ -566,16 +581,16 @@ function valInto(h: Hasher, v: Val): void {
       h.add(v.id);
       break;
     case 'pcpu':
-      h.add(strKey(v.path));
+      h.addString(v.path);
       h.add(v.cpu ?? -1);
       break;
     case 'mem':
       h.add(v.loc);
-      h.add(strKey(v.what));
+      h.addString(v.what);
       break;
     case 'struct':
       for (const key in v.f) {
-        h.add(strKey(key));
+        h.addString(key);
         valInto(h, v.f[key]!);
       }
       h.add(-2);
@@ -583,7 +598,7 @@ function valInto(h: Hasher, v: Val): void {
     case 'fn':
     case 'feat':
     case 'key':
-      h.add(strKey(v.name));
+      h.addString(v.name);
       break;
     case 'lref':
       h.add(v.f);

@@ -153,7 +153,7 @@ export async function buildCVariant(spec: CVariantSpec): Promise<CVariant> {
     if (!prog.fns.has(fn)) throw new UserError(`the scenario calls ${fn}(), which variant ${spec.id} does not define`);
     const unknown = Object.keys(args).filter((a) => !params(fn).includes(a));
     if (unknown.length > 0) throw new UserError(`the scenario passes ${unknown.join(', ')} to ${fn}(), whose parameters are (${params(fn).join(', ')})`);
-    yield* runC(prog, k, fn, byName(params(fn), args));
+    yield* sub(fn, () => runC(prog, k, fn, byName(params(fn), args)));
   };
   if (prog.fns.has('flush_tlb_kernel_range')) {
     const r = routines as { flush_tlb_kernel_range?: CoreRoutines['flush_tlb_kernel_range'] };

@@ -3,6 +3,9 @@
  * JavaScript number exactly. Lane one is a MurmurHash3 block step, lane two an FNV-1a/xorshift
  * mix, so one weak lane does not make the pair weak.
  */
+/** The hash of every string hashed so far (`Hasher.addString`). */
+const STRINGS = new Map<string, readonly [number, number]>();
+
 export class Hasher {
   private a = 0x9747b28c;
   private b = 0x811c9dc5;
@@ -26,9 +29,21 @@ export class Hasher {
     this.b = Math.imul(b, 0x2c1b3c6d) ^ (x >>> 16);
   }
 
+  /**
+   * Add string `s` as two words: its own 64-bit hash, computed once per distinct string and
+   * kept (the strings hashed are names and cross-call descriptions, a few hundred at most).
+   */
   addString(s: string): void {
-    for (let i = 0; i < s.length; i++) this.add(s.charCodeAt(i));
-    this.add(s.length);
+    let k = STRINGS.get(s);
+    if (k === undefined) {
+      const h = new Hasher();
+      for (let i = 0; i < s.length; i++) h.add(s.charCodeAt(i));
+      h.add(s.length);
+      k = [h.a, h.b];
+      STRINGS.set(s, k);
+    }
+    this.add(k[0]);
+    this.add(k[1]);
   }
 
   /**

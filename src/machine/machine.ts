@@ -50,6 +50,7 @@
  * buffer: store forwarding makes their buffering unobservable, and nobody else reads them.
  * The machine checks the ownership claim on every access.
  */
+import { EFFECT_KINDS } from './effect-kinds.ts';
 import type { AccessResult, CrossCall, EffectKind, InvlpgbSpec, IpiVia, RmwOp } from './effects.ts';
 import type { Hasher } from './hash.ts';
 import type { EarlyWalk, FillRecord, PscEntry, TlbEntry } from './tlb.ts';
@@ -393,20 +394,7 @@ export class Machine {
    * the drain actor to empty the buffer. One table for the fact; `Sim` reads it.
    */
   drainsFirst(k: EffectKind): boolean {
-    switch (k) {
-      case 'rmw':
-      case 'mfence':
-      case 'cr3':
-      case 'cr4':
-      case 'invlpg':
-      case 'invpcid':
-      case 'pge':
-      case 'wrmsr-pasid':
-      case 'iret':
-        return true;
-      default:
-        return false;
-    }
+    return EFFECT_KINDS[k].drains;
   }
 
   /** Interrupt delivery drains the receiving CPU's store buffer (SDM §11.10). */

@@ -1,0 +1,62 @@
+/**
+ * One table of what each effect kind is to the engine: adding a kind to the `Effect` union
+ * (effects.ts) fails to compile until it has its row here, and its semantics in the machine
+ * (machine.ts) and the engine's dispatch (explore/sim.ts `exec`).
+ *
+ * - `instant`: always runs inside the step before it, without a branch point: ghost markers,
+ *   assertions and reads of the CPU's own registers, which no other actor can observe. Other
+ *   kinds are steps, unless the atomicity rules (explore/atomicity.ts) fold them in a given state.
+ * - `drains`: the instruction first drains the CPU's store buffer (LOCK'd or serializing
+ *   instructions, SDM Vol. 3A §9.2.5 / §9.3); with the drain actor the step waits until the
+ *   buffer is empty.
+ */
+import type { EffectKind } from './effects.ts';
+
+export interface EffectKindInfo {
+  readonly instant: boolean;
+  readonly drains: boolean;
+}
+
+const STEP: EffectKindInfo = { instant: false, drains: false };
+const DRAINS: EffectKindInfo = { instant: false, drains: true };
+const INSTANT: EffectKindInfo = { instant: true, drains: false };
+
+export const EFFECT_KINDS: Readonly<Record<EffectKind, EffectKindInfo>> = {
+  load: STEP,
+  store: STEP,
+  rmw: DRAINS,
+  mfence: DRAINS,
+  wait: STEP,
+  cr3: DRAINS,
+  invlpg: DRAINS,
+  invpcid: DRAINS,
+  pge: DRAINS,
+  'wrmsr-pasid': DRAINS,
+  irq: STEP,
+  ipi: STEP,
+  // INVLPGB is weakly ordered (AMD APM Vol. 3): it does not drain; TLBSYNC waits for it.
+  invlpgb: STEP,
+  tlbsync: STEP,
+  cr4: DRAINS,
+  iret: DRAINS,
+  access: STEP,
+  vload: STEP,
+  vstore: STEP,
+  'free-page': STEP,
+  'reuse-page': STEP,
+  enter: INSTANT,
+  leave: INSTANT,
+  assert: INSTANT,
+  'read-cr3': INSTANT,
+  'irqs-disabled': INSTANT,
+  'read-pasid-msr': INSTANT,
+  'flush-begin': INSTANT,
+  'flush-end': INSTANT,
+  'pasid-update-begin': INSTANT,
+  'pasid-update-end': INSTANT,
+  'user-running': INSTANT,
+  // The CPU's preempt_count: only this CPU's scheduler reads it (tasks.ts).
+  preempt: INSTANT,
+  // A `sub` call is handled by the engine before any rule applies (a new frame).
+  sub: INSTANT,
+};
