@@ -21,7 +21,7 @@ import { smp_call_function_single } from '../src/kernel/common/smp.ts';
 import type { Variant } from '../src/kernel/variant.ts';
 import type { MmInfo } from '../src/kernel/layout.ts';
 
-const SCENARIOS = ['switch-vs-flush', 'switch-vs-flush-local', 'lazy-flush', 'lazy-free-pgtables', 'pti-return-to-user', 'kernel-range-flush', 'pasid-update', 'asid-reuse', 'concurrent-flushes'];
+const SCENARIOS = ['switch-vs-flush', 'switch-vs-flush-local', 'lazy-flush', 'lazy-free-pgtables', 'pti-return-to-user', 'kernel-range-flush', 'pasid-update', 'asid-reuse', 'concurrent-flushes', 'preempt-cr3-up'];
 
 /** The scenario with each program run as one generator, its parts not told apart. */
 function whole(id: string): Scenario {
@@ -133,7 +133,10 @@ describe('coarse steps reach what one effect per step reaches', () => {
         const fine = outcomes(v, s, FINE_STEPS);
         expect(coarse.invariants, `${v.id} ${s}`).toEqual(fine.invariants);
         expect(coarse.finals, `${v.id} ${s}`).toEqual(fine.finals);
-        expect(coarse.states, `${v.id} ${s}`).toBeLessThan(fine.states);
+        // The uniprocessor flush path (linux-4.12-up*: a load of current->active_mm and a CR3
+        // reload, IRQs on) leaves concurrent-flushes nothing to fold: equal counts there.
+        if (v.id.startsWith('linux-4.12-up') && s === 'concurrent-flushes') expect(coarse.states, `${v.id} ${s}`).toBeLessThanOrEqual(fine.states);
+        else expect(coarse.states, `${v.id} ${s}`).toBeLessThan(fine.states);
       }
     });
   }

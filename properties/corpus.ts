@@ -12,6 +12,7 @@ export const CORPUS_DIR = join(import.meta.dirname, '..', 'counterexamples');
 export const CORPUS: readonly string[] = [
   'kaiser-invpcid--pti-return-to-user-c2--no-cpu-fault.json',
   'kaiser-no-user-flush--pti-return-to-user-c2--no-stale-tlb-use.json',
+  'linux-4.12-up-cr3-preemptible--preempt-cr3-up-c2--access-through-own-mm.json',
   'linux-4.13-cr3-before-cpumask--switch-vs-flush-c2--no-stale-tlb-use.json',
   'linux-4.13-flush-no-mb--generated-c2--no-walk-through-freed-table.json',
   'linux-4.13-flush-no-mb--switch-vs-flush-c2--no-stale-tlb-use.json',
@@ -21,6 +22,7 @@ export const CORPUS: readonly string[] = [
   'linux-4.15-pti-kernel-flush-one-user--kernel-range-flush-c2--no-stale-kernel-translation.json',
   'linux-4.15-pti-no-user-pcid-flush--pti-return-to-user-c2--no-stale-tlb-use.json',
   'linux-4.20-lazy-skip-freed--lazy-free-pgtables-c2--no-walk-through-freed-table.json',
+  'linux-4.20-nmi-uaccess-unchecked--nmi-uaccess-switch-c1--access-through-own-mm.json',
   'linux-4.20-was-lazy-no-mb--lazy-flush-c2--no-stale-tlb-use.json',
   'linux-6.17-switch-no-mb--switch-vs-flush-c2--no-stale-tlb-use.json',
   'linux-6.18-broadcast-no-tlbsync--broadcast-flush-c2--no-stale-tlb-use.json',

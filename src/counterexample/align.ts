@@ -64,6 +64,8 @@ const KIND: Partial<Record<TraceEvent['actor'], MoveKind>> = {
   bcast: MoveKind.Bcast,
   walk: MoveKind.Walk,
   evict: MoveKind.Evict,
+  sched: MoveKind.Sched,
+  nmi: MoveKind.Ipi,
 };
 
 /** The steps of a recorded trace (ghost notes, END and assertion reports are not moves). */
@@ -85,6 +87,12 @@ function wantedMove(r: Recorded, model: Model): Move | undefined {
     // The broadcast actor's argument is the issuing CPU, named in the recorded text.
     const from = /from cpu(\d+)/.exec(r.ev.text)?.[1];
     return from === undefined ? undefined : packMove(MoveKind.Bcast, c, Number(from));
+  }
+  if (r.ev.actor === 'nmi') return packMove(MoveKind.Ipi, c, 1);
+  if (r.kind === MoveKind.Sched) {
+    // The scheduler's argument is the task switched to, named in the recorded text.
+    const t = /\(task(\d+)\)/.exec(r.ev.text)?.[1];
+    return t === undefined ? undefined : packMove(MoveKind.Sched, c, Number(t));
   }
   if (r.kind !== MoveKind.Walk) return packMove(r.kind, c, 0);
   const va = /va (0x[0-9a-f]+)/.exec(r.ev.text)?.[1];

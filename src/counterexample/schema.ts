@@ -16,7 +16,7 @@ export const SCHEMAS: readonly string[] = [SCHEMA_ID, SCHEMA_V1];
 const traceEvent = z.object({
   step: z.number().int(),
   cpu: z.number().int(),
-  actor: z.enum(['cpu', 'irq', 'ipi', 'drain', 'bcast', 'walk', 'evict', 'end', 'ghost']),
+  actor: z.enum(['cpu', 'irq', 'ipi', 'drain', 'bcast', 'walk', 'evict', 'end', 'ghost', 'sched', 'nmi']),
   fn: z.string(),
   text: z.string(),
   tag: z.string().optional(),

@@ -66,6 +66,8 @@ export type EventBody =
   | { readonly k: 'evict' }
   | { readonly k: 'flush-return'; readonly mm: MmId; readonly mmName: string; readonly kernel: boolean }
   | { readonly k: 'end' }
+  /** The scheduler switched the CPU from task `from` to task `to` (`exited`: `from` had ended). */
+  | { readonly k: 'sched'; readonly from: string; readonly to: string; readonly exited: boolean }
   | { readonly k: 'other' };
 
 export type EventData = EventBody & {

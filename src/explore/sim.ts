@@ -30,11 +30,12 @@ import {
   entryLoc,
   entryPfn,
   entryPresent,
+  hex,
   leafIndex,
   upperIndex,
   PAGE_SIZE,
 } from '../machine/types.ts';
-import type { K, Routine } from '../kernel/fx.ts';
+import { type K, type Routine, call, irqDisable, irqEnable, irqsDisabled } from '../kernel/fx.ts';
 import { Layout } from '../kernel/layout.ts';
 import type { CoreRoutines, InvariantView, SetupCtx, Variant } from '../kernel/variant.ts';
 import type { Scenario, ScenarioParams, SegmentedProgram, World } from '../scenario/world.ts';
@@ -50,6 +51,9 @@ import { type Atomicity, COARSE_STEPS } from './atomicity.ts';
 import { type Frame, cloneFrame, feed, isCRun, newFrame } from './frames.ts';
 import { type EventBody, type EventData, drainBody, effectBody, ipiTakeBody, walkBody } from './event-data.ts';
 import { type Move, MoveKind, moveArg, moveCpu, moveKind, packMove } from './strategy.ts';
+import { TaskState, TaskTable } from './tasks.ts';
+import { checkOwnMm } from '../invariants/access-through-own-mm.ts';
+import { NO_MM } from '../kernel/layout.ts';
 
 export { type Atomicity, COARSE_STEPS, FINE_STEPS } from './atomicity.ts';
 
@@ -68,6 +72,25 @@ export interface CheckConfig {
 
 /** Default of `CheckConfig.stepEffects`: far above any real routine's step (tens of effects). */
 export const DEFAULT_STEP_EFFECTS = 10_000;
+
+/** The argument of an IPI-kind move that delivers an NMI instead of the call-function IPI. */
+const NMI = 1;
+const NMI_FRAME = 'nmi';
+
+/**
+ * The NMI handler: IRQs off on entry (the interrupted flag comes back with IRET), then the perf
+ * sampler's read of the interrupted task's user stack (arch/x86/events/core.c
+ * perf_callchain_user -> copy_from_user_nmi), in the generation's C.
+ */
+function* perfNmi(k: K<CoreRoutines>, r: CoreRoutines, va: number): Routine {
+  const off = yield* irqsDisabled();
+  if (!off) yield* irqDisable('NMI entry');
+  yield* call('perf_callchain_user', r.copy_from_user_nmi!(k, va));
+  if (!off) yield* irqEnable('IRET (NMI)');
+}
+
+/** Instant effects no other actor or preemption can tell from a step later: a preemption point skips past them. */
+const GHOST_ONLY: ReadonlySet<Effect['k']> = new Set(['enter', 'leave', 'assert', 'flush-begin', 'flush-end', 'pasid-update-begin', 'pasid-update-end', 'user-running']);
 
 /** Everything that is the same for every execution of a check. */
 export interface Model {
@@ -99,7 +122,7 @@ export function prepare(cfg: CheckConfig, makeMachine?: (init: MachineInit) => M
   return { cfg, world, layout, makeMachine: makeMachine ?? ((init) => new Machine(init)), atomicity, monitor };
 }
 
-export type Actor = 'cpu' | 'irq' | 'ipi' | 'drain' | 'bcast' | 'walk' | 'evict' | 'end' | 'ghost';
+export type Actor = 'cpu' | 'irq' | 'ipi' | 'drain' | 'bcast' | 'walk' | 'evict' | 'end' | 'ghost' | 'sched' | 'nmi';
 
 export interface TraceEvent {
   readonly step: number;
@@ -120,6 +143,20 @@ export class Sim {
   private m: Machine;
   private ghost: Ghost;
   private frames: Frame[][] = [];
+  /** Tasks, their saved stacks and each CPU's preempt_count (tasks.ts). */
+  private tasks: TaskTable<Frame> = undefined as unknown as TaskTable<Frame>;
+  /** The scenario has tasks beyond the CPUs' own (World.tasks): the scheduler may switch. */
+  private readonly hasTasks: boolean;
+  /** The scenario sends NMIs (World.nmi). */
+  private readonly hasNmi: boolean;
+  /** An access-through-own-mm violation of the current step, reported after the other invariants. */
+  private ownMm: Violation | undefined;
+  /**
+   * Set by a preempt_enable() that brought the count to 0, or a local_irq_enable() at count 0,
+   * in a scenario with tasks: the next effect is a preemption point even if it is instant, so
+   * it waits as the frame's pending effect (a step of its own) and the scheduler may come first.
+   */
+  private preemptPoint = false;
   private readonly ks: K<CoreRoutines>[];
   private readonly routines: CoreRoutines;
   private readonly vas: readonly number[];
@@ -152,6 +189,8 @@ export class Sim {
     const L = model.layout;
     this.limits = { words: L.base + L.count, pages: model.world.pages.length, cpus: model.cfg.params.cpus, mms: L.mms.length };
     this.maxEffects = model.cfg.stepEffects ?? DEFAULT_STEP_EFFECTS;
+    this.hasTasks = (model.world.tasks?.length ?? 0) > 0;
+    this.hasNmi = model.world.nmi !== undefined;
   }
 
   /**
@@ -231,6 +270,7 @@ export class Sim {
     s.m = this.m.clone();
     s.ghost = this.ghost.clone();
     s.frames = this.frames.map((fs) => fs.map(cloneFrame));
+    s.tasks = this.tasks.clone((fs) => fs.map(cloneFrame));
     s.current = this.current;
     s.step = this.step;
     s.violation = this.violation;
@@ -260,6 +300,18 @@ export class Sim {
           h.add(f.inputHash.key());
         }
         h.add(f.pending ? 1 : 0);
+      }
+    }
+    if (this.hasTasks || this.hasNmi) {
+      this.tasks.hashInto(h);
+      for (const fs of this.tasks.saved) {
+        h.add(fs ? fs.length : -1);
+        for (const f of fs ?? []) {
+          h.add(f.idKey % 4294967296);
+          h.add(Math.floor(f.idKey / 4294967296));
+          h.add(f.n);
+          h.add(f.inputHash.key());
+        }
       }
     }
     h.add(extra);
@@ -305,6 +357,18 @@ export class Sim {
       setIrq: (c, on) => m.setIrq(c, on),
     };
     this.ghost = new Ghost(cfg.params.cpus);
+    const extra = world.tasks ?? [];
+    for (const t of extra) if (t.cpu >= cfg.params.cpus) throw new ModelError(`task ${t.name} runs on cpu${t.cpu}, which this run does not have (--cpus ${cfg.params.cpus})`);
+    this.tasks = new TaskTable<Frame>(
+      cfg.params.cpus,
+      [...world.cpuStart.map((_, c) => c), ...extra.map((t) => t.cpu)],
+      [...world.cpuStart.map((st) => (st.mode === 'user' ? st.mm : NO_MM)), ...extra.map((t) => t.mm)],
+      extra.length > 0 ? (world.preemptions ?? 0) : 0,
+      world.nmi?.budget ?? 0,
+    );
+    if (world.nmi && typeof this.routines.copy_from_user_nmi !== 'function') {
+      throw new ModelError(`scenario ${cfg.scenario.id} sends NMIs whose handler calls copy_from_user_nmi(), which ${cfg.variant.id} does not define`);
+    }
     for (let c = 0; c < cfg.params.cpus; c++) {
       const start = world.cpuStart[c]!;
       this.routines.initCpu(setup, c, start);
@@ -329,12 +393,16 @@ export class Sim {
    * segmented), or undefined past the last part.
    */
   private programFrame(c: CpuId, i: number): Frame | undefined {
-    const program = this.model.world.programs[c]!;
+    const { world } = this.model;
+    const t = this.tasks.cur[c]!;
+    const n = this.model.cfg.params.cpus;
+    const program = t < n ? world.programs[c]! : world.tasks![t - n]!.program;
     const parts = (program as Partial<SegmentedProgram>).parts;
     const part = parts ? parts[i] : i === 0 ? program : undefined;
     if (!part) return undefined;
     const k = this.ks[c]!;
-    return newFrame(() => part(k), parts ? `prog${c}#${i}` : `prog${c}`, null, false, i, false);
+    const id = t < n ? (parts ? `prog${c}#${i}` : `prog${c}`) : `task${t}#${i}`;
+    return newFrame(() => part(k), id, null, false, i, false);
   }
 
   /**
@@ -359,11 +427,16 @@ export class Sim {
     }
     if (this.recordFootprints) {
       this.m.fp = [];
-      if (moveKind(mv) === MoveKind.Prog) this.m.wr(this.m.resProg(moveCpu(mv)));
+      if (moveKind(mv) === MoveKind.Prog || moveKind(mv) === MoveKind.Sched || (moveKind(mv) === MoveKind.Ipi && moveArg(mv) === NMI)) this.m.wr(this.m.resProg(moveCpu(mv)));
     }
     this.doMove(mv, branch);
     if (this.m.obs.length > 0) this.checkObservations();
     if (!this.violation && this.declared.length > 0) this.checkDeclared();
+    if (this.ownMm) {
+      // Reported only where no other invariant broke in this step (theirs say more).
+      if (!this.violation) this.violation = this.ownMm;
+      this.ownMm = undefined;
+    }
     this.footprint = this.m.fp;
     this.m.fp = null;
     const bounds = this.model.cfg.bounds;
@@ -428,11 +501,13 @@ export class Sim {
     for (let c = 0; c < n; c++) if (c !== this.current && this.progEnabled(c)) mv.push(packMove(MoveKind.Prog, c));
     // The same access, using an early not-present walk instead of walking now (arg 1).
     for (let c = 0; c < n; c++) if (m.cpus[c]!.early.length > 0 && this.earlyEnabled(c)) mv.push(packMove(MoveKind.Prog, c, 1));
+    if (this.hasTasks) for (let c = 0; c < n; c++) this.schedMoves(c, mv);
     // Interrupt delivery drains the store buffer: like serializing effects, it waits for the
     // drain actor (or drains itself under FINE_STEPS).
     const wait = this.model.atomicity.waitForDrain;
     const deliveryWaits = wait && m.deliveryDrains();
     for (let c = 0; c < n; c++) if (m.canDeliver(c) && (!deliveryWaits || m.cpus[c]!.sb.length === 0)) mv.push(packMove(MoveKind.Ipi, c));
+    if (this.tasks.nmiLeft > 0) for (let c = 0; c < n; c++) if (this.nmiEnabled(c)) mv.push(packMove(MoveKind.Ipi, c, NMI));
     for (let c = 0; c < n; c++) if (m.cpus[c]!.sb.length > 0) mv.push(packMove(MoveKind.Drain, c));
     // A queued INVLPGB invalidation must happen: like a drain, it is not optional hardware.
     for (let c = 0; c < n; c++) if (m.cpus[c]!.inbox.length > 0) for (const from of m.bcastIssuers(c)) mv.push(packMove(MoveKind.Bcast, c, from));
@@ -475,6 +550,10 @@ export class Sim {
         break;
       }
       case MoveKind.Ipi: {
+        if (moveArg(mv) === NMI) {
+          this.nmi(c, branch);
+          break;
+        }
         const calls = m.deliver(c);
         const top = this.frames[c]![this.frames[c]!.length - 1];
         const k = this.ks[c]!;
@@ -511,22 +590,140 @@ export class Sim {
         if (this.trace) this.record(c, 'evict', what, undefined, branch, { k: 'evict' });
         break;
       }
+      case MoveKind.Sched:
+        this.schedule(c, moveArg(mv), branch);
+        break;
       case MoveKind.End:
         break;
     }
+  }
+
+  /**
+   * The scheduler's moves on cpu `c`: after the running task exited, a switch to each task
+   * waiting there; while it runs, a preemption (a switch to each waiting task) where the
+   * kernel allows one: not inside an interrupt handler or a switch, preempt_count 0, IRQs on,
+   * and the execution's preemption budget not used up.
+   */
+  private schedMoves(c: CpuId, mv: Move[]): void {
+    const tt = this.tasks;
+    if (tt.switchTo[c] !== -1) return;
+    const fs = this.frames[c]!;
+    const top = fs[fs.length - 1];
+    if (top) {
+      if (tt.left <= 0 || top.handler || !top.pending || tt.preempt[c] !== 0) return;
+      const cpu = this.m.cpu(c);
+      if (!cpu.irqOn || cpu.inIrq > 0) return;
+    }
+    for (const t of tt.runnable(c)) mv.push(packMove(MoveKind.Sched, c, t));
+  }
+
+  /**
+   * `__schedule()` on cpu `c` to task `t`: save the running task's `current->mm`, then run the
+   * generation's context_switch to `t`'s mm on top of the running task's stack. When it
+   * returns (`switchDone`), the CPU runs `t`'s stack.
+   */
+  private schedule(c: CpuId, t: number, branch: number | undefined): void {
+    const tt = this.tasks;
+    const fs = this.frames[c]!;
+    const prev = tt.cur[c]!;
+    if (fs.length > 0) {
+      tt.left--;
+      tt.mm[prev] = this.m.load(c, this.model.layout.pcpu(c, 'cur_mm'));
+    }
+    tt.switchTo[c] = t;
+    this.current = c;
+    const k = this.ks[c]!;
+    const routines = this.routines;
+    const next = tt.mm[t]!;
+    const f = newFrame(() => routines.context_switch(k, next), `sched:${t}`, null, false, -1, false);
+    fs.push(f);
+    if (this.trace) {
+      const exited = fs.length === 1;
+      const body = { k: 'sched', from: this.taskName(prev), to: this.taskName(t), exited } as const;
+      this.record(c, 'sched', `${body.from} ${exited ? 'exited' : 'preempted'}: switch to ${body.to} (task${t})`, undefined, branch, body);
+    }
+    this.settle(c, f, this.advance(c, f, undefined, true));
+  }
+
+  /**
+   * Whether an NMI may arrive at cpu `c`: it runs something (a program, a handler or a switch)
+   * and is not in an NMI already. IRQs off do not hold an NMI back.
+   */
+  private nmiEnabled(c: CpuId): boolean {
+    const fs = this.frames[c]!;
+    if (fs.length === 0) return false;
+    for (const f of fs) if (f.id === NMI_FRAME) return false;
+    return true;
+  }
+
+  /**
+   * An NMI on cpu `c`: the perf handler runs on top of whatever runs there, with IRQs off, and
+   * reads a user address of the interrupted task (perf_callchain_user -> copy_from_user_nmi).
+   * Its IRET restores the interrupted IRQ flag.
+   */
+  private nmi(c: CpuId, branch: number | undefined): void {
+    const nmi = this.model.world.nmi!;
+    this.tasks.nmiLeft--;
+    const fs = this.frames[c]!;
+    const top = fs[fs.length - 1];
+    const k = this.ks[c]!;
+    const routines = this.routines;
+    const f = newFrame(() => perfNmi(k, routines, nmi.va), NMI_FRAME, top ? top.fns : null, true, -1, false);
+    fs.push(f);
+    this.current = c;
+    if (this.trace) this.record(c, 'nmi', `NMI: perf reads user va ${hex(nmi.va)} of the interrupted task`, undefined, branch, { k: 'other' });
+    this.settle(c, f, this.advance(c, f, undefined, true));
+  }
+
+  private taskName(t: number): string {
+    const n = this.model.cfg.params.cpus;
+    return t < n ? `cpu${t}'s first task` : this.model.world.tasks![t - n]!.name;
+  }
+
+  /** The switch frame returned: the CPU now runs the next task's stack (its program's first frame if it never ran). */
+  private switchDone(c: CpuId): Frame | undefined {
+    const tt = this.tasks;
+    const t = tt.switchTo[c]!;
+    const prev = tt.cur[c]!;
+    const rest = this.frames[c]!;
+    tt.switchTo[c] = -1;
+    if (rest.length === 0) tt.state[prev] = TaskState.Dead;
+    else {
+      tt.state[prev] = TaskState.Ready;
+      tt.saved[prev] = rest;
+    }
+    tt.cur[c] = t;
+    const fresh = tt.state[t] === TaskState.New;
+    tt.state[t] = TaskState.Running;
+    if (fresh) {
+      const f = this.programFrame(c, 0);
+      this.frames[c] = f ? [f] : [];
+      return f;
+    }
+    this.frames[c] = tt.saved[t]!;
+    tt.saved[t] = null;
+    return undefined;
   }
 
   /** Run the routine until its next step effect, executing instant effects on the way. */
   private settle(c: CpuId, f0: Frame, first: IteratorResult<Effect, unknown>): void {
     let r = first;
     let f = f0;
+    this.preemptPoint = false;
     for (;;) {
       if (r.done) {
         f.pending = null;
         const fs = this.frames[c]!;
         if (fs[fs.length - 1] === f) fs.pop();
-        if (f.handler && !f.returns && this.m.cpu(c).inIrq > 0) {
+        if (f.handler && !f.returns && f.id !== NMI_FRAME && this.m.cpu(c).inIrq > 0) {
           throw new ModelError(`interrupt handler ${f.id} on cpu${c} returned without IRET (step ${this.step})`);
+        }
+        if (f.id.startsWith('sched:') && f.part < 0 && !f.handler) {
+          const started = this.switchDone(c);
+          if (!started) return;
+          f = started;
+          r = this.advance(c, started, undefined, true);
+          continue;
         }
         if (f.returns) {
           // A `sub` call returned: its caller goes on with the result, the callee's history is gone.
@@ -559,11 +756,13 @@ export class Sim {
         r = this.advance(c, callee, undefined, true);
         continue;
       }
-      if (!this.isInstant(c, e)) {
+      if (!this.isInstant(c, e) || (this.preemptPoint && !GHOST_ONLY.has(e.k))) {
+        this.preemptPoint = false;
         f.pending = e;
         return;
       }
       const out = this.execInstant(c, f, e);
+      if (this.hasTasks && !f.handler && this.tasks.preempt[c] === 0 && ((e.k === 'preempt' && e.delta < 0) || (e.k === 'irq' && e.on))) this.preemptPoint = true;
       if (this.model.atomicity.leftOnly(this.m, c, e)) this.stepMustEnd = true;
       if (this.trace && (e.k === 'load' || e.k === 'store' || e.k === 'irq')) {
         this.record(c, f.handler ? 'irq' : 'cpu', describeEffect(e, out, this.model.layout), e, undefined, effectBody(e, out, this.model.layout, this.m, c));
@@ -577,6 +776,9 @@ export class Sim {
   }
 
   private isInstant(c: CpuId, e: Effect): boolean {
+    // With NMIs, IRQs off no longer keep other code of this CPU away: the NMI handler reads
+    // per-CPU data (loaded_mm, current->mm), so every load and store is a step of its own.
+    if (this.hasNmi && (e.k === 'load' || e.k === 'store')) return false;
     return EFFECT_KINDS[e.k].instant || this.model.atomicity.instant(this.m, c, e);
   }
 
@@ -631,6 +833,12 @@ export class Sim {
         m.wr(m.resGhost());
         this.ghost.userMm[c] = e.on ? e.mm : -1;
         return undefined;
+      case 'preempt': {
+        const n = this.tasks.preempt[c]! + e.delta;
+        if (n < 0) throw new ModelError(`preempt_enable() without preempt_disable() in ${f.fns?.name ?? f.id} on cpu${c} (step ${this.step})`);
+        this.tasks.preempt[c] = n;
+        return undefined;
+      }
       case 'load':
         return m.load(c, e.loc);
       case 'store':
@@ -716,6 +924,8 @@ export class Sim {
         m.iret(c);
         return undefined;
       case 'access': {
+        const owner = e.owner ?? (f.handler ? -1 : this.ghost.userMm[c]!);
+        this.ownMm = checkOwnMm(c, e.va, owner, m.cpu(c).cr3Root, this.model.layout, this.step, e.owner !== undefined);
         const r: AccessResult = m.access(c, e.va, e.write, early);
         return r;
       }

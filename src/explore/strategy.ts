@@ -13,6 +13,12 @@ export const enum MoveKind {
   End = 5,
   /** A CPU applies one INVLPGB invalidation waiting at it (arg: the issuing CPU). */
   Bcast = 6,
+  /**
+   * The scheduler on a CPU switches to another task (arg: the task): a preemption of the
+   * running task where its preempt_count is 0 and IRQs are on, or the switch away from a task
+   * that exited. Runs the generation's context_switch.
+   */
+  Sched = 7,
 }
 
 /** A move packed in a number: kind | cpu << 3 | arg << 8. */

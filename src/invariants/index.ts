@@ -5,6 +5,7 @@ import { noWalkThroughFreedTable } from './no-walk-through-freed-table.ts';
 import { noStaleKernelTranslation } from './no-stale-kernel-translation.ts';
 import { perMmStateCoherent } from './per-mm-state-coherent.ts';
 import { noUseAfterFreePage } from './no-use-after-free-page.ts';
+import { accessThroughOwnMm } from './access-through-own-mm.ts';
 import type { Invariant } from './types.ts';
 
 export const INVARIANTS: readonly Invariant[] = [
@@ -17,6 +18,7 @@ export const INVARIANTS: readonly Invariant[] = [
   noCpuFault,
   noDeadlock,
   stepLimit,
+  accessThroughOwnMm,
 ];
 
 export type { Invariant, Violation } from './types.ts';

@@ -52,6 +52,9 @@ export const C_BUILTINS: readonly string[] = [
   'linux-6.18/variants/mprotect-no-batched-flush.c',
   'linux-6.18/variants/gen-checked.c',
   'linux-6.18/variants/switch-no-mb-checked.c',
+  'linux-4.12/variants/up.c',
+  'linux-4.12/variants/up-cr3-preemptible.c',
+  'linux-4.20/variants/nmi-uaccess-unchecked.c',
 ];
 
 const repoPath = (file: string): string => `src/kernel/c/${file}`;

@@ -6,8 +6,10 @@
  * place in the layout).
  *
  * Simplifications (each safe because the model has no state it could touch):
- * - `smp_wmb/smp_rmb/barrier`, `preempt_disable/enable`, `get_cpu/put_cpu` are no effect:
- *   on x86 they only restrain the compiler, and the model runs each CPU's program in order.
+ * - `smp_wmb/smp_rmb/barrier` are no effect: on x86 they only restrain the compiler, and the
+ *   model runs each CPU's program in order. `preempt_disable/enable` and `get_cpu/put_cpu`
+ *   maintain the CPU's preempt_count (fx.preemptCount), which decides where a task may be
+ *   switched out.
  * - `is_uv_system()` is false: the SGI UV flush path is not modelled.
  * - `cpumask_test_cpu` and `cpumask_any_but` are one load of the mask word each, run as a
  *   call of its own (fx.sub) so that only the answer stays in the caller's history.
@@ -25,6 +27,9 @@ import {
   irqDisable,
   irqEnable,
   irqsDisabled,
+  preemptCount,
+  userCopy,
+  access,
   load,
   lockBtr,
   lockBts,
@@ -181,6 +186,8 @@ const CONSTANTS: Readonly<Record<string, Val>> = {
   TLBSTATE_OK,
   TLBSTATE_LAZY,
   TLB_FLUSH_ALL: -1,
+  /** The top of user space (x86-64, 4-level paging); every scenario address is below it. */
+  TASK_SIZE: 0x7ffffffff000,
   /** The model's ASID slots per CPU (6 in the kernel; see src/kernel/common/asid.ts). */
   TLB_NR_DYN_ASIDS: NR_DYN_ASIDS,
   TLB_GENERATION_INVALID: 0,
@@ -374,18 +381,37 @@ function* invlpgOne(x: EnvCtx, [a]: readonly Val[]): Routine<Val> {
   return none;
 }
 
+/**
+ * `__copy_from_user_inatomic(to, from, n)`: the read goes through the current CR3 on behalf of
+ * `current`, whose mm (current->mm, a private per-CPU load) is the owner the invariant
+ * `access-through-own-mm` compares with. Only the first page is read (the model's copies
+ * are one word); the data is not kept (`to` is not written). A kernel thread (no mm) has no
+ * owner to compare with.
+ */
+function* copyFromUser(x: EnvCtx, [, from, n]: readonly Val[]): Routine<Val> {
+  const L = x.k.L;
+  const owner = yield* load(L.pcpu(x.k.cpu, 'cur_mm'));
+  const va = int(x, from!);
+  const r = owner === NO_MM ? yield* access(va, false, tagOf(x.site)) : yield* userCopy(va, owner, tagOf(x.site));
+  return r.ok ? 0 : int(x, n!);
+}
+
 // ------------------------------------------------------------------ the table
 
 export const ENV: Readonly<Record<string, EnvEntry>> = {
   // ---- where we run (include/linux/smp.h) ----
   smp_processor_id: { doc: 'this CPU', arity: 0, run: function* (x) { return x.k.cpu; } },
   raw_smp_processor_id: { doc: 'this CPU', arity: 0, run: function* (x) { return x.k.cpu; } },
-  get_cpu: { doc: 'preempt_disable + smp_processor_id (preemption is not modelled)', arity: 0, run: function* (x) { return x.k.cpu; } },
-  put_cpu: { doc: 'preempt_enable: no effect', arity: 0, run: nothing },
-  preempt_disable: { doc: 'no effect', arity: 0, run: nothing },
-  preempt_enable: { doc: 'no effect', arity: 0, run: nothing },
+  get_cpu: { doc: 'preempt_disable + smp_processor_id', arity: 0, run: function* (x) { yield* preemptCount(1); return x.k.cpu; } },
+  put_cpu: { doc: 'preempt_enable', arity: 0, run: function* () { yield* preemptCount(-1); return none; } },
+  preempt_disable: { doc: 'preempt_count_add(1): fx.preemptCount (the scheduler switches the task out only at count 0, IRQs on)', arity: 0, run: function* () { yield* preemptCount(1); return none; } },
+  preempt_enable: {
+    doc: 'preempt_count_sub(1): fx.preemptCount; where the count reaches 0 the task may be switched out (a preemption point of the explorer)',
+    arity: 0,
+    run: function* () { yield* preemptCount(-1); return none; },
+  },
   preemptible: {
-    doc: 'include/linux/preempt.h preemptible(): false. The model keeps no preempt count (preempt_disable has no effect) and runs the flush and switch paths as one unpreempted sequence; the kernel only asserts with it',
+    doc: 'include/linux/preempt.h preemptible(): false. The kernel only asserts with it, in paths that run with preemption or IRQs off',
     arity: 0,
     run: nothing,
   },
@@ -836,6 +862,28 @@ export const ENV: Readonly<Record<string, EnvEntry>> = {
   cpu_feature_enabled: { doc: 'a machine feature (--features)', arity: 1, run: function* (x, [f]) { return hasFeature(x, f!) ? 1 : 0; } },
   this_cpu_has: { doc: 'a machine feature (--features)', arity: 1, run: function* (x, [f]) { return hasFeature(x, f!) ? 1 : 0; } },
   is_uv_system: { doc: 'false: the SGI UV flush path is not modelled', arity: 0, run: nothing },
+
+  // ---- user memory from the kernel (arch/x86/include/asm/uaccess.h, arch/x86/lib/usercopy.c) ----
+  __range_not_ok: {
+    doc: 'uaccess.h (4.20): whether [addr, addr+size) goes past the limit; the model\'s addresses are user addresses',
+    arity: 3,
+    run: function* (x, [a, n, limit]) { return int(x, a!) + int(x, n!) > int(x, limit!) ? 1 : 0; },
+  },
+  __access_ok: {
+    doc: 'uaccess_64.h (6.x): whether [addr, addr+size) is a user range',
+    arity: 2,
+    run: function* (x, [a, n]) { return int(x, a!) + int(x, n!) <= 0x7ffffffff000 ? 1 : 0; },
+  },
+  __copy_from_user_inatomic: {
+    doc: 'a kernel read of user memory with page faults disabled (4.20): fx.userCopy of the first page, on behalf of current (its mm is current->mm); returns the bytes not copied',
+    arity: 3,
+    run: copyFromUser,
+  },
+  raw_copy_from_user: {
+    doc: 'a kernel read of user memory (6.x): fx.userCopy as __copy_from_user_inatomic',
+    arity: 3,
+    run: copyFromUser,
+  },
 
   // ---- interrupts (include/linux/irqflags.h) ----
   // ---- read-only accessors for declared invariants (kc/predicate.ts); not kernel functions ----

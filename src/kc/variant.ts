@@ -222,6 +222,13 @@ export async function buildCVariant(spec: CVariantSpec): Promise<CVariant> {
       yield* sub(fn, () => runC(prog, k, fn, byName(params(fn), named), hooks));
     };
   }
+  if (prog.fns.has('copy_from_user_nmi')) {
+    // The perf NMI handler's user read (perf_callchain_user -> copy_from_user_nmi of a frame).
+    const r = routines as { copy_from_user_nmi?: CoreRoutines['copy_from_user_nmi'] };
+    r.copy_from_user_nmi = function* (k: K<CoreRoutines>, va: number): Routine {
+      yield* sub('copy_from_user_nmi', () => runC(prog, k, 'copy_from_user_nmi', byName(params('copy_from_user_nmi'), { to: 0, from: va, n: 8 })));
+    };
+  }
   const v: Variant = {
     id: spec.id,
     title: spec.title,

@@ -149,6 +149,11 @@ export function* access(va: number, write: boolean, tag?: string): Routine<Acces
   return (yield { k: 'access', va, write, ...at(tag) }) as AccessResult;
 }
 
+/** A kernel access (a read) of user `va` on behalf of the running task, whose mm is `owner`. */
+export function* userCopy(va: number, owner: MmId, tag?: string): Routine<AccessResult> {
+  return (yield { k: 'access', va, write: false, owner, ...at(tag) }) as AccessResult;
+}
+
 export function* freePage(pfn: Pfn, tag?: string): Routine {
   yield { k: 'free-page', pfn, ...at(tag) };
 }
@@ -220,6 +225,14 @@ export function* pasidUpdateEnd(token: number): Routine {
 /** Ghost: a user thread of `mm` starts (`on`) or stops running on this CPU. */
 export function* userRunning(mm: MmId, on: boolean): Routine {
   yield { k: 'user-running', mm, on };
+}
+
+/**
+ * `preempt_count_add(1)` (`delta` 1) or `preempt_count_sub(1)` (-1): the scheduler may switch
+ * the task out only where the count is 0 and IRQs are on (include/linux/preempt.h).
+ */
+export function* preemptCount(delta: 1 | -1): Routine {
+  yield { k: 'preempt', delta };
 }
 
 export const bit = (word: number, b: number): boolean => ((word >>> b) & 1) === 1;

@@ -69,6 +69,8 @@ export interface CoreRoutines {
   flush_tlb_range?(k: K<CoreRoutines>, mm: MmId, start: number, end: number): Routine;
   /** `pmd_free_pte_page(pmd, addr)` (arch/x86/mm/pgtable.c): clear a kernel upper entry and free its leaf table. */
   pmd_free_pte_page?(k: K<CoreRoutines>, pmd: Loc, addr: number): Routine;
+  /** `copy_from_user_nmi(to, from, n)` of a user address, as perf's NMI handler calls it (4.20+). */
+  copy_from_user_nmi?(k: K<CoreRoutines>, va: number): Routine;
   /** A C variant: call any function of its program by name, arguments by parameter name (a scenario's `call` step). */
   call_c?(k: K<CoreRoutines>, fn: string, args: Readonly<Record<string, Val>>): Routine;
   /** A C variant: whether its program defines `fn` (not a routine). */

@@ -55,6 +55,8 @@ export const EFFECT_KINDS: Readonly<Record<EffectKind, EffectKindInfo>> = {
   'pasid-update-begin': INSTANT,
   'pasid-update-end': INSTANT,
   'user-running': INSTANT,
+  // The CPU's preempt_count: only this CPU's scheduler reads it (tasks.ts).
+  preempt: INSTANT,
   // A `sub` call is handled by the engine before any rule applies (a new frame).
   sub: INSTANT,
 };

@@ -99,8 +99,11 @@ export type Effect =
   | { readonly k: 'cr4'; readonly pge: boolean; readonly pcide: boolean; readonly at?: Site }
   /** Return from the interrupt handler: serializing; restores IRQs. */
   | { readonly k: 'iret'; readonly at?: Site }
-  /** A user-mode access to `va` through the TLB (walks on a miss). */
-  | { readonly k: 'access'; readonly va: number; readonly write: boolean; readonly at?: Site }
+  /**
+   * A user-mode access to `va` through the TLB (walks on a miss). With `owner`, a kernel access
+   * to user memory (copy_from_user_nmi) on behalf of the running task, whose mm is `owner`.
+   */
+  | { readonly k: 'access'; readonly va: number; readonly write: boolean; readonly owner?: MmId; readonly at?: Site }
   /** A data load through the translation of `va`: word 0 of the page reached (litmus `LOAD`). */
   | { readonly k: 'vload'; readonly va: number; readonly at?: Site }
   /** A data store through the translation of `va`: buffered, to word 0 of the page reached. */
@@ -121,6 +124,8 @@ export type Effect =
   | { readonly k: 'pasid-update-begin'; readonly mm: MmId; readonly val: number }
   | { readonly k: 'pasid-update-end'; readonly token: number }
   | { readonly k: 'user-running'; readonly mm: MmId; readonly on: boolean }
+  /** `preempt_count_add(1)` / `preempt_count_sub(1)`: the running task's preempt_count (per CPU). */
+  | { readonly k: 'preempt'; readonly delta: 1 | -1 }
   /** Run a called function in a frame of its own; its return value is the result (`fx.sub`). */
   | { readonly k: 'sub'; readonly fn: string; readonly make: () => Generator<Effect, unknown, unknown> };
 

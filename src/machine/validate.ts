@@ -112,7 +112,7 @@ function describeProblem(e: unknown, lim: EffectLimits): string | undefined {
       return range('target', lim.cpus, 'cpu') ?? (IPI_VIAS.has(String(x['via'])) ? undefined : `IPI send ${show(x['via'])} is not lock, mmio or wrmsr`) ?? (isInt(c['sender']) && c['sender'] >= 0 && c['sender'] < lim.cpus ? undefined : `sender cpu ${show(c['sender'])} does not exist`) ?? (typeof c['fn'] === 'string' ? undefined : 'cross-call fn is not a string') ?? (isInt(c['csd']) && c['csd'] >= 0 && c['csd'] < lim.words ? undefined : `csd location ${show(c['csd'])} is outside memory`);
     }
     case 'access':
-      return va() ?? bool('write');
+      return va() ?? bool('write') ?? (x['owner'] === undefined ? undefined : range('owner', lim.mms, 'mm'));
     case 'vload':
       return va();
     case 'vstore':
@@ -136,6 +136,8 @@ function describeProblem(e: unknown, lim: EffectLimits): string | undefined {
       return range('mm', lim.mms, 'mm') ?? word('val');
     case 'user-running':
       return range('mm', lim.mms, 'mm') ?? bool('on');
+    case 'preempt':
+      return x['delta'] === 1 || x['delta'] === -1 ? undefined : `preempt delta ${show(x['delta'])} is not 1 or -1`;
     case 'sub':
       return str('fn') ?? (typeof x['make'] === 'function' ? undefined : 'make is not a function');
     case 'mfence':

@@ -58,6 +58,8 @@ const LANE_OF: Record<TraceEvent['actor'], Lane> = {
   evict: 'walker',
   // An applied INVLPGB is an invalidation arriving from outside, as an IPI does.
   bcast: 'ipi',
+  sched: 'program',
+  nmi: 'program',
   ipi: 'ipi',
 };
 

@@ -11,6 +11,8 @@ const MARK: Record<TraceEvent['actor'], string> = {
   ipi: '[ipi] ',
   drain: '[drain] ',
   bcast: '[invlpgb] ',
+  sched: '[sched] ',
+  nmi: '[nmi] ',
   walk: '[walk] ',
   evict: '[evict] ',
   end: '[end] ',

@@ -29,6 +29,8 @@ export const BUILTIN_SCENARIO_IDS: readonly string[] = [
   'kernel-pgtable-free',
   'collapse-flush',
   'idle-leave-mm',
+  'preempt-cr3-up',
+  'nmi-uaccess-switch',
 ];
 
 /** Built-ins are no user files: they carry no `file` (a counterexample names them by id). */

@@ -78,7 +78,10 @@ const stepSchema = z.discriminatedUnion('op', [
       ...when,
     })
     .strict(),
-  z.object({ op: z.literal('flush_tlb_mm_range'), mm: mmRef, start: hex, end: hex, freed_tables: z.boolean().optional(), ...when }).strict(),
+  /** `in`: the kernel function it is called from, for the trace (e.g. `exit_mmap`). */
+  z.object({ op: z.literal('flush_tlb_mm_range'), mm: mmRef, start: hex, end: hex, freed_tables: z.boolean().optional(), in: name.optional(), ...when }).strict(),
+  /** exit_mm(): the running task drops its mm (current->mm = NULL, enter_lazy_tlb), as in do_exit(). */
+  z.object({ op: z.literal('exit_mm'), mm: mmRef, ...when }).strict(),
   z.object({ op: z.literal('flush_tlb_kernel_range'), start: hex, end: hex, ...when }).strict(),
   z.object({ op: z.literal('update_mm_pasid'), mm: mmRef, pasid: hex, ...when }).strict(),
   /**
@@ -142,6 +145,21 @@ const runSchema = z
   })
   .strict();
 
+/**
+ * A task beyond the one its CPU starts with: it waits on that CPU's runqueue and runs when the
+ * scheduler switches to it (a preemption, or the running task's exit). `mm`: its mm, or
+ * `"kthread"` (a kernel thread borrows the previous active_mm).
+ */
+const taskSchema = z
+  .object({
+    on: z.string().regex(/^cpu\d+$/, 'cpuN'),
+    name: z.string().min(1),
+    mm: mmRef,
+    program: z.array(partSchema),
+    ...when,
+  })
+  .strict();
+
 const paramRange = z
   .object({ min: z.number().int().min(1).max(8), max: z.number().int().min(1).max(8), default: z.number().int().min(1).max(8), what: z.string() })
   .strict()
@@ -170,6 +188,12 @@ export const scenarioFileSchema = z
     setup: z.array(setupItem),
     /** Per CPU, the first entry whose `on` matches it. */
     run: z.array(runSchema).min(1),
+    /** Tasks waiting on a CPU's runqueue (tasks distinct from CPUs). */
+    tasks: z.array(taskSchema).optional(),
+    /** Kernel preemptions one execution may take (where preempt_count is 0 and IRQs are on). */
+    preemptions: z.number().int().min(0).max(8).optional(),
+    /** NMIs one execution may take (`budget`), each reading user `va` of current with copy_from_user_nmi() (perf). */
+    nmi: z.object({ budget: z.number().int().min(0).max(4), va: hex }).strict().optional(),
     /**
      * What `gate --scenario FILE` expects of variants on this scenario: a verdict per variant
      * (and CPU count, default the scenario's; machine features on top of the variant's, e.g. "pcid").
@@ -197,3 +221,4 @@ export type Part = z.infer<typeof partSchema>;
 export type StartSpec = z.infer<typeof startSchema>;
 export type SetupItem = z.infer<typeof setupItem>;
 export type ArgVal = z.infer<typeof argVal>;
+export type TaskFileSpec = z.infer<typeof taskSchema>;

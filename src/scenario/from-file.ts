@@ -9,7 +9,7 @@ import { UserError } from '../errors.ts';
 import { type K, type Routine, access, call, irqDisable, irqEnable, reusePage, store } from '../kernel/fx.ts';
 import { INIT_MM, NO_MM, type MmInfo } from '../kernel/layout.ts';
 import type { CoreRoutines, CpuStart } from '../kernel/variant.ts';
-import { freePgtables, set_pte_at } from '../kernel/common/sched.ts';
+import { exit_mm, freePgtables, set_pte_at } from '../kernel/common/sched.ts';
 import { collapse_pte_mapped_thp, huge_vmap_free_pte_page } from '../kernel/common/pgtable-free.ts';
 import type { Val } from '../kc/ir.ts';
 import { ALL_FEATURE_NAMES, ENTRIES, type FeatureName, type Loc, type Pfn, entryLoc, entryPfn, entryPresent, makeEntry } from '../machine/types.ts';
@@ -25,7 +25,8 @@ import {
   type Step,
   scenarioFileSchema,
 } from './file-schema.ts';
-import { type Program, type Scenario, type ScenarioExpect, type ScenarioParams, type World, WorldBuilder, inSegments } from './world.ts';
+import { type Program, type Scenario, type ScenarioExpect, type ScenarioParams, type TaskSpec, type World, WorldBuilder, inSegments } from './world.ts';
+import type { MmRoutines } from '../kernel/common/sched.ts';
 
 /** Read and validate a scenario file; `shown` is how errors name it. */
 export function readScenarioFile(path: string, shown = path): Scenario {
@@ -128,12 +129,16 @@ function checkNames(f: ScenarioFile, shown: string): void {
     if ('userPgd' in s) mm(s.userPgd, `setup[${i}]`);
     if ('mmSide' in s) mm(s.mmSide, `setup[${i}]`);
   });
+  const programs = [...f.run.map((r, i) => ({ at: `run[${i}] (${r.on})`, program: r.program })), ...(f.tasks ?? []).map((t, i) => ({ at: `tasks[${i}] (${t.name})`, program: t.program }))];
+  (f.tasks ?? []).forEach((t, i) => mm(t.mm, `tasks[${i}]`, true));
   f.run.forEach((r, i) => {
     const at = `run[${i}] (${r.on})`;
     mm(r.start.mm, `${at}.start`);
     for (const o of r.start.others ?? []) mm(o.mm, `${at}.start.others`);
     if (r.start.mode !== 'idle' && r.start.mm === undefined) throw new UserError(`${shown}: ${at}.start: a ${r.start.mode} CPU needs an mm`);
-    for (const s of r.program.flatMap(stepsOf)) {
+  });
+  programs.forEach(({ at, program }) => {
+    for (const s of program.flatMap(stepsOf)) {
       const w = `${at} step ${s.op}`;
       switch (s.op) {
         case 'context_switch':
@@ -146,6 +151,7 @@ function checkNames(f: ScenarioFile, shown: string): void {
           break;
         case 'flush_tlb_mm_range':
         case 'update_mm_pasid':
+        case 'exit_mm':
           mm(s.mm, w);
           break;
         case 'free_pgtables':
@@ -190,10 +196,13 @@ function checkNames(f: ScenarioFile, shown: string): void {
 
 function scenarioOf(f: ScenarioFile, shown: string, json: unknown): Scenario {
   checkNames(f, shown);
-  const steps = f.run.flatMap((r) => r.program.flatMap(stepsOf));
-  const requires = (['flush_tlb_kernel_range', 'update_mm_pasid', 'mm_call', 'pmd_free_pte_page'] as const).filter((op) => steps.some((s) => s.op === op));
+  const steps = [...f.run, ...(f.tasks ?? [])].flatMap((r) => r.program.flatMap(stepsOf));
+  const requires: ('flush_tlb_kernel_range' | 'update_mm_pasid' | 'mm_call' | 'pmd_free_pte_page' | 'flush_tlb_range' | 'copy_from_user_nmi')[] = (
+    ['flush_tlb_kernel_range', 'update_mm_pasid', 'mm_call', 'pmd_free_pte_page'] as const
+  ).filter((op) => steps.some((s) => s.op === op));
   // collapse_pte_mapped_thp flushes with flush_tlb_range().
-  if (steps.some((s) => s.op === 'collapse_pte_mapped_thp')) (requires as string[]).push('flush_tlb_range');
+  if (steps.some((s) => s.op === 'collapse_pte_mapped_thp')) requires.push('flush_tlb_range');
+  if (f.nmi) requires.push('copy_from_user_nmi');
   const calls = [...new Set(steps.flatMap((s) => (s.op === 'call' ? [s.fn] : [])))];
   // Every CPU count in range must have a program for every CPU.
   for (let n = f.cpus.min; n <= f.cpus.max; n++) {
@@ -279,7 +288,23 @@ function buildWorld(f: ScenarioFile, given: Params, shown: string): World {
     programs.push(inSegments(...parts));
   }
   const world = w.build(vaList(f.vas, p), starts, programs);
-  return extraVars.length === 0 ? world : { ...world, extraVars };
+  const tasks: TaskSpec[] = [];
+  for (const t of f.tasks ?? []) {
+    if (!holds(t.if, p)) continue;
+    const cpu = Number(t.on.slice(3));
+    if (cpu >= p.cpus) throw new UserError(`${shown}: task ${t.name} runs on ${t.on}, which ${paramText(p)} does not have`);
+    const parts = t.program
+      .map((part) => stepsOf(part).filter((s) => holds(s.if, p)))
+      .filter((ss) => ss.length > 0)
+      .map((ss) => partProgram(ss.map((s) => stepRoutine(s, b, mm, page, shown, cpu))));
+    tasks.push({ cpu, mm: t.mm === 'kthread' ? NO_MM : mm(t.mm).id, name: t.name, program: inSegments(...parts) });
+  }
+  return {
+    ...world,
+    ...(extraVars.length === 0 ? {} : { extraVars }),
+    ...(tasks.length > 0 ? { tasks, preemptions: f.preemptions ?? 0 } : {}),
+    ...(f.nmi ? { nmi: { budget: f.nmi.budget, va: f.nmi.va } } : {}),
+  };
 }
 
 const paramText = (p: Params): string =>
@@ -340,7 +365,13 @@ function stepRoutine(s: Step, b: Built, mm: (n: string) => MmInfo, page: (n: str
     case 'flush_tlb_mm_range': {
       const id = mm(s.mm).id;
       const freed = s.freed_tables ?? false;
+      const caller = s.in;
+      if (caller !== undefined) return (k) => call(caller, k.r.flush_tlb_mm_range(k, id, s.start, s.end, freed));
       return (k) => k.r.flush_tlb_mm_range(k, id, s.start, s.end, freed);
+    }
+    case 'exit_mm': {
+      const id = mm(s.mm).id;
+      return (k) => exit_mm(k as K<MmRoutines>, id);
     }
     case 'flush_tlb_kernel_range':
       return function* (k) {

@@ -55,6 +55,30 @@ export interface World {
   readonly programs: readonly Program[];
   /** Named variables beyond the kernel's (litmus locations and registers). */
   readonly extraVars?: readonly { readonly name: string; readonly owner: number }[];
+  /**
+   * Tasks beyond the one each CPU starts with (tasks.ts): they run on their CPU when the
+   * scheduler switches to them, at a preemption or when the running task exits.
+   */
+  readonly tasks?: readonly TaskSpec[];
+  /** Kernel preemptions (switches of a running task) one execution may take; 0 without `tasks`. */
+  readonly preemptions?: number;
+  /**
+   * NMIs one execution may take (`budget`, on any CPU that runs a program, IRQs on or off);
+   * each runs the perf-style handler, which reads user address `va` of the interrupted task
+   * with the generation's copy_from_user_nmi().
+   */
+  readonly nmi?: { readonly budget: number; readonly va: number };
+}
+
+/**
+ * A task that does not run at boot: it waits on its CPU's runqueue. `mm` is its
+ * `current->mm` (NO_MM for a kernel thread, which borrows the previous task's active_mm).
+ */
+export interface TaskSpec {
+  readonly cpu: number;
+  readonly mm: MmId;
+  readonly name: string;
+  readonly program: Program;
 }
 
 export interface ScenarioParams {
@@ -93,7 +117,7 @@ export interface Scenario {
   /** Operations per CPU, when the scenario can vary it (`--ops`). */
   readonly ops?: ParamRange;
   /** Optional routines the programs call (`flush_tlb_kernel_range`, `update_mm_pasid`); see `scenarioFits`. */
-  readonly requires?: readonly ('flush_tlb_kernel_range' | 'update_mm_pasid' | 'mm_call' | 'pmd_free_pte_page' | 'flush_tlb_range')[];
+  readonly requires?: readonly ('flush_tlb_kernel_range' | 'update_mm_pasid' | 'mm_call' | 'pmd_free_pte_page' | 'flush_tlb_range' | 'copy_from_user_nmi')[];
   /** Machine features the scenario needs (`check` without them is bad input), e.g. `invlpgb`. */
   readonly features?: readonly FeatureName[];
   /** The invariants the scenario expects to matter (absent: all of them). */

@@ -23,6 +23,7 @@ import {
   irqDisable,
   irqEnable,
   load,
+  preemptCount,
   store,
   userRunning,
 } from '../fx.ts';
@@ -59,6 +60,26 @@ export function* context_switch(k: K<MmRoutines>, next: MmId): Routine {
       }
       yield* irqEnable('finish_task_switch');
       if (next !== NO_MM) yield* userRunning(next, true);
+    })(),
+  );
+}
+
+/**
+ * `exit_mm()` (kernel/exit.c, v4.12): the exiting task gives up its mm. Under task_lock (a
+ * spinlock: preemption off) it sets `current->mm = NULL` and calls `enter_lazy_tlb(mm,
+ * current)`; from then on it runs like a kernel thread on the mm it keeps as active_mm, and
+ * `mmput()` -> `exit_mmap()` tears that mm down with it still loaded. mmap_sem,
+ * mm_update_next_owner and the core-dump wait touch no state the model has.
+ */
+export function* exit_mm(k: K<MmRoutines>, mm: MmId): Routine {
+  yield* call(
+    'exit_mm',
+    (function* () {
+      yield* preemptCount(1); // task_lock(current)
+      yield* userRunning(mm, false);
+      yield* store(k.L.pcpu(k.cpu, 'cur_mm'), NO_MM); // current->mm = NULL
+      yield* k.r.enter_lazy_tlb(k, mm);
+      yield* preemptCount(-1); // task_unlock(current)
     })(),
   );
 }

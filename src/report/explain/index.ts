@@ -11,6 +11,7 @@ import { explainDeadlock } from './deadlock.ts';
 import { explainDeclared } from './declared.ts';
 import { explainFreedTable } from './freed-table.ts';
 import { explainFreedPage } from './freed-page.ts';
+import { explainOwnMm } from './own-mm.ts';
 import { explainPerMmState } from './per-mm-state.ts';
 import { explainStaleUse } from './stale-use.ts';
 import { explainStepLimit } from './step-limit.ts';
@@ -26,6 +27,7 @@ export const EXPLAINERS: Readonly<Record<string, Explainer>> = {
   'no-cpu-fault': explainCpuFault,
   'no-deadlock': explainDeadlock,
   'step-limit': explainStepLimit,
+  'access-through-own-mm': explainOwnMm,
 };
 
 function generic(trace: readonly TraceEvent[], v: Violation): Explanation {

@@ -7,6 +7,7 @@
  *   expect=kernel-range-flush-global:2:holds,kernel-range-flush-global:3:holds,kernel-range-flush-global:2:holds@pge
  *   expect=kernel-range-flush-global:3:holds@pge,kernel-range-flush-all:2:holds@pge,kernel-range-flush-all:2:holds
  *   noop=trace_tlb_flush,count_vm_tlb_event,inc_irq_stat,load_mm_cr4,load_mm_ldt,switch_ldt
+ *   expect=preempt-cr3-up:1:holds,preempt-cr3-up:2:holds
  */
 /*
  * Linux 4.12 arch/x86/mm/tlb.c (torvalds/linux ce27374fabf5, the last change before the

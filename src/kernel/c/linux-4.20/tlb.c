@@ -10,6 +10,8 @@
  *   expect=kernel-range-flush-all:2:holds@-pge,kernel-range-flush-all:2:holds@-pcid/-pge
  *   expect=kernel-pgtable-free:2:holds,kernel-pgtable-free:3:holds,kernel-pgtable-free:2:holds@invpcid,kernel-pgtable-free:2:holds@-pcid/-pge
  *   noop=trace_tlb_flush,count_vm_tlb_event,count_vm_tlb_events,inc_irq_stat,load_mm_cr4,switch_ldt,cond_ibpb
+ *   noop=pagefault_disable,pagefault_enable
+ *   expect=nmi-uaccess-switch:1:holds,nmi-uaccess-switch:2:holds
  */
 /*
  * Linux 4.20 arch/x86/mm/tlb.c, with inc_mm_tlb_gen() from asm/tlbflush.h. Written for
@@ -429,4 +431,45 @@ int pmd_free_pte_page(pmd_t *pmd, unsigned long addr)
 	free_page((unsigned long)pte);
 
 	return 1;
+}
+/*
+ * The perf NMI handler's read of user memory (4012e77a903d, "x86/nmi: Fix NMI uaccess race
+ * against CR3 switching"): nmi_uaccess_okay() from asm/tlbflush.h and copy_from_user_nmi()
+ * from arch/x86/lib/usercopy.c, v4.20. An NMI may hit switch_mm_irqs_off() between its CR3
+ * write and the scheduler's update of current: user memory is read only when loaded_mm is
+ * current->mm, and switch_mm_irqs_off() sets loaded_mm to LOADED_MM_SWITCHING before it
+ * writes CR3. Left out: the VM_WARN_ON_ONCE comparing current_mm->pgd with CR3 (the
+ * invariant access-through-own-mm checks that property at the read itself).
+ */
+static inline bool nmi_uaccess_okay(void)
+{
+	struct mm_struct *loaded_mm = this_cpu_read(cpu_tlbstate.loaded_mm);
+	struct mm_struct *current_mm = current->mm;
+
+	VM_WARN_ON_ONCE(!loaded_mm);
+
+	/* loaded_mm is LOADED_MM_SWITCHING while CR3 changes. */
+	if (loaded_mm != current_mm)
+		return false;
+
+	return true;
+}
+
+unsigned long
+copy_from_user_nmi(void *to, const void __user *from, unsigned long n)
+{
+	unsigned long ret;
+
+	if (__range_not_ok(from, n, TASK_SIZE))
+		return n;
+
+	if (!nmi_uaccess_okay())
+		return n;
+
+	/* Page faults off, whatever context calls us. */
+	pagefault_disable();
+	ret = __copy_from_user_inatomic(to, from, n);
+	pagefault_enable();
+
+	return ret;
 }

@@ -13,6 +13,9 @@
  *   link=mm/mmu_gather.c,mm/rmap.c,mm/memory.c,mm/madvise.c,mm/mremap.c,mm/mprotect.c
  *   expect=munmap-zap:2:holds,munmap-zap:3:holds,madvise-race:2:holds,mremap-vs-truncate:2:holds,reclaim-vs-mprotect:2:holds
  *   expect=munmap-free-table:2:holds,munmap-free-table:3:holds
+ *   expect=preempt-cr3-up:1:holds
+ *   noop=pagefault_disable,pagefault_enable,instrument_copy_from_user_before,instrument_copy_from_user_after
+ *   expect=nmi-uaccess-switch:1:holds,nmi-uaccess-switch:2:holds
  */
 /*
  * Linux v6.18 arch/x86/mm/tlb.c, with inc_mm_tlb_gen() from asm/tlbflush.h, including
@@ -757,4 +760,46 @@ int pmd_free_pte_page(pmd_t *pmd, unsigned long addr)
 void flush_tlb_range(struct mm_struct *mm, unsigned long start, unsigned long end)
 {
 	flush_tlb_mm_range(mm, start, end, PAGE_SHIFT, true);	/* (R1) */
+}
+
+/*
+ * The perf NMI handler's read of user memory: nmi_uaccess_okay() (arch/x86/mm/tlb.c, v6.18;
+ * introduced by 4012e77a903d) and copy_from_user_nmi() (arch/x86/lib/usercopy.c, v6.18). User
+ * memory is read only when loaded_mm is current->mm; switch_mm_irqs_off() sets loaded_mm to
+ * LOADED_MM_SWITCHING before it writes CR3. Left out: the VM_WARN_ON_ONCE comparing
+ * __pa(current_mm->pgd) with CR3 (the invariant access-through-own-mm checks that at the read).
+ */
+bool nmi_uaccess_okay(void)
+{
+	struct mm_struct *loaded_mm = this_cpu_read(cpu_tlbstate.loaded_mm);
+	struct mm_struct *current_mm = current->mm;
+
+	VM_WARN_ON_ONCE(!loaded_mm);
+
+	/* A cheap stand-in for comparing current_mm->pgd with CR3. */
+	if (loaded_mm != current_mm)
+		return false;
+
+	return true;
+}
+
+unsigned long
+copy_from_user_nmi(void *to, const void __user *from, unsigned long n)
+{
+	unsigned long ret;
+
+	if (!__access_ok(from, n))
+		return n;
+
+	if (!nmi_uaccess_okay())
+		return n;
+
+	/* Page faults off, whatever context calls us. */
+	pagefault_disable();
+	instrument_copy_from_user_before(to, from, n);
+	ret = raw_copy_from_user(to, from, n);
+	instrument_copy_from_user_after(to, from, n, ret);
+	pagefault_enable();
+
+	return ret;
 }

@@ -1,0 +1,82 @@
+/**
+ * Tasks, as distinct from CPUs: which task runs on each CPU, the saved kernel stacks of the
+ * tasks that wait on a runqueue, each task's `current->mm` while it is switched out, each
+ * CPU's preempt_count, and the kernel preemptions left in this execution. Only the engine
+ * (sim.ts) changes it, on `preempt` effects and `Sched` moves.
+ *
+ * Task ids: task `c` < cpus is the program CPU c starts with; tasks `cpus + i` are the
+ * scenario's `World.tasks[i]`. A task's frames are generic here (`F`): the engine's own.
+ *
+ * Simplifications: one runqueue per CPU and no migration (a task runs only on its CPU); the
+ * preempt_count is per CPU, which is the x86 `__preempt_count` (a task is only switched out
+ * where it is 0, so the count saved with a task is always 0).
+ */
+import type { CpuId } from '../machine/types.ts';
+
+export const enum TaskState {
+  /** Never ran: its program starts when the scheduler first switches to it. */
+  New = 0,
+  Running = 1,
+  /** Switched out at a preemption: its stack is saved. */
+  Ready = 2,
+  /** Its program ended (do_task_dead). */
+  Dead = 3,
+}
+
+export class TaskTable<F> {
+  /** Task running on each CPU. */
+  readonly cur: number[];
+  /** Task each CPU's scheduler is switching to, or -1. */
+  readonly switchTo: number[];
+  readonly preempt: number[];
+  readonly state: number[];
+  /** `current->mm` of each task while it is not running (NO_MM: kernel thread or exited). */
+  readonly mm: number[];
+  readonly saved: (F[] | null)[];
+  readonly cpuOf: readonly CpuId[];
+
+  constructor(
+    cpus: number,
+    cpuOf: readonly CpuId[],
+    mm: readonly number[],
+    public left: number,
+    /** NMIs left in this execution (World.nmi). */
+    public nmiLeft = 0,
+  ) {
+    this.cpuOf = cpuOf;
+    this.cur = Array.from({ length: cpus }, (_, c) => c);
+    this.switchTo = new Array<number>(cpus).fill(-1);
+    this.preempt = new Array<number>(cpus).fill(0);
+    this.state = cpuOf.map((_, t) => (t < cpus ? TaskState.Running : TaskState.New));
+    this.mm = [...mm];
+    this.saved = cpuOf.map(() => null);
+  }
+
+  clone(copyStack: (fs: F[]) => F[]): TaskTable<F> {
+    const t = new TaskTable<F>(this.cur.length, this.cpuOf, this.mm, this.left, this.nmiLeft);
+    t.cur.splice(0, t.cur.length, ...this.cur);
+    t.switchTo.splice(0, t.switchTo.length, ...this.switchTo);
+    t.preempt.splice(0, t.preempt.length, ...this.preempt);
+    t.state.splice(0, t.state.length, ...this.state);
+    this.saved.forEach((fs, i) => (t.saved[i] = fs ? copyStack(fs) : null));
+    return t;
+  }
+
+  /** Tasks of CPU `c` the scheduler may switch to: not running and not dead. */
+  runnable(c: CpuId): number[] {
+    const out: number[] = [];
+    for (let t = 0; t < this.cpuOf.length; t++) {
+      if (this.cpuOf[t] === c && (this.state[t] === TaskState.New || this.state[t] === TaskState.Ready)) out.push(t);
+    }
+    return out;
+  }
+
+  /** Everything but the saved stacks (the engine hashes those with its frames). */
+  hashInto(h: { add(x: number): void }): void {
+    h.add(this.left);
+    h.add(this.nmiLeft);
+    for (const x of this.cur) h.add(x);
+    for (const x of this.switchTo) h.add(x);
+    for (let t = 0; t < this.state.length; t++) h.add(this.state[t]! * 65536 + (this.mm[t]! & 0xffff));
+  }
+}
