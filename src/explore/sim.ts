@@ -52,7 +52,6 @@ import { type Frame, cloneFrame, feed, isCRun, newFrame } from './frames.ts';
 import { type EventBody, type EventData, drainBody, effectBody, ipiTakeBody, walkBody } from './event-data.ts';
 import { type Move, MoveKind, moveArg, moveCpu, moveKind, packMove } from './strategy.ts';
 import { TaskState, TaskTable } from './tasks.ts';
-import { checkOwnMm } from '../invariants/access-through-own-mm.ts';
 import { NO_MM } from '../kernel/layout.ts';
 
 export { type Atomicity, COARSE_STEPS, FINE_STEPS } from './atomicity.ts';
@@ -150,7 +149,6 @@ export class Sim {
   /** The scenario sends NMIs (World.nmi). */
   private readonly hasNmi: boolean;
   /** An access-through-own-mm violation of the current step, reported after the other invariants. */
-  private ownMm: Violation | undefined;
   /**
    * Set by a preempt_enable() that brought the count to 0, or a local_irq_enable() at count 0,
    * in a scenario with tasks: the next effect is a preemption point even if it is instant, so
@@ -432,11 +430,6 @@ export class Sim {
     this.doMove(mv, branch);
     if (this.m.obs.length > 0) this.checkObservations();
     if (!this.violation && this.declared.length > 0) this.checkDeclared();
-    if (this.ownMm) {
-      // Reported only where no other invariant broke in this step (theirs say more).
-      if (!this.violation) this.violation = this.ownMm;
-      this.ownMm = undefined;
-    }
     this.footprint = this.m.fp;
     this.m.fp = null;
     const bounds = this.model.cfg.bounds;
@@ -925,8 +918,11 @@ export class Sim {
         return undefined;
       case 'access': {
         const owner = e.owner ?? (f.handler ? -1 : this.ghost.userMm[c]!);
-        this.ownMm = checkOwnMm(c, e.va, owner, m.cpu(c).cr3Root, this.model.layout, this.step, e.owner !== undefined);
+        const root = m.cpu(c).cr3Root;
         const r: AccessResult = m.access(c, e.va, e.write, early);
+        // After the access's own observations: access-through-own-mm reports only where no
+        // other invariant broke at this access (theirs say more).
+        if (owner >= 0) m.obs.push({ o: 'own-access', cpu: c, va: e.va, owner, root, kernel: e.owner !== undefined });
         return r;
       }
       case 'vload':

@@ -28,6 +28,8 @@ export const accessThroughOwnMm: Invariant = {
   title: "an access to user memory goes through the page tables of the mm of the task that owns it",
   encodes: "switch_mm() loads next->pgd for the task it switches to; 5cf0791da5c1 (a preempted CR3 read+write reloads another task's pgd); nmi_uaccess_okay() of 4012e77a903d",
   scope: "user accesses of a CPU whose running user thread is known (context_switch), and the kernel's reads of user memory for current (copy_from_user_nmi); kernel threads and lazy CPUs are not checked",
+  observes: ['own-access'],
+  check: (o, cx) => (o.o === 'own-access' ? checkOwnMm(o.cpu, o.va, o.owner, o.root, cx.layout, cx.step, o.kernel) : undefined),
 };
 
 /** The violation when cpu `c`, running a user thread of mm `owner`, accesses `va` with CR3 root `root`. */

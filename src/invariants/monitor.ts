@@ -42,7 +42,7 @@ export class Monitor {
 
   /** The first violation among `obs`, in order of observation, then of catalogue. */
   check(obs: readonly Observation[], ghost: Ghost, m: Machine, step: number): Violation | undefined {
-    const cx: MonitorCtx = { ghost, m, step, mmName: (mm) => this.mmName(mm), isRootOf: (mm, pfn) => this.isRootOf(mm, pfn) };
+    const cx: MonitorCtx = { layout: this.layout, ghost, m, step, mmName: (mm) => this.mmName(mm), isRootOf: (mm, pfn) => this.isRootOf(mm, pfn) };
     for (const o of obs) {
       const list = this.byKind.get(o.o);
       if (!list) continue;

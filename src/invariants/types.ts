@@ -5,6 +5,7 @@
 import type { Machine, Observation } from '../machine/machine.ts';
 import type { CpuId } from '../machine/types.ts';
 import type { Ghost } from './ghost.ts';
+import type { Layout } from '../kernel/layout.ts';
 
 export interface Invariant {
   readonly id: string;
@@ -25,6 +26,7 @@ export interface Invariant {
 
 /** What a state invariant's check may read: the step's ghost and machine state, read-only. */
 export interface MonitorCtx {
+  readonly layout: Layout;
   readonly ghost: Ghost;
   readonly m: Machine;
   readonly step: number;

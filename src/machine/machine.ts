@@ -133,7 +133,13 @@ export type Observation =
       readonly viaPsc: boolean;
     }
   | { readonly o: 'use'; readonly cpu: CpuId; readonly va: number; readonly mm: MmId; readonly entry: TlbEntry; readonly step: number }
-  | { readonly o: 'fault'; readonly cpu: CpuId; readonly what: string };
+  | { readonly o: 'fault'; readonly cpu: CpuId; readonly what: string }
+  /**
+   * An access to user memory on behalf of a task of mm `owner` (a user access, or the kernel's
+   * read for current: `kernel`), made with CR3 root `root`. Pushed by the engine, which knows
+   * the task; judged by access-through-own-mm.
+   */
+  | { readonly o: 'own-access'; readonly cpu: CpuId; readonly va: number; readonly owner: MmId; readonly root: Pfn; readonly kernel: boolean };
 
 export interface WalkPlan {
   readonly reads: readonly { pfn: Pfn; level: 'root' | 'leaf'; viaPsc: boolean }[];
