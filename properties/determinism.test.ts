@@ -97,7 +97,10 @@ describe('sleep-set partial-order reduction changes no verdict', () => {
   it('on every built-in variant x scenario at 2 CPUs: same verdict, same invariant, same states, fewer transitions', () => {
     let saved = 0;
     for (const v of VARIANTS) {
-      for (const s of SCENARIOS.filter((x) => scenarioFits(x, v.routines))) {
+      // The mm-side scenarios (mm_call) run on the base that holds their C only, without
+      // madvise-race (32k states twice: a gate row, too big for this loop).
+      const mmSide = (x: (typeof SCENARIOS)[number]): boolean => (x.requires ?? []).includes('mm_call');
+      for (const s of SCENARIOS.filter((x) => scenarioFits(x, v.routines) && (!mmSide(x) || (v.id === 'linux-6.18' && x.id !== 'madvise-race')))) {
         const model = prepare({ variant: v, scenario: s, params: { cpus: 2 }, features: v.features, bounds: DEFAULT_BOUNDS });
         const plain = statefulDfs(model, { por: false });
         const por = statefulDfs(model, { por: true });
