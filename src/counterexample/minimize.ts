@@ -11,7 +11,8 @@
  *    the other actors' moves aligned where a tape edit would shift every later index;
  * 4. shrinking the scenario: one CPU fewer (its moves dropped, the others renumbered) and,
  *    for generated scenarios, one operation fewer; the execution is carried over by the move
- *    script, or else by aligning the recorded operations as replay across variants does.
+ *    script, or else by aligning the recorded operations as replay across variants does, or
+ *    else found anew by a bounded breadth-first search of the smaller scenario.
  *
  * "Smaller" is lexicographic over (CPUs, operations, steps, preemptions, walks, sum of the
  * tape, tape length), so every accepted candidate is strictly simpler and the loop ends.
@@ -22,6 +23,7 @@ import { type Move, MoveKind, moveArg, moveCpu, moveKind, packMove } from '../ex
 import { type GeneratedSpec, generatedScenario, opCount } from '../scenario/generated.ts';
 import type { TraceEvent } from '../explore/sim.ts';
 import { replayAligned } from './align.ts';
+import { shortestViolation } from './shortest.ts';
 import { type Driven, driveScript, driveTape } from './drive.ts';
 
 /** A model, and the generated scenario it was built from, if any. */
@@ -126,6 +128,9 @@ function remapWalks(from: Model, to: Model, m: Move): Move | undefined {
   return i < 0 ? undefined : packMove(MoveKind.Walk, moveCpu(m), i);
 }
 
+/** States the search of a smaller scenario may visit before the minimizer gives that one up. */
+const SMALLER_SEARCH_STATES = 100_000;
+
 export function minimize(subject0: Subject, tape0: readonly number[], invariant: string, budget = 20_000): Minimized {
   let candidates = 0;
   const run = (s: Subject, f: (m: Model) => Driven): Driven | undefined => {
@@ -167,6 +172,14 @@ export function minimize(subject0: Subject, tape0: readonly number[], invariant:
       const events = trace.map(sm.mapEvent).filter((e): e is TraceEvent => e !== undefined);
       const aligned = replayAligned(sm.subject.model, events);
       if (aligned.kind === 'violated' && offer(sm.subject, run(sm.subject, (m) => driveScript(m, aligned.moves)))) {
+        improved = true;
+        break;
+      }
+      // Neither carries the execution over: the smaller world may still break the invariant by
+      // another interleaving (a speculative walk instead of the dropped access): search it,
+      // breadth-first and bounded, for its shortest violation.
+      const found = shortestViolation(sm.subject.model, invariant, { maxStates: SMALLER_SEARCH_STATES });
+      if (found && offer(sm.subject, run(sm.subject, (m) => driveTape(m, found.tape)))) {
         improved = true;
         break;
       }
