@@ -1,80 +1,46 @@
 /**
- * The simulation state of one execution, and the step function: the machine, the ghost state,
- * and each CPU's stack of routine frames. Strategies drive it through `runExecution`
- * (engine.ts); the stateful search clones and fingerprints it.
+ * The simulation state of one execution and its step function: the machine, the ghost state,
+ * each CPU's stack of routine frames, and the tasks. Strategies drive it through
+ * `runExecution` (engine.ts); the stateful search clones and fingerprints it.
  *
- * Actors per CPU: its program (with interrupt handlers stacked on top of it), its store-buffer
- * drain, its speculative walker, IPI delivery, and (with INVLPGB) its broadcast actor, which
- * applies the invalidations other CPUs' INVLPGBs queued at it. At every step the engine lists the enabled
- * moves in a fixed order: the current CPU's program first (choice 0 = keep going), then the
- * other programs, IPI deliveries, drains, walks and evictions. When only optional hardware
- * moves (walks, evictions) remain, an `end` move comes first, so choice 0 still means "no
- * speculative walk". A step with one enabled move is not a branch point and puts nothing on
- * the tape.
+ * The engine's other jobs live beside it: what a check is and what every execution shares
+ * (model.ts), the atomicity rules (atomicity.ts), frames and their copies (frames.ts), the
+ * enabled moves in their fixed order (moves.ts), what each effect does (dispatch.ts, with the
+ * per-kind table machine/effect-kinds.ts), the invariants after each step
+ * (invariants/monitor.ts), and the trace event's shape (trace-event.ts). What stays here is the
+ * step itself: taking a move, running a routine to its next step effect (settle), the
+ * scheduler and NMI moves, cloning and the fingerprint.
  *
- * Frames record every value fed to their generator, so a frame can be rebuilt by replaying
- * those values into a fresh generator: a clone shares nothing mutable with its original, and
- * only the frame that moves next is rebuilt (copy on advance).
- *
- * This file is the engine's hot path and its effect dispatch; it is long because the two
- * belong together (see the style note on per-step code).
+ * A step with one enabled move is not a branch point and puts nothing on the tape.
  */
-import type { AccessResult, Effect } from '../machine/effects.ts';
-import { Machine, type MachineInit } from '../machine/machine.ts';
+import type { Effect } from '../machine/effects.ts';
+import type { Machine } from '../machine/machine.ts';
 import { Hasher } from '../machine/hash.ts';
-import { EFFECT_KINDS } from '../machine/effect-kinds.ts';
-import {
-  type Bounds,
-  type CpuId,
-  type Features,
-  entryLoc,
-  entryPfn,
-  entryPresent,
-  hex,
-  leafIndex,
-  upperIndex,
-  PAGE_SIZE,
-} from '../machine/types.ts';
+import { type CpuId, PAGE_SIZE, hex } from '../machine/types.ts';
 import { type K, type Routine, call, irqDisable, irqEnable, irqsDisabled } from '../kernel/fx.ts';
-import { Layout } from '../kernel/layout.ts';
-import type { CoreRoutines, InvariantView, SetupCtx, Variant } from '../kernel/variant.ts';
-import type { Scenario, ScenarioParams, SegmentedProgram, World } from '../scenario/world.ts';
-import { Ghost, type Covered } from '../invariants/ghost.ts';
+import type { CoreRoutines, InvariantView, SetupCtx } from '../kernel/variant.ts';
+import type { SegmentedProgram } from '../scenario/world.ts';
+import { Ghost } from '../invariants/ghost.ts';
 import type { Violation } from '../invariants/types.ts';
-import { Monitor } from '../invariants/monitor.ts';
 import { describeBcast, describeEffect, describeMove, describeWalk } from './describe.ts';
 import { HEARTBEAT, beat } from './heartbeat.ts';
 import { routineFailure } from './routine-error.ts';
 import { effectProblem, type EffectLimits } from '../machine/validate.ts';
 import { ModelError } from '../errors.ts';
-import { type Atomicity, COARSE_STEPS } from './atomicity.ts';
+import { DEFAULT_STEP_EFFECTS, type Model } from './model.ts';
+import type { Actor, TraceEvent } from './trace-event.ts';
 import { type Frame, cloneFrame, feed, isCRun, newFrame } from './frames.ts';
-import { type EventBody, type EventData, drainBody, effectBody, ipiTakeBody, walkBody } from './event-data.ts';
-import { type Move, MoveKind, moveArg, moveCpu, moveKind, packMove } from './strategy.ts';
+import { type EventBody, drainBody, effectBody, ipiTakeBody, walkBody } from './event-data.ts';
+import { type Move, MoveKind, moveArg, moveCpu, moveKind } from './strategy.ts';
+import { NMI, NMI_FRAME, enabledMoves, progEnabled } from './moves.ts';
+import { exec, execInstant, isInstant } from './dispatch.ts';
 import { TaskState, TaskTable } from './tasks.ts';
 import { NO_MM } from '../kernel/layout.ts';
 
 export { type Atomicity, COARSE_STEPS, FINE_STEPS } from './atomicity.ts';
+export { type CheckConfig, DEFAULT_STEP_EFFECTS, type Model, prepare } from './model.ts';
+export type { Actor, TraceEvent } from './trace-event.ts';
 
-export interface CheckConfig {
-  readonly variant: Variant;
-  readonly scenario: Scenario;
-  readonly params: ScenarioParams;
-  readonly features: Features;
-  readonly bounds: Bounds;
-  /**
-   * Effects one routine may run inside one step (instant effects and glued ones) before the
-   * step is reported as a spin loop that never yields a step (`--max-step-effects`).
-   */
-  readonly stepEffects?: number;
-}
-
-/** Default of `CheckConfig.stepEffects`: far above any real routine's step (tens of effects). */
-export const DEFAULT_STEP_EFFECTS = 10_000;
-
-/** The argument of an IPI-kind move that delivers an NMI instead of the call-function IPI. */
-const NMI = 1;
-const NMI_FRAME = 'nmi';
 
 /**
  * The NMI handler: IRQs off on entry (the interrupted flag comes back with IRET), then the perf
@@ -91,63 +57,16 @@ function* perfNmi(k: K<CoreRoutines>, r: CoreRoutines, va: number): Routine {
 /** Instant effects no other actor or preemption can tell from a step later: a preemption point skips past them. */
 const GHOST_ONLY: ReadonlySet<Effect['k']> = new Set(['enter', 'leave', 'assert', 'flush-begin', 'flush-end', 'pasid-update-begin', 'pasid-update-end', 'user-running']);
 
-/** Everything that is the same for every execution of a check. */
-export interface Model {
-  readonly cfg: CheckConfig;
-  readonly world: World;
-  readonly layout: Layout;
-  /** Machine constructor; tests swap in a deliberately broken one. */
-  readonly makeMachine: (init: MachineInit) => Machine;
-  readonly atomicity: Atomicity;
-  /** The state invariants the scenario checks (invariants/monitor.ts). */
-  readonly monitor: Monitor;
-}
-
-export function prepare(cfg: CheckConfig, makeMachine?: (init: MachineInit) => Machine, atomicity: Atomicity = COARSE_STEPS): Model {
-  const world = cfg.scenario.build(cfg.params);
-  // With INVLPGB, finish_asid_transition() (6.15+) reads other CPUs' loaded_mm_asid: it is
-  // shared data then (in TSO memory), and stays private without the feature, as before.
-  const shared = cfg.features.invlpgb === true ? new Set([...cfg.variant.sharedPcpu, 'loaded_mm_asid' as const]) : cfg.variant.sharedPcpu;
-  // A variant's own state: per-CPU variables (private to their CPU) and mm_struct fields (shared).
-  const own = cfg.variant.extraState;
-  const extras = [
-    ...(world.extraVars ?? []),
-    ...(own ? Array.from({ length: cfg.params.cpus }, (_, c) => own.pcpu.map((f) => ({ name: `cpu${c}.${f}`, owner: c }))).flat() : []),
-    ...(own ? world.mms.flatMap((mm) => own.mm.map((f) => ({ name: `${mm.name}.${f}`, owner: -1 }))) : []),
-  ];
-  const layout = new Layout(world.pages.length, world.mms, cfg.params.cpus, shared, extras);
-  layout.nameTables(world.memory, (pfn) => (world.pages[pfn]?.owner ?? 0) < 0);
-  const monitor = new Monitor(layout, cfg.scenario.invariants);
-  return { cfg, world, layout, makeMachine: makeMachine ?? ((init) => new Machine(init)), atomicity, monitor };
-}
-
-export type Actor = 'cpu' | 'irq' | 'ipi' | 'drain' | 'bcast' | 'walk' | 'evict' | 'end' | 'ghost' | 'sched' | 'nmi';
-
-export interface TraceEvent {
-  readonly step: number;
-  readonly cpu: CpuId;
-  readonly actor: Actor;
-  /** Innermost kernel function the CPU is in. */
-  readonly fn: string;
-  readonly text: string;
-  /** Ordering tag of the effect, e.g. `(1)`. */
-  readonly tag?: string;
-  /** Position on the choice tape when this step was a branch point. */
-  readonly branch?: number;
-  /** What the step did, as data (event-data.ts): not digested, not saved, re-created by replay. */
-  readonly data?: EventData;
-}
-
 export class Sim {
-  private m: Machine;
-  private ghost: Ghost;
-  private frames: Frame[][] = [];
+  m: Machine;
+  ghost: Ghost;
+  frames: Frame[][] = [];
   /** Tasks, their saved stacks and each CPU's preempt_count (tasks.ts). */
-  private tasks: TaskTable<Frame> = undefined as unknown as TaskTable<Frame>;
+  tasks: TaskTable<Frame> = undefined as unknown as TaskTable<Frame>;
   /** The scenario has tasks beyond the CPUs' own (World.tasks): the scheduler may switch. */
-  private readonly hasTasks: boolean;
+  readonly hasTasks: boolean;
   /** The scenario sends NMIs (World.nmi). */
-  private readonly hasNmi: boolean;
+  readonly hasNmi: boolean;
   /** An access-through-own-mm violation of the current step, reported after the other invariants. */
   /**
    * Set by a preempt_enable() that brought the count to 0, or a local_irq_enable() at count 0,
@@ -157,7 +76,7 @@ export class Sim {
   private preemptPoint = false;
   private readonly ks: K<CoreRoutines>[];
   private readonly routines: CoreRoutines;
-  private readonly vas: readonly number[];
+  readonly vas: readonly number[];
   /** Trace of this execution, when recording. */
   trace: TraceEvent[] | undefined;
   private readonly moves: Move[] = [];
@@ -166,7 +85,7 @@ export class Sim {
   recordFootprints = false;
   /** Footprint of the last applied move (`Machine.fp` encoding), or null when not recording. */
   footprint: number[] | null = null;
-  private current = 0;
+  current = 0;
   /** Set when a left-only instant effect ran: the current step may not glue on further. */
   private stepMustEnd = false;
   step = 0;
@@ -176,7 +95,7 @@ export class Sim {
   private readonly maxEffects: number;
 
   private constructor(
-    private readonly model: Model,
+    readonly model: Model,
     ks: K<CoreRoutines>[],
   ) {
     this.routines = model.cfg.variant.routines;
@@ -450,71 +369,9 @@ export class Sim {
 
   // ---------------------------------------------------------------- moves
 
-  private progEnabled(c: CpuId): boolean {
-    const fs = this.frames[c]!;
-    const top = fs[fs.length - 1];
-    if (!top || !top.pending) return false;
-    const e = top.pending;
-    switch (e.k) {
-      case 'store':
-        return this.m.canStore(c, e.loc);
-      case 'vstore':
-        return this.m.cpu(c).sb.length < this.model.cfg.bounds.sbDepth;
-      case 'wait':
-        return e.until(this.m.load(c, e.loc));
-      case 'tlbsync':
-        // Waits for this CPU's INVLPGBs (without the feature it runs, and faults).
-        return !this.m.features.invlpgb || this.m.tlbsyncDone(c);
-      case 'ipi':
-        // An xAPIC ICR store needs room in the buffer; an x2APIC WRMSR does not wait for it.
-        if (e.via === 'mmio') return this.m.cpu(c).sb.length < this.model.cfg.bounds.sbDepth;
-        if (e.via === 'wrmsr') return true;
-        return !this.model.atomicity.waitForDrain || this.m.cpu(c).sb.length === 0;
-      default:
-        // Effects that drain first (the machine's table) wait for the drain actor instead.
-        return !this.model.atomicity.waitForDrain || !this.m.drainsFirst(e.k) || this.m.cpu(c).sb.length === 0;
-    }
-  }
-
-  /** Whether cpu `c`'s next step is an access that may fault on an early walk (see `Machine.early`). */
-  private earlyEnabled(c: CpuId): boolean {
-    const top = this.frames[c]![this.frames[c]!.length - 1];
-    const e = top?.pending;
-    if (!e || (e.k !== 'access' && e.k !== 'vload' && e.k !== 'vstore')) return false;
-    return this.m.earlyFault(c, e.va) && this.progEnabled(c);
-  }
-
-  /** The enabled moves, choice 0 first. The array is reused: valid until the next call. */
+  /** The enabled moves, choice 0 first (moves.ts). The array is reused: valid until the next call. */
   enabledMoves(): Move[] {
-    const mv = this.moves;
-    mv.length = 0;
-    const m = this.m;
-    const n = m.cpus.length;
-    if (this.progEnabled(this.current)) mv.push(packMove(MoveKind.Prog, this.current));
-    for (let c = 0; c < n; c++) if (c !== this.current && this.progEnabled(c)) mv.push(packMove(MoveKind.Prog, c));
-    // The same access, using an early not-present walk instead of walking now (arg 1).
-    for (let c = 0; c < n; c++) if (m.cpus[c]!.early.length > 0 && this.earlyEnabled(c)) mv.push(packMove(MoveKind.Prog, c, 1));
-    if (this.hasTasks) for (let c = 0; c < n; c++) this.schedMoves(c, mv);
-    // Interrupt delivery drains the store buffer: like serializing effects, it waits for the
-    // drain actor (or drains itself under FINE_STEPS).
-    const wait = this.model.atomicity.waitForDrain;
-    const deliveryWaits = wait && m.deliveryDrains();
-    for (let c = 0; c < n; c++) if (m.canDeliver(c) && (!deliveryWaits || m.cpus[c]!.sb.length === 0)) mv.push(packMove(MoveKind.Ipi, c));
-    if (this.tasks.nmiLeft > 0) for (let c = 0; c < n; c++) if (this.nmiEnabled(c)) mv.push(packMove(MoveKind.Ipi, c, NMI));
-    for (let c = 0; c < n; c++) if (m.cpus[c]!.sb.length > 0) mv.push(packMove(MoveKind.Drain, c));
-    // A queued INVLPGB invalidation must happen: like a drain, it is not optional hardware.
-    for (let c = 0; c < n; c++) if (m.cpus[c]!.inbox.length > 0) for (const from of m.bcastIssuers(c)) mv.push(packMove(MoveKind.Bcast, c, from));
-    const required = mv.length;
-    for (let c = 0; c < n; c++) {
-      if (m.cpus[c]!.walksLeft <= 0) continue;
-      for (let i = 0; i < this.vas.length; i++) if (m.walkMatters(c, this.vas[i]!)) mv.push(packMove(MoveKind.Walk, c, i));
-    }
-    for (let c = 0; c < n; c++) {
-      const e = m.evictables(c);
-      for (let i = 0; i < e; i++) mv.push(packMove(MoveKind.Evict, c, i));
-    }
-    if (required === 0 && mv.length > 0) mv.unshift(packMove(MoveKind.End, 0));
-    return mv;
+    return enabledMoves(this, this.moves);
   }
 
   private doMove(mv: Move, branch: number | undefined): void {
@@ -531,14 +388,14 @@ export class Sim {
           const top = fs[fs.length - 1]!;
           const e = top.pending!;
           const glue = this.model.atomicity.glue(e);
-          const out = this.exec(c, top, e, early);
+          const out = exec(this, c, top, e, early);
           early = false;
           if (this.trace) this.record(c, top.handler ? 'irq' : 'cpu', describeEffect(e, out, this.model.layout), e, branch, effectBody(e, out, this.model.layout, m, c));
           branch = undefined;
           if (this.violation) return;
           this.stepMustEnd = false;
           this.settle(c, top, this.advance(c, top, out));
-          if (!glue || this.stepMustEnd || this.violation || !this.progEnabled(c)) break;
+          if (!glue || this.stepMustEnd || this.violation || !progEnabled(this, c)) break;
         }
         break;
       }
@@ -592,25 +449,6 @@ export class Sim {
   }
 
   /**
-   * The scheduler's moves on cpu `c`: after the running task exited, a switch to each task
-   * waiting there; while it runs, a preemption (a switch to each waiting task) where the
-   * kernel allows one: not inside an interrupt handler or a switch, preempt_count 0, IRQs on,
-   * and the execution's preemption budget not used up.
-   */
-  private schedMoves(c: CpuId, mv: Move[]): void {
-    const tt = this.tasks;
-    if (tt.switchTo[c] !== -1) return;
-    const fs = this.frames[c]!;
-    const top = fs[fs.length - 1];
-    if (top) {
-      if (tt.left <= 0 || top.handler || !top.pending || tt.preempt[c] !== 0) return;
-      const cpu = this.m.cpu(c);
-      if (!cpu.irqOn || cpu.inIrq > 0) return;
-    }
-    for (const t of tt.runnable(c)) mv.push(packMove(MoveKind.Sched, c, t));
-  }
-
-  /**
    * `__schedule()` on cpu `c` to task `t`: save the running task's `current->mm`, then run the
    * generation's context_switch to `t`'s mm on top of the running task's stack. When it
    * returns (`switchDone`), the CPU runs `t`'s stack.
@@ -636,17 +474,6 @@ export class Sim {
       this.record(c, 'sched', `${body.from} ${exited ? 'exited' : 'preempted'}: switch to ${body.to} (task${t})`, undefined, branch, body);
     }
     this.settle(c, f, this.advance(c, f, undefined, true));
-  }
-
-  /**
-   * Whether an NMI may arrive at cpu `c`: it runs something (a program, a handler or a switch)
-   * and is not in an NMI already. IRQs off do not hold an NMI back.
-   */
-  private nmiEnabled(c: CpuId): boolean {
-    const fs = this.frames[c]!;
-    if (fs.length === 0) return false;
-    for (const f of fs) if (f.id === NMI_FRAME) return false;
-    return true;
   }
 
   /**
@@ -749,12 +576,12 @@ export class Sim {
         r = this.advance(c, callee, undefined, true);
         continue;
       }
-      if (!this.isInstant(c, e) || (this.preemptPoint && !GHOST_ONLY.has(e.k))) {
+      if (!isInstant(this, c, e) || (this.preemptPoint && !GHOST_ONLY.has(e.k))) {
         this.preemptPoint = false;
         f.pending = e;
         return;
       }
-      const out = this.execInstant(c, f, e);
+      const out = execInstant(this, c, f, e);
       if (this.hasTasks && !f.handler && this.tasks.preempt[c] === 0 && ((e.k === 'preempt' && e.delta < 0) || (e.k === 'irq' && e.on))) this.preemptPoint = true;
       if (this.model.atomicity.leftOnly(this.m, c, e)) this.stepMustEnd = true;
       if (this.trace && (e.k === 'load' || e.k === 'store' || e.k === 'irq')) {
@@ -766,187 +593,6 @@ export class Sim {
       }
       r = this.advance(c, f, out);
     }
-  }
-
-  private isInstant(c: CpuId, e: Effect): boolean {
-    // With NMIs, IRQs off no longer keep other code of this CPU away: the NMI handler reads
-    // per-CPU data (loaded_mm, current->mm), so every load and store is a step of its own.
-    if (this.hasNmi && (e.k === 'load' || e.k === 'store')) return false;
-    return EFFECT_KINDS[e.k].instant || this.model.atomicity.instant(this.m, c, e);
-  }
-
-  private execInstant(c: CpuId, f: Frame, e: Effect): unknown {
-    const m = this.m;
-    switch (e.k) {
-      case 'enter':
-        f.fns = { name: e.fn, up: f.fns };
-        return undefined;
-      case 'leave':
-        f.fns = f.fns?.up ?? null;
-        return undefined;
-      case 'assert':
-        if (!e.ok) {
-          this.violation = {
-            invariant: 'kernel-assertion',
-            cpu: c,
-            step: this.step,
-            message: `${e.kind} in ${f.fns?.name ?? '?'} on cpu${c}: ${e.what}`,
-          };
-          if (this.trace) this.record(c, f.handler ? 'irq' : 'cpu', `${e.kind}: ${e.what}`, undefined, undefined, { k: 'assert', what: e.what });
-        }
-        return undefined;
-      case 'read-cr3':
-        return { root: m.cpu(c).cr3Root, pcid: m.cpu(c).cr3Pcid };
-      case 'irqs-disabled':
-        return !m.cpu(c).irqOn;
-      case 'read-pasid-msr':
-        return m.cpu(c).pasidMsr;
-      case 'flush-begin':
-        m.wr(m.resGhost());
-        return this.flushBegin(c, e.mm, e.start, e.end, e.kernel);
-      case 'flush-end': {
-        m.wr(m.resGhost());
-        const rec = this.ghost.flushes[e.token];
-        if (!rec) throw new ModelError(`flush-end with token ${e.token}, which no flush-begin returned (cpu${c}, step ${this.step})`);
-        rec.returnedAt = this.step;
-        if (this.trace) this.record(c, 'ghost', `flush of ${this.model.layout.mmName(rec.mm)} returns to its caller`, undefined, undefined, { k: 'flush-return', mm: rec.mm, mmName: this.model.layout.mmName(rec.mm), kernel: rec.kernel });
-        return undefined;
-      }
-      case 'pasid-update-begin':
-        m.wr(m.resGhost());
-        this.ghost.pasid.push({ cpu: c, mm: e.mm, val: e.val, returnedAt: -1 });
-        return this.ghost.pasid.length - 1;
-      case 'pasid-update-end': {
-        m.wr(m.resGhost());
-        const rec = this.ghost.pasid[e.token];
-        if (rec) rec.returnedAt = this.step;
-        return undefined;
-      }
-      case 'user-running':
-        m.wr(m.resGhost());
-        this.ghost.userMm[c] = e.on ? e.mm : -1;
-        return undefined;
-      case 'preempt': {
-        const n = this.tasks.preempt[c]! + e.delta;
-        if (n < 0) throw new ModelError(`preempt_enable() without preempt_disable() in ${f.fns?.name ?? f.id} on cpu${c} (step ${this.step})`);
-        this.tasks.preempt[c] = n;
-        return undefined;
-      }
-      case 'load':
-        return m.load(c, e.loc);
-      case 'store':
-        m.store(c, e.loc, e.val);
-        return undefined;
-      case 'irq':
-        m.setIrq(c, e.on);
-        return undefined;
-      default:
-        throw new Error(`[tlbcheck bug] ${e.k} is not instant`);
-    }
-  }
-
-  /** What the flusher's writes to the covered addresses are, as it sees them now. */
-  private flushBegin(c: CpuId, mm: number, start: number, end: number, kernel: boolean): number {
-    const m = this.m;
-    const pgd = this.model.layout.mm(mm).pgd;
-    const covered: Covered[] = [];
-    for (const va of this.vas) {
-      if (va < start || va >= end) continue;
-      const upperLoc = entryLoc(pgd, upperIndex(va));
-      const upperWid = m.visibleWid(c, upperLoc);
-      const ue = m.load(c, upperLoc);
-      if (entryPresent(ue)) {
-        const leafLoc = entryLoc(entryPfn(ue), leafIndex(va));
-        covered.push({ va, upperLoc, upperWid, leafLoc, leafWid: m.visibleWid(c, leafLoc) });
-      } else {
-        covered.push({ va, upperLoc, upperWid });
-      }
-    }
-    this.ghost.flushes.push({ cpu: c, mm, start, end, kernel, covered, beganAt: this.step, returnedAt: -1 });
-    return this.ghost.flushes.length - 1;
-  }
-
-  /** Execute one step effect; `early`: an access uses an early not-present walk. */
-  private exec(c: CpuId, f: Frame, e: Effect, early = false): unknown {
-    const m = this.m;
-    switch (e.k) {
-      case 'load':
-        return m.load(c, e.loc);
-      case 'store':
-        m.store(c, e.loc, e.val);
-        return undefined;
-      case 'rmw':
-        return m.rmw(c, e.loc, e.op, e.a, e.b);
-      case 'mfence':
-        m.drainAll(c);
-        return undefined;
-      case 'wait':
-        return m.load(c, e.loc);
-      case 'cr3':
-        this.fault(c, m.writeCr3(c, e.root, e.pcid, e.noflush));
-        return undefined;
-      case 'invlpg':
-        m.invlpg(c, e.va);
-        return undefined;
-      case 'invpcid':
-        this.fault(c, m.invpcid(c, e.type, e.pcid, e.va));
-        return undefined;
-      case 'invlpgb':
-        this.fault(c, m.invlpgb(c, e.inv));
-        return undefined;
-      case 'tlbsync':
-        this.fault(c, m.tlbsync(c));
-        return undefined;
-      case 'pge':
-        m.writePge(c, e.on);
-        return undefined;
-      case 'wrmsr-pasid':
-        m.wrmsrPasid(c, e.val);
-        return undefined;
-      case 'irq':
-        m.setIrq(c, e.on);
-        return undefined;
-      case 'ipi':
-        m.queueCall(c, e.target, e.call, e.via);
-        return undefined;
-      case 'cr4':
-        this.fault(c, m.writeCr4(c, e.pge, e.pcide));
-        return undefined;
-      case 'iret':
-        if (!f.handler) throw new ModelError(`IRET outside an interrupt handler in ${f.fns?.name ?? f.id} (cpu${c}, step ${this.step})`);
-        m.iret(c);
-        return undefined;
-      case 'access': {
-        const owner = e.owner ?? (f.handler ? -1 : this.ghost.userMm[c]!);
-        const root = m.cpu(c).cr3Root;
-        const r: AccessResult = m.access(c, e.va, e.write, early);
-        // After the access's own observations: access-through-own-mm reports only where no
-        // other invariant broke at this access (theirs say more).
-        if (owner >= 0) m.obs.push({ o: 'own-access', cpu: c, va: e.va, owner, root, kernel: e.owner !== undefined });
-        return r;
-      }
-      case 'vload':
-        return m.loadVia(c, m.access(c, e.va, false, early));
-      case 'vstore': {
-        const r = m.access(c, e.va, true, early);
-        if (r.ok) m.store(c, m.dataLoc(r.pfn), e.val);
-        return r;
-      }
-      case 'free-page':
-        m.freePage(e.pfn);
-        return undefined;
-      case 'reuse-page':
-        return m.reusePage(e.pfn, e.fill);
-      default:
-        return this.execInstant(c, f, e);
-    }
-  }
-
-  private fault(c: CpuId, what: string | undefined): void {
-    if (what === undefined) return;
-    const fs = this.frames[c]!;
-    const fn = fs[fs.length - 1]?.fns?.name ?? '?';
-    this.violation = { invariant: 'no-cpu-fault', cpu: c, step: this.step, message: `cpu${c} in ${fn}: ${what}` };
   }
 
   /** Invariants the variant declares in C (`invariant=name:function`), each checked on every CPU. */
@@ -1012,7 +658,7 @@ export class Sim {
     }
   }
 
-  private record(c: CpuId, actor: Actor, text: string, e: Effect | undefined, branch: number | undefined, body: EventBody): void {
+  record(c: CpuId, actor: Actor, text: string, e: Effect | undefined, branch: number | undefined, body: EventBody): void {
     if (!this.trace) return;
     const fs = this.frames[c]!;
     const fn = fs[fs.length - 1]?.fns?.name ?? (actor === 'cpu' || actor === 'irq' ? 'user' : '');

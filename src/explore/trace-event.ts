@@ -1,0 +1,20 @@
+/** One event of an execution's trace: who moved, in which kernel function, what it did (text and data). */
+import type { CpuId } from '../machine/types.ts';
+import type { EventData } from './event-data.ts';
+
+export type Actor = 'cpu' | 'irq' | 'ipi' | 'drain' | 'bcast' | 'walk' | 'evict' | 'end' | 'ghost' | 'sched' | 'nmi';
+
+export interface TraceEvent {
+  readonly step: number;
+  readonly cpu: CpuId;
+  readonly actor: Actor;
+  /** Innermost kernel function the CPU is in. */
+  readonly fn: string;
+  readonly text: string;
+  /** Ordering tag of the effect, e.g. `(1)`. */
+  readonly tag?: string;
+  /** Position on the choice tape when this step was a branch point. */
+  readonly branch?: number;
+  /** What the step did, as data (event-data.ts): not digested, not saved, re-created by replay. */
+  readonly data?: EventData;
+}
