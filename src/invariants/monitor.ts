@@ -11,6 +11,11 @@ import { INVARIANTS } from './index.ts';
 import type { Invariant, MonitorCtx, Violation } from './types.ts';
 
 export class Monitor {
+  /**
+   * The context every check of this model reads: made once, with its name and root lookups
+   * bound, and refilled with the step's state (no objects or closures per step).
+   */
+  private readonly cx: { -readonly [P in keyof MonitorCtx]: MonitorCtx[P] };
   /** The checked invariants per observation kind, in catalogue order. */
   private readonly byKind = new Map<Observation['o'], Invariant[]>();
 
@@ -20,6 +25,14 @@ export class Monitor {
     only: readonly string[] | undefined,
     catalogue: readonly Invariant[] = INVARIANTS,
   ) {
+    this.cx = {
+      layout,
+      ghost: undefined as unknown as Ghost,
+      m: undefined as unknown as Machine,
+      step: 0,
+      mmName: (mm) => this.mmName(mm),
+      isRootOf: (mm, pfn) => this.isRootOf(mm, pfn),
+    };
     for (const inv of catalogue) {
       if (!inv.check) continue;
       if (only !== undefined && !only.includes(inv.id) && !ENGINE_INVARIANTS.includes(inv)) continue;
@@ -42,7 +55,10 @@ export class Monitor {
 
   /** The first violation among `obs`, in order of observation, then of catalogue. */
   check(obs: readonly Observation[], ghost: Ghost, m: Machine, step: number): Violation | undefined {
-    const cx: MonitorCtx = { layout: this.layout, ghost, m, step, mmName: (mm) => this.mmName(mm), isRootOf: (mm, pfn) => this.isRootOf(mm, pfn) };
+    const cx = this.cx;
+    cx.ghost = ghost;
+    cx.m = m;
+    cx.step = step;
     for (const o of obs) {
       const list = this.byKind.get(o.o);
       if (!list) continue;

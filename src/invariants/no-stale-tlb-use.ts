@@ -26,7 +26,7 @@ export const noStaleTlbUse: Invariant = {
   encodes: 'flush_tlb_mm_range(): on return, no CPU may still use the old translation (arch/x86/mm/tlb.c)',
   scope: 'user accesses after the flush returned; stale entries that are never used (lazy CPUs, unloaded ASIDs) are allowed',
   observes: ['use'],
-  check: (o, cx) => (o.o === 'use' ? checkStaleUse(o, cx.ghost, cx.step, cx.mmName, (mm, pfn) => cx.isRootOf(mm, pfn)) : undefined),
+  check: (o, cx) => (o.o === 'use' ? checkStaleUse(o, cx.ghost, cx.step, cx.mmName, cx.isRootOf) : undefined),
 };
 
 export function checkStaleUse(

@@ -27,7 +27,7 @@ export const noUseAfterFreePage: Invariant = {
   encodes: 'mmu_gather: pages are freed only after the TLB flush that covers them (mm/mmu_gather.c tlb_flush_mmu)',
   scope: 'every access through a TLB entry, on every CPU; a stale entry to a page still allocated is left to no-stale-tlb-use',
   observes: ['use'],
-  check: (o, cx) => (o.o === 'use' ? checkFreedPageUse(o, cx.m.pageKind, cx.m.pageGen, cx.step, (mm) => cx.mmName(mm)) : undefined),
+  check: (o, cx) => (o.o === 'use' ? checkFreedPageUse(o, cx.m.pageKind, cx.m.pageGen, cx.step, cx.mmName) : undefined),
 };
 
 export function checkFreedPageUse(

@@ -19,7 +19,7 @@ export const noWalkThroughFreedTable: Invariant = {
   encodes: 'seed 003 / native_flush_tlb_others(): freed page tables must be flushed from lazy CPUs too',
   scope: 'every walk on every CPU, user, kernel and lazy mode alike',
   observes: ['walk-read'],
-  check: (o, cx) => (o.o === 'walk-read' ? checkWalkRead(o, cx.step, (mm) => cx.mmName(mm)) : undefined),
+  check: (o, cx) => (o.o === 'walk-read' ? checkWalkRead(o, cx.step, cx.mmName) : undefined),
 };
 
 const KIND = ['free', 'data', 'upper table', 'leaf table'];

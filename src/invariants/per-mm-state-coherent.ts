@@ -24,7 +24,7 @@ export const perMmStateCoherent: Invariant = {
   encodes: 'seed 002: load_mm_pasid() in switch_mm_irqs_off + on_each_cpu_mask(mm_cpumask(mm), load_mm_pasid)',
   scope: 'user accesses (ENQCMD) of the updated mm after the update returned; kernel and lazy CPUs are not checked',
   observes: ['use'],
-  check: (o, cx) => (o.o === 'use' && cx.ghost.pasid.length > 0 ? checkPerMmState(o, cx.ghost, cx.m.cpu(o.cpu).pasidMsr, cx.step, (mm) => cx.mmName(mm)) : undefined),
+  check: (o, cx) => (o.o === 'use' && cx.ghost.pasid.length > 0 ? checkPerMmState(o, cx.ghost, cx.m.cpu(o.cpu).pasidMsr, cx.step, cx.mmName) : undefined),
 };
 
 export function checkPerMmState(

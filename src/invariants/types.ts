@@ -30,10 +30,10 @@ export interface MonitorCtx {
   readonly ghost: Ghost;
   readonly m: Machine;
   readonly step: number;
-  /** The scenario's name of mm `mm`. */
-  mmName(mm: number): string;
-  /** Whether `pfn` is a root (pgd or user pgd) of mm `mm`. */
-  isRootOf(mm: number, pfn: number): boolean;
+  /** The scenario's name of mm `mm` (bound: may be passed on as a function). */
+  readonly mmName: (mm: number) => string;
+  /** Whether `pfn` is a root (pgd or user pgd) of mm `mm` (bound). */
+  readonly isRootOf: (mm: number, pfn: number) => boolean;
 }
 
 export interface Violation {
