@@ -16,6 +16,7 @@
 import type { Effect } from '../machine/effects.ts';
 import type { Machine } from '../machine/machine.ts';
 import { Hasher } from '../machine/hash.ts';
+import { EFFECT_KINDS } from '../machine/effect-kinds.ts';
 import { type CpuId, PAGE_SIZE, hex } from '../machine/types.ts';
 import { type K, type Routine, call, irqDisable, irqEnable, irqsDisabled } from '../kernel/fx.ts';
 import type { CoreRoutines, InvariantView, SetupCtx } from '../kernel/variant.ts';
@@ -54,8 +55,6 @@ function* perfNmi(k: K<CoreRoutines>, r: CoreRoutines, va: number): Routine {
   if (!off) yield* irqEnable('IRET (NMI)');
 }
 
-/** Instant effects no other actor or preemption can tell from a step later: a preemption point skips past them. */
-const GHOST_ONLY: ReadonlySet<Effect['k']> = new Set(['enter', 'leave', 'assert', 'flush-begin', 'flush-end', 'pasid-update-begin', 'pasid-update-end', 'user-running']);
 
 export class Sim {
   m: Machine;
@@ -576,7 +575,7 @@ export class Sim {
         r = this.advance(c, callee, undefined, true);
         continue;
       }
-      if (!isInstant(this, c, e) || (this.preemptPoint && !GHOST_ONLY.has(e.k))) {
+      if (!isInstant(this, c, e) || (this.preemptPoint && !EFFECT_KINDS[e.k].ghostOnly)) {
         this.preemptPoint = false;
         f.pending = e;
         return;

@@ -6,6 +6,8 @@
  * - `instant`: always runs inside the step before it, without a branch point: ghost markers,
  *   assertions and reads of the CPU's own registers, which no other actor can observe. Other
  *   kinds are steps, unless the atomicity rules (explore/atomicity.ts) fold them in a given state.
+ * - `ghostOnly`: an instant effect that neither another actor nor a preemption can tell from a
+ *   step later (trace and ghost bookkeeping, assertions): a preemption point skips past it.
  * - `drains`: the instruction first drains the CPU's store buffer (LOCK'd or serializing
  *   instructions, SDM Vol. 3A §9.2.5 / §9.3); with the drain actor the step waits until the
  *   buffer is empty.
@@ -14,12 +16,15 @@ import type { EffectKind } from './effects.ts';
 
 export interface EffectKindInfo {
   readonly instant: boolean;
+  readonly ghostOnly: boolean;
   readonly drains: boolean;
 }
 
-const STEP: EffectKindInfo = { instant: false, drains: false };
-const DRAINS: EffectKindInfo = { instant: false, drains: true };
-const INSTANT: EffectKindInfo = { instant: true, drains: false };
+const STEP: EffectKindInfo = { instant: false, ghostOnly: false, drains: false };
+const DRAINS: EffectKindInfo = { instant: false, ghostOnly: false, drains: true };
+/** Instant, and reads or changes CPU state a preemption could tell apart (registers, preempt_count). */
+const INSTANT: EffectKindInfo = { instant: true, ghostOnly: false, drains: false };
+const GHOST: EffectKindInfo = { instant: true, ghostOnly: true, drains: false };
 
 export const EFFECT_KINDS: Readonly<Record<EffectKind, EffectKindInfo>> = {
   load: STEP,
@@ -44,17 +49,17 @@ export const EFFECT_KINDS: Readonly<Record<EffectKind, EffectKindInfo>> = {
   vstore: STEP,
   'free-page': STEP,
   'reuse-page': STEP,
-  enter: INSTANT,
-  leave: INSTANT,
-  assert: INSTANT,
+  enter: GHOST,
+  leave: GHOST,
+  assert: GHOST,
   'read-cr3': INSTANT,
   'irqs-disabled': INSTANT,
   'read-pasid-msr': INSTANT,
-  'flush-begin': INSTANT,
-  'flush-end': INSTANT,
-  'pasid-update-begin': INSTANT,
-  'pasid-update-end': INSTANT,
-  'user-running': INSTANT,
+  'flush-begin': GHOST,
+  'flush-end': GHOST,
+  'pasid-update-begin': GHOST,
+  'pasid-update-end': GHOST,
+  'user-running': GHOST,
   // The CPU's preempt_count: only this CPU's scheduler reads it (tasks.ts).
   preempt: INSTANT,
   // A `sub` call is handled by the engine before any rule applies (a new frame).
