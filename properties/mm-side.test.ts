@@ -68,7 +68,7 @@ describe('no-use-after-free-page', () => {
     va: 0x1000,
     mm: 1,
     step: 9,
-    entry: { pcid: 0, vpn: 1, pfn, global: false, writable: true, dirty: true, gen, rec: { upperLoc: 0, upperWid: 0, leafLoc: 0, leafWid: 0, step: 0 } },
+    entry: { pcid: 0, vpn: 1, pfn, global: false, writable: true, dirty: true, gen, mmGen: 0, rec: { upperLoc: 0, upperWid: 0, leafLoc: 0, leafWid: 0, step: 0 } },
   });
   const name = (m: number): string => `mm${m}`;
 

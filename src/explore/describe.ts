@@ -73,6 +73,8 @@ export function describeEffect(e: Effect, out: unknown, L: Layout): string {
       return `free pfn ${e.pfn}`;
     case 'reuse-page':
       return out === false ? `pfn ${e.pfn} still in use: not handed out` : `pfn ${e.pfn} reused as data`;
+    case 'alloc-table':
+      return out === false ? `pfn ${e.pfn} still in use: not handed out` : `pfn ${e.pfn} allocated as a ${e.level === 'upper' ? 'pgd' : 'PTE page'} of ${L.mmName(e.owner)}`;
     default:
       return e.k;
   }

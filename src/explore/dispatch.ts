@@ -44,6 +44,12 @@ export function execInstant(s: Sim, c: CpuId, f: Frame, e: Effect): unknown {
       return !m.cpu(c).irqOn;
     case 'read-pasid-msr':
       return m.cpu(c).pasidMsr;
+    case 'read-fixed':
+      return m.load(c, e.loc);
+    case 'mm-life':
+      m.mmLife(e.mm);
+      if (s.trace) s.record(c, 'ghost', `${s.model.layout.mmName(e.mm)}'s mm_struct ${e.alive ? 'allocated' : 'freed'} (generation ${m.mmGen[e.mm]})`, undefined, undefined, { k: 'mm-life', mm: e.mm, mmName: s.model.layout.mmName(e.mm), alive: e.alive, gen: m.mmGen[e.mm] ?? 0 });
+      return undefined;
     case 'flush-begin':
       m.wr(m.resGhost());
       return flushBegin(s, c, e.mm, e.start, e.end, e.kernel);
@@ -180,6 +186,8 @@ export function exec(s: Sim, c: CpuId, f: Frame, e: Effect, early = false): unkn
       return undefined;
     case 'reuse-page':
       return m.reusePage(e.pfn, e.fill);
+    case 'alloc-table':
+      return m.allocTable(e.pfn, e.level, e.owner, e.words);
     default:
       return execInstant(s, c, f, e);
   }

@@ -65,6 +65,9 @@ export type EventBody =
   | { readonly k: 'ipi-take'; readonly calls: readonly { readonly fn: string; readonly sender: CpuId }[] }
   | { readonly k: 'evict' }
   | { readonly k: 'flush-return'; readonly mm: MmId; readonly mmName: string; readonly kernel: boolean }
+  /** Ghost: the mm struct at slot `mm` was allocated or freed; `gen` is the slot's new generation. */
+  | { readonly k: 'mm-life'; readonly mm: MmId; readonly mmName: string; readonly alive: boolean; readonly gen: number }
+  | { readonly k: 'alloc-table'; readonly pfn: Pfn; readonly mm: MmId }
   | { readonly k: 'end' }
   /** The scheduler switched the CPU from task `from` to task `to` (`exited`: `from` had ended). */
   | { readonly k: 'sched'; readonly from: string; readonly to: string; readonly exited: boolean }
@@ -135,6 +138,8 @@ export function effectBody(e: Effect, out: unknown, L: Layout, m: Machine, c: Cp
     case 'reuse-page':
       // A page still in use is not handed out (Machine.reusePage returned false).
       return out === false ? { k: 'other' } : { k: e.k, pfn: e.pfn };
+    case 'alloc-table':
+      return out === false ? { k: 'other' } : { k: e.k, pfn: e.pfn, mm: e.owner };
     default:
       return { k: 'other' };
   }

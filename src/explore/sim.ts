@@ -260,6 +260,11 @@ export class Sim {
     this.m = m;
     world.pages.forEach((p, pfn) => m.setPage(pfn, p.kind, p.owner));
     for (const [loc, v] of world.memory) m.poke(loc, v);
+    // init_new_context() of each boot mm (ctx_id; init_mm's is 1, INIT_MM_CONTEXT), and the
+    // counter it took them from (4.13+ last_mm_ctx_id).
+    for (const mm of layout.mms) m.poke(layout.mmField(mm.id, 'ctx_id'), mm.ctxId);
+    const lastCtx = layout.findVar('last_mm_ctx_id');
+    if (lastCtx !== undefined) m.poke(lastCtx, Math.max(...layout.mms.map((x) => x.ctxId)));
     // setup_pcid() cleared PCID: the kernel never sets CR4.PCIDE (common/setup-pcid.ts).
     const kf = cfg.variant.cpuCaps?.(cfg.features) ?? cfg.features;
     if (cfg.features.pcid && !kf.pcid) for (let c = 0; c < cfg.params.cpus; c++) m.bootPcide(c, false);

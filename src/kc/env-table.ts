@@ -228,6 +228,8 @@ const CONSTANTS: Readonly<Record<string, Val>> = {
   TLB_REMOTE_SEND_IPI: 4,
   /** include/linux/lockdep.h: a lockdep subclass (no effect in the model). */
   SINGLE_DEPTH_NESTING: 1,
+  /** 4.13+ arch/x86/mm/tlb.c: the counter init_new_context() takes each new mm's ctx_id from (only `&last_mm_ctx_id`). */
+  last_mm_ctx_id: { t: 'pcpu', path: 'last_mm_ctx_id' },
 };
 
 /** A constant of the environment, a per-CPU variable, or a feature bit; undefined if none. */
@@ -436,7 +438,9 @@ export const ENV: Readonly<Record<string, EnvEntry>> = {
     run: function* (x, [p, v]) {
       if (typeof p === 'object' && p.t === 'pcpu' && PCPU_IGNORED.has(p.path)) return none;
       const { loc, type } = pcpuLoc(x, p!);
-      yield* store(loc, encode(x, type, v!), tagOf(x.site));
+      // A value read in place (`next->context.ctx_id`) is read here; other places are no values.
+      const val = typeof v === 'object' && v.t === 'mem' && v.what === 'fixed' ? yield* rvalue(x, v) : v!;
+      yield* store(loc, encode(x, type, val), tagOf(x.site));
       return none;
     },
   },
@@ -1327,6 +1331,7 @@ export function taskVarLoc(k: K<CoreRoutines>, site: SrcSite, path: string): num
 export function* rvalue(x: { readonly k: K<CoreRoutines>; readonly site: SrcSite }, v: Val): Routine<Val> {
   if (typeof v !== 'object') return v;
   if (v.t === 'mem' && v.what === 'word') return yield* load(v.loc, tagOf(x.site));
+  if (v.t === 'mem' && v.what === 'fixed') return (yield { k: 'read-fixed', loc: v.loc }) as number;
   if (v.t === 'pcpu' && v.cpu === undefined && (v.path === 'current.tlb_ubc' || v.path.startsWith('current.tlb_ubc.'))) {
     // A word of the task's batch is loaded; the batch itself (or its arch part) is a place.
     if (!x.k.L.hasVar(`cpu${x.k.cpu}.${v.path.slice('current.'.length)}`)) return v;

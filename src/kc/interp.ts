@@ -57,7 +57,8 @@ function fieldOf(site: SrcSite, base: Val, name: string): Val {
 function mmctxField(k: K<CoreRoutines>, site: SrcSite, id: number, name: string): Val {
   switch (name) {
     case 'ctx_id':
-      return k.L.mm(id).ctxId;
+      // Written by init_new_context() before the mm is published, never again: read in place.
+      return { t: 'mem', loc: k.L.mmField(id, 'ctx_id'), what: 'fixed' };
     case 'tlb_gen':
       return { t: 'mem', loc: k.L.tlbGen(id), what: 'word' };
     case 'pasid':
@@ -557,7 +558,14 @@ export class CRun {
             st.push({ t: 'mem', loc: taskVarLoc(k, op.site, v.path)!, what: 'ptr' });
             break;
           }
-          st.push(typeof v === 'object' && v.t === 'mem' && v.what === 'word' ? { ...v, what: 'ptr' } : v);
+          // &last_mm_ctx_id (4.13+ arch/x86/mm/tlb.c): the scenario's counter word.
+          if (typeof v === 'object' && v.t === 'pcpu' && v.path === 'last_mm_ctx_id') {
+            const loc = k.L.findVar('last_mm_ctx_id');
+            if (loc === undefined) throw modelError(op.site, `'${op.site.text}': this scenario allocates no mm (last_mm_ctx_id is not in its state)`);
+            st.push({ t: 'mem', loc, what: 'ptr' });
+            break;
+          }
+          st.push(typeof v === 'object' && v.t === 'mem' && (v.what === 'word' || v.what === 'fixed') ? { ...v, what: 'ptr' } : v);
           break;
         }
         case 'deref': {

@@ -15,8 +15,11 @@ export type Val =
   | { readonly t: 'pgd'; readonly id: number }
   /** A per-CPU variable or one of its fields, e.g. `cpu_tlbstate.ctxs[1].tlb_gen`; `cpu` set by `per_cpu`. */
   | { readonly t: 'pcpu'; readonly path: string; readonly cpu?: number }
-  /** A shared word in memory (`&mm->context.tlb_gen`, `mm_cpumask(mm)`). */
-  | { readonly t: 'mem'; readonly loc: number; readonly what: 'word' | 'ptr' | 'mask' }
+  /**
+   * A shared word in memory (`&mm->context.tlb_gen`, `mm_cpumask(mm)`); `fixed`: a word that
+   * does not change while the code can reach it (`mm->context.ctx_id`), read without a step.
+   */
+  | { readonly t: 'mem'; readonly loc: number; readonly what: 'word' | 'ptr' | 'mask' | 'fixed' }
   /** A struct value (e.g. an on-stack `struct flush_tlb_info`); a pointer to it carries a copy. */
   | { readonly t: 'struct'; readonly f: Readonly<Record<string, Val>> }
   /** A function designator (for cross-calls). */

@@ -20,7 +20,7 @@ export const TLBSTATE_LAZY = 2;
  * Per-mm shared fields. `global_asid` and `asid_transition` are `mm->context`'s INVLPGB
  * fields (6.15+, arch/x86/include/asm/mmu.h): 0 unless a scenario gives the mm a global ASID.
  */
-export const MM_FIELDS = ['cpumask', 'tlb_gen', 'pasid', 'global_asid', 'asid_transition'] as const;
+export const MM_FIELDS = ['cpumask', 'tlb_gen', 'pasid', 'global_asid', 'asid_transition', 'ctx_id'] as const;
 export type MmField = (typeof MM_FIELDS)[number];
 
 /**
@@ -62,7 +62,10 @@ export interface MmInfo {
   readonly name: string;
   /** Root table (the `pgd`). */
   readonly pgd: Pfn;
-  /** 4.14+ `mm->context.ctx_id`, never reused. */
+  /**
+   * 4.13+ `mm->context.ctx_id` of the mm the slot holds at boot (the word `<mm>.ctx_id`; a
+   * later mm at the same address gets the next value of `last_mm_ctx_id`, never a reused one).
+   */
   readonly ctxId: number;
   /**
    * KAISER/PTI: the user page tables' root (the upper 4k of the 8k pgd pair), when the

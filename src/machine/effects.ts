@@ -112,6 +112,13 @@ export type Effect =
   | { readonly k: 'free-page'; readonly pfn: Pfn; readonly at?: Site }
   /** The page allocator hands `pfn` out again as data and it is overwritten with `fill`. */
   | { readonly k: 'reuse-page'; readonly pfn: Pfn; readonly fill: number; readonly at?: Site }
+  /**
+   * The page allocator hands free page `pfn` out as a page table of mm `owner` (`upper`: a
+   * pgd, `leaf`: a PTE page), its words set to `words` (index, value) and 0 elsewhere
+   * (pgd_alloc, or fork's dup_mmap filling the child's tables). A page still in use is not
+   * handed out (the result is false).
+   */
+  | { readonly k: 'alloc-table'; readonly pfn: Pfn; readonly level: 'upper' | 'leaf'; readonly owner: MmId; readonly words: readonly (readonly [number, number])[]; readonly at?: Site }
   // ---- instant ----
   | { readonly k: 'enter'; readonly fn: string }
   | { readonly k: 'leave' }
@@ -119,6 +126,17 @@ export type Effect =
   | { readonly k: 'read-cr3' }
   | { readonly k: 'irqs-disabled' }
   | { readonly k: 'read-pasid-msr' }
+  /**
+   * A read of a word that does not change while the reader can reach it (`mm->context.ctx_id`:
+   * written by init_new_context() before the mm is published, never again): the CPU's view
+   * (its own buffered store, else memory), in the step it is part of.
+   */
+  | { readonly k: 'read-fixed'; readonly loc: Loc }
+  /**
+   * Ghost: the mm struct at slot `mm` (its address) is allocated (`alive`) or freed; either
+   * starts a new generation of the slot (Machine.mmGen).
+   */
+  | { readonly k: 'mm-life'; readonly mm: MmId; readonly alive: boolean }
   | { readonly k: 'flush-begin'; readonly mm: MmId; readonly start: number; readonly end: number; readonly kernel: boolean }
   | { readonly k: 'flush-end'; readonly token: number }
   | { readonly k: 'pasid-update-begin'; readonly mm: MmId; readonly val: number }

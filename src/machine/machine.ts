@@ -51,6 +51,9 @@
  * The machine checks the ownership claim on every access.
  */
 import { EFFECT_KINDS } from './effect-kinds.ts';
+
+/** mm slots the ghost keeps a generation for (mm ids are small; NO_MM and LOADED_MM_SWITCHING are no slots). */
+const MM_SLOTS = 64;
 import type { AccessResult, CrossCall, EffectKind, InvlpgbSpec, IpiVia, RmwOp } from './effects.ts';
 import type { Hasher } from './hash.ts';
 import type { EarlyWalk, FillRecord, PscEntry, TlbEntry } from './tlb.ts';
@@ -207,6 +210,11 @@ export class Machine {
    * records the generation of the page it maps when it is filled (no-use-after-free-page).
    */
   readonly pageGen: Int32Array;
+  /**
+   * Ghost: generation of each mm slot (an mm_struct address), bumped when the mm there is
+   * freed and when a new one is allocated there. A TLB entry records its tree's generation.
+   */
+  readonly mmGen: Int32Array;
   readonly cpus: CpuState[];
   /** The addresses the scenario names (the walker's and the early-walk records' domain). */
   readonly vas: readonly number[];
@@ -243,6 +251,7 @@ export class Machine {
       this.pageKind = from.pageKind.slice();
       this.pageOwner = from.pageOwner.slice();
       this.pageGen = from.pageGen.slice();
+      this.mmGen = from.mmGen.slice();
       this.cpus = from.cpus.map(cloneCpu);
       this.vas = from.vas;
       this.step = from.step;
@@ -266,6 +275,7 @@ export class Machine {
     this.pageKind = new Uint8Array(init.pages);
     this.pageOwner = new Int16Array(init.pages);
     this.pageGen = new Int32Array(init.pages);
+    this.mmGen = new Int32Array(MM_SLOTS);
     this.cpus = [];
     for (let c = 0; c < init.cpus; c++) {
       this.cpus.push({
@@ -305,6 +315,7 @@ export class Machine {
     h.add(this.zobB);
     for (let i = 0; i < this.pageKind.length; i++) h.add(this.pageKind[i]! * 65536 + this.pageOwner[i]!);
     for (let i = 0; i < this.pageGen.length; i++) if (this.pageGen[i] !== 0) h.add(0x6e000000 + i * 4096 + this.pageGen[i]!);
+    for (let i = 0; i < this.mmGen.length; i++) if (this.mmGen[i] !== 0) h.add(0x6d000000 + i * 4096 + this.mmGen[i]!);
     for (const c of this.cpus) {
       h.add(c.cr3Root);
       h.add(c.cr3Pcid + (c.pge ? 4096 : 0) + (c.irqOn ? 8192 : 0) + c.inIrq * 16384 + (c.pcide === this.features.pcid ? 0 : 65536));
@@ -329,6 +340,7 @@ export class Machine {
         h.add(e.rec.leafLoc);
         h.add(e.rec.leafWid);
         if (e.gen !== 0) h.add(0x6f000000 + e.gen);
+        if (e.mmGen !== 0) h.add(0x6c000000 + e.mmGen);
       }
       h.add(c.psc.length);
       for (const e of c.psc) {
@@ -627,6 +639,36 @@ export class Machine {
     return true;
   }
 
+  /**
+   * The allocator hands free page `pfn` out as a page table of mm `owner`, its words `words`
+   * (index, value) and 0 elsewhere. A page still in use is not handed out: returns false.
+   */
+  allocTable(pfn: Pfn, level: 'upper' | 'leaf', owner: number, words: readonly (readonly [number, number])[]): boolean {
+    if (this.pageKind[pfn] !== PageKind.Free) {
+      this.rd(this.resPage(pfn));
+      return false;
+    }
+    const before = this.earlyBefore();
+    try {
+      this.reuseWords(pfn, 0);
+      this.setPage(pfn, level === 'upper' ? PageKind.PtUpper : PageKind.PtLeaf, owner);
+      for (const [i, v] of words) {
+        const l = entryLoc(pfn, i);
+        this.setMem(l, v);
+        this.setWid(l, this.issue(l));
+      }
+    } finally {
+      this.noteEarly(before);
+    }
+    return true;
+  }
+
+  /** Ghost: the mm at slot `mm` is allocated or freed (a new generation of the slot either way). */
+  mmLife(mm: number): void {
+    this.wr(this.resGhost());
+    this.mmGen[mm]!++;
+  }
+
   private reuseWords(pfn: Pfn, fill: number): void {
     this.wr(this.resPage(pfn));
     this.setPage(pfn, PageKind.Data, 0);
@@ -731,6 +773,7 @@ export class Machine {
       dirty: entryDirty(pte),
       rec,
       gen: this.pageGen[entryPfn(pte)] ?? 0,
+      mmGen: this.mmGen[this.pageOwner[root]!] ?? 0,
     };
     return { ...base, tlb };
   }

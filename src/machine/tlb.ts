@@ -31,6 +31,11 @@ export interface TlbEntry {
    * through an entry whose page has been freed or reused since is a use-after-free.
    */
   readonly gen: number;
+  /**
+   * Ghost: the generation of the mm slot whose tree the walk was in when the entry was filled
+   * (Machine.mmGen): an entry of an mm since freed, or of an earlier mm at the same address.
+   */
+  readonly mmGen: number;
 }
 
 export interface PscEntry {

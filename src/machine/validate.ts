@@ -123,6 +123,17 @@ function describeProblem(e: unknown, lim: EffectLimits): string | undefined {
       return range('pfn', lim.pages, 'page');
     case 'reuse-page':
       return range('pfn', lim.pages, 'page') ?? word('fill');
+    case 'alloc-table':
+      return (
+        range('pfn', lim.pages, 'page') ??
+        range('owner', lim.mms, 'mm') ??
+        (x['level'] === 'upper' || x['level'] === 'leaf' ? undefined : `table level ${show(x['level'])} is not upper or leaf`) ??
+        (Array.isArray(x['words']) ? undefined : 'table words are not a list')
+      );
+    case 'read-fixed':
+      return isInt(x['loc']) && x['loc'] >= 0 && x['loc'] < lim.words ? undefined : `location ${show(x['loc'])} is outside memory`;
+    case 'mm-life':
+      return range('mm', lim.mms, 'mm') ?? bool('alive');
     case 'enter':
       return str('fn');
     case 'assert':
