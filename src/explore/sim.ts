@@ -17,7 +17,8 @@ import type { Effect } from '../machine/effects.ts';
 import type { Machine } from '../machine/machine.ts';
 import { Hasher } from '../machine/hash.ts';
 import { EFFECT_KINDS } from '../machine/effect-kinds.ts';
-import { type CpuId, PAGE_SIZE, hex } from '../machine/types.ts';
+import { type CpuId, PAGE_SIZE, PageKind, hex } from '../machine/types.ts';
+import { bootRefcounts } from '../kernel/common/mm-life.ts';
 import { type K, type Routine, call, irqDisable, irqEnable, irqsDisabled } from '../kernel/fx.ts';
 import type { CoreRoutines, InvariantView, SetupCtx } from '../kernel/variant.ts';
 import type { SegmentedProgram } from '../scenario/world.ts';
@@ -262,9 +263,14 @@ export class Sim {
     for (const [loc, v] of world.memory) m.poke(loc, v);
     // init_new_context() of each boot mm (ctx_id; init_mm's is 1, INIT_MM_CONTEXT), and the
     // counter it took them from (4.13+ last_mm_ctx_id).
-    for (const mm of layout.mms) m.poke(layout.mmField(mm.id, 'ctx_id'), mm.ctxId);
+    // An mm slot whose pgd page is free at boot holds no mm yet (a fork allocates one there).
+    const alive = layout.mms.filter((mm) => world.pages[mm.pgd]?.kind !== PageKind.Free);
+    for (const mm of alive) m.poke(layout.mmField(mm.id, 'ctx_id'), mm.ctxId);
     const lastCtx = layout.findVar('last_mm_ctx_id');
-    if (lastCtx !== undefined) m.poke(lastCtx, Math.max(...layout.mms.map((x) => x.ctxId)));
+    if (lastCtx !== undefined) {
+      m.poke(lastCtx, Math.max(...alive.map((x) => x.ctxId)));
+      bootRefcounts(world, layout, alive, (loc, v) => m.poke(loc, v));
+    }
     // setup_pcid() cleared PCID: the kernel never sets CR4.PCIDE (common/setup-pcid.ts).
     const kf = cfg.variant.cpuCaps?.(cfg.features) ?? cfg.features;
     if (cfg.features.pcid && !kf.pcid) for (let c = 0; c < cfg.params.cpus; c++) m.bootPcide(c, false);

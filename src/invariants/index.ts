@@ -6,6 +6,7 @@ import { noStaleKernelTranslation } from './no-stale-kernel-translation.ts';
 import { perMmStateCoherent } from './per-mm-state-coherent.ts';
 import { noUseAfterFreePage } from './no-use-after-free-page.ts';
 import { accessThroughOwnMm } from './access-through-own-mm.ts';
+import { noDeadMmTranslation } from './no-dead-mm-translation.ts';
 import type { Invariant } from './types.ts';
 
 export const INVARIANTS: readonly Invariant[] = [
@@ -13,6 +14,9 @@ export const INVARIANTS: readonly Invariant[] = [
   noWalkThroughFreedTable,
   noStaleKernelTranslation,
   perMmStateCoherent,
+  // Before no-use-after-free-page: a dead mm's entry usually maps a page its exit freed, and
+  // the dead mm is the cause. It cannot break where no mm dies, so no other verdict moves.
+  noDeadMmTranslation,
   noUseAfterFreePage,
   kernelAssertion,
   noCpuFault,

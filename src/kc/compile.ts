@@ -441,8 +441,13 @@ class FnCompiler {
         this.emit(op === '&' ? { o: 'addr', site: this.site(n) } : { o: 'deref', site: this.site(n) });
         return;
       }
-      case 'cast_expression':
-        return this.expr(n.childForFieldName('value')!);
+      case 'cast_expression': {
+        this.expr(n.childForFieldName('value')!);
+        // (unsigned long)mm: an mm pointer as an integer is its address (other values pass as they are).
+        const type = n.childForFieldName('type')?.text ?? '';
+        if (!type.includes('*') && /^(?:unsigned\s+long|long|u64|unsigned\s+long\s+long|uintptr_t)$/.test(type.trim())) this.emit({ o: 'un', op: '(ulong)', site: this.site(n) });
+        return;
+      }
       case 'unary_expression': {
         this.rvalue(n.childForFieldName('argument')!);
         this.emit({ o: 'un', op: n.childForFieldName('operator')!.text, site: this.site(n) });

@@ -499,6 +499,14 @@ export const ENV: Readonly<Record<string, EnvEntry>> = {
 
   // ---- atomics (arch/x86/include/asm/atomic64_64.h) ----
   atomic64_read: { doc: 'a plain load', arity: 1, run: function* (x, [p]) { return yield* load(memLoc(x, p!), tagOf(x.site)); } },
+  atomic64_set: {
+    doc: 'a plain store',
+    arity: 2,
+    run: function* (x, [p, v]) {
+      yield* store(memLoc(x, p!), int(x, v!), tagOf(x.site));
+      return none;
+    },
+  },
   atomic64_inc_return: {
     doc: 'LOCK XADD: fx.xadd, returns the new value',
     arity: 1,
@@ -1216,10 +1224,14 @@ export const MM_ENV: Readonly<Record<string, EnvEntry>> = {
     },
   },
   ptep_get_and_clear_full: {
-    doc: 'arch/x86 ptep_get_and_clear_full: with full (exit) a plain clear, else native_ptep_get_and_clear (xchg); the model only runs !full',
+    doc: 'arch/x86 ptep_get_and_clear_full: with full (exit_mmap) native_local_ptep_get_and_clear, a plain read and clear; else native_ptep_get_and_clear (xchg)',
     arity: 4,
     run: function* (x, [, , p, full]) {
-      if (truthy(full!)) throw modelError(x.site, 'ptep_get_and_clear_full with full=1 (exit_mmap) is not modelled');
+      if (truthy(full!)) {
+        const old = yield* load(entryWord(x, p!), tagOf(x.site));
+        yield* store(entryWord(x, p!), 0, tagOf(x.site));
+        return old;
+      }
       return yield* xchg(entryWord(x, p!), 0, tagOf(x.site));
     },
   },

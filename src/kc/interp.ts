@@ -13,6 +13,7 @@
  * identified by its history and rebuilt by replay.
  */
 import { type K, type Routine, sub } from '../kernel/fx.ts';
+import { mmAddress } from '../kernel/layout.ts';
 import type { Effect } from '../machine/effects.ts';
 import { Hasher } from '../machine/hash.ts';
 import type { CoreRoutines } from '../kernel/variant.ts';
@@ -71,6 +72,7 @@ function mmctxField(k: K<CoreRoutines>, site: SrcSite, id: number, name: string)
 }
 
 function unop(site: SrcSite, op: string, v: Val): Val {
+  if (op === '(ulong)') return typeof v === 'object' && v.t === 'mm' ? mmAddress(v.id) : v;
   if (op === '!') return truthy(v) ? 0 : 1;
   if (op === '!!') return truthy(v) ? 1 : 0;
   if (typeof v !== 'number') throw modelError(site, `'${op}' on a pointer`);

@@ -46,6 +46,8 @@ const BOOTS: Readonly<Record<string, CoreRoutines['initCpu']>> = {
   loaded_mm: (s, cpu, start) => initCpuNoPcid(s, cpu, start, 'loaded_mm'),
   active_mm: (s, cpu, start) => initCpuNoPcid(s, cpu, start, 'active_mm'),
   'pcid-4.14': (s, cpu, start) => initCpuPcid(s, cpu, start, { othersKeepBit: false, initMmBit: true }),
+  /** 4.14 whose ASID slots name their owner by the mm's address (linux-4.14-asid-by-mm-address). */
+  'pcid-4.14-by-address': (s, cpu, start) => initCpuPcid(s, cpu, start, { othersKeepBit: false, initMmBit: true, ownerByAddress: true }),
   'pcid-4.20': (s, cpu, start) => initCpuPcid(s, cpu, start, { othersKeepBit: false, initMmBit: false }),
   'pcid-lazy-cpumask': (s, cpu, start) => initCpuPcid(s, cpu, start, { othersKeepBit: true, initMmBit: false }),
 };

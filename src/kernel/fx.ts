@@ -162,6 +162,16 @@ export function* reusePage(pfn: Pfn, fill: number, tag?: string): Routine {
   yield { k: 'reuse-page', pfn, fill, ...at(tag) };
 }
 
+/** The page allocator hands free page `pfn` out as a page table of `owner` (see the effect); false if it is still in use. */
+export function* allocTable(pfn: Pfn, level: 'upper' | 'leaf', owner: MmId, words: readonly (readonly [number, number])[], tag?: string): Routine<boolean> {
+  return (yield { k: 'alloc-table', pfn, level, owner, words, ...at(tag) }) as boolean;
+}
+
+/** Ghost: the mm struct at slot `mm` is allocated (`alive`) or freed. */
+export function* mmLife(mm: MmId, alive: boolean): Routine {
+  yield { k: 'mm-life', mm, alive };
+}
+
 /** Run `body` as the kernel function `name` (shown in the trace). */
 export function* call<T>(name: string, body: Routine<T>): Routine<T> {
   yield { k: 'enter', fn: name };

@@ -12,6 +12,13 @@ export const LOADED_MM_SWITCHING: MmId = 255;
 /** `current->mm` of a kernel thread. */
 export const NO_MM: MmId = 254;
 
+/**
+ * The address of the mm_struct at slot `id`, what `(unsigned long)mm` gives in C: one per
+ * slot, so an mm allocated at a freed mm's slot has that mm's address. Far above every
+ * ctx_id and pfn the model uses.
+ */
+export const mmAddress = (id: MmId): number => 0x100000 + id * 0x400;
+
 /** 4.12/4.13 `cpu_tlbstate.state`. */
 export const TLBSTATE_OK = 1;
 export const TLBSTATE_LAZY = 2;
@@ -19,8 +26,13 @@ export const TLBSTATE_LAZY = 2;
 /**
  * Per-mm shared fields. `global_asid` and `asid_transition` are `mm->context`'s INVLPGB
  * fields (6.15+, arch/x86/include/asm/mmu.h): 0 unless a scenario gives the mm a global ASID.
+ * `ctx_id` is `mm->context.ctx_id` (4.13+); `mm_users`/`mm_count` the mm's two reference
+ * counts (include/linux/mm_types.h); `slab` is not kernel data but the mm_struct cache's own
+ * view of the slot (1: allocated, 0: free), which decides when the address can be handed out
+ * again (kernel/fork.c allocate_mm / free_mm). The counts and `slab` are used only by
+ * scenarios whose mms are born or die (common/mm-life.ts).
  */
-export const MM_FIELDS = ['cpumask', 'tlb_gen', 'pasid', 'global_asid', 'asid_transition', 'ctx_id'] as const;
+export const MM_FIELDS = ['cpumask', 'tlb_gen', 'pasid', 'global_asid', 'asid_transition', 'ctx_id', 'mm_users', 'mm_count', 'slab'] as const;
 export type MmField = (typeof MM_FIELDS)[number];
 
 /**

@@ -30,7 +30,11 @@ const vaItem = z.union([hex, z.object({ va: hex, ...when }).strict()]);
 
 const setupItem = z.union([
   z.object({ page: name, ...when }).strict(),
-  z.object({ mm: name, ...when }).strict(),
+  /**
+   * An mm. Alive at boot, unless `at` or `later` says a `fork` step allocates it: `at` the
+   * address of an mm that must be freed first (the pointer kernels compare), `later` a new one.
+   */
+  z.object({ mm: name, at: mmRef.optional(), later: z.literal(true).optional(), ...when }).strict(),
   z.object({ map: mmRef, va: hex, page: name, flags: hex.optional(), ...when }).strict(),
   z.object({ kmap: hex, page: name, global: z.boolean().default(false), flags: hex.optional(), ...when }).strict(),
   z.object({ table: mmRef, va: hex, ...when }).strict(),
@@ -80,8 +84,19 @@ const stepSchema = z.discriminatedUnion('op', [
     .strict(),
   /** `in`: the kernel function it is called from, for the trace (e.g. `exit_mmap`). */
   z.object({ op: z.literal('flush_tlb_mm_range'), mm: mmRef, start: hex, end: hex, freed_tables: z.boolean().optional(), in: name.optional(), ...when }).strict(),
-  /** exit_mm(): the running task drops its mm (current->mm = NULL, enter_lazy_tlb), as in do_exit(). */
+  /**
+   * exit_mm(): the running task drops its mm (current->mm = NULL, enter_lazy_tlb), as in
+   * do_exit(). In a scenario whose mms are born and die (one with `fork` or a later mm), it
+   * then runs mmput(): the last user's exit_mmap() tears the address space down, and the
+   * mm is freed when its last reference goes (here, or at a later context switch).
+   */
   z.object({ op: z.literal('exit_mm'), mm: mmRef, ...when }).strict(),
+  /**
+   * fork(): dup_mm() allocates the later mm `mm` (at its address, once that is free),
+   * initialises it (init_new_context: a new ctx_id, tlb_gen 0), fills its page tables and
+   * wakes its task; a `context_switch` to it on any CPU waits for that.
+   */
+  z.object({ op: z.literal('fork'), mm: mmRef, ...when }).strict(),
   z.object({ op: z.literal('flush_tlb_kernel_range'), start: hex, end: hex, ...when }).strict(),
   z.object({ op: z.literal('update_mm_pasid'), mm: mmRef, pasid: hex, ...when }).strict(),
   /**

@@ -6,10 +6,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { UserError } from '../errors.ts';
-import { type K, type Routine, access, call, irqDisable, irqEnable, reusePage, store } from '../kernel/fx.ts';
+import { type K, type Routine, access, call, irqDisable, irqEnable, reusePage, store, waitUntil } from '../kernel/fx.ts';
 import { INIT_MM, NO_MM, type MmInfo } from '../kernel/layout.ts';
 import type { CoreRoutines, CpuStart } from '../kernel/variant.ts';
 import { exit_mm, freePgtables, set_pte_at } from '../kernel/common/sched.ts';
+import { dup_mm } from '../kernel/common/mm-life.ts';
 import { collapse_pte_mapped_thp, huge_vmap_free_pte_page } from '../kernel/common/pgtable-free.ts';
 import type { Val } from '../kc/ir.ts';
 import { ALL_FEATURE_NAMES, ENTRIES, type FeatureName, type Loc, type Pfn, entryLoc, entryPfn, entryPresent, makeEntry } from '../machine/types.ts';
@@ -25,7 +26,7 @@ import {
   type Step,
   scenarioFileSchema,
 } from './file-schema.ts';
-import { type Program, type Scenario, type ScenarioExpect, type ScenarioParams, type TaskSpec, type World, WorldBuilder, inSegments } from './world.ts';
+import { type LaterMm, type Program, type Scenario, type ScenarioExpect, type ScenarioParams, type TaskSpec, type World, WorldBuilder, inSegments } from './world.ts';
 import type { MmRoutines } from '../kernel/common/sched.ts';
 
 /** Read and validate a scenario file; `shown` is how errors name it. */
@@ -110,7 +111,16 @@ const stepsOf = (part: Part): readonly Step[] => (Array.isArray(part) ? part : [
 function checkNames(f: ScenarioFile, shown: string): void {
   const mms = new Set<string>(['init_mm']);
   const pages = new Set<string>();
-  for (const s of f.setup) {
+  /** mms a fork step allocates (not alive at boot). */
+  const later = new Set<string>();
+  for (const [i, s] of f.setup.entries()) {
+    if ('mm' in s && (s.at !== undefined || s.later === true)) {
+      if (s.at !== undefined && s.later === true) throw new UserError(`${shown}: setup[${i}]: give mm '${s.mm}' either "at" or "later", not both`);
+      if (s.at !== undefined && (!mms.has(s.at) || later.has(s.at) || s.at === 'init_mm')) {
+        throw new UserError(`${shown}: setup[${i}]: mm '${s.mm}' is at the address of '${s.at}', which must be an mm set up before it and alive at boot (not init_mm)`);
+      }
+      later.add(s.mm);
+    }
     if ('mm' in s) mms.add(s.mm);
     if ('page' in s && !('map' in s) && !('kmap' in s)) pages.add(s.page);
   }
@@ -127,14 +137,22 @@ function checkNames(f: ScenarioFile, shown: string): void {
     if ('kmap' in s) page(s.page, `setup[${i}]`);
     if ('table' in s) mm(s.table, `setup[${i}]`);
     if ('userPgd' in s) mm(s.userPgd, `setup[${i}]`);
+    if ('table' in s && later.has(s.table)) throw new UserError(`${shown}: setup[${i}]: mm '${s.table}' is allocated by fork; map its pages instead of making empty tables`);
+    if ('userPgd' in s && later.has(s.userPgd)) throw new UserError(`${shown}: setup[${i}]: mm '${s.userPgd}' is allocated by fork, which has no PTI user pgd in the model`);
     if ('mmSide' in s) mm(s.mmSide, `setup[${i}]`);
   });
   const programs = [...f.run.map((r, i) => ({ at: `run[${i}] (${r.on})`, program: r.program })), ...(f.tasks ?? []).map((t, i) => ({ at: `tasks[${i}] (${t.name})`, program: t.program }))];
-  (f.tasks ?? []).forEach((t, i) => mm(t.mm, `tasks[${i}]`, true));
+  (f.tasks ?? []).forEach((t, i) => {
+    mm(t.mm, `tasks[${i}]`, true);
+    if (later.has(t.mm)) throw new UserError(`${shown}: tasks[${i}] (${t.name}) runs mm '${t.mm}', which is not alive at boot (switch to it with context_switch after its fork)`);
+  });
   f.run.forEach((r, i) => {
     const at = `run[${i}] (${r.on})`;
     mm(r.start.mm, `${at}.start`);
     for (const o of r.start.others ?? []) mm(o.mm, `${at}.start.others`);
+    for (const n of [r.start.mm, ...(r.start.others ?? []).map((o) => o.mm)]) {
+      if (n !== undefined && later.has(n)) throw new UserError(`${shown}: ${at}.start names mm '${n}', which is not alive at boot (a fork step allocates it)`);
+    }
     if (r.start.mode !== 'idle' && r.start.mm === undefined) throw new UserError(`${shown}: ${at}.start: a ${r.start.mode} CPU needs an mm`);
   });
   programs.forEach(({ at, program }) => {
@@ -146,6 +164,7 @@ function checkNames(f: ScenarioFile, shown: string): void {
           break;
         case 'set_pte':
           if ((s.mm === undefined) === (s.kernel !== true)) throw new UserError(`${shown}: ${w}: give either an mm or "kernel": true`);
+          if (s.mm !== undefined && later.has(s.mm)) throw new UserError(`${shown}: ${w}: mm '${s.mm}' is allocated by fork; its PTEs are set up by its maps`);
           mm(s.mm, w);
           page(s.page, w);
           break;
@@ -153,6 +172,10 @@ function checkNames(f: ScenarioFile, shown: string): void {
         case 'update_mm_pasid':
         case 'exit_mm':
           mm(s.mm, w);
+          break;
+        case 'fork':
+          mm(s.mm, w);
+          if (!later.has(s.mm)) throw new UserError(`${shown}: ${w}: mm '${s.mm}' is alive at boot; fork allocates an mm set up with "at" or "later"`);
           break;
         case 'free_pgtables':
         case 'collapse_pte_mapped_thp':
@@ -233,6 +256,20 @@ interface Built {
   readonly w: WorldBuilder;
   readonly mms: Map<string, MmInfo>;
   readonly pages: Map<string, Pfn>;
+  /** mms a fork step allocates, by name. */
+  readonly later: Map<string, LaterMm>;
+  /** Per mm name, the PMD-aligned span of its mappings: the model's one vma, which exit_mmap tears down. */
+  readonly vma: Map<string, { start: number; end: number }>;
+}
+
+/** The PMD range (one leaf table) covering `va`. */
+const PMD_SPAN = ENTRIES * 4096;
+
+function widen(vma: Map<string, { start: number; end: number }>, name: string, va: number): void {
+  const lo = Math.floor(va / PMD_SPAN) * PMD_SPAN;
+  const v = vma.get(name);
+  if (!v) vma.set(name, { start: lo, end: lo + PMD_SPAN });
+  else vma.set(name, { start: Math.min(v.start, lo), end: Math.max(v.end, lo + PMD_SPAN) });
 }
 
 function buildWorld(f: ScenarioFile, given: Params, shown: string): World {
@@ -241,7 +278,8 @@ function buildWorld(f: ScenarioFile, given: Params, shown: string): World {
   const ops = given.ops ?? f.params?.ops?.default;
   const p: Params = { cpus: given.cpus, ...(mms === undefined ? {} : { mms }), ...(ops === undefined ? {} : { ops }) };
   const w = new WorldBuilder();
-  const b: Built = { w, mms: new Map([['init_mm', w.mms[INIT_MM]!]]), pages: new Map() };
+  const b: Built = { w, mms: new Map([['init_mm', w.mms[INIT_MM]!]]), pages: new Map(), later: new Map(), vma: new Map() };
+  const laterRecs = new Map<string, ReturnType<WorldBuilder['laterMm']>>();
   const mm = (n: string): MmInfo => {
     const m = b.mms.get(n);
     if (!m) throw new UserError(`${shown}: mm '${n}' is not set up with ${paramText(p)}`);
@@ -257,19 +295,36 @@ function buildWorld(f: ScenarioFile, given: Params, shown: string): World {
     if (!holds(s.if, p)) continue;
     if ('mmSide' in s) {
       const m = mm(s.mmSide);
-      for (let ui = 0; ui < ENTRIES; ui++) {
-        const e = w.memory.get(entryLoc(m.pgd, ui));
-        if (e !== undefined && entryPresent(e) && w.pages[entryPfn(e)]?.owner === m.id) extraVars.push({ name: `ptl@${entryPfn(e)}`, owner: -1 });
+      const rec = laterRecs.get(s.mmSide);
+      if (rec) for (const t of rec.tables) extraVars.push({ name: `ptl@${t.pfn}`, owner: -1 });
+      else {
+        for (let ui = 0; ui < ENTRIES; ui++) {
+          const e = w.memory.get(entryLoc(m.pgd, ui));
+          if (e !== undefined && entryPresent(e) && w.pages[entryPfn(e)]?.owner === m.id) extraVars.push({ name: `ptl@${entryPfn(e)}`, owner: -1 });
+        }
       }
-      extraVars.push({ name: `${m.name}.tlb_flush_pending`, owner: -1 }, { name: `${m.name}.tlb_flush_batched`, owner: -1 });
+      // One mm_struct per address: an mm at another's address shares the words of its slot.
+      if (!extraVars.some((x) => x.name === `${m.name}.tlb_flush_pending`)) {
+        extraVars.push({ name: `${m.name}.tlb_flush_pending`, owner: -1 }, { name: `${m.name}.tlb_flush_batched`, owner: -1 });
+      }
     } else if ('var' in s) extraVars.push({ name: s.var, owner: s.owner ?? -1 });
-    else if ('map' in s) w.mapUser(mm(s.map), s.va, page(s.page), s.flags ?? 0);
+    else if ('map' in s) {
+      const rec = laterRecs.get(s.map);
+      if (rec) w.mapLater(rec, s.va, page(s.page), s.flags ?? 0);
+      else w.mapUser(mm(s.map), s.va, page(s.page), s.flags ?? 0);
+      widen(b.vma, s.map, s.va);
+    }
     else if ('kmap' in s) w.mapKernel(s.kmap, page(s.page), s.global, s.flags ?? 0);
     else if ('table' in s) w.leafTable(mm(s.table), s.va);
     else if ('userPgd' in s) w.userPgd(mm(s.userPgd));
     else if ('mm' in s) {
       if (b.mms.has(s.mm)) throw new UserError(`${shown}: mm '${s.mm}' is set up twice`);
-      b.mms.set(s.mm, w.addMm(s.mm));
+      if (s.at !== undefined || s.later === true) {
+        const rec = w.laterMm(s.mm, s.at === undefined ? undefined : mm(s.at));
+        laterRecs.set(s.mm, rec);
+        b.later.set(s.mm, rec);
+        b.mms.set(s.mm, w.mms[rec.slot]!);
+      } else b.mms.set(s.mm, w.addMm(s.mm));
     } else {
       if (b.pages.has(s.page)) throw new UserError(`${shown}: page '${s.page}' is set up twice`);
       b.pages.set(s.page, w.dataPage());
@@ -299,8 +354,35 @@ function buildWorld(f: ScenarioFile, given: Params, shown: string): World {
       .map((ss) => partProgram(ss.map((s) => stepRoutine(s, b, mm, page, shown, cpu))));
     tasks.push({ cpu, mm: t.mm === 'kthread' ? NO_MM : mm(t.mm).id, name: t.name, program: inSegments(...parts) });
   }
+  // mm lifetimes: the ctx_id counter, and per later mm the word its fork's wake-up sets.
+  const steps = [...f.run, ...(f.tasks ?? [])].flatMap((r) => r.program.flatMap(stepsOf));
+  const lifetimes = b.later.size > 0 || steps.some((x) => x.op === 'fork');
+  if (lifetimes) extraVars.push({ name: 'last_mm_ctx_id', owner: -1 }, ...[...b.later.keys()].map((n) => ({ name: `${n}.born`, owner: -1 })));
+  const users = new Map<number, number>();
+  if (lifetimes) {
+    const add = (id: number): void => void users.set(id, (users.get(id) ?? 0) + 1);
+    const switchedTo = (program: readonly Part[], own: number | undefined): void => {
+      const ids = new Set<number>();
+      for (const x of program.flatMap(stepsOf)) {
+        if (x.op === 'context_switch' && holds(x.if, p) && x.next !== 'kthread' && x.next !== 'init_mm' && !b.later.has(x.next)) ids.add(mm(x.next).id);
+      }
+      if (own !== undefined) ids.delete(own);
+      ids.forEach(add);
+    };
+    for (let c = 0; c < p.cpus; c++) {
+      const r = f.run.find((x) => holds(x.if, p) && matches(x.on, c, p.cpus))!;
+      const own = r.start.mode === 'user' && r.start.mm !== undefined ? mm(r.start.mm).id : undefined;
+      if (own !== undefined) add(own);
+      switchedTo(r.program, own);
+    }
+    for (const t of tasks) {
+      if (t.mm !== NO_MM) add(t.mm);
+    }
+    for (const t of f.tasks ?? []) if (holds(t.if, p)) switchedTo(t.program, t.mm === 'kthread' ? undefined : mm(t.mm).id);
+  }
   return {
     ...world,
+    ...(lifetimes ? { lifetimes: true, laterMms: [...b.later.values()], mmUsers: [...users] } : {}),
     ...(extraVars.length === 0 ? {} : { extraVars }),
     ...(tasks.length > 0 ? { tasks, preemptions: f.preemptions ?? 0 } : {}),
     ...(f.nmi ? { nmi: { budget: f.nmi.budget, va: f.nmi.va } } : {}),
@@ -338,7 +420,17 @@ function stepRoutine(s: Step, b: Built, mm: (n: string) => MmInfo, page: (n: str
   switch (s.op) {
     case 'context_switch': {
       const next = mmId(s.next);
-      return (k) => k.r.context_switch(k, next);
+      if (!b.later.has(s.next)) return (k) => k.r.context_switch(k, next);
+      // A task of an mm that fork allocates: it runs once its fork woke it.
+      const name = s.next;
+      return function* (k) {
+        yield* waitUntil(k.L.varLoc(`${name}.born`), (v) => v === 1, `${name}'s task to be woken by its fork`, 'wake_up_new_task');
+        yield* k.r.context_switch(k, next);
+      };
+    }
+    case 'fork': {
+      const rec = b.later.get(s.mm)!;
+      return (k) => dup_mm(k, rec);
     }
     case 'user_access': {
       const write = s.write ?? false;
@@ -371,7 +463,8 @@ function stepRoutine(s: Step, b: Built, mm: (n: string) => MmInfo, page: (n: str
     }
     case 'exit_mm': {
       const id = mm(s.mm).id;
-      return (k) => exit_mm(k as K<MmRoutines>, id);
+      const vma = b.vma.get(s.mm) ?? { start: 0, end: 0 };
+      return (k) => exit_mm(k as K<MmRoutines>, id, vma);
     }
     case 'flush_tlb_kernel_range':
       return function* (k) {

@@ -68,6 +68,32 @@ export interface World {
    * with the generation's copy_from_user_nmi().
    */
   readonly nmi?: { readonly budget: number; readonly va: number };
+  /**
+   * mm lifetimes (common/mm-life.ts): mms are born (fork) and die (exit, mmput, mmdrop), and
+   * the reference counts are kept. Absent: every mm lives for the whole execution.
+   */
+  readonly lifetimes?: boolean;
+  /** mms not alive at boot: allocated later by fork, at an address (slot) of their own or of a dead mm. */
+  readonly laterMms?: readonly LaterMm[];
+  /**
+   * With lifetimes: per mm alive at boot, its tasks (`mm_users`): the CPUs that start in user
+   * mode on it, the waiting tasks with it, and per CPU program one task for each such mm it
+   * context-switches to (a program switching back to an mm resumes the same task).
+   */
+  readonly mmUsers?: readonly (readonly [MmId, number])[];
+}
+
+/**
+ * An mm that a `fork` step allocates: at `slot` (a fresh address, or the address of an mm that
+ * must be freed first), with page tables that fork's dup_mmap fills: each leaf table `pfn`
+ * (a free page at boot) under upper index `ui`, holding `words` (index, entry).
+ */
+export interface LaterMm {
+  readonly name: string;
+  readonly slot: MmId;
+  readonly tables: readonly { readonly ui: number; readonly pfn: Pfn; readonly words: readonly (readonly [number, number])[] }[];
+  /** The kernel's upper entries every pgd gets (pgd_alloc copies them): index, entry. */
+  readonly kernel: readonly (readonly [number, number])[];
 }
 
 /**
@@ -158,6 +184,32 @@ export class WorldBuilder {
     this.mms.push(mm);
     for (const [ui, leaf] of this.kernelUpper) this.memory.set(entryLoc(pgd, ui), makeEntry(leaf));
     return mm;
+  }
+
+  /**
+   * An mm that fork allocates later: at the address of `at` (which must die first), or at a
+   * new address whose pgd page is free at boot.
+   */
+  laterMm(name: string, at?: MmInfo): { name: string; slot: MmId; tables: { ui: number; pfn: Pfn; words: [number, number][] }[]; kernel: [number, number][] } {
+    let slot: MmId;
+    if (at) slot = at.id;
+    else {
+      slot = this.mms.length;
+      const pgd = this.page(PageKind.Free, 0);
+      this.mms.push({ id: slot, name, pgd, ctxId: slot + 1 });
+    }
+    return { name, slot, tables: [], kernel: [...this.kernelUpper].map(([ui, leaf]) => [ui, makeEntry(leaf)] as [number, number]) };
+  }
+
+  /** Map `va` -> `pfn` in a later mm's tables (its leaf table is a free page until fork fills it). */
+  mapLater(l: { tables: { ui: number; pfn: Pfn; words: [number, number][] }[] }, va: number, pfn: Pfn, flags = 0): void {
+    const ui = upperIndex(va);
+    let t = l.tables.find((x) => x.ui === ui);
+    if (!t) {
+      t = { ui, pfn: this.page(PageKind.Free, 0), words: [] };
+      l.tables.push(t);
+    }
+    t.words.push([leafIndex(va), makeEntry(pfn, false, flags)]);
   }
 
   /** The leaf table of `mm` covering `va`, created if needed. */

@@ -8,8 +8,8 @@
  * Every slot starts at `tlb_gen` 0, like every mm. Without PCID there is one ASID and a CR3
  * write flushes it, so `others` are dropped.
  */
-import type { CpuId } from '../../machine/types.ts';
-import { INIT_MM, NO_MM } from '../layout.ts';
+import type { CpuId, MmId } from '../../machine/types.ts';
+import { INIT_MM, NO_MM, mmAddress } from '../layout.ts';
 import type { CpuStart, SetupCtx } from '../variant.ts';
 import { NR_DYN_ASIDS, ctxGenField, ctxIdField, kernPcid } from './asid.ts';
 
@@ -18,6 +18,8 @@ export interface PcidBootOpts {
   readonly othersKeepBit: boolean;
   /** init_mm's cpumask gets the bit of a CPU on init_mm (4.14 sets it; 4.20+ skips init_mm). */
   readonly initMmBit: boolean;
+  /** The slots name their owner by the mm's address, not its ctx_id (a bug variant's kernel). */
+  readonly ownerByAddress?: boolean;
 }
 
 export function initCpuPcid(s: SetupCtx, cpu: CpuId, start: CpuStart, o: PcidBootOpts): void {
@@ -25,15 +27,16 @@ export function initCpuPcid(s: SetupCtx, cpu: CpuId, start: CpuStart, o: PcidBoo
   const pcid = s.features.pcid;
   const mm = start.mode === 'idle' ? INIT_MM : start.mm;
   const others = pcid ? (start.others ?? []) : [];
+  const owner = (m: MmId): number => (o.ownerByAddress ? mmAddress(m) : L.mm(m).ctxId);
   if (others.length + 1 > NR_DYN_ASIDS) throw new Error(`[tlbcheck bug] more start mms than ${NR_DYN_ASIDS} ASID slots`);
   others.forEach((x, asid) => {
-    s.poke(L.pcpu(cpu, ctxIdField(asid)), L.mm(x.mm).ctxId);
+    s.poke(L.pcpu(cpu, ctxIdField(asid)), owner(x.mm));
     s.poke(L.pcpu(cpu, ctxGenField(asid)), 0);
     for (const va of x.cached) s.prefill(cpu, L.mm(x.mm).pgd, kernPcid(true, asid), va);
     if (x.inMask && o.othersKeepBit) s.poke(L.cpumask(x.mm), s.peek(L.cpumask(x.mm)) | (1 << cpu));
   });
   const dyn = others.length;
-  s.poke(L.pcpu(cpu, ctxIdField(dyn)), L.mm(mm).ctxId);
+  s.poke(L.pcpu(cpu, ctxIdField(dyn)), owner(mm));
   s.poke(L.pcpu(cpu, ctxGenField(dyn)), 0);
   // INVLPGB (6.15+): the mm's global ASID, and whether this CPU runs it there already.
   const g = pcid && s.features.invlpgb === true && mm !== INIT_MM ? start.globalAsid : undefined;

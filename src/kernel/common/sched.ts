@@ -29,6 +29,7 @@ import {
 } from '../fx.ts';
 import { NO_MM } from '../layout.ts';
 import type { CoreRoutines } from '../variant.ts';
+import { lifetimes, mmdrop, mmgrab, mmput } from './mm-life.ts';
 
 /** Routines every generation has, used by the glue. */
 export interface MmRoutines extends CoreRoutines {
@@ -45,6 +46,7 @@ export function* context_switch(k: K<MmRoutines>, next: MmId): Routine {
     'context_switch',
     (function* () {
       const L = k.L;
+      const life = lifetimes(L);
       yield* irqDisable('rq_lock_irq');
       const prevMm = yield* load(L.pcpu(k.cpu, 'cur_mm'));
       const oldmm = yield* load(L.pcpu(k.cpu, 'cur_active_mm'));
@@ -52,6 +54,7 @@ export function* context_switch(k: K<MmRoutines>, next: MmId): Routine {
       if (next === NO_MM) {
         yield* store(L.pcpu(k.cpu, 'cur_mm'), NO_MM);
         yield* store(L.pcpu(k.cpu, 'cur_active_mm'), oldmm); // next->active_mm = oldmm
+        if (life) yield* mmgrab(k, oldmm); // the kernel thread borrows it
         yield* k.r.enter_lazy_tlb(k, oldmm);
       } else {
         yield* k.r.switch_mm_irqs_off(k, oldmm, next);
@@ -59,6 +62,9 @@ export function* context_switch(k: K<MmRoutines>, next: MmId): Routine {
         yield* store(L.pcpu(k.cpu, 'cur_active_mm'), next);
       }
       yield* irqEnable('finish_task_switch');
+      // A previous task without an mm (a kernel thread, an exited task) gives its borrowed
+      // active_mm back: rq->prev_mm, dropped by finish_task_switch() with IRQs on.
+      if (life && prevMm === NO_MM) yield* mmdrop(k, oldmm);
       if (next !== NO_MM) yield* userRunning(next, true);
     })(),
   );
@@ -71,15 +77,20 @@ export function* context_switch(k: K<MmRoutines>, next: MmId): Routine {
  * `mmput()` -> `exit_mmap()` tears that mm down with it still loaded. mmap_sem,
  * mm_update_next_owner and the core-dump wait touch no state the model has.
  */
-export function* exit_mm(k: K<MmRoutines>, mm: MmId): Routine {
+export function* exit_mm(k: K<MmRoutines>, mm: MmId, vma: { readonly start: number; readonly end: number } = { start: 0, end: 0 }): Routine {
   yield* call(
     'exit_mm',
     (function* () {
+      // With mm lifetimes (mm-life.ts): the task keeps a reference as its active_mm, and
+      // gives its use of the address space up with mmput() (the last one tears it down).
+      const life = lifetimes(k.L);
+      if (life) yield* mmgrab(k, mm);
       yield* preemptCount(1); // task_lock(current)
       yield* userRunning(mm, false);
       yield* store(k.L.pcpu(k.cpu, 'cur_mm'), NO_MM); // current->mm = NULL
       yield* k.r.enter_lazy_tlb(k, mm);
       yield* preemptCount(-1); // task_unlock(current)
+      if (life) yield* mmput(k, mm, vma);
     })(),
   );
 }

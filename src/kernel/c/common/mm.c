@@ -26,3 +26,73 @@ void free_pgtables(struct mm_struct *mm, pmd_t *pmd, unsigned long table,
 	tlb_remove_table_free(table);		/* tlb_flush_mmu_free: free the table page */
 	tlbcheck_reuse_page(table, reuse);	/* page reused */
 }
+
+/*
+ * exit_mmap() (mm/mmap.c) as the generations before the mm side have it (v4.12-v4.20): the
+ * last mmput() of an mm tears its address space down under one mmu_gather with fullmm set
+ * (mm/memory.c tlb_gather_mmu(&tlb, mm, 0, -1)): unmap_vmas() clears every PTE and batches
+ * the pages, free_pgtables() unlinks the page tables and batches them, and tlb_finish_mmu()
+ * flushes the whole mm (asm/tlb.h tlb_flush(): fullmm is flush_tlb_mm_range(mm, 0,
+ * TLB_FLUSH_ALL)) before the batch is freed. linux-6.18 replaces this with the mm side's own
+ * (src/kernel/c/mm/mmap.c).
+ *
+ * Simplified, and why that is safe:
+ * - One vma, [start, end), as the scenario gives it; its tables are the mm's only ones.
+ * - The gather is two pages and one table (page0, page1, table0); a third is a BUG, so no
+ *   scenario can get past it unnoticed. The kernel's batch is a list; the order is the same.
+ * - No page-table lock: mm_users is 0, so no thread of the mm changes its PTEs any more, and
+ *   the model has no rmap walker that would take the lock (4.x zap_pte_range takes it too).
+ * - fullmm: ptep_get_and_clear_full() is a plain read and clear (native_local_ptep_get_and_clear).
+ */
+#ifndef PMD_SIZE
+#define PMD_SIZE	(16 * PAGE_SIZE)	/* the model's upper level: 16 pages per table */
+#endif
+
+void exit_mmap(struct mm_struct *mm, unsigned long start, unsigned long end)
+{
+	unsigned long addr;
+	unsigned long page0 = 0;
+	unsigned long page1 = 0;
+	unsigned long table0 = 0;
+	pmd_t *pmd;
+	pte_t *pte;
+	pte_t ptent;
+	pmd_t pmdval;
+
+	/* unmap_vmas() -> zap_pte_range(): clear the vma's PTEs, batch their pages (no flush yet) */
+	for (addr = start; addr < end; addr += PAGE_SIZE) {
+		pmd = pmd_off(mm, addr);
+		pte = pte_offset_map(pmd, addr);
+		if (!pte)
+			continue;
+		ptent = ptep_get_and_clear_full(mm, addr, pte, 1);
+		if (!pte_present(ptent))
+			continue;
+		if (!page0) {
+			page0 = vm_normal_page(NULL, addr, ptent);
+		} else {
+			BUG_ON(page1);
+			page1 = vm_normal_page(NULL, addr, ptent);
+		}
+	}
+
+	/* free_pgtables() -> free_pte_range(): unlink each table under the vma, batch it */
+	for (addr = start / PMD_SIZE * PMD_SIZE; addr < end; addr += PMD_SIZE) {
+		pmd = pmd_off(mm, addr);
+		pmdval = pmdp_get(pmd);
+		if (pmd_none(pmdval))
+			continue;
+		BUG_ON(table0);
+		table0 = pmd_pgtable(pmdval);
+		pmd_clear(pmd);
+	}
+
+	/* tlb_finish_mmu() -> tlb_flush_mmu(): flush the whole mm, then free the batch */
+	tlb_flush_range(mm, 0, TLB_FLUSH_ALL, true);
+	if (page0)
+		free_page_and_swap_cache(page0);
+	if (page1)
+		free_page_and_swap_cache(page1);
+	if (table0)
+		tlb_remove_table_free(table0);
+}
