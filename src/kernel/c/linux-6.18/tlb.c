@@ -4,13 +4,14 @@
  *   generation=linux-6.x features=pcid,pge shared-pcpu=loaded_mm,is_lazy setup-pcid=pge,invlpg-miss
  *   expect=switch-vs-flush:2:holds,switch-vs-flush-local:2:holds,lazy-flush:2:holds
  *   expect=lazy-free-pgtables:2:holds,asid-reuse:2:holds,concurrent-flushes:2:holds
+ *   expect=mm-reuse:1:holds,mm-reuse:2:holds,mm-reuse:2:holds@invlpgb
  *   expect=broadcast-flush:2:holds@invlpgb,broadcast-flush:3:holds@invlpgb,broadcast-transition:2:holds@invlpgb,broadcast-transition:3:holds@invlpgb
  *   expect=kernel-range-flush-global:2:holds,kernel-range-flush-global:3:holds,kernel-range-flush-global:2:holds@invpcid
  *   expect=kernel-range-flush-global:2:holds@invlpg-miss,kernel-range-flush-global:3:holds@invlpg-miss,kernel-range-flush-global:2:holds@-pcid/-pge
  *   expect=kernel-range-flush-all:2:holds,kernel-range-flush-all:2:holds@invpcid,kernel-range-flush-all:2:holds@-pge,kernel-range-flush-all:2:holds@invlpg-miss
  *   expect=kernel-pgtable-free:2:holds,kernel-pgtable-free:2:holds@invpcid,collapse-flush:2:holds,collapse-flush:3:holds
  *   noop=trace_tlb_flush,count_vm_tlb_event,inc_irq_stat,cond_mitigation,cr4_update_pce_mm,switch_ldt,consider_global_asid,put_flush_tlb_info,mmu_notifier_arch_invalidate_secondary_tlbs,lockdep_assert_irqs_enabled
- *   link=mm/mmu_gather.c,mm/rmap.c,mm/memory.c,mm/madvise.c,mm/mremap.c,mm/mprotect.c
+ *   link=mm/mmu_gather.c,mm/rmap.c,mm/memory.c,mm/madvise.c,mm/mremap.c,mm/mprotect.c,mm/mmap.c,linux-6.18/mmu_context.c
  *   expect=munmap-zap:2:holds,munmap-zap:3:holds,madvise-race:2:holds,mremap-vs-truncate:2:holds,reclaim-vs-mprotect:2:holds
  *   expect=munmap-free-table:2:holds,munmap-free-table:3:holds
  *   expect=preempt-cr3-up:1:holds
@@ -32,7 +33,8 @@
  * mm_global_asid() and friends are from asm/tlbflush.h, the invlpgb_* helpers from
  * asm/tlb.h. A scenario hands the global ASID out at boot (CpuStart.globalAsid): the
  * allocator (use_global_asid(), allocate_global_asid(), reset_global_asid_space()) and
- * consider_global_asid()'s jiffies/pid sampling are not modelled, nor mm_free_global_asid().
+ * consider_global_asid()'s jiffies/pid sampling are not modelled; mm_free_global_asid() is in
+ * linux-6.18/mmu_context.c with the other mm lifetime hooks.
  * Without the feature every one of these returns before its first shared access, so the
  * rows without INVLPGB run exactly the code they ran before.
  *

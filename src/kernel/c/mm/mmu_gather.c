@@ -19,8 +19,8 @@
  * - Page-table pages (tlb_remove_table): x86 6.18 frees them through the RCU table batch;
  *   the model frees them with the pages, after the same flush (freed_tables set), which is
  *   what the RCU grace period adds to for software walkers only (gup_fast is not modelled).
- * - tlb->fullmm (exit_mmap) is not modelled beyond tlb_finish_mmu's forced flush, which sets
- *   it to flush everything.
+ * - tlb->fullmm: exit_mmap's gather (tlb_gather_mmu_fullmm, mm/mmap.c) and tlb_finish_mmu's
+ *   forced flush set it; tlb_flush() then flushes the whole mm.
  */
 
 #define MAX_GATHER_PAGES	4
@@ -232,6 +232,12 @@ static void __tlb_gather_mmu(struct mmu_gather *tlb, struct mm_struct *mm,
 void tlb_gather_mmu(struct mmu_gather *tlb, struct mm_struct *mm)
 {
 	__tlb_gather_mmu(tlb, mm, false);
+}
+
+/* exit_mmap(): the whole address space goes, so nothing is flushed until tlb_finish_mmu(). */
+void tlb_gather_mmu_fullmm(struct mmu_gather *tlb, struct mm_struct *mm)
+{
+	__tlb_gather_mmu(tlb, mm, true);
 }
 
 void tlb_finish_mmu(struct mmu_gather *tlb)
