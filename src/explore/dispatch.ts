@@ -48,7 +48,13 @@ export function execInstant(s: Sim, c: CpuId, f: Frame, e: Effect): unknown {
       return m.load(c, e.loc);
     case 'mm-life':
       m.mmLife(e.mm);
-      if (s.trace) s.record(c, 'ghost', `${s.model.layout.mmName(e.mm)}'s mm_struct ${e.alive ? 'allocated' : 'freed'} (generation ${m.mmGen[e.mm]})`, undefined, undefined, { k: 'mm-life', mm: e.mm, mmName: s.model.layout.mmName(e.mm), alive: e.alive, gen: m.mmGen[e.mm] ?? 0 });
+      if (s.trace) {
+        const L = s.model.layout;
+        const gen = m.mmGen[e.mm] ?? 0;
+        const name = L.mmNameAt(e.mm, gen);
+        const at = name === L.mmName(e.mm) ? '' : ` at ${L.mmName(e.mm)}'s address`;
+        s.record(c, 'ghost', `${name}'s mm_struct ${e.alive ? `allocated${at}` : 'freed'} (generation ${gen})`, undefined, undefined, { k: 'mm-life', mm: e.mm, mmName: name, alive: e.alive, gen });
+      }
       return undefined;
     case 'flush-begin':
       m.wr(m.resGhost());

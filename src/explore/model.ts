@@ -6,6 +6,7 @@
 import { Machine, type MachineInit } from '../machine/machine.ts';
 import type { Bounds, Features } from '../machine/types.ts';
 import { Layout } from '../kernel/layout.ts';
+import { PageKind } from '../machine/types.ts';
 import type { Variant } from '../kernel/variant.ts';
 import type { Scenario, ScenarioParams, World } from '../scenario/world.ts';
 import { Monitor } from '../invariants/monitor.ts';
@@ -53,6 +54,12 @@ export function prepare(cfg: CheckConfig, makeMachine?: (init: MachineInit) => M
   ];
   const layout = new Layout(world.pages.length, world.mms, cfg.params.cpus, shared, extras);
   layout.nameTables(world.memory, (pfn) => (world.pages[pfn]?.owner ?? 0) < 0);
+  // mm lifetimes: the names of the mms that live at each slot, in order.
+  for (const l of world.laterMms ?? []) {
+    const atBoot = world.pages[layout.mm(l.slot).pgd]?.kind !== PageKind.Free;
+    const before = world.laterMms!.filter((x) => x.slot === l.slot);
+    if (before[0] === l) layout.setLives(l.slot, [...(atBoot ? [layout.mmName(l.slot)] : []), ...before.map((x) => x.name)], atBoot);
+  }
   const monitor = new Monitor(layout, cfg.scenario.invariants);
   return { cfg, world, layout, makeMachine: makeMachine ?? ((init) => new Machine(init)), atomicity, monitor };
 }

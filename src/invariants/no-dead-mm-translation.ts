@@ -30,7 +30,7 @@ export const noDeadMmTranslation: Invariant = {
   encodes: 'f39681ed0f48: ctx_id never reused, tlb_gen from 0 for a new mm; ASID slots owned by ctx_id, not by mm address',
   scope: 'every access through a non-global TLB entry, on every CPU; cannot break where no mm is freed',
   observes: ['use'],
-  check: (o, cx) => (o.o === 'use' ? checkDeadMmUse(o, cx.m.mmGen, cx.step, cx.mmName) : undefined),
+  check: (o, cx) => (o.o === 'use' ? checkDeadMmUse(o, cx.m.mmGen, cx.step, (mm, gen) => cx.layout.mmNameAt(mm, gen)) : undefined),
 };
 
 /** The check: the generation the entry was filled in against the generation of its mm slot now. */
@@ -38,12 +38,14 @@ export function checkDeadMmUse(
   o: Extract<Observation, { o: 'use' }>,
   mmGen: ArrayLike<number>,
   step: number,
-  mmName: (mm: number) => string,
+  nameAt: (mm: number, gen: number) => string,
 ): Violation | undefined {
   const e = o.entry;
   if (e.global) return undefined;
   const now = mmGen[o.mm];
   if (now === undefined || now === e.mmGen) return undefined;
+  const was = nameAt(o.mm, e.mmGen);
+  const is = nameAt(o.mm, now);
   return {
     invariant: noDeadMmTranslation.id,
     cpu: o.cpu,
@@ -53,8 +55,7 @@ export function checkDeadMmUse(
     va: o.va,
     pfn: e.pfn,
     message:
-      `cpu${o.cpu} access of va ${hex(o.va)} in ${mmName(o.mm)} used pfn ${e.pfn} from a TLB entry (pcid ${e.pcid}) filled at step ${e.rec.step} ` +
-      `for the mm at that address then (generation ${e.mmGen}), which has since been freed` +
-      (now - e.mmGen >= 2 ? ` and another mm allocated there (generation ${now})` : ` (generation ${now})`),
+      `cpu${o.cpu} access of va ${hex(o.va)} in ${is} used pfn ${e.pfn} from a TLB entry (pcid ${e.pcid}) filled at step ${e.rec.step} for ${was}, ` +
+      (is === was ? `which has since been freed` : `which has since been freed, and ${is} allocated at its address`),
   };
 }

@@ -235,6 +235,28 @@ export class Layout {
     return { kind: 'var' };
   }
 
+  /**
+   * The scenario's names of the mms that live at slot `id` one after another (mm lifetimes),
+   * and whether the first of them is alive at boot. Set by the model (prepare).
+   */
+  private readonly lives = new Map<MmId, { readonly names: readonly string[]; readonly atBoot: boolean }>();
+
+  setLives(id: MmId, names: readonly string[], atBoot: boolean): void {
+    this.lives.set(id, { names, atBoot });
+  }
+
+  /**
+   * The name of the mm of generation `gen` of slot `id` (Machine.mmGen, bumped at each free and
+   * each allocation; a freed slot keeps the name of the mm that died there): `mmB` for
+   * generation 2 of a slot whose boot mm `mmA` died and where `mmB` was allocated.
+   */
+  mmNameAt(id: MmId, gen: number): string {
+    const l = this.lives.get(id);
+    if (!l) return this.mmName(id);
+    const life = Math.floor((l.atBoot ? gen : Math.max(gen - 1, 0)) / 2);
+    return l.names[Math.min(life, l.names.length - 1)] ?? this.mmName(id);
+  }
+
   mmName(id: MmId): string {
     if (id === LOADED_MM_SWITCHING) return 'LOADED_MM_SWITCHING';
     if (id === NO_MM) return 'NULL';

@@ -9,6 +9,7 @@ import { explainAssertion } from './assertion.ts';
 import { explainCpuFault } from './cpu-fault.ts';
 import { explainDeadlock } from './deadlock.ts';
 import { explainDeclared } from './declared.ts';
+import { explainDeadMm } from './dead-mm.ts';
 import { explainFreedTable } from './freed-table.ts';
 import { explainFreedPage } from './freed-page.ts';
 import { explainOwnMm } from './own-mm.ts';
@@ -28,6 +29,7 @@ export const EXPLAINERS: Readonly<Record<string, Explainer>> = {
   'no-deadlock': explainDeadlock,
   'step-limit': explainStepLimit,
   'access-through-own-mm': explainOwnMm,
+  'no-dead-mm-translation': explainDeadMm,
 };
 
 function generic(trace: readonly TraceEvent[], v: Violation): Explanation {
