@@ -22,6 +22,7 @@ const CAUGHT: { invariant: string; variant: string; scenario: string; bounds?: {
   { invariant: 'step-limit', variant: 'linux-4.13', scenario: 'switch-vs-flush', bounds: { maxSteps: 6 } },
   { invariant: 'no-use-after-free-page', variant: 'linux-6.18-gather-free-before-flush', scenario: 'munmap-zap' },
   { invariant: 'access-through-own-mm', variant: 'linux-4.12-up-cr3-preemptible', scenario: 'preempt-cr3-up' },
+  { invariant: 'no-dead-mm-translation', variant: 'linux-4.14-asid-by-mm-address', scenario: 'mm-reuse' },
 ];
 
 describe('each invariant catches a kernel that breaks it', () => {

@@ -66,6 +66,8 @@ describe('the built-in variants are C', () => {
       // boot: setup_pcid()'s capability fixups; scenario callers of pmd_free_pte_page/flush_tlb_range
       'common/setup-pcid.ts',
       'common/pgtable-free.ts',
+      // mm lifetimes: reference counts, fork's allocation, __mmdrop (the kernel C they call is C)
+      'common/mm-life.ts',
       'kaiser/entry.ts',
       'linux-4.15-pti/boot.ts',
       'linux-4.15-pti/entry.ts',

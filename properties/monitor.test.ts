@@ -49,6 +49,6 @@ describe('the invariant registry', () => {
 
   it('every state invariant of the catalogue names what it observes', () => {
     for (const inv of INVARIANTS) if (inv.check) expect(inv.observes?.length ?? 0, inv.id).toBeGreaterThan(0);
-    expect(INVARIANTS.filter((i) => i.check).map((i) => i.id)).toEqual(['no-stale-tlb-use', 'no-walk-through-freed-table', 'no-stale-kernel-translation', 'per-mm-state-coherent', 'no-use-after-free-page', 'no-cpu-fault', 'access-through-own-mm']);
+    expect(INVARIANTS.filter((i) => i.check).map((i) => i.id)).toEqual(['no-stale-tlb-use', 'no-walk-through-freed-table', 'no-stale-kernel-translation', 'per-mm-state-coherent', 'no-dead-mm-translation', 'no-use-after-free-page', 'no-cpu-fault', 'access-through-own-mm']);
   });
 });
