@@ -17,6 +17,8 @@ import type { Variant } from '../src/kernel/variant.ts';
 import type { Observation } from '../src/machine/machine.ts';
 import { DEFAULT_BOUNDS } from '../src/machine/types.ts';
 import { findScenario } from '../src/scenario/index.ts';
+import { readScenarioFile } from '../src/scenario/from-file.ts';
+import type { Scenario } from '../src/scenario/world.ts';
 import { checkVariant, cli, removeTempDirs, tempDir } from './helpers.ts';
 
 afterAll(removeTempDirs);
@@ -46,9 +48,9 @@ describe('mm-reuse: a freed mm address handed to a new mm', () => {
 });
 
 /** One execution (choice 0 everywhere) with its trace. */
-function trace(v: string, s: string, cpus: number): readonly TraceEvent[] {
+function trace(v: string, s: string | Scenario, cpus: number): readonly TraceEvent[] {
   const vv = variant(v);
-  const model = prepare({ variant: vv, scenario: findScenario(s)!, params: { cpus }, features: vv.features, bounds: DEFAULT_BOUNDS });
+  const model = prepare({ variant: vv, scenario: typeof s === 'string' ? findScenario(s)! : s, params: { cpus }, features: vv.features, bounds: DEFAULT_BOUNDS });
   const d = driveTape(model, [], true);
   expect(d.violation).toBeUndefined();
   return d.trace!;
@@ -78,6 +80,24 @@ describe('the mm allocated at the freed address', () => {
       expect(reset?.val).toBe(0);
       // exit_mmap's flush had bumped it before (a LOCK XADD), so the reset is visible.
       expect(gens.some((w) => w.row < reset!.row && Number.isNaN(w.val))).toBe(true);
+    });
+  }
+});
+
+describe('exec: exec_mmap switches to a new mm and the old one dies', () => {
+  const file = readScenarioFile(join(import.meta.dirname, 'fixtures', 'exec-scenario.json'), 'exec-scenario.json');
+  for (const v of ['linux-4.14', 'linux-6.18']) {
+    it(`${v}: mmC allocated, activate_mm to it, mmA torn down (exit_mmap) and freed; it holds`, () => {
+      const t = trace(v, file, 1);
+      const life = t.flatMap((e) => (e.data?.k === 'mm-life' ? [`${e.data.mmName}:${e.data.alive ? 'alive' : 'freed'}`] : []));
+      expect(life).toEqual(['mmC:alive', 'mmA:freed']);
+      const fns = new Set(t.map((e) => e.fn));
+      for (const fn of ['exec_mmap', 'mm_alloc', '__mmput', '__mmdrop']) expect(fns.has(fn), fn).toBe(true);
+      // exit_mmap's own C (4.x common/mm.c) or the mm side's gather it runs (6.18 mm/mmap.c).
+      expect(fns.has('exit_mmap') || fns.has('tlb_finish_mmu')).toBe(true);
+      const freedPages = t.flatMap((e) => (e.data?.k === 'free-page' ? [e.data.pfn] : []));
+      expect(freedPages.length).toBeGreaterThanOrEqual(3); // mmA's page, its PTE page, its pgd
+      expect(checkVariant(variant(v), 'mm-reuse', 1).verdict).toBe('holds');
     });
   }
 });

@@ -97,6 +97,11 @@ const stepSchema = z.discriminatedUnion('op', [
    * wakes its task; a `context_switch` to it on any CPU waits for that.
    */
   z.object({ op: z.literal('fork'), mm: mmRef, ...when }).strict(),
+  /**
+   * execve(): mm_alloc() allocates the later mm `mm` (at its address, once that is free), and
+   * exec_mmap() makes it the running task's mm (activate_mm) and gives the old one up (mmput).
+   */
+  z.object({ op: z.literal('exec'), mm: mmRef, ...when }).strict(),
   z.object({ op: z.literal('flush_tlb_kernel_range'), start: hex, end: hex, ...when }).strict(),
   z.object({ op: z.literal('update_mm_pasid'), mm: mmRef, pasid: hex, ...when }).strict(),
   /**

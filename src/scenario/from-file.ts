@@ -10,7 +10,7 @@ import { type K, type Routine, access, call, irqDisable, irqEnable, reusePage, s
 import { INIT_MM, NO_MM, type MmInfo } from '../kernel/layout.ts';
 import type { CoreRoutines, CpuStart } from '../kernel/variant.ts';
 import { exit_mm, freePgtables, set_pte_at } from '../kernel/common/sched.ts';
-import { dup_mm } from '../kernel/common/mm-life.ts';
+import { dup_mm, exec_mmap } from '../kernel/common/mm-life.ts';
 import { collapse_pte_mapped_thp, huge_vmap_free_pte_page } from '../kernel/common/pgtable-free.ts';
 import type { Val } from '../kc/ir.ts';
 import { ALL_FEATURE_NAMES, ENTRIES, type FeatureName, type Loc, type Pfn, entryLoc, entryPfn, entryPresent, makeEntry } from '../machine/types.ts';
@@ -174,8 +174,9 @@ function checkNames(f: ScenarioFile, shown: string): void {
           mm(s.mm, w);
           break;
         case 'fork':
+        case 'exec':
           mm(s.mm, w);
-          if (!later.has(s.mm)) throw new UserError(`${shown}: ${w}: mm '${s.mm}' is alive at boot; fork allocates an mm set up with "at" or "later"`);
+          if (!later.has(s.mm)) throw new UserError(`${shown}: ${w}: mm '${s.mm}' is alive at boot; ${s.op} allocates an mm set up with "at" or "later"`);
           break;
         case 'free_pgtables':
         case 'collapse_pte_mapped_thp':
@@ -356,7 +357,7 @@ function buildWorld(f: ScenarioFile, given: Params, shown: string): World {
   }
   // mm lifetimes: the ctx_id counter, and per later mm the word its fork's wake-up sets.
   const steps = [...f.run, ...(f.tasks ?? [])].flatMap((r) => r.program.flatMap(stepsOf));
-  const lifetimes = b.later.size > 0 || steps.some((x) => x.op === 'fork');
+  const lifetimes = b.later.size > 0 || steps.some((x) => x.op === 'fork' || x.op === 'exec');
   if (lifetimes) extraVars.push({ name: 'last_mm_ctx_id', owner: -1 }, ...[...b.later.keys()].map((n) => ({ name: `${n}.born`, owner: -1 })));
   const users = new Map<number, number>();
   if (lifetimes) {
@@ -431,6 +432,15 @@ function stepRoutine(s: Step, b: Built, mm: (n: string) => MmInfo, page: (n: str
     case 'fork': {
       const rec = b.later.get(s.mm)!;
       return (k) => dup_mm(k, rec);
+    }
+    case 'exec': {
+      const rec = b.later.get(s.mm)!;
+      // The old mm's one vma: the span of every mm's maps at its address (one lives there at a time).
+      const vmaOf = (slot: number): { start: number; end: number } => {
+        const spans = [...b.mms].filter(([, m]) => m.id === slot).flatMap(([n]) => (b.vma.has(n) ? [b.vma.get(n)!] : []));
+        return spans.length === 0 ? { start: 0, end: 0 } : { start: Math.min(...spans.map((x) => x.start)), end: Math.max(...spans.map((x) => x.end)) };
+      };
+      return (k) => exec_mmap(k, rec, vmaOf);
     }
     case 'user_access': {
       const write = s.write ?? false;

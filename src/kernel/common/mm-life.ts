@@ -27,8 +27,8 @@
  */
 import { UserError } from '../../errors.ts';
 import type { LaterMm, World } from '../../scenario/world.ts';
-import { type K, type Routine, allocTable, call, cmpxchg, freePage, mmLife, smpMb, store, waitUntil, xadd, xchg } from '../fx.ts';
-import { INIT_MM, type Layout, type MmInfo } from '../layout.ts';
+import { type K, type Routine, allocTable, call, cmpxchg, freePage, irqDisable, irqEnable, load, mmLife, preemptCount, smpMb, store, userRunning, waitUntil, xadd, xchg } from '../fx.ts';
+import { INIT_MM, type Layout, type MmInfo, NO_MM } from '../layout.ts';
 import type { MmId } from '../../machine/types.ts';
 import { makeEntry } from '../../machine/types.ts';
 import type { CoreRoutines } from '../variant.ts';
@@ -78,38 +78,78 @@ export function* mmput(k: K<CoreRoutines>, mm: MmId, vma: { readonly start: numb
 }
 
 /**
- * fork's `dup_mm()` for the later mm `l`: allocate the struct at its slot (waiting until the
- * slab has it free), mm_init (counts, cpumask, init_new_context, pgd_alloc), dup_mmap (the
- * child's tables), then wake_up_new_task() (a LOCK'd runqueue lock: the child's mm is
- * published) and the ghost's note that the child may now run (`<name>.born`).
+ * Allocate and initialise the later mm `l` at its slot, as fork's `dup_mm()` and exec's
+ * `mm_alloc()` do: the struct (waiting until the slab has the address free), mm_init (counts,
+ * cpumask, init_new_context, pgd_alloc), and its page tables (dup_mmap for a fork; for an
+ * exec, the argument pages bprm_mm_init()/copy_strings() fault in and the binary's mappings).
  */
-export function* dup_mm(k: K<CoreRoutines>, l: LaterMm): Routine {
+function* allocMm(k: K<CoreRoutines>, l: LaterMm): Routine {
   const L = k.L;
   const mm = l.slot;
+  // allocate_mm(): the cache hands out this address once it is free.
+  const slab = L.mmField(mm, 'slab');
+  for (;;) {
+    yield* waitUntil(slab, (v) => v === 0, `${L.mmName(mm)}'s address to be free (kmem_cache_alloc)`, 'allocate_mm');
+    if ((yield* cmpxchg(slab, 0, 1, 'allocate_mm')) === 0) break;
+  }
+  yield* store(L.mmField(mm, 'mm_users'), 1, 'mm_init: atomic_set(&mm->mm_users, 1)');
+  yield* store(L.mmField(mm, 'mm_count'), 1, 'mm_init: atomic_set(&mm->mm_count, 1)');
+  yield* store(L.cpumask(mm), 0, 'mm_init_cpumask');
+  yield* store(L.mmField(mm, 'pasid'), 0, 'mm_init');
+  if (k.r.has_c?.('init_new_context')) yield* k.r.call_c!(k, 'init_new_context', { tsk: 0, mm: mmVal(mm) });
+  for (const t of l.tables) {
+    if (!(yield* allocTable(t.pfn, 'leaf', mm, t.words, 'pte_alloc'))) throw new UserError(`allocating ${l.name}: its PTE page pfn ${t.pfn} is still in use`);
+  }
+  const pgd = L.mm(mm).pgd;
+  const upper: (readonly [number, number])[] = [...l.kernel, ...l.tables.map((t) => [t.ui, makeEntry(t.pfn)] as const)];
+  if (!(yield* allocTable(pgd, 'upper', mm, upper, 'pgd_alloc'))) throw new UserError(`allocating ${l.name}: the pgd page pfn ${pgd} is still in use`);
+  yield* mmLife(mm, true);
+}
+
+/**
+ * fork's `dup_mm()` for the later mm `l` (allocMm), then wake_up_new_task() (a LOCK'd
+ * runqueue lock: the child's mm is published) and the ghost's note that the child may now
+ * run (`<name>.born`).
+ */
+export function* dup_mm(k: K<CoreRoutines>, l: LaterMm): Routine {
   yield* call(
     'dup_mm',
     (function* () {
-      // allocate_mm(): the cache hands out this address once it is free.
-      const slab = L.mmField(mm, 'slab');
-      for (;;) {
-        yield* waitUntil(slab, (v) => v === 0, `${L.mmName(mm)}'s address to be free (kmem_cache_alloc)`, 'allocate_mm');
-        if ((yield* cmpxchg(slab, 0, 1, 'allocate_mm')) === 0) break;
-      }
-      yield* store(L.mmField(mm, 'mm_users'), 1, 'mm_init: atomic_set(&mm->mm_users, 1)');
-      yield* store(L.mmField(mm, 'mm_count'), 1, 'mm_init: atomic_set(&mm->mm_count, 1)');
-      yield* store(L.cpumask(mm), 0, 'mm_init_cpumask');
-      yield* store(L.mmField(mm, 'pasid'), 0, 'mm_init');
-      if (k.r.has_c?.('init_new_context')) yield* k.r.call_c!(k, 'init_new_context', { tsk: 0, mm: mmVal(mm) });
-      // dup_mmap() -> copy_page_range(): the child's leaf tables, then its pgd (pgd_alloc).
-      for (const t of l.tables) {
-        if (!(yield* allocTable(t.pfn, 'leaf', mm, t.words, 'dup_mmap: pte_alloc'))) throw new UserError(`fork of ${l.name}: its PTE page pfn ${t.pfn} is still in use`);
-      }
-      const pgd = L.mm(mm).pgd;
-      const upper: (readonly [number, number])[] = [...l.kernel, ...l.tables.map((t) => [t.ui, makeEntry(t.pfn)] as const)];
-      if (!(yield* allocTable(pgd, 'upper', mm, upper, 'pgd_alloc'))) throw new UserError(`fork of ${l.name}: the pgd page pfn ${pgd} is still in use`);
-      yield* mmLife(mm, true);
+      yield* allocMm(k, l);
       yield* smpMb('wake_up_new_task: rq lock');
-      yield* store(L.varLoc(`${l.name}.born`), 1, 'wake_up_new_task');
+      yield* store(k.L.varLoc(`${l.name}.born`), 1, 'wake_up_new_task');
+    })(),
+  );
+}
+
+/**
+ * execve()'s new mm and `exec_mmap()` (fs/exec.c, v4.14 through v6.18): bprm_mm_init() ->
+ * mm_alloc() allocates the later mm `l` (allocMm); then, under task_lock, the task's mm and
+ * active_mm become it and activate_mm() switches to it with IRQs off (4.14's switch_mm() saves
+ * and restores them; 6.x disables them around it); then the old mm is given up: mmput() of
+ * current->mm, or, for a kernel thread that execs, mmdrop() of the borrowed active_mm.
+ * `vmaOf`: the one vma of the old mm (for its exit_mmap).
+ */
+export function* exec_mmap(k: K<CoreRoutines>, l: LaterMm, vmaOf: (mm: MmId) => { readonly start: number; readonly end: number }): Routine {
+  const L = k.L;
+  const mm = l.slot;
+  yield* call(
+    'exec_mmap',
+    (function* () {
+      yield* call('mm_alloc', allocMm(k, l));
+      const old = yield* load(L.pcpu(k.cpu, 'cur_mm'));
+      yield* preemptCount(1); // task_lock(tsk)
+      const active = yield* load(L.pcpu(k.cpu, 'cur_active_mm'));
+      if (old !== NO_MM) yield* userRunning(old, false);
+      yield* store(L.pcpu(k.cpu, 'cur_mm'), mm); // tsk->mm = mm
+      yield* store(L.pcpu(k.cpu, 'cur_active_mm'), mm); // tsk->active_mm = mm
+      yield* irqDisable('activate_mm');
+      yield* k.r.switch_mm_irqs_off(k, active, mm);
+      yield* irqEnable('activate_mm');
+      yield* preemptCount(-1); // task_unlock(tsk)
+      if (old !== NO_MM) yield* mmput(k, old, vmaOf(old));
+      else yield* mmdrop(k, active);
+      yield* userRunning(mm, true);
     })(),
   );
 }
