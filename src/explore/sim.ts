@@ -267,10 +267,8 @@ export class Sim {
     const alive = layout.mms.filter((mm) => world.pages[mm.pgd]?.kind !== PageKind.Free);
     for (const mm of alive) m.poke(layout.mmField(mm.id, 'ctx_id'), mm.ctxId);
     const lastCtx = layout.findVar('last_mm_ctx_id');
-    if (lastCtx !== undefined) {
-      m.poke(lastCtx, Math.max(...alive.map((x) => x.ctxId)));
-      bootRefcounts(world, layout, alive, (loc, v) => m.poke(loc, v));
-    }
+    if (lastCtx !== undefined) m.poke(lastCtx, Math.max(...alive.map((x) => x.ctxId)));
+    bootRefcounts(world, layout, alive, (loc, v) => m.poke(loc, v));
     // setup_pcid() cleared PCID: the kernel never sets CR4.PCIDE (common/setup-pcid.ts).
     const kf = cfg.variant.cpuCaps?.(cfg.features) ?? cfg.features;
     if (cfg.features.pcid && !kf.pcid) for (let c = 0; c < cfg.params.cpus; c++) m.bootPcide(c, false);

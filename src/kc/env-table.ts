@@ -1292,8 +1292,10 @@ export const MM_ENV: Readonly<Record<string, EnvEntry>> = {
   atomic_cmpxchg: { doc: 'LOCK CMPXCHG: fx.cmpxchg, returns the old value', arity: 3, run: function* (x, [p, o, n]) { return yield* cmpxchg(memLoc(x, p!), int(x, o!), int(x, n!), tagOf(x.site)); } },
 };
 
-/** `mm->tlb_flush_pending` and `mm->tlb_flush_batched` (include/linux/mm_types.h, atomic_t): the scenario's words. */
+/** `mm->tlb_flush_pending` and `mm->tlb_flush_batched` (include/linux/mm_types.h, atomic_t): the scenario's words; `mm->mm_users`/`mm_count`: the slot's. */
 export function mmFieldVar(k: K<CoreRoutines>, site: SrcSite, mm: number, name: string): Val | undefined {
+  // The mm's reference counts (include/linux/mm_types.h, atomic_t): words of its slot.
+  if (name === 'mm_users' || name === 'mm_count') return { t: 'mem', loc: k.L.mmField(mm, name), what: 'word' };
   if (name !== 'tlb_flush_pending' && name !== 'tlb_flush_batched') return undefined;
   try {
     return { t: 'mem', loc: k.L.varLoc(`${k.L.mmName(mm)}.${name}`), what: 'word' };

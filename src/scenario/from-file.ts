@@ -359,8 +359,9 @@ function buildWorld(f: ScenarioFile, given: Params, shown: string): World {
   const steps = [...f.run, ...(f.tasks ?? [])].flatMap((r) => r.program.flatMap(stepsOf));
   const lifetimes = b.later.size > 0 || steps.some((x) => x.op === 'fork' || x.op === 'exec');
   if (lifetimes) extraVars.push({ name: 'last_mm_ctx_id', owner: -1 }, ...[...b.later.keys()].map((n) => ({ name: `${n}.born`, owner: -1 })));
+  // The boot counts of mm_users (read by the C too, e.g. a tlb_remove_table() that asks it).
   const users = new Map<number, number>();
-  if (lifetimes) {
+  {
     const add = (id: number): void => void users.set(id, (users.get(id) ?? 0) + 1);
     const switchedTo = (program: readonly Part[], own: number | undefined): void => {
       const ids = new Set<number>();
@@ -383,7 +384,8 @@ function buildWorld(f: ScenarioFile, given: Params, shown: string): World {
   }
   return {
     ...world,
-    ...(lifetimes ? { lifetimes: true, laterMms: [...b.later.values()], mmUsers: [...users] } : {}),
+    mmUsers: [...users],
+    ...(lifetimes ? { lifetimes: true, laterMms: [...b.later.values()] } : {}),
     ...(extraVars.length === 0 ? {} : { extraVars }),
     ...(tasks.length > 0 ? { tasks, preemptions: f.preemptions ?? 0 } : {}),
     ...(f.nmi ? { nmi: { budget: f.nmi.budget, va: f.nmi.va } } : {}),

@@ -76,7 +76,7 @@ export interface World {
   /** mms not alive at boot: allocated later by fork, at an address (slot) of their own or of a dead mm. */
   readonly laterMms?: readonly LaterMm[];
   /**
-   * With lifetimes: per mm alive at boot, its tasks (`mm_users`): the CPUs that start in user
+   * Per mm alive at boot, its tasks (`mm_users`): the CPUs that start in user
    * mode on it, the waiting tasks with it, and per CPU program one task for each such mm it
    * context-switches to (a program switching back to an mm resumes the same task).
    */
