@@ -187,9 +187,9 @@ export function frontierOf(model: Model, table: SharedVisited, want: number): { 
 }
 
 export async function parallelDfs(model: Model, workers: number, workerUrl: URL, recipe: unknown, limits: ShareLimits, execArgv: string[]): Promise<ParallelResult> {
-  // Fixed size (a shared table cannot grow under its readers): a quarter of the memory budget,
-  // at most 512 MiB; 12 bytes per slot plus the sleep-set arena, filled to 90% (7.5 M states at the default 1 GiB).
-  const tableBytes = Math.min(((limits.maxMemoryMb ?? 1024) * 1048576) / 4, 2 ** 29);
+  // Fixed size (a shared table cannot grow under its readers): up to a quarter of the memory
+  // budget, at most 256 MiB (15 M states); 15 bytes per slot with the sleep-set arena, filled to 90%.
+  const tableBytes = Math.min(((limits.maxMemoryMb ?? 1024) * 1048576) / 4, 2 ** 28);
   const data = makeSharedVisited(tableBytes);
   const table = new SharedVisited(data);
   const f = frontierOf(model, table, 8 * workers);

@@ -42,10 +42,10 @@ const UNKNOWN = -1;
 /** First arena word a record may use (0 is the bump pointer, 1 keeps offsets apart from EMPTY_SET). */
 const ARENA_START = 2;
 
-/** A table of about `bytes` bytes: 12 bytes per slot, plus a quarter of that for sleep sets. */
+/** A table of at most `bytes` bytes (at least 1024 slots): 12 bytes per slot, plus 3 for sleep sets. */
 export function makeSharedVisited(bytes: number): SharedVisitedData {
   let slots = 1024;
-  while (slots * 2 * 12 <= bytes && slots < 2 ** 27) slots *= 2;
+  while (slots * 2 * 15 <= bytes && slots < 2 ** 27) slots *= 2;
   const arena = new SharedArrayBuffer(Math.max(4096, slots * 3));
   new Int32Array(arena)[0] = ARENA_START;
   return { slots: new SharedArrayBuffer(slots * 8), vals: new SharedArrayBuffer(slots * 4), arena, count: new SharedArrayBuffer(8) };
