@@ -189,15 +189,21 @@ export interface MachineInit {
 export class Machine {
   readonly features: Features;
   readonly bounds: Bounds;
-  readonly mem: Int32Array;
+  /**
+   * Memory words, each a 32-bit signed integer (setMem wraps a value as an Int32Array would).
+   * Plain arrays of small integers, like the ghost arrays below and the page arrays: a clone at
+   * every explored state copies them, and copying a JS array costs a fraction of what a typed
+   * array's slice does (each slice is an ArrayBuffer with external memory for the GC to track).
+   */
+  readonly mem: number[];
   /**
    * Ghost: version of the value `mem` holds, counted per location in issue order (0 = the
    * initial contents). Page-table entries are written under the page-table lock, one writer
    * at a time, so issue order is their coherence order.
    */
-  readonly wid: Int32Array;
+  readonly wid: number[];
   /** Ghost: versions issued so far per location (buffered stores included). */
-  readonly issued: Int32Array;
+  readonly issued: number[];
   readonly owner: Int16Array;
   readonly writer: Int16Array;
   readonly pageKind: Uint8Array;
@@ -254,9 +260,9 @@ export class Machine {
     this.bounds = init.bounds;
     this.vas = init.vas ?? [];
     const words = init.pages * ENTRIES + init.vars;
-    this.mem = new Int32Array(words);
-    this.wid = new Int32Array(words);
-    this.issued = new Int32Array(words);
+    this.mem = Array.from({ length: words }, () => 0);
+    this.wid = Array.from({ length: words }, () => 0);
+    this.issued = Array.from({ length: words }, () => 0);
     this.ptWords = init.pages * ENTRIES;
     this.owner = new Int16Array(words).fill(-1);
     for (let i = 0; i < init.varOwner.length; i++) this.owner[init.pages * ENTRIES + i] = init.varOwner[i]!;
@@ -373,7 +379,8 @@ export class Machine {
     this.zobB ^= b;
   }
 
-  private setMem(loc: Loc, v: number): void {
+  private setMem(loc: Loc, value: number): void {
+    const v = value | 0;
     const old = this.mem[loc]!;
     if (old === v) return;
     if (old !== 0) this.zob(0, loc, old);
