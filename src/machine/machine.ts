@@ -111,6 +111,9 @@ export interface CpuState {
   pasidMsr: number;
 }
 
+/** A CPU's state to read: the machine copies a CPU before it changes it (Machine.mut). */
+export type CpuView = { readonly [K in keyof CpuState]: CpuState[K] extends (infer E)[] ? readonly E[] : CpuState[K] };
+
 /** One INVLPGB's invalidation waiting at a CPU: what it matches, and which CPU issued it. */
 export interface BcastInval extends InvlpgbSpec {
   readonly from: CpuId;
@@ -213,7 +216,13 @@ export class Machine {
    * records the generation of the page it maps when it is filled (no-use-after-free-page).
    */
   readonly pageGen: Int32Array;
-  readonly cpus: CpuState[];
+  /**
+   * The CPUs, copy-on-write: a clone shares its parent's CPU objects and copies one (its
+   * arrays included) the first time it changes it (`mut`); `owned` has bit c once cpu c is this
+   * machine's own. A step changes one or two CPUs, so most of a clone's CPUs stay shared.
+   */
+  private readonly cpuArr: CpuState[];
+  private owned: number;
   /** The addresses the scenario names (the walker's and the early-walk records' domain). */
   readonly vas: readonly number[];
   readonly obs: Observation[] = [];
@@ -249,7 +258,8 @@ export class Machine {
       this.pageKind = from.pageKind.slice();
       this.pageOwner = from.pageOwner.slice();
       this.pageGen = from.pageGen.slice();
-      this.cpus = from.cpus.map(cloneCpu);
+      this.cpuArr = from.cpuArr.slice();
+      this.owned = 0;
       this.vas = from.vas;
       this.step = from.step;
       this.zobA = from.zobA;
@@ -272,9 +282,11 @@ export class Machine {
     this.pageKind = new Uint8Array(init.pages);
     this.pageOwner = new Int16Array(init.pages);
     this.pageGen = new Int32Array(init.pages);
-    this.cpus = [];
+    if (init.cpus > 30) throw new Error(`[tlbcheck bug] ${init.cpus} cpus: the copy-on-write mask holds 30`);
+    this.owned = (1 << init.cpus) - 1;
+    this.cpuArr = [];
     for (let c = 0; c < init.cpus; c++) {
-      this.cpus.push({
+      this.cpuArr.push({
         id: c,
         sb: [],
         cr3Root: -1,
@@ -457,10 +469,28 @@ export class Machine {
     this.fp?.push(res * 2 + 1);
   }
 
-  cpu(c: CpuId): CpuState {
-    const s = this.cpus[c];
+  /** The CPUs, to read. */
+  get cpus(): readonly CpuView[] {
+    return this.cpuArr;
+  }
+
+  /** Cpu `c`, to read. */
+  cpu(c: CpuId): CpuView {
+    const s = this.cpuArr[c];
     if (!s) throw new Error(`[tlbcheck bug] no cpu${c}`);
     return s;
+  }
+
+  /** Cpu `c`, to change: copied first if this machine still shares it with the one it was cloned from. */
+  mut(c: CpuId): CpuState {
+    const bit = 1 << c;
+    if ((this.owned & bit) === 0) {
+      const s = this.cpuArr[c];
+      if (!s) throw new Error(`[tlbcheck bug] no cpu${c}`);
+      this.cpuArr[c] = cloneCpu(s);
+      this.owned |= bit;
+    }
+    return this.cpuArr[c]!;
   }
 
   // ------------------------------------------------------------------ memory (TSO)
@@ -513,14 +543,14 @@ export class Machine {
       this.setWid(loc, w);
       return;
     }
-    const cpu = this.cpu(c);
+    const cpu = this.mut(c);
     if (cpu.sb.length >= this.bounds.sbDepth) throw new Error('[tlbcheck bug] store to a full store buffer');
     cpu.sb.push({ loc, val, wid: w });
   }
 
   /** Commit the oldest buffered store of cpu `c` (the drain actor's step). */
   drainOne(c: CpuId): SbEntry {
-    const e = this.cpu(c).sb.shift();
+    const e = this.mut(c).sb.shift();
     if (!e) throw new Error('[tlbcheck bug] drain of an empty store buffer');
     if (this.fp) this.wr(this.resSb(c));
     this.commit(e);
@@ -531,7 +561,7 @@ export class Machine {
   private commit(e: SbEntry): void {
     if (e.ipi) {
       this.wr(this.resIrq(e.ipi.target));
-      this.cpu(e.ipi.target).pending.push(e.ipi.call);
+      this.mut(e.ipi.target).pending.push(e.ipi.call);
       return;
     }
     const before = e.loc < this.ptWords ? this.earlyBefore() : null;
@@ -547,7 +577,7 @@ export class Machine {
     // Serializing instructions wait for an empty buffer: that wait reads it.
     if (this.fp) n > 0 ? this.wr(this.resSb(c)) : this.rd(this.resSb(c));
     for (const e of sb) this.commit(e);
-    sb.length = 0;
+    if (n > 0) this.mut(c).sb.length = 0;
     return n;
   }
 
@@ -655,21 +685,21 @@ export class Machine {
 
   /** Set CR3 at boot time (no flush, no serialization: nothing has run yet). */
   bootCr3(c: CpuId, root: Pfn, pcid: number): void {
-    const cpu = this.cpu(c);
+    const cpu = this.mut(c);
     cpu.cr3Root = root;
     cpu.cr3Pcid = pcid;
   }
 
   /** Boot-time CR4.PCIDE: the kernel left it clear (setup_pcid() turned PCID off). */
   bootPcide(c: CpuId, on: boolean): void {
-    const cpu = this.cpu(c);
+    const cpu = this.mut(c);
     cpu.pcide = on;
     if (!on) cpu.cr3Pcid = 0;
   }
 
   /** Boot-time cache contents: walk `va` in (root, pcid) and keep the fills. */
   prefill(c: CpuId, root: Pfn, pcid: number, va: number): void {
-    const cpu = this.cpu(c);
+    const cpu = this.mut(c);
     const saved = [cpu.cr3Root, cpu.cr3Pcid] as const;
     this.bootCr3(c, root, pcid);
     const plan = this.planWalk(c, va);
@@ -781,7 +811,7 @@ export class Machine {
     return !tlbLookup(cpu.tlb, pcid, vpnOf(va), cpu.pge);
   }
 
-  private hasEarly(cpu: CpuState, pcid: number, vpn: number): boolean {
+  private hasEarly(cpu: CpuView, pcid: number, vpn: number): boolean {
     for (const e of cpu.early) if (e.pcid === pcid && e.vpn === vpn) return true;
     return false;
   }
@@ -822,15 +852,15 @@ export class Machine {
     if (!before) return;
     let k = 0;
     for (let c = 0; c < this.cpus.length; c++) {
-      const cpu = this.cpus[c]!;
       for (const va of this.vas) {
         const was = before[k++]!;
+        const cpu = this.cpus[c]!;
         if (cpu.cr3Root < 0) continue;
         // Evaluated (and its reads recorded for the footprint) whatever `was` is.
         const np = this.walksNotPresent(c, va);
         if (!was || np || this.hasEarly(cpu, cpu.cr3Pcid, vpnOf(va))) continue;
         if (this.fp) this.wr(this.resHw(c));
-        cpu.early.push({ pcid: cpu.cr3Pcid, vpn: vpnOf(va), step: this.step });
+        this.mut(c).early.push({ pcid: cpu.cr3Pcid, vpn: vpnOf(va), step: this.step });
       }
     }
   }
@@ -882,9 +912,13 @@ export class Machine {
         viaPsc: r.viaPsc,
       });
     }
-    if (plan.psc) pscFill(cpu.psc, plan.psc);
-    if (plan.tlb && (!speculative || !tlbLookup(cpu.tlb, cpu.cr3Pcid, plan.tlb.vpn, cpu.pge))) tlbFill(cpu.tlb, plan.tlb);
-    if (speculative) cpu.walksLeft--;
+    const fillTlb = plan.tlb !== undefined && (!speculative || !tlbLookup(cpu.tlb, cpu.cr3Pcid, plan.tlb.vpn, cpu.pge));
+    if (plan.psc || fillTlb || speculative) {
+      const w = this.mut(c);
+      if (plan.psc) pscFill(w.psc, plan.psc);
+      if (fillTlb) tlbFill(w.tlb, plan.tlb!);
+      if (speculative) w.walksLeft--;
+    }
     return plan;
   }
 
@@ -953,7 +987,7 @@ export class Machine {
    * it; generating the exception drains the store buffer (§11.10).
    */
   protected pageFault(c: CpuId, va: number, fault: 'not-present' | 'read-only', early = false): AccessResult {
-    const cpu = this.cpu(c);
+    const cpu = this.mut(c);
     this.drainAll(c);
     const pcid = cpu.cr3Pcid;
     const vpn = vpnOf(va);
@@ -984,7 +1018,7 @@ export class Machine {
   }
 
   evict(c: CpuId, i: number): string {
-    const cpu = this.cpu(c);
+    const cpu = this.mut(c);
     this.wr(this.resHw(c));
     cpu.evictionsLeft--;
     if (i < cpu.tlb.length) {
@@ -1010,7 +1044,7 @@ export class Machine {
 
   /** MOV to CR3 (serializing). Returns a fault description, or undefined. */
   writeCr3(c: CpuId, root: Pfn, pcid: number, noflush: boolean): string | undefined {
-    const cpu = this.cpu(c);
+    const cpu = this.mut(c);
     this.drainAll(c);
     this.wr(this.resHw(c));
     this.serialize(cpu);
@@ -1026,7 +1060,7 @@ export class Machine {
   }
 
   invlpg(c: CpuId, va: number): void {
-    const cpu = this.cpu(c);
+    const cpu = this.mut(c);
     this.drainAll(c);
     this.wr(this.resHw(c));
     this.serialize(cpu);
@@ -1041,7 +1075,7 @@ export class Machine {
   /** INVPCID: #UD without the feature. */
   invpcid(c: CpuId, type: 0 | 1 | 2 | 3, pcid: number, va: number): string | undefined {
     if (!this.features.invpcid) return '#UD: INVPCID on a CPU without X86_FEATURE_INVPCID';
-    const cpu = this.cpu(c);
+    const cpu = this.mut(c);
     this.drainAll(c);
     this.wr(this.resHw(c));
     this.serialize(cpu);
@@ -1079,7 +1113,7 @@ export class Machine {
    * PCIDE clear the current PCID is 0. Returns a fault description, or undefined.
    */
   writeCr4(c: CpuId, pge: boolean, pcide: boolean): string | undefined {
-    const cpu = this.cpu(c);
+    const cpu = this.mut(c);
     this.drainAll(c);
     this.wr(this.resHw(c));
     this.serialize(cpu);
@@ -1099,8 +1133,9 @@ export class Machine {
   wrmsrPasid(c: CpuId, val: number): void {
     this.drainAll(c);
     this.wr(this.resHw(c));
-    this.serialize(this.cpu(c));
-    this.cpu(c).pasidMsr = val;
+    const cpu = this.mut(c);
+    this.serialize(cpu);
+    cpu.pasidMsr = val;
   }
 
   // ------------------------------------------------------------------ broadcast invalidation
@@ -1116,7 +1151,7 @@ export class Machine {
     const b: BcastInval = { ...inv, from: c };
     for (let t = 0; t < this.cpus.length; t++) {
       this.wr(this.resIrq(t));
-      this.cpus[t]!.inbox.push(b);
+      this.mut(t).inbox.push(b);
     }
     return undefined;
   }
@@ -1169,7 +1204,7 @@ export class Machine {
    * `t`. Returns what it dropped, for the trace.
    */
   applyBcast(t: CpuId, from: CpuId): { readonly inv: BcastInval; readonly tlb: number; readonly psc: number } {
-    const cpu = this.cpu(t);
+    const cpu = this.mut(t);
     const i = cpu.inbox.findIndex((b) => b.from === from);
     if (i < 0) throw new Error(`[tlbcheck bug] no INVLPGB from cpu${from} waits at cpu${t}`);
     const inv = cpu.inbox[i]!;
@@ -1199,7 +1234,7 @@ export class Machine {
   queueCall(c: CpuId, target: CpuId, call: CrossCall, via: IpiVia = 'lock'): void {
     if (target === c) throw new Error('[tlbcheck bug] cross-call to self');
     if (via === 'mmio') {
-      const cpu = this.cpu(c);
+      const cpu = this.mut(c);
       if (cpu.sb.length >= this.bounds.sbDepth) throw new Error('[tlbcheck bug] ICR store to a full store buffer');
       this.wr(this.resSb(c));
       cpu.sb.push({ loc: -1, val: 0, wid: 0, ipi: { target, call } });
@@ -1207,7 +1242,7 @@ export class Machine {
     }
     if (via === 'lock') this.drainAll(c);
     this.wr(this.resIrq(target));
-    this.cpu(target).pending.push(call);
+    this.mut(target).pending.push(call);
   }
 
   canDeliver(c: CpuId): boolean {
@@ -1220,7 +1255,7 @@ export class Machine {
    * interrupt"), then every queued call is taken (llist_del_all) with IRQs off.
    */
   deliver(c: CpuId): CrossCall[] {
-    const cpu = this.cpu(c);
+    const cpu = this.mut(c);
     if (this.deliveryDrains()) this.drainAll(c);
     this.wr(this.resIrq(c));
     this.wr(this.resProg(c));
@@ -1233,7 +1268,7 @@ export class Machine {
 
   /** IRET (serializing): back to the interrupted context with IRQs on. */
   iret(c: CpuId): void {
-    const cpu = this.cpu(c);
+    const cpu = this.mut(c);
     if (this.drainsFirst('iret')) this.drainAll(c);
     this.wr(this.resIrq(c));
     // Serializing: it forgets the early walks, so it is ordered with this CPU's walker.
@@ -1246,6 +1281,6 @@ export class Machine {
 
   setIrq(c: CpuId, on: boolean): void {
     this.wr(this.resIrq(c));
-    this.cpu(c).irqOn = on;
+    this.mut(c).irqOn = on;
   }
 }
