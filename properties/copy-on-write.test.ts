@@ -51,5 +51,22 @@ describe('copy-on-write CPU state', () => {
         { numRuns: 60, seed: 1 },
       );
     });
+
+    it(`${model.cfg.variant.id} on ${model.cfg.scenario.id}: a CPU's cached hash is never stale`, () => {
+      fc.assert(
+        fc.property(fc.array(fc.nat(7), { maxLength: 60 }), (choices) => {
+          // One run hashes after every step (caching each CPU's part); the other only at the end.
+          const hashed = Sim.start(model, false);
+          const steps = run(hashed, choices);
+          const plain = Sim.start(model, false);
+          for (const x of choices.slice(0, steps.length)) {
+            const moves = plain.enabledMoves();
+            plain.apply(moves[x % moves.length]!, undefined);
+          }
+          expect(plain.fingerprint()).toBe(hashed.fingerprint());
+        }),
+        { numRuns: 60, seed: 1 },
+      );
+    });
   }
 });

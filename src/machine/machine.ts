@@ -52,7 +52,7 @@
  */
 import { EFFECT_KINDS } from './effect-kinds.ts';
 import type { AccessResult, CrossCall, EffectKind, InvlpgbSpec, IpiVia, RmwOp } from './effects.ts';
-import type { Hasher } from './hash.ts';
+import { Hasher } from './hash.ts';
 import type { EarlyWalk, FillRecord, PscEntry, TlbEntry } from './tlb.ts';
 import { dropWhere, pscFill, pscLookup, tlbFill, tlbLookup } from './tlb.ts';
 import {
@@ -109,6 +109,14 @@ export interface CpuState {
   walksLeft: number;
   evictionsLeft: number;
   pasidMsr: number;
+  /**
+   * The CPU's part of the state hash, cached (`hashOk`): computed when a fingerprint needs it,
+   * kept while the object is shared between clones, cleared by `Machine.mut` (every change goes
+   * through it). An unchanged CPU is not hashed again.
+   */
+  hashOk: boolean;
+  hashA: number;
+  hashB: number;
 }
 
 /** A CPU's state to read: the machine copies a CPU before it changes it (Machine.mut). */
@@ -169,6 +177,9 @@ function cloneCpu(c: CpuState): CpuState {
     walksLeft: c.walksLeft,
     evictionsLeft: c.evictionsLeft,
     pasidMsr: c.pasidMsr,
+    hashOk: false,
+    hashA: 0,
+    hashB: 0,
   };
 }
 
@@ -188,6 +199,8 @@ export interface MachineInit {
   /** The scenario's virtual addresses: early walks are recorded for these. */
   readonly vas?: readonly number[];
 }
+
+const CPU_KEY = new Uint32Array(2);
 
 export class Machine {
   readonly features: Features;
@@ -303,6 +316,9 @@ export class Machine {
         walksLeft: init.bounds.walks,
         evictionsLeft: init.bounds.evictions,
         pasidMsr: 0,
+        hashOk: false,
+        hashA: 0,
+        hashB: 0,
       });
     }
   }
@@ -323,56 +339,70 @@ export class Machine {
     h.add(this.zobB);
     for (let i = 0; i < this.pageKind.length; i++) h.add(this.pageKind[i]! * 65536 + this.pageOwner[i]!);
     for (let i = 0; i < this.pageGen.length; i++) if (this.pageGen[i] !== 0) h.add(0x6e000000 + i * 4096 + this.pageGen[i]!);
-    for (const c of this.cpus) {
-      h.add(c.cr3Root);
-      h.add(c.cr3Pcid + (c.pge ? 4096 : 0) + (c.irqOn ? 8192 : 0) + c.inIrq * 16384 + (c.pcide === this.features.pcid ? 0 : 65536));
-      h.add(Math.min(c.walksLeft, 65535) * 256 + c.evictionsLeft);
-      h.add(c.pasidMsr);
-      h.add(c.sb.length);
-      for (const e of c.sb) {
-        h.add(e.loc);
-        h.add(e.val);
-        h.add(e.loc >= 0 && e.loc < this.ptWords ? e.wid : 0);
-        if (e.ipi) {
-          h.add(e.ipi.target);
-          h.addString(e.ipi.call.fn);
-        }
+    for (const c of this.cpuArr) {
+      if (!c.hashOk) {
+        const x = new Hasher();
+        this.hashCpu(x, c);
+        x.key64(CPU_KEY);
+        c.hashA = CPU_KEY[0]!;
+        c.hashB = CPU_KEY[1]!;
+        c.hashOk = true;
       }
-      h.add(c.tlb.length);
-      for (const e of c.tlb) {
-        h.add(e.pcid * 65536 + e.vpn);
-        h.add(e.pfn * 8 + (e.global ? 1 : 0) + (e.writable ? 0 : 2) + (e.dirty ? 0 : 4));
-        h.add(e.rec.upperLoc);
-        h.add(e.rec.upperWid);
-        h.add(e.rec.leafLoc);
-        h.add(e.rec.leafWid);
-        if (e.gen !== 0) h.add(0x6f000000 + e.gen);
+      h.add(c.hashA);
+      h.add(c.hashB);
+    }
+  }
+
+  /** Everything of cpu `c` that decides its future (hashInto caches it per CPU object). */
+  private hashCpu(h: Hasher, c: CpuView): void {
+    h.add(c.cr3Root);
+    h.add(c.cr3Pcid + (c.pge ? 4096 : 0) + (c.irqOn ? 8192 : 0) + c.inIrq * 16384 + (c.pcide === this.features.pcid ? 0 : 65536));
+    h.add(Math.min(c.walksLeft, 65535) * 256 + c.evictionsLeft);
+    h.add(c.pasidMsr);
+    h.add(c.sb.length);
+    for (const e of c.sb) {
+      h.add(e.loc);
+      h.add(e.val);
+      h.add(e.loc >= 0 && e.loc < this.ptWords ? e.wid : 0);
+      if (e.ipi) {
+        h.add(e.ipi.target);
+        h.addString(e.ipi.call.fn);
       }
-      h.add(c.psc.length);
-      for (const e of c.psc) {
-        h.add(e.pcid * 65536 + e.ui);
-        h.add(e.leafPfn);
-        h.add(e.loc);
-        h.add(e.wid);
-      }
-      if (c.early.length > 0) {
-        h.add(0x7e000000 + c.early.length);
-        for (const e of c.early) h.add(e.pcid * 65536 + e.vpn);
-      }
-      h.add(c.pending.length);
-      for (const p of c.pending) {
-        h.add(p.sender);
-        h.add(p.csd);
-        h.addString(p.fn);
-      }
-      if (c.inbox.length > 0) {
-        h.add(0x7d000000 + c.inbox.length);
-        for (const b of c.inbox) {
-          h.add(b.from * 64 + (b.global ? 1 : 0) + (b.finalOnly ? 2 : 0) + (b.va === null ? 4 : 0) + (b.pcid === null ? 8 : 0) + (b.asid === null ? 16 : 0));
-          h.add(b.va ?? 0);
-          h.add(b.nr * 65536 + (b.pcid ?? 0));
-          h.add(b.asid ?? 0);
-        }
+    }
+    h.add(c.tlb.length);
+    for (const e of c.tlb) {
+      h.add(e.pcid * 65536 + e.vpn);
+      h.add(e.pfn * 8 + (e.global ? 1 : 0) + (e.writable ? 0 : 2) + (e.dirty ? 0 : 4));
+      h.add(e.rec.upperLoc);
+      h.add(e.rec.upperWid);
+      h.add(e.rec.leafLoc);
+      h.add(e.rec.leafWid);
+      if (e.gen !== 0) h.add(0x6f000000 + e.gen);
+    }
+    h.add(c.psc.length);
+    for (const e of c.psc) {
+      h.add(e.pcid * 65536 + e.ui);
+      h.add(e.leafPfn);
+      h.add(e.loc);
+      h.add(e.wid);
+    }
+    if (c.early.length > 0) {
+      h.add(0x7e000000 + c.early.length);
+      for (const e of c.early) h.add(e.pcid * 65536 + e.vpn);
+    }
+    h.add(c.pending.length);
+    for (const p of c.pending) {
+      h.add(p.sender);
+      h.add(p.csd);
+      h.addString(p.fn);
+    }
+    if (c.inbox.length > 0) {
+      h.add(0x7d000000 + c.inbox.length);
+      for (const b of c.inbox) {
+        h.add(b.from * 64 + (b.global ? 1 : 0) + (b.finalOnly ? 2 : 0) + (b.va === null ? 4 : 0) + (b.pcid === null ? 8 : 0) + (b.asid === null ? 16 : 0));
+        h.add(b.va ?? 0);
+        h.add(b.nr * 65536 + (b.pcid ?? 0));
+        h.add(b.asid ?? 0);
       }
     }
   }
@@ -490,7 +520,9 @@ export class Machine {
       this.cpuArr[c] = cloneCpu(s);
       this.owned |= bit;
     }
-    return this.cpuArr[c]!;
+    const own = this.cpuArr[c]!;
+    own.hashOk = false;
+    return own;
   }
 
   // ------------------------------------------------------------------ memory (TSO)
