@@ -272,7 +272,9 @@ export class Machine {
       this.pageOwner = from.pageOwner.slice();
       this.pageGen = from.pageGen.slice();
       this.cpuArr = from.cpuArr.slice();
+      // Both machines now share every CPU object: each copies one before changing it.
       this.owned = 0;
+      from.owned = 0;
       this.vas = from.vas;
       this.step = from.step;
       this.zobA = from.zobA;
