@@ -145,7 +145,8 @@ export function loadCounterexample(path: string): CounterexampleFile {
   try {
     json = JSON.parse(text);
   } catch (e) {
-    throw new UserError(`${path}: malformed JSON (${(e as Error).message})`);
+    // Node's message quotes the text around the error, newlines included: one line.
+    throw new UserError(`${path}: malformed JSON (${(e as Error).message.replace(/\s+/g, ' ')})`);
   }
   const schema = (json as { schema?: unknown } | null)?.schema;
   if (typeof schema !== 'string' || !SCHEMAS.includes(schema)) {
