@@ -68,7 +68,7 @@ export function opLabel(ev: Pick<TraceEvent, 'fn' | 'text'>): string {
  * The operands that name an operation, by kind (values read or written are left out): the
  * location's structural identity, the address or target, what the text label named before.
  */
-const OPERANDS: Readonly<Record<string, readonly string[]>> = {
+const OPERANDS: Readonly<Partial<Record<EventData['k'], readonly string[]>>> = {
   load: ['at'],
   store: ['at'],
   rmw: ['at', 'op'],
@@ -94,7 +94,7 @@ const OPERANDS: Readonly<Record<string, readonly string[]>> = {
 /** The label of an event from its data: function, kind and operands (a location by its `LocInfo`). */
 export function dataLabel(fn: string, d: EventData | CanonData): string {
   const o = d as Readonly<Record<string, unknown>>;
-  const ops = (OPERANDS[d.k] ?? []).map((key) => {
+  const ops = ((OPERANDS as Readonly<Record<string, readonly string[] | undefined>>)[d.k] ?? []).map((key) => {
     const v = o[key];
     // A location is named by what it is, not by its number in one model's layout.
     return v !== null && typeof v === 'object' && 'is' in v ? (v as { is: unknown }).is : v;
