@@ -35,7 +35,7 @@ export function execInstant(s: Sim, c: CpuId, f: Frame, e: Effect): unknown {
           step: s.step,
           message: `${e.kind} in ${f.fns?.name ?? '?'} on cpu${c}: ${e.what}`,
         };
-        if (s.trace) s.record(c, f.handler ? 'irq' : 'cpu', `${e.kind}: ${e.what}`, undefined, undefined, { k: 'assert', what: e.what });
+        if (s.trace) s.record(c, f.handler ? 'irq' : 'cpu', `${e.kind}: ${e.what}`, undefined, undefined, { k: 'assert', kind: e.kind, what: e.what });
       }
       return undefined;
     case 'read-cr3':
