@@ -51,7 +51,7 @@
  * The machine checks the ownership claim on every access.
  */
 import { EFFECT_KINDS } from './effect-kinds.ts';
-import type { AccessResult, CrossCall, EffectKind, InvlpgbSpec, IpiVia, RmwOp } from './effects.ts';
+import type { AccessResult, CrossCall, EffectKind, InvlpgbSpec, IpiVia, RmwOp, SoftWalk } from './effects.ts';
 import type { Hasher } from './hash.ts';
 import type { EarlyWalk, FillRecord, PscEntry, TlbEntry } from './tlb.ts';
 import { dropWhere, pscFill, pscLookup, tlbFill, tlbLookup } from './tlb.ts';
@@ -131,6 +131,8 @@ export type Observation =
       readonly speculative: boolean;
       /** The walk reached `pfn` through a paging-structure-cache entry. */
       readonly viaPsc: boolean;
+      /** A software walker's read (GUP-fast with IRQs off), not the hardware walker's. */
+      readonly software?: true;
     }
   | { readonly o: 'use'; readonly cpu: CpuId; readonly va: number; readonly mm: MmId; readonly entry: TlbEntry; readonly step: number }
   | { readonly o: 'fault'; readonly cpu: CpuId; readonly what: string }
@@ -845,6 +847,29 @@ export class Machine {
       }
     }
     return any || this.fp ? out : null;
+  }
+
+  /**
+   * A software walker's load of table word `loc` (effects.ts `SoftWalk`): report the page it
+   * read as a walk-read, as `walk` does for the hardware walker. The load itself is the
+   * caller's (an ordinary TSO load).
+   */
+  softWalkRead(c: CpuId, loc: Loc, w: SoftWalk, tree: MmId): void {
+    const pfn = Math.floor(loc / ENTRIES);
+    this.rd(this.resPage(pfn));
+    this.obs.push({
+      o: 'walk-read',
+      cpu: c,
+      va: w.va,
+      tree,
+      pfn,
+      level: w.level,
+      kind: this.pageKind[pfn]! as PageKind,
+      owner: this.pageOwner[pfn]!,
+      speculative: false,
+      viaPsc: false,
+      software: true,
+    });
   }
 
   /**

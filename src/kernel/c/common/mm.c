@@ -23,6 +23,6 @@ void free_pgtables(struct mm_struct *mm, pmd_t *pmd, unsigned long table,
 {
 	pmd_clear(pmd);				/* pmd_clear */
 	tlb_flush_range(mm, start, end, true);
-	tlb_remove_table_free(table);		/* tlb_flush_mmu_free: free the table page */
+	free_page(table);			/* tlb_flush_mmu_free: free the table page */
 	tlbcheck_reuse_page(table, reuse);	/* page reused */
 }
