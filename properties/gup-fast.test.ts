@@ -1,0 +1,61 @@
+/**
+ * What GUP-fast relied on IPIs for (#16): mm/gup.c's lockless walk with IRQs off against a
+ * munmap that frees the table. Its reads are software walk-reads that no-walk-through-freed-table
+ * judges; with INVLPGB flushes only RCU table freeing (a37259732a7d) keeps the table alive.
+ * Each claim at 2 CPUs; the 3-CPU rows are gate rows.
+ */
+import { describe, expect, it } from 'vitest';
+import { checkWalkRead } from '../src/invariants/no-walk-through-freed-table.ts';
+import { findVariant } from '../src/kernel/index.ts';
+import type { Variant } from '../src/kernel/variant.ts';
+import type { Observation } from '../src/machine/machine.ts';
+import { PageKind } from '../src/machine/types.ts';
+import { checkVariant } from './helpers.ts';
+
+const variant = (id: string): Variant => {
+  const v = findVariant(id);
+  if (!v) throw new Error(`no variant ${id}`);
+  return v;
+};
+const AMD = { invlpgb: true } as const;
+
+describe('gup-fast-vs-free-table', () => {
+  it('without RCU table freeing (before a37259732a7d), an INVLPGB flush lets GUP-fast read the freed table', () => {
+    const r = checkVariant(variant('linux-6.18-table-free-no-rcu'), 'gup-fast-vs-free-table', 2, { features: AMD });
+    expect(r.verdict).toBe('violated');
+    expect(r.violation?.invariant).toBe('no-walk-through-freed-table');
+    expect(r.violation?.software).toBe(true);
+    expect(r.violation?.cpu).toBe(1);
+  });
+
+  it('the same code holds with IPI flushes: the IPI waits for the IRQs-off walk', () => {
+    expect(checkVariant(variant('linux-6.18-table-free-no-rcu'), 'gup-fast-vs-free-table', 2).verdict).toBe('holds');
+  });
+
+  it('linux-6.18 (RCU table freeing) holds with INVLPGB', () => {
+    expect(checkVariant(variant('linux-6.18'), 'gup-fast-vs-free-table', 2, { features: AMD }).verdict).toBe('holds');
+  });
+
+  it('gather-free-before-flush no longer frees tables early: tlb_table_invalidate flushes before RCU frees them', () => {
+    expect(checkVariant(variant('linux-6.18-gather-free-before-flush'), 'munmap-free-table', 2).verdict).toBe('holds');
+  });
+});
+
+describe('no-walk-through-freed-table judges software walk-reads', () => {
+  const read = (kind: PageKind, owner: number): Extract<Observation, { o: 'walk-read' }> => ({
+    o: 'walk-read', cpu: 1, va: 0x1000, tree: 1, pfn: 4, level: 'leaf', kind, owner, speculative: false, viaPsc: false, software: true,
+  });
+  const name = (mm: number): string => `mm${mm}`;
+
+  it('a leaf table of the walked mm is fine', () => {
+    expect(checkWalkRead(read(PageKind.PtLeaf, 1), 7, name)).toBeUndefined();
+  });
+
+  it('a freed or reused page breaks it, and the violation says it was a software walk', () => {
+    for (const kind of [PageKind.Free, PageKind.Data]) {
+      const v = checkWalkRead(read(kind, 0), 7, name);
+      expect(v?.software).toBe(true);
+      expect(v?.message).toContain('software (GUP-fast) walk');
+    }
+  });
+});
