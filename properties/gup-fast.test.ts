@@ -41,6 +41,19 @@ describe('gup-fast-vs-free-table', () => {
   });
 });
 
+describe('free_pgtables of 4.14-4.18: tlb_remove_table() with the mm_users shortcut', () => {
+  it('linux-4.14-table-free-single-user (before a6f572084fbe) frees the table before the flush: a lazy CPU walks it', () => {
+    const r = checkVariant(variant('linux-4.14-table-free-single-user'), 'lazy-free-pgtables', 2);
+    expect(r.verdict).toBe('violated');
+    expect(r.violation?.invariant).toBe('no-walk-through-freed-table');
+    expect(r.violation?.software).toBeUndefined();
+  });
+
+  it('linux-4.14 (flush, then free) holds there', () => {
+    expect(checkVariant(variant('linux-4.14'), 'lazy-free-pgtables', 2).verdict).toBe('holds');
+  });
+});
+
 describe('no-walk-through-freed-table judges software walk-reads', () => {
   const read = (kind: PageKind, owner: number): Extract<Observation, { o: 'walk-read' }> => ({
     o: 'walk-read', cpu: 1, va: 0x1000, tree: 1, pfn: 4, level: 'leaf', kind, owner, speculative: false, viaPsc: false, software: true,
