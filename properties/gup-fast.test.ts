@@ -54,6 +54,18 @@ describe('free_pgtables of 4.14-4.18: tlb_remove_table() with the mm_users short
   });
 });
 
+describe('INVLPGB and the store buffer (kernel-range flushes)', () => {
+  it('linux-6.18 with INVLPGB frees a kernel PTE page that a walk re-cached before the pmd store drained (the model reads INVLPGB as weakly ordered)', () => {
+    const r = checkVariant(variant('linux-6.18'), 'kernel-pgtable-free', 2, { features: AMD });
+    expect(r.verdict).toBe('violated');
+    expect(r.violation?.invariant).toBe('no-walk-through-freed-table');
+  });
+
+  it('smp_mb() before the INVLPGBs (linux-6.18-kernel-range-mb) holds there', () => {
+    expect(checkVariant(variant('linux-6.18-kernel-range-mb'), 'kernel-pgtable-free', 2, { features: AMD }).verdict).toBe('holds');
+  });
+});
+
 describe('no-walk-through-freed-table judges software walk-reads', () => {
   const read = (kind: PageKind, owner: number): Extract<Observation, { o: 'walk-read' }> => ({
     o: 'walk-read', cpu: 1, va: 0x1000, tree: 1, pfn: 4, level: 'leaf', kind, owner, speculative: false, viaPsc: false, software: true,
