@@ -20,6 +20,8 @@ import { findScenario } from '../src/scenario/index.ts';
 import { runSpin, spinAvailable } from './spin.ts';
 import { statefulDfs } from '../src/explore/stateful.ts';
 import { estimateTree } from '../src/explore/estimate.ts';
+import { parallelDfs } from '../src/explore/parallel.ts';
+import { configOf } from '../src/cli/options.ts';
 
 interface Job {
   readonly variant: string;
@@ -34,6 +36,8 @@ interface Job {
   readonly maxExecutions?: number;
   readonly note: string;
   readonly spin?: { readonly name: string; readonly model: string; readonly defines: readonly string[] };
+  /** Stateful dfs split over this many worker threads (`check --workers N`, run through the CLI). */
+  readonly workers?: number;
 }
 
 interface Row {
@@ -70,6 +74,36 @@ const value = (f: string) => {
   const i = args.indexOf(f);
   return i >= 0 ? args[i + 1] : undefined;
 };
+
+/**
+ * A `check --workers N` row: parallelDfs in this process with the CLI's worker entry, so the
+ * peak memory covers the worker threads.
+ */
+async function runWorkersJob(job: Job): Promise<Row> {
+  const v = findVariant(job.variant)!;
+  const recipe = { variant: job.variant, scenario: job.scenario, cpus: job.cpus, ...(job.ops === undefined ? {} : { ops: job.ops }), workers: 1 };
+  const model = prepare(configOf(v, recipe));
+  const t0 = Date.now();
+  const r = await parallelDfs(model, job.workers!, new URL('../bin/search-worker.js', import.meta.url), recipe, job.timeMs === undefined ? {} : { timeMs: job.timeMs }, []);
+  const ms = Math.max(Date.now() - t0, 1);
+  return {
+    scenario: job.scenario,
+    cpus: job.cpus,
+    variant: job.variant,
+    strategy: `dfs --workers ${job.workers}`,
+    verdict: r.violation ? `violated ${r.violation.invariant}` : r.complete ? 'holds' : 'inconclusive',
+    executions: r.executions,
+    steps: r.transitions,
+    states: r.states,
+    statesPerSec: Math.round(r.states / (ms / 1000)),
+    bytesPerState: Math.round((r.bytes / Math.max(r.states, 1)) * 10) / 10,
+    elapsedMs: ms,
+    executionsPerSec: Math.round(r.executions / (ms / 1000)),
+    stepsPerSec: Math.round(r.transitions / (ms / 1000)),
+    peakMemMB: Math.round(process.resourceUsage().maxRSS / 1024),
+    note: job.note,
+  };
+}
 
 function runJob(job: Job): Row {
   const v = findVariant(job.variant)!;
@@ -236,6 +270,9 @@ function spinJobs(): Job[] {
     s4(4, 1),
     s4(4, 2),
     s4(5, 1),
+    { ...s4(4, 1), workers: 2, note: 'vs SPIN (120 s budget), 2 workers' },
+    { ...s4(4, 2), workers: 2, note: 'vs SPIN (120 s budget), 2 workers' },
+    { ...s4(5, 1), workers: 2, note: 'vs SPIN (120 s budget), 2 workers' },
   ];
   return rows.filter((r) => findVariant(r.variant) && findScenario(r.scenario));
 }
@@ -243,7 +280,7 @@ function spinJobs(): Job[] {
 if (value('--row') !== undefined) {
   // Child mode: run one job given as JSON, print its row.
   const job = JSON.parse(value('--row')!) as Job;
-  const row = runJob(job);
+  const row = job.workers !== undefined ? await runWorkersJob(job) : runJob(job);
   process.stdout.write(`${JSON.stringify(row)}\n`);
 } else {
   const quick = flag('--quick');

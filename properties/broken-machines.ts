@@ -30,7 +30,7 @@ export class WalkerSeesSbMachine extends Machine {
 /** INVLPG drops only the paging-structure-cache entry of its own address (SDM: all of the PCID's). */
 export class InvlpgKeepsPscMachine extends Machine {
   override invlpg(c: number, va: number): void {
-    const cpu = this.cpu(c);
+    const cpu = this.mut(c);
     const saved = cpu.psc.slice();
     super.invlpg(c, va);
     cpu.psc = saved.filter((e) => e.pcid !== cpu.cr3Pcid || e.ui !== upperIndex(va));
@@ -86,7 +86,7 @@ export class IpiAlwaysDrainsMachine extends Machine {
 export class DataIgnoresTlbMachine extends Machine {
   override access(c: number, va: number, write = false, early = false) {
     const vpn = vpnOf(va);
-    this.cpu(c).tlb = this.cpu(c).tlb.filter((e) => e.vpn !== vpn);
+    this.mut(c).tlb = this.cpu(c).tlb.filter((e) => e.vpn !== vpn);
     return super.access(c, va, write, early);
   }
 }
@@ -95,20 +95,20 @@ export class DataIgnoresTlbMachine extends Machine {
 export class NoPscMachine extends Machine {
   override walk(c: number, va: number, speculative: boolean, write = false) {
     const plan = super.walk(c, va, speculative, write);
-    this.cpu(c).psc = [];
+    this.mut(c).psc = [];
     return plan;
   }
 
   override prefill(c: number, root: number, pcid: number, va: number): void {
     super.prefill(c, root, pcid, va);
-    this.cpu(c).psc = [];
+    this.mut(c).psc = [];
   }
 }
 
 /** A page fault invalidates nothing. */
 export class NoFaultInvalidationMachine extends Machine {
   protected override pageFault(c: number, va: number, fault: 'not-present' | 'read-only', early = false) {
-    const cpu = this.cpu(c);
+    const cpu = this.mut(c);
     const [tlb, psc, ea] = [cpu.tlb.slice(), cpu.psc.slice(), cpu.early.slice()];
     const r = super.pageFault(c, va, fault, early);
     [cpu.tlb, cpu.psc, cpu.early] = [tlb, psc, ea];
@@ -126,7 +126,7 @@ export class NoAdUpdateMachine extends Machine {
 /** A write through a cached writable entry never walks again, dirty or not. */
 export class WriteUsesCleanEntryMachine extends Machine {
   override access(c: number, va: number, write = false, early = false) {
-    const cpu = this.cpu(c);
+    const cpu = this.mut(c);
     cpu.tlb = cpu.tlb.map((e) => (e.writable && !e.dirty ? { ...e, dirty: true } : e));
     return super.access(c, va, write, early);
   }
@@ -135,7 +135,7 @@ export class WriteUsesCleanEntryMachine extends Machine {
 /** MOV to CR4 invalidates nothing. */
 export class Cr4KeepsTlbMachine extends Machine {
   override writeCr4(c: number, pge: boolean, pcide: boolean) {
-    const cpu = this.cpu(c);
+    const cpu = this.mut(c);
     const [tlb, psc] = [cpu.tlb.slice(), cpu.psc.slice()];
     const r = super.writeCr4(c, pge, pcide);
     [cpu.tlb, cpu.psc] = [tlb, psc];

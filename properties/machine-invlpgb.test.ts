@@ -165,3 +165,11 @@ describe('INVLPGB match rules', () => {
     expect(has(f, 1, VA)).toBe(false);
   });
 });
+
+describe('ordering with the store buffer', () => {
+  it('TLBSYNC is serializing (it drains the store buffer first); INVLPGB is weakly ordered (it does not)', () => {
+    const m = machine();
+    expect(m.drainsFirst('tlbsync')).toBe(true);
+    expect(m.drainsFirst('invlpgb')).toBe(false);
+  });
+});

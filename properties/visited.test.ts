@@ -11,6 +11,7 @@ import { BitstateTable, bitstateCoverage } from '../src/explore/bitstate.ts';
 import { search } from '../src/explore/check.ts';
 import { prepare } from '../src/explore/engine.ts';
 import { VisitedTable } from '../src/explore/visited.ts';
+import { SleepPool } from '../src/explore/sleep-pool.ts';
 import { findVariant } from '../src/kernel/index.ts';
 import { DEFAULT_BOUNDS } from '../src/machine/types.ts';
 import { findScenario } from '../src/scenario/index.ts';
@@ -137,5 +138,27 @@ describe('bitstate', () => {
     expect(r.code).toBe(2);
     expect(r.err.trim().split('\n')).toHaveLength(1);
     expect(r.err).toMatch(/--bitstate.*expected 10\.\.34/);
+  });
+});
+
+describe('SleepPool', () => {
+  it('gives one id per distinct set, whatever the order of its moves', () => {
+    fc.assert(
+      fc.property(fc.array(fc.uniqueArray(fc.integer({ min: 0, max: 40 }), { maxLength: 6 }), { maxLength: 40 }), (sets) => {
+        const pool = new SleepPool();
+        const byKey = new Map<string, number>();
+        for (const s of sets) {
+          const id = pool.idOf(s);
+          const key = [...s].sort((a, b) => a - b).join(',');
+          if (s.length === 0) expect(id).toBe(0);
+          const seen = byKey.get(key);
+          if (seen === undefined) byKey.set(key, id);
+          else expect(id).toBe(seen);
+          expect([...pool.get(id)]).toEqual([...s].sort((a, b) => a - b));
+          expect(pool.idOf([...s].reverse())).toBe(id);
+        }
+        expect(pool.count).toBe([...byKey.keys()].filter((k) => k !== '').length);
+      }),
+    );
   });
 });

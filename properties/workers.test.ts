@@ -12,6 +12,7 @@ import { ReplayStrategy } from '../src/explore/replay.ts';
 import { type ShareData, frontierOf, runShare, walkPath } from '../src/explore/parallel.ts';
 import { SharedVisited, makeSharedVisited } from '../src/explore/shared-visited.ts';
 import { findVariant } from '../src/kernel/index.ts';
+import { statefulDfs } from '../src/explore/stateful.ts';
 import { DEFAULT_BOUNDS } from '../src/machine/types.ts';
 import { findScenario } from '../src/scenario/index.ts';
 import { cli, tempDir } from './helpers.ts';
@@ -92,5 +93,54 @@ describe("the workers' share, in process", () => {
     const share = setUp(true);
     const a = runShare(model, share);
     expect(a.type === 'done' && a.violation).toBeFalsy();
+  });
+});
+
+describe('the shared table keeps sleep sets', () => {
+  const model = prepare({
+    variant: findVariant('linux-4.13')!,
+    scenario: findScenario('switch-vs-flush')!,
+    params: { cpus: 3 },
+    features: findVariant('linux-4.13')!.features,
+    bounds: DEFAULT_BOUNDS,
+  });
+
+  it('a revisit explores only the moves that woke up, so the shared search stores about the states of one thread', () => {
+    const one = statefulDfs(model, {});
+    expect(one.complete).toBe(true);
+    const table = makeSharedVisited(1 << 22);
+    const t = new SharedVisited(table);
+    const f = frontierOf(model, t, 16);
+    const share: ShareData = { recipe: null, table, frontier: f.frontier, control: new SharedArrayBuffer(8), beat: undefined, limits: {} };
+    const r = runShare(model, share);
+    expect(r.type === 'done' && !r.violation && !r.stopped).toBe(true);
+    // Marking (state, sleep set) pairs instead stored 1.5-1.8x the states on these rows.
+    expect(t.size).toBeLessThanOrEqual(Math.ceil(one.states * 1.1));
+    expect(t.size).toBeGreaterThanOrEqual(Math.floor(one.states * 0.9));
+  });
+
+  it('claim, store, read and replace; a full arena reads back as unknown', () => {
+    const data = makeSharedVisited(1 << 16);
+    const t = new SharedVisited(data);
+    const h = Uint32Array.of(7, 9);
+    const s = t.claim(h);
+    expect(s).toBeLessThan(0);
+    t.store(~s, [5, 3]);
+    const slot = t.claim(h);
+    expect(slot).toBe(~s);
+    const v = t.read(slot);
+    expect(t.movesOf(v)).toEqual([5, 3]);
+    expect(t.replace(slot, v + 1, [3])).toBe(false);
+    expect(t.replace(slot, v, [3])).toBe(true);
+    expect(t.movesOf(t.read(slot))).toEqual([3]);
+    expect(t.replace(slot, t.read(slot), [])).toBe(true);
+    expect(t.movesOf(t.read(slot))).toEqual([]);
+    // Fill the arena: a set that does not fit is stored as unknown.
+    const big = Array.from({ length: new Int32Array(data.arena).length }, (_, i) => i);
+    const s2 = t.claim(Uint32Array.of(1, 2));
+    t.store(~s2, big);
+    expect(t.movesOf(t.read(~s2))).toBeUndefined();
+    expect(t.testAndSet(Uint32Array.of(3, 4))).toBe(true);
+    expect(t.testAndSet(Uint32Array.of(3, 4))).toBe(false);
   });
 });

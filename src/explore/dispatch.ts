@@ -51,7 +51,8 @@ export function execInstant(s: Sim, c: CpuId, f: Frame, e: Effect): unknown {
       m.wr(m.resGhost());
       const rec = s.ghost.flushes[e.token];
       if (!rec) throw new ModelError(`flush-end with token ${e.token}, which no flush-begin returned (cpu${c}, step ${s.step})`);
-      rec.returnedAt = s.step;
+      // Records are shared between clones (Ghost.clone): a change is a new record.
+      s.ghost.flushes[e.token] = { ...rec, returnedAt: s.step };
       if (s.trace) s.record(c, 'ghost', `flush of ${s.model.layout.mmName(rec.mm)} returns to its caller`, undefined, undefined, { k: 'flush-return', mm: rec.mm, mmName: s.model.layout.mmName(rec.mm), kernel: rec.kernel });
       return undefined;
     }
@@ -62,7 +63,7 @@ export function execInstant(s: Sim, c: CpuId, f: Frame, e: Effect): unknown {
     case 'pasid-update-end': {
       m.wr(m.resGhost());
       const rec = s.ghost.pasid[e.token];
-      if (rec) rec.returnedAt = s.step;
+      if (rec) s.ghost.pasid[e.token] = { ...rec, returnedAt: s.step };
       return undefined;
     }
     case 'user-running':

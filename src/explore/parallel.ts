@@ -8,10 +8,11 @@
  * frontier state's path followed by the worker's tape.
  *
  * Soundness is the sequential search's: a frontier state is explored with an empty sleep set
- * (everything from it), and the shared table, which keeps no sleep sets, marks (state, sleep
- * set) pairs (exploring a pair always covers the same subtree). The verdict is the one worker's
- * (tested on holds and violated rows); the counts differ, since pairs are counted and the split
- * changes which pairs are met.
+ * (everything from it), and the shared table keeps, per state, the sleep set it was explored
+ * with, so a revisit explores the moves that woke up, as in one thread (shared-visited.ts). The
+ * verdict is the one worker's (tested on holds and violated rows); the counts differ a little,
+ * since the frontier levels are expanded without sleep sets and the split changes which
+ * thread meets a state first.
  *
  * Worker threads are started from `workerUrl` (a CLI module that rebuilds the model from
  * `recipe` and calls `runShare`), so this layer never loads a variant itself.
@@ -186,8 +187,9 @@ export function frontierOf(model: Model, table: SharedVisited, want: number): { 
 }
 
 export async function parallelDfs(model: Model, workers: number, workerUrl: URL, recipe: unknown, limits: ShareLimits, execArgv: string[]): Promise<ParallelResult> {
-  // Fixed size (a shared table cannot grow under its readers): an eighth of the memory budget, at most 256 MiB (30 M states).
-  const tableBytes = Math.min(((limits.maxMemoryMb ?? 1024) * 1048576) / 8, 2 ** 28);
+  // Fixed size (a shared table cannot grow under its readers): up to a quarter of the memory
+  // budget, at most 256 MiB (15 M states); 15 bytes per slot with the sleep-set arena, filled to 90%.
+  const tableBytes = Math.min(((limits.maxMemoryMb ?? 1024) * 1048576) / 4, 2 ** 28);
   const data = makeSharedVisited(tableBytes);
   const table = new SharedVisited(data);
   const f = frontierOf(model, table, 8 * workers);

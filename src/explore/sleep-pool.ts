@@ -10,19 +10,35 @@ import type { Move } from './strategy.ts';
 const EMPTY: readonly Move[] = [];
 
 export class SleepPool {
-  private readonly ids = new Map<string, number>();
+  /** Ids by a hash of the sorted moves; a bucket holds the ids of the sets with that hash. */
+  private readonly ids = new Map<number, number[]>();
   private readonly sets: (readonly Move[])[] = [EMPTY];
+  private readonly scratch: Move[] = [];
 
+  /** The id of the set of `moves` (any order, no duplicates). */
   idOf(moves: readonly Move[]): number {
     if (moves.length === 0) return 0;
-    const sorted = moves.length === 1 ? moves : [...moves].sort((x, y) => x - y);
-    const key = sorted.join(',');
-    let id = this.ids.get(key);
-    if (id === undefined) {
-      id = this.sets.length;
-      this.sets.push(sorted);
-      this.ids.set(key, id);
+    // This runs at every state with a sleep set: sort into a reused array and look the set up
+    // by a numeric hash, so that a set seen before allocates nothing.
+    const a = this.scratch;
+    a.length = 0;
+    for (const m of moves) {
+      let i = a.length - 1;
+      while (i >= 0 && a[i]! > m) i--;
+      a.splice(i + 1, 0, m);
     }
+    let h = a.length;
+    for (const m of a) h = (Math.imul(h ^ m, 0x9e3779b1) + 0x7f4a7c15) | 0;
+    let bucket = this.ids.get(h);
+    if (bucket) {
+      for (const id of bucket) if (sameMoves(this.sets[id]!, a)) return id;
+    } else {
+      bucket = [];
+      this.ids.set(h, bucket);
+    }
+    const id = this.sets.length;
+    this.sets.push(a.slice());
+    bucket.push(id);
     return id;
   }
 
@@ -36,6 +52,12 @@ export class SleepPool {
   get count(): number {
     return this.sets.length - 1;
   }
+}
+
+function sameMoves(x: readonly Move[], y: readonly Move[]): boolean {
+  if (x.length !== y.length) return false;
+  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
+  return true;
 }
 
 /** The hash of the pair (state hash `h`, sleep set): what bitstate marks under sleep sets. */

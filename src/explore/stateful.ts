@@ -158,10 +158,10 @@ export function statefulDfs(model: Model, opt: StatefulOptions = {}): StatefulRe
   const bitstate = store.kind === 'bitstate' ? new BitstateTable(store.log2bits) : undefined;
   const shared = store.kind === 'shared' ? store.table : undefined;
   /** A visited set that only marks (no sleep sets kept). */
-  const bits = bitstate ?? shared;
+  const bits = bitstate;
   const pool = new SleepPool();
   const h = new Uint32Array(2);
-  const stored = (): number => visited?.size ?? bits?.size ?? 0;
+  const stored = (): number => visited?.size ?? bits?.size ?? shared?.size ?? 0;
   let transitions = 0;
   let executions = 0;
   let sleepPruned = 0;
@@ -205,6 +205,21 @@ export function statefulDfs(model: Model, opt: StatefulOptions = {}): StatefulRe
     let woke: readonly Move[] | undefined;
     if (bits) {
       if (!bits.testAndSet(sleep.length === 0 ? h : withSleep(h, sleep))) return undefined;
+    } else if (shared) {
+      // The same revisit rule over the table the workers share (shared-visited.ts).
+      const slot = shared.claim(h);
+      if (slot < 0) shared.store(~slot, sleep.map((u) => u.move));
+      else {
+        for (;;) {
+          const old = shared.read(slot);
+          const before = shared.movesOf(old);
+          // Not known (the arena was full): every move not asleep now may still be unexplored.
+          woke = (before ?? moves).filter((m) => !asleepIn(sleep, m));
+          if (woke.length === 0) return undefined;
+          const still = before === undefined ? sleep.map((u) => u.move) : before.filter((m) => asleepIn(sleep, m));
+          if (shared.replace(slot, old, still)) break;
+        }
+      }
     } else {
       const slot = visited!.findOrInsert(h, sleep.length === 0 ? 0 : pool.idOf(sleep.map((u) => u.move)));
       if (slot >= 0) {

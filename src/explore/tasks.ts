@@ -42,8 +42,20 @@ export class TaskTable<F> {
     public left: number,
     /** NMIs left in this execution (World.nmi). */
     public nmiLeft = 0,
+    /** Copy this table's arrays (clone), instead of starting every task afresh. */
+    from?: { readonly table: TaskTable<F>; readonly copyStack: (fs: F[]) => F[] },
   ) {
     this.cpuOf = cpuOf;
+    if (from) {
+      const t = from.table;
+      this.cur = t.cur.slice();
+      this.switchTo = t.switchTo.slice();
+      this.preempt = t.preempt.slice();
+      this.state = t.state.slice();
+      this.mm = t.mm.slice();
+      this.saved = t.saved.map((fs) => (fs ? from.copyStack(fs) : null));
+      return;
+    }
     this.cur = Array.from({ length: cpus }, (_, c) => c);
     this.switchTo = new Array<number>(cpus).fill(-1);
     this.preempt = new Array<number>(cpus).fill(0);
@@ -53,13 +65,7 @@ export class TaskTable<F> {
   }
 
   clone(copyStack: (fs: F[]) => F[]): TaskTable<F> {
-    const t = new TaskTable<F>(this.cur.length, this.cpuOf, this.mm, this.left, this.nmiLeft);
-    t.cur.splice(0, t.cur.length, ...this.cur);
-    t.switchTo.splice(0, t.switchTo.length, ...this.switchTo);
-    t.preempt.splice(0, t.preempt.length, ...this.preempt);
-    t.state.splice(0, t.state.length, ...this.state);
-    this.saved.forEach((fs, i) => (t.saved[i] = fs ? copyStack(fs) : null));
-    return t;
+    return new TaskTable<F>(this.cur.length, this.cpuOf, this.mm, this.left, this.nmiLeft, { table: this, copyStack });
   }
 
   /** Tasks of CPU `c` the scheduler may switch to: not running and not dead. */

@@ -22,16 +22,16 @@ export interface FlushRecord {
   readonly end: number;
   readonly kernel: boolean;
   readonly covered: readonly Covered[];
-  beganAt: number;
+  readonly beganAt: number;
   /** Step at which the flush returned to its caller, or -1 while it runs. */
-  returnedAt: number;
+  readonly returnedAt: number;
 }
 
 export interface PasidRecord {
   readonly cpu: CpuId;
   readonly mm: MmId;
   readonly val: number;
-  returnedAt: number;
+  readonly returnedAt: number;
 }
 
 export class Ghost {
@@ -45,10 +45,11 @@ export class Ghost {
   }
 
   clone(): Ghost {
+    // Records are immutable (a change replaces the record), so the copies share them.
     const g = new Ghost(this.userMm.length);
-    for (const f of this.flushes) g.flushes.push({ ...f });
-    for (const p of this.pasid) g.pasid.push({ ...p });
-    g.userMm.splice(0, g.userMm.length, ...this.userMm);
+    for (const f of this.flushes) g.flushes.push(f);
+    for (const p of this.pasid) g.pasid.push(p);
+    for (let c = 0; c < this.userMm.length; c++) g.userMm[c] = this.userMm[c]!;
     return g;
   }
 

@@ -59,6 +59,8 @@ function declName(d: Node | null | undefined): string | undefined {
 
 /** Trailing comments by line: the tag of an effect called on that line. */
 function trailingComments(u: Unit): Map<number, string> {
+  const known = TAGS_OF_UNIT.get(u);
+  if (known) return known;
   const lines = u.src.split('\n');
   const out = new Map<number, string>();
   const walk = (n: Node): void => {
@@ -71,8 +73,11 @@ function trailingComments(u: Unit): Map<number, string> {
     for (const c of n.children) if (c) walk(c);
   };
   walk(u.root);
+  TAGS_OF_UNIT.set(u, out);
   return out;
 }
+/** A unit's trailing comments, found once per unit rather than once per function in it. */
+const TAGS_OF_UNIT = new WeakMap<Unit, Map<number, string>>();
 
 interface Loop {
   breaks: { o: 'jmp'; t: number }[];

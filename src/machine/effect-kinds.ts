@@ -39,9 +39,11 @@ export const EFFECT_KINDS: Readonly<Record<EffectKind, EffectKindInfo>> = {
   'wrmsr-pasid': DRAINS,
   irq: STEP,
   ipi: STEP,
-  // INVLPGB is weakly ordered (AMD APM Vol. 3): it does not drain; TLBSYNC waits for it.
+  // INVLPGB is weakly ordered and not serializing (AMD APM Vol. 3): it does not drain.
+  // TLBSYNC waits for this CPU's INVLPGBs and is one of AMD's documented serializing
+  // instructions, so like every serializing instruction it drains the store buffer first.
   invlpgb: STEP,
-  tlbsync: STEP,
+  tlbsync: DRAINS,
   cr4: DRAINS,
   iret: DRAINS,
   access: STEP,

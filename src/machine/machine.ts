@@ -52,7 +52,7 @@
  */
 import { EFFECT_KINDS } from './effect-kinds.ts';
 import type { AccessResult, CrossCall, EffectKind, InvlpgbSpec, IpiVia, RmwOp, SoftWalk } from './effects.ts';
-import type { Hasher } from './hash.ts';
+import { Hasher } from './hash.ts';
 import type { EarlyWalk, FillRecord, PscEntry, TlbEntry } from './tlb.ts';
 import { dropWhere, pscFill, pscLookup, tlbFill, tlbLookup } from './tlb.ts';
 import {
@@ -109,7 +109,18 @@ export interface CpuState {
   walksLeft: number;
   evictionsLeft: number;
   pasidMsr: number;
+  /**
+   * The CPU's part of the state hash, cached (`hashOk`): computed when a fingerprint needs it,
+   * kept while the object is shared between clones, cleared by `Machine.mut` (every change goes
+   * through it). An unchanged CPU is not hashed again.
+   */
+  hashOk: boolean;
+  hashA: number;
+  hashB: number;
 }
+
+/** A CPU's state to read: the machine copies a CPU before it changes it (Machine.mut). */
+export type CpuView = { readonly [K in keyof CpuState]: CpuState[K] extends (infer E)[] ? readonly E[] : CpuState[K] };
 
 /** One INVLPGB's invalidation waiting at a CPU: what it matches, and which CPU issued it. */
 export interface BcastInval extends InvlpgbSpec {
@@ -168,6 +179,9 @@ function cloneCpu(c: CpuState): CpuState {
     walksLeft: c.walksLeft,
     evictionsLeft: c.evictionsLeft,
     pasidMsr: c.pasidMsr,
+    hashOk: false,
+    hashA: 0,
+    hashB: 0,
   };
 }
 
@@ -188,18 +202,26 @@ export interface MachineInit {
   readonly vas?: readonly number[];
 }
 
+const CPU_KEY = new Uint32Array(2);
+
 export class Machine {
   readonly features: Features;
   readonly bounds: Bounds;
-  readonly mem: Int32Array;
+  /**
+   * Memory words, each a 32-bit signed integer (setMem wraps a value as an Int32Array would).
+   * Plain arrays of small integers, like the ghost arrays below and the page arrays: a clone at
+   * every explored state copies them, and copying a JS array costs a fraction of what a typed
+   * array's slice does (each slice is an ArrayBuffer with external memory for the GC to track).
+   */
+  readonly mem: number[];
   /**
    * Ghost: version of the value `mem` holds, counted per location in issue order (0 = the
    * initial contents). Page-table entries are written under the page-table lock, one writer
    * at a time, so issue order is their coherence order.
    */
-  readonly wid: Int32Array;
+  readonly wid: number[];
   /** Ghost: versions issued so far per location (buffered stores included). */
-  readonly issued: Int32Array;
+  readonly issued: number[];
   readonly owner: Int16Array;
   readonly writer: Int16Array;
   readonly pageKind: Uint8Array;
@@ -209,7 +231,13 @@ export class Machine {
    * records the generation of the page it maps when it is filled (no-use-after-free-page).
    */
   readonly pageGen: Int32Array;
-  readonly cpus: CpuState[];
+  /**
+   * The CPUs, copy-on-write: a clone shares its parent's CPU objects and copies one (its
+   * arrays included) the first time it changes it (`mut`); `owned` has bit c once cpu c is this
+   * machine's own. A step changes one or two CPUs, so most of a clone's CPUs stay shared.
+   */
+  private readonly cpuArr: CpuState[];
+  private owned: number;
   /** The addresses the scenario names (the walker's and the early-walk records' domain). */
   readonly vas: readonly number[];
   readonly obs: Observation[] = [];
@@ -245,7 +273,8 @@ export class Machine {
       this.pageKind = from.pageKind.slice();
       this.pageOwner = from.pageOwner.slice();
       this.pageGen = from.pageGen.slice();
-      this.cpus = from.cpus.map(cloneCpu);
+      this.cpuArr = from.cpuArr.slice();
+      this.owned = 0;
       this.vas = from.vas;
       this.step = from.step;
       this.zobA = from.zobA;
@@ -256,9 +285,9 @@ export class Machine {
     this.bounds = init.bounds;
     this.vas = init.vas ?? [];
     const words = init.pages * ENTRIES + init.vars;
-    this.mem = new Int32Array(words);
-    this.wid = new Int32Array(words);
-    this.issued = new Int32Array(words);
+    this.mem = Array.from({ length: words }, () => 0);
+    this.wid = Array.from({ length: words }, () => 0);
+    this.issued = Array.from({ length: words }, () => 0);
     this.ptWords = init.pages * ENTRIES;
     this.owner = new Int16Array(words).fill(-1);
     for (let i = 0; i < init.varOwner.length; i++) this.owner[init.pages * ENTRIES + i] = init.varOwner[i]!;
@@ -268,9 +297,11 @@ export class Machine {
     this.pageKind = new Uint8Array(init.pages);
     this.pageOwner = new Int16Array(init.pages);
     this.pageGen = new Int32Array(init.pages);
-    this.cpus = [];
+    if (init.cpus > 30) throw new Error(`[tlbcheck bug] ${init.cpus} cpus: the copy-on-write mask holds 30`);
+    this.owned = (1 << init.cpus) - 1;
+    this.cpuArr = [];
     for (let c = 0; c < init.cpus; c++) {
-      this.cpus.push({
+      this.cpuArr.push({
         id: c,
         sb: [],
         cr3Root: -1,
@@ -287,6 +318,9 @@ export class Machine {
         walksLeft: init.bounds.walks,
         evictionsLeft: init.bounds.evictions,
         pasidMsr: 0,
+        hashOk: false,
+        hashA: 0,
+        hashB: 0,
       });
     }
   }
@@ -307,56 +341,70 @@ export class Machine {
     h.add(this.zobB);
     for (let i = 0; i < this.pageKind.length; i++) h.add(this.pageKind[i]! * 65536 + this.pageOwner[i]!);
     for (let i = 0; i < this.pageGen.length; i++) if (this.pageGen[i] !== 0) h.add(0x6e000000 + i * 4096 + this.pageGen[i]!);
-    for (const c of this.cpus) {
-      h.add(c.cr3Root);
-      h.add(c.cr3Pcid + (c.pge ? 4096 : 0) + (c.irqOn ? 8192 : 0) + c.inIrq * 16384 + (c.pcide === this.features.pcid ? 0 : 65536));
-      h.add(Math.min(c.walksLeft, 65535) * 256 + c.evictionsLeft);
-      h.add(c.pasidMsr);
-      h.add(c.sb.length);
-      for (const e of c.sb) {
-        h.add(e.loc);
-        h.add(e.val);
-        h.add(e.loc >= 0 && e.loc < this.ptWords ? e.wid : 0);
-        if (e.ipi) {
-          h.add(e.ipi.target);
-          h.addString(e.ipi.call.fn);
-        }
+    for (const c of this.cpuArr) {
+      if (!c.hashOk) {
+        const x = new Hasher();
+        this.hashCpu(x, c);
+        x.key64(CPU_KEY);
+        c.hashA = CPU_KEY[0]!;
+        c.hashB = CPU_KEY[1]!;
+        c.hashOk = true;
       }
-      h.add(c.tlb.length);
-      for (const e of c.tlb) {
-        h.add(e.pcid * 65536 + e.vpn);
-        h.add(e.pfn * 8 + (e.global ? 1 : 0) + (e.writable ? 0 : 2) + (e.dirty ? 0 : 4));
-        h.add(e.rec.upperLoc);
-        h.add(e.rec.upperWid);
-        h.add(e.rec.leafLoc);
-        h.add(e.rec.leafWid);
-        if (e.gen !== 0) h.add(0x6f000000 + e.gen);
+      h.add(c.hashA);
+      h.add(c.hashB);
+    }
+  }
+
+  /** Everything of cpu `c` that decides its future (hashInto caches it per CPU object). */
+  private hashCpu(h: Hasher, c: CpuView): void {
+    h.add(c.cr3Root);
+    h.add(c.cr3Pcid + (c.pge ? 4096 : 0) + (c.irqOn ? 8192 : 0) + c.inIrq * 16384 + (c.pcide === this.features.pcid ? 0 : 65536));
+    h.add(Math.min(c.walksLeft, 65535) * 256 + c.evictionsLeft);
+    h.add(c.pasidMsr);
+    h.add(c.sb.length);
+    for (const e of c.sb) {
+      h.add(e.loc);
+      h.add(e.val);
+      h.add(e.loc >= 0 && e.loc < this.ptWords ? e.wid : 0);
+      if (e.ipi) {
+        h.add(e.ipi.target);
+        h.addString(e.ipi.call.fn);
       }
-      h.add(c.psc.length);
-      for (const e of c.psc) {
-        h.add(e.pcid * 65536 + e.ui);
-        h.add(e.leafPfn);
-        h.add(e.loc);
-        h.add(e.wid);
-      }
-      if (c.early.length > 0) {
-        h.add(0x7e000000 + c.early.length);
-        for (const e of c.early) h.add(e.pcid * 65536 + e.vpn);
-      }
-      h.add(c.pending.length);
-      for (const p of c.pending) {
-        h.add(p.sender);
-        h.add(p.csd);
-        h.addString(p.fn);
-      }
-      if (c.inbox.length > 0) {
-        h.add(0x7d000000 + c.inbox.length);
-        for (const b of c.inbox) {
-          h.add(b.from * 64 + (b.global ? 1 : 0) + (b.finalOnly ? 2 : 0) + (b.va === null ? 4 : 0) + (b.pcid === null ? 8 : 0) + (b.asid === null ? 16 : 0));
-          h.add(b.va ?? 0);
-          h.add(b.nr * 65536 + (b.pcid ?? 0));
-          h.add(b.asid ?? 0);
-        }
+    }
+    h.add(c.tlb.length);
+    for (const e of c.tlb) {
+      h.add(e.pcid * 65536 + e.vpn);
+      h.add(e.pfn * 8 + (e.global ? 1 : 0) + (e.writable ? 0 : 2) + (e.dirty ? 0 : 4));
+      h.add(e.rec.upperLoc);
+      h.add(e.rec.upperWid);
+      h.add(e.rec.leafLoc);
+      h.add(e.rec.leafWid);
+      if (e.gen !== 0) h.add(0x6f000000 + e.gen);
+    }
+    h.add(c.psc.length);
+    for (const e of c.psc) {
+      h.add(e.pcid * 65536 + e.ui);
+      h.add(e.leafPfn);
+      h.add(e.loc);
+      h.add(e.wid);
+    }
+    if (c.early.length > 0) {
+      h.add(0x7e000000 + c.early.length);
+      for (const e of c.early) h.add(e.pcid * 65536 + e.vpn);
+    }
+    h.add(c.pending.length);
+    for (const p of c.pending) {
+      h.add(p.sender);
+      h.add(p.csd);
+      h.addString(p.fn);
+    }
+    if (c.inbox.length > 0) {
+      h.add(0x7d000000 + c.inbox.length);
+      for (const b of c.inbox) {
+        h.add(b.from * 64 + (b.global ? 1 : 0) + (b.finalOnly ? 2 : 0) + (b.va === null ? 4 : 0) + (b.pcid === null ? 8 : 0) + (b.asid === null ? 16 : 0));
+        h.add(b.va ?? 0);
+        h.add(b.nr * 65536 + (b.pcid ?? 0));
+        h.add(b.asid ?? 0);
       }
     }
   }
@@ -375,7 +423,8 @@ export class Machine {
     this.zobB ^= b;
   }
 
-  private setMem(loc: Loc, v: number): void {
+  private setMem(loc: Loc, value: number): void {
+    const v = value | 0;
     const old = this.mem[loc]!;
     if (old === v) return;
     if (old !== 0) this.zob(0, loc, old);
@@ -452,10 +501,30 @@ export class Machine {
     this.fp?.push(res * 2 + 1);
   }
 
-  cpu(c: CpuId): CpuState {
-    const s = this.cpus[c];
+  /** The CPUs, to read. */
+  get cpus(): readonly CpuView[] {
+    return this.cpuArr;
+  }
+
+  /** Cpu `c`, to read. */
+  cpu(c: CpuId): CpuView {
+    const s = this.cpuArr[c];
     if (!s) throw new Error(`[tlbcheck bug] no cpu${c}`);
     return s;
+  }
+
+  /** Cpu `c`, to change: copied first if this machine still shares it with the one it was cloned from. */
+  mut(c: CpuId): CpuState {
+    const bit = 1 << c;
+    if ((this.owned & bit) === 0) {
+      const s = this.cpuArr[c];
+      if (!s) throw new Error(`[tlbcheck bug] no cpu${c}`);
+      this.cpuArr[c] = cloneCpu(s);
+      this.owned |= bit;
+    }
+    const own = this.cpuArr[c]!;
+    own.hashOk = false;
+    return own;
   }
 
   // ------------------------------------------------------------------ memory (TSO)
@@ -508,14 +577,14 @@ export class Machine {
       this.setWid(loc, w);
       return;
     }
-    const cpu = this.cpu(c);
+    const cpu = this.mut(c);
     if (cpu.sb.length >= this.bounds.sbDepth) throw new Error('[tlbcheck bug] store to a full store buffer');
     cpu.sb.push({ loc, val, wid: w });
   }
 
   /** Commit the oldest buffered store of cpu `c` (the drain actor's step). */
   drainOne(c: CpuId): SbEntry {
-    const e = this.cpu(c).sb.shift();
+    const e = this.mut(c).sb.shift();
     if (!e) throw new Error('[tlbcheck bug] drain of an empty store buffer');
     if (this.fp) this.wr(this.resSb(c));
     this.commit(e);
@@ -526,7 +595,7 @@ export class Machine {
   private commit(e: SbEntry): void {
     if (e.ipi) {
       this.wr(this.resIrq(e.ipi.target));
-      this.cpu(e.ipi.target).pending.push(e.ipi.call);
+      this.mut(e.ipi.target).pending.push(e.ipi.call);
       return;
     }
     const before = e.loc < this.ptWords ? this.earlyBefore() : null;
@@ -542,7 +611,7 @@ export class Machine {
     // Serializing instructions wait for an empty buffer: that wait reads it.
     if (this.fp) n > 0 ? this.wr(this.resSb(c)) : this.rd(this.resSb(c));
     for (const e of sb) this.commit(e);
-    sb.length = 0;
+    if (n > 0) this.mut(c).sb.length = 0;
     return n;
   }
 
@@ -650,21 +719,21 @@ export class Machine {
 
   /** Set CR3 at boot time (no flush, no serialization: nothing has run yet). */
   bootCr3(c: CpuId, root: Pfn, pcid: number): void {
-    const cpu = this.cpu(c);
+    const cpu = this.mut(c);
     cpu.cr3Root = root;
     cpu.cr3Pcid = pcid;
   }
 
   /** Boot-time CR4.PCIDE: the kernel left it clear (setup_pcid() turned PCID off). */
   bootPcide(c: CpuId, on: boolean): void {
-    const cpu = this.cpu(c);
+    const cpu = this.mut(c);
     cpu.pcide = on;
     if (!on) cpu.cr3Pcid = 0;
   }
 
   /** Boot-time cache contents: walk `va` in (root, pcid) and keep the fills. */
   prefill(c: CpuId, root: Pfn, pcid: number, va: number): void {
-    const cpu = this.cpu(c);
+    const cpu = this.mut(c);
     const saved = [cpu.cr3Root, cpu.cr3Pcid] as const;
     this.bootCr3(c, root, pcid);
     const plan = this.planWalk(c, va);
@@ -776,7 +845,7 @@ export class Machine {
     return !tlbLookup(cpu.tlb, pcid, vpnOf(va), cpu.pge);
   }
 
-  private hasEarly(cpu: CpuState, pcid: number, vpn: number): boolean {
+  private hasEarly(cpu: CpuView, pcid: number, vpn: number): boolean {
     for (const e of cpu.early) if (e.pcid === pcid && e.vpn === vpn) return true;
     return false;
   }
@@ -817,15 +886,15 @@ export class Machine {
     if (!before) return;
     let k = 0;
     for (let c = 0; c < this.cpus.length; c++) {
-      const cpu = this.cpus[c]!;
       for (const va of this.vas) {
         const was = before[k++]!;
+        const cpu = this.cpus[c]!;
         if (cpu.cr3Root < 0) continue;
         // Evaluated (and its reads recorded for the footprint) whatever `was` is.
         const np = this.walksNotPresent(c, va);
         if (!was || np || this.hasEarly(cpu, cpu.cr3Pcid, vpnOf(va))) continue;
         if (this.fp) this.wr(this.resHw(c));
-        cpu.early.push({ pcid: cpu.cr3Pcid, vpn: vpnOf(va), step: this.step });
+        this.mut(c).early.push({ pcid: cpu.cr3Pcid, vpn: vpnOf(va), step: this.step });
       }
     }
   }
@@ -900,9 +969,13 @@ export class Machine {
         viaPsc: r.viaPsc,
       });
     }
-    if (plan.psc) pscFill(cpu.psc, plan.psc);
-    if (plan.tlb && (!speculative || !tlbLookup(cpu.tlb, cpu.cr3Pcid, plan.tlb.vpn, cpu.pge))) tlbFill(cpu.tlb, plan.tlb);
-    if (speculative) cpu.walksLeft--;
+    const fillTlb = plan.tlb !== undefined && (!speculative || !tlbLookup(cpu.tlb, cpu.cr3Pcid, plan.tlb.vpn, cpu.pge));
+    if (plan.psc || fillTlb || speculative) {
+      const w = this.mut(c);
+      if (plan.psc) pscFill(w.psc, plan.psc);
+      if (fillTlb) tlbFill(w.tlb, plan.tlb!);
+      if (speculative) w.walksLeft--;
+    }
     return plan;
   }
 
@@ -971,7 +1044,7 @@ export class Machine {
    * it; generating the exception drains the store buffer (§11.10).
    */
   protected pageFault(c: CpuId, va: number, fault: 'not-present' | 'read-only', early = false): AccessResult {
-    const cpu = this.cpu(c);
+    const cpu = this.mut(c);
     this.drainAll(c);
     const pcid = cpu.cr3Pcid;
     const vpn = vpnOf(va);
@@ -1002,7 +1075,7 @@ export class Machine {
   }
 
   evict(c: CpuId, i: number): string {
-    const cpu = this.cpu(c);
+    const cpu = this.mut(c);
     this.wr(this.resHw(c));
     cpu.evictionsLeft--;
     if (i < cpu.tlb.length) {
@@ -1028,7 +1101,7 @@ export class Machine {
 
   /** MOV to CR3 (serializing). Returns a fault description, or undefined. */
   writeCr3(c: CpuId, root: Pfn, pcid: number, noflush: boolean): string | undefined {
-    const cpu = this.cpu(c);
+    const cpu = this.mut(c);
     this.drainAll(c);
     this.wr(this.resHw(c));
     this.serialize(cpu);
@@ -1044,7 +1117,7 @@ export class Machine {
   }
 
   invlpg(c: CpuId, va: number): void {
-    const cpu = this.cpu(c);
+    const cpu = this.mut(c);
     this.drainAll(c);
     this.wr(this.resHw(c));
     this.serialize(cpu);
@@ -1059,7 +1132,7 @@ export class Machine {
   /** INVPCID: #UD without the feature. */
   invpcid(c: CpuId, type: 0 | 1 | 2 | 3, pcid: number, va: number): string | undefined {
     if (!this.features.invpcid) return '#UD: INVPCID on a CPU without X86_FEATURE_INVPCID';
-    const cpu = this.cpu(c);
+    const cpu = this.mut(c);
     this.drainAll(c);
     this.wr(this.resHw(c));
     this.serialize(cpu);
@@ -1097,7 +1170,7 @@ export class Machine {
    * PCIDE clear the current PCID is 0. Returns a fault description, or undefined.
    */
   writeCr4(c: CpuId, pge: boolean, pcide: boolean): string | undefined {
-    const cpu = this.cpu(c);
+    const cpu = this.mut(c);
     this.drainAll(c);
     this.wr(this.resHw(c));
     this.serialize(cpu);
@@ -1117,8 +1190,9 @@ export class Machine {
   wrmsrPasid(c: CpuId, val: number): void {
     this.drainAll(c);
     this.wr(this.resHw(c));
-    this.serialize(this.cpu(c));
-    this.cpu(c).pasidMsr = val;
+    const cpu = this.mut(c);
+    this.serialize(cpu);
+    cpu.pasidMsr = val;
   }
 
   // ------------------------------------------------------------------ broadcast invalidation
@@ -1134,7 +1208,7 @@ export class Machine {
     const b: BcastInval = { ...inv, from: c };
     for (let t = 0; t < this.cpus.length; t++) {
       this.wr(this.resIrq(t));
-      this.cpus[t]!.inbox.push(b);
+      this.mut(t).inbox.push(b);
     }
     return undefined;
   }
@@ -1187,7 +1261,7 @@ export class Machine {
    * `t`. Returns what it dropped, for the trace.
    */
   applyBcast(t: CpuId, from: CpuId): { readonly inv: BcastInval; readonly tlb: number; readonly psc: number } {
-    const cpu = this.cpu(t);
+    const cpu = this.mut(t);
     const i = cpu.inbox.findIndex((b) => b.from === from);
     if (i < 0) throw new Error(`[tlbcheck bug] no INVLPGB from cpu${from} waits at cpu${t}`);
     const inv = cpu.inbox[i]!;
@@ -1217,7 +1291,7 @@ export class Machine {
   queueCall(c: CpuId, target: CpuId, call: CrossCall, via: IpiVia = 'lock'): void {
     if (target === c) throw new Error('[tlbcheck bug] cross-call to self');
     if (via === 'mmio') {
-      const cpu = this.cpu(c);
+      const cpu = this.mut(c);
       if (cpu.sb.length >= this.bounds.sbDepth) throw new Error('[tlbcheck bug] ICR store to a full store buffer');
       this.wr(this.resSb(c));
       cpu.sb.push({ loc: -1, val: 0, wid: 0, ipi: { target, call } });
@@ -1225,7 +1299,7 @@ export class Machine {
     }
     if (via === 'lock') this.drainAll(c);
     this.wr(this.resIrq(target));
-    this.cpu(target).pending.push(call);
+    this.mut(target).pending.push(call);
   }
 
   canDeliver(c: CpuId): boolean {
@@ -1238,7 +1312,7 @@ export class Machine {
    * interrupt"), then every queued call is taken (llist_del_all) with IRQs off.
    */
   deliver(c: CpuId): CrossCall[] {
-    const cpu = this.cpu(c);
+    const cpu = this.mut(c);
     if (this.deliveryDrains()) this.drainAll(c);
     this.wr(this.resIrq(c));
     this.wr(this.resProg(c));
@@ -1251,7 +1325,7 @@ export class Machine {
 
   /** IRET (serializing): back to the interrupted context with IRQs on. */
   iret(c: CpuId): void {
-    const cpu = this.cpu(c);
+    const cpu = this.mut(c);
     if (this.drainsFirst('iret')) this.drainAll(c);
     this.wr(this.resIrq(c));
     // Serializing: it forgets the early walks, so it is ordered with this CPU's walker.
@@ -1264,6 +1338,6 @@ export class Machine {
 
   setIrq(c: CpuId, on: boolean): void {
     this.wr(this.resIrq(c));
-    this.cpu(c).irqOn = on;
+    this.mut(c).irqOn = on;
   }
 }

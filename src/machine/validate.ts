@@ -60,32 +60,35 @@ function quickOk(e: Effect, lim: EffectLimits): boolean {
   }
 }
 
+type Fields = Record<string, unknown>;
+// The field checks of describeProblem, at module level so that a call allocates no closures.
+const locOf = (x: Fields, lim: EffectLimits): string | undefined => (isInt(x['loc']) && x['loc'] >= 0 && x['loc'] < lim.words ? undefined : `location ${show(x['loc'])} is outside memory (0..${lim.words - 1})`);
+const word = (x: Fields, f: string): string | undefined => (isWord(x[f]) ? undefined : `${f} ${show(x[f])} is not a 32-bit integer`);
+const bool = (x: Fields, f: string): string | undefined => (typeof x[f] === 'boolean' ? undefined : `${f} ${show(x[f])} is not a boolean`);
+const str = (x: Fields, f: string): string | undefined => (typeof x[f] === 'string' ? undefined : `${f} ${show(x[f])} is not a string`);
+const range = (x: Fields, f: string, n: number, what: string): string | undefined => (isInt(x[f]) && x[f] >= 0 && x[f] < n ? undefined : `${what} ${show(x[f])} does not exist (0..${n - 1})`);
+const vaOf = (x: Fields): string | undefined => (isInt(x['va']) && x['va'] >= 0 ? undefined : `virtual address ${show(x['va'])} is not a non-negative integer`);
+const addr = (x: Fields, f: string): string | undefined => (typeof x[f] === 'number' && !Number.isNaN(x[f]) ? undefined : `${f} ${show(x[f])} is not a number`);
+
 function describeProblem(e: unknown, lim: EffectLimits): string | undefined {
   if (e === null || typeof e !== 'object') return `yielded ${show(e)}, not an effect (use the fx helpers: yield* fx.load(loc))`;
-  const x = e as Record<string, unknown>;
-  const loc = (): string | undefined => (isInt(x['loc']) && x['loc'] >= 0 && x['loc'] < lim.words ? undefined : `location ${show(x['loc'])} is outside memory (0..${lim.words - 1})`);
-  const word = (f: string): string | undefined => (isWord(x[f]) ? undefined : `${f} ${show(x[f])} is not a 32-bit integer`);
-  const bool = (f: string): string | undefined => (typeof x[f] === 'boolean' ? undefined : `${f} ${show(x[f])} is not a boolean`);
-  const str = (f: string): string | undefined => (typeof x[f] === 'string' ? undefined : `${f} ${show(x[f])} is not a string`);
-  const range = (f: string, n: number, what: string): string | undefined => (isInt(x[f]) && x[f] >= 0 && x[f] < n ? undefined : `${what} ${show(x[f])} does not exist (0..${n - 1})`);
-  const va = (): string | undefined => (isInt(x['va']) && x['va'] >= 0 ? undefined : `virtual address ${show(x['va'])} is not a non-negative integer`);
-  const addr = (f: string): string | undefined => (typeof x[f] === 'number' && !Number.isNaN(x[f]) ? undefined : `${f} ${show(x[f])} is not a number`);
+  const x = e as Fields;
   const k = x['k'] as Effect['k'];
   switch (k) {
     case 'load':
-      return loc();
+      return locOf(x, lim);
     case 'store':
-      return loc() ?? word('val');
+      return locOf(x, lim) ?? word(x, 'val');
     case 'rmw':
-      return loc() ?? (RMW_OPS.has(String(x['op'])) ? undefined : `unknown read-modify-write ${show(x['op'])}`) ?? word('a') ?? (x['b'] === undefined ? undefined : word('b'));
+      return locOf(x, lim) ?? (RMW_OPS.has(String(x['op'])) ? undefined : `unknown read-modify-write ${show(x['op'])}`) ?? word(x, 'a') ?? (x['b'] === undefined ? undefined : word(x, 'b'));
     case 'wait':
-      return loc() ?? (typeof x['until'] === 'function' ? undefined : 'until is not a function') ?? str('what');
+      return locOf(x, lim) ?? (typeof x['until'] === 'function' ? undefined : 'until is not a function') ?? str(x, 'what');
     case 'cr3':
-      return range('root', lim.pages, 'page') ?? (isInt(x['pcid']) && x['pcid'] >= 0 && x['pcid'] < 4096 ? undefined : `pcid ${show(x['pcid'])} is not 0..4095`) ?? bool('noflush');
+      return range(x, 'root', lim.pages, 'page') ?? (isInt(x['pcid']) && x['pcid'] >= 0 && x['pcid'] < 4096 ? undefined : `pcid ${show(x['pcid'])} is not 0..4095`) ?? bool(x, 'noflush');
     case 'invlpg':
-      return va();
+      return vaOf(x);
     case 'invpcid':
-      return ([0, 1, 2, 3].includes(x['type'] as number) ? undefined : `INVPCID type ${show(x['type'])} is not 0..3`) ?? (isInt(x['pcid']) && x['pcid'] >= 0 && x['pcid'] < 4096 ? undefined : `pcid ${show(x['pcid'])} is not 0..4095`) ?? va();
+      return ([0, 1, 2, 3].includes(x['type'] as number) ? undefined : `INVPCID type ${show(x['type'])} is not 0..3`) ?? (isInt(x['pcid']) && x['pcid'] >= 0 && x['pcid'] < 4096 ? undefined : `pcid ${show(x['pcid'])} is not 0..4095`) ?? vaOf(x);
     case 'invlpgb': {
       const inv = x['inv'] as Record<string, unknown> | null | undefined;
       if (!inv || typeof inv !== 'object') return 'an INVLPGB without its invalidation';
@@ -102,44 +105,44 @@ function describeProblem(e: unknown, lim: EffectLimits): string | undefined {
       return undefined;
     case 'pge':
     case 'irq':
-      return bool('on');
+      return bool(x, 'on');
     case 'wrmsr-pasid':
-      return word('val');
+      return word(x, 'val');
     case 'ipi': {
       const call = x['call'] as Record<string, unknown> | null | undefined;
       if (!call || typeof call !== 'object') return 'an IPI without a cross-call';
       const c = call as Record<string, unknown>;
-      return range('target', lim.cpus, 'cpu') ?? (IPI_VIAS.has(String(x['via'])) ? undefined : `IPI send ${show(x['via'])} is not lock, mmio or wrmsr`) ?? (isInt(c['sender']) && c['sender'] >= 0 && c['sender'] < lim.cpus ? undefined : `sender cpu ${show(c['sender'])} does not exist`) ?? (typeof c['fn'] === 'string' ? undefined : 'cross-call fn is not a string') ?? (isInt(c['csd']) && c['csd'] >= 0 && c['csd'] < lim.words ? undefined : `csd location ${show(c['csd'])} is outside memory`);
+      return range(x, 'target', lim.cpus, 'cpu') ?? (IPI_VIAS.has(String(x['via'])) ? undefined : `IPI send ${show(x['via'])} is not lock, mmio or wrmsr`) ?? (isInt(c['sender']) && c['sender'] >= 0 && c['sender'] < lim.cpus ? undefined : `sender cpu ${show(c['sender'])} does not exist`) ?? (typeof c['fn'] === 'string' ? undefined : 'cross-call fn is not a string') ?? (isInt(c['csd']) && c['csd'] >= 0 && c['csd'] < lim.words ? undefined : `csd location ${show(c['csd'])} is outside memory`);
     }
     case 'access':
-      return va() ?? bool('write') ?? (x['owner'] === undefined ? undefined : range('owner', lim.mms, 'mm'));
+      return vaOf(x) ?? bool(x, 'write') ?? (x['owner'] === undefined ? undefined : range(x, 'owner', lim.mms, 'mm'));
     case 'vload':
-      return va();
+      return vaOf(x);
     case 'vstore':
-      return va() ?? word('val');
+      return vaOf(x) ?? word(x, 'val');
     case 'cr4':
-      return bool('pge') ?? bool('pcide');
+      return bool(x, 'pge') ?? bool(x, 'pcide');
     case 'free-page':
-      return range('pfn', lim.pages, 'page');
+      return range(x, 'pfn', lim.pages, 'page');
     case 'reuse-page':
-      return range('pfn', lim.pages, 'page') ?? word('fill');
+      return range(x, 'pfn', lim.pages, 'page') ?? word(x, 'fill');
     case 'enter':
-      return str('fn');
+      return str(x, 'fn');
     case 'assert':
-      return bool('ok') ?? str('what') ?? (x['kind'] === 'WARN' || x['kind'] === 'BUG' ? undefined : `assertion kind ${show(x['kind'])} is not WARN or BUG`);
+      return bool(x, 'ok') ?? str(x, 'what') ?? (x['kind'] === 'WARN' || x['kind'] === 'BUG' ? undefined : `assertion kind ${show(x['kind'])} is not WARN or BUG`);
     case 'flush-begin':
-      return range('mm', lim.mms, 'mm') ?? addr('start') ?? addr('end') ?? bool('kernel');
+      return range(x, 'mm', lim.mms, 'mm') ?? addr(x, 'start') ?? addr(x, 'end') ?? bool(x, 'kernel');
     case 'flush-end':
     case 'pasid-update-end':
       return isInt(x['token']) && x['token'] >= 0 ? undefined : `token ${show(x['token'])} is not one a begin effect returned`;
     case 'pasid-update-begin':
-      return range('mm', lim.mms, 'mm') ?? word('val');
+      return range(x, 'mm', lim.mms, 'mm') ?? word(x, 'val');
     case 'user-running':
-      return range('mm', lim.mms, 'mm') ?? bool('on');
+      return range(x, 'mm', lim.mms, 'mm') ?? bool(x, 'on');
     case 'preempt':
       return x['delta'] === 1 || x['delta'] === -1 ? undefined : `preempt delta ${show(x['delta'])} is not 1 or -1`;
     case 'sub':
-      return str('fn') ?? (typeof x['make'] === 'function' ? undefined : 'make is not a function');
+      return str(x, 'fn') ?? (typeof x['make'] === 'function' ? undefined : 'make is not a function');
     case 'mfence':
     case 'iret':
     case 'leave':
