@@ -5,11 +5,14 @@
  * Each claim at 2 CPUs; the 3-CPU rows are gate rows.
  */
 import { describe, expect, it } from 'vitest';
+import { prepare, runExecution } from '../src/explore/engine.ts';
+import { RandomStrategy } from '../src/explore/random.ts';
 import { checkWalkRead } from '../src/invariants/no-walk-through-freed-table.ts';
 import { findVariant } from '../src/kernel/index.ts';
 import type { Variant } from '../src/kernel/variant.ts';
 import type { Observation } from '../src/machine/machine.ts';
-import { PageKind } from '../src/machine/types.ts';
+import { DEFAULT_BOUNDS, PageKind } from '../src/machine/types.ts';
+import { findScenario } from '../src/scenario/index.ts';
 import { checkVariant } from './helpers.ts';
 
 const variant = (id: string): Variant => {
@@ -59,6 +62,23 @@ describe('INVLPGB and the store buffer (kernel-range flushes)', () => {
     const r = checkVariant(variant('linux-6.18'), 'kernel-pgtable-free', 2, { features: AMD });
     expect(r.verdict).toBe('violated');
     expect(r.violation?.invariant).toBe('no-walk-through-freed-table');
+  });
+
+  it('TLBSYNC is serializing in the engine too: the pmd store is visible before the TLBSYNC step of every execution', () => {
+    const v = variant('linux-6.18');
+    const model = prepare({ variant: v, scenario: findScenario('kernel-pgtable-free')!, params: { cpus: 2 }, features: { ...v.features, ...AMD }, bounds: DEFAULT_BOUNDS });
+    const strategy = new RandomStrategy(7);
+    let seen = 0;
+    for (let i = 0; i < 40; i++) {
+      const t = runExecution(model, strategy, { trace: true }).trace!;
+      const sync = t.findIndex((e) => e.cpu === 0 && e.text.startsWith('tlbsync'));
+      if (sync < 0) continue;
+      seen++;
+      const drained = t.findIndex((e) => e.cpu === 0 && e.actor === 'drain' && e.text.startsWith('pmd(init_mm'));
+      expect(drained).toBeGreaterThanOrEqual(0);
+      expect(drained).toBeLessThan(sync);
+    }
+    expect(seen).toBeGreaterThan(0);
   });
 
   it('smp_mb() before the INVLPGBs (linux-6.18-kernel-range-mb) holds there', () => {

@@ -1230,6 +1230,9 @@ export class Machine {
   tlbsync(c: CpuId): string | undefined {
     if (!this.features.invlpgb) return '#UD: TLBSYNC on a CPU without X86_FEATURE_INVLPGB';
     if (!this.tlbsyncDone(c)) throw new Error(`[tlbcheck bug] TLBSYNC on cpu${c} completed with its INVLPGBs pending`);
+    // Serializing (effect-kinds.ts): the buffer is empty here when the engine waited for the
+    // drain actor; otherwise (FINE_STEPS) it drains in one go, as iret does.
+    if (this.drainsFirst('tlbsync')) this.drainAll(c);
     for (let t = 0; t < this.cpus.length; t++) this.rd(this.resIrq(t));
     return undefined;
   }
