@@ -13,11 +13,12 @@
  * for leaves the store buffer. The user-address path is ordered by inc_mm_tlb_gen()'s LOCK
  * XADD ((B1) in broadcast_tlb_flush); flush_tlb_kernel_range() has no LOCK'd instruction
  * before its INVLPGB (get_flush_tlb_info()'s DEBUG_VM counter is a per-CPU add, not LOCK'd),
- * and pmd_free_pte_page() or cpa_flush() call it right after their plain stores. A TLBSYNC
- * that drained the buffer would not be enough: the re-read happens between the INVLPGB's
- * arrival and the drain. A full barrier before the first INVLPGB closes it (expected: holds).
- * Whether real hardware needs it depends on whether INVLPGB waits for older stores, which the
- * kernel's comment does not say and the model does not assume.
+ * and pmd_free_pte_page() or cpa_flush() call it right after their plain stores. TLBSYNC
+ * is serializing and drains the buffer, but too late: the re-read happens between the
+ * INVLPGB's arrival and the drain, and survives the TLBSYNC. A full barrier before the first
+ * INVLPGB closes it (expected: holds). Whether real hardware needs it depends on whether an
+ * INVLPGB can take effect before the CPU's older stores are visible, which neither the
+ * kernel's comment nor the sources within reach say; the model does not assume it cannot.
  *
  * (K0) smp_mb(): the stores that changed the kernel mapping are visible before any CPU
  *      applies the INVLPGB (pairs with the walkers' reads of memory after it).
