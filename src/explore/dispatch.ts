@@ -77,7 +77,7 @@ export function execInstant(s: Sim, c: CpuId, f: Frame, e: Effect): unknown {
       return undefined;
     }
     case 'load':
-      return m.load(c, e.loc);
+      return softLoad(s, c, e);
     case 'store':
       m.store(c, e.loc, e.val);
       return undefined;
@@ -87,6 +87,13 @@ export function execInstant(s: Sim, c: CpuId, f: Frame, e: Effect): unknown {
     default:
       throw new Error(`[tlbcheck bug] ${e.k} is not instant`);
   }
+}
+
+/** A load; a software walker's (`walk`) is also a walk-read of the table page (GUP-fast). */
+function softLoad(s: Sim, c: CpuId, e: Extract<Effect, { k: 'load' }>): number {
+  const v = s.m.load(c, e.loc);
+  if (e.walk) s.m.softWalkRead(c, e.loc, e.walk, e.walk.mm ?? s.m.load(c, s.model.layout.pcpu(c, 'cur_mm')));
+  return v;
 }
 
 /** What the flusher's writes to the covered addresses are, as it sees them now. */
@@ -115,7 +122,7 @@ export function exec(s: Sim, c: CpuId, f: Frame, e: Effect, early = false): unkn
   const m = s.m;
   switch (e.k) {
     case 'load':
-      return m.load(c, e.loc);
+      return softLoad(s, c, e);
     case 'store':
       m.store(c, e.loc, e.val);
       return undefined;
