@@ -38,8 +38,9 @@ export const CORPUS: readonly string[] = [
   'linux-4.20-free-pte-page-no-flush--kernel-pgtable-free-c2--no-walk-through-freed-table.json',
   'linux-6.18-flush-range-not-freed--collapse-flush-c2--no-walk-through-freed-table.json',
   'linux-6.17-switch-no-mb-gen-checked--switch-vs-flush-c2--tlb-gen-caught-up.json',
+  'linux-6.18-table-free-no-rcu--gup-fast-vs-free-table-c2--no-walk-through-freed-table.json',
+  'linux-4.14-table-free-single-user--lazy-free-pgtables-c2--no-walk-through-freed-table.json',
   'linux-4.14-asid-by-mm-address--mm-reuse-c1--no-dead-mm-translation.json',
-  'linux-6.18-remove-table-single-user--mm-reuse-c1--no-walk-through-freed-table.json',
 ];
 
 export const corpusPath = (name: string): string => join(CORPUS_DIR, name);

@@ -127,7 +127,7 @@ describe('an explainer follows the causal chain in the data', () => {
     const before = explain(out.trace, out.violation);
     expect(before.text).toContain('invalidated nothing for va 0x1000');
     expect(before.noIpi).toBeUndefined();
-    const erased = out.trace.map((e) => (e.data?.k === 'ipi-send' ? { ...e, data: { k: 'other' as const, sb: e.data.sb } } : e));
+    const erased = out.trace.map((e) => (e.data?.k === 'ipi-send' ? { ...e, data: { k: 'mfence' as const, sb: e.data.sb } } : e));
     const after = explain(erased, out.violation);
     expect(after.text).toContain('so cpu0 sent no IPI to cpu1');
     expect(after.noIpi).toMatchObject({ from: 0, to: 1 });

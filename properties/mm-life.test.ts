@@ -42,12 +42,6 @@ describe('mm-reuse: a freed mm address handed to a new mm', () => {
     expect(checkVariant(variant('linux-4.14'), 'mm-reuse', 2).verdict).toBe('holds');
   });
 
-  it('linux-6.18-remove-table-single-user (a6f572084fbe reverted: tables freed at once when mm_users < 2) is caught at 2 CPUs', () => {
-    const r = checkVariant(variant('linux-6.18-remove-table-single-user'), 'mm-reuse', 2);
-    expect(r.verdict).toBe('violated');
-    expect(r.violation?.invariant).toBe('no-walk-through-freed-table');
-  });
-
   it('linux-6.18 (exit_mmap through the mm side) holds at 1 CPU', () => {
     expect(checkVariant(variant('linux-6.18'), 'mm-reuse', 1).verdict).toBe('holds');
   });

@@ -28,7 +28,6 @@ const CAUGHT = [
   { bug: 'linux-6.18-mremap-flush-after-unlock', scenario: 'mremap-vs-truncate', invariant: 'no-use-after-free-page' },
   { bug: 'linux-6.18-mprotect-no-batched-flush', scenario: 'reclaim-vs-mprotect', invariant: 'no-stale-tlb-use' },
   { bug: 'linux-6.18-lazy-skip-freed', scenario: 'munmap-free-table', invariant: 'no-walk-through-freed-table' },
-  { bug: 'linux-6.18-gather-free-before-flush', scenario: 'munmap-free-table', invariant: 'no-walk-through-freed-table' },
 ] as const;
 
 describe('linux-6.18 mm side: each modelled bug is caught, its fix holds', () => {

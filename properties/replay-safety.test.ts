@@ -1,10 +1,11 @@
 /**
  * Counterexamples are data, not code. `replay` and `minimize` never import a file named inside
  * a counterexample (`variantPath`, or a path smuggled into `variant`): only `--variant PATH`
- * given by the user runs code. The file digest (schema 2) covers every field, so an edit of
- * anything replay reads or shows is reported as tampered (exit 2, one line); a faithful file
- * whose replay no longer matches is "the model changed" (exit 3). Version-1 files still load,
- * and an edit of their recorded trace is still caught by their trace digest.
+ * given by the user runs code. The file digest (schemas 2 and 3) covers every field, so an edit
+ * of anything replay reads or shows is reported as tampered (exit 2, one line); a faithful file
+ * whose replay no longer matches is "the model changed" (exit 3). In a version-3 file that match
+ * is judged on the events' data, not their wording. Version-1 and 2 files still load and replay
+ * by their text digest, and an edit of a version-1 recorded trace is still caught.
  *
  * Each refusal is shown against a variant file that leaves a marker when it is imported: the
  * old replay imported `variantPath`, so these tests fail on it.
@@ -15,6 +16,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { loadCounterexample, sealCounterexample } from '../src/counterexample/counterexample.ts';
 import type { CounterexampleFile } from '../src/counterexample/schema.ts';
+import { fileDigest } from '../src/counterexample/seal.ts';
 import { corpusPath } from './corpus.ts';
 import { cli, tempDir } from './helpers.ts';
 
@@ -22,6 +24,8 @@ const ROOT = join(import.meta.dirname, '..');
 const PATCH = join(ROOT, 'examples', 'my-patch.c');
 const STORED = corpusPath('linux-4.13-flush-no-mb--switch-vs-flush-c2--no-stale-tlb-use.json');
 const V1 = join(import.meta.dirname, 'fixtures', 'counterexample-v1.json');
+/** The same counterexample as saved by schema 2 (before event data was stored). */
+const V2 = join(import.meta.dirname, 'fixtures', 'counterexample-v2.json');
 const oneLine = (s: string) => s.trim().split('\n').length === 1 && !/\n\s+at /.test(s) && !/\bat .*:\d+:\d+/.test(s);
 const stored = (): CounterexampleFile => JSON.parse(readFileSync(STORED, 'utf8')) as CounterexampleFile;
 const write = (dir: string, name: string, json: unknown): string => {
@@ -119,11 +123,23 @@ describe('tamper detection: the digest covers everything replay reads and shows'
     });
   }
 
-  it('the same edit, re-sealed, is a consistent file: replay judges the model (a trace it no longer makes: exit 3)', async () => {
+  it('an edit of a value in the trace data, re-sealed, is a consistent file: replay judges the model (a trace it no longer makes: exit 3)', async () => {
     const d = tempDir();
-    const r = await cli('replay', write(d, 'ce.json', sealCounterexample(edits[0]![1](stored()))));
+    const ce = stored();
+    const i = ce.trace.findIndex((e) => e.data?.k === 'load');
+    expect(i).toBeGreaterThanOrEqual(0);
+    const edited = { ...ce, trace: ce.trace.map((e, j) => (j === i ? { ...e, data: { ...e.data!, val: { v: 12345 } } } : e)) };
+    const r = await cli('replay', write(d, 'ce.json', sealCounterexample(edited)));
     expect(r.code).toBe(3);
     expect(r.err).toMatch(/trace digest mismatch .*the model changed since it was saved/);
+  });
+
+  it('a reworded trace text, re-sealed, still replays strictly: the trace digest is over data, not wording (exit 1)', async () => {
+    const d = tempDir();
+    const r = await cli('replay', write(d, 'ce.json', sealCounterexample(edits[0]![1](stored()))));
+    expect(r.err).toBe('');
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(/^still violated: no-stale-tlb-use$/m);
   });
 
   it('an untouched stored file still replays, and the key order and whitespace of the file do not matter', async () => {
@@ -184,8 +200,45 @@ describe('version-1 files', () => {
 
   it('an unknown future version is refused by name', async () => {
     const d = tempDir();
-    const r = await cli('replay', write(d, 'v3.json', { ...stored(), schema: 'tlbcheck-counterexample/3' }));
+    const r = await cli('replay', write(d, 'v4.json', { ...stored(), schema: 'tlbcheck-counterexample/4' }));
     expect(r.code).toBe(2);
-    expect(r.err).toMatch(/unknown schema "tlbcheck-counterexample\/3"/);
+    expect(r.err).toMatch(/unknown schema "tlbcheck-counterexample\/4"/);
+  });
+});
+
+describe('version-2 files (trace text only, no event data)', () => {
+  it('still load and replay strictly, judged by their text digest', async () => {
+    expect(loadCounterexample(V2).schema).toBe('tlbcheck-counterexample/2');
+    expect(loadCounterexample(V2).trace.every((e) => e.data === undefined)).toBe(true);
+    const r = await cli('replay', V2);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(/^still violated: no-stale-tlb-use$/m);
+  });
+
+  it('a reworded text, re-sealed, stays version 2 and is "the model changed" (exit 3): its digest covers the text', async () => {
+    const d = tempDir();
+    const ce = JSON.parse(readFileSync(V2, 'utf8')) as CounterexampleFile;
+    const sealed = sealCounterexample({ ...ce, trace: ce.trace.map((e, i) => (i === 2 ? { ...e, text: `${e.text} ` } : e)) });
+    expect(sealed.schema).toBe('tlbcheck-counterexample/2');
+    const r = await cli('replay', write(d, 'v2.json', sealed));
+    expect(r.code).toBe(3);
+    expect(r.err).toMatch(/trace digest mismatch/);
+  });
+
+  it('event data in a version-2 file, or a version-3 event without it, is invalid (one line, exit 2)', async () => {
+    const d = tempDir();
+    const v2 = JSON.parse(readFileSync(V2, 'utf8')) as CounterexampleFile;
+    const v3 = stored();
+    const mixed = [
+      { ...v2, trace: v2.trace.map((e, i) => (i === 0 ? { ...e, data: v3.trace[0]!.data } : e)) },
+      { ...v3, trace: v3.trace.map((e, i) => (i === 0 ? { ...e, data: undefined } : e)) },
+    ];
+    for (const ce of mixed) {
+      const r = await cli('replay', write(d, 'mixed.json', { ...ce, digest: fileDigest(ce as unknown as Record<string, unknown>) }));
+      expect(r.code).toBe(2);
+      expect(oneLine(r.err)).toBe(true);
+      expect(r.err).toMatch(/invalid counterexample at trace\.0\.data/);
+    }
   });
 });

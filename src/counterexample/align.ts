@@ -13,6 +13,12 @@
  *   step), otherwise cpu c's operation is taken as an inserted step (the other variant gained
  *   it); a recorded step of a CPU that cannot move is dropped.
  *
+ * Labels and wanted moves come from the events' data when the recording has it (a trace made
+ * now, or a version-3 file): the function, the operation's kind and the structural identity of
+ * the location it touched (`LocInfo`; values ignored), a broadcast's issuing CPU, the task a
+ * scheduler step switched to, the address a walk walked. A version-1 or 2 file's recording has
+ * text only: its labels and moves are read from the text as before.
+ *
  * When the recording runs out, the execution goes on with default choices. The first skip or
  * insertion is the first point where the other variant's program takes a different path. The
  * alignment gives up ("diverged") when it keeps inserting steps without consuming the
@@ -21,7 +27,9 @@
 import { type Model, Sim, type TraceEvent } from '../explore/engine.ts';
 import { type Move, MoveKind, packMove } from '../explore/strategy.ts';
 import type { Violation } from '../invariants/types.ts';
-import { traceDigest } from './digest.ts';
+import { digestLike } from './digest.ts';
+import type { CanonData, EventData } from '../explore/event-data.ts';
+import { canonicalJson } from './seal.ts';
 
 export interface Difference {
   readonly step: number;
@@ -42,8 +50,8 @@ export type AlignedOutcome = (
   readonly moves: readonly Move[];
 };
 
-/** A recorded trace event as a file holds it. */
-export type RecordedEvent = Pick<TraceEvent, 'step' | 'cpu' | 'actor' | 'fn' | 'text'>;
+/** A recorded trace event as a file holds it (a version-3 file: with its canonical data). */
+export type RecordedEvent = Pick<TraceEvent, 'step' | 'cpu' | 'actor' | 'fn' | 'text'> & { readonly data?: EventData | CanonData | undefined };
 
 interface Recorded {
   readonly ev: RecordedEvent;
@@ -51,9 +59,58 @@ interface Recorded {
   readonly label: string;
 }
 
-/** Function and operation of a program step, without the values it read or wrote. */
+/** Function and operation of a program step, without the values it read or wrote (from the text: version-1 and 2 recordings). */
 export function opLabel(ev: Pick<TraceEvent, 'fn' | 'text'>): string {
   return `${ev.fn}|${ev.text.split(/ = | := |: | \(was /)[0]}`;
+}
+
+/**
+ * The operands that name an operation, by kind (values read or written are left out): the
+ * location's structural identity, the address or target, what the text label named before.
+ */
+const OPERANDS: Readonly<Partial<Record<EventData['k'], readonly string[]>>> = {
+  load: ['at'],
+  store: ['at'],
+  rmw: ['at', 'op'],
+  wait: ['at'],
+  drain: ['at'],
+  invlpg: ['va'],
+  invpcid: ['type', 'pcid', 'va'],
+  invlpgb: ['inv'],
+  irq: ['on'],
+  'ipi-send': ['target', 'fn'],
+  'ipi-raise': ['target', 'fn'],
+  access: ['va', 'write'],
+  vload: ['va'],
+  vstore: ['va'],
+  'free-page': ['pfn'],
+  'reuse-page': ['pfn'],
+  'reuse-refused': ['pfn'],
+  assert: ['kind'],
+  enter: ['fn'],
+  sub: ['fn'],
+};
+
+/** The label of an event from its data: function, kind and operands (a location by its `LocInfo`). */
+export function dataLabel(fn: string, d: EventData | CanonData): string {
+  const o = d as Readonly<Record<string, unknown>>;
+  const ops = ((OPERANDS as Readonly<Record<string, readonly string[] | undefined>>)[d.k] ?? []).map((key) => {
+    const v = o[key];
+    // A location is named by what it is, not by its number in one model's layout.
+    return v !== null && typeof v === 'object' && 'is' in v ? (v as { is: unknown }).is : v;
+  });
+  return `${fn}|${d.k}|${canonicalJson(ops)}`;
+}
+
+/** The label of a program step: by data when the event has it, else by text. */
+export function stepLabel(ev: Pick<RecordedEvent, 'fn' | 'text' | 'data'>): string {
+  return ev.data ? dataLabel(ev.fn, ev.data) : opLabel(ev);
+}
+
+/** A numeric field of an event's data, if it has one. */
+function num(d: EventData | CanonData | undefined, key: string): number | undefined {
+  const v = d === undefined ? undefined : (d as Readonly<Record<string, unknown>>)[key];
+  return typeof v === 'number' && Number.isInteger(v) ? v : undefined;
 }
 
 const KIND: Partial<Record<TraceEvent['actor'], MoveKind>> = {
@@ -76,27 +133,28 @@ export function recordedSteps(trace: readonly RecordedEvent[]): Recorded[] {
     const kind = KIND[ev.actor];
     if (kind === undefined || ev.step <= last) continue;
     last = ev.step;
-    out.push({ ev, kind, label: opLabel(ev) });
+    out.push({ ev, kind, label: stepLabel(ev) });
   }
   return out;
 }
 
 function wantedMove(r: Recorded, model: Model): Move | undefined {
   const c = r.ev.cpu;
+  const d = r.ev.data;
   if (r.kind === MoveKind.Bcast) {
-    // The broadcast actor's argument is the issuing CPU, named in the recorded text.
-    const from = /from cpu(\d+)/.exec(r.ev.text)?.[1];
-    return from === undefined ? undefined : packMove(MoveKind.Bcast, c, Number(from));
+    // The broadcast actor's argument is the issuing CPU (in the data, or named in the text).
+    const from = d ? num(d, 'from') : Number(/from cpu(\d+)/.exec(r.ev.text)?.[1] ?? Number.NaN);
+    return from === undefined || Number.isNaN(from) ? undefined : packMove(MoveKind.Bcast, c, from);
   }
   if (r.ev.actor === 'nmi') return packMove(MoveKind.Ipi, c, 1);
   if (r.kind === MoveKind.Sched) {
-    // The scheduler's argument is the task switched to, named in the recorded text.
-    const t = /\(task(\d+)\)/.exec(r.ev.text)?.[1];
-    return t === undefined ? undefined : packMove(MoveKind.Sched, c, Number(t));
+    // The scheduler's argument is the task switched to.
+    const t = d ? num(d, 'task') : Number(/\(task(\d+)\)/.exec(r.ev.text)?.[1] ?? Number.NaN);
+    return t === undefined || Number.isNaN(t) ? undefined : packMove(MoveKind.Sched, c, t);
   }
   if (r.kind !== MoveKind.Walk) return packMove(r.kind, c, 0);
-  const va = /va (0x[0-9a-f]+)/.exec(r.ev.text)?.[1];
-  const i = va === undefined ? -1 : model.world.vas.indexOf(Number(va));
+  const va = d ? num(d, 'va') : Number(/va (0x[0-9a-f]+)/.exec(r.ev.text)?.[1] ?? Number.NaN);
+  const i = va === undefined || Number.isNaN(va) ? -1 : model.world.vas.indexOf(va);
   return i < 0 ? undefined : packMove(MoveKind.Walk, c, i);
 }
 
@@ -160,7 +218,8 @@ export function replayAligned(model: Model, trace: readonly RecordedEvent[]): Al
     const n = probe.trace?.length ?? 0;
     probe.apply(moves[at]!, undefined);
     const got = probe.trace?.[n];
-    const label = got ? opLabel(got) : '';
+    // The probe's event is labelled the way the recording is (by data, or by text for an old file).
+    const label = got ? (r.ev.data ? stepLabel(got) : opLabel(got)) : '';
     if (label === r.label) {
       i++;
       run = 0;
@@ -182,6 +241,6 @@ export function replayAligned(model: Model, trace: readonly RecordedEvent[]): Al
     if (!take(moves[at]!, moves.length)) break;
   }
   const t = trail();
-  if (sim.violation) return { kind: 'violated', violation: sim.violation, trace: t, digest: traceDigest(t), ...stats() };
+  if (sim.violation) return { kind: 'violated', violation: sim.violation, trace: t, digest: digestLike(trace, t), ...stats() };
   return { kind: 'passes', trace: t, extended, ...stats() };
 }

@@ -18,9 +18,10 @@ import { findScenario } from '../scenario/index.ts';
 import { generatedScenario } from '../scenario/generated.ts';
 import { scenarioFromJson } from '../scenario/from-file.ts';
 import { resolveParams } from '../scenario/params.ts';
-import { traceDigest } from './digest.ts';
+import { eventsDigest, hasData, traceDigest } from './digest.ts';
+import { canonData } from '../explore/event-data.ts';
 import { fileDigest } from './seal.ts';
-import { type CounterexampleFile, SCHEMAS, SCHEMA_ID, SCHEMA_V1, counterexampleSchema } from './schema.ts';
+import { type CounterexampleFile, SCHEMAS, SCHEMA_ID, SCHEMA_V1, SCHEMA_V2, counterexampleSchema } from './schema.ts';
 
 export interface Found {
   readonly violation: Violation;
@@ -81,8 +82,8 @@ export function buildCounterexample(model: Model, found: Found, variantPath?: st
     seed: found.seed,
     tape: [...r.tape],
     widths: [...r.widths],
-    // The structured event data is re-created by replay; the file keeps the recorded fields only.
-    trace: trace.map(({ data: _data, ...e }) => e),
+    // Each event with its data in canonical form (display strings dropped): the digest is over it.
+    trace: trace.map(({ data, ...e }) => (data === undefined ? e : { ...e, data: canonData(data) })),
     digest: '',
     stats: traceStats(trace, r.tape, cfg.params.cpus),
   };
@@ -91,14 +92,23 @@ export function buildCounterexample(model: Model, found: Found, variantPath?: st
   return sealCounterexample(cfg.variant.fixedBy === undefined ? withPath : { ...withPath, fixedBy: cfg.variant.fixedBy });
 }
 
-/** `ce` as a version-2 file: its digest recomputed over every other field (`seal.ts`). */
+/**
+ * `ce` sealed: its digest recomputed over every other field (`seal.ts`). A trace with the data
+ * of every event makes a version-3 file; one without (a version-1 or 2 file's) stays version 2.
+ */
 export function sealCounterexample(ce: CounterexampleFile): CounterexampleFile {
-  const v2: CounterexampleFile = { ...ce, schema: SCHEMA_ID };
-  return { ...v2, digest: fileDigest(v2) };
+  const out: CounterexampleFile = { ...ce, schema: hasData(ce.trace) ? SCHEMA_ID : SCHEMA_V2 };
+  return { ...out, digest: fileDigest(out) };
 }
 
+/** Whether `ce`'s trace digest is over its events' data (version 3) or their text (1 and 2). */
+const byData = (ce: CounterexampleFile): boolean => ce.schema === SCHEMA_ID;
+
+/** The digest of `trace` in the scheme of `ce`'s version. */
+const digestFor = (ce: CounterexampleFile, trace: readonly TraceEvent[]): string => (byData(ce) ? eventsDigest(trace) : traceDigest(trace));
+
 /** The digest of the recorded trace; a replay that reproduces the recording has the same one. */
-export const recordedTraceDigest = (ce: CounterexampleFile): string => traceDigest(ce.trace);
+export const recordedTraceDigest = (ce: CounterexampleFile): string => (byData(ce) ? eventsDigest(ce.trace) : traceDigest(ce.trace));
 
 /**
  * Write `ce` under `dir`. An existing file with the same digest and tape (so the same contents)
@@ -135,7 +145,8 @@ export function loadCounterexample(path: string): CounterexampleFile {
   try {
     json = JSON.parse(text);
   } catch (e) {
-    throw new UserError(`${path}: malformed JSON (${(e as Error).message})`);
+    // Node's message quotes the text around the error, newlines included: one line.
+    throw new UserError(`${path}: malformed JSON (${(e as Error).message.replace(/\s+/g, ' ')})`);
   }
   const schema = (json as { schema?: unknown } | null)?.schema;
   if (typeof schema !== 'string' || !SCHEMAS.includes(schema)) {
@@ -147,7 +158,7 @@ export function loadCounterexample(path: string): CounterexampleFile {
     throw new UserError(`${path}: invalid counterexample at ${i?.path.join('.') || '(root)'}: ${i?.message ?? '?'}`);
   }
   const ce = parsed.data;
-  // Version 2 covers every field of the file as written (unknown ones too); version 1 only its trace.
+  // Versions 2 and 3 cover every field of the file as written (unknown ones too); version 1 only its trace.
   const v1 = ce.schema === SCHEMA_V1;
   const have = v1 ? traceDigest(ce.trace) : fileDigest(json as Record<string, unknown>);
   if (have !== ce.digest) {
@@ -193,7 +204,7 @@ export function replay(ce: CounterexampleFile, variant: Variant, strict: boolean
     if (strict && strategy.unused > 0) {
       return { kind: 'diverged', at: r.steps, reason: `the execution ended with ${strategy.unused} choices left on the tape` };
     }
-    if (r.violation) return { kind: 'violated', violation: r.violation, trace, digest: traceDigest(trace) };
+    if (r.violation) return { kind: 'violated', violation: r.violation, trace, digest: digestFor(ce, trace) };
     return { kind: 'passes', trace, extended: strategy.extended };
   } catch (e) {
     if (e instanceof Divergence) return { kind: 'diverged', at: e.at, reason: e.reason };

@@ -22,6 +22,9 @@ import { type Model, prepare } from '../explore/engine.ts';
 import { type Move, MoveKind, moveArg, moveCpu, moveKind, packMove } from '../explore/strategy.ts';
 import { type GeneratedSpec, generatedScenario, opCount } from '../scenario/generated.ts';
 import type { TraceEvent } from '../explore/sim.ts';
+import type { EventData, LocRef } from '../explore/event-data.ts';
+import type { Layout, LocInfo } from '../kernel/layout.ts';
+import { ENTRIES, type Loc } from '../machine/types.ts';
 import { replayAligned } from './align.ts';
 import { shortestViolation } from './shortest.ts';
 import { type Driven, driveScript, driveTape } from './drive.ts';
@@ -97,16 +100,21 @@ export function smallerScenarios(s: Subject): Smaller[] {
     if (c === i) return undefined;
     return packMove(moveKind(m), c > i ? c - 1 : c, moveArg(m));
   };
-  // Recorded events of the other CPUs, renumbered, with CPU names in their text renamed too.
-  const dropCpuEvent = (i: number) => (e: TraceEvent): TraceEvent | undefined => {
+  // Recorded events of the other CPUs, renumbered: the CPUs named in their data (and their
+  // locations, placed in the smaller world's layout) and in their text.
+  const dropCpuEvent = (i: number, to: Layout) => (e: TraceEvent): TraceEvent | undefined => {
     if (e.cpu === i) return undefined;
-    const text = e.text.replace(/cpu(\d+)/g, (all, k: string) => (Number(k) > i ? `cpu${Number(k) - 1}` : all));
-    return { ...e, cpu: e.cpu > i ? e.cpu - 1 : e.cpu, text };
+    const text = renameCpus(e.text, i);
+    const data = e.data === undefined ? undefined : dropCpuData(e.data, i, to);
+    return { ...e, cpu: e.cpu > i ? e.cpu - 1 : e.cpu, text, ...(data === undefined ? {} : { data }) };
   };
   if (s.generated) {
     const g = s.generated;
     if (n > 1) {
-      for (let i = n - 1; i >= 0; i--) out.push({ subject: withSpec(s.model, { ...g, cpus: g.cpus.filter((_, j) => j !== i) }), map: dropCpu(i), mapEvent: dropCpuEvent(i) });
+      for (let i = n - 1; i >= 0; i--) {
+        const subject = withSpec(s.model, { ...g, cpus: g.cpus.filter((_, j) => j !== i) });
+        out.push({ subject, map: dropCpu(i), mapEvent: dropCpuEvent(i, subject.model.layout) });
+      }
     }
     g.cpus.forEach((c, i) => {
       for (let j = c.ops.length - 1; j >= 0; j--) {
@@ -116,9 +124,81 @@ export function smallerScenarios(s: Subject): Smaller[] {
     });
   } else if (n > cfg.scenario.cpus.min) {
     const model = prepare({ ...cfg, params: { cpus: n - 1 } });
-    for (let i = n - 1; i >= 0; i--) out.push({ subject: { model }, map: dropCpu(i), mapEvent: dropCpuEvent(i) });
+    for (let i = n - 1; i >= 0; i--) out.push({ subject: { model }, map: dropCpu(i), mapEvent: dropCpuEvent(i, model.layout) });
   }
   return out;
+}
+
+/** `cpuN` in a text, for N above the dropped CPU `i`, becomes `cpu(N-1)`. */
+const renameCpus = (text: string, i: number): string => text.replace(/cpu(\d+)/g, (all, k: string) => (Number(k) > i ? `cpu${Number(k) - 1}` : all));
+
+/** A CPU number with CPU `i` dropped (`i` itself stays: its events are dropped anyway). */
+const renumber = (c: number, i: number): number => (c > i ? c - 1 : c);
+
+/** Where a location is in layout `to`, by what it is (its number in the bigger world's layout means nothing there). */
+function placeLoc(is: LocInfo, to: Layout): Loc | undefined {
+  try {
+    switch (is.kind) {
+      case 'table':
+        return is.pfn * ENTRIES + is.index;
+      case 'mm':
+        return to.mmField(is.mm, is.field);
+      case 'pcpu':
+        return to.pcpu(is.cpu, is.field);
+      case 'csd':
+        return to.csd(is.sender, is.target);
+      case 'var':
+        return to.findVar(is.name);
+    }
+  } catch {
+    // not in the smaller world (a CPU or mm it does not have)
+    return undefined;
+  }
+}
+
+function dropCpuLoc(at: LocRef, i: number, to: Layout): LocRef {
+  const x = at.is;
+  const is: LocInfo =
+    x.kind === 'pcpu'
+      ? { ...x, cpu: renumber(x.cpu, i) }
+      : x.kind === 'csd'
+        ? { ...x, sender: renumber(x.sender, i), target: renumber(x.target, i) }
+        : x.kind === 'var'
+          ? { ...x, name: renameCpus(x.name, i) }
+          : x;
+  return { loc: placeLoc(is, to) ?? at.loc, name: renameCpus(at.name, i), is };
+}
+
+/**
+ * An event's data with CPU `i` dropped: the CPUs it names (a location's CPU fields, an IPI's
+ * target, a broadcast's issuer, a cross-call's sender, task numbers past the CPUs' first tasks)
+ * renumbered, and its locations placed in layout `to`.
+ */
+export function dropCpuData(d: EventData, i: number, to: Layout): EventData {
+  switch (d.k) {
+    case 'load':
+    case 'store':
+    case 'wait':
+    case 'drain':
+    case 'rmw':
+      return { ...d, at: dropCpuLoc(d.at, i, to) };
+    case 'ipi-send':
+    case 'ipi-raise':
+      return { ...d, target: renumber(d.target, i) };
+    case 'bcast': {
+      // The recorded INVLPGB is the machine's, which names its issuer too.
+      const inv: Readonly<Record<string, unknown>> = d.inv as unknown as Readonly<Record<string, unknown>>;
+      const from = inv.from;
+      return { ...d, from: renumber(d.from, i), inv: typeof from === 'number' ? ({ ...inv, from: renumber(from, i) } as unknown as typeof d.inv) : d.inv };
+    }
+    case 'ipi-take':
+      return { ...d, calls: d.calls.map((x) => ({ ...x, sender: renumber(x.sender, i) })) };
+    case 'sched':
+      // Tasks 0..n-1 are the CPUs' first tasks, the scenario's own tasks follow: both shift down by one.
+      return { ...d, prev: renumber(d.prev, i), task: renumber(d.task, i), from: renameCpus(d.from, i), to: renameCpus(d.to, i) };
+    default:
+      return d;
+  }
 }
 
 /** Map walk moves between worlds by the address walked (the va lists may differ). */

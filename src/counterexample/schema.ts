@@ -2,16 +2,24 @@
  * The counterexample file format, validated with zod. Unbounded budgets are written as null
  * (JSON has no Infinity).
  *
- * Version 2 (written now): `digest` is the file digest, SHA-256 over every other field
- * (`seal.ts`), so any edit is detected. Version 1 (still read): `digest` is the digest of the
- * trace only (`digest.ts`); its other fields are not covered. Both have the same fields.
+ * Version 3 (written now): as version 2, and every trace event also stores its data in
+ * canonical form (`canonData`, explore/event-data.ts: what happened, without display strings);
+ * strict replay compares the digest of that data (`eventsDigest`, digest.ts), so rewording a
+ * description does not break a stored file. Version 2 (still read): `digest` is the file
+ * digest, SHA-256 over every other field (`seal.ts`), so any edit is detected; replay compares
+ * the digest of the trace's text. Version 1 (still read): `digest` is the text digest of the
+ * trace only (`digest.ts`); its other fields are not covered.
  */
 import { z } from 'zod';
 import { generatedSpecSchema } from '../scenario/generated.ts';
 
-export const SCHEMA_ID = 'tlbcheck-counterexample/2';
+export const SCHEMA_ID = 'tlbcheck-counterexample/3';
+export const SCHEMA_V2 = 'tlbcheck-counterexample/2';
 export const SCHEMA_V1 = 'tlbcheck-counterexample/1';
-export const SCHEMAS: readonly string[] = [SCHEMA_ID, SCHEMA_V1];
+export const SCHEMAS: readonly string[] = [SCHEMA_ID, SCHEMA_V2, SCHEMA_V1];
+
+/** An event's data in canonical form: its kind, store-buffer depth and operands (explore/event-data.ts). */
+const eventData = z.object({ k: z.string().min(1), sb: z.number().int().min(0) }).passthrough();
 
 const traceEvent = z.object({
   step: z.number().int(),
@@ -21,10 +29,12 @@ const traceEvent = z.object({
   text: z.string(),
   tag: z.string().optional(),
   branch: z.number().int().optional(),
+  /** Schema 3: the canonical data of the event. */
+  data: eventData.optional(),
 });
 
 export const counterexampleSchema = z.object({
-  schema: z.union([z.literal(SCHEMA_ID), z.literal(SCHEMA_V1)]),
+  schema: z.union([z.literal(SCHEMA_ID), z.literal(SCHEMA_V2), z.literal(SCHEMA_V1)]),
   /** A variant id (kebab-case), never a path: replay looks it up among the built-in variants only. */
   variant: z.string().regex(/^[a-z0-9][a-z0-9.-]*$/, 'a variant id (kebab-case)'),
   /** For a user variant: the file it was loaded from, relative to the counterexample. */
@@ -59,6 +69,11 @@ export const counterexampleSchema = z.object({
   stats: z
     .object({ steps: z.number().int(), preemptions: z.number().int(), walks: z.number().int(), cpus: z.number().int() })
     .optional(),
+}).superRefine((ce, ctx) => {
+  // Version 3 stores the data of every event (its digest is over it); older versions none.
+  const v3 = ce.schema === SCHEMA_ID;
+  const i = ce.trace.findIndex((e) => (e.data !== undefined) !== v3);
+  if (i >= 0) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['trace', i, 'data'], message: v3 ? `a ${SCHEMA_ID} trace event needs its data` : `only ${SCHEMA_ID} trace events have data` });
 });
 
 export type CounterexampleFile = z.infer<typeof counterexampleSchema>;

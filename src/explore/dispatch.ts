@@ -35,7 +35,7 @@ export function execInstant(s: Sim, c: CpuId, f: Frame, e: Effect): unknown {
           step: s.step,
           message: `${e.kind} in ${f.fns?.name ?? '?'} on cpu${c}: ${e.what}`,
         };
-        if (s.trace) s.record(c, f.handler ? 'irq' : 'cpu', `${e.kind}: ${e.what}`, undefined, undefined, { k: 'assert', what: e.what });
+        if (s.trace) s.record(c, f.handler ? 'irq' : 'cpu', `${e.kind}: ${e.what}`, undefined, undefined, { k: 'assert', kind: e.kind, what: e.what });
       }
       return undefined;
     case 'read-cr3':
@@ -89,7 +89,7 @@ export function execInstant(s: Sim, c: CpuId, f: Frame, e: Effect): unknown {
       return undefined;
     }
     case 'load':
-      return m.load(c, e.loc);
+      return softLoad(s, c, e);
     case 'store':
       m.store(c, e.loc, e.val);
       return undefined;
@@ -99,6 +99,13 @@ export function execInstant(s: Sim, c: CpuId, f: Frame, e: Effect): unknown {
     default:
       throw new Error(`[tlbcheck bug] ${e.k} is not instant`);
   }
+}
+
+/** A load; a software walker's (`walk`) is also a walk-read of the table page (GUP-fast). */
+function softLoad(s: Sim, c: CpuId, e: Extract<Effect, { k: 'load' }>): number {
+  const v = s.m.load(c, e.loc);
+  if (e.walk) s.m.softWalkRead(c, e.loc, e.walk, e.walk.mm ?? s.m.load(c, s.model.layout.pcpu(c, 'cur_mm')));
+  return v;
 }
 
 /** What the flusher's writes to the covered addresses are, as it sees them now. */
@@ -127,7 +134,7 @@ export function exec(s: Sim, c: CpuId, f: Frame, e: Effect, early = false): unkn
   const m = s.m;
   switch (e.k) {
     case 'load':
-      return m.load(c, e.loc);
+      return softLoad(s, c, e);
     case 'store':
       m.store(c, e.loc, e.val);
       return undefined;

@@ -4,8 +4,12 @@
  * reads this and never parses the event's text. Pure functions over the machine after the
  * step; only called when a trace is being recorded.
  *
- * It is not part of the digest (digest.ts hashes the recorded fields only) and not saved in
- * counterexample files: replay re-creates it, so stored files and their digests are unchanged.
+ * Every recorded event has a body naming what happened (its effect kind and operands). The
+ * strings inside a body - a location's `name`, a value's `shown`, `mmName`, a wait's or an
+ * assertion's `what`, a scheduler event's task names - are display only: `canonData` drops
+ * them, and the trace digest (counterexample/digest.ts) covers the canonical form, so
+ * rewording them (or the event's text) leaves stored digests unchanged. Counterexample files
+ * (schema 3) store the canonical form of each event's data.
  */
 import type { LocInfo, Layout } from '../kernel/layout.ts';
 import type { AccessResult, CrossCall, Effect, InvlpgbSpec, RmwOp } from '../machine/effects.ts';
@@ -55,23 +59,51 @@ export type EventBody =
   | { readonly k: 'wrmsr-pasid'; readonly val: number }
   | { readonly k: 'irq'; readonly on: boolean }
   | { readonly k: 'iret' }
+  | { readonly k: 'cr4'; readonly pge: boolean; readonly pcide: boolean }
   | { readonly k: 'ipi-send'; readonly target: CpuId; readonly fn: string }
-  | { readonly k: 'access'; readonly va: number; readonly mm: MmId; readonly mmName: string; readonly ok: boolean; readonly viaTlb: boolean; readonly entry?: UsedEntry }
+  | { readonly k: 'access'; readonly va: number; readonly write: boolean; readonly mm: MmId; readonly mmName: string; readonly ok: boolean; readonly viaTlb: boolean; readonly entry?: UsedEntry }
+  /** A kernel load or store through a virtual address (`ok`: translated; `val`: the value loaded or stored). */
+  | { readonly k: 'vload'; readonly va: number; readonly ok: boolean; readonly val?: number }
+  | { readonly k: 'vstore'; readonly va: number; readonly ok: boolean; readonly val: number }
   | { readonly k: 'free-page'; readonly pfn: Pfn }
   | { readonly k: 'reuse-page'; readonly pfn: Pfn }
-  | { readonly k: 'assert'; readonly what: string }
+  /** The page was still in use: not handed out (Machine.reusePage returned false). */
+  | { readonly k: 'reuse-refused'; readonly pfn: Pfn }
+  | { readonly k: 'assert'; readonly kind: 'WARN' | 'BUG'; readonly what: string }
   | { readonly k: 'drain'; readonly at: LocRef; readonly val: Val }
+  /** The drain of a buffered xAPIC ICR store: the IPI of `fn` is raised on `target`. */
+  | { readonly k: 'ipi-raise'; readonly target: CpuId; readonly fn: string }
+  /** An NMI: the perf handler will read user address `va` of the interrupted task. */
+  | { readonly k: 'nmi'; readonly va: number }
+  /** Reads of the CPU's own registers and instant markers, when they are a step of their own (after a preemption point). */
+  | { readonly k: 'read-cr3'; readonly root: Pfn; readonly pcid: number }
+  | { readonly k: 'irqs-disabled'; readonly off: boolean }
+  | { readonly k: 'read-pasid-msr'; readonly val: number }
+  | { readonly k: 'preempt'; readonly delta: 1 | -1 }
+  | { readonly k: 'flush-begin'; readonly mm: MmId; readonly start: number; readonly end: number; readonly kernel: boolean }
+  | { readonly k: 'flush-end'; readonly token: number }
+  | { readonly k: 'pasid-update-begin'; readonly mm: MmId; readonly val: number }
+  | { readonly k: 'pasid-update-end'; readonly token: number }
+  | { readonly k: 'user-running'; readonly mm: MmId; readonly on: boolean }
+  | { readonly k: 'enter'; readonly fn: string }
+  | { readonly k: 'leave' }
+  | { readonly k: 'sub'; readonly fn: string }
   | { readonly k: 'walk'; readonly va: number; readonly reads: readonly { readonly pfn: Pfn; readonly viaPsc: boolean }[]; readonly tlb?: { readonly pfn: Pfn; readonly leafLoc: Loc }; readonly pscLeaf?: Pfn }
   | { readonly k: 'ipi-take'; readonly calls: readonly { readonly fn: string; readonly sender: CpuId }[] }
-  | { readonly k: 'evict' }
+  /** An eviction from the TLB (`index`: the vpn) or the paging-structure cache (`index`: the upper-table slot). */
+  | { readonly k: 'evict'; readonly cache: 'tlb' | 'psc'; readonly pcid: number; readonly index: number }
   | { readonly k: 'flush-return'; readonly mm: MmId; readonly mmName: string; readonly kernel: boolean }
   /** Ghost: the mm struct at slot `mm` was allocated or freed; `gen` is the slot's new generation. */
   | { readonly k: 'mm-life'; readonly mm: MmId; readonly mmName: string; readonly alive: boolean; readonly gen: number }
   | { readonly k: 'alloc-table'; readonly pfn: Pfn; readonly mm: MmId }
+  /** A read of a word that does not change while the reader can reach it (`mm->context.ctx_id`). */
+  | { readonly k: 'read-fixed'; readonly at: LocRef; readonly val: Val }
   | { readonly k: 'end' }
-  /** The scheduler switched the CPU from task `from` to task `to` (`exited`: `from` had ended). */
-  | { readonly k: 'sched'; readonly from: string; readonly to: string; readonly exited: boolean }
-  | { readonly k: 'other' };
+  /**
+   * The scheduler switched the CPU from task `prev` to task `task` (`exited`: `prev` had
+   * ended); `from` and `to` are their names (display).
+   */
+  | { readonly k: 'sched'; readonly prev: number; readonly task: number; readonly from: string; readonly to: string; readonly exited: boolean };
 
 export type EventData = EventBody & {
   /** Entries in this CPU's store buffer after the event. */
@@ -102,7 +134,11 @@ export function effectBody(e: Effect, out: unknown, L: Layout, m: Machine, c: Cp
       return { k: 'wait', at: locRef(L, e.loc), val: val(L, e.loc, out as number), what: e.what };
     case 'mfence':
     case 'iret':
+    case 'tlbsync':
+    case 'leave':
       return { k: e.k };
+    case 'cr4':
+      return { k: 'cr4', pge: e.pge, pcide: e.pcide };
     case 'cr3':
       return { k: 'cr3', root: e.root, pcid: e.pcid, noflush: e.noflush };
     case 'invlpg':
@@ -111,8 +147,6 @@ export function effectBody(e: Effect, out: unknown, L: Layout, m: Machine, c: Cp
       return { k: 'invpcid', type: e.type, pcid: e.pcid, va: e.va };
     case 'invlpgb':
       return { k: 'invlpgb', inv: e.inv };
-    case 'tlbsync':
-      return { k: 'tlbsync' };
     case 'pge':
       return { k: 'pge', on: e.on };
     case 'wrmsr-pasid':
@@ -130,18 +164,50 @@ export function effectBody(e: Effect, out: unknown, L: Layout, m: Machine, c: Cp
         entry = { filledAt: x.rec.step, pfn: x.pfn, pcid: x.pcid, global: x.global, leafLoc: x.rec.leafLoc, upperLoc: x.rec.upperLoc };
       }
       const mm = m.treeOf(c);
-      const base = { k: 'access' as const, va: e.va, mm, mmName: L.mmName(mm), ok: r.ok, viaTlb: r.ok && r.viaTlb };
+      const base = { k: 'access' as const, va: e.va, write: e.write, mm, mmName: L.mmName(mm), ok: r.ok, viaTlb: r.ok && r.viaTlb };
       return entry ? { ...base, entry } : base;
     }
+    case 'vload': {
+      const r = out as AccessResult;
+      return r.ok && r.val !== undefined ? { k: 'vload', va: e.va, ok: true, val: r.val } : { k: 'vload', va: e.va, ok: r.ok };
+    }
+    case 'vstore':
+      return { k: 'vstore', va: e.va, ok: (out as AccessResult).ok, val: e.val };
     case 'free-page':
       return { k: e.k, pfn: e.pfn };
     case 'reuse-page':
       // A page still in use is not handed out (Machine.reusePage returned false).
-      return out === false ? { k: 'other' } : { k: e.k, pfn: e.pfn };
+      return out === false ? { k: 'reuse-refused', pfn: e.pfn } : { k: e.k, pfn: e.pfn };
+    case 'assert':
+      return { k: 'assert', kind: e.kind, what: e.what };
+    case 'read-cr3': {
+      const r = out as { root: Pfn; pcid: number };
+      return { k: 'read-cr3', root: r.root, pcid: r.pcid };
+    }
+    case 'irqs-disabled':
+      return { k: 'irqs-disabled', off: out === true };
+    case 'read-pasid-msr':
+      return { k: 'read-pasid-msr', val: out as number };
+    case 'preempt':
+      return { k: 'preempt', delta: e.delta };
+    case 'flush-begin':
+      return { k: 'flush-begin', mm: e.mm, start: e.start, end: e.end, kernel: e.kernel };
+    case 'flush-end':
+    case 'pasid-update-end':
+      return { k: e.k, token: e.token };
+    case 'pasid-update-begin':
+      return { k: e.k, mm: e.mm, val: e.val };
+    case 'user-running':
+      return { k: e.k, mm: e.mm, on: e.on };
+    case 'enter':
+    case 'sub':
+      return { k: e.k, fn: e.fn };
     case 'alloc-table':
-      return out === false ? { k: 'other' } : { k: e.k, pfn: e.pfn, mm: e.owner };
-    default:
-      return { k: 'other' };
+      return out === false ? { k: 'reuse-refused', pfn: e.pfn } : { k: e.k, pfn: e.pfn, mm: e.owner };
+    case 'read-fixed':
+      return { k: 'read-fixed', at: locRef(L, e.loc), val: val(L, e.loc, out as number) };
+    case 'mm-life':
+      return { k: 'mm-life', mm: e.mm, mmName: L.mmName(e.mm), alive: e.alive, gen: -1 };
   }
 }
 
@@ -168,4 +234,52 @@ export function ipiTakeBody(calls: readonly CrossCall[]): EventBody {
 /** A page-table entry's value in words: `pfn 5` or `not present`. */
 export function entryWords(v: number): string {
   return entryPresent(v) ? `pfn ${entryPfn(v)}` : 'not present';
+}
+
+/** The entry eviction `i` of cpu `c` will drop (Machine.evict: TLB entries first, then PSC entries); read before it runs. */
+export function evictBody(m: Machine, c: CpuId, i: number): EventBody {
+  const cpu = m.cpu(c);
+  const t = cpu.tlb[i];
+  if (t) return { k: 'evict', cache: 'tlb', pcid: t.pcid, index: t.vpn };
+  const p = cpu.psc[i - cpu.tlb.length];
+  return { k: 'evict', cache: 'psc', pcid: p?.pcid ?? -1, index: p?.ui ?? -1 };
+}
+
+/**
+ * The canonical form of an event's data: its body and store-buffer depth without the display
+ * strings. It is what a counterexample file (schema 3) stores and what the trace digest
+ * covers. `canonData` of a canonical form is itself.
+ */
+export type CanonData = { readonly k: string; readonly sb: number; readonly [key: string]: unknown };
+
+/** Display fields of each kind, besides a location's `name` and a value's `shown`. */
+const DISPLAY: Partial<Record<EventBody['k'], readonly string[]>> = {
+  wait: ['what'],
+  assert: ['what'],
+  access: ['mmName'],
+  'flush-return': ['mmName'],
+  sched: ['from', 'to'],
+};
+
+export function canonData(d: EventData | CanonData): CanonData {
+  const drop: readonly string[] = DISPLAY[d.k as EventBody['k']] ?? [];
+  const out: Record<string, unknown> = {};
+  for (const [key, v] of Object.entries(d)) {
+    if (v === undefined || drop.includes(key)) continue;
+    out[key] = canonValue(v);
+  }
+  return out as CanonData;
+}
+
+function canonValue(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(canonValue);
+  if (v === null || typeof v !== 'object') return v;
+  const o = v as Record<string, unknown>;
+  // A LocRef: the location and what it is; its name is display.
+  if ('loc' in o && 'is' in o) return { loc: o.loc, is: canonValue(o.is) };
+  // A Val: the number; how it reads is display.
+  if ('v' in o && Object.keys(o).every((k) => k === 'v' || k === 'shown')) return { v: o.v };
+  const out: Record<string, unknown> = {};
+  for (const [key, x] of Object.entries(o)) if (x !== undefined) out[key] = canonValue(x);
+  return out;
 }

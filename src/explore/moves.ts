@@ -40,8 +40,10 @@ export function progEnabled(v: MoveView, c: CpuId): boolean {
     case 'wait':
       return e.until(v.m.load(c, e.loc));
     case 'tlbsync':
-      // Waits for this CPU's INVLPGBs (without the feature it runs, and faults).
-      return !v.m.features.invlpgb || v.m.tlbsyncDone(c);
+      // Waits for this CPU's INVLPGBs (without the feature it runs, and faults), and, being
+      // serializing (the effect-kind table), for the drain actor like every draining kind.
+      if (v.m.features.invlpgb && !v.m.tlbsyncDone(c)) return false;
+      return !v.model.atomicity.waitForDrain || !v.m.drainsFirst(e.k) || v.m.cpu(c).sb.length === 0;
     case 'ipi':
       // An xAPIC ICR store needs room in the buffer; an x2APIC WRMSR does not wait for it.
       if (e.via === 'mmio') return v.m.cpu(c).sb.length < v.model.cfg.bounds.sbDepth;

@@ -32,7 +32,7 @@ import { ModelError } from '../errors.ts';
 import { DEFAULT_STEP_EFFECTS, type Model } from './model.ts';
 import type { Actor, TraceEvent } from './trace-event.ts';
 import { type Frame, cloneFrame, feed, isCRun, newFrame } from './frames.ts';
-import { type EventBody, drainBody, effectBody, ipiTakeBody, walkBody } from './event-data.ts';
+import { type EventBody, drainBody, effectBody, evictBody, ipiTakeBody, walkBody } from './event-data.ts';
 import { type Move, MoveKind, moveArg, moveCpu, moveKind } from './strategy.ts';
 import { NMI, NMI_FRAME, enabledMoves, progEnabled } from './moves.ts';
 import { exec, execInstant, isInstant } from './dispatch.ts';
@@ -428,7 +428,7 @@ export class Sim {
         const e = m.drainOne(c);
         if (this.trace) {
           const text = e.ipi ? `ICR store visible: IPI ${e.ipi.call.fn} raised on cpu${e.ipi.target}` : `${this.model.layout.nameOf(e.loc)} = ${e.val} visible`;
-          this.record(c, 'drain', text, undefined, branch, e.ipi ? { k: 'other' } : drainBody(this.model.layout, e.loc, e.val));
+          this.record(c, 'drain', text, undefined, branch, e.ipi ? { k: 'ipi-raise', target: e.ipi.target, fn: e.ipi.call.fn } : drainBody(this.model.layout, e.loc, e.val));
         }
         break;
       }
@@ -444,8 +444,9 @@ export class Sim {
         break;
       }
       case MoveKind.Evict: {
+        const body = this.trace ? evictBody(m, c, moveArg(mv)) : undefined;
         const what = m.evict(c, moveArg(mv));
-        if (this.trace) this.record(c, 'evict', what, undefined, branch, { k: 'evict' });
+        if (body) this.record(c, 'evict', what, undefined, branch, body);
         break;
       }
       case MoveKind.Sched:
@@ -478,7 +479,7 @@ export class Sim {
     fs.push(f);
     if (this.trace) {
       const exited = fs.length === 1;
-      const body = { k: 'sched', from: this.taskName(prev), to: this.taskName(t), exited } as const;
+      const body = { k: 'sched', prev, task: t, from: this.taskName(prev), to: this.taskName(t), exited } as const;
       this.record(c, 'sched', `${body.from} ${exited ? 'exited' : 'preempted'}: switch to ${body.to} (task${t})`, undefined, branch, body);
     }
     this.settle(c, f, this.advance(c, f, undefined, true));
@@ -499,7 +500,7 @@ export class Sim {
     const f = newFrame(() => perfNmi(k, routines, nmi.va), NMI_FRAME, top ? top.fns : null, true, -1, false);
     fs.push(f);
     this.current = c;
-    if (this.trace) this.record(c, 'nmi', `NMI: perf reads user va ${hex(nmi.va)} of the interrupted task`, undefined, branch, { k: 'other' });
+    if (this.trace) this.record(c, 'nmi', `NMI: perf reads user va ${hex(nmi.va)} of the interrupted task`, undefined, branch, { k: 'nmi', va: nmi.va });
     this.settle(c, f, this.advance(c, f, undefined, true));
   }
 

@@ -7,7 +7,12 @@
  * unreachable from every CPU's CR3 and caches before they are freed ("we need to flush the
  * TLBs of all users, including lazy TLB kernel threads").
  *
- * Holds: always, for every CPU whose CR3 points at a tree.
+ * Software walkers count too: GUP-fast (mm/gup.c gup_fast) walks current->mm's tables with
+ * IRQs off and plain loads (the `load` effect's `walk`), relying on the table-freeing side to
+ * wait for it: by the flush IPI it cannot take (IPI flushes) or by RCU table freeing
+ * (a37259732a7d: INVLPGB flushes send no IPI).
+ *
+ * Holds: always, for every CPU whose CR3 points at a tree, and for every software walk.
  */
 import type { Observation } from '../machine/machine.ts';
 import { PageKind, hex } from '../machine/types.ts';
@@ -42,8 +47,9 @@ export function checkWalkRead(
     mm: o.tree,
     va: o.va,
     pfn: o.pfn,
+    ...(o.software ? { software: true as const } : {}),
     message:
-      `cpu${o.cpu} ${o.speculative ? 'speculative' : 'access'} walk of va ${hex(o.va)} in ${mmName(o.tree)} read pfn ${o.pfn}` +
+      `cpu${o.cpu} ${o.software ? 'software (GUP-fast)' : o.speculative ? 'speculative' : 'access'} walk of va ${hex(o.va)} in ${mmName(o.tree)} read pfn ${o.pfn}` +
       `${o.viaPsc ? ' through a cached upper entry' : ''}, which is now ${what}`,
   };
 }

@@ -54,6 +54,8 @@ export interface Violation {
   readonly returnedAt?: number;
   /** The table page a bad walk read (no-walk-through-freed-table). */
   readonly pfn?: number;
+  /** The bad walk was a software walker's (GUP-fast), not the hardware walker's. */
+  readonly software?: true;
   /** A variant's declared invariant: its C predicate and what it read (loc -1: the machine or the ghost, described by `what`). */
   readonly declared?: { readonly fn: string; readonly reads: readonly { readonly loc: number; readonly val: number; readonly what?: string }[] };
 }

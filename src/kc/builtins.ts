@@ -55,8 +55,10 @@ export const C_BUILTINS: readonly string[] = [
   'linux-4.12/variants/up.c',
   'linux-4.12/variants/up-cr3-preemptible.c',
   'linux-4.20/variants/nmi-uaccess-unchecked.c',
+  'linux-6.18/variants/table-free-no-rcu.c',
+  'linux-4.14/variants/table-free-single-user.c',
+  'linux-6.18/variants/kernel-range-mb.c',
   'linux-4.14/variants/asid-by-mm-address.c',
-  'linux-6.18/variants/remove-table-single-user.c',
 ];
 
 const repoPath = (file: string): string => `src/kernel/c/${file}`;

@@ -50,6 +50,7 @@ import {
   xchg,
   freePage,
   reusePage,
+  walkLoad,
 } from '../kernel/fx.ts';
 import { LOADED_MM_SWITCHING, NO_MM, type PcpuField, TLBSTATE_LAZY, TLBSTATE_OK } from '../kernel/layout.ts';
 import { queueAndWait, smp_call_function_many, smp_call_function_single } from '../kernel/common/smp.ts';
@@ -69,6 +70,8 @@ export interface EnvCtx {
   readonly runC: (k: K<CoreRoutines>, fn: string, args: Val[]) => Routine<Val>;
   /** Write a local through its address (`local_irq_save(flags)`). */
   readonly setLocal: (ref: { readonly f: number; readonly i: number }, v: Val) => void;
+  /** Read a local through its address (`pte_offset_map(&pmd, addr)` of a local copy). */
+  readonly getLocal: (ref: { readonly f: number; readonly i: number }) => Val;
   /** The address of per-CPU scratch struct number `slot` (PCPU_SCRATCH) for this run. */
   readonly scratch: (slot: number) => Val;
   /** In a function that calls cpu_relax(): the last word it loaded and the value read. */
@@ -1149,6 +1152,31 @@ function* spinLock(x: EnvCtx, loc: number): Routine {
   }
 }
 
+/**
+ * An RCU grace period (kernel/rcu), as the model's readers need it: it cannot end while any
+ * other CPU is inside a section that began before it with IRQs off (GUP-fast's
+ * local_irq_save, the only read side the scenarios have; every RCU flavour counts an
+ * IRQs-off region as a read-side critical section since the 4.20 consolidation).
+ * - smp_mb() first: the updater's unlinking store (pmd_clear) is visible before the grace
+ *   period starts (call_rcu()/synchronize_rcu() order with full-barrier strength).
+ * - Then a no-op cross-call to every other CPU, waited for: it is delivered only when that CPU
+ *   has IRQs on, so it returns only after each CPU has been outside every IRQs-off section at
+ *   some moment after the start: a quiescent state for such readers.
+ * Simplified, and why that is safe: real grace periods also wait for preempt-disabled and
+ * rcu_read_lock() sections with IRQs on, and end later than this; a shorter grace period can
+ * only let a callback free earlier, so it hides no bug. The cross-call is the model's device
+ * for "wait until IRQs are on", not a claim that RCU sends IPIs (normal grace periods do not).
+ */
+function* rcuGracePeriod(x: EnvCtx): Routine {
+  yield* smpMb('call_rcu: full barrier before the grace period');
+  const others: number[] = [];
+  for (let c = 0; c < x.k.L.cpus; c++) if (c !== x.k.cpu) others.push(c);
+  const quiescent = function* (): Routine {};
+  const what = 'rcu: quiescent state (IRQs on)';
+  if (others.length === 1) yield* smp_call_function_single(x.k, others[0]!, what, quiescent);
+  else if (others.length > 1) yield* queueAndWait(x.k, others, what, quiescent);
+}
+
 export const MM_ENV: Readonly<Record<string, EnvEntry>> = {
   pmd_off: {
     doc: 'include/linux/pgtable.h pmd_off(mm, va): a pointer to the upper entry of va in the mm\'s tree (the model\'s PMD level)',
@@ -1188,11 +1216,55 @@ export const MM_ENV: Readonly<Record<string, EnvEntry>> = {
     },
   },
   pte_offset_map: {
-    doc: 'include/linux/pgtable.h pte_offset_map(pmd, addr): read *pmd (NULL when not present); a pointer to the PTE of addr',
+    doc:
+      'include/linux/pgtable.h pte_offset_map(pmd, addr): read *pmd (NULL when not present); a pointer to the PTE of addr. ' +
+      'Given the address of a local copy (GUP-fast: pte_offset_map(&pmd, addr)), it reads the local, as __pte_offset_map() does, and no shared word',
     arity: 2,
     run: function* (x, [pmd, a]) {
-      const e = yield* load(entryWord(x, pmd!), tagOf(x.site));
+      const e = typeof pmd === 'object' && pmd.t === 'lref' ? int(x, x.getLocal(pmd)) : yield* load(entryWord(x, pmd!), tagOf(x.site));
       return entryPresent(e) ? ptr(entryLoc(entryPfn(e), leafIndex(int(x, a!)))) : 0;
+    },
+  },
+  pte_unmap: { doc: 'include/linux/pgtable.h pte_unmap(): kunmap_local and rcu_read_unlock, no effect on x86-64 (no highmem PTE pages; the RCU read side is not modelled)', arity: 1, run: function* () { return none; } },
+  pmdp_get_lockless: {
+    doc:
+      'include/linux/pgtable.h pmdp_get_lockless(pmdp): one load of the upper entry (x86-64: a single word), by a software walker ' +
+      '(GUP-fast): the machine reports the table page it read as a walk-read (fx.walkLoad), judged by no-walk-through-freed-table',
+    arity: 1,
+    run: function* (x, [p]) {
+      const loc = entryWord(x, p!);
+      return yield* walkLoad(loc, { level: 'root', va: (loc % ENTRIES) * ENTRIES * PAGE_SIZE }, tagOf(x.site));
+    },
+  },
+  ptep_get_lockless: {
+    doc:
+      'include/linux/pgtable.h ptep_get_lockless(ptep): one load of the PTE (x86-64: a single word), by a software walker (GUP-fast) ' +
+      'with IRQs off: reported as a walk-read of the leaf table page (fx.walkLoad). The va shown is the PTE\'s place in its table (the upper index is not known here)',
+    arity: 1,
+    run: function* (x, [p]) {
+      const loc = entryWord(x, p!);
+      return yield* walkLoad(loc, { level: 'leaf', va: (loc % ENTRIES) * PAGE_SIZE }, tagOf(x.site));
+    },
+  },
+  pmd_present: { doc: '_PAGE_PRESENT set in the upper entry', arity: 1, run: function* (x, [v]) { return entryPresent(int(x, v!)) ? 1 : 0; } },
+  pte_access_permitted: {
+    doc: 'arch/x86 pte_access_permitted(pte, write): present, user (every user PTE of the model), and writable when write is asked (the model keeps R/W inverted: NOT_WRITABLE); no protection keys',
+    arity: 2,
+    run: function* (x, [v, w]) {
+      const e = int(x, v!);
+      return entryPresent(e) && (!truthy(w!) || (e & NOT_WRITABLE) === 0) ? 1 : 0;
+    },
+  },
+  call_rcu: {
+    doc:
+      'kernel/rcu/tree.c call_rcu(head, func): func(head) runs once a grace period has ended. The model runs it in the caller, ' +
+      'after the grace period it waits for (rcuGracePeriod): a later callback only frees later, which can hide no bug',
+    arity: 2,
+    run: function* (x, [head, func]) {
+      if (typeof func !== 'object' || func.t !== 'fn') throw modelError(x.site, 'call_rcu() needs a function defined in the C files');
+      yield* rcuGracePeriod(x);
+      yield* x.runC(x.k, func.name, [head!]);
+      return none;
     },
   },
   spin_lock_nested: { doc: 'spin_lock (the lockdep subclass has no effect)', arity: 2, run: function* (x, [l]) { yield* spinLock(x, entryWord(x, l!)); return none; } },
@@ -1292,10 +1364,12 @@ export const MM_ENV: Readonly<Record<string, EnvEntry>> = {
   atomic_cmpxchg: { doc: 'LOCK CMPXCHG: fx.cmpxchg, returns the old value', arity: 3, run: function* (x, [p, o, n]) { return yield* cmpxchg(memLoc(x, p!), int(x, o!), int(x, n!), tagOf(x.site)); } },
 };
 
-/** `mm->tlb_flush_pending` and `mm->tlb_flush_batched` (include/linux/mm_types.h, atomic_t): the scenario's words; `mm->mm_users`/`mm_count`: the slot's. */
+/** `mm->tlb_flush_pending` and `mm->tlb_flush_batched` (include/linux/mm_types.h, atomic_t): the scenario's words; `mm->mm_users`/`mm_count`: the slot's, with mm lifetimes. */
 export function mmFieldVar(k: K<CoreRoutines>, site: SrcSite, mm: number, name: string): Val | undefined {
   // The mm's reference counts (include/linux/mm_types.h, atomic_t): words of its slot.
-  if (name === 'mm_users' || name === 'mm_count') return { t: 'mem', loc: k.L.mmField(mm, name), what: 'word' };
+  // In a scenario whose mms are born and die (it has last_mm_ctx_id) the counts are kept;
+  // elsewhere a variant may add them as fields of its own (mm-fields=).
+  if ((name === 'mm_users' || name === 'mm_count') && k.L.hasVar('last_mm_ctx_id')) return { t: 'mem', loc: k.L.mmField(mm, name), what: 'word' };
   if (name !== 'tlb_flush_pending' && name !== 'tlb_flush_batched') return undefined;
   try {
     return { t: 'mem', loc: k.L.varLoc(`${k.L.mmName(mm)}.${name}`), what: 'word' };

@@ -148,6 +148,10 @@ class RunCtx implements EnvCtx {
     this.run.setLocal(ref, v);
   }
 
+  getLocal(ref: { readonly f: number; readonly i: number }): Val {
+    return this.run.getLocal(ref);
+  }
+
   scratch(slot: number): Val {
     return this.run.scratch(slot);
   }
@@ -204,6 +208,11 @@ export class CRun {
   /** Write a local through its address (EnvCtx.setLocal). */
   setLocal(ref: { readonly f: number; readonly i: number }, v: Val): void {
     this.calls[ref.f]!.locals[ref.i] = v;
+  }
+
+  /** Read a local through its address (EnvCtx.getLocal). */
+  getLocal(ref: { readonly f: number; readonly i: number }): Val {
+    return this.calls[ref.f]!.locals[ref.i] ?? 0;
   }
 
   /**

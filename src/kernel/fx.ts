@@ -4,7 +4,7 @@
  * `Routine<T>`, a generator that can only yield `Effect`s, so a raw `yield 42` does not
  * type-check.
  */
-import type { AccessResult, CrossCall, Cr3Value, Effect, InvlpgbSpec, IpiVia, Site } from '../machine/effects.ts';
+import type { AccessResult, CrossCall, Cr3Value, Effect, InvlpgbSpec, IpiVia, Site, SoftWalk } from '../machine/effects.ts';
 import type { CpuId, Features, Loc, MmId, Pfn } from '../machine/types.ts';
 import type { Layout } from './layout.ts';
 
@@ -23,6 +23,14 @@ const at = (tag?: string): { at?: Site } => (tag === undefined ? {} : { at: { ta
 
 export function* load(loc: Loc, tag?: string): Routine<number> {
   return (yield { k: 'load', loc, ...at(tag) }) as number;
+}
+
+/**
+ * A software page-table walker's read of a table entry (GUP-fast): a plain load that the
+ * machine also reports as a walk-read of the table page (effects.ts `SoftWalk`).
+ */
+export function* walkLoad(loc: Loc, walk: SoftWalk, tag?: string): Routine<number> {
+  return (yield { k: 'load', loc, walk, ...at(tag) }) as number;
 }
 
 /** Plain store (`WRITE_ONCE`, `this_cpu_write`, `set_pte`): enters the store buffer. */

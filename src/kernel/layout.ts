@@ -67,7 +67,8 @@ export type LocInfo =
   | { readonly kind: 'mm'; readonly mm: MmId; readonly field: MmField }
   | { readonly kind: 'pcpu'; readonly cpu: CpuId; readonly field: PcpuField }
   | { readonly kind: 'csd'; readonly sender: CpuId; readonly target: CpuId }
-  | { readonly kind: 'var' };
+  /** A further named variable: its name is its identity (a litmus location, a variant's own field). */
+  | { readonly kind: 'var'; readonly name: string };
 
 export interface MmInfo {
   readonly id: MmId;
@@ -232,7 +233,7 @@ export class Layout {
     if (i < this.pcpuBase) return { kind: 'mm', mm: Math.floor(i / MM_FIELDS.length), field: MM_FIELDS[i % MM_FIELDS.length]! };
     if (i < this.csdBase) return { kind: 'pcpu', cpu: Math.floor((i - this.pcpuBase) / PCPU_FIELDS.length), field: PCPU_FIELDS[(i - this.pcpuBase) % PCPU_FIELDS.length]! };
     if (i < this.extraBase) return { kind: 'csd', sender: Math.floor((i - this.csdBase) / this.cpus), target: (i - this.csdBase) % this.cpus };
-    return { kind: 'var' };
+    return { kind: 'var', name: this.names[i] ?? `var${loc}` };
   }
 
   /**

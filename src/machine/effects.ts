@@ -65,6 +65,15 @@ export interface InvlpgbSpec {
   readonly finalOnly: boolean;
 }
 
+/** What a software walker's load reads: which level of whose tree (see the `load` effect). */
+export interface SoftWalk {
+  readonly level: 'root' | 'leaf';
+  /** The mm whose tree the walker walks; left out, the running task's (`current->mm`, GUP-fast's). */
+  readonly mm?: MmId;
+  /** The address walked. */
+  readonly va: number;
+}
+
 /** Where a routine is, for the trace: kernel function and ordering tag. */
 export interface Site {
   readonly tag?: string;
@@ -73,7 +82,12 @@ export interface Site {
 
 export type Effect =
   // ---- memory (steps) ----
-  | { readonly k: 'load'; readonly loc: Loc; readonly at?: Site }
+  /**
+   * With `walk`, a software page-table walker's read of a table entry (GUP-fast's lockless
+   * `pmdp_get_lockless` / `ptep_get_lockless`): an ordinary load, which the machine also
+   * reports as a walk-read of the table page, so the walk invariant judges it like a hardware walk.
+   */
+  | { readonly k: 'load'; readonly loc: Loc; readonly walk?: SoftWalk; readonly at?: Site }
   | { readonly k: 'store'; readonly loc: Loc; readonly val: number; readonly at?: Site }
   | { readonly k: 'rmw'; readonly loc: Loc; readonly op: RmwOp; readonly a: number; readonly b?: number; readonly at?: Site }
   | { readonly k: 'mfence'; readonly at?: Site }

@@ -51,10 +51,10 @@
  * The machine checks the ownership claim on every access.
  */
 import { EFFECT_KINDS } from './effect-kinds.ts';
+import type { AccessResult, CrossCall, EffectKind, InvlpgbSpec, IpiVia, RmwOp, SoftWalk } from './effects.ts';
 
 /** mm slots the ghost keeps a generation for (mm ids are small; NO_MM and LOADED_MM_SWITCHING are no slots). */
 const MM_SLOTS = 64;
-import type { AccessResult, CrossCall, EffectKind, InvlpgbSpec, IpiVia, RmwOp } from './effects.ts';
 import { Hasher } from './hash.ts';
 import type { EarlyWalk, FillRecord, PscEntry, TlbEntry } from './tlb.ts';
 import { dropWhere, pscFill, pscLookup, tlbFill, tlbLookup } from './tlb.ts';
@@ -145,6 +145,8 @@ export type Observation =
       readonly speculative: boolean;
       /** The walk reached `pfn` through a paging-structure-cache entry. */
       readonly viaPsc: boolean;
+      /** A software walker's read (GUP-fast with IRQs off), not the hardware walker's. */
+      readonly software?: true;
     }
   | { readonly o: 'use'; readonly cpu: CpuId; readonly va: number; readonly mm: MmId; readonly entry: TlbEntry; readonly step: number }
   | { readonly o: 'fault'; readonly cpu: CpuId; readonly what: string }
@@ -281,7 +283,9 @@ export class Machine {
       this.pageGen = from.pageGen.slice();
       this.mmGen = from.mmGen.slice();
       this.cpuArr = from.cpuArr.slice();
+      // Both machines now share every CPU object: each copies one before changing it.
       this.owned = 0;
+      from.owned = 0;
       this.vas = from.vas;
       this.step = from.step;
       this.zobA = from.zobA;
@@ -960,6 +964,29 @@ export class Machine {
   }
 
   /**
+   * A software walker's load of table word `loc` (effects.ts `SoftWalk`): report the page it
+   * read as a walk-read, as `walk` does for the hardware walker. The load itself is the
+   * caller's (an ordinary TSO load).
+   */
+  softWalkRead(c: CpuId, loc: Loc, w: SoftWalk, tree: MmId): void {
+    const pfn = Math.floor(loc / ENTRIES);
+    this.rd(this.resPage(pfn));
+    this.obs.push({
+      o: 'walk-read',
+      cpu: c,
+      va: w.va,
+      tree,
+      pfn,
+      level: w.level,
+      kind: this.pageKind[pfn]! as PageKind,
+      owner: this.pageOwner[pfn]!,
+      speculative: false,
+      viaPsc: false,
+      software: true,
+    });
+  }
+
+  /**
    * Perform a walk of `va`: observations for every table page read, then the fills. A
    * speculative walk fills the TLB on a miss only (a not-present result is remembered by
    * `noteEarly`, not here); the
@@ -1248,6 +1275,9 @@ export class Machine {
   tlbsync(c: CpuId): string | undefined {
     if (!this.features.invlpgb) return '#UD: TLBSYNC on a CPU without X86_FEATURE_INVLPGB';
     if (!this.tlbsyncDone(c)) throw new Error(`[tlbcheck bug] TLBSYNC on cpu${c} completed with its INVLPGBs pending`);
+    // Serializing (effect-kinds.ts): the buffer is empty here when the engine waited for the
+    // drain actor; otherwise (FINE_STEPS) it drains in one go, as iret does.
+    if (this.drainsFirst('tlbsync')) this.drainAll(c);
     for (let t = 0; t < this.cpus.length; t++) this.rd(this.resIrq(t));
     return undefined;
   }

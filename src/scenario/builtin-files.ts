@@ -31,6 +31,7 @@ export const BUILTIN_SCENARIO_IDS: readonly string[] = [
   'idle-leave-mm',
   'preempt-cr3-up',
   'nmi-uaccess-switch',
+  'gup-fast-vs-free-table',
   'mm-reuse',
 ];
 

@@ -12,10 +12,31 @@ import { shootdown } from './shootdown.ts';
 import { type Explanation, type Link, type Race, paragraph } from './types.ts';
 import { hexva } from './words.ts';
 
+/**
+ * A software walker (GUP-fast, IRQs off) read the freed table: it took the upper entry before
+ * the unlink and went on to the table; the free did not wait for its IRQs-off section (no
+ * flush IPI it could hold up, no RCU grace period).
+ */
+function softwareWalk(f: Facts, v: Violation, links: Link[], walk: number, free: number | undefined, reuse: number | undefined, F: number | undefined): Explanation {
+  const V = v.cpu ?? f.ev(walk).cpu;
+  const off = f.rows((d, ev, r) => d.k === 'irq' && !d.on && ev.cpu === V && r <= walk).at(-1);
+  if (off !== undefined) links.push({ text: `cpu${V}'s GUP-fast walk turned IRQs off at step ${f.step(off)} and read the upper entry while it still pointed to pfn ${v.pfn ?? '?'}`, row: off });
+  if (F !== undefined && free !== undefined) {
+    links.push({
+      text:
+        `cpu${F} freed pfn ${v.pfn ?? '?'} at step ${f.step(free)}${reuse === undefined ? '' : ` (reused at step ${f.step(reuse)})`} while cpu${V} was still in that IRQs-off section: ` +
+        'no flush IPI it would have held up, and no RCU grace period, made the free wait for it',
+      row: free,
+    });
+  }
+  links.push({ text: `cpu${V}'s GUP-fast walk then read pfn ${v.pfn ?? '?'} at step ${f.step(walk)}`, row: walk });
+  return { invariant: v.invariant, links, text: paragraph(links), races: [] };
+}
+
 export function explainFreedTable(trace: readonly TraceEvent[], v: Violation): Explanation {
   const f = new Facts(trace);
   const walk =
-    f.rows((d, ev) => ev.step === v.step && (v.cpu === undefined || ev.cpu === v.cpu) && (d.k === 'walk' || d.k === 'access')).at(-1) ??
+    f.rows((d, ev) => ev.step === v.step && (v.cpu === undefined || ev.cpu === v.cpu) && (d.k === 'walk' || d.k === 'access' || (v.software === true && d.k === 'load'))).at(-1) ??
     trace.length - 1;
   const V = v.cpu ?? f.ev(walk).cpu;
   const pfn = v.pfn;
@@ -32,6 +53,7 @@ export function explainFreedTable(trace: readonly TraceEvent[], v: Violation): E
     const how = unlink.what.startsWith('store ') ? `(now ${unlink.val.shown})` : `(by ${unlink.what.split(' ').slice(0, 2).join(' ')})`;
     links.push({ text: `cpu${unlink.cpu}'s ${f.ev(unlink.row).fn} cleared ${unlink.at.name} ${how} at step ${f.step(unlink.row)}${vis}`, row: unlink.row });
   }
+  if (v.software) return softwareWalk(f, v, links, walk, free, reuse, F);
   if (F !== undefined && free !== undefined) {
     const ret = f.rows((d, ev, r) => d.k === 'flush-return' && ev.cpu === F && r > (unlink?.row ?? 0) && r < free).at(-1);
     if (ret === undefined) {

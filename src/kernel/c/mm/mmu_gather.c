@@ -16,9 +16,13 @@
  *   batch is MAX_GATHER_PAGES fields page0..page3 of the mmu_gather and tlb->nr; a full batch
  *   forces a flush, as when tlb_next_batch() fails. No scenario unmaps more than four pages.
  * - No delayed rmaps (tlb_flush_rmaps): no scenario page is mapped twice.
- * - Page-table pages (tlb_remove_table): x86 6.18 frees them through the RCU table batch;
- *   the model frees them with the pages, after the same flush (freed_tables set), which is
- *   what the RCU grace period adds to for software walkers only (gup_fast is not modelled).
+ * - Page-table pages (tlb_remove_table): x86 frees them through the RCU table batch since
+ *   a37259732a7d ("x86/mm: Make MMU_GATHER_RCU_TABLE_FREE unconditional", v6.15; before it,
+ *   bare metal freed them like pages, after the flush, and GUP-fast relied on the flush IPI
+ *   it blocks with IRQs off). The batch is the one table field tlb->table (no scenario frees
+ *   two tables in one gather); its page for the batch itself is not modelled, so the
+ *   allocation failure path (tlb_remove_table_one, tlb_remove_table_sync_one) is not either.
+ *   call_rcu() runs its callback in the caller after the grace period (env-table.ts call_rcu).
  * - tlb->fullmm: exit_mmap's gather (tlb_gather_mmu_fullmm, mm/mmap.c) and tlb_finish_mmu's
  *   forced flush set it; tlb_flush() then flushes the whole mm.
  */
@@ -186,9 +190,9 @@ static void tlb_batch_pages_flush(struct mmu_gather *tlb)
 
 /*
  * tlb_remove_table(): a page-table page unlinked from its upper entry. It must outlive every
- * walk that may still reach it: batched like a page, freed after the flush, with
- * freed_tables set so the flush reaches lazy CPUs too (their walkers may use the cached
- * upper entry).
+ * walk that may still reach it: the hardware walkers' (the flush, with freed_tables set so
+ * that it reaches lazy CPUs, whose walkers may use the cached upper entry) and the software
+ * walkers' (GUP-fast, with IRQs off: the RCU grace period of tlb_remove_table_free()).
  */
 void tlb_remove_table(struct mmu_gather *tlb, struct page *table)
 {
@@ -196,10 +200,43 @@ void tlb_remove_table(struct mmu_gather *tlb, struct page *table)
 	tlb->table = table;
 }
 
+/* __tlb_remove_table_free(): the batch's tables go back to the allocator (x86: pagetable_dtor_free). */
+static void __tlb_remove_table_free(struct page *table)
+{
+	free_page_and_swap_cache(table);
+}
+
+/* call_rcu's callback; the kernel's takes the batch's rcu_head, the model's the one table. */
+static void tlb_remove_table_rcu(struct page *table)
+{
+	__tlb_remove_table_free(table);
+}
+
+/*
+ * (T2) Software walkers (GUP-fast) walk with IRQs off, not waiting for any flush: with
+ *      INVLPGB the flush sends them no IPI to block. The grace period waits them out
+ *      (a37259732a7d).
+ */
+static void tlb_remove_table_free(struct mmu_gather *tlb)
+{
+	call_rcu(tlb->table, tlb_remove_table_rcu);	/* (T2) */
+}
+
+/* x86 has no MMU_GATHER_NO_TABLE_INVALIDATE: the hardware walkers' caches are flushed first. */
+#define tlb_needs_table_invalidate()	(true)
+
+/* (T1) Hardware walkers: no CPU's TLB or paging-structure cache reaches the table any more. */
+static inline void tlb_table_invalidate(struct mmu_gather *tlb)
+{
+	if (tlb_needs_table_invalidate())
+		tlb_flush_mmu_tlbonly(tlb);	/* (T1) */
+}
+
 static void tlb_table_flush(struct mmu_gather *tlb)
 {
 	if (tlb->table) {
-		free_page_and_swap_cache(tlb->table);
+		tlb_table_invalidate(tlb);	/* (T1) */
+		tlb_remove_table_free(tlb);	/* (T2) */
 		tlb->table = 0;
 	}
 }

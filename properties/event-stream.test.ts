@@ -1,0 +1,250 @@
+/**
+ * One stream of structured events: the trace digest (schema 3), the cross-variant alignment and
+ * the minimizer read each event's data, not its wording.
+ *
+ * - Rewording every event (its text, its ordering tag and the display strings inside its data)
+ *   leaves the digest unchanged, while a different value, location, operation, CPU, function,
+ *   step or tape position changes it. The old text digest changes under the same rewording, so
+ *   these tests fail on a digest over the text.
+ * - Every recorded event says what happened (no event without a body).
+ * - A version-3 file stores each event's canonical data and replays strictly by it, reworded.
+ * - Aligned replay of a version-3 recording whose every text is garbled still matches its own
+ *   variant step for step and passes on the fixing variant: the labels come from the data.
+ * - Dropping a CPU renumbers the CPUs named in the data and places each location in the
+ *   smaller world's layout.
+ */
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { loadCounterexample, modelOf, recordedTraceDigest, replay, sealCounterexample } from '../src/counterexample/counterexample.ts';
+import { eventsDigest, traceDigest } from '../src/counterexample/digest.ts';
+import { dataLabel, replayAligned } from '../src/counterexample/align.ts';
+import { dropCpuData, smallerScenarios } from '../src/counterexample/minimize.ts';
+import { driveTape, drive } from '../src/counterexample/drive.ts';
+import type { CounterexampleFile } from '../src/counterexample/schema.ts';
+import { canonData, type EventData } from '../src/explore/event-data.ts';
+import { prepare, type TraceEvent } from '../src/explore/engine.ts';
+import { MoveKind, moveKind } from '../src/explore/strategy.ts';
+import { search } from '../src/explore/check.ts';
+import { findVariant } from '../src/kernel/index.ts';
+import { compile } from '../src/litmus/compile.ts';
+import { litmusModel } from '../src/litmus/harness.ts';
+import { parseLitmus } from '../src/litmus/parse.ts';
+import { DEFAULT_BOUNDS } from '../src/machine/types.ts';
+import { findScenario } from '../src/scenario/index.ts';
+import { CORPUS, corpusPath } from './corpus.ts';
+
+const FILE = 'linux-4.13-flush-no-mb--switch-vs-flush-c2--no-stale-tlb-use.json';
+
+function replayed(name: string): { ce: CounterexampleFile; trace: readonly TraceEvent[] } {
+  const ce = loadCounterexample(corpusPath(name));
+  const out = replay(ce, findVariant(ce.variant)!, true);
+  if (out.kind !== 'violated') throw new Error(`${name} does not replay to its violation`);
+  return { ce, trace: out.trace };
+}
+
+/** The display strings inside event data, by key (sched's task names are its `from`/`to` strings). */
+const DISPLAY_KEYS = new Set(['name', 'shown', 'mmName', 'what']);
+
+/** `x` with every display string reworded (numbers, booleans and other strings kept). */
+function rewordData(x: unknown, kind?: string): unknown {
+  if (Array.isArray(x)) return x.map((y) => rewordData(y));
+  if (x === null || typeof x !== 'object') return x;
+  const o = x as Record<string, unknown>;
+  const k = kind ?? (typeof o.k === 'string' ? o.k : undefined);
+  return Object.fromEntries(
+    Object.entries(o).map(([key, v]) => {
+      // What a location is (`is`; a variable's name included) is its identity, not display.
+      if (key === 'is') return [key, v];
+      const display = typeof v === 'string' && (DISPLAY_KEYS.has(key) || (k === 'sched' && (key === 'from' || key === 'to')));
+      return [key, display ? `«${v.toUpperCase()}, reworded»` : rewordData(v)];
+    }),
+  );
+}
+
+/** Every event reworded: its text, its tag and the display strings of its data. */
+const reword = (trace: readonly TraceEvent[]): TraceEvent[] =>
+  trace.map((e) => ({ ...e, text: `reworded: ${e.text.split('').reverse().join('')}`, tag: 'another tag', data: rewordData(e.data) as EventData }));
+
+describe('the trace digest covers data, not wording', () => {
+  const { trace } = replayed(FILE);
+
+  it('rewording every event (text, tag, display strings in the data) leaves it unchanged; the text digest changes', () => {
+    const r = reword(trace);
+    expect(r.some((e, i) => JSON.stringify(e.data) !== JSON.stringify(trace[i]!.data))).toBe(true);
+    expect(eventsDigest(r)).toBe(eventsDigest(trace));
+    expect(traceDigest(r)).not.toBe(traceDigest(trace));
+  });
+
+  it('a different value, location, operation, cpu, function, step, tape position or store-buffer depth changes it', () => {
+    const i = trace.findIndex((e) => e.data?.k === 'load' && e.data.at.is.kind === 'mm');
+    const j = trace.findIndex((e) => e.branch !== undefined);
+    expect(i).toBeGreaterThanOrEqual(0);
+    const ld = trace[i]!.data as Extract<EventData, { k: 'load' }>;
+    const at = (d: EventData) => (x: TraceEvent, n: number): TraceEvent => (n === i ? { ...x, data: d } : x);
+    const edits: [string, (x: TraceEvent, n: number) => TraceEvent][] = [
+      ['the value', at({ ...ld, val: { ...ld.val, v: ld.val.v + 1 } })],
+      ['the location (both its number and what it is)', at({ ...ld, at: { ...ld.at, loc: ld.at.loc + 1, is: { kind: 'var', name: 'x' } } })],
+      ['what the location is', at({ ...ld, at: { ...ld.at, is: { kind: 'pcpu', cpu: 0, field: 'loaded_mm' } } })],
+      ['the operation', at({ ...ld, k: 'wait', what: 'w' } as EventData)],
+      ['the store-buffer depth', at({ ...ld, sb: ld.sb + 1 })],
+      ['the cpu', (x, n) => (n === i ? { ...x, cpu: x.cpu + 1 } : x)],
+      ['the function', (x, n) => (n === i ? { ...x, fn: `${x.fn}_other` } : x)],
+      ['the step', (x, n) => (n === i ? { ...x, step: x.step + 1 } : x)],
+      ['the tape position', (x, n) => (n === j ? { ...x, branch: (x.branch ?? 0) + 1 } : x)],
+    ];
+    const base = eventsDigest(trace);
+    for (const [what, edit] of edits) expect(eventsDigest(trace.map(edit)), what).not.toBe(base);
+  });
+
+  it('every reworded corpus file, re-sealed, still replays strictly to its digest', () => {
+    for (const name of CORPUS) {
+      const ce = loadCounterexample(corpusPath(name));
+      const r = sealCounterexample({ ...ce, trace: reword(ce.trace as readonly TraceEvent[]).map((e) => ({ ...e, data: canonData(e.data!) })) });
+      expect(r.digest, name).not.toBe(ce.digest);
+      const out = replay(r, findVariant(ce.variant)!, true);
+      expect(out.kind, name).toBe('violated');
+      if (out.kind === 'violated') expect(out.digest, name).toBe(recordedTraceDigest(r));
+    }
+  });
+});
+
+describe('every recorded event says what happened', () => {
+  const events = CORPUS.flatMap((name) => replayed(name).trace);
+
+  it('the corpus traces: every event has data, and the NMI, scheduler and drain events have real bodies', () => {
+    expect(events.every((e) => e.data !== undefined)).toBe(true);
+    expect(events.map((e) => e.data!.k as string)).not.toContain('other');
+    const nmi = events.filter((e) => e.actor === 'nmi');
+    expect(nmi.length).toBeGreaterThan(0);
+    for (const e of nmi) {
+      expect(e.data?.k).toBe('nmi');
+      if (e.data?.k === 'nmi') expect(e.text).toContain(`user va 0x${e.data.va.toString(16)}`);
+    }
+    const sched = events.filter((e) => e.actor === 'sched');
+    expect(sched.length).toBeGreaterThan(0);
+    for (const e of sched) {
+      expect(e.data?.k).toBe('sched');
+      if (e.data?.k === 'sched') expect(e.text).toContain(`(task${e.data.task})`);
+    }
+    for (const e of events.filter((x) => x.actor === 'drain')) expect(['drain', 'ipi-raise']).toContain(e.data?.k);
+  });
+
+  const litmus = (name: string) => {
+    const src = readFileSync(new URL(`./litmus/${name}.litmus`, import.meta.url), 'utf8');
+    return litmusModel(compile(parseLitmus(src)).spec);
+  };
+
+  it('the drain of an xAPIC ICR store names the IPI it raises', () => {
+    const model = litmus('tlb-ipi-xapic-ordered');
+    const d = drive(model, (moves) => Math.max(0, moves.findIndex((m) => moveKind(m) === MoveKind.Drain)), true);
+    const raise = (d.trace ?? []).filter((e) => e.data?.k === 'ipi-raise');
+    expect(raise.length).toBe(1);
+    expect(raise[0]!.data).toMatchObject({ k: 'ipi-raise', target: 1 });
+    expect(raise[0]!.text).toContain('IPI');
+  });
+
+  it('an eviction names the cache, PCID and entry it dropped', () => {
+    const model = litmus('tlb-stale-translation-after-shootdown');
+    const d = drive(model, (moves) => Math.max(0, moves.findIndex((m) => moveKind(m) === MoveKind.Evict)), true);
+    const ev = (d.trace ?? []).filter((e) => e.actor === 'evict');
+    expect(ev.length).toBeGreaterThan(0);
+    for (const e of ev) {
+      expect(e.data?.k).toBe('evict');
+      if (e.data?.k === 'evict') expect(e.text).toBe(e.data.cache === 'tlb' ? `evict tlb pcid ${e.data.pcid} vpn ${e.data.index}` : `evict psc pcid ${e.data.pcid} upper[${e.data.index}]`);
+    }
+  });
+});
+
+describe('version-3 files', () => {
+  it('store the canonical data of every event, equal to what replay makes', () => {
+    const { ce, trace } = replayed(FILE);
+    expect(ce.schema).toBe('tlbcheck-counterexample/3');
+    expect(ce.trace.map((e) => e.data)).toEqual(trace.map((e) => canonData(e.data!)));
+    expect(recordedTraceDigest(ce)).toBe(eventsDigest(trace));
+    // No display string is stored.
+    expect(JSON.stringify(ce.trace.map((e) => e.data))).not.toMatch(/"(name|shown|mmName|what)":/);
+  });
+});
+
+describe('aligned replay reads the data', () => {
+  const garble = (ce: CounterexampleFile) => ce.trace.map((e, i) => ({ ...e, text: `garbled ${i}` }));
+  for (const name of CORPUS) {
+    const ce = loadCounterexample(corpusPath(name));
+    if (ce.fixedBy === undefined) continue;
+    it(`${name}: with every text garbled, it matches its own variant step for step and passes on ${ce.fixedBy}`, () => {
+      const own = replayAligned(modelOf(ce, findVariant(ce.variant)!), garble(ce));
+      expect(own.firstDifference).toBeUndefined();
+      expect(own.kind).toBe('violated');
+      if (own.kind === 'violated') expect(own.digest).toBe(recordedTraceDigest(ce));
+      expect(replayAligned(modelOf(ce, findVariant(ce.fixedBy!)!), garble(ce)).kind).toBe('passes');
+    });
+  }
+
+  it('a version-2 style recording (text, no data) is still aligned by its text', () => {
+    const ce = loadCounterexample(corpusPath(FILE));
+    const text = ce.trace.map(({ data: _d, ...e }) => e);
+    const own = replayAligned(modelOf(ce, findVariant(ce.variant)!), text);
+    expect(own.firstDifference).toBeUndefined();
+    expect(own.kind === 'violated' && own.digest).toBe(traceDigest(ce.trace));
+    expect(replayAligned(modelOf(ce, findVariant(ce.fixedBy!)!), text).kind).toBe('passes');
+  });
+
+  it('a step label ignores values and names a location by what it is, not by its number', () => {
+    const at = { loc: 117, name: 'mmA.cpumask', is: { kind: 'mm', mm: 1, field: 'cpumask' } } as const;
+    const a: EventData = { k: 'load', at, val: { v: 0, shown: '{}' }, sb: 0 };
+    expect(dataLabel('f', { ...a, val: { v: 3, shown: '{0,1}' }, sb: 2 })).toBe(dataLabel('f', a));
+    expect(dataLabel('f', { ...a, at: { ...at, loc: 9, name: 'renamed' } })).toBe(dataLabel('f', a));
+    expect(dataLabel('f', canonData(a))).toBe(dataLabel('f', a));
+    expect(dataLabel('f', { ...a, at: { ...at, is: { kind: 'mm', mm: 2, field: 'cpumask' } } })).not.toBe(dataLabel('f', a));
+    expect(dataLabel('g', a)).not.toBe(dataLabel('f', a));
+    expect(dataLabel('f', { k: 'store', at, val: { v: 0, shown: '{}' }, buffered: false, sb: 0 })).not.toBe(dataLabel('f', a));
+  });
+});
+
+describe('the minimizer renumbers CPUs in the data', () => {
+  const v = findVariant('linux-4.13-flush-no-mb')!;
+  const model = prepare({ variant: v, scenario: findScenario('switch-vs-flush')!, params: { cpus: 3 }, features: v.features, bounds: DEFAULT_BOUNDS });
+
+  it('every event mapped onto a world with one CPU fewer names only its CPUs, at locations of its layout', () => {
+    const r = search(model, { strategy: 'dfs', seed: 1, maxExecutions: 3000 });
+    expect(r.verdict).toBe('violated');
+    const trace = driveTape(model, r.tape!, true).trace ?? [];
+    const smaller = smallerScenarios({ model });
+    expect(smaller.length).toBe(3);
+    let moved = 0;
+    for (const sm of smaller) {
+      const L = sm.subject.model.layout;
+      for (const e of trace.map(sm.mapEvent)) {
+        if (!e?.data) continue;
+        const d = e.data;
+        expect(e.cpu).toBeLessThan(2);
+        if ('at' in d) {
+          expect(L.locInfo(d.at.loc), e.text).toEqual(d.at.is);
+          expect(d.at.name).toBe(L.nameOf(d.at.loc));
+          if (d.at.is.kind === 'pcpu') moved++;
+        }
+        if (d.k === 'ipi-send') expect(d.target).toBeLessThan(2);
+        if (d.k === 'ipi-take') for (const c of d.calls) expect(c.sender).toBeLessThan(2);
+      }
+    }
+    expect(moved).toBeGreaterThan(0);
+  });
+
+  it('CPU fields, IPI targets, broadcast issuers, senders and task numbers above the dropped CPU shift down by one', () => {
+    const small = prepare({ ...model.cfg, params: { cpus: 2 } }).layout;
+    const big = model.layout;
+    const loc = big.pcpu(2, 'loaded_mm');
+    const d = dropCpuData({ k: 'load', at: { loc, name: 'cpu2.loaded_mm', is: big.locInfo(loc) }, val: { v: 0, shown: 'init_mm' }, sb: 0 }, 1, small);
+    expect(d).toMatchObject({ at: { loc: small.pcpu(1, 'loaded_mm'), name: 'cpu1.loaded_mm', is: { kind: 'pcpu', cpu: 1, field: 'loaded_mm' } } });
+    const csd = big.csd(2, 0);
+    expect(dropCpuData({ k: 'rmw', at: { loc: csd, name: big.nameOf(csd), is: big.locInfo(csd) }, op: 'bts', old: { v: 0, shown: '0' }, sb: 0 }, 1, small)).toMatchObject({
+      at: { loc: small.csd(1, 0), is: { kind: 'csd', sender: 1, target: 0 } },
+    });
+    expect(dropCpuData({ k: 'ipi-send', target: 2, fn: 'flush_tlb_func', sb: 0 }, 1, small)).toMatchObject({ target: 1 });
+    expect(dropCpuData({ k: 'ipi-send', target: 0, fn: 'flush_tlb_func', sb: 0 }, 1, small)).toMatchObject({ target: 0 });
+    expect(dropCpuData({ k: 'ipi-take', calls: [{ fn: 'f', sender: 2 }], sb: 0 }, 1, small)).toMatchObject({ calls: [{ sender: 1 }] });
+    const inv = { va: null, nr: 1, pcid: null, asid: null, global: false, finalOnly: false, from: 2 };
+    expect(dropCpuData({ k: 'bcast', from: 2, inv, tlb: 0, psc: 0, sb: 0 }, 1, small)).toMatchObject({ from: 1, inv: { from: 1 } });
+    expect(dropCpuData({ k: 'sched', prev: 0, task: 3, from: "cpu0's first task", to: 't', exited: false, sb: 0 }, 1, small)).toMatchObject({ prev: 0, task: 2 });
+  });
+});
