@@ -32,8 +32,13 @@ export const TLBSTATE_LAZY = 2;
  * again (kernel/fork.c allocate_mm / free_mm). The counts and `slab` are used only by
  * scenarios whose mms are born or die (common/mm-life.ts).
  */
-export const MM_FIELDS = ['cpumask', 'tlb_gen', 'pasid', 'global_asid', 'asid_transition', 'ctx_id', 'mm_users', 'mm_count', 'slab'] as const;
-export type MmField = (typeof MM_FIELDS)[number];
+export const MM_FIELDS = ['cpumask', 'tlb_gen', 'pasid', 'global_asid', 'asid_transition'] as const;
+/**
+ * The mm lifetime words, in a block of their own after every other variable, so that the
+ * locations of the others (which stored counterexamples' event data name) do not move.
+ */
+export const MM_LIFE_FIELDS = ['ctx_id', 'mm_users', 'mm_count', 'slab'] as const;
+export type MmField = (typeof MM_FIELDS)[number] | (typeof MM_LIFE_FIELDS)[number];
 
 /**
  * Per-CPU fields. `cur_mm`/`cur_active_mm` stand for `current->mm` and
@@ -98,6 +103,7 @@ export class Layout {
   private readonly pcpuBase: number;
   private readonly csdBase: number;
   private readonly extraBase: number;
+  private readonly lifeBase: number;
 
   constructor(
     readonly pages: number,
@@ -144,6 +150,15 @@ export class Layout {
       this.writers.push(x.owner);
       n++;
     }
+    this.lifeBase = n;
+    for (const mm of mms) {
+      for (const f of MM_LIFE_FIELDS) {
+        this.names.push(`${mm.name}.${f}`);
+        this.owners.push(-1);
+        this.writers.push(-1);
+        n++;
+      }
+    }
     this.count = n;
   }
 
@@ -173,7 +188,9 @@ export class Layout {
 
   mmField(mm: MmId, f: MmField): Loc {
     if (!(mm >= 0 && mm < this.mms.length && Number.isInteger(mm))) this.mm(mm);
-    return this.base + this.mmBase + mm * MM_FIELDS.length + MM_FIELDS.indexOf(f);
+    const life = (MM_LIFE_FIELDS as readonly string[]).indexOf(f);
+    if (life >= 0) return this.base + this.lifeBase + mm * MM_LIFE_FIELDS.length + life;
+    return this.base + this.mmBase + mm * MM_FIELDS.length + MM_FIELDS.indexOf(f as (typeof MM_FIELDS)[number]);
   }
 
   cpumask(mm: MmId): Loc {
@@ -233,6 +250,7 @@ export class Layout {
     if (i < this.pcpuBase) return { kind: 'mm', mm: Math.floor(i / MM_FIELDS.length), field: MM_FIELDS[i % MM_FIELDS.length]! };
     if (i < this.csdBase) return { kind: 'pcpu', cpu: Math.floor((i - this.pcpuBase) / PCPU_FIELDS.length), field: PCPU_FIELDS[(i - this.pcpuBase) % PCPU_FIELDS.length]! };
     if (i < this.extraBase) return { kind: 'csd', sender: Math.floor((i - this.csdBase) / this.cpus), target: (i - this.csdBase) % this.cpus };
+    if (i >= this.lifeBase) return { kind: 'mm', mm: Math.floor((i - this.lifeBase) / MM_LIFE_FIELDS.length), field: MM_LIFE_FIELDS[(i - this.lifeBase) % MM_LIFE_FIELDS.length]! };
     return { kind: 'var', name: this.names[i] ?? `var${loc}` };
   }
 
