@@ -258,6 +258,7 @@ const DISPLAY: Partial<Record<EventBody['k'], readonly string[]>> = {
   assert: ['what'],
   access: ['mmName'],
   'flush-return': ['mmName'],
+  'mm-life': ['mmName'],
   sched: ['from', 'to'],
 };
 
