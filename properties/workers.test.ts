@@ -129,7 +129,11 @@ describe('the shared table keeps sleep sets', () => {
     const slot = t.claim(h);
     expect(slot).toBe(~s);
     const v = t.read(slot);
-    expect(t.movesOf(v)).toEqual([5, 3]);
+    expect(t.movesOf(v)).toEqual([3, 5]);
+    // A set met again is the same record.
+    const again = t.claim(Uint32Array.of(8, 9));
+    t.store(~again, [3, 5]);
+    expect(t.read(~again)).toBe(v);
     expect(t.replace(slot, v + 1, [3])).toBe(false);
     expect(t.replace(slot, v, [3])).toBe(true);
     expect(t.movesOf(t.read(slot))).toEqual([3]);

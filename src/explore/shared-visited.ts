@@ -10,7 +10,8 @@
  * table does (visited.ts, sleep-pool.ts), so a state met again with a smaller sleep set is
  * explored only for the moves that woke up (Godefroid's revisit rule) instead of being stored
  * again as a new (state, sleep set) pair. The sets live in a shared append-only arena of Int32
- * words (`[length, moves...]`, bump-allocated with Atomics.add); a slot's value is
+ * words (`[length, moves...]`, bump-allocated with Atomics.add), each distinct set once (an
+ * index by hash finds it); a slot's value is
  *
  * - 0: claimed, its set not yet written (a reader waits the few instructions until it is);
  * - 1: the empty set (nothing was asleep: every move was explored);
@@ -33,6 +34,8 @@ export interface SharedVisitedData {
   readonly vals: SharedArrayBuffer;
   /** Int32 words: [0] next free word, then `[length, moves...]` records. */
   readonly arena: SharedArrayBuffer;
+  /** Int32 arena offsets by a hash of the set (0: empty): each distinct set is stored once. */
+  readonly sets: SharedArrayBuffer;
   readonly count: SharedArrayBuffer;
 }
 
@@ -42,19 +45,20 @@ const UNKNOWN = -1;
 /** First arena word a record may use (0 is the bump pointer, 1 keeps offsets apart from EMPTY_SET). */
 const ARENA_START = 2;
 
-/** A table of at most `bytes` bytes (at least 1024 slots): 12 bytes per slot, plus 3 for sleep sets. */
+/** A table of at most `bytes` bytes (at least 1024 slots): 12 bytes per slot, 3.5 for sleep sets. */
 export function makeSharedVisited(bytes: number): SharedVisitedData {
   let slots = 1024;
-  while (slots * 2 * 15 <= bytes && slots < 2 ** 27) slots *= 2;
+  while (slots * 2 * 15.5 <= bytes && slots < 2 ** 27) slots *= 2;
   const arena = new SharedArrayBuffer(Math.max(4096, slots * 3));
   new Int32Array(arena)[0] = ARENA_START;
-  return { slots: new SharedArrayBuffer(slots * 8), vals: new SharedArrayBuffer(slots * 4), arena, count: new SharedArrayBuffer(8) };
+  return { slots: new SharedArrayBuffer(slots * 8), vals: new SharedArrayBuffer(slots * 4), arena, sets: new SharedArrayBuffer(Math.max(4096, slots / 2)), count: new SharedArrayBuffer(8) };
 }
 
 export class SharedVisited {
   private readonly keys: BigInt64Array;
   private readonly vals: Int32Array;
   private readonly arena: Int32Array;
+  private readonly sets: Int32Array;
   private readonly counter: Int32Array;
   private readonly mask: number;
   readonly limit: number;
@@ -63,6 +67,7 @@ export class SharedVisited {
     this.keys = new BigInt64Array(data.slots);
     this.vals = new Int32Array(data.vals);
     this.arena = new Int32Array(data.arena);
+    this.sets = new Int32Array(data.sets);
     this.counter = new Int32Array(data.count);
     this.mask = this.keys.length - 1;
     this.limit = Math.floor(this.keys.length * MAX_FILL);
@@ -74,7 +79,7 @@ export class SharedVisited {
   }
 
   get bytes(): number {
-    return this.keys.byteLength + this.vals.byteLength + this.arena.byteLength;
+    return this.keys.byteLength + this.vals.byteLength + this.arena.byteLength + this.sets.byteLength;
   }
 
   get full(): boolean {
@@ -141,13 +146,45 @@ export class SharedVisited {
     return Atomics.compareExchange(this.vals, slot, old, this.encode(asleep)) === old;
   }
 
+  /**
+   * The arena offset of the set `asleep`, stored once per distinct set (most states are met
+   * with one of a few sets): looked up by hash in `sets`, appended and published by
+   * compare-and-swap when new. A set that loses the race for its slot to an equal one uses
+   * the winner's record (its own stays unused). UNKNOWN when the arena or the index is full.
+   */
   private encode(asleep: readonly Move[]): number {
     if (asleep.length === 0) return EMPTY_SET;
-    const need = asleep.length + 1;
+    const moves = asleep.length === 1 ? asleep : [...asleep].sort((a, b) => a - b);
+    let h = moves.length;
+    for (const m of moves) h = (Math.imul(h ^ m, 0x9e3779b1) + 0x7f4a7c15) | 0;
+    const n = this.sets.length;
+    let i = (h >>> 0) % n;
+    for (let probes = 0; probes < n; probes++) {
+      const at = Atomics.load(this.sets, i);
+      if (at === 0) {
+        const mine = this.append(moves);
+        if (mine === UNKNOWN) return UNKNOWN;
+        const won = Atomics.compareExchange(this.sets, i, 0, mine);
+        if (won === 0) return mine;
+        if (this.same(won, moves)) return won;
+      } else if (this.same(at, moves)) return at;
+      i = i + 1 === n ? 0 : i + 1;
+    }
+    return UNKNOWN;
+  }
+
+  private same(at: number, moves: readonly Move[]): boolean {
+    if (this.arena[at] !== moves.length) return false;
+    for (let k = 0; k < moves.length; k++) if (this.arena[at + 1 + k] !== moves[k]) return false;
+    return true;
+  }
+
+  private append(moves: readonly Move[]): number {
+    const need = moves.length + 1;
     const at = Atomics.add(this.arena, 0, need);
     if (at + need > this.arena.length) return UNKNOWN;
-    this.arena[at] = asleep.length;
-    for (let k = 0; k < asleep.length; k++) this.arena[at + 1 + k] = asleep[k]!;
+    this.arena[at] = moves.length;
+    for (let k = 0; k < moves.length; k++) this.arena[at + 1 + k] = moves[k]!;
     return at;
   }
 }
