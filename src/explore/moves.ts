@@ -40,19 +40,18 @@ export function progEnabled(v: MoveView, c: CpuId): boolean {
     case 'wait':
       return e.until(v.m.load(c, e.loc));
     case 'tlbsync':
-      // Waits for this CPU's INVLPGBs (without the feature it runs, and faults), and, being
+      // Waits for this CPU's INVLPGBs (without the feature it runs, and faults), then, being
       // serializing (the effect-kind table), for the drain actor like every draining kind.
       if (v.m.features.invlpgb && !v.m.tlbsyncDone(c)) return false;
-      return !v.model.atomicity.waitForDrain || !v.m.drainsFirst(e.k) || v.m.cpu(c).sb.length === 0;
+      break;
     case 'ipi':
       // An xAPIC ICR store needs room in the buffer; an x2APIC WRMSR does not wait for it.
       if (e.via === 'mmio') return v.m.cpu(c).sb.length < v.model.cfg.bounds.sbDepth;
       if (e.via === 'wrmsr') return true;
       return !v.model.atomicity.waitForDrain || v.m.cpu(c).sb.length === 0;
-    default:
-      // Effects that drain first (the machine's table) wait for the drain actor instead.
-      return !v.model.atomicity.waitForDrain || !v.m.drainsFirst(e.k) || v.m.cpu(c).sb.length === 0;
   }
+  // Effects that drain first (the machine's table) wait for the drain actor instead.
+  return !v.model.atomicity.waitForDrain || !v.m.drainsFirst(e.k) || v.m.cpu(c).sb.length === 0;
 }
 
 /** Whether cpu `c`'s next step is an access that may fault on an early walk (see `Machine.early`). */

@@ -51,8 +51,8 @@ export interface StatefulResult {
 
 /**
  * How visited states are stored: 64-bit hashes (hash compaction), bits (bitstate), or 64-bit
- * hashes in a table shared by worker threads (shared-visited.ts). The last two keep no sleep
- * sets: under sleep sets they mark (state, sleep set) pairs.
+ * hashes in a table shared by worker threads (shared-visited.ts). Compact and shared keep each
+ * state's sleep set; bitstate keeps none, and under sleep sets marks (state, sleep set) pairs.
  */
 export type StoreMode =
   | { readonly kind: 'compact' }
@@ -157,11 +157,9 @@ export function statefulDfs(model: Model, opt: StatefulOptions = {}): StatefulRe
   const visited = store.kind === 'compact' ? new VisitedTable(por) : undefined;
   const bitstate = store.kind === 'bitstate' ? new BitstateTable(store.log2bits) : undefined;
   const shared = store.kind === 'shared' ? store.table : undefined;
-  /** A visited set that only marks (no sleep sets kept). */
-  const bits = bitstate;
   const pool = new SleepPool();
   const h = new Uint32Array(2);
-  const stored = (): number => visited?.size ?? bits?.size ?? shared?.size ?? 0;
+  const stored = (): number => visited?.size ?? bitstate?.size ?? shared?.size ?? 0;
   let transitions = 0;
   let executions = 0;
   let sleepPruned = 0;
@@ -203,8 +201,8 @@ export function statefulDfs(model: Model, opt: StatefulOptions = {}): StatefulRe
     const moves = sim.enabledMoves();
     // First visit: explore the moves not asleep. Revisit: only those asleep last time and awake now.
     let woke: readonly Move[] | undefined;
-    if (bits) {
-      if (!bits.testAndSet(sleep.length === 0 ? h : withSleep(h, sleep))) return undefined;
+    if (bitstate) {
+      if (!bitstate.testAndSet(sleep.length === 0 ? h : withSleep(h, sleep))) return undefined;
     } else if (shared) {
       // The same revisit rule over the table the workers share (shared-visited.ts).
       const slot = shared.claim(h);
