@@ -59,7 +59,7 @@ function declName(d: Node | null | undefined): string | undefined {
 
 /** Trailing comments by line: the tag of an effect called on that line. */
 function trailingComments(u: Unit): Map<number, string> {
-  const known = TAGS_OF_UNIT.get(u);
+  const known = TAGS_OF_UNIT.get(u.root);
   if (known) return known;
   const lines = u.src.split('\n');
   const out = new Map<number, string>();
@@ -73,11 +73,14 @@ function trailingComments(u: Unit): Map<number, string> {
     for (const c of n.children) if (c) walk(c);
   };
   walk(u.root);
-  TAGS_OF_UNIT.set(u, out);
+  TAGS_OF_UNIT.set(u.root, out);
   return out;
 }
-/** A unit's trailing comments, found once per unit rather than once per function in it. */
-const TAGS_OF_UNIT = new WeakMap<Unit, Map<number, string>>();
+/**
+ * A unit's trailing comments, found once per parsed file rather than once per function in it
+ * (keyed by the syntax tree, which the variants that link the same file share: program.ts).
+ */
+const TAGS_OF_UNIT = new WeakMap<Node, Map<number, string>>();
 
 interface Loop {
   breaks: { o: 'jmp'; t: number }[];

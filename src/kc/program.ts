@@ -2,6 +2,7 @@
  * Link C files into one program: preprocess and parse each, let later files' functions
  * replace earlier ones of the same name (a patch over its base), and compile every function.
  */
+import { createHash } from 'node:crypto';
 import { UserError } from '../errors.ts';
 import { type Names, type Unit, compileFunction, functionDefs, functionName } from './compile.ts';
 import type { CFunction } from './ir.ts';
@@ -78,11 +79,13 @@ export async function link(sources: readonly CSource[], cfg: PreConfig, noop: re
   /** Functions of a whole file that do not parse, and the file-level pieces skipped. */
   const broken = new Map<string, UserError>();
   const skipped: string[] = [];
+  let prefix = configKey(cfg);
   for (let i = 0; i < sources.length; i++) {
     const src = sources[i]!;
     const last = i === sources.length - 1;
     // The base's macros stand for the headers (asm/tlbflush.h) and reach a later file too.
-    const unit = await parseUnit(src, cfg, macros, last && only !== undefined);
+    prefix = createHash('sha1').update(prefix).update('\0').update(src.file).update('\0').update(src.text).digest('hex');
+    const unit = await parsedOnce(prefix, src, cfg, macros, last && only !== undefined);
     for (const u of unit.unparsed) {
       if (u.fn !== undefined) broken.set(u.fn, u.error);
       else skipped.push(`lines ${u.line}-${u.endLine}`);
@@ -110,9 +113,10 @@ export async function link(sources: readonly CSource[], cfg: PreConfig, noop: re
   }
   const pcpu = [...new Set(sources.flatMap((s) => ownPerCpu(s.text)))];
   const names: Names = { functions: new Set(defs.keys()), noop: new Set(noop), pcpu: new Set(pcpu) };
+  const compile = compiledOnce(names, macros);
   const fns = new Map<string, CFunction>();
   if (!only) {
-    for (const [name, d] of defs) fns.set(name, compileFunction(d.unit, d.node, names));
+    for (const [name, d] of defs) fns.set(name, compile(d.unit, d.node, name));
     return { fns, origin, added, ignored, skipped, pcpuExtra: pcpu };
   }
   // A whole kernel file: compile what the base models and what that calls, nothing else.
@@ -124,7 +128,7 @@ export async function link(sources: readonly CSource[], cfg: PreConfig, noop: re
     const err = broken.get(name);
     if (err) throw err;
     const d = defs.get(name)!;
-    const fn = compileFunction(d.unit, d.node, names);
+    const fn = compile(d.unit, d.node, name);
     fns.set(name, fn);
     for (const op of fn.code) {
       if (op.o === 'call' && !fns.has(op.fn)) todo.push(op.fn);
@@ -136,4 +140,87 @@ export async function link(sources: readonly CSource[], cfg: PreConfig, noop: re
   for (const [name, file] of origin) if (file === last && !fns.has(name)) ignored.push(byEnv.includes(name) ? `${name} (modelled by ${Object.hasOwn(ENV, name) ? 'the environment' : 'the no-op list'})` : name);
   for (const name of broken.keys()) if (!fns.has(name)) skipped.push(`${name} (does not parse)`);
   return { fns, origin: new Map([...origin].filter(([n]) => fns.has(n))), added, ignored, skipped, pcpuExtra: pcpu };
+}
+
+/*
+ * Parsing and compiling once per process. The 43 built-in variants link the same few files
+ * (a patch links its base's files, then its own), and every process (the CLI, each worker
+ * thread, each test file) builds them all when src/kernel/index.ts is first imported. Without
+ * these caches that cost about 1.3 s per process; most of it was tree-sitter re-parsing the
+ * same base files.
+ *
+ * A parsed file is reused when everything that reached its preprocessing is the same: the
+ * configuration and every file linked before it, in order (`prefix`, a hash chain over them).
+ * A compiled function is reused when, in addition, the names it resolves against (the
+ * program's functions, no-ops and per-CPU variables) and the macros in force are the same
+ * objects. Macros are kept per link as before: a patch's #define reaches the base's
+ * functions (linux-4.12-up redefines __flush_tlb()), so such a base function gets a key of
+ * its own and is compiled again. A whole kernel file (`tolerant`) is never cached.
+ */
+
+interface ParsedFile {
+  readonly file: string;
+  readonly root: Node;
+  readonly src: string;
+  /** The macros in force after this file: the map the next file's preprocessing starts from. */
+  readonly macrosAfter: ReadonlyMap<string, Macro>;
+}
+
+const PARSED = new Map<string, ParsedFile>();
+
+function configKey(cfg: PreConfig): string {
+  return [...cfg.config].sort().join(',') + '|' + [...cfg.features].sort().join(',');
+}
+
+/**
+ * Parse `src` into a unit over the shared `macros` map of this link (which it updates, as
+ * preprocessing does), or take the parse of an earlier link with the same `prefix`.
+ */
+async function parsedOnce(prefix: string, src: CSource, cfg: PreConfig, macros: Map<string, Macro>, tolerant: boolean): Promise<Unit & { unparsed: Unparsed[] }> {
+  const known = tolerant ? undefined : PARSED.get(prefix);
+  if (known) {
+    macros.clear();
+    for (const [k, m] of known.macrosAfter) macros.set(k, m);
+    return { file: known.file, root: known.root, src: known.src, macros, config: cfg.config, unparsed: [] };
+  }
+  const unit = await parseUnit(src, cfg, macros, tolerant);
+  if (!tolerant) PARSED.set(prefix, { file: unit.file, root: unit.root, src: unit.src, macrosAfter: new Map(macros) });
+  return unit;
+}
+
+/** Per syntax tree, its functions compiled so far, by name, names and macros. */
+const COMPILED = new WeakMap<Node, Map<string, CFunction>>();
+const MACRO_IDS = new WeakMap<Macro, number>();
+let nextMacroId = 0;
+
+const macroId = (m: Macro): number => {
+  let id = MACRO_IDS.get(m);
+  if (id === undefined) {
+    id = nextMacroId++;
+    MACRO_IDS.set(m, id);
+  }
+  return id;
+};
+
+/** compileFunction, reusing an earlier compile of the same function under the same names and macros. */
+function compiledOnce(names: Names, macros: ReadonlyMap<string, Macro>): (u: Unit, def: Node, name: string) => CFunction {
+  const sorted = (xs: Iterable<string>): string => [...xs].sort().join(',');
+  const env =
+    sorted(names.functions) + '|' + sorted(names.noop) + '|' + sorted(names.pcpu ?? []) + '|' +
+    [...macros.values()].map(macroId).sort((a, b) => a - b).join(',');
+  return (u, def, name) => {
+    let byKey = COMPILED.get(u.root);
+    if (!byKey) {
+      byKey = new Map();
+      COMPILED.set(u.root, byKey);
+    }
+    // Two definitions of one name in one file: the later one is the one linked; key by place too.
+    const key = `${name}@${def.startIndex}|${env}`;
+    let fn = byKey.get(key);
+    if (!fn) {
+      fn = compileFunction(u, def, names);
+      byKey.set(key, fn);
+    }
+    return fn;
+  };
 }
