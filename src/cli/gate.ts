@@ -11,7 +11,7 @@ import { buildCounterexample, saveCounterexample } from '../counterexample/count
 import { UserError } from '../errors.ts';
 import type { CheckResult } from '../explore/check.ts';
 import { prepare } from '../explore/engine.ts';
-import { VARIANTS } from '../kernel/index.ts';
+import { allBuiltins } from '../kc/builtins.ts';
 import { resolveVariant } from '../kernel/load.ts';
 import type { Variant } from '../kernel/variant.ts';
 import { isScenarioPath, resolveScenario } from '../scenario/resolve.ts';
@@ -50,6 +50,8 @@ export async function runGate(io: Io, o: GateOpts): Promise<number> {
   if (o.updatePins) return updatePins(io, o, manifestPath);
   if (o.manifest !== undefined && !existsSync(manifestPath)) throw new UserError(`manifest not found: ${o.manifest}`);
   const manifest = loadManifest(manifestPath);
+  // Built here, not at import: the other commands build only the variant they run.
+  const VARIANTS = await allBuiltins();
   const variants = new Map<string, Variant>(VARIANTS.map((v) => [v.id, v]));
   let plan: GateRow[];
   if (o.scenario !== undefined && isScenarioPath(o.scenario)) {
@@ -216,7 +218,7 @@ function writeJunit(path: string, xml: string): void {
 async function updatePins(io: Io, o: GateOpts, manifestPath: string): Promise<number> {
   if (o.variant || o.shard || o.time !== undefined) throw new UserError('--update-pins regenerates the whole manifest: it takes no --variant, --shard or --time');
   const old = loadManifest(manifestPath);
-  const expects = expectRows(VARIANTS);
+  const expects = expectRows(await allBuiltins());
   const gateRows: GateRow[] = expects.map((e) => ({ ...e, spec: e.variant, runnable: true, cost: 0 }));
   const oldCost = new Map(old.rows.map((m) => [keyOf(m), m.states ?? m.costStates ?? 0]));
   const withCost = gateRows.map((r) => ({ ...r, cost: oldCost.get(rowKey(r)) ?? 0 }));

@@ -1,13 +1,14 @@
 /** `tlbcheck list`. */
 import { INVARIANTS } from '../invariants/index.ts';
-import { VARIANTS } from '../kernel/index.ts';
+import { allBuiltins } from '../kc/builtins.ts';
+import type { Variant } from '../kernel/variant.ts';
 import { formatFeatures } from '../machine/types.ts';
 import { SCENARIOS } from '../scenario/index.ts';
 import { describeParams } from '../scenario/params.ts';
 import { columns } from '../report/columns.ts';
 import type { Io } from './main.ts';
 
-export function catalogue() {
+export function catalogue(VARIANTS: readonly Variant[]) {
   return {
     variants: VARIANTS.map((v) => ({
       id: v.id,
@@ -37,8 +38,10 @@ export function catalogue() {
   };
 }
 
-export function runList(io: Io, json: boolean): number {
-  const c = catalogue();
+export async function runList(io: Io, json: boolean): Promise<number> {
+  // Built here, not at import: the other commands build only the variant they run.
+  const VARIANTS = await allBuiltins();
+  const c = catalogue(VARIANTS);
   if (json) {
     io.out(JSON.stringify(c));
     return 0;

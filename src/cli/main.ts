@@ -73,8 +73,8 @@ function program(io: Io, code: { value: number }, argv: readonly string[], opts:
     .command('list')
     .description('list the variants, scenarios and invariants')
     .option('--json', 'one JSON object')
-    .action((o: { json?: boolean }) => {
-      code.value = runList(io, o.json === true);
+    .action(async (o: { json?: boolean }) => {
+      code.value = await runList(io, o.json === true);
     });
 
   cmd

@@ -12,7 +12,7 @@ import { type AlignedOutcome, type Difference, replayAligned } from '../countere
 import { type ReplayOutcome, loadCounterexample, modelOf, recordedTraceDigest, replay } from '../counterexample/counterexample.ts';
 import type { CounterexampleFile } from '../counterexample/schema.ts';
 import { UserError } from '../errors.ts';
-import { findVariant } from '../kernel/index.ts';
+import { cBuiltin } from '../kc/builtins.ts';
 import { resolveVariant } from '../kernel/load.ts';
 import type { Variant } from '../kernel/variant.ts';
 import { renderColumns } from '../report/trace.ts';
@@ -39,7 +39,7 @@ export async function replayVariant(file: string, ce: CounterexampleFile, spec: 
       `${file}: found on the variant file ${shown} (variant '${ce.variant}'); a counterexample never names code to run, so pass it yourself: --variant ${shown}`,
     );
   }
-  const builtin = findVariant(ce.variant);
+  const builtin = cBuiltin(ce.variant);
   if (!builtin) throw new UserError(`${file}: names variant '${ce.variant}', which is not built in; pass --variant PATH to replay it on a variant file`);
   return builtin;
 }

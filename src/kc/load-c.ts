@@ -6,8 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { UserError } from '../errors.ts';
-import { findVariant } from '../kernel/index.ts';
-import { cBaseIds, cBuiltin, patchOn } from './builtins.ts';
+import { cBaseIds, cBuiltin, cBuiltinIds, patchOn } from './builtins.ts';
 import { parseHeader } from './header.ts';
 import type { CVariant } from './variant.ts';
 
@@ -48,7 +47,7 @@ export async function resolveCVariant(spec: string, cwd: string, opts: { base?: 
   const base = opts.base ?? h.base;
   if (base === undefined) throw new UserError(`${spec}: the tlbcheck header names no base= generation`);
   const v = await patchOn(base, src, h);
-  if (findVariant(v.id)) throw new UserError(`${spec}: variant id '${v.id}' is taken by a built-in variant`);
+  if (cBuiltinIds().includes(v.id)) throw new UserError(`${spec}: variant id '${v.id}' is taken by a built-in variant`);
   if (!/^[a-z0-9][a-z0-9.-]*$/.test(v.id)) throw new UserError(`${spec}: variant id must be kebab-case (id=...)`);
   return { variant: v, path };
 }

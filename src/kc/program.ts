@@ -144,10 +144,10 @@ export async function link(sources: readonly CSource[], cfg: PreConfig, noop: re
 
 /*
  * Parsing and compiling once per process. The 43 built-in variants link the same few files
- * (a patch links its base's files, then its own), and every process (the CLI, each worker
- * thread, each test file) builds them all when src/kernel/index.ts is first imported. Without
- * these caches that cost about 1.3 s per process; most of it was tree-sitter re-parsing the
- * same base files.
+ * (a patch links its base's files, then its own); `gate`, `list` and the tests build them all
+ * (src/kernel/index.ts), and a worker thread builds its variant and the ones under it. Without
+ * these caches building all of them cost about 1.3 s per process; most of it was tree-sitter
+ * re-parsing the same base files.
  *
  * A parsed file is reused when everything that reached its preprocessing is the same: the
  * configuration and every file linked before it, in order (`prefix`, a hash chain over them).

@@ -7,7 +7,7 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { UserError } from '../errors.ts';
 import { stackSite } from '../explore/routine-error.ts';
-import { VARIANTS, findVariant } from './index.ts';
+import { cBuiltin, cBuiltinIds } from '../kc/builtins.ts';
 import type { Variant } from './variant.ts';
 import { isCVariantSpec, resolveCVariant } from '../kc/load-c.ts';
 
@@ -21,12 +21,13 @@ export interface ResolvedVariant {
 export const isVariantFile = (s: string): boolean => /[\\/]/.test(s) || /\.(ts|js|mts|mjs|c)$/.test(s);
 
 export async function resolveVariant(spec: string, cwd: string = process.cwd()): Promise<ResolvedVariant> {
-  const builtin = findVariant(spec);
-  if (builtin) return { variant: builtin };
+  // Only the named variant (and the ones it patches) is built, not all of them (kernel/index.ts).
+  const builtin = cBuiltin(spec);
+  if (builtin) return { variant: await builtin };
   // A patch in kernel C (or a whole kernel tlb.c with a base).
   if (isCVariantSpec(spec)) return resolveCVariant(spec, cwd);
   if (!isVariantFile(spec)) {
-    throw new UserError(`unknown variant '${spec}' (known: ${VARIANTS.map((v) => v.id).join(', ')}; or give a path to a .c patch)`);
+    throw new UserError(`unknown variant '${spec}' (known: ${cBuiltinIds().join(', ')}; or give a path to a .c patch)`);
   }
   const path = resolve(cwd, spec);
   if (!existsSync(path)) throw new UserError(`variant file not found: ${spec}`);
@@ -64,7 +65,7 @@ function loadErrorText(e: unknown): string {
 function checkVariantShape(v: Partial<Variant> | undefined): string | undefined {
   if (!v || typeof v !== 'object') return 'no default export (export default derive(...))';
   if (typeof v.id !== 'string' || !/^[a-z0-9][a-z0-9.-]*$/.test(v.id)) return 'variant id must be kebab-case';
-  if (findVariant(v.id)) return `variant id '${v.id}' is taken by a built-in variant`;
+  if (cBuiltinIds().includes(v.id)) return `variant id '${v.id}' is taken by a built-in variant`;
   if (!v.routines || typeof v.routines !== 'object') return 'no routines table';
   for (const r of ['initCpu', 'context_switch', 'user_access', 'flush_tlb_mm_range', 'call_function_interrupt'] as const) {
     if (typeof v.routines[r] !== 'function') return `routine ${r} is missing`;
