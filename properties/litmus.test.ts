@@ -38,9 +38,18 @@ const DIR = join(import.meta.dirname, 'litmus');
 const FILES = readdirSync(DIR).filter((f) => f.endsWith('.litmus')).sort();
 const corpus = FILES.map((f) => ({ file: f, test: parseLitmus(readFileSync(join(DIR, f), 'utf8')) }));
 
-function runCorpus(makeMachine?: (i: MachineInit) => Machine): Map<string, LitmusResult> {
-  return new Map(corpus.map(({ test }) => [test.name, runLitmus(test, makeMachine)]));
+function runCorpus(makeMachine?: (i: MachineInit) => Machine, only?: (name: string) => boolean): Map<string, LitmusResult> {
+  return new Map(corpus.filter(({ test }) => !only || only(test.name)).map(({ test }) => [test.name, runLitmus(test, makeMachine)]));
 }
+
+/**
+ * The tests a broken rule is run on when the assertion is "these change, and no plain x86-TSO
+ * test does": every plain test and the named ones. The other translation tests may change or
+ * not without failing it, so running them (tlb-alias-coherence alone explores 27k states
+ * without partial-order reduction) would only cost time.
+ */
+const plainAnd = (names: readonly string[]) => (n: string): boolean => !n.startsWith('tlb-') || names.includes(n);
+const named = (want: readonly string[]): string[] => want.map((w) => w.split(':')[0]!);
 
 const correct = runCorpus();
 
@@ -100,13 +109,13 @@ describe('partial-order reduction', () => {
 
 describe('a deliberately broken rule changes corpus verdicts', () => {
   it('loads that ignore their own buffered store: SDM 8-4 and n5 stop being Never', () => {
-    const diff = changed(runCorpus((i) => new NoForwardingMachine(i)));
+    const diff = changed(runCorpus((i) => new NoForwardingMachine(i), plainAnd(['SDM-8-4', 'n5'])));
     expect(diff).toContain('SDM-8-4: Never -> Sometimes');
     expect(diff).toContain('n5: Never -> Sometimes');
   });
 
   it('a walker that reads the store buffer: a walk reaches p before the PTE store is visible', () => {
-    const diff = changed(runCorpus((i) => new WalkerSeesSbMachine(i)));
+    const diff = changed(runCorpus((i) => new WalkerSeesSbMachine(i), plainAnd(['tlb-walk-reads-memory'])));
     // (tlb-walk-own-sb stays Sometimes even so: a walk made before the store is an early walk.)
     expect(diff).toContain('tlb-walk-reads-memory: Never -> Sometimes');
     // No x86-TSO test involves the walker.
@@ -140,7 +149,7 @@ describe('a deliberately broken rule changes corpus verdicts', () => {
   ];
   for (const [what, make, want] of cases) {
     it(`${what}: ${want.map((w) => w.split(':')[0]).join(', ')} change`, () => {
-      const diff = changed(runCorpus(make));
+      const diff = changed(runCorpus(make, plainAnd(named(want))));
       for (const w of want) expect(diff).toContain(w);
       // No plain x86-TSO test involves these rules.
       expect(diff.every((d) => d.startsWith('tlb-'))).toBe(true);
@@ -166,7 +175,7 @@ describe('a deliberately broken rule changes corpus verdicts', () => {
   }
 
   it('an INVLPG that keeps the other paging-structure-cache entries: a walk reaches the freed table', () => {
-    const diff = changed(runCorpus((i) => new InvlpgKeepsPscMachine(i)));
+    const diff = changed(runCorpus((i) => new InvlpgKeepsPscMachine(i), (n) => n === 'tlb-invlpg-drops-all-psc'));
     expect(diff).toContain('tlb-invlpg-drops-all-psc: Never -> Sometimes');
   });
 });
