@@ -16,6 +16,7 @@ import { VARIANTS } from '../src/kernel/index.ts';
 import { C_BUILTINS, cBuiltin, cBuiltinIds } from '../src/kc/builtins.ts';
 import { resolveCVariant } from '../src/kc/load-c.ts';
 import type { CVariant } from '../src/kc/variant.ts';
+import { link } from '../src/kc/program.ts';
 import { checkVariant, tempDir } from './helpers.ts';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -53,6 +54,31 @@ describe('the built-in variants are C', () => {
       expect(C_BUILTINS.map((f) => `src/kernel/c/${f}`)).toContain(file);
       expect(v.expect.length, `${v.id}: a built-in with no expectation is checked by nothing`).toBeGreaterThan(0);
     }
+  });
+
+  it('the per-process parse and compile caches change nothing: every built-in program equals a fresh, uncached link of its files', async () => {
+    // Variants share parsed files and compiled functions (src/kc/program.ts). A cache keyed too
+    // loosely would hand one variant another's function: e.g. linux-4.12-up's #define of
+    // __flush_tlb() must still reach the base function that calls it.
+    for (const v of VARIANTS) {
+      const c = v as CVariant;
+      const features = new Set(Object.entries(c.spec.features).filter(([, on]) => on).map(([f]) => `X86_FEATURE_${f.toUpperCase()}`));
+      const fresh = await link(c.spec.sources, { config: new Set(c.spec.config), features }, c.spec.noop, c.spec.only, false);
+      const shown = (fns: ReadonlyMap<string, unknown>): string => JSON.stringify([...fns].sort(([a], [b]) => (a < b ? -1 : 1)));
+      expect(shown(c.program.fns), v.id).toBe(shown(fresh.fns));
+      expect([...c.program.origin], v.id).toEqual([...fresh.origin]);
+    }
+    // A patch of only a #define: its base's functions are the same names under other macros, so
+    // each base function that uses the macro is compiled again, not taken from the base's link.
+    const dir = tempDir();
+    const file = join(dir, 'macro-only.c');
+    writeFileSync(file, '/* tlbcheck: id=macro-only base=linux-4.12 kind=user */\n#define __flush_tlb() __native_flush_tlb_global()\n');
+    const { variant } = await resolveCVariant(file, dir);
+    const features = new Set(Object.entries(variant.spec.features).filter(([, on]) => on).map(([f]) => `X86_FEATURE_${f.toUpperCase()}`));
+    const fresh = await link(variant.spec.sources, { config: new Set(variant.spec.config), features }, variant.spec.noop, variant.spec.only, false);
+    const mine = JSON.stringify(variant.program.fns.get('__flush_tlb_all'));
+    expect(mine).toBe(JSON.stringify(fresh.fns.get('__flush_tlb_all')));
+    expect(mine).not.toBe(JSON.stringify((await cBuiltin('linux-4.12')!).program.fns.get('__flush_tlb_all')));
   });
 
   it('no TypeScript kernel routine is left: src/kernel holds only glue (boot, scheduler, IPI entry, assembly entry paths)', () => {
