@@ -32,18 +32,18 @@ describe('a routine that never yields', () => {
 
   it('gate stops it too, naming the row', () => {
     const f = writeVariant(dir, 'loops3', loopBody);
-    const r = tlbcheck(['gate', '--variant', f, '--out', join(dir, 'g')], { env: NO_TC, timeoutMs: 120_000 });
+    const r = tlbcheck(['gate', '--variant', f, '--stall', '2', '--out', join(dir, 'g')], { env: NO_TC, timeoutMs: 120_000 });
     expect(r.code).toBe(2);
     expect(oneLine(r.err)).toBe(true);
-    expect(r.err).toMatch(/loops3 on [a-z-]+ \(cpus \d\): no step finished for \d+ s: the routine in .* runs without yielding/);
+    expect(r.err).toMatch(/loops3 on [a-z-]+ \(cpus \d\): no step finished for \d+ s: the routine in .* runs without yielding.*stall limit is 2 s; --stall sets it/);
   });
 
   it('fuzz and replay --variant are watched as well', () => {
     const f = writeVariant(dir, 'loops4', loopBody);
-    const r = tlbcheck(['fuzz', '--variant', f, '--runs', '5', '--out', join(dir, 'fz')], { env: NO_TC, timeoutMs: 120_000 });
+    const r = tlbcheck(['fuzz', '--variant', f, '--runs', '5', '--stall', '2', '--out', join(dir, 'fz')], { env: NO_TC, timeoutMs: 120_000 });
     expect(r.code).toBe(2);
     expect(oneLine(r.err)).toBe(true);
-    expect(r.err).toMatch(/no step finished for \d+ s/);
+    expect(r.err).toMatch(/no step finished for \d+ s.*stall limit is 2 s; --stall sets it/);
   });
 });
 

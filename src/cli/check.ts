@@ -38,7 +38,7 @@ export function endingError(e: Ending<unknown>, stallMs: number, subject: string
       return e.message.startsWith('routine ') ? new ModelError(`${subject}${e.message}`) : new UserError(e.message, e.exitCode === 3 ? 3 : 2);
     case 'stalled':
       return new ModelError(
-        `${subject}no step finished for ${(e.ms / 1000).toFixed(0)} s: the routine ${whereText(e.where)} runs without yielding an effect (a loop that never yields?) (the stall limit is ${stallMs / 1000} s; check --stall sets it)`,
+        `${subject}no step finished for ${(e.ms / 1000).toFixed(0)} s: the routine ${whereText(e.where)} runs without yielding an effect (a loop that never yields?) (the stall limit is ${stallMs / 1000} s; --stall sets it)`,
       );
     case 'killed':
       return e.why === 'time'

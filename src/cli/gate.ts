@@ -39,6 +39,8 @@ export interface GateOpts {
   readonly seed?: number;
   /** Only the rows of this scenario; a scenario file gets its own rows (planScenarioFile). */
   readonly scenario?: string;
+  /** Seconds a routine may run without yielding an effect before the row is stopped. */
+  readonly stall?: number;
 }
 
 /** Random probes per row for the size estimate of the progress line. */
@@ -176,7 +178,7 @@ async function runRows(io: Io, o: GateOpts, rows: readonly GateRow[]): Promise<P
     io.status(`[${done}/${jobs.length} rows] ${row.variant} ${row.scenario} c${row.cpus}: ${progressText(e.p, e.estimate)}`);
   };
   try {
-    return await runJobs(jobs, { workers: o.workers ?? 1, ...(showProgress ? { onProgress } : {}), onDone: () => void done++ });
+    return await runJobs(jobs, { workers: o.workers ?? 1, ...(o.stall === undefined ? {} : { stallMs: o.stall * 1000 }), ...(showProgress ? { onProgress } : {}), onDone: () => void done++ });
   } finally {
     if (showProgress) io.status?.('');
   }

@@ -61,8 +61,8 @@ export interface MainOptions {
 function program(io: Io, code: { value: number }, argv: readonly string[], opts: MainOptions): Command {
   // A command that runs a user's routines (a variant file) goes to a watched worker thread
   // (supervise.ts); on built-in variants it runs here, which saves the worker's start-up.
-  const watched = (variant: unknown, run: () => Promise<number>): Promise<number> =>
-    opts.direct || typeof variant !== 'string' || !isVariantFile(variant) ? run() : runWatched(io, argv);
+  const watched = (variant: unknown, stall: unknown, run: () => Promise<number>): Promise<number> =>
+    opts.direct || typeof variant !== 'string' || !isVariantFile(variant) ? run() : runWatched(io, argv, typeof stall === 'number' ? stall * 1000 : undefined);
   const cmd = new Command('tlbcheck')
     .description('Model checker for the Linux x86 TLB-shootdown protocol')
     .exitOverride()
@@ -121,8 +121,9 @@ function program(io: Io, code: { value: number }, argv: readonly string[], opts:
     .option('--out <dir>', 'where to save the minimized counterexample (default: next to FILE)')
     .option('--variant <path>', 'the variant file it was found on (never taken from the file itself)')
     .option('--json', 'one JSON object')
-    .action(async (file: string, o: { out?: string; json?: boolean; variant?: string }) => {
-      code.value = await watched(o.variant, () => runMinimize(io, file, o));
+    .option('--stall <seconds>', 'a routine that runs this long without yielding an effect is reported', secondsArg, 10)
+    .action(async (file: string, o: { out?: string; json?: boolean; variant?: string; stall?: number }) => {
+      code.value = await watched(o.variant, o.stall, () => runMinimize(io, file, o));
     });
 
   cmd
@@ -133,8 +134,9 @@ function program(io: Io, code: { value: number }, argv: readonly string[], opts:
     .option('--html <file>', 'also write the timeline as a self-contained HTML page')
     .option('--scenario <id|file>', 'check that the counterexample was found on this scenario (a file must equal the one sealed in it)')
     .option('--json', 'one JSON object')
-    .action(async (file: string, o: { variant?: string; json?: boolean; html?: string; scenario?: string }) => {
-      code.value = await watched(o.variant, () => runReplay(io, file, o));
+    .option('--stall <seconds>', 'a routine that runs this long without yielding an effect is reported', secondsArg, 10)
+    .action(async (file: string, o: { variant?: string; json?: boolean; html?: string; scenario?: string; stall?: number }) => {
+      code.value = await watched(o.variant, o.stall, () => runReplay(io, file, o));
     });
 
   cmd
@@ -147,8 +149,9 @@ function program(io: Io, code: { value: number }, argv: readonly string[], opts:
     .option('--scenario <id|file>', 'fuzz the choice tapes of this scenario instead of generated scenarios')
     .option('--out <dir>', 'where to save counterexamples', 'out')
     .option('--json', 'one JSON object')
-    .action(async (o: FuzzCliOptions) => {
-      code.value = await watched(o.variant, () => runFuzz(io, o));
+    .option('--stall <seconds>', 'a routine that runs this long without yielding an effect is reported', secondsArg, 10)
+    .action(async (o: FuzzCliOptions & { stall?: number }) => {
+      code.value = await watched(o.variant, o.stall, () => runFuzz(io, o));
     });
 
   cmd
@@ -165,6 +168,7 @@ function program(io: Io, code: { value: number }, argv: readonly string[], opts:
     .option('--scenario <id|file>', "only the rows of this built-in scenario; a scenario file runs its own expect lines (and each --variant)")
     .option('--update-pins', "regenerate the manifest from the variants' expect lists")
     .option('--seed <n>', 'seed of the random probes behind the progress estimate', intArg(0), 1)
+    .option('--stall <seconds>', 'a routine that runs this long without yielding an effect is reported', secondsArg, 10)
     .action(async (o: GateOpts) => {
       code.value = await runGate(io, o);
     });

@@ -11,10 +11,10 @@ import { DEFAULT_STALL_MS, supervise } from './supervise.ts';
 
 const TASK_WORKER = new URL('../../bin/task-worker.js', import.meta.url);
 
-export async function runWatched(io: Io, argv: readonly string[]): Promise<number> {
+export async function runWatched(io: Io, argv: readonly string[], stallMs = DEFAULT_STALL_MS): Promise<number> {
   const data: CliTaskData = { task: 'cli', argv, tty: io.status !== undefined };
   const ending = await supervise<CliLine, number>(TASK_WORKER, data, {
-    stallMs: DEFAULT_STALL_MS,
+    stallMs,
     heapMb: heapLimitMb(defaultMemoryMb()),
     onProgress: (l) => {
       if (l.to === 'o') io.out(l.text);
@@ -27,7 +27,7 @@ export async function runWatched(io: Io, argv: readonly string[]): Promise<numbe
     io.err('tlbcheck: interrupted');
     return 130;
   }
-  const e = endingError(ending, DEFAULT_STALL_MS, '');
+  const e = endingError(ending, stallMs, '');
   if (e instanceof UserError || isInternal(e)) throw e;
   throw e ?? new Error('[tlbcheck bug] unhandled command ending');
 }

@@ -158,7 +158,7 @@ export async function runJobs(jobs: readonly JobSpec[], opt: PoolOptions): Promi
           const overdue = job.timeMs !== undefined && now - s.startedAt > job.timeMs + GRACE_MS;
           const stuck = interrupted && now - s.lastBeatAt > GRACE_MS;
           if (now - s.lastBeatAt > stallMs || overdue || stuck) {
-            reject(new ModelError(`${rowName(job)}: no step finished for ${((now - s.lastBeatAt) / 1000).toFixed(0)} s: the routine ${where(s)} runs without yielding an effect (a loop that never yields?)`));
+            reject(new ModelError(`${rowName(job)}: no step finished for ${((now - s.lastBeatAt) / 1000).toFixed(0)} s: the routine ${where(s)} runs without yielding an effect (a loop that never yields?) (the stall limit is ${stallMs / 1000} s; --stall sets it)`));
             return;
           }
         }
