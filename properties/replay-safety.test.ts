@@ -1,11 +1,12 @@
 /**
  * Counterexamples are data, not code. `replay` and `minimize` never import a file named inside
  * a counterexample (`variantPath`, or a path smuggled into `variant`): only `--variant PATH`
- * given by the user runs code. The file digest (schemas 2 and 3) covers every field, so an edit
+ * given by the user runs code. The file digest (schemas 2 to 4) covers every field, so an edit
  * of anything replay reads or shows is reported as tampered (exit 2, one line); a faithful file
- * whose replay no longer matches is "the model changed" (exit 3). In a version-3 file that match
- * is judged on the events' data, not their wording. Version-1 and 2 files still load and replay
- * by their text digest, and an edit of a version-1 recorded trace is still caught.
+ * whose replay no longer matches is "the model changed" (exit 3). In a version-4 file that match
+ * is judged on the events' data, not their wording; a version-3 file (its data with location
+ * numbers) is judged by its own rule. Version-1 and 2 files still load and replay by their text
+ * digest, and an edit of a version-1 recorded trace is still caught.
  *
  * Each refusal is shown against a variant file that leaves a marker when it is imported: the
  * old replay imported `variantPath`, so these tests fail on it.
@@ -26,6 +27,8 @@ const STORED = corpusPath('linux-4.13-flush-no-mb--switch-vs-flush-c2--no-stale-
 const V1 = join(import.meta.dirname, 'fixtures', 'counterexample-v1.json');
 /** The same counterexample as saved by schema 2 (before event data was stored). */
 const V2 = join(import.meta.dirname, 'fixtures', 'counterexample-v2.json');
+/** The same counterexample as saved by schema 3 (event data with layout location numbers). */
+const V3 = join(import.meta.dirname, 'fixtures', 'counterexample-v3.json');
 const oneLine = (s: string) => s.trim().split('\n').length === 1 && !/\n\s+at /.test(s) && !/\bat .*:\d+:\d+/.test(s);
 const stored = (): CounterexampleFile => JSON.parse(readFileSync(STORED, 'utf8')) as CounterexampleFile;
 const write = (dir: string, name: string, json: unknown): string => {
@@ -200,9 +203,9 @@ describe('version-1 files', () => {
 
   it('an unknown future version is refused by name', async () => {
     const d = tempDir();
-    const r = await cli('replay', write(d, 'v4.json', { ...stored(), schema: 'tlbcheck-counterexample/4' }));
+    const r = await cli('replay', write(d, 'v9.json', { ...stored(), schema: 'tlbcheck-counterexample/9' }));
     expect(r.code).toBe(2);
-    expect(r.err).toMatch(/unknown schema "tlbcheck-counterexample\/4"/);
+    expect(r.err).toMatch(/unknown schema "tlbcheck-counterexample\/9"/);
   });
 });
 
@@ -226,19 +229,51 @@ describe('version-2 files (trace text only, no event data)', () => {
     expect(r.err).toMatch(/trace digest mismatch/);
   });
 
-  it('event data in a version-2 file, or a version-3 event without it, is invalid (one line, exit 2)', async () => {
+  it('event data in a version-2 file, a version-3 or 4 event without it, or version-4 data with a location number, is invalid (one line, exit 2)', async () => {
     const d = tempDir();
     const v2 = JSON.parse(readFileSync(V2, 'utf8')) as CounterexampleFile;
-    const v3 = stored();
-    const mixed = [
-      { ...v2, trace: v2.trace.map((e, i) => (i === 0 ? { ...e, data: v3.trace[0]!.data } : e)) },
-      { ...v3, trace: v3.trace.map((e, i) => (i === 0 ? { ...e, data: undefined } : e)) },
+    const v3 = JSON.parse(readFileSync(V3, 'utf8')) as CounterexampleFile;
+    const v4 = stored();
+    expect(v4.schema).toBe('tlbcheck-counterexample/4');
+    const withLoc = v4.trace.findIndex((e) => e.data !== undefined && 'at' in e.data);
+    expect(withLoc).toBeGreaterThanOrEqual(0);
+    const mixed: [CounterexampleFile, number][] = [
+      [{ ...v2, trace: v2.trace.map((e, i) => (i === 0 ? { ...e, data: v4.trace[0]!.data } : e)) }, 0],
+      [{ ...v3, trace: v3.trace.map((e, i) => (i === 0 ? { ...e, data: undefined } : e)) }, 0],
+      [{ ...v4, trace: v4.trace.map((e, i) => (i === 0 ? { ...e, data: undefined } : e)) }, 0],
+      // A version-3 event's data (its location's number kept) in a version-4 file.
+      [{ ...v4, trace: v4.trace.map((e, i) => (i === withLoc ? { ...e, data: v3.trace[i]!.data } : e)) }, withLoc],
     ];
-    for (const ce of mixed) {
+    expect(JSON.stringify(v3.trace[withLoc]!.data)).toMatch(/"loc":\d+/);
+    for (const [ce, at] of mixed) {
       const r = await cli('replay', write(d, 'mixed.json', { ...ce, digest: fileDigest(ce as unknown as Record<string, unknown>) }));
       expect(r.code).toBe(2);
       expect(oneLine(r.err)).toBe(true);
-      expect(r.err).toMatch(/invalid counterexample at trace\.0\.data/);
+      expect(r.err).toMatch(new RegExp(`invalid counterexample at trace\\.${at}\\.data`));
     }
+  });
+});
+
+describe('version-3 files (event data with location numbers)', () => {
+  it('still load and replay strictly, judged by their own data digest', async () => {
+    const ce = loadCounterexample(V3);
+    expect(ce.schema).toBe('tlbcheck-counterexample/3');
+    expect(JSON.stringify(ce.trace.map((e) => e.data))).toMatch(/"loc":\d+/);
+    const r = await cli('replay', V3);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(/^still violated: no-stale-tlb-use$/m);
+  });
+
+  it('a changed location number, re-sealed, stays version 3 and is "the model changed" (exit 3)', async () => {
+    const d = tempDir();
+    const ce = JSON.parse(readFileSync(V3, 'utf8')) as CounterexampleFile;
+    const i = ce.trace.findIndex((e) => e.data !== undefined && 'at' in e.data);
+    const edited = ce.trace.map((e, j) => (j === i ? { ...e, data: { ...e.data!, at: { ...(e.data!.at as object), loc: 1 } } } : e));
+    const sealed = sealCounterexample({ ...ce, trace: edited });
+    expect(sealed.schema).toBe('tlbcheck-counterexample/3');
+    const r = await cli('replay', write(d, 'v3.json', sealed));
+    expect(r.code).toBe(3);
+    expect(r.err).toMatch(/trace digest mismatch/);
   });
 });
