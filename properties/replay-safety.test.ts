@@ -5,7 +5,7 @@
  * of anything replay reads or shows is reported as tampered (exit 2, one line); a faithful file
  * whose replay no longer matches is "the model changed" (exit 3). In a version-4 file that match
  * is judged on the events' data, not their wording; a version-3 file (its data with location
- * numbers) is judged by its own rule. Version-1 and 2 files still load and replay by their text
+ * numbers) is judged on its data read as version 4 (the numbers dropped). Version-1 and 2 files still load and replay by their text
  * digest, and an edit of a version-1 recorded trace is still caught.
  *
  * Each refusal is shown against a variant file that leaves a marker when it is imported: the
@@ -15,7 +15,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { loadCounterexample, sealCounterexample } from '../src/counterexample/counterexample.ts';
+import { loadCounterexample, recordedTraceDigest, sealCounterexample } from '../src/counterexample/counterexample.ts';
 import type { CounterexampleFile } from '../src/counterexample/schema.ts';
 import { fileDigest } from '../src/counterexample/seal.ts';
 import { corpusPath } from './corpus.ts';
@@ -255,24 +255,29 @@ describe('version-2 files (trace text only, no event data)', () => {
 });
 
 describe('version-3 files (event data with location numbers)', () => {
-  it('still load and replay strictly, judged by their own data digest', async () => {
+  it('still load and replay strictly, judged by the digest of their data read as version 4', async () => {
     const ce = loadCounterexample(V3);
     expect(ce.schema).toBe('tlbcheck-counterexample/3');
     expect(JSON.stringify(ce.trace.map((e) => e.data))).toMatch(/"loc":\d+/);
+    expect(recordedTraceDigest(ce)).toBe(recordedTraceDigest(loadCounterexample(STORED)));
     const r = await cli('replay', V3);
     expect(r.err).toBe('');
     expect(r.code).toBe(1);
     expect(r.out).toMatch(/^still violated: no-stale-tlb-use$/m);
   });
 
-  it('a changed location number, re-sealed, stays version 3 and is "the model changed" (exit 3)', async () => {
+  it('re-sealed, a file with every location number changed still replays (the numbers are layout), one with a location changed is "the model changed" (exit 3)', async () => {
     const d = tempDir();
     const ce = JSON.parse(readFileSync(V3, 'utf8')) as CounterexampleFile;
-    const i = ce.trace.findIndex((e) => e.data !== undefined && 'at' in e.data);
-    const edited = ce.trace.map((e, j) => (j === i ? { ...e, data: { ...e.data!, at: { ...(e.data!.at as object), loc: 1 } } } : e));
-    const sealed = sealCounterexample({ ...ce, trace: edited });
-    expect(sealed.schema).toBe('tlbcheck-counterexample/3');
-    const r = await cli('replay', write(d, 'v3.json', sealed));
+    type At = { loc: number; is: { kind: string } };
+    const edit = (f: (at: At) => At) => ce.trace.map((e) => (e.data !== undefined && 'at' in e.data ? { ...e, data: { ...e.data, at: f(e.data.at as At) } } : e));
+    const renumbered = sealCounterexample({ ...ce, trace: edit((at) => ({ ...at, loc: at.loc + 1000 })) });
+    expect(renumbered.schema).toBe('tlbcheck-counterexample/3');
+    const ok = await cli('replay', write(d, 'renumbered.json', renumbered));
+    expect(ok.err).toBe('');
+    expect(ok.code).toBe(1);
+    const moved = sealCounterexample({ ...ce, trace: edit((at) => (at.is.kind === 'table' ? at : { ...at, is: { kind: 'var', name: 'elsewhere' } })) });
+    const r = await cli('replay', write(d, 'moved.json', moved));
     expect(r.code).toBe(3);
     expect(r.err).toMatch(/trace digest mismatch/);
   });

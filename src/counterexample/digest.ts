@@ -7,8 +7,11 @@
  *   explore/event-data.ts). Neither the event's text nor its ordering tag is covered, so
  *   rewording a description leaves the digest unchanged, and so does moving a variable in the
  *   layout; a different value, location or operation changes it.
- * - `eventsDigestV3` (schema 3, still read): the same over `canonDataV3`, which keeps each
- *   location's number in this model's layout (so a layout change moves it).
+ * - `eventsDigestV3`: the rule schema-3 files were written under, over `canonDataV3`, which
+ *   keeps each location's number in this model's layout (so any layout change moves it). Those
+ *   files are now verified by `eventsDigest` over their stored data: `canonData` turns schema-3
+ *   data into schema-4 data (it drops the numbers and names entries by pfn and index), so a
+ *   schema-3 file replays strictly after a layout change too.
  * - `traceDigest` (schemas 1 and 2, still read): SHA-256 of the recorded fields, text and tag
  *   included, as those files were sealed.
  */
@@ -24,8 +27,8 @@ type Recorded = Omit<TraceEvent, 'tag' | 'branch' | 'data'> & {
   readonly data?: EventData | CanonData | undefined;
 };
 
-/** How a trace's digest is taken: over its data (schema 4), its data as schema 3 had it, or its text (schemas 1 and 2). */
-export type DigestRule = 'data' | 'data-v3' | 'text';
+/** How a trace's digest is taken: over its data (schemas 3 and 4) or its text (schemas 1 and 2). */
+export type DigestRule = 'data' | 'text';
 
 export function traceDigest(trace: readonly (TraceEvent | Recorded)[]): string {
   const canon = trace.map((e) => [e.step, e.cpu, e.actor, e.fn, e.text, e.tag ?? null, e.branch ?? null]);
@@ -50,7 +53,7 @@ export const eventsDigest = (trace: readonly (TraceEvent | Recorded)[]): string 
 export const eventsDigestV3 = (trace: readonly (TraceEvent | Recorded)[]): string => digestOver(trace, canonDataV3);
 
 export function digestBy(rule: DigestRule, trace: readonly (TraceEvent | Recorded)[]): string {
-  return rule === 'data' ? eventsDigest(trace) : rule === 'data-v3' ? eventsDigestV3(trace) : traceDigest(trace);
+  return rule === 'data' ? eventsDigest(trace) : traceDigest(trace);
 }
 
 /** Whether every event of a recording carries data (then its digest is over the data). */

@@ -8,8 +8,9 @@
  * entry by pfn and index - never by its number in the layout); strict replay compares the
  * digest of that data (`eventsDigest`, digest.ts), so neither rewording a description nor
  * moving a variable in the layout breaks a stored file. Version 3 (still read): the same with
- * each location's layout number kept in the data (`canonDataV3`), digested as stored
- * (`eventsDigestV3`). Version 2 (still read): `digest` is the file
+ * each location's layout number kept in the data (`canonDataV3`); replay reads that data as
+ * version 4 (`canonData` drops the numbers), so it verifies strictly by the same digest and
+ * survives a layout change too. Version 2 (still read): `digest` is the file
  * digest, SHA-256 over every other field (`seal.ts`), so any edit is detected; replay compares
  * the digest of the trace's text. Version 1 (still read): `digest` is the text digest of the
  * trace only (`digest.ts`); its other fields are not covered.

@@ -12,8 +12,8 @@
  * (counterexample/digest.ts) covers that canonical form. So rewording an event, or moving a
  * variable in the layout (a field added to an mm or per-CPU block, a page more in the world),
  * leaves stored digests unchanged. Counterexample files (schema 4) store the canonical form of
- * each event's data; `canonDataV3` is the form schema-3 files stored (location numbers kept),
- * kept to verify them.
+ * each event's data. `canonDataV3` is the form schema-3 files stored (location numbers kept);
+ * `canonData` of that form is the schema-4 form, which is how those files are verified now.
  */
 import type { LocInfo, Layout } from '../kernel/layout.ts';
 import type { AccessResult, CrossCall, Effect, InvlpgbSpec, RmwOp } from '../machine/effects.ts';
@@ -293,8 +293,9 @@ export function canonData(d: EventData | CanonData): CanonData {
 
 /**
  * The canonical form schema-3 files stored: as `canonData`, but a `LocRef` keeps its number
- * (`{ loc, is }`) and an entry its `leafLoc`/`upperLoc`. Only for verifying those files: it
- * moves whenever the layout does.
+ * (`{ loc, is }`) and an entry its `leafLoc`/`upperLoc`, so it moves whenever the layout does.
+ * Nothing verifies by it any more (`canonData` reads schema-3 data as schema 4); it is the
+ * schema-3 rule, kept to state what it was (counterexample/digest.ts `eventsDigestV3`).
  */
 export function canonDataV3(d: EventData | CanonData): CanonData {
   return canonWith(d, canonValueV3);
