@@ -153,7 +153,7 @@ describe('bad input: one line, exit 2, no stack trace', () => {
     const t = await cli('replay', join(d, 'tape.json'));
     expect(t.code).toBe(3);
     expect(t.out).toMatch(/diverged at step \d+/);
-    // The trace digest (schema 3) is over the events' data: a changed store-buffer depth is a different trace.
+    // The trace digest (schema 4) is over the events' data: a changed store-buffer depth is a different trace.
     const trace = ce.trace.map((e, i) => (i === 0 ? { ...e, data: { ...e.data!, sb: e.data!.sb + 7 } } : e));
     writeFileSync(join(d, 'digest.json'), JSON.stringify(sealCounterexample({ ...ce, trace })));
     const g = await cli('replay', join(d, 'digest.json'));

@@ -1,8 +1,8 @@
 /**
  * Rewording the describer (`src/explore/describe.ts`, monkey-patched here so every description
  * of a step, walk, broadcast and IPI delivery reads differently, and every value reads in other
- * words) does not break a stored version-3 counterexample: strict replay compares the digest of
- * the events' data. A version-2 file, whose digest is over the text, is "the model changed"
+ * words) does not break a stored version-4 counterexample, nor a version-3 one: strict replay
+ * compares the digest of the events' data. A version-2 file, whose digest is over the text, is "the model changed"
  * under the same rewording: the test shows the rewording reaches the trace.
  */
 import { join } from 'node:path';
@@ -48,9 +48,9 @@ describe('a reworded describer', () => {
   });
 
   for (const name of CORPUS) {
-    it(`${name} (v3) still replays strictly to its recorded digest`, () => {
+    it(`${name} (v4) still replays strictly to its recorded digest`, () => {
       const ce = loadCounterexample(corpusPath(name));
-      expect(ce.schema).toBe('tlbcheck-counterexample/3');
+      expect(ce.schema).toBe('tlbcheck-counterexample/4');
       const out = replay(ce, findVariant(ce.variant)!, true);
       expect(out.kind).toBe('violated');
       if (out.kind === 'violated') {
@@ -59,6 +59,14 @@ describe('a reworded describer', () => {
       }
     });
   }
+
+  it('a version-3 file (data with location numbers) still replays strictly to its recorded digest', () => {
+    const ce = loadCounterexample(join(import.meta.dirname, 'fixtures', 'counterexample-v3.json'));
+    expect(ce.schema).toBe('tlbcheck-counterexample/3');
+    const out = replay(ce, findVariant(ce.variant)!, true);
+    expect(out.kind).toBe('violated');
+    if (out.kind === 'violated') expect(out.digest).toBe(recordedTraceDigest(ce));
+  });
 
   it('a version-2 file (digest over its text) no longer matches: the rewording is a change of its trace', () => {
     const ce = loadCounterexample(join(import.meta.dirname, 'fixtures', 'counterexample-v2.json'));

@@ -1,5 +1,5 @@
 /**
- * One stream of structured events: the trace digest (schema 3), the cross-variant alignment and
+ * One stream of structured events: the trace digest (schema 4), the cross-variant alignment and
  * the minimizer read each event's data, not its wording.
  *
  * - Rewording every event (its text, its ordering tag and the display strings inside its data)
@@ -7,7 +7,8 @@
  *   step or tape position changes it. The old text digest changes under the same rewording, so
  *   these tests fail on a digest over the text.
  * - Every recorded event says what happened (no event without a body).
- * - A version-3 file stores each event's canonical data and replays strictly by it, reworded.
+ * - A version-4 file stores each event's canonical data (every location by what it is, no
+ *   location number, no display string) and replays strictly by it, reworded.
  * - Aligned replay of a version-3 recording whose every text is garbled still matches its own
  *   variant step for step and passes on the fixing variant: the labels come from the data.
  * - Dropping a CPU renumbers the CPUs named in the data and places each location in the
@@ -16,7 +17,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { loadCounterexample, modelOf, recordedTraceDigest, replay, sealCounterexample } from '../src/counterexample/counterexample.ts';
-import { eventsDigest, traceDigest } from '../src/counterexample/digest.ts';
+import { eventsDigest, eventsDigestV3, traceDigest } from '../src/counterexample/digest.ts';
 import { dataLabel, replayAligned } from '../src/counterexample/align.ts';
 import { dropCpuData, smallerScenarios } from '../src/counterexample/minimize.ts';
 import { driveTape, drive } from '../src/counterexample/drive.ts';
@@ -96,6 +97,23 @@ describe('the trace digest covers data, not wording', () => {
     for (const [what, edit] of edits) expect(eventsDigest(trace.map(edit)), what).not.toBe(base);
   });
 
+  it("a location's number alone (its place in this model's layout) is not covered; the schema-3 digest covered it", () => {
+    const renumber = (e: TraceEvent): TraceEvent => {
+      const d = e.data;
+      if (d === undefined || !('at' in d)) return e;
+      return { ...e, data: { ...d, at: { ...d.at, loc: d.at.loc + 1000 } } };
+    };
+    const used = (e: TraceEvent): TraceEvent =>
+      e.data?.k === 'access' && e.data.entry ? { ...e, data: { ...e.data, entry: { ...e.data.entry, leafLoc: e.data.entry.leafLoc + 1000 } } } : e;
+    const moved = trace.map(renumber);
+    expect(moved.some((e, i) => JSON.stringify(e.data) !== JSON.stringify(trace[i]!.data))).toBe(true);
+    expect(eventsDigest(moved)).toBe(eventsDigest(trace));
+    expect(eventsDigestV3(moved)).not.toBe(eventsDigestV3(trace));
+    // A used TLB entry's table entries are named by pfn and index: another entry is another digest.
+    expect(trace.some((e) => e.data?.k === 'access' && e.data.entry !== undefined)).toBe(true);
+    expect(eventsDigest(trace.map(used))).not.toBe(eventsDigest(trace));
+  });
+
   it('every reworded corpus file, re-sealed, still replays strictly to its digest', () => {
     for (const name of CORPUS) {
       const ce = loadCounterexample(corpusPath(name));
@@ -155,14 +173,20 @@ describe('every recorded event says what happened', () => {
   });
 });
 
-describe('version-3 files', () => {
+describe('version-4 files', () => {
   it('store the canonical data of every event, equal to what replay makes', () => {
     const { ce, trace } = replayed(FILE);
-    expect(ce.schema).toBe('tlbcheck-counterexample/3');
+    expect(ce.schema).toBe('tlbcheck-counterexample/4');
     expect(ce.trace.map((e) => e.data)).toEqual(trace.map((e) => canonData(e.data!)));
     expect(recordedTraceDigest(ce)).toBe(eventsDigest(trace));
-    // No display string is stored.
-    expect(JSON.stringify(ce.trace.map((e) => e.data))).not.toMatch(/"(name|shown|mmName|what)":/);
+  });
+
+  it('store no display string and no location number (every corpus file)', () => {
+    for (const name of CORPUS) {
+      const text = JSON.stringify(loadCounterexample(corpusPath(name)).trace.map((e) => e.data));
+      // A named variable's name is what it is (`is: { kind: 'var', name }`), not display.
+      expect(text.replace(/"kind":"var","name":"[^"]*"/g, ''), name).not.toMatch(/"(name|shown|mmName|what|loc|leafLoc|upperLoc)":/);
+    }
   });
 });
 

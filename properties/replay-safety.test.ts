@@ -1,11 +1,12 @@
 /**
  * Counterexamples are data, not code. `replay` and `minimize` never import a file named inside
  * a counterexample (`variantPath`, or a path smuggled into `variant`): only `--variant PATH`
- * given by the user runs code. The file digest (schemas 2 and 3) covers every field, so an edit
+ * given by the user runs code. The file digest (schemas 2 to 4) covers every field, so an edit
  * of anything replay reads or shows is reported as tampered (exit 2, one line); a faithful file
- * whose replay no longer matches is "the model changed" (exit 3). In a version-3 file that match
- * is judged on the events' data, not their wording. Version-1 and 2 files still load and replay
- * by their text digest, and an edit of a version-1 recorded trace is still caught.
+ * whose replay no longer matches is "the model changed" (exit 3). In a version-4 file that match
+ * is judged on the events' data, not their wording; a version-3 file (its data with location
+ * numbers) is judged on its data read as version 4 (the numbers dropped). Version-1 and 2 files still load and replay by their text
+ * digest, and an edit of a version-1 recorded trace is still caught.
  *
  * Each refusal is shown against a variant file that leaves a marker when it is imported: the
  * old replay imported `variantPath`, so these tests fail on it.
@@ -14,7 +15,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { loadCounterexample, sealCounterexample } from '../src/counterexample/counterexample.ts';
+import { loadCounterexample, recordedTraceDigest, sealCounterexample } from '../src/counterexample/counterexample.ts';
 import type { CounterexampleFile } from '../src/counterexample/schema.ts';
 import { fileDigest } from '../src/counterexample/seal.ts';
 import { corpusPath } from './corpus.ts';
@@ -26,6 +27,8 @@ const STORED = corpusPath('linux-4.13-flush-no-mb--switch-vs-flush-c2--no-stale-
 const V1 = join(import.meta.dirname, 'fixtures', 'counterexample-v1.json');
 /** The same counterexample as saved by schema 2 (before event data was stored). */
 const V2 = join(import.meta.dirname, 'fixtures', 'counterexample-v2.json');
+/** The same counterexample as saved by schema 3 (event data with layout location numbers). */
+const V3 = join(import.meta.dirname, 'fixtures', 'counterexample-v3.json');
 const oneLine = (s: string) => s.trim().split('\n').length === 1 && !/\n\s+at /.test(s) && !/\bat .*:\d+:\d+/.test(s);
 const stored = (): CounterexampleFile => JSON.parse(readFileSync(STORED, 'utf8')) as CounterexampleFile;
 const write = (dir: string, name: string, json: unknown): string => {
@@ -200,9 +203,9 @@ describe('version-1 files', () => {
 
   it('an unknown future version is refused by name', async () => {
     const d = tempDir();
-    const r = await cli('replay', write(d, 'v4.json', { ...stored(), schema: 'tlbcheck-counterexample/4' }));
+    const r = await cli('replay', write(d, 'v9.json', { ...stored(), schema: 'tlbcheck-counterexample/9' }));
     expect(r.code).toBe(2);
-    expect(r.err).toMatch(/unknown schema "tlbcheck-counterexample\/4"/);
+    expect(r.err).toMatch(/unknown schema "tlbcheck-counterexample\/9"/);
   });
 });
 
@@ -226,19 +229,56 @@ describe('version-2 files (trace text only, no event data)', () => {
     expect(r.err).toMatch(/trace digest mismatch/);
   });
 
-  it('event data in a version-2 file, or a version-3 event without it, is invalid (one line, exit 2)', async () => {
+  it('event data in a version-2 file, a version-3 or 4 event without it, or version-4 data with a location number, is invalid (one line, exit 2)', async () => {
     const d = tempDir();
     const v2 = JSON.parse(readFileSync(V2, 'utf8')) as CounterexampleFile;
-    const v3 = stored();
-    const mixed = [
-      { ...v2, trace: v2.trace.map((e, i) => (i === 0 ? { ...e, data: v3.trace[0]!.data } : e)) },
-      { ...v3, trace: v3.trace.map((e, i) => (i === 0 ? { ...e, data: undefined } : e)) },
+    const v3 = JSON.parse(readFileSync(V3, 'utf8')) as CounterexampleFile;
+    const v4 = stored();
+    expect(v4.schema).toBe('tlbcheck-counterexample/4');
+    const withLoc = v4.trace.findIndex((e) => e.data !== undefined && 'at' in e.data);
+    expect(withLoc).toBeGreaterThanOrEqual(0);
+    const mixed: [CounterexampleFile, number][] = [
+      [{ ...v2, trace: v2.trace.map((e, i) => (i === 0 ? { ...e, data: v4.trace[0]!.data } : e)) }, 0],
+      [{ ...v3, trace: v3.trace.map((e, i) => (i === 0 ? { ...e, data: undefined } : e)) }, 0],
+      [{ ...v4, trace: v4.trace.map((e, i) => (i === 0 ? { ...e, data: undefined } : e)) }, 0],
+      // A version-3 event's data (its location's number kept) in a version-4 file.
+      [{ ...v4, trace: v4.trace.map((e, i) => (i === withLoc ? { ...e, data: v3.trace[i]!.data } : e)) }, withLoc],
     ];
-    for (const ce of mixed) {
+    expect(JSON.stringify(v3.trace[withLoc]!.data)).toMatch(/"loc":\d+/);
+    for (const [ce, at] of mixed) {
       const r = await cli('replay', write(d, 'mixed.json', { ...ce, digest: fileDigest(ce as unknown as Record<string, unknown>) }));
       expect(r.code).toBe(2);
       expect(oneLine(r.err)).toBe(true);
-      expect(r.err).toMatch(/invalid counterexample at trace\.0\.data/);
+      expect(r.err).toMatch(new RegExp(`invalid counterexample at trace\\.${at}\\.data`));
     }
+  });
+});
+
+describe('version-3 files (event data with location numbers)', () => {
+  it('still load and replay strictly, judged by the digest of their data read as version 4', async () => {
+    const ce = loadCounterexample(V3);
+    expect(ce.schema).toBe('tlbcheck-counterexample/3');
+    expect(JSON.stringify(ce.trace.map((e) => e.data))).toMatch(/"loc":\d+/);
+    expect(recordedTraceDigest(ce)).toBe(recordedTraceDigest(loadCounterexample(STORED)));
+    const r = await cli('replay', V3);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(/^still violated: no-stale-tlb-use$/m);
+  });
+
+  it('re-sealed, a file with every location number changed still replays (the numbers are layout), one with a location changed is "the model changed" (exit 3)', async () => {
+    const d = tempDir();
+    const ce = JSON.parse(readFileSync(V3, 'utf8')) as CounterexampleFile;
+    type At = { loc: number; is: { kind: string } };
+    const edit = (f: (at: At) => At) => ce.trace.map((e) => (e.data !== undefined && 'at' in e.data ? { ...e, data: { ...e.data, at: f(e.data.at as At) } } : e));
+    const renumbered = sealCounterexample({ ...ce, trace: edit((at) => ({ ...at, loc: at.loc + 1000 })) });
+    expect(renumbered.schema).toBe('tlbcheck-counterexample/3');
+    const ok = await cli('replay', write(d, 'renumbered.json', renumbered));
+    expect(ok.err).toBe('');
+    expect(ok.code).toBe(1);
+    const moved = sealCounterexample({ ...ce, trace: edit((at) => (at.is.kind === 'table' ? at : { ...at, is: { kind: 'var', name: 'elsewhere' } })) });
+    const r = await cli('replay', write(d, 'moved.json', moved));
+    expect(r.code).toBe(3);
+    expect(r.err).toMatch(/trace digest mismatch/);
   });
 });

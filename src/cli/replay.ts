@@ -9,7 +9,7 @@
  * its recorded trace means the model changed since it was saved (exit 3).
  */
 import { type AlignedOutcome, type Difference, replayAligned } from '../counterexample/align.ts';
-import { type ReplayOutcome, loadCounterexample, modelOf, recordedTraceDigest, replay } from '../counterexample/counterexample.ts';
+import { type ReplayOutcome, digestRule, loadCounterexample, modelOf, recordedTraceDigest, replay } from '../counterexample/counterexample.ts';
 import type { CounterexampleFile } from '../counterexample/schema.ts';
 import { UserError } from '../errors.ts';
 import { cBuiltin } from '../kc/builtins.ts';
@@ -68,7 +68,7 @@ export async function runReplay(io: Io, file: string, o: { variant?: string; jso
   const variant = await replayVariant(file, ce, o.variant);
   const strict = variant.id === ce.variant;
   // On another variant the recorded steps are aligned by actor and operation, not by index.
-  const out: ReplayOutcome | AlignedOutcome = strict ? replay(ce, variant, true) : replayAligned(modelOf(ce, variant), ce.trace);
+  const out: ReplayOutcome | AlignedOutcome = strict ? replay(ce, variant, true) : replayAligned(modelOf(ce, variant), ce.trace, digestRule(ce));
   const diff: Difference | undefined = strict ? undefined : (out as AlignedOutcome).firstDifference;
   const head = `${file}: ${ce.variant} on ${ce.scenario} (cpus ${ce.params.cpus}), tape of ${ce.tape.length} choices${strict ? '' : `, replayed on ${variant.id}`}`;
   let code: number;

@@ -14,8 +14,8 @@
  *   it); a recorded step of a CPU that cannot move is dropped.
  *
  * Labels and wanted moves come from the events' data when the recording has it (a trace made
- * now, or a version-3 file): the function, the operation's kind and the structural identity of
- * the location it touched (`LocInfo`; values ignored), a broadcast's issuing CPU, the task a
+ * now, or a version-3 or 4 file): the function, the operation's kind and the structural identity
+ * of the location it touched (`LocInfo`, never its number; values ignored), a broadcast's issuing CPU, the task a
  * scheduler step switched to, the address a walk walked. A version-1 or 2 file's recording has
  * text only: its labels and moves are read from the text as before.
  *
@@ -27,7 +27,7 @@
 import { type Model, Sim, type TraceEvent } from '../explore/engine.ts';
 import { type Move, MoveKind, packMove } from '../explore/strategy.ts';
 import type { Violation } from '../invariants/types.ts';
-import { digestLike } from './digest.ts';
+import { type DigestRule, digestBy, ruleOf } from './digest.ts';
 import type { CanonData, EventData } from '../explore/event-data.ts';
 import { canonicalJson } from './seal.ts';
 
@@ -50,7 +50,7 @@ export type AlignedOutcome = (
   readonly moves: readonly Move[];
 };
 
-/** A recorded trace event as a file holds it (a version-3 file: with its canonical data). */
+/** A recorded trace event as a file holds it (a version-3 or 4 file: with its canonical data). */
 export type RecordedEvent = Pick<TraceEvent, 'step' | 'cpu' | 'actor' | 'fn' | 'text'> & { readonly data?: EventData | CanonData | undefined };
 
 interface Recorded {
@@ -160,7 +160,11 @@ function wantedMove(r: Recorded, model: Model): Move | undefined {
 
 const MAX_INSERTED_RUN = 64;
 
-export function replayAligned(model: Model, trace: readonly RecordedEvent[]): AlignedOutcome {
+/**
+ * Align `trace` on `model`. A violation's digest is taken by `rule`, the recording's own (a
+ * loaded file's: `digestRule`); by default by data when the recording has data, else by text.
+ */
+export function replayAligned(model: Model, trace: readonly RecordedEvent[], rule: DigestRule = ruleOf(trace)): AlignedOutcome {
   const rec = recordedSteps(trace);
   const sim = Sim.start(model, true);
   let i = 0;
@@ -241,6 +245,6 @@ export function replayAligned(model: Model, trace: readonly RecordedEvent[]): Al
     if (!take(moves[at]!, moves.length)) break;
   }
   const t = trail();
-  if (sim.violation) return { kind: 'violated', violation: sim.violation, trace: t, digest: digestLike(trace, t), ...stats() };
+  if (sim.violation) return { kind: 'violated', violation: sim.violation, trace: t, digest: digestBy(rule, t), ...stats() };
   return { kind: 'passes', trace: t, extended, ...stats() };
 }

@@ -18,10 +18,10 @@ import { findScenario } from '../scenario/index.ts';
 import { generatedScenario } from '../scenario/generated.ts';
 import { scenarioFromJson } from '../scenario/from-file.ts';
 import { resolveParams } from '../scenario/params.ts';
-import { eventsDigest, hasData, traceDigest } from './digest.ts';
+import { type DigestRule, digestBy, hasData, traceDigest } from './digest.ts';
 import { canonData } from '../explore/event-data.ts';
 import { fileDigest } from './seal.ts';
-import { type CounterexampleFile, SCHEMAS, SCHEMA_ID, SCHEMA_V1, SCHEMA_V2, counterexampleSchema } from './schema.ts';
+import { type CounterexampleFile, SCHEMAS, SCHEMA_ID, SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, counterexampleSchema } from './schema.ts';
 
 export interface Found {
   readonly violation: Violation;
@@ -94,21 +94,27 @@ export function buildCounterexample(model: Model, found: Found, variantPath?: st
 
 /**
  * `ce` sealed: its digest recomputed over every other field (`seal.ts`). A trace with the data
- * of every event makes a version-3 file; one without (a version-1 or 2 file's) stays version 2.
+ * of every event makes a version-4 file (a version-3 file's stays version 3: its data keeps
+ * location numbers); one without (a version-1 or 2 file's) stays version 2.
  */
 export function sealCounterexample(ce: CounterexampleFile): CounterexampleFile {
-  const out: CounterexampleFile = { ...ce, schema: hasData(ce.trace) ? SCHEMA_ID : SCHEMA_V2 };
+  const schema = !hasData(ce.trace) ? SCHEMA_V2 : ce.schema === SCHEMA_V3 ? SCHEMA_V3 : SCHEMA_ID;
+  const out: CounterexampleFile = { ...ce, schema };
   return { ...out, digest: fileDigest(out) };
 }
 
-/** Whether `ce`'s trace digest is over its events' data (version 3) or their text (1 and 2). */
-const byData = (ce: CounterexampleFile): boolean => ce.schema === SCHEMA_ID;
+/**
+ * How `ce`'s trace digest is taken: over its events' data (versions 3 and 4) or their text (1
+ * and 2). A version-3 file's data is read as version 4 (`canonData` drops its location numbers),
+ * so it is verified by what its locations are and still replays after a layout change.
+ */
+export const digestRule = (ce: CounterexampleFile): DigestRule => (ce.schema === SCHEMA_ID || ce.schema === SCHEMA_V3 ? 'data' : 'text');
 
 /** The digest of `trace` in the scheme of `ce`'s version. */
-const digestFor = (ce: CounterexampleFile, trace: readonly TraceEvent[]): string => (byData(ce) ? eventsDigest(trace) : traceDigest(trace));
+const digestFor = (ce: CounterexampleFile, trace: readonly TraceEvent[]): string => digestBy(digestRule(ce), trace);
 
 /** The digest of the recorded trace; a replay that reproduces the recording has the same one. */
-export const recordedTraceDigest = (ce: CounterexampleFile): string => (byData(ce) ? eventsDigest(ce.trace) : traceDigest(ce.trace));
+export const recordedTraceDigest = (ce: CounterexampleFile): string => digestBy(digestRule(ce), ce.trace);
 
 /**
  * Write `ce` under `dir`. An existing file with the same digest and tape (so the same contents)
@@ -150,7 +156,7 @@ export function loadCounterexample(path: string): CounterexampleFile {
   }
   const schema = (json as { schema?: unknown } | null)?.schema;
   if (typeof schema !== 'string' || !SCHEMAS.includes(schema)) {
-    throw new UserError(`${path}: unknown schema ${JSON.stringify(schema)} (this tlbcheck reads ${SCHEMAS.join(' and ')})`);
+    throw new UserError(`${path}: unknown schema ${JSON.stringify(schema)} (this tlbcheck reads ${SCHEMAS.join(', ')})`);
   }
   const parsed = counterexampleSchema.safeParse(json);
   if (!parsed.success) {
@@ -158,7 +164,7 @@ export function loadCounterexample(path: string): CounterexampleFile {
     throw new UserError(`${path}: invalid counterexample at ${i?.path.join('.') || '(root)'}: ${i?.message ?? '?'}`);
   }
   const ce = parsed.data;
-  // Versions 2 and 3 cover every field of the file as written (unknown ones too); version 1 only its trace.
+  // Versions 2 to 4 cover every field of the file as written (unknown ones too); version 1 only its trace.
   const v1 = ce.schema === SCHEMA_V1;
   const have = v1 ? traceDigest(ce.trace) : fileDigest(json as Record<string, unknown>);
   if (have !== ce.digest) {

@@ -1,17 +1,23 @@
 /**
  * Trace digests.
  *
- * - `eventsDigest` (schema 3, written now): SHA-256 of the canonical JSON of each event's
+ * - `eventsDigest` (schema 4, written now): SHA-256 of the canonical JSON of each event's
  *   canonical form - step, cpu, actor, function, tape position and its data without display
- *   strings (`canonData`, explore/event-data.ts). Neither the event's text nor its ordering tag
- *   is covered, so rewording a description leaves the digest unchanged, while a different
- *   value, location or operation changes it.
+ *   strings and with every location named by what it is, never by its number (`canonData`,
+ *   explore/event-data.ts). Neither the event's text nor its ordering tag is covered, so
+ *   rewording a description leaves the digest unchanged, and so does moving a variable in the
+ *   layout; a different value, location or operation changes it.
+ * - `eventsDigestV3`: the rule schema-3 files were written under, over `canonDataV3`, which
+ *   keeps each location's number in this model's layout (so any layout change moves it). Those
+ *   files are now verified by `eventsDigest` over their stored data: `canonData` turns schema-3
+ *   data into schema-4 data (it drops the numbers and names entries by pfn and index), so a
+ *   schema-3 file replays strictly after a layout change too.
  * - `traceDigest` (schemas 1 and 2, still read): SHA-256 of the recorded fields, text and tag
  *   included, as those files were sealed.
  */
 import { createHash } from 'node:crypto';
 import type { TraceEvent } from '../explore/sim.ts';
-import { type CanonData, type EventData, canonData } from '../explore/event-data.ts';
+import { type CanonData, type EventData, canonData, canonDataV3 } from '../explore/event-data.ts';
 import { canonicalJson } from './seal.ts';
 
 /** A trace event as a loaded file holds it (its optional fields may read back as undefined). */
@@ -21,26 +27,37 @@ type Recorded = Omit<TraceEvent, 'tag' | 'branch' | 'data'> & {
   readonly data?: EventData | CanonData | undefined;
 };
 
+/** How a trace's digest is taken: over its data (schemas 3 and 4) or its text (schemas 1 and 2). */
+export type DigestRule = 'data' | 'text';
+
 export function traceDigest(trace: readonly (TraceEvent | Recorded)[]): string {
   const canon = trace.map((e) => [e.step, e.cpu, e.actor, e.fn, e.text, e.tag ?? null, e.branch ?? null]);
   return `sha256:${createHash('sha256').update(JSON.stringify(canon)).digest('hex')}`;
 }
 
-/** The canonical form of an event: what happened, without any wording. */
-export function canonicalEvent(e: TraceEvent | Recorded): { step: number; cpu: number; actor: string; fn: string; branch: number | null; data: CanonData } {
+type Canon = (d: EventData | CanonData) => CanonData;
+
+/** The canonical form of an event: what happened, without any wording (and, by default, without any location number). */
+export function canonicalEvent(e: TraceEvent | Recorded, canon: Canon = canonData): { step: number; cpu: number; actor: string; fn: string; branch: number | null; data: CanonData } {
   if (!e.data) throw new Error(`[tlbcheck bug] trace event of step ${e.step} has no data`);
-  return { step: e.step, cpu: e.cpu, actor: e.actor, fn: e.fn, branch: e.branch ?? null, data: canonData(e.data) };
+  return { step: e.step, cpu: e.cpu, actor: e.actor, fn: e.fn, branch: e.branch ?? null, data: canon(e.data) };
 }
 
-export function eventsDigest(trace: readonly (TraceEvent | Recorded)[]): string {
-  const canon = trace.map(canonicalEvent);
-  return `sha256:${createHash('sha256').update(canonicalJson(canon)).digest('hex')}`;
+function digestOver(trace: readonly (TraceEvent | Recorded)[], canon: Canon): string {
+  const events = trace.map((e) => canonicalEvent(e, canon));
+  return `sha256:${createHash('sha256').update(canonicalJson(events)).digest('hex')}`;
 }
 
-/** Whether every event of a recording carries data (then its digest is `eventsDigest`). */
+export const eventsDigest = (trace: readonly (TraceEvent | Recorded)[]): string => digestOver(trace, canonData);
+
+export const eventsDigestV3 = (trace: readonly (TraceEvent | Recorded)[]): string => digestOver(trace, canonDataV3);
+
+export function digestBy(rule: DigestRule, trace: readonly (TraceEvent | Recorded)[]): string {
+  return rule === 'data' ? eventsDigest(trace) : traceDigest(trace);
+}
+
+/** Whether every event of a recording carries data (then its digest is over the data). */
 export const hasData = (trace: readonly (TraceEvent | Recorded)[]): boolean => trace.length > 0 && trace.every((e) => e.data !== undefined);
 
-/** The digest of `trace` in the scheme of `recorded`: by data when the recording has it, else by text. */
-export function digestLike(recorded: readonly (TraceEvent | Recorded)[], trace: readonly TraceEvent[]): string {
-  return hasData(recorded) ? eventsDigest(trace) : traceDigest(trace);
-}
+/** The rule of a recording that says nothing else about itself: by data when it has it (as a trace made now), else by text. */
+export const ruleOf = (recorded: readonly (TraceEvent | Recorded)[]): DigestRule => (hasData(recorded) ? 'data' : 'text');

@@ -1,5 +1,5 @@
 /**
- * The file digest of a counterexample (schemas `tlbcheck-counterexample/2` and `/3`): SHA-256 over the
+ * The file digest of a counterexample (schemas `tlbcheck-counterexample/2` to `/4`): SHA-256 over the
  * canonical JSON (object keys sorted, undefined dropped) of every field of the file except
  * `digest` itself. So an edit of anything replay reads or shows - the trace text, the tape, the
  * message, the invariant, the bounds - makes the file disagree with its own digest, and

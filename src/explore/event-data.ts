@@ -6,18 +6,26 @@
  *
  * Every recorded event has a body naming what happened (its effect kind and operands). The
  * strings inside a body - a location's `name`, a value's `shown`, `mmName`, a wait's or an
- * assertion's `what`, a scheduler event's task names - are display only: `canonData` drops
- * them, and the trace digest (counterexample/digest.ts) covers the canonical form, so
- * rewording them (or the event's text) leaves stored digests unchanged. Counterexample files
- * (schema 3) store the canonical form of each event's data.
+ * assertion's `what`, a scheduler event's task names - are display only, and a location's
+ * number (`loc`, an entry's `leafLoc`/`upperLoc`) is this model's layout only: `canonData`
+ * drops both and names every location by what it is (`LocInfo`), and the trace digest
+ * (counterexample/digest.ts) covers that canonical form. So rewording an event, or moving a
+ * variable in the layout (a field added to an mm or per-CPU block, a page more in the world),
+ * leaves stored digests unchanged. Counterexample files (schema 4) store the canonical form of
+ * each event's data. `canonDataV3` is the form schema-3 files stored (location numbers kept);
+ * `canonData` of that form is the schema-4 form, which is how those files are verified now.
  */
 import type { LocInfo, Layout } from '../kernel/layout.ts';
 import type { AccessResult, CrossCall, Effect, InvlpgbSpec, RmwOp } from '../machine/effects.ts';
 import type { Machine, WalkPlan } from '../machine/machine.ts';
 import { valueText } from './describe.ts';
-import { entryPfn, entryPresent, type CpuId, type Loc, type MmId, type Pfn } from '../machine/types.ts';
+import { ENTRIES, entryPfn, entryPresent, type CpuId, type Loc, type MmId, type Pfn } from '../machine/types.ts';
 
-/** A memory word: its location, what it is, and its name (`pte(mmA, va 0x1000)`, `mmA.cpumask`). */
+/**
+ * A memory word: its location, what it is, and its name (`pte(mmA, va 0x1000)`, `mmA.cpumask`).
+ * `loc` is its number in this model's layout, for readers in the same process (explainers key
+ * words by it, the minimizer re-places it); the canonical form keeps only `is`.
+ */
 export interface LocRef {
   readonly loc: Loc;
   readonly name: string;
@@ -30,7 +38,10 @@ export interface Val {
   readonly shown: string;
 }
 
-/** The TLB entry an access used: when it was filled (0: at boot) and from which entries. */
+/**
+ * The TLB entry an access used: when it was filled (0: at boot) and from which entries (their
+ * numbers; the canonical form names them `leaf` and `upper`, as table entries by pfn and index).
+ */
 export interface UsedEntry {
   readonly filledAt: number;
   readonly pfn: Pfn;
@@ -246,9 +257,14 @@ export function evictBody(m: Machine, c: CpuId, i: number): EventBody {
 }
 
 /**
- * The canonical form of an event's data: its body and store-buffer depth without the display
- * strings. It is what a counterexample file (schema 3) stores and what the trace digest
- * covers. `canonData` of a canonical form is itself.
+ * The canonical form of an event's data (schema 4): its body and store-buffer depth without the
+ * display strings, every location named by what it is and never by its number - a `LocRef` is
+ * `{ is }`, a used entry's and a walk's TLB entry's `leafLoc`/`upperLoc` are `leaf`/`upper`
+ * (`LocInfo` of the table entry: pfn and index). It is what a counterexample file (schema 4)
+ * stores and what the trace digest covers; it does not change when a variable moves in the
+ * layout. Page frame numbers stay: the scenario gives every page its pfn when it builds the
+ * world (there is no allocator choosing them at run time), they are what CR3 and the entries
+ * hold, and no layout change moves them. `canonData` of a canonical form is itself.
  */
 export type CanonData = { readonly k: string; readonly sb: number; readonly [key: string]: unknown };
 
@@ -262,12 +278,35 @@ const DISPLAY: Partial<Record<EventBody['k'], readonly string[]>> = {
   sched: ['from', 'to'],
 };
 
+/** The table entry at `loc` as data (page-table entries sit below every variable: pfn * ENTRIES + index). */
+const tableAt = (loc: number): LocInfo => ({ kind: 'table', pfn: Math.floor(loc / ENTRIES), index: loc % ENTRIES });
+
+/** Location-number fields of an entry record (UsedEntry, a walk's `tlb`) and their canonical names. */
+const ENTRY_LOCS: readonly (readonly [string, string])[] = [
+  ['leafLoc', 'leaf'],
+  ['upperLoc', 'upper'],
+];
+
 export function canonData(d: EventData | CanonData): CanonData {
+  return canonWith(d, canonValue);
+}
+
+/**
+ * The canonical form schema-3 files stored: as `canonData`, but a `LocRef` keeps its number
+ * (`{ loc, is }`) and an entry its `leafLoc`/`upperLoc`, so it moves whenever the layout does.
+ * Nothing verifies by it any more (`canonData` reads schema-3 data as schema 4); it is the
+ * schema-3 rule, kept to state what it was (counterexample/digest.ts `eventsDigestV3`).
+ */
+export function canonDataV3(d: EventData | CanonData): CanonData {
+  return canonWith(d, canonValueV3);
+}
+
+function canonWith(d: EventData | CanonData, value: (v: unknown) => unknown): CanonData {
   const drop: readonly string[] = DISPLAY[d.k as EventBody['k']] ?? [];
   const out: Record<string, unknown> = {};
   for (const [key, v] of Object.entries(d)) {
     if (v === undefined || drop.includes(key)) continue;
-    out[key] = canonValue(v);
+    out[key] = value(v);
   }
   return out as CanonData;
 }
@@ -276,11 +315,30 @@ function canonValue(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(canonValue);
   if (v === null || typeof v !== 'object') return v;
   const o = v as Record<string, unknown>;
-  // A LocRef: the location and what it is; its name is display.
-  if ('loc' in o && 'is' in o) return { loc: o.loc, is: canonValue(o.is) };
+  // A LocRef: what the location is; its number and its name are not canonical.
+  if ('is' in o && Object.keys(o).every((k) => k === 'is' || k === 'loc' || k === 'name')) return { is: canonValue(o.is) };
   // A Val: the number; how it reads is display.
   if ('v' in o && Object.keys(o).every((k) => k === 'v' || k === 'shown')) return { v: o.v };
   const out: Record<string, unknown> = {};
-  for (const [key, x] of Object.entries(o)) if (x !== undefined) out[key] = canonValue(x);
+  for (const [key, x] of Object.entries(o)) {
+    if (x === undefined) continue;
+    const named = ENTRY_LOCS.find(([k]) => k === key);
+    // An entry record's location number: the table entry it is.
+    if (named && typeof x === 'number') out[named[1]] = tableAt(x);
+    else out[key] = canonValue(x);
+  }
+  return out;
+}
+
+function canonValueV3(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(canonValueV3);
+  if (v === null || typeof v !== 'object') return v;
+  const o = v as Record<string, unknown>;
+  // A LocRef: the location and what it is; its name is display.
+  if ('loc' in o && 'is' in o) return { loc: o.loc, is: canonValueV3(o.is) };
+  // A Val: the number; how it reads is display.
+  if ('v' in o && Object.keys(o).every((k) => k === 'v' || k === 'shown')) return { v: o.v };
+  const out: Record<string, unknown> = {};
+  for (const [key, x] of Object.entries(o)) if (x !== undefined) out[key] = canonValueV3(x);
   return out;
 }

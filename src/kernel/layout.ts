@@ -34,8 +34,9 @@ export const TLBSTATE_LAZY = 2;
  */
 export const MM_FIELDS = ['cpumask', 'tlb_gen', 'pasid', 'global_asid', 'asid_transition'] as const;
 /**
- * The mm lifetime words, in a block of their own after every other variable, so that the
- * locations of the others (which stored counterexamples' event data name) do not move.
+ * The mm lifetime words, in a block of their own after every other variable. (They were put
+ * here so the others' locations, which schema-3 counterexamples named by number, would not
+ * move; schema-4 event data names a location by what it is, so a layout block may grow.)
  */
 export const MM_LIFE_FIELDS = ['ctx_id', 'mm_users', 'mm_count', 'slab'] as const;
 export type MmField = (typeof MM_FIELDS)[number] | (typeof MM_LIFE_FIELDS)[number];
