@@ -8,6 +8,7 @@
  *   expect=lazy-free-pgtables:2:holds,lazy-free-pgtables:3:holds,asid-reuse:2:holds
  *   expect=concurrent-flushes:2:holds
  *   expect=mm-reuse:1:holds,mm-reuse:2:holds
+ *   expect=mm-reuse:1:holds@-pcid,mm-reuse:2:violated:no-walk-through-freed-table@-pcid
  *   expect=kernel-range-flush-global:2:holds,kernel-range-flush-global:3:holds,kernel-range-flush-global:2:holds@invpcid
  *   expect=kernel-range-flush-global:2:holds@-pge,kernel-range-flush-all:2:holds,kernel-range-flush-all:2:holds@invpcid
  *   expect=kernel-range-flush-all:2:holds@-pge,kernel-range-flush-all:2:holds@-pcid/-pge
@@ -92,7 +93,10 @@ void switch_mm(struct mm_struct *prev, struct mm_struct *next,
  *     and flush the slot.
  * (2) The CR3 write (serializing) after (1): walks of next start once our bit is visible.
  * (3) cpumask_clear_cpu(real_prev) before CR3: flushes of real_prev stop reaching us, which
- *     is safe because switching back compares ctxs[asid].tlb_gen with its tlb_gen.
+ *     is safe for real_prev's TLB entries because switching back compares ctxs[asid].tlb_gen
+ *     with its tlb_gen. It is not safe for walks: until the CR3 write our walker may still go
+ *     through real_prev's tables, which a flusher that no longer sees us may free (mm-reuse
+ *     without PCID; docs/design.md, "The switch-away window"). v4.13 cleared it after CR3.
  */
 void switch_mm_irqs_off(struct mm_struct *prev, struct mm_struct *next,
 			struct task_struct *tsk)
