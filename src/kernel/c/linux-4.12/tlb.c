@@ -9,6 +9,7 @@
  *   noop=trace_tlb_flush,count_vm_tlb_event,inc_irq_stat,load_mm_cr4,load_mm_ldt,switch_ldt
  *   link=common/smp-4.12-4.20.c,common/tlbflush-4.12-4.14.c,common/tlb-flush-all-4.12-6.18.c
  *   expect=preempt-cr3-up:1:holds,preempt-cr3-up:2:holds
+ *   expect=switch-away-free-pgtables:2:holds
  */
 /*
  * Linux 4.12 arch/x86/mm/tlb.c (torvalds/linux ce27374fabf5, the last change before the

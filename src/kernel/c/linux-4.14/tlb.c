@@ -13,6 +13,7 @@
  *   expect=kernel-range-flush-global:2:holds@-pge,kernel-range-flush-all:2:holds,kernel-range-flush-all:2:holds@invpcid
  *   expect=kernel-range-flush-all:2:holds@-pge,kernel-range-flush-all:2:holds@-pcid/-pge
  *   noop=trace_tlb_flush,count_vm_tlb_event,count_vm_tlb_events,inc_irq_stat,load_mm_cr4,switch_ldt
+ *   expect=switch-away-free-pgtables:2:violated:no-walk-through-freed-table,switch-away-free-pgtables:3:violated:no-walk-through-freed-table
  */
 /*
  * Linux 4.14 arch/x86/mm/tlb.c (the release, after b956575bed91 "x86/mm: Flush more
@@ -95,8 +96,9 @@ void switch_mm(struct mm_struct *prev, struct mm_struct *next,
  * (3) cpumask_clear_cpu(real_prev) before CR3: flushes of real_prev stop reaching us, which
  *     is safe for real_prev's TLB entries because switching back compares ctxs[asid].tlb_gen
  *     with its tlb_gen. It is not safe for walks: until the CR3 write our walker may still go
- *     through real_prev's tables, which a flusher that no longer sees us may free (mm-reuse
- *     without PCID; docs/design.md, "The switch-away window"). v4.13 cleared it after CR3.
+ *     through real_prev's tables, which a flusher that no longer sees us may free
+ *     (switch-away-free-pgtables; mm-reuse without PCID; docs/design.md, "The switch-away
+ *     window"). v4.13 cleared it after CR3.
  */
 void switch_mm_irqs_off(struct mm_struct *prev, struct mm_struct *next,
 			struct task_struct *tsk)

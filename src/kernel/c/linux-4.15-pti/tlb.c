@@ -8,6 +8,7 @@
  *   expect=pti-return-to-user:2:holds@-invpcid,switch-vs-flush:2:holds,lazy-flush:2:holds
  *   expect=lazy-free-pgtables:2:holds
  *   noop=trace_tlb_flush,count_vm_tlb_event,count_vm_tlb_events,inc_irq_stat,load_mm_cr4,switch_ldt
+ *   expect=switch-away-free-pgtables:2:violated:no-walk-through-freed-table
  */
 /*
  * Linux 4.15 arch/x86/mm/tlb.c with PTI (seed 001), with the asm/tlbflush.h inlines it uses

@@ -14,6 +14,7 @@
  *   noop=pagefault_disable,pagefault_enable
  *   expect=nmi-uaccess-switch:1:holds,nmi-uaccess-switch:2:holds
  *   expect=mm-reuse:1:holds,mm-reuse:2:violated:no-walk-through-freed-table,mm-reuse:3:violated:no-walk-through-freed-table
+ *   expect=switch-away-free-pgtables:2:violated:no-walk-through-freed-table,switch-away-free-pgtables:3:violated:no-walk-through-freed-table
  */
 /*
  * Linux 4.20 arch/x86/mm/tlb.c, with inc_mm_tlb_gen() from asm/tlbflush.h. Written for
@@ -101,8 +102,9 @@ void switch_mm(struct mm_struct *prev, struct mm_struct *next,
  *     after both.
  * (3) As in 4.14, our bit in mm_cpumask(real_prev) is cleared before the CR3 write: in
  *     between, a flusher of real_prev that frees a page table sends us no IPI although our
- *     walker can still reach the table (mm-reuse: violated; docs/design.md, "The switch-away
- *     window"; linux-4.20-clear-prev-after-cr3 clears it after the CR3 write).
+ *     walker can still reach the table (mm-reuse, switch-away-free-pgtables: violated;
+ *     docs/design.md, "The switch-away window"; linux-4.20-clear-prev-after-cr3 clears it
+ *     after the CR3 write).
  */
 void switch_mm_irqs_off(struct mm_struct *prev, struct mm_struct *next,
 			struct task_struct *tsk)

@@ -19,6 +19,7 @@
  *   expect=preempt-cr3-up:1:holds
  *   noop=pagefault_disable,pagefault_enable,instrument_copy_from_user_before,instrument_copy_from_user_after
  *   expect=nmi-uaccess-switch:1:holds,nmi-uaccess-switch:2:holds
+ *   expect=switch-away-free-pgtables:2:holds,switch-away-free-pgtables:3:holds
  */
 /*
  * Linux v6.18 arch/x86/mm/tlb.c, with inc_mm_tlb_gen() from asm/tlbflush.h, including

@@ -4,11 +4,12 @@
  *   expect=mm-reuse:2:holds
  *   expect=switch-vs-flush:2:holds,lazy-flush:2:holds,lazy-free-pgtables:2:holds,asid-reuse:2:holds,concurrent-flushes:2:holds
  *   expect=nmi-uaccess-switch:2:holds
+ *   expect=switch-away-free-pgtables:2:holds,switch-away-free-pgtables:3:holds
  */
 /*
  * What this shows, not a released kernel: linux-4.20 violates no-walk-through-freed-table
- * on mm-reuse at 2 and 3 CPUs (scenarios/mm-reuse.json, notes; docs/design.md "The
- * switch-away window"). switch_mm_irqs_off() clears this CPU's bit in mm_cpumask(real_prev)
+ * on mm-reuse and on switch-away-free-pgtables at 2 and 3 CPUs (the scenarios' notes;
+ * docs/design.md "The switch-away window"). switch_mm_irqs_off() clears this CPU's bit in mm_cpumask(real_prev)
  * before it writes CR3 (since the v4.14 rework "x86/mm: Rework lazy TLB mode and TLB
  * freshness tracking"). Between the two, CR3 still points at real_prev's page tables and the
  * paging-structure caches may hold its upper entries, but a flusher of real_prev no longer
