@@ -41,6 +41,7 @@ export const CORPUS: readonly string[] = [
   'linux-6.18-table-free-no-rcu--gup-fast-vs-free-table-c2--no-walk-through-freed-table.json',
   'linux-4.14-table-free-single-user--lazy-free-pgtables-c2--no-walk-through-freed-table.json',
   'linux-4.14-asid-by-mm-address--mm-reuse-c1--no-dead-mm-translation.json',
+  'linux-4.20--mm-reuse-c2--no-walk-through-freed-table.json',
 ];
 
 export const corpusPath = (name: string): string => join(CORPUS_DIR, name);

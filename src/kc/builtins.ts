@@ -59,6 +59,7 @@ export const C_BUILTINS: readonly string[] = [
   'linux-4.14/variants/table-free-single-user.c',
   'linux-6.18/variants/kernel-range-mb.c',
   'linux-4.14/variants/asid-by-mm-address.c',
+  'linux-4.20/variants/clear-prev-after-cr3.c',
 ];
 
 const repoPath = (file: string): string => `src/kernel/c/${file}`;

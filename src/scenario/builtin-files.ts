@@ -33,6 +33,7 @@ export const BUILTIN_SCENARIO_IDS: readonly string[] = [
   'nmi-uaccess-switch',
   'gup-fast-vs-free-table',
   'mm-reuse',
+  'switch-away-free-pgtables',
 ];
 
 /** Built-ins are no user files: they carry no `file` (a counterexample names them by id). */

@@ -32,6 +32,32 @@ function cr3Before(f: Facts, cpu: number, row: number): number | undefined {
   return f.rows((d, ev, r) => d.k === 'cr3' && ev.cpu === cpu && r < row).at(-1);
 }
 
+/**
+ * The victim cleared its own bit in the mm's cpumask (a LOCK BTR) before the flusher's read of
+ * the mask, and wrote no CR3 between that clear and its use: its CR3 still pointed at the tables
+ * the mask stood for (switch_mm_irqs_off() of 4.14-4.20 clears the previous mm's bit before its
+ * CR3 write). Undefined when that is not what happened.
+ */
+const isBtr = (f: Facts, row: number): boolean => {
+  const d = f.data(row);
+  return d?.k === 'rmw' && d.op === 'btr';
+};
+
+function leftTheMask(f: Facts, V: number, read: Read, use: number): Link | undefined {
+  if (read.at.is.kind !== 'mm' || read.at.is.field !== 'cpumask' || (read.val.v >> V) & 1) return undefined;
+  const clear = f.writes.filter((w) => w.cpu === V && w.at.loc === read.at.loc && w.row < read.row && isBtr(f, w.row)).at(-1);
+  if (clear === undefined) return undefined;
+  if (f.rows((d, ev, r) => d.k === 'cr3' && ev.cpu === V && r > clear.row && r < use).length > 0) return undefined;
+  const loaded = cr3Before(f, V, clear.row);
+  const mm = read.at.name.split('.')[0];
+  return {
+    text:
+      `cpu${V}'s ${f.ev(clear.row).fn} cleared its own bit in ${read.at.name} (lock btr) at step ${f.step(clear.row)}, before its CR3 write: ` +
+      `CR3 still pointed at ${mm}'s tables${loaded === undefined ? '' : ` (loaded at step ${f.step(loaded)})`} and was not written again before step ${f.step(use)}`,
+    row: clear.row,
+  };
+}
+
 /** A flusher's read that missed a write of the victim, with what made it bad. */
 function updaterMissText(f: Facts, m: Miss, change: number | undefined): string {
   let s = missText(f, m);
@@ -58,6 +84,8 @@ export function shootdown(f: Facts, F: number, V: number, change: number | undef
   const races: Race[] = [];
   const story: Story = { links, races };
   const from = change ?? 0;
+  /** The victim took itself out of the mask while still on the mm's tables (the switch-away window). */
+  let switchAway = false;
   const sends = f.rows((d, ev, r) => d.k === 'ipi-send' && ev.cpu === F && d.target === V && r > from && r < ret);
   if (F === V) {
     // The caller's own TLB (an mm entry point that returned: munmap, madvise, mprotect): no
@@ -80,6 +108,11 @@ export function shootdown(f: Facts, F: number, V: number, change: number | undef
       decided = first.read;
     } else {
       decided = reads.at(-1);
+      const left = decided === undefined ? undefined : leftTheMask(f, V, decided, use);
+      if (left) {
+        links.push(left);
+        switchAway = true;
+      }
       if (decided) links.push({ text: readText(f, decided), row: decided.row });
     }
     const bc = broadcast(f, F, V, from, ret, use, target);
@@ -130,8 +163,9 @@ export function shootdown(f: Facts, F: number, V: number, change: number | undef
       }
     }
   }
-  // V's own reads that missed F's writes (it did not see the change coming).
-  const own = f.reads.filter((r) => r.cpu === V && r.row < use && picksUp(r.at, F)).flatMap((r) => f.missed(r, use, F));
+  // V's own reads that missed F's writes (it did not see the change coming). Not when V had
+  // left the mask itself: what it read before does not matter then.
+  const own = switchAway ? [] : f.reads.filter((r) => r.cpu === V && r.row < use && picksUp(r.at, F)).flatMap((r) => f.missed(r, use, F));
   const mine = own.find((m) => m.write.row !== change || m.read.at.is.kind !== 'table');
   if (mine) {
     let text = missText(f, mine);

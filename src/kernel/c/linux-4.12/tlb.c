@@ -7,7 +7,9 @@
  *   expect=kernel-range-flush-global:2:holds,kernel-range-flush-global:3:holds,kernel-range-flush-global:2:holds@pge
  *   expect=kernel-range-flush-global:3:holds@pge,kernel-range-flush-all:2:holds@pge,kernel-range-flush-all:2:holds
  *   noop=trace_tlb_flush,count_vm_tlb_event,inc_irq_stat,load_mm_cr4,load_mm_ldt,switch_ldt
+ *   link=common/smp-4.12-4.20.c,common/tlbflush-4.12-4.14.c,common/tlb-flush-all-4.12-6.18.c
  *   expect=preempt-cr3-up:1:holds,preempt-cr3-up:2:holds
+ *   expect=switch-away-free-pgtables:2:holds
  */
 /*
  * Linux 4.12 arch/x86/mm/tlb.c (torvalds/linux ce27374fabf5, the last change before the
@@ -166,70 +168,24 @@ void flush_tlb_mm_range(struct mm_struct *mm, unsigned long start,
 	preempt_enable();
 }
 
-/* ---- kernel mappings: flush_tlb_all(), flush_tlb_kernel_range() (v4.12, with the asm/tlbflush.h inlines and kernel/smp.c on_each_cpu()) ---- */
+/*
+ * ---- kernel mappings: flush_tlb_all(), flush_tlb_kernel_range() (v4.12) ----
+ * on_each_cpu() (kernel/smp.c), the asm/tlbflush.h inlines __native_flush_tlb_global() and
+ * __flush_tlb_all(), and flush_tlb_all() are the same in v4.12 as in the later 4.x releases:
+ * they are linked from common/ (smp-4.12-4.20.c, tlbflush-4.12-4.14.c,
+ * tlb-flush-all-4.12-6.18.c). What 4.12 has of its own is below.
+ */
 
 /*
- * kernel/smp.c on_each_cpu(): func on every other CPU by cross-call, waited for, then on
- * this CPU with IRQs off.
+ * Before the v4.13 rework a lazy CPU also leaves its borrowed mm here (this replaces the
+ * linked v4.13+ do_flush_tlb_all()).
  */
-int on_each_cpu(smp_call_func_t func, void *info, int wait)
-{
-	unsigned long flags;
-	int ret = 0;
-
-	preempt_disable();
-	ret = smp_call_function(func, info, wait);
-	local_irq_save(flags);
-	func(info);
-	local_irq_restore(flags);
-	preempt_enable();
-	return ret;
-}
-
-/*
- * asm/tlbflush.h __native_flush_tlb_global(): INVPCID type 2 where the CPU has it (every
- * PCID, globals too), else toggle CR4.PGE with IRQs off, which drops every entry.
- */
-static inline void __native_flush_tlb_global(void)
-{
-	unsigned long cr4, flags;
-
-	if (static_cpu_has(X86_FEATURE_INVPCID)) {
-		invpcid_flush_all();
-		return;
-	}
-
-	raw_local_irq_save(flags);
-	cr4 = this_cpu_read(cpu_tlbstate.cr4);
-	native_write_cr4(cr4 & ~X86_CR4_PGE);	/* clear PGE */
-	native_write_cr4(cr4);			/* and set it again: everything is gone */
-	raw_local_irq_restore(flags);
-}
-
-/*
- * asm/tlbflush.h __flush_tlb_all(): everything, globals too, on this CPU: by the global
- * flush with PGE, else by a CR3 reload.
- */
-static inline void __flush_tlb_all(void)
-{
-	if (boot_cpu_has(X86_FEATURE_PGE))
-		__native_flush_tlb_global();
-	else
-		__flush_tlb();
-}
-
 static void do_flush_tlb_all(void *info)
 {
 	count_vm_tlb_event(NR_TLB_REMOTE_FLUSH_RECEIVED);
 	__flush_tlb_all();
 	if (this_cpu_read(cpu_tlbstate.state) == TLBSTATE_LAZY)
 		leave_mm(smp_processor_id());
-}
-
-void flush_tlb_all(void)
-{
-	count_vm_tlb_event(NR_TLB_REMOTE_FLUSH);
-	on_each_cpu(do_flush_tlb_all, NULL, 1);
 }
 
 /* One INVLPG per page: without PCID INVLPG drops the translation, global or not. */

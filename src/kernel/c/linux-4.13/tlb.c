@@ -7,6 +7,8 @@
  *   expect=kernel-range-flush-global:2:holds,kernel-range-flush-global:3:holds,kernel-range-flush-global:2:holds@pge
  *   expect=kernel-range-flush-global:3:holds@pge,kernel-range-flush-all:2:holds@pge,kernel-range-flush-all:2:holds
  *   noop=trace_tlb_flush,count_vm_tlb_event,count_vm_tlb_events,inc_irq_stat,load_mm_cr4,switch_ldt
+ *   link=common/smp-4.12-4.20.c,common/tlbflush-4.12-4.14.c,common/tlb-flush-all-4.12-6.18.c,common/tlb-kernel-range-4.13-4.20.c
+ *   expect=switch-away-free-pgtables:2:holds,switch-away-free-pgtables:3:holds
  */
 /*
  * Linux 4.13 arch/x86/mm/tlb.c, with enter_lazy_tlb() from asm/mmu_context.h: the "+" side
@@ -201,91 +203,11 @@ void flush_tlb_mm_range(struct mm_struct *mm, unsigned long start,
 	put_cpu();
 }
 
-/* ---- kernel mappings: flush_tlb_all(), flush_tlb_kernel_range() (v4.13, with the asm/tlbflush.h inlines and kernel/smp.c on_each_cpu()) ---- */
-
 /*
- * kernel/smp.c on_each_cpu(): func on every other CPU by cross-call, waited for, then on
- * this CPU with IRQs off.
+ * ---- kernel mappings: flush_tlb_all(), flush_tlb_kernel_range() (v4.13) ----
+ * The same text as in other 4.x releases, so linked from common/: on_each_cpu()
+ * (smp-4.12-4.20.c), the asm/tlbflush.h inlines __native_flush_tlb_global() and
+ * __flush_tlb_all() (tlbflush-4.12-4.14.c), flush_tlb_all() and do_flush_tlb_all()
+ * (tlb-flush-all-4.12-6.18.c), flush_tlb_kernel_range() and do_kernel_range_flush()
+ * (tlb-kernel-range-4.13-4.20.c).
  */
-int on_each_cpu(smp_call_func_t func, void *info, int wait)
-{
-	unsigned long flags;
-	int ret = 0;
-
-	preempt_disable();
-	ret = smp_call_function(func, info, wait);
-	local_irq_save(flags);
-	func(info);
-	local_irq_restore(flags);
-	preempt_enable();
-	return ret;
-}
-
-/*
- * asm/tlbflush.h __native_flush_tlb_global(): INVPCID type 2 where the CPU has it (every
- * PCID, globals too), else toggle CR4.PGE with IRQs off, which drops every entry.
- */
-static inline void __native_flush_tlb_global(void)
-{
-	unsigned long cr4, flags;
-
-	if (static_cpu_has(X86_FEATURE_INVPCID)) {
-		invpcid_flush_all();
-		return;
-	}
-
-	raw_local_irq_save(flags);
-	cr4 = this_cpu_read(cpu_tlbstate.cr4);
-	native_write_cr4(cr4 & ~X86_CR4_PGE);	/* clear PGE */
-	native_write_cr4(cr4);			/* and set it again: everything is gone */
-	raw_local_irq_restore(flags);
-}
-
-/*
- * asm/tlbflush.h __flush_tlb_all(): everything, globals too, on this CPU: by the global
- * flush with PGE, else by a CR3 reload.
- */
-static inline void __flush_tlb_all(void)
-{
-	if (boot_cpu_has(X86_FEATURE_PGE))
-		__native_flush_tlb_global();
-	else
-		__flush_tlb();
-}
-
-static void do_flush_tlb_all(void *info)
-{
-	count_vm_tlb_event(NR_TLB_REMOTE_FLUSH_RECEIVED);
-	__flush_tlb_all();
-}
-
-void flush_tlb_all(void)
-{
-	count_vm_tlb_event(NR_TLB_REMOTE_FLUSH);
-	on_each_cpu(do_flush_tlb_all, NULL, 1);
-}
-
-/* One INVLPG per page: without PCID INVLPG drops the translation, global or not. */
-static void do_kernel_range_flush(void *info)
-{
-	struct flush_tlb_info *f = info;
-	unsigned long addr;
-
-	for (addr = f->start; addr < f->end; addr += PAGE_SIZE)
-		__flush_tlb_single(addr);
-}
-
-void flush_tlb_kernel_range(unsigned long start, unsigned long end)
-{
-	/* Past the single-page ceiling, as for a user flush, one full flush is cheaper. */
-	if (end == TLB_FLUSH_ALL ||
-	    (end - start) > tlb_single_page_flush_ceiling << PAGE_SHIFT) {
-		on_each_cpu(do_flush_tlb_all, NULL, 1);
-	} else {
-		struct flush_tlb_info info;
-
-		info.start = start;
-		info.end = end;
-		on_each_cpu(do_kernel_range_flush, &info, 1);
-	}
-}

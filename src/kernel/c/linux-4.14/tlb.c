@@ -2,15 +2,18 @@
  *   title="Linux 4.14: PCID with ctxs[]/ctx_id/tlb_gen, choose_new_asid, NOFLUSH CR3, partial vs full flush"
  *   source="arch/x86/mm/tlb.c, asm/tlbflush.h @ v4.14 (after b956575bed91); seed 001"
  *   generation=linux-4.14 features=pcid,pge setup-pcid=pge
- *   link=common/mmu_context-4.14.c
+ *   link=common/mmu_context-4.14.c,common/smp-4.12-4.20.c,common/tlbflush-4.12-4.14.c,common/tlb-flush-all-4.12-6.18.c
+ *   link=common/tlb-kernel-range-4.13-4.20.c
  *   expect=switch-vs-flush:2:holds,switch-vs-flush-local:2:holds,lazy-flush:2:holds
  *   expect=lazy-free-pgtables:2:holds,lazy-free-pgtables:3:holds,asid-reuse:2:holds
  *   expect=concurrent-flushes:2:holds
  *   expect=mm-reuse:1:holds,mm-reuse:2:holds
+ *   expect=mm-reuse:1:holds@-pcid,mm-reuse:2:violated:no-walk-through-freed-table@-pcid
  *   expect=kernel-range-flush-global:2:holds,kernel-range-flush-global:3:holds,kernel-range-flush-global:2:holds@invpcid
  *   expect=kernel-range-flush-global:2:holds@-pge,kernel-range-flush-all:2:holds,kernel-range-flush-all:2:holds@invpcid
  *   expect=kernel-range-flush-all:2:holds@-pge,kernel-range-flush-all:2:holds@-pcid/-pge
  *   noop=trace_tlb_flush,count_vm_tlb_event,count_vm_tlb_events,inc_irq_stat,load_mm_cr4,switch_ldt
+ *   expect=switch-away-free-pgtables:2:violated:no-walk-through-freed-table,switch-away-free-pgtables:3:violated:no-walk-through-freed-table
  */
 /*
  * Linux 4.14 arch/x86/mm/tlb.c (the release, after b956575bed91 "x86/mm: Flush more
@@ -91,7 +94,11 @@ void switch_mm(struct mm_struct *prev, struct mm_struct *next,
  *     and flush the slot.
  * (2) The CR3 write (serializing) after (1): walks of next start once our bit is visible.
  * (3) cpumask_clear_cpu(real_prev) before CR3: flushes of real_prev stop reaching us, which
- *     is safe because switching back compares ctxs[asid].tlb_gen with its tlb_gen.
+ *     is safe for real_prev's TLB entries because switching back compares ctxs[asid].tlb_gen
+ *     with its tlb_gen. It is not safe for walks: until the CR3 write our walker may still go
+ *     through real_prev's tables, which a flusher that no longer sees us may free
+ *     (switch-away-free-pgtables; mm-reuse without PCID; docs/design.md, "The switch-away
+ *     window"). v4.13 cleared it after CR3.
  */
 void switch_mm_irqs_off(struct mm_struct *prev, struct mm_struct *next,
 			struct task_struct *tsk)
@@ -276,93 +283,11 @@ void flush_tlb_mm_range(struct mm_struct *mm, unsigned long start,
 	put_cpu();
 }
 
-/* ---- kernel mappings: flush_tlb_all(), flush_tlb_kernel_range() (v4.14, with the asm/tlbflush.h inlines and kernel/smp.c on_each_cpu()) ---- */
-
 /*
- * kernel/smp.c on_each_cpu(): func on every other CPU by cross-call, waited for, then on
- * this CPU with IRQs off.
+ * ---- kernel mappings: flush_tlb_all(), flush_tlb_kernel_range() (v4.14) ----
+ * The same text as in other 4.x releases, so linked from common/: on_each_cpu()
+ * (smp-4.12-4.20.c), the asm/tlbflush.h inlines __native_flush_tlb_global() and
+ * __flush_tlb_all() (tlbflush-4.12-4.14.c), flush_tlb_all() and do_flush_tlb_all()
+ * (tlb-flush-all-4.12-6.18.c), flush_tlb_kernel_range() and do_kernel_range_flush()
+ * (tlb-kernel-range-4.13-4.20.c).
  */
-int on_each_cpu(smp_call_func_t func, void *info, int wait)
-{
-	unsigned long flags;
-	int ret = 0;
-
-	preempt_disable();
-	ret = smp_call_function(func, info, wait);
-	local_irq_save(flags);
-	func(info);
-	local_irq_restore(flags);
-	preempt_enable();
-	return ret;
-}
-
-/*
- * asm/tlbflush.h __native_flush_tlb_global(): INVPCID type 2 where the CPU has it (every
- * PCID, globals too), else toggle CR4.PGE with IRQs off, which drops every entry.
- */
-static inline void __native_flush_tlb_global(void)
-{
-	unsigned long cr4, flags;
-
-	if (static_cpu_has(X86_FEATURE_INVPCID)) {
-		invpcid_flush_all();
-		return;
-	}
-
-	raw_local_irq_save(flags);
-	cr4 = this_cpu_read(cpu_tlbstate.cr4);
-	native_write_cr4(cr4 & ~X86_CR4_PGE);	/* clear PGE */
-	native_write_cr4(cr4);			/* and set it again: everything is gone */
-	raw_local_irq_restore(flags);
-}
-
-/*
- * asm/tlbflush.h __flush_tlb_all(): everything, globals too, on this CPU: by the global
- * flush with PGE, else by a CR3 reload.
- * Without PGE there are no global entries and setup_pcid() has turned PCID off (660da7c9228f),
- * so the reload is a total flush: with PCID and no PGE it would reach only the current PCID.
- */
-static inline void __flush_tlb_all(void)
-{
-	if (boot_cpu_has(X86_FEATURE_PGE))
-		__native_flush_tlb_global();
-	else
-		__flush_tlb();
-}
-
-static void do_flush_tlb_all(void *info)
-{
-	count_vm_tlb_event(NR_TLB_REMOTE_FLUSH_RECEIVED);
-	__flush_tlb_all();
-}
-
-void flush_tlb_all(void)
-{
-	count_vm_tlb_event(NR_TLB_REMOTE_FLUSH);
-	on_each_cpu(do_flush_tlb_all, NULL, 1);
-}
-
-/* One INVLPG per page: kernel mappings are global (no PTI), and INVLPG drops a global translation in every PCID. */
-static void do_kernel_range_flush(void *info)
-{
-	struct flush_tlb_info *f = info;
-	unsigned long addr;
-
-	for (addr = f->start; addr < f->end; addr += PAGE_SIZE)
-		__flush_tlb_single(addr);
-}
-
-void flush_tlb_kernel_range(unsigned long start, unsigned long end)
-{
-	/* Past the single-page ceiling, as for a user flush, one full flush is cheaper. */
-	if (end == TLB_FLUSH_ALL ||
-	    (end - start) > tlb_single_page_flush_ceiling << PAGE_SHIFT) {
-		on_each_cpu(do_flush_tlb_all, NULL, 1);
-	} else {
-		struct flush_tlb_info info;
-
-		info.start = start;
-		info.end = end;
-		on_each_cpu(do_kernel_range_flush, &info, 1);
-	}
-}

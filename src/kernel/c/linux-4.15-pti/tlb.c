@@ -2,17 +2,19 @@
  *   title="Linux 4.15 PTI: kernel/user PCID pairs, user_pcid_flush_mask, invalidate_other"
  *   source="arch/x86/mm/tlb.c, arch/x86/include/asm/tlbflush.h, arch/x86/entry/calling.h @ v4.15; seed 001"
  *   generation=linux-4.15-pti features=pcid,invpcid,pge,pti
- *   link=common/mmu_context-4.14.c
+ *   link=common/mmu_context-4.14.c,common/smp-4.12-4.20.c,common/tlb-kernel-range-4.13-4.20.c
  *   config=CONFIG_PROVE_LOCKING,CONFIG_PAGE_TABLE_ISOLATION
  *   expect=kernel-range-flush:2:holds,kernel-range-flush:2:holds@-invpcid,pti-return-to-user:2:holds
  *   expect=pti-return-to-user:2:holds@-invpcid,switch-vs-flush:2:holds,lazy-flush:2:holds
  *   expect=lazy-free-pgtables:2:holds
  *   noop=trace_tlb_flush,count_vm_tlb_event,count_vm_tlb_events,inc_irq_stat,load_mm_cr4,switch_ldt
+ *   expect=switch-away-free-pgtables:2:violated:no-walk-through-freed-table
  */
 /*
  * Linux 4.15 arch/x86/mm/tlb.c with PTI (seed 001), with the asm/tlbflush.h inlines it uses
  * (__native_flush_tlb, __flush_tlb_one_user, __flush_tlb_one_kernel, __flush_tlb_all,
- * invalidate_other_asid) and kernel/smp.c's on_each_cpu(). Written for tlbcheck in the
+ * invalidate_other_asid); kernel/smp.c's on_each_cpu() and flush_tlb_kernel_range(), the same
+ * text in v4.13-v4.20, are linked from common/ (link=). Written for tlbcheck in the
  * kernel's shape and names; the comments are ours. The return to user (SWITCH_TO_USER_CR3,
  * entry_64.S) is assembly: it stays TypeScript glue (src/kernel/linux-4.15-pti/entry.ts).
  *
@@ -114,21 +116,7 @@ static inline bool tlb_defer_switch_to_init_mm(void)
 	return !static_cpu_has(X86_FEATURE_PCID);
 }
 
-/* ---- kernel/smp.c ---- */
-
-int on_each_cpu(smp_call_func_t func, void *info, int wait)
-{
-	unsigned long flags;
-	int ret = 0;
-
-	preempt_disable();
-	ret = smp_call_function(func, info, wait);
-	local_irq_save(flags);
-	func(info);
-	local_irq_restore(flags);
-	preempt_enable();
-	return ret;
-}
+/* ---- kernel/smp.c: on_each_cpu() is linked from common/smp-4.12-4.20.c ---- */
 
 /* ---- arch/x86/mm/tlb.c ---- */
 
@@ -389,11 +377,16 @@ void flush_tlb_mm_range(struct mm_struct *mm, unsigned long start,
 	put_cpu();
 }
 
+/* v4.15's also counts the event (count_vm_tlb_event, a no-op here). */
 static void do_flush_tlb_all(void *info)
 {
 	__flush_tlb_all();
 }
 
+/*
+ * Replaces the linked v4.13/v4.14 do_kernel_range_flush(). v4.15 itself calls __flush_tlb_one(),
+ * which the rename just after v4.15 made __flush_tlb_one_kernel(), the name used here (seed 001).
+ */
 static void do_kernel_range_flush(void *info)
 {
 	struct flush_tlb_info *f = info;
@@ -404,17 +397,4 @@ static void do_kernel_range_flush(void *info)
 		__flush_tlb_one_kernel(addr);
 }
 
-void flush_tlb_kernel_range(unsigned long start, unsigned long end)
-{
-	/* A large range costs less as one full flush. */
-	if (end == TLB_FLUSH_ALL ||
-	    (end - start) > tlb_single_page_flush_ceiling << PAGE_SHIFT) {
-		on_each_cpu(do_flush_tlb_all, NULL, 1);
-	} else {
-		struct flush_tlb_info info;
-
-		info.start = start;
-		info.end = end;
-		on_each_cpu(do_kernel_range_flush, &info, 1);
-	}
-}
+/* flush_tlb_kernel_range() (the same text in v4.13-v4.20) is linked from common/tlb-kernel-range-4.13-4.20.c. */

@@ -2,7 +2,7 @@
  *   title="Linux 4.20: is_lazy, freed_tables, on_each_cpu_cond_mask(tlb_is_not_lazy), was_lazy + smp_mb"
  *   source="arch/x86/mm/tlb.c @ v4.20 (native_flush_tlb_others, switch_mm_irqs_off); seed 003"
  *   generation=linux-4.20 features=pcid,pge shared-pcpu=is_lazy setup-pcid=pge
- *   link=common/mmu_context-4.14.c
+ *   link=common/mmu_context-4.14.c,common/smp-4.12-4.20.c,common/tlb-flush-all-4.12-6.18.c,common/tlb-kernel-range-4.13-4.20.c
  *   expect=switch-vs-flush:2:holds,switch-vs-flush-local:2:holds,lazy-flush:2:holds
  *   expect=lazy-free-pgtables:2:holds,lazy-free-pgtables:3:holds,asid-reuse:2:holds
  *   expect=concurrent-flushes:2:holds
@@ -13,6 +13,8 @@
  *   noop=trace_tlb_flush,count_vm_tlb_event,count_vm_tlb_events,inc_irq_stat,load_mm_cr4,switch_ldt,cond_ibpb
  *   noop=pagefault_disable,pagefault_enable
  *   expect=nmi-uaccess-switch:1:holds,nmi-uaccess-switch:2:holds
+ *   expect=mm-reuse:1:holds,mm-reuse:2:violated:no-walk-through-freed-table,mm-reuse:3:violated:no-walk-through-freed-table
+ *   expect=switch-away-free-pgtables:2:violated:no-walk-through-freed-table,switch-away-free-pgtables:3:violated:no-walk-through-freed-table
  */
 /*
  * Linux 4.20 arch/x86/mm/tlb.c, with inc_mm_tlb_gen() from asm/tlbflush.h. Written for
@@ -98,6 +100,11 @@ void switch_mm(struct mm_struct *prev, struct mm_struct *next,
  *     old tlb_gen.
  * (2) Changing mm, as in 4.14: LOCK BTS on mm_cpumask(next) before the tlb_gen read; CR3
  *     after both.
+ * (3) As in 4.14, our bit in mm_cpumask(real_prev) is cleared before the CR3 write: in
+ *     between, a flusher of real_prev that frees a page table sends us no IPI although our
+ *     walker can still reach the table (mm-reuse, switch-away-free-pgtables: violated;
+ *     docs/design.md, "The switch-away window"; linux-4.20-clear-prev-after-cr3 clears it
+ *     after the CR3 write).
  */
 void switch_mm_irqs_off(struct mm_struct *prev, struct mm_struct *next,
 			struct task_struct *tsk)
@@ -304,29 +311,21 @@ void flush_tlb_mm_range(struct mm_struct *mm, unsigned long start,
 	put_cpu();
 }
 
-/* ---- kernel mappings: flush_tlb_all(), flush_tlb_kernel_range() (v4.20, with the asm/tlbflush.h inlines and kernel/smp.c on_each_cpu()) ---- */
-
 /*
- * kernel/smp.c on_each_cpu(): func on every other CPU by cross-call, waited for, then on
- * this CPU with IRQs off.
+ * ---- kernel mappings: flush_tlb_all(), flush_tlb_kernel_range() (v4.20) ----
+ * on_each_cpu() (kernel/smp.c), flush_tlb_all(), do_flush_tlb_all() and
+ * flush_tlb_kernel_range() have the same text as in the other 4.x releases and are linked from
+ * common/ (smp-4.12-4.20.c, tlb-flush-all-4.12-6.18.c, tlb-kernel-range-4.13-4.20.c). What
+ * 4.20 has of its own is below: the asm/tlbflush.h inlines, and do_kernel_range_flush(),
+ * which replaces the linked v4.13/v4.14 one.
  */
-int on_each_cpu(smp_call_func_t func, void *info, int wait)
-{
-	unsigned long flags;
-	int ret = 0;
-
-	preempt_disable();
-	ret = smp_call_function(func, info, wait);
-	local_irq_save(flags);
-	func(info);
-	local_irq_restore(flags);
-	preempt_enable();
-	return ret;
-}
 
 /*
  * asm/tlbflush.h __native_flush_tlb_global(): INVPCID type 2 where the CPU has it (every
  * PCID, globals too), else toggle CR4.PGE with IRQs off, which drops every entry.
+ * Simplified: v4.20 writes cr4 ^ X86_CR4_PGE (since v4.15) where this clears the bit as
+ * v4.12-v4.14 did (common/tlbflush-4.12-4.14.c); the same write, because this runs only
+ * with PGE on (__flush_tlb_all() checks it) and so with CR4.PGE set.
  */
 static inline void __native_flush_tlb_global(void)
 {
@@ -364,6 +363,8 @@ static inline void __flush_tlb_one_kernel(unsigned long addr)
  * flush with PGE, else by a CR3 reload.
  * Without PGE there are no global entries and setup_pcid() has turned PCID off (660da7c9228f),
  * so the reload is a total flush: with PCID and no PGE it would reach only the current PCID.
+ * Left out: v4.20's VM_WARN_ON_ONCE(preemptible()) at the top (every caller here runs with
+ * preemption off: the cross-call, or on_each_cpu()'s local call).
  */
 static inline void __flush_tlb_all(void)
 {
@@ -371,18 +372,6 @@ static inline void __flush_tlb_all(void)
 		__native_flush_tlb_global();
 	else
 		__flush_tlb();
-}
-
-static void do_flush_tlb_all(void *info)
-{
-	count_vm_tlb_event(NR_TLB_REMOTE_FLUSH_RECEIVED);
-	__flush_tlb_all();
-}
-
-void flush_tlb_all(void)
-{
-	count_vm_tlb_event(NR_TLB_REMOTE_FLUSH);
-	on_each_cpu(do_flush_tlb_all, NULL, 1);
 }
 
 /* One INVLPG per page: kernel mappings are global (no PTI), and INVLPG drops a global translation in every PCID. */
@@ -393,21 +382,6 @@ static void do_kernel_range_flush(void *info)
 
 	for (addr = f->start; addr < f->end; addr += PAGE_SIZE)
 		__flush_tlb_one_kernel(addr);
-}
-
-void flush_tlb_kernel_range(unsigned long start, unsigned long end)
-{
-	/* Past the single-page ceiling, as for a user flush, one full flush is cheaper. */
-	if (end == TLB_FLUSH_ALL ||
-	    (end - start) > tlb_single_page_flush_ceiling << PAGE_SHIFT) {
-		on_each_cpu(do_flush_tlb_all, NULL, 1);
-	} else {
-		struct flush_tlb_info info;
-
-		info.start = start;
-		info.end = end;
-		on_each_cpu(do_kernel_range_flush, &info, 1);
-	}
 }
 
 /* ---- arch/x86/mm/pgtable.c (v4.20): freeing a kernel page table for a huge mapping ---- */

@@ -12,12 +12,14 @@
  *   expect=kernel-pgtable-free:2:holds,kernel-pgtable-free:2:holds@invpcid,collapse-flush:2:holds,collapse-flush:3:holds
  *   noop=trace_tlb_flush,count_vm_tlb_event,inc_irq_stat,cond_mitigation,cr4_update_pce_mm,switch_ldt,consider_global_asid,put_flush_tlb_info,mmu_notifier_arch_invalidate_secondary_tlbs,lockdep_assert_irqs_enabled
  *   link=mm/mmu_gather.c,mm/rmap.c,mm/memory.c,mm/madvise.c,mm/mremap.c,mm/mprotect.c,mm/gup.c,mm/mmap.c,linux-6.18/mmu_context.c
+ *   link=common/tlb-flush-all-4.12-6.18.c
  *   expect=gup-fast-vs-free-table:2:holds,gup-fast-vs-free-table:3:holds,gup-fast-vs-free-table:2:holds@invlpgb,gup-fast-vs-free-table:3:holds@invlpgb
  *   expect=munmap-zap:2:holds,munmap-zap:3:holds,madvise-race:2:holds,mremap-vs-truncate:2:holds,reclaim-vs-mprotect:2:holds
  *   expect=munmap-free-table:2:holds,munmap-free-table:3:holds
  *   expect=preempt-cr3-up:1:holds
  *   noop=pagefault_disable,pagefault_enable,instrument_copy_from_user_before,instrument_copy_from_user_after
  *   expect=nmi-uaccess-switch:1:holds,nmi-uaccess-switch:2:holds
+ *   expect=switch-away-free-pgtables:2:holds,switch-away-free-pgtables:3:holds
  */
 /*
  * Linux v6.18 arch/x86/mm/tlb.c, with inc_mm_tlb_gen() from asm/tlbflush.h, including
@@ -646,12 +648,9 @@ void __flush_tlb_all(void)
 		flush_tlb_local();
 }
 
-static void do_flush_tlb_all(void *info)
-{
-	count_vm_tlb_event(NR_TLB_REMOTE_FLUSH_RECEIVED);
-	__flush_tlb_all();
-}
+/* do_flush_tlb_all(), the same text in v4.13-v6.18, is linked from common/tlb-flush-all-4.12-6.18.c. */
 
+/* Replaces the linked v4.12-v4.20 flush_tlb_all(). */
 void flush_tlb_all(void)
 {
 	count_vm_tlb_event(NR_TLB_REMOTE_FLUSH);
