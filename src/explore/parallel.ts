@@ -58,6 +58,8 @@ export type ShareReply =
       readonly executions: number;
       readonly sleepPruned: number;
       readonly sleepBlocked: number;
+      /** Frontier states this worker took. */
+      readonly claimed: number;
       readonly violation?: { readonly violation: Violation; readonly tape: readonly number[]; readonly widths: readonly number[] };
       readonly stopped?: { readonly kind: StopKind; readonly reason: string };
     }
@@ -99,7 +101,7 @@ export function walkPath(model: Model, path: readonly number[]): { sim: Sim; tap
 export function runShare(model: Model, data: ShareData): ShareReply {
   const table = new SharedVisited(data.table);
   const control = new Int32Array(data.control);
-  const counts = { transitions: 0, executions: 0, sleepPruned: 0, sleepBlocked: 0 };
+  const counts = { transitions: 0, executions: 0, sleepPruned: 0, sleepBlocked: 0, claimed: 0 };
   const stop = (): { kind: StopKind; reason: string } | undefined => {
     const s = Atomics.load(control, 1);
     if (s === 1) return { kind: 'interrupted', reason: 'another worker found a violation' };
@@ -113,6 +115,7 @@ export function runShare(model: Model, data: ShareData): ShareReply {
     const i = Atomics.add(control, 0, 1);
     const node = data.frontier[i];
     if (!node) return { type: 'done', ...counts };
+    counts.claimed++;
     const start = walkPath(model, node.path);
     const l = data.limits;
     const left = l.timeMs === undefined ? undefined : Math.max(1, l.timeMs - (Date.now() - t0));
@@ -208,23 +211,38 @@ export async function parallelDfs(model: Model, workers: number, workerUrl: URL,
   if (f.frontier.length === 0) return finish({ complete: true });
   const control = new SharedArrayBuffer(8);
   const share: ShareData = { recipe, table: data, frontier: f.frontier, control, beat: HEARTBEAT.on && HEARTBEAT.cells.buffer instanceof SharedArrayBuffer ? HEARTBEAT.cells.buffer : undefined, limits };
-  const replies = await Promise.all(
-    Array.from({ length: Math.min(workers, f.frontier.length) }, () => {
-      const w = new Worker(workerUrl, { workerData: share, execArgv, stdout: false, stderr: false });
-      return new Promise<ShareReply>((resolve) => {
-        let done = false;
-        w.once('message', (m: ShareReply) => {
-          done = true;
-          resolve(m);
-          void w.terminate();
-        });
-        w.once('error', (e) => resolve({ type: 'error', message: e.message, user: false }));
-        w.once('exit', (code) => {
-          if (!done) resolve({ type: 'error', message: `a search worker exited with code ${code}`, user: false });
-        });
+  // This thread is one of the workers: it has the model already, so it starts at once and the
+  // search needs one thread start fewer (a thread loads the sources and builds its variant,
+  // about a second, which dominated short searches).
+  const spawned: Worker[] = [];
+  const others = Array.from({ length: Math.min(workers, f.frontier.length) - 1 }, () => {
+    const w = new Worker(workerUrl, { workerData: share, execArgv, stdout: false, stderr: false });
+    spawned.push(w);
+    return new Promise<ShareReply>((resolve) => {
+      let done = false;
+      w.once('message', (m: ShareReply) => {
+        done = true;
+        resolve(m);
+        void w.terminate();
       });
-    }),
-  );
+      w.once('error', (e) => resolve({ type: 'error', message: e.message, user: false }));
+      w.once('exit', (code) => {
+        if (!done) resolve({ type: 'error', message: `a search worker exited with code ${code}`, user: false });
+      });
+    });
+  });
+  let mine: ShareReply;
+  try {
+    mine = runShare(model, share);
+  } catch (e) {
+    // A routine error here is the search's error: stop the others and report it.
+    Atomics.store(new Int32Array(control), 1, 2);
+    await Promise.all(spawned.map((w) => w.terminate()));
+    throw e;
+  }
+  // Every frontier state was this thread's: a worker still starting has nothing to do.
+  if (mine.type === 'done' && mine.claimed === f.frontier.length) await Promise.all(spawned.map((w) => w.terminate()));
+  const replies = [mine, ...(mine.type === 'done' && mine.claimed === f.frontier.length ? [] : await Promise.all(others))];
   const c = { ...base };
   let found: ShareReply & { type: 'done' } | undefined;
   let stopped: { kind: StopKind; reason: string } | undefined;
