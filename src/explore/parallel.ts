@@ -2,7 +2,8 @@
  * One stateful DFS split over worker threads (`check --workers N`), sharing one visited table
  * (shared-visited.ts, a SharedArrayBuffer). The coordinator explores the first levels breadth
  * first until it has a frontier of several states per worker, claiming every state it expands
- * in the shared table; the workers then take frontier states one at a time (an atomic counter)
+ * in the shared table; the workers (the coordinating thread itself and N-1 threads it starts)
+ * then take frontier states one at a time (an atomic counter)
  * and run the stateful DFS (stateful.ts) from each, claiming states in the same table, so a
  * state is explored by one thread. The first violation stops every thread; its tape is the
  * frontier state's path followed by the worker's tape.
