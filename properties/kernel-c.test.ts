@@ -15,7 +15,7 @@ import { loadCounterexample, replay } from '../src/counterexample/counterexample
 import { VARIANTS } from '../src/kernel/index.ts';
 import { C_BUILTINS, cBuiltin, cBuiltinIds } from '../src/kc/builtins.ts';
 import { resolveCVariant } from '../src/kc/load-c.ts';
-import type { CVariant } from '../src/kc/variant.ts';
+import { type CVariant, preConfigOf } from '../src/kc/variant.ts';
 import { link } from '../src/kc/program.ts';
 import { checkVariant, tempDir } from './helpers.ts';
 
@@ -62,8 +62,7 @@ describe('the built-in variants are C', () => {
     // __flush_tlb() must still reach the base function that calls it.
     for (const v of VARIANTS) {
       const c = v as CVariant;
-      const features = new Set(Object.entries(c.spec.features).filter(([, on]) => on).map(([f]) => `X86_FEATURE_${f.toUpperCase()}`));
-      const fresh = await link(c.spec.sources, { config: new Set(c.spec.config), features }, c.spec.noop, c.spec.only, false);
+      const fresh = await link(c.spec.sources, preConfigOf(c.spec), c.spec.noop, c.spec.only, false);
       const shown = (fns: ReadonlyMap<string, unknown>): string => JSON.stringify([...fns].sort(([a], [b]) => (a < b ? -1 : 1)));
       expect(shown(c.program.fns), v.id).toBe(shown(fresh.fns));
       expect([...c.program.origin], v.id).toEqual([...fresh.origin]);
@@ -74,8 +73,7 @@ describe('the built-in variants are C', () => {
     const file = join(dir, 'macro-only.c');
     writeFileSync(file, '/* tlbcheck: id=macro-only base=linux-4.12 kind=user */\n#define __flush_tlb() __native_flush_tlb_global()\n');
     const { variant } = await resolveCVariant(file, dir);
-    const features = new Set(Object.entries(variant.spec.features).filter(([, on]) => on).map(([f]) => `X86_FEATURE_${f.toUpperCase()}`));
-    const fresh = await link(variant.spec.sources, { config: new Set(variant.spec.config), features }, variant.spec.noop, variant.spec.only, false);
+    const fresh = await link(variant.spec.sources, preConfigOf(variant.spec), variant.spec.noop, variant.spec.only, false);
     const mine = JSON.stringify(variant.program.fns.get('__flush_tlb_all'));
     expect(mine).toBe(JSON.stringify(fresh.fns.get('__flush_tlb_all')));
     expect(mine).not.toBe(JSON.stringify((await cBuiltin('linux-4.12')!).program.fns.get('__flush_tlb_all')));

@@ -53,8 +53,8 @@ export async function runGate(io: Io, o: GateOpts): Promise<number> {
   if (o.manifest !== undefined && !existsSync(manifestPath)) throw new UserError(`manifest not found: ${o.manifest}`);
   const manifest = loadManifest(manifestPath);
   // Built here, not at import: the other commands build only the variant they run.
-  const VARIANTS = await allBuiltins();
-  const variants = new Map<string, Variant>(VARIANTS.map((v) => [v.id, v]));
+  const builtins = await allBuiltins();
+  const variants = new Map<string, Variant>(builtins.map((v) => [v.id, v]));
   let plan: GateRow[];
   if (o.scenario !== undefined && isScenarioPath(o.scenario)) {
     const scenario = resolveScenario(o.scenario);
@@ -66,10 +66,10 @@ export async function runGate(io: Io, o: GateOpts): Promise<number> {
     }
     const byId = (id: string) => variants.get(id);
     plan = planScenarioFile(scenario, resolve(o.scenario), o.variant ? given : undefined, byId, (f, base) => (f === undefined ? base : parseFeatures(f, base)));
-  } else if (!o.variant) plan = planBuiltin(manifest, VARIANTS);
+  } else if (!o.variant) plan = planBuiltin(manifest, builtins);
   else {
     plan = [];
-    const builtin = planBuiltin(manifest, VARIANTS);
+    const builtin = planBuiltin(manifest, builtins);
     for (const spec of o.variant) {
       const { variant, path } = await resolveVariant(spec);
       if (path === undefined) {

@@ -8,9 +8,9 @@ import { describeParams } from '../scenario/params.ts';
 import { columns } from '../report/columns.ts';
 import type { Io } from './main.ts';
 
-export function catalogue(VARIANTS: readonly Variant[]) {
+export function catalogue(variants: readonly Variant[]) {
   return {
-    variants: VARIANTS.map((v) => ({
+    variants: variants.map((v) => ({
       id: v.id,
       title: v.title,
       kind: v.kind,
@@ -40,15 +40,15 @@ export function catalogue(VARIANTS: readonly Variant[]) {
 
 export async function runList(io: Io, json: boolean): Promise<number> {
   // Built here, not at import: the other commands build only the variant they run.
-  const VARIANTS = await allBuiltins();
-  const c = catalogue(VARIANTS);
+  const builtins = await allBuiltins();
+  const c = catalogue(builtins);
   if (json) {
     io.out(JSON.stringify(c));
     return 0;
   }
   // One column width per section, as wide as its widest id: long ids no longer push titles out of line.
   io.out('VARIANTS');
-  const variants = VARIANTS.flatMap((v) => [
+  const variants = builtins.flatMap((v) => [
     [v.id, v.kind, v.title],
     ['', '', `features ${formatFeatures(v.features)}; ${v.source}`],
   ]);

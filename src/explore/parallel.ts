@@ -242,8 +242,9 @@ export async function parallelDfs(model: Model, workers: number, workerUrl: URL,
     throw e;
   }
   // Every frontier state was this thread's: a worker still starting has nothing to do.
-  if (mine.type === 'done' && mine.claimed === f.frontier.length) await Promise.all(spawned.map((w) => w.terminate()));
-  const replies = [mine, ...(mine.type === 'done' && mine.claimed === f.frontier.length ? [] : await Promise.all(others))];
+  const alone = mine.type === 'done' && mine.claimed === f.frontier.length;
+  if (alone) await Promise.all(spawned.map((w) => w.terminate()));
+  const replies = [mine, ...(alone ? [] : await Promise.all(others))];
   const c = { ...base };
   let found: ShareReply & { type: 'done' } | undefined;
   let stopped: { kind: StopKind; reason: string } | undefined;

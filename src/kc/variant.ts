@@ -24,6 +24,7 @@ import { PAGE_SHIFT } from '../machine/types.ts';
 import { type Val, truthy } from './ir.ts';
 import { type EntryHooks, runC } from './interp.ts';
 import { type CSource, type Linked, link } from './program.ts';
+import type { PreConfig } from './preproc.ts';
 import type { DeclaredInvariant } from './header.ts';
 import { evalPredicate } from './predicate.ts';
 
@@ -131,11 +132,16 @@ function byName(params: readonly string[], named: Readonly<Record<string, Val>>)
   return params.map((p) => named[p] ?? 0);
 }
 
+/** What the preprocessor sees of a variant: its CONFIG_ options and its machine's X86_FEATURE_ names. */
+export function preConfigOf(spec: CVariantSpec): PreConfig {
+  const features = new Set(Object.entries(spec.features).filter(([, on]) => on).map(([f]) => `X86_FEATURE_${f.toUpperCase()}`));
+  return { config: new Set(spec.config), features };
+}
+
 export async function buildCVariant(spec: CVariantSpec): Promise<CVariant> {
   const boot = BOOTS[spec.boot];
   if (!boot) throw new UserError(`${spec.id}: boot=${spec.boot} is not supported (one of ${Object.keys(BOOTS).join(', ')})`);
-  const features = new Set(Object.entries(spec.features).filter(([, on]) => on).map(([f]) => `X86_FEATURE_${f.toUpperCase()}`));
-  const prog = await link(spec.sources, { config: new Set(spec.config), features }, spec.noop, spec.only);
+  const prog = await link(spec.sources, preConfigOf(spec), spec.noop, spec.only);
   for (const e of C_ENTRIES) {
     if (!prog.fns.has(e)) throw new UserError(`${spec.sources[spec.sources.length - 1]!.file}: the program defines no ${e}() (every C generation needs ${C_ENTRIES.join(', ')})`);
   }
