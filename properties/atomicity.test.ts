@@ -106,9 +106,12 @@ const ipiAfterEnable = twoIdleCpus('ipi-after-enable', 'cpu0: flag; irq off; p :
   };
   const cpu1: Program = function* (k) {
     yield* waitUntil(flag(k), (x) => x !== 0, 'flag');
-    yield* smp_call_function_single(k, 0, 'mark', function* (kk) {
-      const p = yield* load(kk.L.pcpu(0, 'cur_active_mm'));
-      yield* store(kk.L.pcpu(0, 'is_lazy'), p + 1);
+    yield* smp_call_function_single(k, 0, {
+      func: 'mark',
+      run: function* (kk) {
+        const p = yield* load(kk.L.pcpu(0, 'cur_active_mm'));
+        yield* store(kk.L.pcpu(0, 'is_lazy'), p + 1);
+      },
     });
   };
   return [cpu0, cpu1];

@@ -48,9 +48,9 @@ describe('a reworded describer', () => {
   });
 
   for (const name of CORPUS) {
-    it(`${name} (v4) still replays strictly to its recorded digest`, () => {
+    it(`${name} (v5) still replays strictly to its recorded digest`, () => {
       const ce = loadCounterexample(corpusPath(name));
-      expect(ce.schema).toBe('tlbcheck-counterexample/4');
+      expect(ce.schema).toBe('tlbcheck-counterexample/5');
       const out = replay(ce, findVariant(ce.variant)!, true);
       expect(out.kind).toBe('violated');
       if (out.kind === 'violated') {

@@ -17,7 +17,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { loadCounterexample, modelOf, recordedTraceDigest, replay, sealCounterexample } from '../src/counterexample/counterexample.ts';
-import { eventsDigest, eventsDigestV3, traceDigest } from '../src/counterexample/digest.ts';
+import { eventsDigest, eventsDigestV3, eventsDigestV4, traceDigest } from '../src/counterexample/digest.ts';
 import { dataLabel, replayAligned } from '../src/counterexample/align.ts';
 import { dropCpuData, smallerScenarios } from '../src/counterexample/minimize.ts';
 import { driveTape, drive } from '../src/counterexample/drive.ts';
@@ -173,10 +173,10 @@ describe('every recorded event says what happened', () => {
   });
 });
 
-describe('version-4 files', () => {
+describe('version-5 files', () => {
   it('store the canonical data of every event, equal to what replay makes', () => {
     const { ce, trace } = replayed(FILE);
-    expect(ce.schema).toBe('tlbcheck-counterexample/4');
+    expect(ce.schema).toBe('tlbcheck-counterexample/5');
     expect(ce.trace.map((e) => e.data)).toEqual(trace.map((e) => canonData(e.data!)));
     expect(recordedTraceDigest(ce)).toBe(eventsDigest(trace));
   });
@@ -187,6 +187,49 @@ describe('version-4 files', () => {
       // A named variable's name is what it is (`is: { kind: 'var', name }`), not display.
       expect(text.replace(/"kind":"var","name":"[^"]*"/g, ''), name).not.toMatch(/"(name|shown|mmName|what|loc|leafLoc|upperLoc)":/);
     }
+  });
+});
+
+describe('cross-calls are data', () => {
+  const V4 = `${import.meta.dirname}/fixtures/counterexample-v4.json`;
+  const ipi = (e: TraceEvent | CounterexampleFile['trace'][number]): boolean => /^ipi-/.test(String(e.data?.k));
+
+  it('a version-4 file (each call stored as its text) replays strictly, and its aligned replay matches step for step', () => {
+    const ce = loadCounterexample(V4);
+    expect(ce.schema).toBe('tlbcheck-counterexample/4');
+    expect(ce.trace.filter(ipi).length).toBeGreaterThanOrEqual(2);
+    expect(JSON.stringify(ce.trace.filter(ipi).map((e) => e.data))).toMatch(/"fn":"flush_tlb_func_remote\(mmA, 0x1000-0x2000/);
+    const out = replay(ce, findVariant(ce.variant)!, true);
+    expect(out.kind).toBe('violated');
+    if (out.kind === 'violated') expect(out.digest).toBe(recordedTraceDigest(ce));
+    const own = replayAligned(modelOf(ce, findVariant(ce.variant)!), ce.trace, 'data-v4');
+    expect(own.firstDifference).toBeUndefined();
+    expect(own.kind === 'violated' && own.digest).toBe(recordedTraceDigest(ce));
+  });
+
+  it('its version-5 twin stores each call as function and argument; the digest covers those, not the text', () => {
+    const v4 = loadCounterexample(V4);
+    const v5 = loadCounterexample(corpusPath('linux-4.14-partial-on-gen-skip--concurrent-flushes-c2--no-stale-tlb-use.json'));
+    expect(v5.schema).toBe('tlbcheck-counterexample/5');
+    expect(v5.tape).toEqual(v4.tape);
+    const calls = v5.trace.filter(ipi).map((e) => e.data as Record<string, unknown>);
+    expect(calls.length).toBeGreaterThanOrEqual(2);
+    const info = { t: 'struct', f: { mm: { t: 'mm', id: 1 }, new_tlb_gen: 1, start: 4096, end: 8192 } };
+    for (const c of calls) {
+      expect(JSON.stringify(c)).not.toMatch(/"fn":/);
+      const call = c.k === 'ipi-take' ? (c.calls as Record<string, unknown>[])[0]! : c;
+      expect(call).toMatchObject({ func: 'flush_tlb_func_remote', info });
+    }
+    const out = replay(v5, findVariant(v5.variant)!, true);
+    expect(out.kind).toBe('violated');
+    if (out.kind !== 'violated') return;
+    // Another wording of every call: the version-5 digest stays, the version-4 one moves.
+    const reworded = out.trace.map((e) => (e.data?.k === 'ipi-send' ? { ...e, data: { ...e.data, fn: 'another wording' } } : e));
+    expect(eventsDigest(reworded)).toBe(eventsDigest(out.trace));
+    expect(eventsDigestV4(reworded)).not.toBe(eventsDigestV4(out.trace));
+    // Another argument: both move.
+    const other = out.trace.map((e) => (e.data?.k === 'ipi-send' ? { ...e, data: { ...e.data, info: { t: 'struct', f: { mm: { t: 'mm', id: 1 }, start: 4096, end: 12288, new_tlb_gen: 1 } } } } : e));
+    expect(eventsDigest(other)).not.toBe(eventsDigest(out.trace));
   });
 });
 

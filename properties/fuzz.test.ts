@@ -62,7 +62,7 @@ describe('fuzz (fast-check over generated scenarios)', () => {
     const ce = loadCounterexample(j.counterexample);
     expect(ce.scenario).toBe('generated');
     expect(ce.generated).toBeDefined();
-    expect(JSON.parse(readFileSync(j.counterexample, 'utf8')).schema).toBe('tlbcheck-counterexample/4');
+    expect(JSON.parse(readFileSync(j.counterexample, 'utf8')).schema).toBe('tlbcheck-counterexample/5');
     const own = replay(ce, noMb, true);
     expect(own.kind === 'violated' && own.digest).toBe(recordedTraceDigest(ce));
     expect(replayAligned(modelOf(ce, findVariant(ce.fixedBy!)!), ce.trace).kind).toBe('passes');

@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Machine } from '../src/machine/machine.ts';
+import { crossCall } from '../src/machine/effects.ts';
 import { DEFAULT_BOUNDS, type Features, NOT_ACCESSED, NOT_DIRTY, NOT_WRITABLE, PageKind, entryLoc, makeEntry, vpnOf } from '../src/machine/types.ts';
 
 const ALL: Features = { pcid: true, invpcid: true, pge: true, pti: false };
@@ -218,11 +219,11 @@ describe('interrupts', () => {
   it('an IPI waits while IRQs are off; the handler runs with IRQs off; IRET turns them back on', () => {
     const m = machine();
     m.setIrq(1, false);
-    m.queueCall(0, 1, { sender: 0, fn: 'f', payload: null, csd: X });
+    m.queueCall(0, 1, crossCall(0, 'f', undefined, X));
     expect(m.canDeliver(1)).toBe(false);
     m.setIrq(1, true);
     expect(m.canDeliver(1)).toBe(true);
-    expect(m.deliver(1).map((c) => c.fn)).toEqual(['f']);
+    expect(m.deliver(1).map((c) => c.func)).toEqual(['f']);
     expect(m.cpu(1).irqOn).toBe(false);
     m.iret(1);
     expect(m.cpu(1).irqOn).toBe(true);
@@ -231,7 +232,7 @@ describe('interrupts', () => {
   it('queuing a cross-call is a LOCK\'d operation on the sender', () => {
     const m = machine();
     m.store(0, X, 1);
-    m.queueCall(0, 1, { sender: 0, fn: 'f', payload: null, csd: Y });
+    m.queueCall(0, 1, crossCall(0, 'f', undefined, Y));
     expect(m.load(1, X)).toBe(1);
   });
 });
@@ -267,7 +268,7 @@ describe('issue 17: early walks, interrupt drains, IPI sends, faults, A/D', () =
 
   it('interrupt delivery drains the receiving CPU; an x2APIC send does not drain the sender, an xAPIC send is raised by its drain', () => {
     const m = tracked();
-    const call = { sender: 0, fn: 'f', payload: null, csd: X };
+    const call = crossCall(0, 'f', undefined, X);
     m.store(1, Y, 4);
     m.queueCall(0, 1, call, 'wrmsr');
     m.store(0, X, 5);

@@ -229,20 +229,22 @@ describe('version-2 files (trace text only, no event data)', () => {
     expect(r.err).toMatch(/trace digest mismatch/);
   });
 
-  it('event data in a version-2 file, a version-3 or 4 event without it, or version-4 data with a location number, is invalid (one line, exit 2)', async () => {
+  it('event data in a version-2 file, a version-3 to 5 event without it, version-5 data with a location number, or a version-5 call stored as its text, is invalid (one line, exit 2)', async () => {
     const d = tempDir();
     const v2 = JSON.parse(readFileSync(V2, 'utf8')) as CounterexampleFile;
     const v3 = JSON.parse(readFileSync(V3, 'utf8')) as CounterexampleFile;
     const v4 = stored();
-    expect(v4.schema).toBe('tlbcheck-counterexample/4');
+    expect(v4.schema).toBe('tlbcheck-counterexample/5');
     const withLoc = v4.trace.findIndex((e) => e.data !== undefined && 'at' in e.data);
     expect(withLoc).toBeGreaterThanOrEqual(0);
     const mixed: [CounterexampleFile, number][] = [
       [{ ...v2, trace: v2.trace.map((e, i) => (i === 0 ? { ...e, data: v4.trace[0]!.data } : e)) }, 0],
       [{ ...v3, trace: v3.trace.map((e, i) => (i === 0 ? { ...e, data: undefined } : e)) }, 0],
       [{ ...v4, trace: v4.trace.map((e, i) => (i === 0 ? { ...e, data: undefined } : e)) }, 0],
-      // A version-3 event's data (its location's number kept) in a version-4 file.
+      // A version-3 event's data (its location's number kept) in a version-5 file.
       [{ ...v4, trace: v4.trace.map((e, i) => (i === withLoc ? { ...e, data: v3.trace[i]!.data } : e)) }, withLoc],
+      // A version-4 call (its text, no function and argument) in a version-5 file.
+      [{ ...v4, trace: v4.trace.map((e, i) => (i === 0 ? { ...e, data: { k: 'ipi-send', sb: 0, target: 1, fn: 'flush_tlb_func(mmA, all)' } } : e)) }, 0],
     ];
     expect(JSON.stringify(v3.trace[withLoc]!.data)).toMatch(/"loc":\d+/);
     for (const [ce, at] of mixed) {

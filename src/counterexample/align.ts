@@ -78,8 +78,8 @@ const OPERANDS: Readonly<Partial<Record<EventData['k'], readonly string[]>>> = {
   invpcid: ['type', 'pcid', 'va'],
   invlpgb: ['inv'],
   irq: ['on'],
-  'ipi-send': ['target', 'fn'],
-  'ipi-raise': ['target', 'fn'],
+  'ipi-send': ['target', 'func'],
+  'ipi-raise': ['target', 'func'],
   access: ['va', 'write'],
   vload: ['va'],
   vstore: ['va'],
@@ -91,20 +91,25 @@ const OPERANDS: Readonly<Partial<Record<EventData['k'], readonly string[]>>> = {
   sub: ['fn'],
 };
 
-/** The label of an event from its data: function, kind and operands (a location by its `LocInfo`). */
-export function dataLabel(fn: string, d: EventData | CanonData): string {
+/**
+ * The label of an event from its data: function, kind and operands (a location by its
+ * `LocInfo`). A cross-call is named by its function, or, when the data is a schema-4 file's
+ * (only the call's text) or labels an event to compare with one (`like`), by its text.
+ */
+export function dataLabel(fn: string, d: EventData | CanonData, like?: EventData | CanonData): string {
   const o = d as Readonly<Record<string, unknown>>;
+  const byText = !('func' in (like ?? d));
   const ops = ((OPERANDS as Readonly<Record<string, readonly string[] | undefined>>)[d.k] ?? []).map((key) => {
-    const v = o[key];
+    const v = key === 'func' && byText ? o.fn : o[key];
     // A location is named by what it is, not by its number in one model's layout.
     return v !== null && typeof v === 'object' && 'is' in v ? (v as { is: unknown }).is : v;
   });
   return `${fn}|${d.k}|${canonicalJson(ops)}`;
 }
 
-/** The label of a program step: by data when the event has it, else by text. */
-export function stepLabel(ev: Pick<RecordedEvent, 'fn' | 'text' | 'data'>): string {
-  return ev.data ? dataLabel(ev.fn, ev.data) : opLabel(ev);
+/** The label of a program step: by data when the event has it, else by text; `like`: the recorded event it is compared with. */
+export function stepLabel(ev: Pick<RecordedEvent, 'fn' | 'text' | 'data'>, like?: Pick<RecordedEvent, 'data'>): string {
+  return ev.data ? dataLabel(ev.fn, ev.data, like?.data) : opLabel(ev);
 }
 
 /** A numeric field of an event's data, if it has one. */
@@ -223,7 +228,7 @@ export function replayAligned(model: Model, trace: readonly RecordedEvent[], rul
     probe.apply(moves[at]!, undefined);
     const got = probe.trace?.[n];
     // The probe's event is labelled the way the recording is (by data, or by text for an old file).
-    const label = got ? (r.ev.data ? stepLabel(got) : opLabel(got)) : '';
+    const label = got ? (r.ev.data ? stepLabel(got, r.ev) : opLabel(got)) : '';
     if (label === r.label) {
       i++;
       run = 0;

@@ -21,7 +21,7 @@ import { resolveParams } from '../scenario/params.ts';
 import { type DigestRule, digestBy, hasData, traceDigest } from './digest.ts';
 import { canonData } from '../explore/event-data.ts';
 import { fileDigest } from './seal.ts';
-import { type CounterexampleFile, SCHEMAS, SCHEMA_ID, SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, counterexampleSchema } from './schema.ts';
+import { type CounterexampleFile, SCHEMAS, SCHEMA_ID, SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4, counterexampleSchema } from './schema.ts';
 
 export interface Found {
   readonly violation: Violation;
@@ -94,21 +94,23 @@ export function buildCounterexample(model: Model, found: Found, variantPath?: st
 
 /**
  * `ce` sealed: its digest recomputed over every other field (`seal.ts`). A trace with the data
- * of every event makes a version-4 file (a version-3 file's stays version 3: its data keeps
- * location numbers); one without (a version-1 or 2 file's) stays version 2.
+ * of every event makes a version-5 file (a version-3 or 4 file's keeps its version: its data
+ * keeps location numbers, or a cross-call's text); one without (a version-1 or 2 file's) stays
+ * version 2.
  */
 export function sealCounterexample(ce: CounterexampleFile): CounterexampleFile {
-  const schema = !hasData(ce.trace) ? SCHEMA_V2 : ce.schema === SCHEMA_V3 ? SCHEMA_V3 : SCHEMA_ID;
+  const schema = !hasData(ce.trace) ? SCHEMA_V2 : ce.schema === SCHEMA_V3 || ce.schema === SCHEMA_V4 ? ce.schema : SCHEMA_ID;
   const out: CounterexampleFile = { ...ce, schema };
   return { ...out, digest: fileDigest(out) };
 }
 
 /**
- * How `ce`'s trace digest is taken: over its events' data (versions 3 and 4) or their text (1
- * and 2). A version-3 file's data is read as version 4 (`canonData` drops its location numbers),
- * so it is verified by what its locations are and still replays after a layout change.
+ * How `ce`'s trace digest is taken: over its events' data (version 5), over their data with
+ * each cross-call as its version-4 text (versions 3 and 4), or over their text (1 and 2). A
+ * version-3 file's data is read as version 4 (`canonDataV4` drops its location numbers), so it
+ * is verified by what its locations are and still replays after a layout change.
  */
-export const digestRule = (ce: CounterexampleFile): DigestRule => (ce.schema === SCHEMA_ID || ce.schema === SCHEMA_V3 ? 'data' : 'text');
+export const digestRule = (ce: CounterexampleFile): DigestRule => (ce.schema === SCHEMA_ID ? 'data' : ce.schema === SCHEMA_V4 || ce.schema === SCHEMA_V3 ? 'data-v4' : 'text');
 
 /** The digest of `trace` in the scheme of `ce`'s version. */
 const digestFor = (ce: CounterexampleFile, trace: readonly TraceEvent[]): string => digestBy(digestRule(ce), trace);

@@ -1,23 +1,26 @@
 /**
  * Trace digests.
  *
- * - `eventsDigest` (schema 4, written now): SHA-256 of the canonical JSON of each event's
+ * - `eventsDigest` (schema 5, written now): SHA-256 of the canonical JSON of each event's
  *   canonical form - step, cpu, actor, function, tape position and its data without display
- *   strings and with every location named by what it is, never by its number (`canonData`,
- *   explore/event-data.ts). Neither the event's text nor its ordering tag is covered, so
- *   rewording a description leaves the digest unchanged, and so does moving a variable in the
- *   layout; a different value, location or operation changes it.
+ *   strings, with every location named by what it is, never by its number, and every
+ *   cross-call by its function and argument (`canonData`, explore/event-data.ts). Neither the
+ *   event's text nor its ordering tag is covered, so rewording a description leaves the digest
+ *   unchanged, and so does moving a variable in the layout; a different value, location or
+ *   operation changes it.
+ * - `eventsDigestV4`: the rule schema-4 files are verified by, over `canonDataV4`: as
+ *   `eventsDigest`, but a cross-call is its text (kernel/call-text.ts, frozen wording).
  * - `eventsDigestV3`: the rule schema-3 files were written under, over `canonDataV3`, which
  *   keeps each location's number in this model's layout (so any layout change moves it). Those
- *   files are now verified by `eventsDigest` over their stored data: `canonData` turns schema-3
- *   data into schema-4 data (it drops the numbers and names entries by pfn and index), so a
- *   schema-3 file replays strictly after a layout change too.
+ *   files are now verified by `eventsDigestV4` over their stored data: `canonDataV4` turns
+ *   schema-3 data into schema-4 data (it drops the numbers and names entries by pfn and
+ *   index), so a schema-3 file replays strictly after a layout change too.
  * - `traceDigest` (schemas 1 and 2, still read): SHA-256 of the recorded fields, text and tag
  *   included, as those files were sealed.
  */
 import { createHash } from 'node:crypto';
 import type { TraceEvent } from '../explore/sim.ts';
-import { type CanonData, type EventData, canonData, canonDataV3 } from '../explore/event-data.ts';
+import { type CanonData, type EventData, canonData, canonDataV3, canonDataV4 } from '../explore/event-data.ts';
 import { canonicalJson } from './seal.ts';
 
 /** A trace event as a loaded file holds it (its optional fields may read back as undefined). */
@@ -27,8 +30,11 @@ type Recorded = Omit<TraceEvent, 'tag' | 'branch' | 'data'> & {
   readonly data?: EventData | CanonData | undefined;
 };
 
-/** How a trace's digest is taken: over its data (schemas 3 and 4) or its text (schemas 1 and 2). */
-export type DigestRule = 'data' | 'text';
+/**
+ * How a trace's digest is taken: over its data (schema 5), over its data with each cross-call
+ * as its schema-4 text (schemas 3 and 4), or over its text (schemas 1 and 2).
+ */
+export type DigestRule = 'data' | 'data-v4' | 'text';
 
 export function traceDigest(trace: readonly (TraceEvent | Recorded)[]): string {
   const canon = trace.map((e) => [e.step, e.cpu, e.actor, e.fn, e.text, e.tag ?? null, e.branch ?? null]);
@@ -50,10 +56,12 @@ function digestOver(trace: readonly (TraceEvent | Recorded)[], canon: Canon): st
 
 export const eventsDigest = (trace: readonly (TraceEvent | Recorded)[]): string => digestOver(trace, canonData);
 
+export const eventsDigestV4 = (trace: readonly (TraceEvent | Recorded)[]): string => digestOver(trace, canonDataV4);
+
 export const eventsDigestV3 = (trace: readonly (TraceEvent | Recorded)[]): string => digestOver(trace, canonDataV3);
 
 export function digestBy(rule: DigestRule, trace: readonly (TraceEvent | Recorded)[]): string {
-  return rule === 'data' ? eventsDigest(trace) : traceDigest(trace);
+  return rule === 'data' ? eventsDigest(trace) : rule === 'data-v4' ? eventsDigestV4(trace) : traceDigest(trace);
 }
 
 /** Whether every event of a recording carries data (then its digest is over the data). */

@@ -6,6 +6,7 @@ import type { AccessResult, CrossCall, Effect, InvlpgbSpec } from '../machine/ef
 import type { BcastInval, WalkPlan } from '../machine/machine.ts';
 import { entryPfn, entryPresent, hex } from '../machine/types.ts';
 import type { Layout } from '../kernel/layout.ts';
+import { callTextV4 } from '../kernel/call-text.ts';
 import type { Model } from './engine.ts';
 import { type Move, MoveKind, moveKind } from './strategy.ts';
 
@@ -52,7 +53,7 @@ export function describeEffect(e: Effect, out: unknown, L: Layout): string {
     case 'irq':
       return e.on ? 'local_irq_enable' : 'local_irq_disable';
     case 'ipi':
-      return `queue ${e.call.fn} on cpu${e.target} + IPI${e.via === 'lock' ? '' : e.via === 'mmio' ? ': xAPIC ICR store (buffered)' : ': x2APIC WRMSR, not serializing'}`;
+      return `queue ${callTextV4(L, e.call)} on cpu${e.target} + IPI${e.via === 'lock' ? '' : e.via === 'mmio' ? ': xAPIC ICR store (buffered)' : ': x2APIC WRMSR, not serializing'}`;
     case 'iret':
       return 'iret';
     case 'access':
@@ -116,7 +117,7 @@ export function describeMove(mv: Move, model: Model, extra: number | readonly Cr
     case MoveKind.Walk:
       return `speculative walk of va ${hex(extra as number)}`;
     case MoveKind.Ipi:
-      return `take IPI: ${(extra as readonly CrossCall[]).map((c) => `${c.fn} from cpu${c.sender}`).join(', ')}`;
+      return `take IPI: ${(extra as readonly CrossCall[]).map((c) => `${callTextV4(model.layout, c)} from cpu${c.sender}`).join(', ')}`;
     default:
       return `move ${mv} in ${model.cfg.scenario.id}`;
   }

@@ -19,6 +19,7 @@ import type { LocInfo, Layout } from '../kernel/layout.ts';
 import type { AccessResult, CrossCall, Effect, InvlpgbSpec, RmwOp } from '../machine/effects.ts';
 import type { Machine, WalkPlan } from '../machine/machine.ts';
 import { valueText } from './describe.ts';
+import { callTextV4 } from '../kernel/call-text.ts';
 import { ENTRIES, entryPfn, entryPresent, type CpuId, type Loc, type MmId, type Pfn } from '../machine/types.ts';
 
 /**
@@ -51,6 +52,22 @@ export interface UsedEntry {
   readonly upperLoc: Loc;
 }
 
+/**
+ * A cross-call in an IPI event: the function and its argument as data (`info`: a C value, a
+ * location in it as a `LocRef`), and `fn`, the call as schema-4 files stored it
+ * (kernel/call-text.ts `callTextV4`: frozen wording). Schema 5 keeps `func` and `info`;
+ * schema 4 kept `fn` alone, and is verified by it. A recording read from a schema-4 file has
+ * `fn` only, one from a schema-5 file `func` and `info` only.
+ */
+export interface CallBody {
+  readonly fn?: string;
+  readonly func?: string;
+  readonly info?: unknown;
+}
+
+/** How a call in event data reads: its schema-4 text when the data has it, else its function's name. */
+export const callName = (c: CallBody): string => c.fn ?? c.func ?? 'the call';
+
 export type EventBody =
   | { readonly k: 'load'; readonly at: LocRef; readonly val: Val }
   | { readonly k: 'store'; readonly at: LocRef; readonly val: Val; readonly buffered: boolean }
@@ -71,7 +88,7 @@ export type EventBody =
   | { readonly k: 'irq'; readonly on: boolean }
   | { readonly k: 'iret' }
   | { readonly k: 'cr4'; readonly pge: boolean; readonly pcide: boolean }
-  | { readonly k: 'ipi-send'; readonly target: CpuId; readonly fn: string }
+  | ({ readonly k: 'ipi-send'; readonly target: CpuId } & CallBody)
   | { readonly k: 'access'; readonly va: number; readonly write: boolean; readonly mm: MmId; readonly mmName: string; readonly ok: boolean; readonly viaTlb: boolean; readonly entry?: UsedEntry }
   /** A kernel load or store through a virtual address (`ok`: translated; `val`: the value loaded or stored). */
   | { readonly k: 'vload'; readonly va: number; readonly ok: boolean; readonly val?: number }
@@ -83,7 +100,7 @@ export type EventBody =
   | { readonly k: 'assert'; readonly kind: 'WARN' | 'BUG'; readonly what: string }
   | { readonly k: 'drain'; readonly at: LocRef; readonly val: Val }
   /** The drain of a buffered xAPIC ICR store: the IPI of `fn` is raised on `target`. */
-  | { readonly k: 'ipi-raise'; readonly target: CpuId; readonly fn: string }
+  | ({ readonly k: 'ipi-raise'; readonly target: CpuId } & CallBody)
   /** An NMI: the perf handler will read user address `va` of the interrupted task. */
   | { readonly k: 'nmi'; readonly va: number }
   /** Reads of the CPU's own registers and instant markers, when they are a step of their own (after a preemption point). */
@@ -100,7 +117,7 @@ export type EventBody =
   | { readonly k: 'leave' }
   | { readonly k: 'sub'; readonly fn: string }
   | { readonly k: 'walk'; readonly va: number; readonly reads: readonly { readonly pfn: Pfn; readonly viaPsc: boolean }[]; readonly tlb?: { readonly pfn: Pfn; readonly leafLoc: Loc }; readonly pscLeaf?: Pfn }
-  | { readonly k: 'ipi-take'; readonly calls: readonly { readonly fn: string; readonly sender: CpuId }[] }
+  | { readonly k: 'ipi-take'; readonly calls: readonly (CallBody & { readonly sender: CpuId })[] }
   /** An eviction from the TLB (`index`: the vpn) or the paging-structure cache (`index`: the upper-table slot). */
   | { readonly k: 'evict'; readonly cache: 'tlb' | 'psc'; readonly pcid: number; readonly index: number }
   | { readonly k: 'flush-return'; readonly mm: MmId; readonly mmName: string; readonly kernel: boolean }
@@ -165,7 +182,7 @@ export function effectBody(e: Effect, out: unknown, L: Layout, m: Machine, c: Cp
     case 'irq':
       return { k: 'irq', on: e.on };
     case 'ipi':
-      return { k: 'ipi-send', target: e.target, fn: e.call.fn };
+      return { k: 'ipi-send', target: e.target, ...callBody(L, e.call) };
     case 'access': {
       const r = out as AccessResult;
       let entry: UsedEntry | undefined;
@@ -238,8 +255,23 @@ export function walkBody(va: number, plan: WalkPlan | undefined): EventBody {
   };
 }
 
-export function ipiTakeBody(calls: readonly CrossCall[]): EventBody {
-  return { k: 'ipi-take', calls: calls.map((x) => ({ fn: x.fn, sender: x.sender })) };
+export function ipiTakeBody(L: Layout, calls: readonly CrossCall[]): EventBody {
+  return { k: 'ipi-take', calls: calls.map((x) => ({ ...callBody(L, x), sender: x.sender })) };
+}
+
+/** A queued call as event data: its function, its argument (a location in it named by a `LocRef`) and its schema-4 text. */
+export function callBody(L: Layout, c: CrossCall): CallBody {
+  const data = (v: unknown): unknown => {
+    if (v === null || typeof v !== 'object') return v;
+    if (Array.isArray(v)) return v.map(data);
+    const o = v as Readonly<Record<string, unknown>>;
+    // A shared word (kc Val `mem`): by what it is, never by its number.
+    if (o.t === 'mem' && typeof o.loc === 'number') return { t: 'mem', at: locRef(L, o.loc), what: o.what };
+    const out: Record<string, unknown> = {};
+    for (const [key, x] of Object.entries(o)) out[key] = data(x);
+    return out;
+  };
+  return c.info === undefined ? { fn: callTextV4(L, c), func: c.func } : { fn: callTextV4(L, c), func: c.func, info: data(c.info) };
 }
 
 /** A page-table entry's value in words: `pfn 5` or `not present`. */
@@ -288,7 +320,16 @@ const ENTRY_LOCS: readonly (readonly [string, string])[] = [
 ];
 
 export function canonData(d: EventData | CanonData): CanonData {
-  return canonWith(d, canonValue);
+  return canonWith(d, canonValue, 5);
+}
+
+/**
+ * The canonical form schema-4 files store and are verified by (and schema-3 files, read as
+ * schema 4): as `canonData`, but a cross-call is its schema-4 text `fn` (kernel/call-text.ts),
+ * not its function and argument.
+ */
+export function canonDataV4(d: EventData | CanonData): CanonData {
+  return canonWith(d, canonValue, 4);
 }
 
 /**
@@ -298,15 +339,21 @@ export function canonData(d: EventData | CanonData): CanonData {
  * schema-3 rule, kept to state what it was (counterexample/digest.ts `eventsDigestV3`).
  */
 export function canonDataV3(d: EventData | CanonData): CanonData {
-  return canonWith(d, canonValueV3);
+  return canonWith(d, canonValueV3, 4);
 }
 
-function canonWith(d: EventData | CanonData, value: (v: unknown) => unknown): CanonData {
-  const drop: readonly string[] = DISPLAY[d.k as EventBody['k']] ?? [];
+/** The fields of a cross-call each schema's canonical form drops: 5 its text, 4 its data. */
+const CALL_DROP = { 5: ['fn'], 4: ['func', 'info'] } as const;
+
+function canonWith(d: EventData | CanonData, value: (v: unknown) => unknown, schema: 4 | 5): CanonData {
+  const calls: readonly string[] = CALL_DROP[schema];
+  const drop: readonly string[] = d.k === 'ipi-send' || d.k === 'ipi-raise' ? calls : (DISPLAY[d.k as EventBody['k']] ?? []);
   const out: Record<string, unknown> = {};
   for (const [key, v] of Object.entries(d)) {
     if (v === undefined || drop.includes(key)) continue;
-    out[key] = value(v);
+    if (d.k === 'ipi-take' && key === 'calls' && Array.isArray(v)) {
+      out[key] = v.map((c: Readonly<Record<string, unknown>>) => value(Object.fromEntries(Object.entries(c).filter(([f]) => !calls.includes(f)))));
+    } else out[key] = value(v);
   }
   return out as CanonData;
 }

@@ -32,7 +32,8 @@ import { ModelError } from '../errors.ts';
 import { DEFAULT_STEP_EFFECTS, type Model } from './model.ts';
 import type { Actor, TraceEvent } from './trace-event.ts';
 import { type Frame, cloneFrame, feed, isCRun, newFrame } from './frames.ts';
-import { type EventBody, drainBody, effectBody, evictBody, ipiTakeBody, walkBody } from './event-data.ts';
+import { type EventBody, callBody, drainBody, effectBody, evictBody, ipiTakeBody, walkBody } from './event-data.ts';
+import { callTextV4 } from '../kernel/call-text.ts';
 import { type Move, MoveKind, moveArg, moveCpu, moveKind } from './strategy.ts';
 import { NMI, NMI_FRAME, enabledMoves, progEnabled } from './moves.ts';
 import { exec, execInstant, isInstant } from './dispatch.ts';
@@ -416,19 +417,19 @@ export class Sim {
         const top = this.frames[c]![this.frames[c]!.length - 1];
         const k = this.ks[c]!;
         const routines = this.routines;
-        const id = `irq:${calls.map((x) => `${x.sender}:${x.fn}`).join(';')}`;
+        const id = `irq:${calls.map((x) => `${x.sender}:${x.key}`).join(';')}`;
         const f = newFrame(() => routines.call_function_interrupt(k, calls), id, top ? top.fns : null, true, -1, false);
         this.frames[c]!.push(f);
         this.current = c;
-        if (this.trace) this.record(c, 'ipi', describeMove(mv, this.model, calls), undefined, branch, ipiTakeBody(calls));
+        if (this.trace) this.record(c, 'ipi', describeMove(mv, this.model, calls), undefined, branch, ipiTakeBody(this.model.layout, calls));
         this.settle(c, f, this.advance(c, f, undefined, true));
         break;
       }
       case MoveKind.Drain: {
         const e = m.drainOne(c);
         if (this.trace) {
-          const text = e.ipi ? `ICR store visible: IPI ${e.ipi.call.fn} raised on cpu${e.ipi.target}` : `${this.model.layout.nameOf(e.loc)} = ${e.val} visible`;
-          this.record(c, 'drain', text, undefined, branch, e.ipi ? { k: 'ipi-raise', target: e.ipi.target, fn: e.ipi.call.fn } : drainBody(this.model.layout, e.loc, e.val));
+          const text = e.ipi ? `ICR store visible: IPI ${callTextV4(this.model.layout, e.ipi.call)} raised on cpu${e.ipi.target}` : `${this.model.layout.nameOf(e.loc)} = ${e.val} visible`;
+          this.record(c, 'drain', text, undefined, branch, e.ipi ? { k: 'ipi-raise', target: e.ipi.target, ...callBody(this.model.layout, e.ipi.call) } : drainBody(this.model.layout, e.loc, e.val));
         }
         break;
       }

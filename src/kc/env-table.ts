@@ -35,6 +35,7 @@ import {
   lockBts,
   readCr3,
   smpMb,
+  sendCall,
   store,
   sub,
   warnOn,
@@ -53,7 +54,7 @@ import {
   walkLoad,
 } from '../kernel/fx.ts';
 import { LOADED_MM_SWITCHING, NO_MM, type PcpuField, TLBSTATE_LAZY, TLBSTATE_OK } from '../kernel/layout.ts';
-import { queueAndWait, smp_call_function_many, smp_call_function_single } from '../kernel/common/smp.ts';
+import { type CallSpec, queueAndWait, queued, smp_call_function_many, smp_call_function_single } from '../kernel/common/smp.ts';
 import { on_each_cpu_cond_mask, smp_call_function_many_cond } from '../kernel/common/smp-cond.ts';
 import { NR_DYN_ASIDS, kernPcid } from '../kernel/common/asid.ts';
 import type { CoreRoutines } from '../kernel/variant.ts';
@@ -171,6 +172,9 @@ const PCPU_ROOTS = new Set([...Object.keys(PCPU).map((p) => p.split('.')[0]!), .
 
 export const NR_CPU_IDS = 64;
 
+/** `cpu_online_mask`: every bit set (a mask that is a number is a constant, read without a step). */
+const ONLINE = -1;
+
 /** Constants and objects the code names. */
 const CONSTANTS: Readonly<Record<string, Val>> = {
   NULL: 0,
@@ -184,6 +188,8 @@ const CONSTANTS: Readonly<Record<string, Val>> = {
    * search returns, and `cpumask_any_but` returns it when it finds nothing.
    */
   nr_cpu_ids: NR_CPU_IDS,
+  /** Every CPU of the model is online: a constant mask (a number; reading it is no step). */
+  cpu_online_mask: ONLINE,
   current: { t: 'pcpu', path: 'current' },
   LOADED_MM_SWITCHING: { t: 'mm', id: LOADED_MM_SWITCHING },
   TLBSTATE_OK,
@@ -328,22 +334,41 @@ const FEATURES: Readonly<Record<string, keyof Features>> = {
 const X86_CR4_PGE = 0x80;
 
 /** How a queued cross-call is named in the trace and in state identity. */
-export function describeInfo(x: EnvCtx, info: Val): string {
-  if (typeof info === 'object' && info.t === 'mm') return x.k.L.mmName(info.id);
-  if (typeof info !== 'object' || info.t !== 'struct') return String(info);
-  const f = info.f;
-  // 4.12 names the fields flush_mm, flush_start, flush_end.
-  const mm = f['mm'] ?? f['flush_mm'];
-  const parts: string[] = [];
-  if (typeof mm === 'object' && mm.t === 'mm') parts.push(x.k.L.mmName(mm.id));
-  const start = f['start'] ?? f['flush_start'];
-  const end = f['end'] ?? f['flush_end'];
-  if (typeof start === 'number' && typeof end === 'number') parts.push(end === -1 ? 'all' : `${hex(start)}-${hex(end)}`);
-  const shown = new Set(['mm', 'start', 'end', 'flush_mm', 'flush_start', 'flush_end']);
-  for (const [key, v] of Object.entries(f)) {
-    if (!shown.has(key)) parts.push(`${key} ${typeof v === 'number' ? v : JSON.stringify(v)}`);
-  }
-  return parts.join(', ');
+/** A mask the code holds without a step: a local one (`&cpumask`) or a constant one (`cpu_online_mask`); undefined for a shared one. */
+function heldMask(x: EnvCtx, m: Val): number | undefined {
+  if (typeof m === 'number') return m;
+  if (typeof m === 'object' && m.t === 'lref') return int(x, x.getLocal(m));
+  return undefined;
+}
+
+/** A constant mask argument (`cpu_online_mask`). */
+function maskWordConst(x: EnvCtx, m: Val): number {
+  if (typeof m === 'number') return m;
+  throw modelError(x.site, `${x.site.text}: the second mask must be a constant one (cpu_online_mask)`);
+}
+
+/** The address of a local mask. */
+function localMask(x: EnvCtx, d: Val): { readonly f: number; readonly i: number } {
+  if (typeof d === 'object' && d.t === 'lref') return d;
+  throw modelError(x.site, `${x.site.text}: expected the address of a local mask (&cpumask)`);
+}
+
+/** The lock word of a csd (`tlbcheck_cfd_csd(cpu)`). */
+function csdWord(x: EnvCtx, csd: Val): number {
+  if (typeof csd === 'object' && csd.t === 'mem') return csd.loc;
+  throw modelError(x.site, `${x.site.text}: expected a csd (tlbcheck_cfd_csd(cpu))`);
+}
+
+/**
+ * A cross-call of C function `func` with argument `info`, as data (`CallSpec`): the target runs
+ * it through the variant's `cross_call`. The argument must be a value the target can hold: the
+ * address of one of the sender's locals is not (the model keeps no stack memory to point into).
+ */
+function callSpec(x: EnvCtx, func: Val, info: Val): CallSpec {
+  if (typeof func !== 'object' || func.t !== 'fn') throw modelError(x.site, `${x.site.text}: the function must be defined in the C files`);
+  const lref = (v: Val): boolean => typeof v === 'object' && (v.t === 'lref' || (v.t === 'struct' && Object.values(v.f).some(lref)));
+  if (lref(info)) throw modelError(x.site, `${x.site.text}: the argument holds the address of a local of the sender; pass the struct itself`);
+  return { func: func.name, info };
 }
 
 const none = 0;
@@ -558,9 +583,11 @@ export const ENV: Readonly<Record<string, EnvEntry>> = {
     },
   },
   cpumask_test_cpu: {
-    doc: 'one load of the mask word, only the bit kept: fx.cpumaskTestCpu',
+    doc: 'one load of the mask word, only the bit kept: fx.cpumaskTestCpu (of a local or constant mask: no step)',
     arity: 2,
     run: function* (x, [cpu, m]) {
+      const held = heldMask(x, m!);
+      if (held !== undefined) return bit(held, int(x, cpu!)) ? 1 : 0;
       return (yield* cpumaskTestCpu(memLoc(x, m!), int(x, cpu!), tagOf(x.site))) ? 1 : 0;
     },
   },
@@ -754,19 +781,13 @@ export const ENV: Readonly<Record<string, EnvEntry>> = {
     doc: 'kernel/smp.c: smp_call_function_many(cpu_online_mask, ...); every CPU is online, so the mask is no shared read',
     arity: 3,
     run: function* (x, [func, info, wait]) {
-      if (typeof func !== 'object' || func.t !== 'fn') throw modelError(x.site, 'smp_call_function() needs a function defined in the C files');
+      const spec = callSpec(x, func!, info!);
       if (!truthy(wait!)) throw modelError(x.site, 'smp_call_function(..., wait=0) is not supported (the model waits)');
       yield* warnOn(yield* irqsDisabled(), 'smp_call_function with IRQs off');
       const others: number[] = [];
       for (let c = 0; c < x.k.L.cpus; c++) if (c !== x.k.cpu) others.push(c);
-      const name = func.name;
-      const arg = info!;
-      const fnText = `${name}(${describeInfo(x, arg)})`;
-      const run = function* (kt: K<CoreRoutines>): Routine {
-        yield* x.runC(kt, name, [arg]);
-      };
-      if (others.length === 1) yield* smp_call_function_single(x.k, others[0]!, fnText, run);
-      else if (others.length > 1) yield* queueAndWait(x.k, others, fnText, run);
+      if (others.length === 1) yield* smp_call_function_single(x.k, others[0]!, spec);
+      else if (others.length > 1) yield* queueAndWait(x.k, others, spec);
       return none;
     },
   },
@@ -852,12 +873,17 @@ export const ENV: Readonly<Record<string, EnvEntry>> = {
   },
   __tlbsync: { doc: 'TLBSYNC (asm/tlb.h __tlbsync): fx.tlbsync', arity: 0, run: function* (x) { yield* tlbsync(tagOf(x.site)); return none; } },
   cpumask_next: {
-    doc: 'one load; the next CPU set after n, or nr_cpu_ids (run as fx.sub): the step of for_each_cpu()',
+    doc: 'one load; the next CPU set after n, or nr_cpu_ids (run as fx.sub): the step of for_each_cpu(). Of a local mask (&cpumask) or a constant one: no step',
     arity: 2,
     run: function* (x, [n, m]) {
-      const loc = memLoc(x, m!);
       const from = int(x, n!);
       const cpus = x.k.L.cpus;
+      const held = heldMask(x, m!);
+      if (held !== undefined) {
+        for (let c = from + 1; c < cpus; c++) if (bit(held, c)) return c;
+        return NR_CPU_IDS;
+      }
+      const loc = memLoc(x, m!);
       return yield* sub('cpumask_next', function* () {
         const w = yield* load(loc, tagOf(x.site));
         for (let c = from + 1; c < cpus; c++) if (bit(w, c)) return c;
@@ -1057,13 +1083,9 @@ export const ENV: Readonly<Record<string, EnvEntry>> = {
     doc: 'queue func(info) on every other CPU of the mask, wait for all: common/smp.ts',
     arity: 4,
     run: function* (x, [m, func, info, wait]) {
-      if (typeof func !== 'object' || func.t !== 'fn') throw modelError(x.site, 'smp_call_function_many() needs a function defined in the C files');
+      const spec = callSpec(x, func!, info!);
       if (!truthy(wait!)) throw modelError(x.site, 'smp_call_function_many(..., wait=0) is not supported (the model waits)');
-      const name = func.name;
-      const arg = info!;
-      yield* smp_call_function_many(x.k, memLoc(x, m!), `${name}(${describeInfo(x, arg)})`, function* (kt) {
-        yield* x.runC(kt, name, [arg]);
-      });
+      yield* smp_call_function_many(x.k, memLoc(x, m!), spec);
       return none;
     },
   },
@@ -1087,6 +1109,82 @@ export const ENV: Readonly<Record<string, EnvEntry>> = {
     arity: 4,
     run: function* (x, [m, func, info, wait]) {
       yield* eachCpu(x, 0, func!, info!, wait!, m!, 'many-cond');
+      return none;
+    },
+  },
+  // ---- under kernel/smp.c of 6.x written in C (linux-6.18/smp.c) ----
+  cpumask_any_and_but: {
+    doc: 'cpumask.h: one load of the first mask (none for a constant one), AND the second; the first CPU set other than cpu, or nr_cpu_ids (run as fx.sub)',
+    arity: 3,
+    run: function* (x, [m, and, cpu]) {
+      const me = int(x, cpu!);
+      const n = x.k.L.cpus;
+      const also = maskWordConst(x, and!);
+      const pick = (w: number): number => {
+        for (let c = 0; c < n; c++) if (c !== me && bit(w & also, c)) return c;
+        return NR_CPU_IDS;
+      };
+      const held = heldMask(x, m!);
+      if (held !== undefined) return pick(held);
+      const loc = memLoc(x, m!);
+      return yield* sub('cpumask_any_and_but', function* () {
+        return pick(yield* load(loc, tagOf(x.site)));
+      });
+    },
+  },
+  cpumask_and: {
+    doc: 'cpumask.h cpumask_and(dst, a, b) into a local mask (&cpumask): one load of each shared mask (a constant one: none); returns whether dst is not empty',
+    arity: 3,
+    run: function* (x, [d, a, b]) {
+      if (typeof d !== 'object' || d.t !== 'lref') throw modelError(x.site, `${x.site.text}: the destination must be the address of a local mask (cpumask_or writes a shared one)`);
+      let w = -1;
+      for (const m of [a!, b!]) w &= heldMask(x, m) ?? (yield* load(memLoc(x, m), tagOf(x.site)));
+      x.setLocal(d, w);
+      return w === 0 ? 0 : 1;
+    },
+  },
+  __cpumask_clear_cpu: {
+    doc: 'cpumask.h: clear a bit of a local mask (&cpumask): no step',
+    arity: 2,
+    run: function* (x, [cpu, d]) {
+      x.setLocal(localMask(x, d!), int(x, x.getLocal(localMask(x, d!))) & ~(1 << int(x, cpu!)));
+      return none;
+    },
+  },
+  __cpumask_set_cpu: {
+    doc: 'cpumask.h: set a bit of a local mask (&cpumask): no step',
+    arity: 2,
+    run: function* (x, [cpu, d]) {
+      x.setLocal(localMask(x, d!), int(x, x.getLocal(localMask(x, d!))) | (1 << int(x, cpu!)));
+      return none;
+    },
+  },
+  tlbcheck_cfd_csd: {
+    doc: 'per_cpu_ptr(this_cpu_ptr(&cfd_data)->csd, cpu): this CPU\'s csd for cross-calls to cpu; *csd is its lock word (node.u_flags)',
+    arity: 1,
+    run: function* (x, [cpu]) {
+      return { t: 'mem', loc: x.k.L.csd(x.k.cpu, int(x, cpu!)), what: 'ptr' };
+    },
+  },
+  csd_lock_wait: {
+    doc: 'kernel/smp.c: smp_cond_load_acquire(&csd->node.u_flags, !(VAL & CSD_FLAG_LOCK)): one step that waits until the lock word reads 0 (a load, and loads are acquire on x86)',
+    arity: 1,
+    run: function* (x, [csd]) {
+      const loc = csdWord(x, csd!);
+      yield* waitUntil(loc, (v) => v === 0, `${x.k.L.nameOf(loc)} unlocked`, tagOf(x.site));
+      return none;
+    },
+  },
+  tlbcheck_csd_queue: {
+    doc:
+      'kernel/smp.c: csd->func = func; csd->info = info; llist_add(&csd->node.llist, &per_cpu(call_single_queue, cpu)), and the IPI ' +
+      '(send_call_function_single_ipi / _ipi_mask after the loop): one LOCK\'d step, as in common/smp.ts. The target runs func(info) and then releases the csd ' +
+      '(csd_unlock), which is what a synchronous csd (CSD_TYPE_SYNC, wait) does; an asynchronous one is not modelled',
+    arity: 5,
+    run: function* (x, [cpu, csd, func, info, sync]) {
+      if (!truthy(sync!)) throw modelError(x.site, `${x.site.text}: an asynchronous cross-call (wait=0) is not modelled: the handler releases a csd after the call, as for wait=1`);
+      const spec = callSpec(x, func!, info!);
+      yield* sendCall(int(x, cpu!), queued(x.k.cpu, spec, csdWord(x, csd!)), tagOf(x.site));
       return none;
     },
   },
@@ -1171,10 +1269,9 @@ function* rcuGracePeriod(x: EnvCtx): Routine {
   yield* smpMb('call_rcu: full barrier before the grace period');
   const others: number[] = [];
   for (let c = 0; c < x.k.L.cpus; c++) if (c !== x.k.cpu) others.push(c);
-  const quiescent = function* (): Routine {};
-  const what = 'rcu: quiescent state (IRQs on)';
-  if (others.length === 1) yield* smp_call_function_single(x.k, others[0]!, what, quiescent);
-  else if (others.length > 1) yield* queueAndWait(x.k, others, what, quiescent);
+  const quiescent: CallSpec = { func: 'rcu: quiescent state (IRQs on)', run: function* (): Routine {} };
+  if (others.length === 1) yield* smp_call_function_single(x.k, others[0]!, quiescent);
+  else if (others.length > 1) yield* queueAndWait(x.k, others, quiescent);
 }
 
 export const MM_ENV: Readonly<Record<string, EnvEntry>> = {
@@ -1381,10 +1478,9 @@ export function mmFieldVar(k: K<CoreRoutines>, site: SrcSite, mm: number, name: 
 Object.assign(ENV as Record<string, EnvEntry>, MM_ENV);
 
 function* eachCpu(x: EnvCtx, cond: Val, func: Val, info: Val, wait: Val, m: Val, form: 'cond-first' | 'many-cond'): Routine {
-  if (typeof func !== 'object' || func.t !== 'fn') throw modelError(x.site, `${x.site.text}: the function must be defined in the C files`);
+  const spec = callSpec(x, func, info);
   if (cond !== 0 && (typeof cond !== 'object' || cond.t !== 'fn')) throw modelError(x.site, `${x.site.text}: the condition must be defined in the C files`);
   if (!truthy(wait)) throw modelError(x.site, `${x.site.text}: wait=false is not supported (the model waits)`);
-  const name = func.name;
   const condFn = cond === 0 ? undefined : cond.name;
   yield* (form === 'cond-first' ? on_each_cpu_cond_mask : smp_call_function_many_cond)(
     x.k,
@@ -1392,10 +1488,7 @@ function* eachCpu(x: EnvCtx, cond: Val, func: Val, info: Val, wait: Val, m: Val,
       return truthy(yield* x.runC(kc, condFn, [c, info]));
     },
     memLoc(x, m),
-    `${name}(${describeInfo(x, info)})`,
-    function* (kt) {
-      yield* x.runC(kt, name, [info]);
-    },
+    spec,
   );
 }
 

@@ -168,7 +168,11 @@ export async function buildCVariant(spec: CVariantSpec): Promise<CVariant> {
     if (!prog.fns.has(inv.fn)) throw new UserError(`${spec.id}: invariant ${inv.name} names ${inv.fn}(), which the program does not define`);
     if (prog.fns.get(inv.fn)!.params.length > 0) throw new UserError(`${spec.id}: invariant ${inv.name}: ${inv.fn}() takes no arguments (it is checked on every CPU; use smp_processor_id())`);
   }
-  const r0 = routines as { -readonly [P in 'call_c' | 'has_c' | 'eval_c']: CoreRoutines[P] };
+  const r0 = routines as { -readonly [P in 'call_c' | 'has_c' | 'eval_c' | 'cross_call']: CoreRoutines[P] };
+  // A cross-call's argument is a value of this program's C (env-table.ts queues it as data).
+  r0.cross_call = function* (k, func, info) {
+    yield* sub(func, () => runC(prog, k, func, [info as Val]));
+  };
   r0.eval_c = (k, fn, view) => evalPredicate(prog, k, fn, view);
   r0.has_c = (fn: string) => prog.fns.has(fn);
   r0.call_c = function* (k: K<CoreRoutines>, fn: string, args: Readonly<Record<string, Val>>): Routine {

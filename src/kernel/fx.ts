@@ -4,7 +4,7 @@
  * `Routine<T>`, a generator that can only yield `Effect`s, so a raw `yield 42` does not
  * type-check.
  */
-import type { AccessResult, CrossCall, Cr3Value, Effect, InvlpgbSpec, IpiVia, Site, SoftWalk } from '../machine/effects.ts';
+import { type AccessResult, type CrossCall, type Cr3Value, type Effect, type InvlpgbSpec, type IpiVia, type Site, type SoftWalk, crossCall } from '../machine/effects.ts';
 import type { CpuId, Features, Loc, MmId, Pfn } from '../machine/types.ts';
 import type { Layout } from './layout.ts';
 
@@ -129,8 +129,20 @@ export function* irqsDisabled(): Routine<boolean> {
  * `llist_add` before the APIC write drains the store buffer; see `IpiVia`); litmus tests also
  * send through the xAPIC ICR store (`mmio`) and the x2APIC ICR WRMSR (`wrmsr`).
  */
-export function* sendCall(target: CpuId, call: CrossCall, tag?: string, via: IpiVia = 'lock'): Routine {
-  yield { k: 'ipi', target, call, via, ...at(tag) };
+export function* sendCall(target: CpuId, call: CrossCall | LegacyCrossCall, tag?: string, via: IpiVia = 'lock'): Routine {
+  const c = 'fn' in call ? crossCall(call.sender, call.fn, undefined, call.csd, call.payload) : call;
+  yield { k: 'ipi', target, call: c, via, ...at(tag) };
+}
+
+/**
+ * A cross-call as variant files written before calls were data give it: a name (which is its
+ * identity) and the closure the handler runs.
+ */
+export interface LegacyCrossCall {
+  readonly sender: CpuId;
+  readonly fn: string;
+  readonly payload: unknown;
+  readonly csd: Loc;
 }
 
 /** MOV to CR4 with PGE and PCIDE as given. */

@@ -6,7 +6,7 @@
  * A `.ts` variant file (`derive(getVariant('linux-4.13'), {...})`) may replace entry points or
  * glue; patches to the kernel code itself are `.c` files.
  */
-import type { CrossCall, AccessResult } from '../machine/effects.ts';
+import type { CallData, CrossCall, AccessResult } from '../machine/effects.ts';
 import type { Bounds, CpuId, Features, Loc, MmId, Pfn } from '../machine/types.ts';
 import type { K, Routine } from './fx.ts';
 import type { Layout, PcpuField } from './layout.ts';
@@ -73,6 +73,8 @@ export interface CoreRoutines {
   copy_from_user_nmi?(k: K<CoreRoutines>, va: number): Routine;
   /** A C variant: call any function of its program by name, arguments by parameter name (a scenario's `call` step). */
   call_c?(k: K<CoreRoutines>, fn: string, args: Readonly<Record<string, Val>>): Routine;
+  /** A C variant: run the cross-call `func(info)` (a C function of its program) on the CPU of `k`, as the IPI handler does. */
+  cross_call?(k: K<CoreRoutines>, func: string, info: CallData): Routine;
   /** A C variant: whether its program defines `fn` (not a routine). */
   has_c?(fn: string): boolean;
   /**

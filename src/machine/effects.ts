@@ -11,15 +11,49 @@ import type { CpuId, Loc, MmId, Pfn } from './types.ts';
 
 export type RmwOp = 'bts' | 'btr' | 'xadd' | 'xchg' | 'cmpxchg' | 'or' | 'and';
 
+/**
+ * Plain data a cross-call's argument may hold: a kernel C value (numbers, names, nested
+ * records such as a `struct flush_tlb_info`), never a closure or a location number.
+ */
+export type CallData = number | string | boolean | undefined | readonly CallData[] | { readonly [key: string]: CallData };
+
 /** A queued cross-call (one `call_single_data` on the target's queue). */
 export interface CrossCall {
   readonly sender: CpuId;
-  /** Name of the function to run, e.g. `flush_tlb_func_remote` (for the trace). */
-  readonly fn: string;
-  /** Opaque to the machine: the kernel layer's closure that runs the function. */
-  readonly payload: unknown;
+  /** The function the target runs: a C function of the variant, or a TypeScript handler's name. */
+  readonly func: string;
+  /** Its argument (`info`) as data; undefined when it takes none. */
+  readonly info?: CallData;
+  /** The call's identity, `func` and `info` in canonical form (`callKey`): what fingerprints hash. */
+  readonly key: string;
   /** The csd lock word the handler releases when the function has run. */
   readonly csd: Loc;
+  /**
+   * TypeScript glue only (the litmus harness, a derived TypeScript variant): the closure the
+   * handler runs instead of calling `func`. `key` must tell two different closures apart.
+   */
+  readonly payload?: unknown;
+}
+
+/** `v` as canonical text: object keys sorted, so equal data gives equal text. */
+export function dataKey(v: CallData): string {
+  if (v === undefined) return 'u';
+  if (typeof v !== 'object') return JSON.stringify(v);
+  if (Array.isArray(v)) return `[${(v as readonly CallData[]).map(dataKey).join(',')}]`;
+  const o = v as { readonly [key: string]: CallData };
+  return `{${Object.keys(o)
+    .filter((key) => o[key] !== undefined)
+    .sort()
+    .map((key) => `${JSON.stringify(key)}:${dataKey(o[key])}`)
+    .join(',')}}`;
+}
+
+/** The identity of a call of `func` with `info`. */
+export const callKey = (func: string, info: CallData): string => (info === undefined ? func : `${func}(${dataKey(info)})`);
+
+/** A cross-call from `sender` of `func(info)`, its csd `csd`; `payload` for TypeScript glue. */
+export function crossCall(sender: CpuId, func: string, info: CallData, csd: Loc, payload?: unknown): CrossCall {
+  return payload === undefined ? { sender, func, info, key: callKey(func, info), csd } : { sender, func, info, key: callKey(func, info), csd, payload };
 }
 
 /**

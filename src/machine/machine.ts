@@ -381,7 +381,7 @@ export class Machine {
       h.add(e.loc >= 0 && e.loc < this.ptWords ? e.wid : 0);
       if (e.ipi) {
         h.add(e.ipi.target);
-        h.addString(e.ipi.call.fn);
+        h.addString(e.ipi.call.key);
       }
     }
     h.add(c.tlb.length);
@@ -410,7 +410,7 @@ export class Machine {
     for (const p of c.pending) {
       h.add(p.sender);
       h.add(p.csd);
-      h.addString(p.fn);
+      h.addString(p.key);
     }
     if (c.inbox.length > 0) {
       h.add(0x7d000000 + c.inbox.length);

@@ -112,7 +112,7 @@ function describeProblem(e: unknown, lim: EffectLimits): string | undefined {
       const call = x['call'] as Record<string, unknown> | null | undefined;
       if (!call || typeof call !== 'object') return 'an IPI without a cross-call';
       const c = call as Record<string, unknown>;
-      return range(x, 'target', lim.cpus, 'cpu') ?? (IPI_VIAS.has(String(x['via'])) ? undefined : `IPI send ${show(x['via'])} is not lock, mmio or wrmsr`) ?? (isInt(c['sender']) && c['sender'] >= 0 && c['sender'] < lim.cpus ? undefined : `sender cpu ${show(c['sender'])} does not exist`) ?? (typeof c['fn'] === 'string' ? undefined : 'cross-call fn is not a string') ?? (isInt(c['csd']) && c['csd'] >= 0 && c['csd'] < lim.words ? undefined : `csd location ${show(c['csd'])} is outside memory`);
+      return range(x, 'target', lim.cpus, 'cpu') ?? (IPI_VIAS.has(String(x['via'])) ? undefined : `IPI send ${show(x['via'])} is not lock, mmio or wrmsr`) ?? (isInt(c['sender']) && c['sender'] >= 0 && c['sender'] < lim.cpus ? undefined : `sender cpu ${show(c['sender'])} does not exist`) ?? (typeof c['func'] === 'string' && typeof c['key'] === 'string' ? undefined : 'cross-call func or key is not a string') ?? (isInt(c['csd']) && c['csd'] >= 0 && c['csd'] < lim.words ? undefined : `csd location ${show(c['csd'])} is outside memory`);
     }
     case 'access':
       return vaOf(x) ?? bool(x, 'write') ?? (x['owner'] === undefined ? undefined : range(x, 'owner', lim.mms, 'mm'));

@@ -5,6 +5,7 @@
  * text is the fallback for events without data (a file's recorded trace).
  */
 import type { TraceEvent } from '../explore/sim.ts';
+import { callName } from '../explore/event-data.ts';
 
 export interface Label {
   /** `store-buffer drain`, `walker`, `evict`, `IPI delivery`; undefined for program steps. */
@@ -37,7 +38,7 @@ export function label(ev: TraceEvent): Label {
         return { actor, text: `speculative walk of va 0x${d.va.toString(16)}${via}: ${fills.length ? fills.join(', ') : 'fills nothing'}` };
       }
       case 'ipi-take':
-        return { actor, text: `takes ${d.calls.map((c) => `${c.fn} from cpu${c.sender}`).join(', ')}` };
+        return { actor, text: `takes ${d.calls.map((c) => `${callName(c)} from cpu${c.sender}`).join(', ')}` };
       default:
         return { actor, text: ev.text };
     }

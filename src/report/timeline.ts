@@ -13,6 +13,7 @@ import type { Violation } from '../invariants/types.ts';
 import { type Explanation, explain } from './explain/index.ts';
 import { Facts } from './explain/facts.ts';
 import { label } from './labels.ts';
+import { callName } from '../explore/event-data.ts';
 
 export type Lane = 'program' | 'sb' | 'walker' | 'ipi';
 export const LANES: readonly Lane[] = ['program', 'sb', 'walker', 'ipi'];
@@ -81,7 +82,7 @@ export function buildTimeline(trace: readonly TraceEvent[], cpus: number, violat
     const d = ev.data;
     if (d?.k !== 'ipi-send') return;
     const take = trace.findIndex((x, j) => j > i && x.cpu === d.target && x.data?.k === 'ipi-take' && x.data.calls.some((c) => c.sender === ev.cpu));
-    if (take >= 0) arrows.push({ kind: 'ipi', from: i, to: take, label: d.fn });
+    if (take >= 0) arrows.push({ kind: 'ipi', from: i, to: take, label: callName(d) });
   });
   const lanes = Array.from({ length: cpus }, (_, c) => LANES.filter((l) => l === 'program' || rows.some((r) => r.ev.cpu === c && r.lane === l)));
   const base = { cpus, rows, arrows, unseen: unseen.sort((a, b) => a - b), lanes };

@@ -17,27 +17,28 @@
 import type { CpuId, Loc } from '../../machine/types.ts';
 import { type K, type Routine, bit, call, irqDisable, irqEnable, load, sendCall, store, sub, waitUntil } from '../fx.ts';
 import type { CoreRoutines } from '../variant.ts';
-import type { CallFn } from './smp.ts';
+import { type CallSpec, queued, ranText } from './smp.ts';
 
 /** `smp_cond_func_t`: decides on the sender whether `cpu` gets the call. */
 export type CondFn = (k: K<CoreRoutines>, cpu: CpuId) => Routine<boolean>;
 
 const unlocked = (v: number): boolean => v === 0;
 
-function* queue(k: K<CoreRoutines>, t: CpuId, fn: string, func: CallFn): Routine {
+function* queue(k: K<CoreRoutines>, t: CpuId, spec: CallSpec): Routine {
   const csd = k.L.csd(k.cpu, t);
   yield* waitUntil(csd, unlocked, 'csd unlocked', 'csd_lock_wait');
   yield* store(csd, 1, 'csd_lock');
-  yield* sendCall(t, { sender: k.cpu, fn, payload: func, csd }, 'llist_add + send IPI');
+  yield* sendCall(t, queued(k.cpu, spec, csd), 'llist_add + send IPI');
 }
 
-function* waitAll(k: K<CoreRoutines>, targets: readonly CpuId[], fn: string): Routine {
-  for (const t of targets) yield* waitUntil(k.L.csd(k.cpu, t), unlocked, `cpu${t} ran ${fn}`, 'csd_lock_wait (1)');
+function* waitAll(k: K<CoreRoutines>, targets: readonly CpuId[], spec: CallSpec): Routine {
+  for (const t of targets) yield* waitUntil(k.L.csd(k.cpu, t), unlocked, ranText(k, t, spec), 'csd_lock_wait (1)');
 }
 
-function* runLocal(k: K<CoreRoutines>, func: CallFn): Routine {
+function* runLocal(k: K<CoreRoutines>, spec: CallSpec): Routine {
   yield* irqDisable('local_irq_save');
-  yield* func(k);
+  if (spec.run) yield* spec.run(k);
+  else yield* k.r.cross_call!(k, spec.func, spec.info);
   yield* irqEnable('local_irq_restore');
 }
 
@@ -47,7 +48,7 @@ function* runLocal(k: K<CoreRoutines>, func: CallFn): Routine {
  * `cond` holds, `smp_call_function_many` to the others and wait, then run `func` here if this
  * CPU is in the set.
  */
-export function* on_each_cpu_cond_mask(k: K<CoreRoutines>, cond: CondFn | undefined, mask: Loc, fn: string, func: CallFn): Routine {
+export function* on_each_cpu_cond_mask(k: K<CoreRoutines>, cond: CondFn | undefined, mask: Loc, spec: CallSpec): Routine {
   yield* call(
     cond ? 'on_each_cpu_cond_mask' : 'on_each_cpu_mask',
     (function* () {
@@ -55,9 +56,9 @@ export function* on_each_cpu_cond_mask(k: K<CoreRoutines>, cond: CondFn | undefi
       const set: CpuId[] = [];
       for (let c = 0; c < k.L.cpus; c++) if (bit(w, c) && (!cond || (yield* sub('cond_func', () => cond(k, c))))) set.push(c);
       const remote = set.filter((c) => c !== k.cpu);
-      for (const t of remote) yield* queue(k, t, fn, func);
-      yield* waitAll(k, remote, fn);
-      if (set.includes(k.cpu)) yield* runLocal(k, func);
+      for (const t of remote) yield* queue(k, t, spec);
+      yield* waitAll(k, remote, spec);
+      if (set.includes(k.cpu)) yield* runLocal(k, spec);
     })(),
   );
 }
@@ -68,7 +69,7 @@ export function* on_each_cpu_cond_mask(k: K<CoreRoutines>, cond: CondFn | undefi
  * other CPU of `mask` whose condition holds, run `func` locally if this CPU is in `mask` and
  * its condition holds, then wait for the others.
  */
-export function* smp_call_function_many_cond(k: K<CoreRoutines>, cond: CondFn | undefined, mask: Loc, fn: string, func: CallFn): Routine {
+export function* smp_call_function_many_cond(k: K<CoreRoutines>, cond: CondFn | undefined, mask: Loc, spec: CallSpec): Routine {
   yield* call(
     'smp_call_function_many_cond',
     (function* () {
@@ -77,11 +78,11 @@ export function* smp_call_function_many_cond(k: K<CoreRoutines>, cond: CondFn | 
       for (let c = 0; c < k.L.cpus; c++) {
         if (c === k.cpu || !bit(w, c)) continue;
         if (cond && !(yield* sub('cond_func', () => cond(k, c)))) continue;
-        yield* queue(k, c, fn, func);
+        yield* queue(k, c, spec);
         remote.push(c);
       }
-      if (bit(w, k.cpu) && (!cond || (yield* sub('cond_func', () => cond(k, k.cpu))))) yield* runLocal(k, func);
-      yield* waitAll(k, remote, fn);
+      if (bit(w, k.cpu) && (!cond || (yield* sub('cond_func', () => cond(k, k.cpu))))) yield* runLocal(k, spec);
+      yield* waitAll(k, remote, spec);
     })(),
   );
 }

@@ -21,17 +21,31 @@
  * 1. `csd_lock_wait` on the sender sees the target's `csd_unlock` only after the target ran
  *    the function; FIFO store buffers make every store of the function visible first.
  */
-import type { CrossCall } from '../../machine/effects.ts';
-import type { Loc } from '../../machine/types.ts';
+import { type CallData, type CrossCall, crossCall } from '../../machine/effects.ts';
+import type { CpuId, Loc } from '../../machine/types.ts';
+import { ModelError } from '../../errors.ts';
+import { callTextV4 } from '../call-text.ts';
 import { type K, type Routine, bit, call, iret, load, sendCall, store, waitUntil, warnOn, irqsDisabled } from '../fx.ts';
 import type { CoreRoutines } from '../variant.ts';
 
 export type CallFn = (k: K<CoreRoutines>) => Routine;
 
-/*
- * `fn` names the function and its `info` (e.g. "flush_tlb_func_remote(mmA, 0x1000-0x2000)"):
- * it is what the trace shows and what tells two queued calls apart in a state fingerprint.
+/**
+ * What a cross-call runs on its target: `func(info)`, a C function of the variant with its
+ * argument as data (what tells two queued calls apart in a state fingerprint), or, for
+ * TypeScript glue, the closure `run` (then `func` alone names it).
  */
+export interface CallSpec {
+  readonly func: string;
+  readonly info?: CallData;
+  readonly run?: CallFn;
+}
+
+/** The queued call of `spec` from `sender`, released through `csd`. */
+export const queued = (sender: CpuId, spec: CallSpec, csd: Loc): CrossCall => crossCall(sender, spec.func, spec.info, csd, spec.run);
+
+/** What a sender waits for: `cpu1 ran flush_tlb_func(mmA, ...)`. */
+export const ranText = (k: K<CoreRoutines>, t: CpuId, spec: CallSpec): string => `cpu${t} ran ${callTextV4(k.L, spec)}`;
 
 const csdUnlocked = (v: number): boolean => v === 0;
 
@@ -41,17 +55,16 @@ function* csd_lock(csd: Loc): Routine {
   yield* store(csd, 1, 'csd->flags |= CSD_FLAG_LOCK');
 }
 
-function* queueOne(k: K<CoreRoutines>, target: number, fn: string, func: CallFn): Routine {
+function* queueOne(k: K<CoreRoutines>, target: number, spec: CallSpec): Routine {
   const csd = k.L.csd(k.cpu, target);
   yield* csd_lock(csd);
-  const c: CrossCall = { sender: k.cpu, fn, payload: func, csd };
-  yield* sendCall(target, c, 'llist_add + send IPI');
+  yield* sendCall(target, queued(k.cpu, spec, csd), 'llist_add + send IPI');
 }
 
 /**
  * `smp_call_function_single(cpu, func, info, wait=1)` (kernel/smp.c).
  */
-export function* smp_call_function_single(k: K<CoreRoutines>, target: number, fn: string, func: CallFn): Routine {
+export function* smp_call_function_single(k: K<CoreRoutines>, target: number, spec: CallSpec): Routine {
   yield* call(
     'smp_call_function_single',
     (function* () {
@@ -59,8 +72,8 @@ export function* smp_call_function_single(k: K<CoreRoutines>, target: number, fn
       // wait=1: the csd lives on the stack, born locked (CSD_FLAG_LOCK | CSD_FLAG_SYNCHRONOUS).
       const csd = k.L.csd(k.cpu, target);
       yield* store(csd, 1, 'csd_stack: flags = LOCK|SYNCHRONOUS');
-      yield* sendCall(target, { sender: k.cpu, fn, payload: func, csd }, 'llist_add + send IPI');
-      yield* waitUntil(k.L.csd(k.cpu, target), csdUnlocked, `cpu${target} ran ${fn}`, 'csd_lock_wait (1)');
+      yield* sendCall(target, queued(k.cpu, spec, csd), 'llist_add + send IPI');
+      yield* waitUntil(k.L.csd(k.cpu, target), csdUnlocked, ranText(k, target, spec), 'csd_lock_wait (1)');
     })(),
   );
 }
@@ -69,7 +82,7 @@ export function* smp_call_function_single(k: K<CoreRoutines>, target: number, fn
  * `smp_call_function_many(mask, func, info, wait=1)` (kernel/smp.c, 4.13): every CPU in the
  * mask but this one runs `func` in interrupt context; returns when all have run it.
  */
-export function* smp_call_function_many(k: K<CoreRoutines>, mask: Loc, fn: string, func: CallFn): Routine {
+export function* smp_call_function_many(k: K<CoreRoutines>, mask: Loc, spec: CallSpec): Routine {
   yield* call(
     'smp_call_function_many',
     (function* () {
@@ -82,7 +95,7 @@ export function* smp_call_function_many(k: K<CoreRoutines>, mask: Loc, fn: strin
       for (let c = 0; c < n; c++) if (c !== me && bit(w1, c)) first.push(c);
       if (first.length === 0) return;
       if (first.length === 1) {
-        yield* smp_call_function_single(k, first[0]!, fn, func);
+        yield* smp_call_function_single(k, first[0]!, spec);
         return;
       }
       // cpumask_and(cfd->cpumask, mask, cpu_online_mask): a second read of the mask.
@@ -91,7 +104,7 @@ export function* smp_call_function_many(k: K<CoreRoutines>, mask: Loc, fn: strin
       for (let c = 0; c < n; c++) if (c !== me && bit(w2, c)) targets.push(c);
       // "Some callers race with other cpus changing the passed mask"
       if (targets.length === 0) return;
-      yield* queueAndWait(k, targets, fn, func);
+      yield* queueAndWait(k, targets, spec);
     })(),
   );
 }
@@ -101,10 +114,10 @@ export function* smp_call_function_many(k: K<CoreRoutines>, mask: Loc, fn: strin
  * `targets` (never this one), then wait until each has run it. Exported for `on_each_cpu`
  * callers whose mask is constant (`cpu_online_mask`: every CPU of the model is online).
  */
-export function* queueAndWait(k: K<CoreRoutines>, targets: readonly number[], fn: string, func: CallFn): Routine {
-  for (const t of targets) yield* queueOne(k, t, fn, func);
+export function* queueAndWait(k: K<CoreRoutines>, targets: readonly number[], spec: CallSpec): Routine {
+  for (const t of targets) yield* queueOne(k, t, spec);
   for (const t of targets) {
-    yield* waitUntil(k.L.csd(k.cpu, t), csdUnlocked, `cpu${t} ran ${fn}`, 'csd_lock_wait (1)');
+    yield* waitUntil(k.L.csd(k.cpu, t), csdUnlocked, ranText(k, t, spec), 'csd_lock_wait (1)');
   }
 }
 
@@ -119,7 +132,9 @@ export function* call_function_interrupt(k: K<CoreRoutines>, calls: readonly Cro
     (function* () {
       for (const c of calls) {
         // CSD_FLAG_SYNCHRONOUS: the function runs before the csd is released.
-        yield* (c.payload as CallFn)(k);
+        if (c.payload !== undefined) yield* (c.payload as CallFn)(k);
+        else if (k.r.cross_call) yield* k.r.cross_call(k, c.func, c.info);
+        else throw new ModelError(`cpu${k.cpu} took a cross-call of ${c.func}(), but the variant runs no C functions`);
         yield* store(c.csd, 0, 'csd_unlock: smp_store_release (1)');
       }
     })(),

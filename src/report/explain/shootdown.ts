@@ -6,7 +6,7 @@
  * did, why its handler left the old state alone; and which of `V`'s own reads missed `F`'s
  * writes. Everything is read off the trace's structured data.
  */
-import type { LocRef } from '../../explore/event-data.ts';
+import { type LocRef, callName } from '../../explore/event-data.ts';
 import type { InvlpgbSpec } from '../../machine/effects.ts';
 import type { Facts, Miss, Read } from './facts.ts';
 import type { Link, Race } from './types.ts';
@@ -124,7 +124,7 @@ export function shootdown(f: Facts, F: number, V: number, change: number | undef
     const take = f.rows((d, ev, r) => d.k === 'ipi-take' && ev.cpu === V && r > send && d.calls.some((c) => c.sender === F))[0];
     const fn = (() => {
       const d = f.data(send);
-      return d?.k === 'ipi-send' ? d.fn : 'the call';
+      return d?.k === 'ipi-send' ? callName(d) : 'the call';
     })();
     if (take === undefined) {
       links.push({ text: `cpu${F} sent ${fn} to cpu${V} at step ${f.step(send)}, but cpu${V} never took it`, row: send });
