@@ -307,6 +307,9 @@ describe('the minimizer renumbers CPUs in the data', () => {
     expect(dropCpuData({ k: 'rmw', at: { loc: csd, name: big.nameOf(csd), is: big.locInfo(csd) }, op: 'bts', old: { v: 0, shown: '0' }, sb: 0 }, 1, small)).toMatchObject({
       at: { loc: small.csd(1, 0), is: { kind: 'csd', sender: 1, target: 0 } },
     });
+    const mask = big.mmField(1, 'cpumask');
+    expect(dropCpuData({ k: 'load', at: { loc: mask, name: big.nameOf(mask), is: big.locInfo(mask) }, val: { v: 5, shown: '{0,2}' }, bits: 4, sb: 0 }, 1, small)).toMatchObject({ bits: 2 });
+    expect(dropCpuData({ k: 'load', at: { loc: mask, name: big.nameOf(mask), is: big.locInfo(mask) }, val: { v: 5, shown: '{0,2}' }, bits: 1, sb: 0 }, 1, small)).toMatchObject({ bits: 1 });
     expect(dropCpuData({ k: 'ipi-send', target: 2, fn: 'flush_tlb_func', sb: 0 }, 1, small)).toMatchObject({ target: 1 });
     expect(dropCpuData({ k: 'ipi-send', target: 0, fn: 'flush_tlb_func', sb: 0 }, 1, small)).toMatchObject({ target: 0 });
     expect(dropCpuData({ k: 'ipi-take', calls: [{ fn: 'f', sender: 2 }], sb: 0 }, 1, small)).toMatchObject({ calls: [{ sender: 1 }] });

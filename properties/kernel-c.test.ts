@@ -439,3 +439,27 @@ describe('a C patch from outside the clone', () => {
     expect(j.invariant).toBe('no-stale-tlb-use');
   });
 });
+
+describe('kernel/smp.c of 6.18 is C (src/kernel/c/linux-6.18/smp.c)', () => {
+  const smp = readFileSync(join(ROOT, 'src/kernel/c/linux-6.18/smp.c'), 'utf8');
+  const fn = smp.slice(smp.indexOf('static void smp_call_function_many_cond('), smp.indexOf('void smp_call_function_many('));
+  const defs = '#define SCF_WAIT\t(1U << 0)\n#define SCF_RUN_LOCAL\t(1U << 1)\n#define CSD_FLAG_LOCK\t1\n';
+  const patch = async (id: string, body: string): Promise<CVariant> => cFile(`${id}.c`, `/* tlbcheck: id=${id} base=linux-6.18 kind=user */\n${defs}${body}`);
+
+  it('the flush reaches its targets through it: the same function as a patch holds, and without its wait for the csds the flush returns before a target ran it', async () => {
+    const same = await patch('smp-same', fn);
+    expect(checkVariant(same, 'switch-vs-flush', 2).verdict).toBe('holds');
+    const nowait = fn.replace('if (run_remote && wait) {', 'if (0) {');
+    expect(nowait).not.toBe(fn);
+    const r = checkVariant(await patch('smp-no-wait', nowait), 'switch-vs-flush', 2);
+    expect(r.verdict).toBe('violated');
+    expect(r.violation?.invariant).toBe('no-stale-tlb-use');
+  });
+
+  it('without the condition the sender IPIs every CPU of the mask (lazy ones too) and still holds; a condition that skips every CPU is caught', async () => {
+    const all = await patch('smp-no-cond', fn.replace('if (cond_func && !cond_func(cpu, info)) {', 'if (0) {'));
+    expect(checkVariant(all, 'lazy-flush', 2).verdict).toBe('holds');
+    const none = await patch('smp-skip-all', fn.replace('if (cond_func && !cond_func(cpu, info)) {', 'if (1) {'));
+    expect(checkVariant(none, 'switch-vs-flush', 2).violation?.invariant).toBe('no-stale-tlb-use');
+  });
+});

@@ -4,7 +4,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Machine } from '../src/machine/machine.ts';
-import { crossCall } from '../src/machine/effects.ts';
+import { type CallData, type CrossCall, crossCall } from '../src/machine/effects.ts';
+import { Hasher } from '../src/machine/hash.ts';
+import { callTextV4 } from '../src/kernel/call-text.ts';
 import { DEFAULT_BOUNDS, type Features, NOT_ACCESSED, NOT_DIRTY, NOT_WRITABLE, PageKind, entryLoc, makeEntry, vpnOf } from '../src/machine/types.ts';
 
 const ALL: Features = { pcid: true, invpcid: true, pge: true, pti: false };
@@ -227,6 +229,29 @@ describe('interrupts', () => {
     expect(m.cpu(1).irqOn).toBe(false);
     m.iret(1);
     expect(m.cpu(1).irqOn).toBe(true);
+  });
+
+  it('a queued call is identified by its function and argument as data, not by how it reads', () => {
+    const info = (f: Record<string, unknown>) => ({ t: 'struct', f }) as CallData;
+    const a = crossCall(0, 'flush_tlb_func', info({ mm: { t: 'mm', id: 1 }, start: 0x1000, end: 0x2000 }), X);
+    const b = crossCall(0, 'flush_tlb_func', info({ end: 0x2000, start: 0x1000, mm: { id: 1, t: 'mm' } }), X);
+    const all = crossCall(0, 'flush_tlb_func', info({ mm: { t: 'mm', id: 1 }, start: 0x1000, end: -1 }), X);
+    const all0 = crossCall(0, 'flush_tlb_func', info({ mm: { t: 'mm', id: 1 }, start: 0, end: -1 }), X);
+    expect(a.key).toBe(b.key);
+    expect(a.key).not.toBe(all.key);
+    // The two read the same ("flush_tlb_func(mmA, all)"), and are still two calls.
+    const names = { mmName: (id: number) => `mm${String.fromCharCode(64 + id)}` };
+    expect(callTextV4(names, all)).toBe(callTextV4(names, all0));
+    expect(all.key).not.toBe(all0.key);
+    const fp = (c: CrossCall): number => {
+      const m = machine();
+      m.queueCall(0, 1, c);
+      const h = new Hasher();
+      m.hashInto(h);
+      return h.key();
+    };
+    expect(fp(a)).toBe(fp(b));
+    expect(fp(all)).not.toBe(fp(all0));
   });
 
   it('queuing a cross-call is a LOCK\'d operation on the sender', () => {

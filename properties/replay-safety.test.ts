@@ -14,6 +14,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import fc from 'fast-check';
+import { eventsDigestV4 } from '../src/counterexample/digest.ts';
 import { describe, expect, it } from 'vitest';
 import { loadCounterexample, recordedTraceDigest, sealCounterexample } from '../src/counterexample/counterexample.ts';
 import type { CounterexampleFile } from '../src/counterexample/schema.ts';
@@ -261,7 +262,8 @@ describe('version-3 files (event data with location numbers)', () => {
     const ce = loadCounterexample(V3);
     expect(ce.schema).toBe('tlbcheck-counterexample/3');
     expect(JSON.stringify(ce.trace.map((e) => e.data))).toMatch(/"loc":\d+/);
-    expect(recordedTraceDigest(ce)).toBe(recordedTraceDigest(loadCounterexample(STORED)));
+    // The same execution stored as version 5: equal under the version-4 rule the old file is judged by.
+    expect(recordedTraceDigest(ce)).toBe(eventsDigestV4(loadCounterexample(STORED).trace));
     const r = await cli('replay', V3);
     expect(r.err).toBe('');
     expect(r.code).toBe(1);

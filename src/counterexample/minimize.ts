@@ -177,6 +177,8 @@ function dropCpuLoc(at: LocRef, i: number, to: Layout): LocRef {
 export function dropCpuData(d: EventData, i: number, to: Layout): EventData {
   switch (d.k) {
     case 'load':
+      // The CPU bits a cpumask_test_cpu kept: bit i goes, the ones above it move down.
+      return d.bits === undefined ? { ...d, at: dropCpuLoc(d.at, i, to) } : { ...d, at: dropCpuLoc(d.at, i, to), bits: (d.bits & (2 ** i - 1)) | Math.floor(d.bits / 2 ** (i + 1)) * 2 ** i };
     case 'store':
     case 'wait':
     case 'drain':
@@ -210,6 +212,9 @@ function remapWalks(from: Model, to: Model, m: Move): Move | undefined {
 
 /** States the search of a smaller scenario may visit before the minimizer gives that one up. */
 const SMALLER_SEARCH_STATES = 100_000;
+
+/** States the last, same-world search may visit (small worlds are searched whole; larger ones keep the local result). */
+const FINAL_SEARCH_STATES = 50_000;
 
 export function minimize(subject0: Subject, tape0: readonly number[], invariant: string, budget = 20_000): Minimized {
   let candidates = 0;
@@ -302,6 +307,12 @@ export function minimize(subject0: Subject, tape0: readonly number[], invariant:
         break;
       }
     }
+  }
+  // 5. The steps above stop at a local minimum (a shorter execution may need several moves
+  // changed at once): search the final world breadth-first, bounded, for its shortest violation.
+  if (candidates < budget) {
+    const found = shortestViolation(subject.model, invariant, { maxStates: FINAL_SEARCH_STATES, maxDepth: sizeOf(subject, best).steps });
+    if (found) offer(subject, run(subject, (m) => driveTape(m, found.tape)));
   }
   return { subject, tape: best.tape, widths: best.widths, violation: best.violation!, before, after: sizeOf(subject, best), candidates };
 }

@@ -69,7 +69,8 @@ export interface CallBody {
 export const callName = (c: CallBody): string => c.fn ?? c.func ?? 'the call';
 
 export type EventBody =
-  | { readonly k: 'load'; readonly at: LocRef; readonly val: Val }
+  /** `bits`: the bits of the word the code kept (cpumask_test_cpu), when not all; schema 5 only. */
+  | { readonly k: 'load'; readonly at: LocRef; readonly val: Val; readonly bits?: number }
   | { readonly k: 'store'; readonly at: LocRef; readonly val: Val; readonly buffered: boolean }
   | { readonly k: 'rmw'; readonly at: LocRef; readonly op: RmwOp; readonly old: Val }
   | { readonly k: 'wait'; readonly at: LocRef; readonly val: Val; readonly what: string }
@@ -150,7 +151,7 @@ export function val(L: Layout, loc: Loc, v: number): Val {
 export function effectBody(e: Effect, out: unknown, L: Layout, m: Machine, c: CpuId): EventBody {
   switch (e.k) {
     case 'load':
-      return { k: 'load', at: locRef(L, e.loc), val: val(L, e.loc, out as number) };
+      return e.bits === undefined ? { k: 'load', at: locRef(L, e.loc), val: val(L, e.loc, out as number) } : { k: 'load', at: locRef(L, e.loc), val: val(L, e.loc, out as number), bits: e.bits };
     case 'store': {
       const sb = m.cpu(c).sb;
       const last = sb[sb.length - 1];
@@ -326,7 +327,7 @@ export function canonData(d: EventData | CanonData): CanonData {
 /**
  * The canonical form schema-4 files store and are verified by (and schema-3 files, read as
  * schema 4): as `canonData`, but a cross-call is its schema-4 text `fn` (kernel/call-text.ts),
- * not its function and argument.
+ * not its function and argument, and a load does not say which bits it kept.
  */
 export function canonDataV4(d: EventData | CanonData): CanonData {
   return canonWith(d, canonValue, 4);
@@ -347,7 +348,8 @@ const CALL_DROP = { 5: ['fn'], 4: ['func', 'info'] } as const;
 
 function canonWith(d: EventData | CanonData, value: (v: unknown) => unknown, schema: 4 | 5): CanonData {
   const calls: readonly string[] = CALL_DROP[schema];
-  const drop: readonly string[] = d.k === 'ipi-send' || d.k === 'ipi-raise' ? calls : (DISPLAY[d.k as EventBody['k']] ?? []);
+  const drop: readonly string[] =
+    d.k === 'ipi-send' || d.k === 'ipi-raise' ? calls : d.k === 'load' && schema === 4 ? ['bits'] : (DISPLAY[d.k as EventBody['k']] ?? []);
   const out: Record<string, unknown> = {};
   for (const [key, v] of Object.entries(d)) {
     if (v === undefined || drop.includes(key)) continue;

@@ -213,7 +213,7 @@ export function* sub<T>(fn: string, make: () => Routine<T>): Routine<T> {
 /** `cpumask_test_cpu(cpu, mask)`: one load of the mask word, of which only the bit is kept. */
 export function* cpumaskTestCpu(mask: Loc, cpu: CpuId, tag?: string): Routine<boolean> {
   return yield* sub('cpumask_test_cpu', function* () {
-    return bit(yield* load(mask, tag), cpu);
+    return bit((yield { k: 'load', loc: mask, bits: 2 ** cpu, ...at(tag) }) as number, cpu);
   });
 }
 

@@ -121,7 +121,11 @@ export type Effect =
    * `pmdp_get_lockless` / `ptep_get_lockless`): an ordinary load, which the machine also
    * reports as a walk-read of the table page, so the walk invariant judges it like a hardware walk.
    */
-  | { readonly k: 'load'; readonly loc: Loc; readonly walk?: SoftWalk; readonly at?: Site }
+  /**
+   * `bits`: the bits of the word the code keeps (`cpumask_test_cpu`: its CPU's), when it keeps
+   * only some; what the event data says the load observed.
+   */
+  | { readonly k: 'load'; readonly loc: Loc; readonly walk?: SoftWalk; readonly bits?: number; readonly at?: Site }
   | { readonly k: 'store'; readonly loc: Loc; readonly val: number; readonly at?: Site }
   | { readonly k: 'rmw'; readonly loc: Loc; readonly op: RmwOp; readonly a: number; readonly b?: number; readonly at?: Site }
   | { readonly k: 'mfence'; readonly at?: Site }

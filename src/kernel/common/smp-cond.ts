@@ -1,5 +1,7 @@
 /**
- * Conditional cross-calls of the PCID generations: `on_each_cpu_cond_mask` (kernel/smp.c,
+ * Conditional cross-calls of the 4.x PCID generations (6.x runs kernel/smp.c as C,
+ * src/kernel/c/linux-6.18/smp.c; the 5-argument `on_each_cpu_cond_mask` below serves a user
+ * program that calls it without linking that file): `on_each_cpu_cond_mask` (kernel/smp.c,
  * 4.20: the condition is evaluated for every CPU first, then `on_each_cpu_mask`) and
  * `smp_call_function_many_cond` with `SCF_RUN_LOCAL | SCF_WAIT` (kernel/smp.c, 6.18: the
  * condition is evaluated per CPU while queueing, the local call runs before the wait).

@@ -26,6 +26,8 @@ export interface Read {
   readonly cpu: number;
   readonly at: LocRef;
   readonly val: Val;
+  /** The bits of the word the code kept (cpumask_test_cpu), when not all. */
+  readonly bits?: number;
 }
 
 export interface Miss {
@@ -74,6 +76,8 @@ export class Facts {
           this.writes.push({ row, cpu: ev.cpu, at: d.at, val: d.old, buffered: false, visible: row, what: `lock ${d.op} ${d.at.name}` });
           break;
         case 'load':
+          this.reads.push(d.bits === undefined ? { row, cpu: ev.cpu, at: d.at, val: d.val } : { row, cpu: ev.cpu, at: d.at, val: d.val, bits: d.bits });
+          break;
         case 'wait':
           this.reads.push({ row, cpu: ev.cpu, at: d.at, val: d.val });
           break;

@@ -19,7 +19,8 @@ export interface Story {
 }
 
 /** Locations whose reads decide whether `F` must reach `V`: the mm's fields and `V`'s per-CPU state. */
-const decides = (at: LocRef, victim: number): boolean => at.is.kind === 'mm' || (at.is.kind === 'pcpu' && at.is.cpu === victim);
+const decides = (r: Read, victim: number): boolean =>
+  (r.at.is.kind === 'mm' && (r.bits === undefined || (r.bits & (2 ** victim)) !== 0)) || (r.at.is.kind === 'pcpu' && r.at.is.cpu === victim);
 /** Locations whose reads by `V` decide whether it picks up `F`'s change. */
 const picksUp = (at: LocRef, updater: number): boolean => at.is.kind === 'mm' || at.is.kind === 'table' || (at.is.kind === 'pcpu' && at.is.cpu === updater);
 
@@ -98,7 +99,7 @@ export function shootdown(f: Facts, F: number, V: number, change: number | undef
     return story;
   }
   if (sends.length === 0) {
-    const reads = f.reads.filter((r) => r.cpu === F && r.row > from && r.row <= ret && decides(r.at, V));
+    const reads = f.reads.filter((r) => r.cpu === F && r.row > from && r.row <= ret && decides(r, V));
     const misses = reads.flatMap((r) => f.missed(r, use, V));
     const first = misses[0];
     let decided: Read | undefined;
@@ -142,7 +143,7 @@ export function shootdown(f: Facts, F: number, V: number, change: number | undef
         });
       } else {
         // The reads that decided: those that saw a write made after the IPI was sent come first, then the mm's fields.
-        const all = f.reads.filter((r) => r.cpu === V && r.row > take && r.row <= end && decides(r.at, V));
+        const all = f.reads.filter((r) => r.cpu === V && r.row > take && r.row <= end && decides(r, V));
         const fresh = (r: Read): number => ((f.source(r)?.row ?? -1) > send ? 0 : r.at.is.kind === 'mm' ? 1 : 2);
         const seen = [...all].sort((a, b) => fresh(a) - fresh(b) || a.row - b.row).slice(0, 2).sort((a, b) => a.row - b.row);
         const because = seen.map((r) => {

@@ -12,7 +12,7 @@
  *   expect=kernel-pgtable-free:2:holds,kernel-pgtable-free:2:holds@invpcid,collapse-flush:2:holds,collapse-flush:3:holds
  *   noop=trace_tlb_flush,count_vm_tlb_event,inc_irq_stat,cond_mitigation,cr4_update_pce_mm,switch_ldt,consider_global_asid,put_flush_tlb_info,mmu_notifier_arch_invalidate_secondary_tlbs,lockdep_assert_irqs_enabled
  *   link=mm/mmu_gather.c,mm/rmap.c,mm/memory.c,mm/madvise.c,mm/mremap.c,mm/mprotect.c,mm/gup.c,mm/mmap.c,linux-6.18/mmu_context.c
- *   link=common/tlb-flush-all-4.12-6.18.c
+ *   link=common/tlb-flush-all-4.12-6.18.c,linux-6.18/smp.c
  *   expect=gup-fast-vs-free-table:2:holds,gup-fast-vs-free-table:3:holds,gup-fast-vs-free-table:2:holds@invlpgb,gup-fast-vs-free-table:3:holds@invlpgb
  *   expect=munmap-zap:2:holds,munmap-zap:3:holds,madvise-race:2:holds,mremap-vs-truncate:2:holds,reclaim-vs-mprotect:2:holds
  *   expect=munmap-free-table:2:holds,munmap-free-table:3:holds
@@ -561,25 +561,6 @@ void flush_tlb_mm_range(struct mm_struct *mm, unsigned long start,
 }
 
 /* ---- kernel mappings: flush_tlb_all(), flush_tlb_kernel_range() (v6.18) ---- */
-
-/*
- * kernel/smp.c on_each_cpu(): run func on every other CPU by cross-call and wait, and on this
- * CPU with IRQs off. Simplified: 6.x goes through on_each_cpu_cond_mask(), which sends the
- * IPIs, runs the local call, then waits; here the remote calls are waited for first. Each
- * call only invalidates its own CPU's TLB, so the order of the local one does not matter.
- */
-int on_each_cpu(smp_call_func_t func, void *info, int wait)
-{
-	unsigned long flags;
-
-	preempt_disable();
-	smp_call_function(func, info, wait);
-	local_irq_save(flags);
-	func(info);
-	local_irq_restore(flags);
-	preempt_enable();
-	return 0;
-}
 
 /* asm/tlb.h: addr..addr+nr pages, including globals, in every PCID (6.15+). */
 static inline void invlpgb_flush_addr_nosync(unsigned long addr, u16 nr)

@@ -1,0 +1,138 @@
+/*
+ * The cross-calls of Linux v6.18 kernel/smp.c (and the on_each_cpu*() wrappers of
+ * include/linux/smp.h): smp_call_function_many_cond() and its callers. Written for tlbcheck in
+ * the kernel's shape and names; the comments are ours. Linked into linux-6.18 (link= in its
+ * header); the 4.x generations keep the TypeScript helpers of src/kernel/common/smp*.ts.
+ *
+ * As C, a sender in the middle of a cross-call is data (its pc, the mask it queued to, the
+ * CPU it is at), like any other kernel code: two senders that reached the same point by
+ * different reads are one state, and a clone copies the call instead of replaying it.
+ *
+ * Simplifications, each safe for what the model checks:
+ * - Every CPU is online: cpu_online_mask is a constant, and ANDing with it reads nothing.
+ * - cfd->cpumask is this CPU's own scratch mask, which no other CPU reads: a local here.
+ *   cfd->cpumask_ipi and nr_cpus/last_cpu only choose how the IPIs are sent; see the next point.
+ * - Queueing a csd and sending its IPI are one LOCK'd step (tlbcheck_csd_queue): llist_add()
+ *   is LOCK'd, and the kernel sends the IPIs after the loop (one, or a mask of them), so a
+ *   target here may take its call a little earlier than on hardware. That only adds
+ *   interleavings (a target whose queue was already non-empty takes it that early anyway).
+ *   csd->func and csd->info are the payload of the queued call (written by the sender to its
+ *   own csd and read by the target only after the LOCK'd llist_add).
+ * - csd_lock_wait() is one step that waits until the lock word reads 0
+ *   (smp_cond_load_acquire() spins on it; the spin's re-reads of an unchanged word change
+ *   nothing).
+ * - Only synchronous calls (wait): the handler (common/smp.ts call_function_interrupt) runs
+ *   the function, then releases the csd (csd_unlock(), a release store: plain on x86).
+ * - get_cpu()/put_cpu(), the task-local IPI mask (CONFIG_PREEMPTION), lockdep, tracing and
+ *   CSD_LOCK_WAIT_DEBUG are left out: the callers here run with preemption off or in a
+ *   scenario step that the scheduler does not preempt.
+ *
+ * Ordering:
+ * (S1) The mask is read three times (cpumask_any_and_but(), cpumask_and(), then
+ *      cpumask_test_cpu() for the local call), as the kernel does: a bit that changes in
+ *      between is seen by some reads and not others.
+ * (S2) csd_lock_wait() of a target's csd returns only after the target ran func (the handler
+ *      runs it before csd_unlock(); FIFO store buffers make its stores visible first).
+ */
+
+#define SCF_WAIT	(1U << 0)
+#define SCF_RUN_LOCAL	(1U << 1)
+#define CSD_FLAG_LOCK	1
+
+/* Take this CPU's csd for a target: wait until its previous call there is done. */
+static void csd_lock(call_single_data_t *csd)
+{
+	csd_lock_wait(csd);
+	WRITE_ONCE(*csd, CSD_FLAG_LOCK);	/* csd->node.u_flags |= CSD_FLAG_LOCK */
+}
+
+static void smp_call_function_many_cond(const struct cpumask *mask,
+					smp_call_func_t func, void *info,
+					unsigned int scf_flags,
+					smp_cond_func_t cond_func)
+{
+	bool wait = scf_flags & SCF_WAIT;
+	int this_cpu = smp_processor_id();
+	unsigned long cpumask = 0;	/* cfd->cpumask */
+	bool run_remote = false;
+	int cpu;
+
+	/* (S1) Any CPU but this one? */
+	if (cpumask_any_and_but(mask, cpu_online_mask, this_cpu) < nr_cpu_ids) {
+		cpumask_and(&cpumask, mask, cpu_online_mask);	/* (S1) */
+		__cpumask_clear_cpu(this_cpu, &cpumask);
+
+		/* for_each_cpu(cpu, cpumask) */
+		for (cpu = cpumask_next(-1, &cpumask); cpu < nr_cpu_ids;
+		     cpu = cpumask_next(cpu, &cpumask)) {
+			call_single_data_t *csd = tlbcheck_cfd_csd(cpu);
+
+			if (cond_func && !cond_func(cpu, info)) {
+				__cpumask_clear_cpu(cpu, &cpumask);
+				continue;
+			}
+
+			run_remote = true;
+			csd_lock(csd);
+			/* csd->func = func; csd->info = info; llist_add(); the IPI */
+			tlbcheck_csd_queue(cpu, csd, func, info, wait);
+		}
+	}
+
+	/* (S1) This CPU too? */
+	if ((scf_flags & SCF_RUN_LOCAL) && cpumask_test_cpu(this_cpu, mask) &&
+	    (!cond_func || cond_func(this_cpu, info))) {
+		unsigned long flags;
+
+		local_irq_save(flags);
+		func(info);	/* csd_do_func(func, info, NULL) */
+		local_irq_restore(flags);
+	}
+
+	/* (S2) */
+	if (run_remote && wait) {
+		for (cpu = cpumask_next(-1, &cpumask); cpu < nr_cpu_ids;
+		     cpu = cpumask_next(cpu, &cpumask))
+			csd_lock_wait(tlbcheck_cfd_csd(cpu));
+	}
+}
+
+void smp_call_function_many(const struct cpumask *mask, smp_call_func_t func,
+			    void *info, bool wait)
+{
+	smp_call_function_many_cond(mask, func, info, wait ? SCF_WAIT : 0, NULL);
+}
+
+void smp_call_function(smp_call_func_t func, void *info, int wait)
+{
+	preempt_disable();
+	smp_call_function_many_cond(cpu_online_mask, func, info,
+				    wait ? SCF_WAIT : 0, NULL);
+	preempt_enable();
+}
+
+void on_each_cpu_cond_mask(smp_cond_func_t cond_func, smp_call_func_t func,
+			   void *info, bool wait, const struct cpumask *mask)
+{
+	unsigned int scf_flags = SCF_RUN_LOCAL;
+
+	if (wait)
+		scf_flags |= SCF_WAIT;
+
+	preempt_disable();
+	smp_call_function_many_cond(mask, func, info, scf_flags, cond_func);
+	preempt_enable();
+}
+
+/* include/linux/smp.h */
+static inline void on_each_cpu_mask(const struct cpumask *mask,
+				    smp_call_func_t func, void *info, bool wait)
+{
+	on_each_cpu_cond_mask(NULL, func, info, wait, mask);
+}
+
+/* include/linux/smp.h */
+static inline void on_each_cpu(smp_call_func_t func, void *info, int wait)
+{
+	on_each_cpu_cond_mask(NULL, func, info, wait, cpu_online_mask);
+}
