@@ -38,6 +38,8 @@ import { NMI, NMI_FRAME, enabledMoves, progEnabled } from './moves.ts';
 import { exec, execInstant, isInstant } from './dispatch.ts';
 import { TaskState, TaskTable } from './tasks.ts';
 import { NO_MM } from '../kernel/layout.ts';
+import { type Footprint, footprintOf } from './footprint.ts';
+import type { HwEvent } from '../machine/hw-events.ts';
 
 export { type Atomicity, COARSE_STEPS, FINE_STEPS } from './atomicity.ts';
 export { type CheckConfig, DEFAULT_STEP_EFFECTS, type Model, prepare } from './model.ts';
@@ -85,6 +87,10 @@ export class Sim {
   recordFootprints = false;
   /** Footprint of the last applied move (`Machine.fp` encoding), or null when not recording. */
   footprint: number[] | null = null;
+  /** Footprint of the last applied move derived from its hardware events (footprint.ts), or null when not recording. */
+  derived: Footprint | null = null;
+  /** The hardware events of the last applied move, or null when not recording. */
+  events: readonly HwEvent[] | null = null;
   current = 0;
   /** Set when a left-only instant effect ran: the current step may not glue on further. */
   private stepMustEnd = false;
@@ -338,6 +344,7 @@ export class Sim {
     if (moveKind(mv) === MoveKind.End) {
       // Ending the execution disables every walk and eviction: it conflicts with them all.
       this.footprint = this.recordFootprints ? this.m.cpus.map((_, c) => this.m.resHw(c) * 2 + 1) : null;
+      this.derived = this.recordFootprints ? footprintOf([{ k: 'end' }], this.shape()) : null;
       this.record(moveCpu(mv), 'end', 'no more hardware events', undefined, branch, { k: 'end' });
       this.checkDeadlock();
       return false;
@@ -350,15 +357,24 @@ export class Sim {
       const top = fs[fs.length - 1];
       beat(moveCpu(mv), top ? (top.fns?.name ?? top.id) : '', this.step);
     }
+    let events: HwEvent[] | null = null;
     if (this.recordFootprints) {
       this.m.fp = [];
-      if (moveKind(mv) === MoveKind.Prog || moveKind(mv) === MoveKind.Sched || (moveKind(mv) === MoveKind.Ipi && moveArg(mv) === NMI)) this.m.wr(this.m.resProg(moveCpu(mv)));
+      events = [];
+      this.m.events = events;
+      if (moveKind(mv) === MoveKind.Prog || moveKind(mv) === MoveKind.Sched || (moveKind(mv) === MoveKind.Ipi && moveArg(mv) === NMI)) {
+        this.m.wr(this.m.resProg(moveCpu(mv)));
+        events.push({ k: 'prog', cpu: moveCpu(mv) });
+      }
     }
     this.doMove(mv, branch);
     if (this.m.obs.length > 0) this.checkObservations();
     if (!this.violation && this.declared.length > 0) this.checkDeclared();
     this.footprint = this.m.fp;
     this.m.fp = null;
+    this.m.events = null;
+    this.derived = events ? footprintOf(events, this.shape()) : null;
+    this.events = events;
     const bounds = this.model.cfg.bounds;
     if (!this.violation && this.step >= bounds.maxSteps && this.enabledMoves().length > 0) {
       this.violation = {
@@ -368,6 +384,11 @@ export class Sim {
       };
     }
     return true;
+  }
+
+  /** The machine's sizes, for numbering footprint resources. */
+  private shape(): { words: number; cpus: number; pages: number } {
+    return { words: this.m.mem.length, cpus: this.m.cpus.length, pages: this.m.pageKind.length };
   }
 
   /** Called when no move is enabled: unfinished CPUs are then deadlocked. */

@@ -56,6 +56,7 @@ import type { AccessResult, CrossCall, EffectKind, InvlpgbSpec, IpiVia, RmwOp, S
 /** mm slots the ghost keeps a generation for (mm ids are small; NO_MM and LOADED_MM_SWITCHING are no slots). */
 const MM_SLOTS = 64;
 import { Hasher } from './hash.ts';
+import type { HwEvent } from './hw-events.ts';
 import type { EarlyWalk, FillRecord, PscEntry, TlbEntry } from './tlb.ts';
 import { dropWhere, pscFill, pscLookup, tlbFill, tlbLookup } from './tlb.ts';
 import {
@@ -266,6 +267,8 @@ export class Machine {
    * the checker's ghost state.
    */
   fp: number[] | null = null;
+  /** What the hardware does, appended while non-null (hw-events.ts); partial-order reduction reads it. */
+  events: HwEvent[] | null = null;
 
   /** `from`: copy that machine instead (see `clone`); both paths give objects of one shape. */
   constructor(init: MachineInit, from?: Machine) {
@@ -574,6 +577,7 @@ export class Machine {
       this.rd(loc);
       if (sb.length > 0) this.rd(this.resSb(c));
     }
+    this.events?.push({ k: 'load', cpu: c, loc, sb: sb.length });
     for (let i = sb.length - 1; i >= 0; i--) if (sb[i]!.loc === loc) return sb[i]!.val;
     return this.mem[loc]!;
   }
@@ -586,6 +590,7 @@ export class Machine {
     this.checkWriter(c, loc);
     const w = this.issue(loc);
     if (this.fp) this.wr(this.isPrivate(loc) ? loc : this.resSb(c));
+    this.events?.push({ k: 'store', cpu: c, loc, buffered: !this.isPrivate(loc) });
     if (this.checkOwner(c, loc)) {
       this.setMem(loc, val);
       this.setWid(loc, w);
@@ -601,6 +606,7 @@ export class Machine {
     const e = this.mut(c).sb.shift();
     if (!e) throw new Error('[tlbcheck bug] drain of an empty store buffer');
     if (this.fp) this.wr(this.resSb(c));
+    this.events?.push({ k: 'drain', cpu: c, n: 1 });
     this.commit(e);
     return e;
   }
@@ -609,11 +615,13 @@ export class Machine {
   private commit(e: SbEntry): void {
     if (e.ipi) {
       this.wr(this.resIrq(e.ipi.target));
+      this.events?.push({ k: 'ipi', target: e.ipi.target });
       this.mut(e.ipi.target).pending.push(e.ipi.call);
       return;
     }
     const before = e.loc < this.ptWords ? this.earlyBefore() : null;
     this.wr(e.loc);
+    this.events?.push({ k: 'commit', loc: e.loc });
     this.setMem(e.loc, e.val);
     this.setWid(e.loc, e.wid);
     this.noteEarly(before);
@@ -624,6 +632,7 @@ export class Machine {
     const n = sb.length;
     // Serializing instructions wait for an empty buffer: that wait reads it.
     if (this.fp) n > 0 ? this.wr(this.resSb(c)) : this.rd(this.resSb(c));
+    this.events?.push({ k: 'drain', cpu: c, n });
     for (const e of sb) this.commit(e);
     if (n > 0) this.mut(c).sb.length = 0;
     return n;
@@ -634,6 +643,7 @@ export class Machine {
     this.checkWriter(c, loc);
     this.drainAll(c);
     this.wr(loc);
+    this.events?.push({ k: 'rmw', cpu: c, loc });
     const old = this.mem[loc]!;
     let v: number;
     switch (op) {
@@ -677,6 +687,7 @@ export class Machine {
       this.rd(loc);
       this.rd(this.resSb(c));
     }
+    this.events?.push({ k: 'wid', cpu: c, loc });
     for (let i = sb.length - 1; i >= 0; i--) if (sb[i]!.loc === loc) return sb[i]!.wid;
     return this.wid[loc]!;
   }
@@ -690,6 +701,7 @@ export class Machine {
 
   freePage(pfn: Pfn): void {
     this.wr(this.resPage(pfn));
+    this.events?.push({ k: 'page-free', pfn });
     this.setPage(pfn, PageKind.Free, 0);
     this.pageGen[pfn]!++;
   }
@@ -701,6 +713,7 @@ export class Machine {
   reusePage(pfn: Pfn, fill: number): boolean {
     if (this.pageKind[pfn] !== PageKind.Free) {
       this.rd(this.resPage(pfn));
+      this.events?.push({ k: 'page-busy', pfn });
       return false;
     }
     const before = this.earlyBefore();
@@ -719,6 +732,7 @@ export class Machine {
   allocTable(pfn: Pfn, level: 'upper' | 'leaf', owner: number, words: readonly (readonly [number, number])[]): boolean {
     if (this.pageKind[pfn] !== PageKind.Free) {
       this.rd(this.resPage(pfn));
+      this.events?.push({ k: 'page-busy', pfn });
       return false;
     }
     const before = this.earlyBefore();
@@ -739,11 +753,13 @@ export class Machine {
   /** Ghost: the mm at slot `mm` is allocated or freed (a new generation of the slot either way). */
   mmLife(mm: number): void {
     this.wr(this.resGhost());
+    this.events?.push({ k: 'mm-life' });
     this.mmGen[mm]!++;
   }
 
   private reuseWords(pfn: Pfn, fill: number): void {
     this.wr(this.resPage(pfn));
+    this.events?.push({ k: 'page-reuse', pfn });
     this.setPage(pfn, PageKind.Data, 0);
     this.pageGen[pfn]!++;
     for (let i = 0; i < ENTRIES; i++) {
@@ -861,11 +877,14 @@ export class Machine {
   /** A speculative walk is worth exploring only if it changes a cache or reads a dead table. */
   walkMatters(c: CpuId, va: number): boolean {
     const saved = this.fp;
+    const savedEv = this.events;
     this.fp = null;
+    this.events = null;
     try {
       return this.walkMattersNow(c, va);
     } finally {
       this.fp = saved;
+      this.events = savedEv;
     }
   }
 
@@ -900,19 +919,27 @@ export class Machine {
     const cpu = this.cpus[c]!;
     const root = cpu.cr3Root;
     if (this.fp) this.rd(this.resHw(c));
-    if (root < 0) return false;
+    if (root < 0) {
+      this.events?.push({ k: 'probe', cpu: c, upper: -1, leaf: -1 });
+      return false;
+    }
     const cached = pscLookup(cpu.psc, cpu.cr3Pcid, upperIndex(va));
     let leaf: Pfn;
+    let upper = -1;
     if (cached) leaf = cached.leafPfn;
     else {
-      const upper = entryLoc(root, upperIndex(va));
+      upper = entryLoc(root, upperIndex(va));
       if (this.fp) this.rd(upper);
       const ue = this.mem[upper]!;
-      if (!entryPresent(ue)) return true;
+      if (!entryPresent(ue)) {
+        this.events?.push({ k: 'probe', cpu: c, upper, leaf: -1 });
+        return true;
+      }
       leaf = entryPfn(ue);
     }
     const loc = entryLoc(leaf, leafIndex(va));
     if (this.fp) this.rd(loc);
+    this.events?.push({ k: 'probe', cpu: c, upper, leaf: loc });
     return !entryPresent(this.mem[loc]!);
   }
 
@@ -939,6 +966,7 @@ export class Machine {
         const np = this.walksNotPresent(c, va);
         if (!was || np || this.hasEarly(cpu, cpu.cr3Pcid, vpnOf(va))) continue;
         if (this.fp) this.wr(this.resHw(c));
+        this.events?.push({ k: 'early', cpu: c });
         this.mut(c).early.push({ pcid: cpu.cr3Pcid, vpn: vpnOf(va), step: this.step });
       }
     }
@@ -960,7 +988,7 @@ export class Machine {
         out.push(np);
       }
     }
-    return any || this.fp ? out : null;
+    return any || this.fp || this.events ? out : null;
   }
 
   /**
@@ -971,6 +999,7 @@ export class Machine {
   softWalkRead(c: CpuId, loc: Loc, w: SoftWalk, tree: MmId): void {
     const pfn = Math.floor(loc / ENTRIES);
     this.rd(this.resPage(pfn));
+    this.events?.push({ k: 'soft-walk', pfn });
     this.obs.push({
       o: 'walk-read',
       cpu: c,
@@ -996,6 +1025,7 @@ export class Machine {
   walk(c: CpuId, va: number, speculative: boolean, write = false): WalkPlan | undefined {
     this.wr(this.resHw(c));
     const found = this.planWalk(c, va);
+    this.events?.push({ k: 'walk', cpu: c, va, plan: found });
     if (!found) return undefined;
     const plan = found.tlb ? this.setAccessedDirty(found, found.tlb, write) : found;
     const cpu = this.cpu(c);
@@ -1035,6 +1065,7 @@ export class Machine {
     if (write && entryWritable(pte)) next &= ~NOT_DIRTY;
     if (next === pte) return plan;
     this.wr(loc);
+    this.events?.push({ k: 'ad', loc });
     this.setMem(loc, next);
     const wid = this.issue(loc);
     this.setWid(loc, wid);
@@ -1064,6 +1095,7 @@ export class Machine {
       this.wr(this.resHw(c));
       this.rd(this.resGhost());
     }
+    this.events?.push({ k: 'access', cpu: c });
     if (early) {
       if (!this.earlyFault(c, va)) throw new Error('[tlbcheck bug] early fault without an early walk');
       return this.pageFault(c, va, 'not-present', true);
@@ -1079,6 +1111,7 @@ export class Machine {
     if (!e) throw new Error('[tlbcheck bug] access without a translation');
     // The use is judged against the page's lifecycle (no-use-after-free-page): it reads it.
     if (this.fp && e.pfn < this.pageKind.length) this.rd(this.resPage(e.pfn));
+    this.events?.push({ k: 'use', pfn: e.pfn });
     this.obs.push({ o: 'use', cpu: c, va, mm: this.treeOf(c), entry: e, step: this.step });
     return { ok: true, pfn: e.pfn, viaTlb };
   }
@@ -1122,6 +1155,7 @@ export class Machine {
   evict(c: CpuId, i: number): string {
     const cpu = this.mut(c);
     this.wr(this.resHw(c));
+    this.events?.push({ k: 'evict', cpu: c });
     cpu.evictionsLeft--;
     if (i < cpu.tlb.length) {
       const [e] = cpu.tlb.splice(i, 1);
@@ -1149,6 +1183,7 @@ export class Machine {
     const cpu = this.mut(c);
     this.drainAll(c);
     this.wr(this.resHw(c));
+    this.events?.push({ k: 'insn', cpu: c });
     this.serialize(cpu);
     if (!cpu.pcide && (pcid !== 0 || noflush)) return '#GP: CR3 PCID/NOFLUSH bits with CR4.PCIDE=0';
     cpu.cr3Root = root;
@@ -1165,6 +1200,7 @@ export class Machine {
     const cpu = this.mut(c);
     this.drainAll(c);
     this.wr(this.resHw(c));
+    this.events?.push({ k: 'insn', cpu: c });
     this.serialize(cpu);
     const vpn = vpnOf(va);
     const pcid = cpu.cr3Pcid;
@@ -1180,6 +1216,7 @@ export class Machine {
     const cpu = this.mut(c);
     this.drainAll(c);
     this.wr(this.resHw(c));
+    this.events?.push({ k: 'insn', cpu: c });
     this.serialize(cpu);
     const vpn = vpnOf(va);
     switch (type) {
@@ -1218,6 +1255,7 @@ export class Machine {
     const cpu = this.mut(c);
     this.drainAll(c);
     this.wr(this.resHw(c));
+    this.events?.push({ k: 'insn', cpu: c });
     this.serialize(cpu);
     if (pcide && !cpu.pcide && (!this.features.pcid || cpu.cr3Pcid !== 0)) {
       return this.features.pcid ? '#GP: CR4.PCIDE set with CR3[11:0] != 0' : '#GP: CR4.PCIDE on a CPU without PCID';
@@ -1235,6 +1273,7 @@ export class Machine {
   wrmsrPasid(c: CpuId, val: number): void {
     this.drainAll(c);
     this.wr(this.resHw(c));
+    this.events?.push({ k: 'insn', cpu: c });
     const cpu = this.mut(c);
     this.serialize(cpu);
     cpu.pasidMsr = val;
@@ -1250,6 +1289,7 @@ export class Machine {
   invlpgb(c: CpuId, inv: InvlpgbSpec): string | undefined {
     if (!this.features.invlpgb) return '#UD: INVLPGB on a CPU without X86_FEATURE_INVLPGB';
     this.rd(this.resHw(c));
+    this.events?.push({ k: 'invlpgb', cpu: c });
     const b: BcastInval = { ...inv, from: c };
     for (let t = 0; t < this.cpus.length; t++) {
       this.wr(this.resIrq(t));
@@ -1279,6 +1319,7 @@ export class Machine {
     // drain actor; otherwise (FINE_STEPS) it drains in one go, as iret does.
     if (this.drainsFirst('tlbsync')) this.drainAll(c);
     for (let t = 0; t < this.cpus.length; t++) this.rd(this.resIrq(t));
+    this.events?.push({ k: 'tlbsync', cpu: c });
     return undefined;
   }
 
@@ -1316,6 +1357,7 @@ export class Machine {
     cpu.inbox.splice(i, 1);
     this.wr(this.resIrq(t));
     this.wr(this.resHw(t));
+    this.events?.push({ k: 'bcast', cpu: t });
     const nTlb = cpu.tlb.length;
     dropWhere(cpu.tlb, (e) => this.bcastMatchesTlb(inv, e));
     const nPsc = cpu.psc.length;
@@ -1342,11 +1384,13 @@ export class Machine {
       const cpu = this.mut(c);
       if (cpu.sb.length >= this.bounds.sbDepth) throw new Error('[tlbcheck bug] ICR store to a full store buffer');
       this.wr(this.resSb(c));
+      this.events?.push({ k: 'icr-store', cpu: c });
       cpu.sb.push({ loc: -1, val: 0, wid: 0, ipi: { target, call } });
       return;
     }
     if (via === 'lock') this.drainAll(c);
     this.wr(this.resIrq(target));
+    this.events?.push({ k: 'ipi', target });
     this.mut(target).pending.push(call);
   }
 
@@ -1364,6 +1408,7 @@ export class Machine {
     if (this.deliveryDrains()) this.drainAll(c);
     this.wr(this.resIrq(c));
     this.wr(this.resProg(c));
+    this.events?.push({ k: 'deliver', cpu: c });
     const calls = cpu.pending;
     cpu.pending = [];
     cpu.irqOn = false;
@@ -1379,6 +1424,7 @@ export class Machine {
     // Serializing: it forgets the early walks, so it is ordered with this CPU's walker.
     if (cpu.early.length > 0) this.wr(this.resHw(c));
     else this.rd(this.resHw(c));
+    this.events?.push({ k: 'iret', cpu: c, forgot: cpu.early.length > 0 });
     this.serialize(cpu);
     cpu.inIrq--;
     cpu.irqOn = true;
@@ -1386,6 +1432,7 @@ export class Machine {
 
   setIrq(c: CpuId, on: boolean): void {
     this.wr(this.resIrq(c));
+    this.events?.push({ k: 'irq', cpu: c });
     this.mut(c).irqOn = on;
   }
 }
