@@ -1,24 +1,34 @@
 /**
- * Footprints from the event stream: at every step of the searches below, the footprint derived
- * from the step's hardware events (footprint.ts `footprintOf`) equals the one the machine
- * recorded access by access (`Machine.fp`), as sets of (resource, written). The scenarios
- * cover walks and their A/D updates, early walks, INVLPGB/TLBSYNC on 6.18, PTI, IPIs (LOCK'd,
- * xAPIC ICR stores, x2APIC), lazy TLB, freed and reused tables, software walks, NMIs and the
- * scheduler; the litmus tests add evictions and single hardware rules.
+ * Footprints from the event stream (explore/footprint.ts `footprintOf` over the step's
+ * machine/hw-events.ts events) are a sound dependence relation for partial-order reduction:
+ * at states along random executions, any two enabled moves whose footprints are independent
+ * commute - each stays enabled after the other, keeps its footprint there, and both orders
+ * reach the same state (the same fingerprint). That is the property sleep sets and DPOR rely on.
+ *
+ * The footprints were first checked equal, step by step, to the ones the machine used to
+ * record access by access (commit a41716d: every 2-cpu gate row and the litmus corpus, 662653
+ * steps, no difference) before the machine's recording was removed.
+ *
+ * The models cover walks and their A/D updates, early walks, INVLPGB/TLBSYNC on 6.18, PTI,
+ * IPIs (LOCK'd and xAPIC ICR stores), lazy TLB, freed and reused tables, software walks, NMIs,
+ * the scheduler, evictions; every kind of hardware event is reached.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import seedrandom from 'seedrandom';
 import { describe, expect, it } from 'vitest';
 import { prepare, type Model } from '../src/explore/engine.ts';
 import { Sim } from '../src/explore/sim.ts';
-import { statefulDfs } from '../src/explore/stateful.ts';
-import { footprintMap } from '../src/explore/footprint.ts';
+import { independent } from '../src/explore/footprint.ts';
+import { type Move, MoveKind, moveArg, moveKind } from '../src/explore/strategy.ts';
+import { NMI } from '../src/explore/moves.ts';
+import { DEFAULT_MANIFEST, boundsOfJson, loadManifest } from '../src/gate/manifest.ts';
 import { findVariant } from '../src/kernel/index.ts';
 import { compile } from '../src/litmus/compile.ts';
 import { litmusModel } from '../src/litmus/harness.ts';
 import { parseLitmus } from '../src/litmus/parse.ts';
-import { DEFAULT_MANIFEST, boundsOfJson, loadManifest } from '../src/gate/manifest.ts';
 import { findScenario } from '../src/scenario/index.ts';
+import { DrainHidesWriteMachine } from './broken-machines.ts';
 
 /** The model of the gate's 2-cpu row of `variant` on `scenario` (its features and bounds). */
 const model = (variant: string, scenario: string): Model => {
@@ -27,32 +37,78 @@ const model = (variant: string, scenario: string): Model => {
   return prepare({ variant: findVariant(variant)!, scenario: findScenario(scenario)!, params: { cpus: 2 }, features: row.features, bounds: boundsOfJson(row.bounds) });
 };
 
-const litmus = (file: string): Model => litmusModel(compile(parseLitmus(readFileSync(join(import.meta.dirname, 'litmus', file), 'utf8'))).spec);
+const litmusText = (file: string) => parseLitmus(readFileSync(join(import.meta.dirname, 'litmus', file), 'utf8'));
+const litmus = (file: string): Model => litmusModel(compile(litmusText(file)).spec);
 
-/** Every step of a stateful search of `m` (with partial-order reduction, so footprints are recorded): recorded and derived footprints, and the event kinds seen. */
-function compare(m: Model, maxStates: number, kinds: Set<string>): { steps: number; mismatches: string[] } {
-  let steps = 0;
-  const mismatches: string[] = [];
-  const apply = Sim.prototype.apply;
-  Sim.prototype.apply = function (this: Sim, mv, branch) {
-    const alive = apply.call(this, mv, branch);
-    steps++;
-    for (const e of this.events ?? []) kinds.add(e.k);
-    const recorded = footprintMap(this.footprint ?? []);
-    if (JSON.stringify(recorded) !== JSON.stringify(this.derived) && mismatches.length < 5) mismatches.push(`move ${mv}: recorded ${JSON.stringify(recorded)}, derived ${JSON.stringify(this.derived)}`);
-    return alive;
-  };
-  try {
-    statefulDfs(m, { all: true, por: true, maxStates });
-  } finally {
-    Sim.prototype.apply = apply;
+/** `s` after move `mv`, recording its footprint and events. */
+function after(s: Sim, mv: Move): Sim {
+  const t = s.clone();
+  t.recordFootprints = true;
+  t.apply(mv, undefined);
+  return t;
+}
+
+/**
+ * Two NMI deliveries, or two scheduler switches, on different CPUs: each takes one from the
+ * scenario's shared budget (`tasks.nmiLeft`, `tasks.left`), so the last one left disables the
+ * other, while their footprints (each its own CPU's program) are independent. A known gap,
+ * older than the event stream (the recorded footprints were the same); see the last test.
+ */
+const sharesBudget = (a: Move, b: Move): boolean =>
+  moveKind(a) === moveKind(b) && ((moveKind(a) === MoveKind.Ipi && moveArg(a) === NMI && moveArg(b) === NMI) || moveKind(a) === MoveKind.Sched);
+
+interface Tally {
+  pairs: number;
+  independent: number;
+  readonly kinds: Set<string>;
+  readonly broken: string[];
+  /** Breaks between two moves that share a budget (`sharesBudget`), kept apart. */
+  readonly budgetBroken: string[];
+}
+
+const tally = (): Tally => ({ pairs: 0, independent: 0, kinds: new Set(), broken: [], budgetBroken: [] });
+
+/** Check every pair of enabled moves at every state of `runs` random executions of `m`. */
+function checkCommute(m: Model, runs: number, seed: string, out: Tally): void {
+  const rng = seedrandom(seed);
+  for (let run = 0; run < runs; run++) {
+    let s = Sim.start(m, false);
+    for (let step = 0; step < 400 && !s.violation; step++) {
+      const moves = s.enabledMoves().filter((mv) => moveKind(mv) !== MoveKind.End);
+      if (moves.length === 0) break;
+      const next = moves.map((mv) => after(s, mv));
+      for (const t of next) for (const e of t.events ?? []) out.kinds.add(e.k);
+      for (let i = 0; i < moves.length; i++) {
+        for (let j = i + 1; j < moves.length; j++) {
+          out.pairs++;
+          const [a, b] = [next[i]!, next[j]!];
+          if (!independent(a.footprint!, b.footprint!)) continue;
+          out.independent++;
+          const [ma, mb] = [moves[i]!, moves[j]!];
+          const broken = sharesBudget(ma, mb) ? out.budgetBroken : out.broken;
+          const what = `${seed} run ${run} step ${step}: moves ${ma} and ${mb}`;
+          if (a.violation || b.violation) continue;
+          if (!a.enabledMoves().includes(mb) || !b.enabledMoves().includes(ma)) {
+            broken.push(`${what}: one disables the other`);
+            continue;
+          }
+          const ab = after(a, mb);
+          const ba = after(b, ma);
+          if (JSON.stringify(ab.footprint) !== JSON.stringify(b.footprint) || JSON.stringify(ba.footprint) !== JSON.stringify(a.footprint)) {
+            broken.push(`${what}: a footprint changes after the other move`);
+          } else if (ab.fingerprint() !== ba.fingerprint() || (ab.violation === undefined) !== (ba.violation === undefined)) {
+            broken.push(`${what}: the two orders reach different states`);
+          }
+        }
+      }
+      s = next[Math.floor(rng() * moves.length)]!;
+    }
   }
-  return { steps, mismatches };
 }
 
 describe('footprints derived from the event stream', () => {
-  it('equal the recorded ones at every step of kernel scenarios and litmus tests', () => {
-    const kinds = new Set<string>();
+  it('make independent moves commute, on kernel scenarios and litmus tests', () => {
+    const t = tally();
     const models: [string, Model][] = [
       ['linux-4.13 switch-vs-flush', model('linux-4.13', 'switch-vs-flush')],
       ['linux-4.20 lazy-free-pgtables', model('linux-4.20', 'lazy-free-pgtables')],
@@ -63,22 +119,34 @@ describe('footprints derived from the event stream', () => {
       ['linux-6.18 mm-reuse', model('linux-6.18', 'mm-reuse')],
       ['linux-6.18 lazy-flush', model('linux-6.18', 'lazy-flush')],
       ['linux-4.12-up preempt-cr3-up', model('linux-4.12-up', 'preempt-cr3-up')],
-      ['tlb-ipi-xapic-ordered litmus', litmus('tlb-ipi-xapic-ordered.litmus')],
-      ['tlb-walk-after-invlpg litmus', litmus('tlb-walk-after-invlpg.litmus')],
-      ['tlb-early-walk-fault litmus', litmus('tlb-early-walk-fault.litmus')],
-      ['tlb-write-clean-entry-rewalks litmus', litmus('tlb-write-clean-entry-rewalks.litmus')],
+      ['tlb-ipi-xapic-ordered', litmus('tlb-ipi-xapic-ordered.litmus')],
+      ['tlb-walk-after-invlpg', litmus('tlb-walk-after-invlpg.litmus')],
+      ['tlb-early-walk-fault', litmus('tlb-early-walk-fault.litmus')],
+      ['tlb-write-clean-entry-rewalks', litmus('tlb-write-clean-entry-rewalks.litmus')],
     ];
-    let steps = 0;
-    for (const [name, m] of models) {
-      const r = compare(m, 3000, kinds);
-      expect(r.mismatches, name).toEqual([]);
-      expect(r.steps, name).toBeGreaterThan(0);
-      steps += r.steps;
-    }
-    // The searches above reach every kind of hardware event (the engine's `end` is derived from the move).
+    for (const [name, m] of models) checkCommute(m, 3, name, t);
+    expect(t.broken).toEqual([]);
+    // The check has teeth: many pairs were independent (and so were compared).
+    expect(t.independent).toBeGreaterThan(100);
+    expect(t.independent).toBeLessThan(t.pairs);
     for (const k of ['load', 'wid', 'store', 'icr-store', 'drain', 'commit', 'rmw', 'ipi', 'probe', 'early', 'walk', 'ad', 'soft-walk', 'access', 'use', 'evict', 'insn', 'iret', 'irq', 'deliver', 'invlpgb', 'tlbsync', 'bcast', 'page-free', 'page-reuse', 'mm-life', 'prog', 'ghost']) {
-      expect(kinds.has(k), k).toBe(true);
+      expect(t.kinds.has(k), k).toBe(true);
     }
-    expect(steps).toBeGreaterThan(1000);
+  });
+
+  it('known gap: two NMIs on different CPUs share one budget but have independent footprints', () => {
+    // Written down so that a fix (a budget resource in their footprints) shows here.
+    const t = tally();
+    checkCommute(model('linux-4.20', 'nmi-uaccess-switch'), 1, 'nmi', t);
+    expect(t.broken).toEqual([]);
+    expect(t.budgetBroken.length).toBeGreaterThan(0);
+    expect(t.budgetBroken[0]).toMatch(/one disables the other/);
+  });
+
+  it('a drain that hides the word it writes fails the check (it can fail)', () => {
+    const t = tally();
+    const m = litmusModel(compile(litmusText('SB.litmus')).spec, (i) => new DrainHidesWriteMachine(i));
+    checkCommute(m, 10, 'SB broken', t);
+    expect(t.broken.length).toBeGreaterThan(0);
   });
 });

@@ -188,19 +188,6 @@ export function footprintOf(events: readonly HwEvent[], shape: Shape): Footprint
   return a;
 }
 
-export function footprintMap(fp: readonly number[]): Footprint {
-  // Footprints hold a handful of entries: insertion sort into a plain array is the fastest.
-  const a: number[] = [];
-  for (const x of fp) {
-    const r = x >>> 1;
-    let i = a.length - 1;
-    while (i >= 0 && a[i]! >>> 1 > r) i--;
-    if (i >= 0 && a[i]! >>> 1 === r) a[i] = a[i]! | (x & 1);
-    else a.splice(i + 1, 0, x);
-  }
-  return a;
-}
-
 export function independent(a: Footprint, b: Footprint): boolean {
   let i = 0;
   let j = 0;

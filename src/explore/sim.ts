@@ -85,10 +85,8 @@ export class Sim {
   violation: Violation | undefined;
   /** Record what each move reads and writes (for partial-order reduction). */
   recordFootprints = false;
-  /** Footprint of the last applied move (`Machine.fp` encoding), or null when not recording. */
-  footprint: number[] | null = null;
-  /** Footprint of the last applied move derived from its hardware events (footprint.ts), or null when not recording. */
-  derived: Footprint | null = null;
+  /** Footprint of the last applied move, derived from its hardware events (footprint.ts), or null when not recording. */
+  footprint: Footprint | null = null;
   /** The hardware events of the last applied move, or null when not recording. */
   events: readonly HwEvent[] | null = null;
   current = 0;
@@ -343,8 +341,8 @@ export class Sim {
   apply(mv: Move, branch: number | undefined): boolean {
     if (moveKind(mv) === MoveKind.End) {
       // Ending the execution disables every walk and eviction: it conflicts with them all.
-      this.footprint = this.recordFootprints ? this.m.cpus.map((_, c) => this.m.resHw(c) * 2 + 1) : null;
-      this.derived = this.recordFootprints ? footprintOf([{ k: 'end' }], this.shape()) : null;
+      this.events = this.recordFootprints ? [{ k: 'end' }] : null;
+      this.footprint = this.events ? footprintOf(this.events, this.shape()) : null;
       this.record(moveCpu(mv), 'end', 'no more hardware events', undefined, branch, { k: 'end' });
       this.checkDeadlock();
       return false;
@@ -359,22 +357,16 @@ export class Sim {
     }
     let events: HwEvent[] | null = null;
     if (this.recordFootprints) {
-      this.m.fp = [];
       events = [];
       this.m.events = events;
-      if (moveKind(mv) === MoveKind.Prog || moveKind(mv) === MoveKind.Sched || (moveKind(mv) === MoveKind.Ipi && moveArg(mv) === NMI)) {
-        this.m.wr(this.m.resProg(moveCpu(mv)));
-        events.push({ k: 'prog', cpu: moveCpu(mv) });
-      }
+      if (moveKind(mv) === MoveKind.Prog || moveKind(mv) === MoveKind.Sched || (moveKind(mv) === MoveKind.Ipi && moveArg(mv) === NMI)) events.push({ k: 'prog', cpu: moveCpu(mv) });
     }
     this.doMove(mv, branch);
     if (this.m.obs.length > 0) this.checkObservations();
     if (!this.violation && this.declared.length > 0) this.checkDeclared();
-    this.footprint = this.m.fp;
-    this.m.fp = null;
     this.m.events = null;
-    this.derived = events ? footprintOf(events, this.shape()) : null;
     this.events = events;
+    this.footprint = events ? footprintOf(events, this.shape()) : null;
     const bounds = this.model.cfg.bounds;
     if (!this.violation && this.step >= bounds.maxSteps && this.enabledMoves().length > 0) {
       this.violation = {
