@@ -55,129 +55,123 @@ function add(a: number[], x: number): void {
  */
 export function footprintOf(events: readonly HwEvent[], shape: Shape): Footprint {
   const { words, cpus, pages } = shape;
+  // Resource numbers (see the header): per CPU c, words + 4c is its store buffer, + 1 its
+  // translation state, + 2 its IRQ state, + 3 its program. Written out rather than as local
+  // helper functions: this runs at every step of a search.
   const ptWords = pages * ENTRIES;
-  const sb = (c: number): number => words + c * 4;
-  const hw = (c: number): number => words + c * 4 + 1;
-  const irq = (c: number): number => words + c * 4 + 2;
-  const prog = (c: number): number => words + c * 4 + 3;
-  const page = (pfn: number): number => words + cpus * 4 + pfn;
-  const ghost = words + cpus * 4 + pages;
-  const issue = (loc: number): number => ghost + 1 + loc;
+  const page0 = words + cpus * 4;
+  const ghost = page0 + pages;
   const a: number[] = [];
-  const rd = (r: number): void => add(a, r * 2);
-  const wr = (r: number): void => add(a, r * 2 + 1);
   for (const e of events) {
     switch (e.k) {
       case 'load':
-        rd(e.loc);
-        if (e.sb > 0) rd(sb(e.cpu));
+        add(a, e.loc * 2);
+        if (e.sb > 0) add(a, (words + e.cpu * 4) * 2);
         break;
       case 'wid':
-        rd(e.loc);
-        rd(sb(e.cpu));
+        add(a, e.loc * 2);
+        add(a, (words + e.cpu * 4) * 2);
         break;
       case 'store':
-        if (e.loc < ptWords) wr(issue(e.loc));
-        wr(e.buffered ? sb(e.cpu) : e.loc);
+        if (e.loc < ptWords) add(a, (ghost + 1 + e.loc) * 2 + 1);
+        add(a, (e.buffered ? words + e.cpu * 4 : e.loc) * 2 + 1);
         break;
       case 'icr-store':
-        wr(sb(e.cpu));
+        add(a, (words + e.cpu * 4) * 2 + 1);
         break;
       case 'drain':
-        if (e.n > 0) wr(sb(e.cpu));
-        else rd(sb(e.cpu));
+        add(a, (words + e.cpu * 4) * 2 + (e.n > 0 ? 1 : 0));
         break;
       case 'commit':
-        wr(e.loc);
+        add(a, e.loc * 2 + 1);
         break;
       case 'rmw':
-        wr(e.loc);
-        if (e.loc < ptWords) wr(issue(e.loc));
+        add(a, e.loc * 2 + 1);
+        if (e.loc < ptWords) add(a, (ghost + 1 + e.loc) * 2 + 1);
         break;
       case 'ipi':
-        wr(irq(e.target));
+        add(a, (words + e.target * 4 + 2) * 2 + 1);
         break;
       case 'probe':
-        rd(hw(e.cpu));
-        if (e.upper >= 0) rd(e.upper);
-        if (e.leaf >= 0) rd(e.leaf);
+        add(a, (words + e.cpu * 4 + 1) * 2);
+        if (e.upper >= 0) add(a, e.upper * 2);
+        if (e.leaf >= 0) add(a, e.leaf * 2);
         break;
       case 'early':
       case 'evict':
       case 'insn':
-        wr(hw(e.cpu));
+        add(a, (words + e.cpu * 4 + 1) * 2 + 1);
         break;
       case 'walk': {
-        wr(hw(e.cpu));
+        add(a, (words + e.cpu * 4 + 1) * 2 + 1);
         const p = e.plan;
         if (!p) break;
         for (const r of p.reads) {
-          rd(page(r.pfn));
-          rd(entryLoc(r.pfn, r.level === 'root' ? upperIndex(e.va) : leafIndex(e.va)));
+          add(a, (page0 + r.pfn) * 2);
+          add(a, entryLoc(r.pfn, r.level === 'root' ? upperIndex(e.va) : leafIndex(e.va)) * 2);
         }
-        if (p.tlb && p.tlb.pfn < pages) rd(page(p.tlb.pfn));
+        if (p.tlb && p.tlb.pfn < pages) add(a, (page0 + p.tlb.pfn) * 2);
         break;
       }
       case 'ad':
-        wr(e.loc);
-        wr(issue(e.loc));
+        add(a, e.loc * 2 + 1);
+        add(a, (ghost + 1 + e.loc) * 2 + 1);
         break;
       case 'soft-walk':
-        rd(page(e.pfn));
+        add(a, (page0 + e.pfn) * 2);
         break;
       case 'access':
-        wr(hw(e.cpu));
-        rd(ghost);
+        add(a, (words + e.cpu * 4 + 1) * 2 + 1);
+        add(a, ghost * 2);
         break;
       case 'use':
-        if (e.pfn < pages) rd(page(e.pfn));
+        if (e.pfn < pages) add(a, (page0 + e.pfn) * 2);
         break;
       case 'iret':
-        wr(irq(e.cpu));
-        if (e.forgot) wr(hw(e.cpu));
-        else rd(hw(e.cpu));
+        add(a, (words + e.cpu * 4 + 2) * 2 + 1);
+        add(a, (words + e.cpu * 4 + 1) * 2 + (e.forgot ? 1 : 0));
         break;
       case 'irq':
-        wr(irq(e.cpu));
+        add(a, (words + e.cpu * 4 + 2) * 2 + 1);
         break;
       case 'deliver':
-        wr(irq(e.cpu));
-        wr(prog(e.cpu));
+        add(a, (words + e.cpu * 4 + 2) * 2 + 1);
+        add(a, (words + e.cpu * 4 + 3) * 2 + 1);
         break;
       case 'invlpgb':
-        rd(hw(e.cpu));
-        for (let t = 0; t < cpus; t++) wr(irq(t));
+        add(a, (words + e.cpu * 4 + 1) * 2);
+        for (let t = 0; t < cpus; t++) add(a, (words + t * 4 + 2) * 2 + 1);
         break;
       case 'tlbsync':
-        for (let t = 0; t < cpus; t++) rd(irq(t));
+        for (let t = 0; t < cpus; t++) add(a, (words + t * 4 + 2) * 2);
         break;
       case 'bcast':
-        wr(irq(e.cpu));
-        wr(hw(e.cpu));
+        add(a, (words + e.cpu * 4 + 2) * 2 + 1);
+        add(a, (words + e.cpu * 4 + 1) * 2 + 1);
         break;
       case 'page-free':
-        wr(page(e.pfn));
+        add(a, (page0 + e.pfn) * 2 + 1);
         break;
       case 'page-busy':
-        rd(page(e.pfn));
+        add(a, (page0 + e.pfn) * 2);
         break;
       case 'page-reuse':
-        wr(page(e.pfn));
+        add(a, (page0 + e.pfn) * 2 + 1);
         for (let i = 0; i < ENTRIES; i++) {
           const l = entryLoc(e.pfn, i);
-          wr(l);
-          wr(issue(l));
+          add(a, l * 2 + 1);
+          add(a, (ghost + 1 + l) * 2 + 1);
         }
         break;
       case 'mm-life':
       case 'ghost':
-        wr(ghost);
+        add(a, ghost * 2 + 1);
         break;
       case 'prog':
-        wr(prog(e.cpu));
+        add(a, (words + e.cpu * 4 + 3) * 2 + 1);
         break;
       case 'end':
-        for (let c = 0; c < cpus; c++) wr(hw(c));
+        for (let c = 0; c < cpus; c++) add(a, (words + c * 4 + 1) * 2 + 1);
         break;
       default: {
         const never: never = e;
