@@ -7,7 +7,8 @@
  * Resources (`Shape`): memory words, then per CPU its store buffer, its translation state
  * (TLB, PSC, early walks, CR3/CR4, MSRs), its IRQ state (flag, queued calls, INVLPGB queue)
  * and its program, then each page's lifecycle (kind, owner, generation), then the checker's
- * ghost state, then the ghost write-id counter of each page-table word.
+ * ghost state, then the ghost write-id counter of each page-table word, then the execution's
+ * budgets of preemptions and of NMIs.
  */
 import { type HwEvent } from '../machine/hw-events.ts';
 import { ENTRIES, entryLoc, leafIndex, upperIndex } from '../machine/types.ts';
@@ -51,7 +52,8 @@ function add(a: number[], x: number): void {
  * - interrupt entry writes the IRQ state and the program (a handler starts); IRET writes the
  *   IRQ state and, when it forgets early walks, the translation state (else it reads it);
  * - a program move writes its program; the end of an execution writes every CPU's translation
- *   state (it disables every walk and eviction).
+ *   state (it disables every walk and eviction); a preemption or an NMI writes its budget (the
+ *   last one left disables the others, on every CPU).
  */
 export function footprintOf(events: readonly HwEvent[], shape: Shape): Footprint {
   const { words, cpus, pages } = shape;
@@ -169,6 +171,9 @@ export function footprintOf(events: readonly HwEvent[], shape: Shape): Footprint
         break;
       case 'prog':
         add(a, (words + e.cpu * 4 + 3) * 2 + 1);
+        break;
+      case 'budget':
+        add(a, (ghost + 1 + ptWords + (e.of === 'nmi' ? 1 : 0)) * 2 + 1);
         break;
       case 'end':
         for (let c = 0; c < cpus; c++) add(a, (words + c * 4 + 1) * 2 + 1);

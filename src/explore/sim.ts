@@ -481,6 +481,8 @@ export class Sim {
     const prev = tt.cur[c]!;
     if (fs.length > 0) {
       tt.left--;
+      // The execution's preemption budget is shared by every CPU: the last preemption disables the others.
+      this.m.events?.push({ k: 'budget', of: 'preemptions' });
       tt.mm[prev] = this.m.load(c, this.model.layout.pcpu(c, 'cur_mm'));
     }
     tt.switchTo[c] = t;
@@ -506,6 +508,8 @@ export class Sim {
   private nmi(c: CpuId, branch: number | undefined): void {
     const nmi = this.model.world.nmi!;
     this.tasks.nmiLeft--;
+    // Shared by every CPU: the last NMI disables the others.
+    this.m.events?.push({ k: 'budget', of: 'nmi' });
     const fs = this.frames[c]!;
     const top = fs[fs.length - 1];
     const k = this.ks[c]!;

@@ -6,7 +6,7 @@
  *
  * Partial-order reduction derives a step's footprint from this stream in one place
  * (explore/footprint.ts `footprintOf`): the machine knows semantics only. The engine appends
- * the events that are not the hardware's (`prog`, `end`, `ghost`) to the same stream.
+ * the events that are not the hardware's (`prog`, `end`, `ghost`, `budget`) to the same stream.
  *
  * Unlike the trace's event data (explore/event-data.ts), which says what a kernel effect did
  * for a reader, these name every machine-level action an effect is made of: an INVLPG is a
@@ -81,4 +81,6 @@ export type HwEvent =
   /** The execution ended (no more walks or evictions). */
   | { readonly k: 'end' }
   /** Ghost bookkeeping of a kernel marker (flush or PASID update begun or returned, user mode entered or left). */
-  | { readonly k: 'ghost' };
+  | { readonly k: 'ghost' }
+  /** One taken from the execution's budget of kernel preemptions or of NMIs (shared by every CPU). */
+  | { readonly k: 'budget'; readonly of: 'preemptions' | 'nmi' };
