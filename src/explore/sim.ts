@@ -38,7 +38,7 @@ import { NMI, NMI_FRAME, enabledMoves, progEnabled } from './moves.ts';
 import { exec, execInstant, isInstant } from './dispatch.ts';
 import { TaskState, TaskTable } from './tasks.ts';
 import { NO_MM } from '../kernel/layout.ts';
-import { type Footprint, footprintOf } from './footprint.ts';
+import { type Footprint, type Shape, footprintOf } from './footprint.ts';
 import type { HwEvent } from '../machine/hw-events.ts';
 
 export { type Atomicity, COARSE_STEPS, FINE_STEPS } from './atomicity.ts';
@@ -83,7 +83,7 @@ export class Sim {
   trace: TraceEvent[] | undefined;
   private readonly moves: Move[] = [];
   violation: Violation | undefined;
-  /** Record what each move reads and writes (for partial-order reduction). */
+  /** Take each move's hardware events and derive its footprint from them (for partial-order reduction). */
   recordFootprints = false;
   /** Footprint of the last applied move, derived from its hardware events (footprint.ts), or null when not recording. */
   footprint: Footprint | null = null;
@@ -379,7 +379,7 @@ export class Sim {
   }
 
   /** The machine's sizes, for numbering footprint resources. */
-  private shape(): { words: number; cpus: number; pages: number } {
+  private shape(): Shape {
     return { words: this.m.mem.length, cpus: this.m.cpus.length, pages: this.m.pageKind.length };
   }
 

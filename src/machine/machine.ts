@@ -896,9 +896,10 @@ export class Machine {
   }
 
   /**
-   * Not-present status of every (CPU, va) before a change that may make some present. The
-   * words it reads are part of the change's footprint even when nothing is recorded: whether
-   * two page-table writes leave an early walk behind can depend on their order.
+   * Not-present status of every (CPU, va) before a change that may make some present. Each
+   * probe is an event of the step even when no early walk is recorded (so, while events are
+   * taken, `noteEarly` probes again after the change): whether two page-table writes leave an
+   * early walk behind can depend on their order, so their footprints must meet.
    */
   protected earlyBefore(): boolean[] | null {
     if (this.vas.length === 0) return null;
