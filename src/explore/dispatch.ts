@@ -57,10 +57,10 @@ export function execInstant(s: Sim, c: CpuId, f: Frame, e: Effect): unknown {
       }
       return undefined;
     case 'flush-begin':
-      m.wr(m.resGhost());
+      m.events?.push({ k: 'ghost' });
       return flushBegin(s, c, e.mm, e.start, e.end, e.kernel);
     case 'flush-end': {
-      m.wr(m.resGhost());
+      m.events?.push({ k: 'ghost' });
       const rec = s.ghost.flushes[e.token];
       if (!rec) throw new ModelError(`flush-end with token ${e.token}, which no flush-begin returned (cpu${c}, step ${s.step})`);
       // Records are shared between clones (Ghost.clone): a change is a new record.
@@ -69,17 +69,17 @@ export function execInstant(s: Sim, c: CpuId, f: Frame, e: Effect): unknown {
       return undefined;
     }
     case 'pasid-update-begin':
-      m.wr(m.resGhost());
+      m.events?.push({ k: 'ghost' });
       s.ghost.pasid.push({ cpu: c, mm: e.mm, val: e.val, returnedAt: -1 });
       return s.ghost.pasid.length - 1;
     case 'pasid-update-end': {
-      m.wr(m.resGhost());
+      m.events?.push({ k: 'ghost' });
       const rec = s.ghost.pasid[e.token];
       if (rec) s.ghost.pasid[e.token] = { ...rec, returnedAt: s.step };
       return undefined;
     }
     case 'user-running':
-      m.wr(m.resGhost());
+      m.events?.push({ k: 'ghost' });
       s.ghost.userMm[c] = e.on ? e.mm : -1;
       return undefined;
     case 'preempt': {

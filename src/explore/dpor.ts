@@ -5,7 +5,8 @@
  * Processes are the engine's actors, each named by its packed move: a CPU's program (interrupt
  * handlers included), its IPI delivery, its store-buffer drain, and each speculative walk or
  * eviction of (CPU, address). Every actor's next step is a function of the state, and every
- * step records what it read and wrote (`Machine.fp`), enabling conditions included: a `wait`
+ * step's footprint - what it read and wrote, derived from its hardware events
+ * (footprint.ts `footprintOf`) - covers its enabling conditions too: a `wait`
  * reads the word it spins on, a store writes its CPU's buffer (which a full buffer blocks),
  * IPI delivery writes the target's interrupt state, a walk reads the page-table words and the
  * CPU's caches that decide whether it changes anything. Two steps are dependent when one
@@ -28,7 +29,7 @@
  * a restored copy rebuilds each actor by feeding its recorded inputs to a fresh generator.
  */
 import type { Violation } from '../invariants/types.ts';
-import { type Footprint, footprintMap, independent } from './footprint.ts';
+import { type Footprint, independent } from './footprint.ts';
 import { type Model, Sim } from './sim.ts';
 import type { Move } from './strategy.ts';
 import { Budget, type StopKind } from './budget.ts';
@@ -226,7 +227,7 @@ export function sourceDpor(model: Model, opt: DporOptions = {}): DporResult {
       if (depth % CHECKPOINT_EVERY === 0 && checkpoints.length === depth / CHECKPOINT_EVERY) checkpoints.push(sim.clone());
       const alive = sim.apply(lv.taken, undefined);
       steps++;
-      const fp = footprintMap(sim.footprint ?? []);
+      const fp = sim.footprint ?? [];
       lv.ev = addEvent(levels.length - 1, lv.taken, fp);
       // A violation or `end` ends the execution: it disables every actor.
       moves = sim.violation || !alive ? [] : sim.enabledMoves().slice();

@@ -39,6 +39,8 @@ import { NMI, NMI_FRAME, enabledMoves, progEnabled } from './moves.ts';
 import { exec, execInstant, isInstant } from './dispatch.ts';
 import { TaskState, TaskTable } from './tasks.ts';
 import { NO_MM } from '../kernel/layout.ts';
+import { type Footprint, type Shape, footprintOf } from './footprint.ts';
+import type { HwEvent } from '../machine/hw-events.ts';
 
 export { type Atomicity, COARSE_STEPS, FINE_STEPS } from './atomicity.ts';
 export { type CheckConfig, DEFAULT_STEP_EFFECTS, type Model, prepare } from './model.ts';
@@ -82,10 +84,12 @@ export class Sim {
   trace: TraceEvent[] | undefined;
   private readonly moves: Move[] = [];
   violation: Violation | undefined;
-  /** Record what each move reads and writes (for partial-order reduction). */
+  /** Take each move's hardware events and derive its footprint from them (for partial-order reduction). */
   recordFootprints = false;
-  /** Footprint of the last applied move (`Machine.fp` encoding), or null when not recording. */
-  footprint: number[] | null = null;
+  /** Footprint of the last applied move, derived from its hardware events (footprint.ts), or null when not recording. */
+  footprint: Footprint | null = null;
+  /** The hardware events of the last applied move, or null when not recording. */
+  events: readonly HwEvent[] | null = null;
   current = 0;
   /** Set when a left-only instant effect ran: the current step may not glue on further. */
   private stepMustEnd = false;
@@ -338,7 +342,8 @@ export class Sim {
   apply(mv: Move, branch: number | undefined): boolean {
     if (moveKind(mv) === MoveKind.End) {
       // Ending the execution disables every walk and eviction: it conflicts with them all.
-      this.footprint = this.recordFootprints ? this.m.cpus.map((_, c) => this.m.resHw(c) * 2 + 1) : null;
+      this.events = this.recordFootprints ? [{ k: 'end' }] : null;
+      this.footprint = this.events ? footprintOf(this.events, this.shape()) : null;
       this.record(moveCpu(mv), 'end', 'no more hardware events', undefined, branch, { k: 'end' });
       this.checkDeadlock();
       return false;
@@ -351,15 +356,18 @@ export class Sim {
       const top = fs[fs.length - 1];
       beat(moveCpu(mv), top ? (top.fns?.name ?? top.id) : '', this.step);
     }
+    let events: HwEvent[] | null = null;
     if (this.recordFootprints) {
-      this.m.fp = [];
-      if (moveKind(mv) === MoveKind.Prog || moveKind(mv) === MoveKind.Sched || (moveKind(mv) === MoveKind.Ipi && moveArg(mv) === NMI)) this.m.wr(this.m.resProg(moveCpu(mv)));
+      events = [];
+      this.m.events = events;
+      if (moveKind(mv) === MoveKind.Prog || moveKind(mv) === MoveKind.Sched || (moveKind(mv) === MoveKind.Ipi && moveArg(mv) === NMI)) events.push({ k: 'prog', cpu: moveCpu(mv) });
     }
     this.doMove(mv, branch);
     if (this.m.obs.length > 0) this.checkObservations();
     if (!this.violation && this.declared.length > 0) this.checkDeclared();
-    this.footprint = this.m.fp;
-    this.m.fp = null;
+    this.m.events = null;
+    this.events = events;
+    this.footprint = events ? footprintOf(events, this.shape()) : null;
     const bounds = this.model.cfg.bounds;
     if (!this.violation && this.step >= bounds.maxSteps && this.enabledMoves().length > 0) {
       this.violation = {
@@ -369,6 +377,11 @@ export class Sim {
       };
     }
     return true;
+  }
+
+  /** The machine's sizes, for numbering footprint resources. */
+  private shape(): Shape {
+    return { words: this.m.mem.length, cpus: this.m.cpus.length, pages: this.m.pageKind.length };
   }
 
   /** Called when no move is enabled: unfinished CPUs are then deadlocked. */
@@ -469,6 +482,8 @@ export class Sim {
     const prev = tt.cur[c]!;
     if (fs.length > 0) {
       tt.left--;
+      // The execution's preemption budget is shared by every CPU: the last preemption disables the others.
+      this.m.events?.push({ k: 'budget', of: 'preemptions' });
       tt.mm[prev] = this.m.load(c, this.model.layout.pcpu(c, 'cur_mm'));
     }
     tt.switchTo[c] = t;
@@ -494,6 +509,8 @@ export class Sim {
   private nmi(c: CpuId, branch: number | undefined): void {
     const nmi = this.model.world.nmi!;
     this.tasks.nmiLeft--;
+    // Shared by every CPU: the last NMI disables the others.
+    this.m.events?.push({ k: 'budget', of: 'nmi' });
     const fs = this.frames[c]!;
     const top = fs[fs.length - 1];
     const k = this.ks[c]!;

@@ -8,9 +8,10 @@
  * birthday-bound probability of one.
  *
  * Partial-order reduction (`por`, default on without a preemption bound): sleep sets
- * (Godefroid) combined with state caching by his revisit rule. Every move records what it read
- * and wrote (`Machine.fp`); two moves are independent when no resource is written by one and
- * touched by the other. After exploring move t from a state, t goes to sleep in the states
+ * (Godefroid) combined with state caching by his revisit rule. Every move's footprint (what it
+ * read and wrote, derived from the step's hardware events: footprint.ts `footprintOf`) says
+ * what it touched; two moves are independent when no resource is written by one and touched by
+ * the other. After exploring move t from a state, t goes to sleep in the states
  * reached by moves independent of it, and is not explored there: the interleaving it would
  * give was already covered. A visited state remembers the sleep set it was explored with; a
  * revisit explores only the moves that were asleep then and are awake now. In an acyclic state
@@ -22,7 +23,7 @@ import { BitstateTable } from './bitstate.ts';
 import { SleepPool, withSleep } from './sleep-pool.ts';
 import type { SharedVisited } from './shared-visited.ts';
 import { VisitedTable } from './visited.ts';
-import { type Footprint, footprintMap, independent } from './footprint.ts';
+import { type Footprint, independent } from './footprint.ts';
 import { type Model, Sim } from './sim.ts';
 import { Budget, type Limits, type StopKind } from './budget.ts';
 import { type Move, MoveKind, moveCpu, moveKind } from './strategy.ts';
@@ -277,7 +278,7 @@ export function statefulDfs(model: Model, opt: StatefulOptions = {}): StatefulRe
     transitions++;
     let sleep: Sleeper[] = [];
     if (por && child.footprint) {
-      const fpT = footprintMap(child.footprint);
+      const fpT = child.footprint;
       for (const u of top.sleep) if (independent(u.fp, fpT)) sleep.push(u);
       for (const u of top.done) if (independent(u.fp, fpT)) sleep.push(u);
       top.done.push({ move: mv, fp: fpT });

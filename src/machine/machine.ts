@@ -56,6 +56,7 @@ import type { AccessResult, CrossCall, EffectKind, InvlpgbSpec, IpiVia, RmwOp, S
 /** mm slots the ghost keeps a generation for (mm ids are small; NO_MM and LOADED_MM_SWITCHING are no slots). */
 const MM_SLOTS = 64;
 import { Hasher } from './hash.ts';
+import type { HwEvent } from './hw-events.ts';
 import type { EarlyWalk, FillRecord, PscEntry, TlbEntry } from './tlb.ts';
 import { dropWhere, pscFill, pscLookup, tlbFill, tlbLookup } from './tlb.ts';
 import {
@@ -260,12 +261,10 @@ export class Machine {
   /** Words below this are page-table pages (their ghost versions count for invariants). */
   private readonly ptWords: number;
   /**
-   * Footprint recorder for partial-order reduction: while non-null, every access to machine
-   * state appends `resource * 2 + (write ? 1 : 0)`. Resources: memory words, then per CPU its
-   * store buffer, its TLB/PSC/CR3/MSRs, its IRQ state and its program, then page kinds, then
-   * the checker's ghost state.
+   * What the hardware does, appended while non-null (hw-events.ts): the searches with
+   * partial-order reduction set it and derive each step's footprint from it (explore/footprint.ts).
    */
-  fp: number[] | null = null;
+  events: HwEvent[] | null = null;
 
   /** `from`: copy that machine instead (see `clone`); both paths give objects of one shape. */
   constructor(init: MachineInit, from?: Machine) {
@@ -459,8 +458,6 @@ export class Machine {
     const old = this.issued[loc]!;
     const w = old + 1;
     if (loc < this.ptWords) {
-      // The write-id counter orders the issues of page-table stores across CPUs: a resource.
-      if (this.fp) this.wr(this.resIssue(loc));
       if (old !== 0) this.zob(2, loc, old);
       this.zob(2, loc, w);
     }
@@ -480,39 +477,6 @@ export class Machine {
   /** Interrupt delivery drains the receiving CPU's store buffer (SDM §11.10). */
   deliveryDrains(): boolean {
     return true;
-  }
-
-  /** Resource ids (see `fp`). */
-  resSb(c: CpuId): number {
-    return this.mem.length + c * 4;
-  }
-  resHw(c: CpuId): number {
-    return this.mem.length + c * 4 + 1;
-  }
-  resIrq(c: CpuId): number {
-    return this.mem.length + c * 4 + 2;
-  }
-  resProg(c: CpuId): number {
-    return this.mem.length + c * 4 + 3;
-  }
-  resPage(pfn: Pfn): number {
-    return this.mem.length + this.cpus.length * 4 + pfn;
-  }
-  resGhost(): number {
-    return this.mem.length + this.cpus.length * 4 + this.pageKind.length;
-  }
-
-  /** The ghost write-id counter of page-table word `loc`. */
-  resIssue(loc: Loc): number {
-    return this.resGhost() + 1 + loc;
-  }
-
-  rd(res: number): void {
-    this.fp?.push(res * 2);
-  }
-
-  wr(res: number): void {
-    this.fp?.push(res * 2 + 1);
   }
 
   /** The CPUs, to read. */
@@ -570,10 +534,7 @@ export class Machine {
   load(c: CpuId, loc: Loc): number {
     this.checkOwner(c, loc);
     const sb = this.cpu(c).sb;
-    if (this.fp) {
-      this.rd(loc);
-      if (sb.length > 0) this.rd(this.resSb(c));
-    }
+    this.events?.push({ k: 'load', cpu: c, loc, sb: sb.length });
     for (let i = sb.length - 1; i >= 0; i--) if (sb[i]!.loc === loc) return sb[i]!.val;
     return this.mem[loc]!;
   }
@@ -585,7 +546,7 @@ export class Machine {
   store(c: CpuId, loc: Loc, val: number): void {
     this.checkWriter(c, loc);
     const w = this.issue(loc);
-    if (this.fp) this.wr(this.isPrivate(loc) ? loc : this.resSb(c));
+    this.events?.push({ k: 'store', cpu: c, loc, buffered: !this.isPrivate(loc) });
     if (this.checkOwner(c, loc)) {
       this.setMem(loc, val);
       this.setWid(loc, w);
@@ -600,7 +561,7 @@ export class Machine {
   drainOne(c: CpuId): SbEntry {
     const e = this.mut(c).sb.shift();
     if (!e) throw new Error('[tlbcheck bug] drain of an empty store buffer');
-    if (this.fp) this.wr(this.resSb(c));
+    this.events?.push({ k: 'drain', cpu: c, n: 1 });
     this.commit(e);
     return e;
   }
@@ -608,12 +569,12 @@ export class Machine {
   /** A buffered store reaches memory; an xAPIC ICR store raises its IPI. */
   private commit(e: SbEntry): void {
     if (e.ipi) {
-      this.wr(this.resIrq(e.ipi.target));
+      this.events?.push({ k: 'ipi', target: e.ipi.target });
       this.mut(e.ipi.target).pending.push(e.ipi.call);
       return;
     }
     const before = e.loc < this.ptWords ? this.earlyBefore() : null;
-    this.wr(e.loc);
+    this.events?.push({ k: 'commit', loc: e.loc });
     this.setMem(e.loc, e.val);
     this.setWid(e.loc, e.wid);
     this.noteEarly(before);
@@ -622,8 +583,8 @@ export class Machine {
   drainAll(c: CpuId): number {
     const sb = this.cpu(c).sb;
     const n = sb.length;
-    // Serializing instructions wait for an empty buffer: that wait reads it.
-    if (this.fp) n > 0 ? this.wr(this.resSb(c)) : this.rd(this.resSb(c));
+    // Serializing instructions wait for an empty buffer: that wait reads it (n = 0).
+    this.events?.push({ k: 'drain', cpu: c, n });
     for (const e of sb) this.commit(e);
     if (n > 0) this.mut(c).sb.length = 0;
     return n;
@@ -633,7 +594,7 @@ export class Machine {
     this.checkOwner(c, loc);
     this.checkWriter(c, loc);
     this.drainAll(c);
-    this.wr(loc);
+    this.events?.push({ k: 'rmw', cpu: c, loc });
     const old = this.mem[loc]!;
     let v: number;
     switch (op) {
@@ -673,10 +634,7 @@ export class Machine {
   /** Latest write id to `loc` visible to cpu `c` (own buffer, else memory): ghost. */
   visibleWid(c: CpuId, loc: Loc): number {
     const sb = this.cpu(c).sb;
-    if (this.fp) {
-      this.rd(loc);
-      this.rd(this.resSb(c));
-    }
+    this.events?.push({ k: 'wid', cpu: c, loc });
     for (let i = sb.length - 1; i >= 0; i--) if (sb[i]!.loc === loc) return sb[i]!.wid;
     return this.wid[loc]!;
   }
@@ -689,7 +647,7 @@ export class Machine {
   }
 
   freePage(pfn: Pfn): void {
-    this.wr(this.resPage(pfn));
+    this.events?.push({ k: 'page-free', pfn });
     this.setPage(pfn, PageKind.Free, 0);
     this.pageGen[pfn]!++;
   }
@@ -700,7 +658,7 @@ export class Machine {
    */
   reusePage(pfn: Pfn, fill: number): boolean {
     if (this.pageKind[pfn] !== PageKind.Free) {
-      this.rd(this.resPage(pfn));
+      this.events?.push({ k: 'page-busy', pfn });
       return false;
     }
     const before = this.earlyBefore();
@@ -718,7 +676,7 @@ export class Machine {
    */
   allocTable(pfn: Pfn, level: 'upper' | 'leaf', owner: number, words: readonly (readonly [number, number])[]): boolean {
     if (this.pageKind[pfn] !== PageKind.Free) {
-      this.rd(this.resPage(pfn));
+      this.events?.push({ k: 'page-busy', pfn });
       return false;
     }
     const before = this.earlyBefore();
@@ -738,17 +696,16 @@ export class Machine {
 
   /** Ghost: the mm at slot `mm` is allocated or freed (a new generation of the slot either way). */
   mmLife(mm: number): void {
-    this.wr(this.resGhost());
+    this.events?.push({ k: 'mm-life' });
     this.mmGen[mm]!++;
   }
 
   private reuseWords(pfn: Pfn, fill: number): void {
-    this.wr(this.resPage(pfn));
+    this.events?.push({ k: 'page-reuse', pfn });
     this.setPage(pfn, PageKind.Data, 0);
     this.pageGen[pfn]!++;
     for (let i = 0; i < ENTRIES; i++) {
       const l = entryLoc(pfn, i);
-      this.wr(l);
       this.setMem(l, fill);
       this.setWid(l, this.issue(l));
     }
@@ -798,7 +755,6 @@ export class Machine {
   planWalk(c: CpuId, va: number): WalkPlan | undefined {
     const cpu = this.cpu(c);
     const root = cpu.cr3Root;
-    this.rd(this.resHw(c));
     if (root < 0) return undefined;
     const pcid = cpu.cr3Pcid;
     const ui = upperIndex(va);
@@ -815,10 +771,6 @@ export class Machine {
     } else {
       reads.push({ pfn: root, level: 'root', viaPsc: false });
       upperLoc = entryLoc(root, ui);
-      if (this.fp) {
-        this.rd(this.resPage(root));
-        this.rd(upperLoc);
-      }
       const ue = this.mem[upperLoc]!;
       if (!entryPresent(ue)) return { reads };
       leafPfn = entryPfn(ue);
@@ -827,16 +779,10 @@ export class Machine {
     }
     reads.push({ pfn: leafPfn, level: 'leaf', viaPsc: cached !== undefined });
     const leafLoc = entryLoc(leafPfn, leafIndex(va));
-    if (this.fp) {
-      this.rd(this.resPage(leafPfn));
-      this.rd(leafLoc);
-    }
     const pte = this.mem[leafLoc]!;
     const base = pscNew ? { reads, psc: pscNew } : { reads };
     if (!entryPresent(pte)) return base;
     const rec: FillRecord = { upperLoc, upperWid, leafLoc, leafWid: this.wid[leafLoc]!, step: this.step };
-    // The fill records the data page's generation: it reads the page's lifecycle.
-    if (this.fp && entryPfn(pte) < this.pageKind.length) this.rd(this.resPage(entryPfn(pte)));
     const tlb: TlbEntry = {
       pcid,
       vpn: vpnOf(va),
@@ -860,12 +806,12 @@ export class Machine {
 
   /** A speculative walk is worth exploring only if it changes a cache or reads a dead table. */
   walkMatters(c: CpuId, va: number): boolean {
-    const saved = this.fp;
-    this.fp = null;
+    const saved = this.events;
+    this.events = null;
     try {
       return this.walkMattersNow(c, va);
     } finally {
-      this.fp = saved;
+      this.events = saved;
     }
   }
 
@@ -899,20 +845,25 @@ export class Machine {
   private walksNotPresent(c: CpuId, va: number): boolean {
     const cpu = this.cpus[c]!;
     const root = cpu.cr3Root;
-    if (this.fp) this.rd(this.resHw(c));
-    if (root < 0) return false;
+    if (root < 0) {
+      this.events?.push({ k: 'probe', cpu: c, upper: -1, leaf: -1 });
+      return false;
+    }
     const cached = pscLookup(cpu.psc, cpu.cr3Pcid, upperIndex(va));
     let leaf: Pfn;
+    let upper = -1;
     if (cached) leaf = cached.leafPfn;
     else {
-      const upper = entryLoc(root, upperIndex(va));
-      if (this.fp) this.rd(upper);
+      upper = entryLoc(root, upperIndex(va));
       const ue = this.mem[upper]!;
-      if (!entryPresent(ue)) return true;
+      if (!entryPresent(ue)) {
+        this.events?.push({ k: 'probe', cpu: c, upper, leaf: -1 });
+        return true;
+      }
       leaf = entryPfn(ue);
     }
     const loc = entryLoc(leaf, leafIndex(va));
-    if (this.fp) this.rd(loc);
+    this.events?.push({ k: 'probe', cpu: c, upper, leaf: loc });
     return !entryPresent(this.mem[loc]!);
   }
 
@@ -935,19 +886,20 @@ export class Machine {
         const was = before[k++]!;
         const cpu = this.cpus[c]!;
         if (cpu.cr3Root < 0) continue;
-        // Evaluated (and its reads recorded for the footprint) whatever `was` is.
+        // Evaluated (and its probe event recorded) whatever `was` is.
         const np = this.walksNotPresent(c, va);
         if (!was || np || this.hasEarly(cpu, cpu.cr3Pcid, vpnOf(va))) continue;
-        if (this.fp) this.wr(this.resHw(c));
+        this.events?.push({ k: 'early', cpu: c });
         this.mut(c).early.push({ pcid: cpu.cr3Pcid, vpn: vpnOf(va), step: this.step });
       }
     }
   }
 
   /**
-   * Not-present status of every (CPU, va) before a change that may make some present. The
-   * words it reads are part of the change's footprint even when nothing is recorded: whether
-   * two page-table writes leave an early walk behind can depend on their order.
+   * Not-present status of every (CPU, va) before a change that may make some present. Each
+   * probe is an event of the step even when no early walk is recorded (so, while events are
+   * taken, `noteEarly` probes again after the change): whether two page-table writes leave an
+   * early walk behind can depend on their order, so their footprints must meet.
    */
   protected earlyBefore(): boolean[] | null {
     if (this.vas.length === 0) return null;
@@ -960,7 +912,7 @@ export class Machine {
         out.push(np);
       }
     }
-    return any || this.fp ? out : null;
+    return any || this.events ? out : null;
   }
 
   /**
@@ -970,7 +922,7 @@ export class Machine {
    */
   softWalkRead(c: CpuId, loc: Loc, w: SoftWalk, tree: MmId): void {
     const pfn = Math.floor(loc / ENTRIES);
-    this.rd(this.resPage(pfn));
+    this.events?.push({ k: 'soft-walk', pfn });
     this.obs.push({
       o: 'walk-read',
       cpu: c,
@@ -994,8 +946,8 @@ export class Machine {
    * accessed flag, and for a `write` its dirty flag, are set by a locked update (SDM §4.8).
    */
   walk(c: CpuId, va: number, speculative: boolean, write = false): WalkPlan | undefined {
-    this.wr(this.resHw(c));
     const found = this.planWalk(c, va);
+    this.events?.push({ k: 'walk', cpu: c, va, plan: found });
     if (!found) return undefined;
     const plan = found.tlb ? this.setAccessedDirty(found, found.tlb, write) : found;
     const cpu = this.cpu(c);
@@ -1034,7 +986,7 @@ export class Machine {
     let next = pte & ~NOT_ACCESSED;
     if (write && entryWritable(pte)) next &= ~NOT_DIRTY;
     if (next === pte) return plan;
-    this.wr(loc);
+    this.events?.push({ k: 'ad', loc });
     this.setMem(loc, next);
     const wid = this.issue(loc);
     this.setWid(loc, wid);
@@ -1060,10 +1012,7 @@ export class Machine {
    */
   access(c: CpuId, va: number, write = false, early = false): AccessResult {
     const cpu = this.cpu(c);
-    if (this.fp) {
-      this.wr(this.resHw(c));
-      this.rd(this.resGhost());
-    }
+    this.events?.push({ k: 'access', cpu: c });
     if (early) {
       if (!this.earlyFault(c, va)) throw new Error('[tlbcheck bug] early fault without an early walk');
       return this.pageFault(c, va, 'not-present', true);
@@ -1077,8 +1026,7 @@ export class Machine {
       if (write && !e.writable) return this.pageFault(c, va, 'read-only');
     }
     if (!e) throw new Error('[tlbcheck bug] access without a translation');
-    // The use is judged against the page's lifecycle (no-use-after-free-page): it reads it.
-    if (this.fp && e.pfn < this.pageKind.length) this.rd(this.resPage(e.pfn));
+    this.events?.push({ k: 'use', pfn: e.pfn });
     this.obs.push({ o: 'use', cpu: c, va, mm: this.treeOf(c), entry: e, step: this.step });
     return { ok: true, pfn: e.pfn, viaTlb };
   }
@@ -1121,7 +1069,7 @@ export class Machine {
 
   evict(c: CpuId, i: number): string {
     const cpu = this.mut(c);
-    this.wr(this.resHw(c));
+    this.events?.push({ k: 'evict', cpu: c });
     cpu.evictionsLeft--;
     if (i < cpu.tlb.length) {
       const [e] = cpu.tlb.splice(i, 1);
@@ -1138,7 +1086,7 @@ export class Machine {
   /**
    * What every serializing instruction does to the walker: the early walks are forgotten, so
    * accesses after it use walks made after it (SDM §9.3 in recent editions, "Serializing
-   * Instructions"). The caller drains the store buffer and records the write of `resHw`.
+   * Instructions"). The caller drains the store buffer first.
    */
   protected serialize(cpu: CpuState): void {
     if (cpu.early.length > 0) cpu.early = [];
@@ -1148,7 +1096,7 @@ export class Machine {
   writeCr3(c: CpuId, root: Pfn, pcid: number, noflush: boolean): string | undefined {
     const cpu = this.mut(c);
     this.drainAll(c);
-    this.wr(this.resHw(c));
+    this.events?.push({ k: 'insn', cpu: c });
     this.serialize(cpu);
     if (!cpu.pcide && (pcid !== 0 || noflush)) return '#GP: CR3 PCID/NOFLUSH bits with CR4.PCIDE=0';
     cpu.cr3Root = root;
@@ -1164,7 +1112,7 @@ export class Machine {
   invlpg(c: CpuId, va: number): void {
     const cpu = this.mut(c);
     this.drainAll(c);
-    this.wr(this.resHw(c));
+    this.events?.push({ k: 'insn', cpu: c });
     this.serialize(cpu);
     const vpn = vpnOf(va);
     const pcid = cpu.cr3Pcid;
@@ -1179,7 +1127,7 @@ export class Machine {
     if (!this.features.invpcid) return '#UD: INVPCID on a CPU without X86_FEATURE_INVPCID';
     const cpu = this.mut(c);
     this.drainAll(c);
-    this.wr(this.resHw(c));
+    this.events?.push({ k: 'insn', cpu: c });
     this.serialize(cpu);
     const vpn = vpnOf(va);
     switch (type) {
@@ -1217,7 +1165,7 @@ export class Machine {
   writeCr4(c: CpuId, pge: boolean, pcide: boolean): string | undefined {
     const cpu = this.mut(c);
     this.drainAll(c);
-    this.wr(this.resHw(c));
+    this.events?.push({ k: 'insn', cpu: c });
     this.serialize(cpu);
     if (pcide && !cpu.pcide && (!this.features.pcid || cpu.cr3Pcid !== 0)) {
       return this.features.pcid ? '#GP: CR4.PCIDE set with CR3[11:0] != 0' : '#GP: CR4.PCIDE on a CPU without PCID';
@@ -1234,7 +1182,7 @@ export class Machine {
 
   wrmsrPasid(c: CpuId, val: number): void {
     this.drainAll(c);
-    this.wr(this.resHw(c));
+    this.events?.push({ k: 'insn', cpu: c });
     const cpu = this.mut(c);
     this.serialize(cpu);
     cpu.pasidMsr = val;
@@ -1249,10 +1197,9 @@ export class Machine {
    */
   invlpgb(c: CpuId, inv: InvlpgbSpec): string | undefined {
     if (!this.features.invlpgb) return '#UD: INVLPGB on a CPU without X86_FEATURE_INVLPGB';
-    this.rd(this.resHw(c));
+    this.events?.push({ k: 'invlpgb', cpu: c });
     const b: BcastInval = { ...inv, from: c };
     for (let t = 0; t < this.cpus.length; t++) {
-      this.wr(this.resIrq(t));
       this.mut(t).inbox.push(b);
     }
     return undefined;
@@ -1278,7 +1225,7 @@ export class Machine {
     // Serializing (effect-kinds.ts): the buffer is empty here when the engine waited for the
     // drain actor; otherwise (FINE_STEPS) it drains in one go, as iret does.
     if (this.drainsFirst('tlbsync')) this.drainAll(c);
-    for (let t = 0; t < this.cpus.length; t++) this.rd(this.resIrq(t));
+    this.events?.push({ k: 'tlbsync', cpu: c });
     return undefined;
   }
 
@@ -1314,8 +1261,7 @@ export class Machine {
     if (i < 0) throw new Error(`[tlbcheck bug] no INVLPGB from cpu${from} waits at cpu${t}`);
     const inv = cpu.inbox[i]!;
     cpu.inbox.splice(i, 1);
-    this.wr(this.resIrq(t));
-    this.wr(this.resHw(t));
+    this.events?.push({ k: 'bcast', cpu: t });
     const nTlb = cpu.tlb.length;
     dropWhere(cpu.tlb, (e) => this.bcastMatchesTlb(inv, e));
     const nPsc = cpu.psc.length;
@@ -1341,12 +1287,12 @@ export class Machine {
     if (via === 'mmio') {
       const cpu = this.mut(c);
       if (cpu.sb.length >= this.bounds.sbDepth) throw new Error('[tlbcheck bug] ICR store to a full store buffer');
-      this.wr(this.resSb(c));
+      this.events?.push({ k: 'icr-store', cpu: c });
       cpu.sb.push({ loc: -1, val: 0, wid: 0, ipi: { target, call } });
       return;
     }
     if (via === 'lock') this.drainAll(c);
-    this.wr(this.resIrq(target));
+    this.events?.push({ k: 'ipi', target });
     this.mut(target).pending.push(call);
   }
 
@@ -1362,8 +1308,7 @@ export class Machine {
   deliver(c: CpuId): CrossCall[] {
     const cpu = this.mut(c);
     if (this.deliveryDrains()) this.drainAll(c);
-    this.wr(this.resIrq(c));
-    this.wr(this.resProg(c));
+    this.events?.push({ k: 'deliver', cpu: c });
     const calls = cpu.pending;
     cpu.pending = [];
     cpu.irqOn = false;
@@ -1375,17 +1320,15 @@ export class Machine {
   iret(c: CpuId): void {
     const cpu = this.mut(c);
     if (this.drainsFirst('iret')) this.drainAll(c);
-    this.wr(this.resIrq(c));
     // Serializing: it forgets the early walks, so it is ordered with this CPU's walker.
-    if (cpu.early.length > 0) this.wr(this.resHw(c));
-    else this.rd(this.resHw(c));
+    this.events?.push({ k: 'iret', cpu: c, forgot: cpu.early.length > 0 });
     this.serialize(cpu);
     cpu.inIrq--;
     cpu.irqOn = true;
   }
 
   setIrq(c: CpuId, on: boolean): void {
-    this.wr(this.resIrq(c));
+    this.events?.push({ k: 'irq', cpu: c });
     this.mut(c).irqOn = on;
   }
 }
