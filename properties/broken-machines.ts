@@ -17,12 +17,15 @@ export class NoForwardingMachine extends Machine {
 /** The walker reads its own CPU's store buffer: breaks "walks read memory". */
 export class WalkerSeesSbMachine extends Machine {
   override planWalk(c: number, va: number) {
-    const saved = this.cpu(c).sb.map((e) => [e.loc, this.mem[e.loc]!] as const);
-    for (const e of this.cpu(c).sb) this.mem[e.loc] = e.val;
+    // Memory is swapped in place and back around the walk (it may be shared with a clone,
+    // which never runs in between).
+    const mem = this.mem as number[];
+    const saved = this.cpu(c).sb.map((e) => [e.loc, mem[e.loc]!] as const);
+    for (const e of this.cpu(c).sb) mem[e.loc] = e.val;
     try {
       return super.planWalk(c, va);
     } finally {
-      for (const [l, v] of saved) this.mem[l] = v;
+      for (const [l, v] of saved) mem[l] = v;
     }
   }
 }

@@ -217,6 +217,45 @@ describe('hardware walker, TLB and paging-structure caches', () => {
   });
 });
 
+describe('copies', () => {
+  it('a clone shares memory and the page arrays until one side writes: no write of either reaches the other', () => {
+    const a = machine();
+    a.setPage(3, PageKind.Data, 0);
+    a.store(0, X, 7);
+    a.drainOne(0);
+    const snap = (m: Machine) => JSON.stringify([m.mem, m.wid, m.issued, [...m.pageKind], [...m.pageOwner], [...m.pageGen], [...m.mmGen]]);
+    const fp = (m: Machine): number => {
+      const h = new Hasher();
+      m.hashInto(h);
+      return h.key();
+    };
+    const before = snap(a);
+    const key = fp(a);
+    const b = a.clone();
+    // Every kind of write on the clone: a drained store (memory, versions), an RMW, a page's
+    // lifecycle (kind, owner, generation), an mm's lifetime, a poke.
+    b.store(1, Y, 9);
+    b.drainOne(1);
+    b.rmw(0, X, 'xadd', 1);
+    b.freePage(3);
+    b.reusePage(3, 0);
+    b.mmLife(1);
+    b.poke(X, 11);
+    expect(snap(a)).toBe(before);
+    expect(fp(a)).toBe(key);
+    expect(snap(b)).not.toBe(before);
+    // And the other way: the parent's writes after the clone do not reach the clone.
+    const c = a.clone();
+    const cBefore = snap(c);
+    a.store(0, Y, 5);
+    a.drainOne(0);
+    a.setPage(3, PageKind.Free, 0);
+    a.mmLife(2);
+    expect(snap(c)).toBe(cBefore);
+    expect(snap(a)).not.toBe(cBefore);
+  });
+});
+
 describe('interrupts', () => {
   it('an IPI waits while IRQs are off; the handler runs with IRQs off; IRET turns them back on', () => {
     const m = machine();

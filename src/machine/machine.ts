@@ -164,6 +164,15 @@ export interface WalkPlan {
   readonly tlb?: TlbEntry;
 }
 
+/** The copy-on-write arrays of a machine (`Machine.arrs`). */
+const ARR_MEM = 1;
+const ARR_WID = 2;
+const ARR_ISSUED = 4;
+/** pageKind, pageOwner and pageGen, copied together (a page's lifecycle writes them together). */
+const ARR_PAGE = 8;
+const ARR_MM = 16;
+const ARR_ALL = 31;
+
 /** Field by field, in the constructor's order, so every CPU state object has one shape. */
 function cloneCpu(c: CpuState): CpuState {
   return {
@@ -217,29 +226,35 @@ export class Machine {
    * every explored state copies them, and copying a JS array costs a fraction of what a typed
    * array's slice does (each slice is an ArrayBuffer with external memory for the GC to track).
    */
-  readonly mem: number[];
+  mem: readonly number[];
   /**
    * Ghost: version of the value `mem` holds, counted per location in issue order (0 = the
    * initial contents). Page-table entries are written under the page-table lock, one writer
    * at a time, so issue order is their coherence order.
    */
-  readonly wid: number[];
+  wid: readonly number[];
   /** Ghost: versions issued so far per location (buffered stores included). */
-  readonly issued: number[];
+  issued: readonly number[];
   readonly owner: Int16Array;
   readonly writer: Int16Array;
-  readonly pageKind: Uint8Array;
-  readonly pageOwner: Int16Array;
+  pageKind: Uint8Array;
+  pageOwner: Int16Array;
   /**
    * Ghost: generation of each page, bumped when it is freed and when it is reused. A TLB entry
    * records the generation of the page it maps when it is filled (no-use-after-free-page).
    */
-  readonly pageGen: Int32Array;
+  pageGen: Int32Array;
   /**
    * Ghost: generation of each mm slot (an mm_struct address), bumped when the mm there is
    * freed and when a new one is allocated there. A TLB entry records its tree's generation.
    */
-  readonly mmGen: Int32Array;
+  mmGen: Int32Array;
+  /**
+   * Which of the arrays above (memory, its ghost versions, the page and mm arrays) this machine
+   * owns: a clone shares its parent's and copies one before its first write to it (`ARR_*`,
+   * `writable`), so a step that writes no memory copies none. Code outside writes none of them.
+   */
+  private arrs = ARR_ALL;
   /**
    * The CPUs, copy-on-write: a clone shares its parent's CPU objects and copies one (its
    * arrays included) the first time it changes it (`mut`); `owned` has bit c once cpu c is this
@@ -271,16 +286,19 @@ export class Machine {
     if (from) {
       this.features = from.features;
       this.bounds = from.bounds;
-      this.mem = from.mem.slice();
-      this.wid = from.wid.slice();
-      this.issued = from.issued.slice();
+      this.mem = from.mem;
+      this.wid = from.wid;
+      this.issued = from.issued;
       this.ptWords = from.ptWords;
       this.owner = from.owner;
       this.writer = from.writer;
-      this.pageKind = from.pageKind.slice();
-      this.pageOwner = from.pageOwner.slice();
-      this.pageGen = from.pageGen.slice();
-      this.mmGen = from.mmGen.slice();
+      this.pageKind = from.pageKind;
+      this.pageOwner = from.pageOwner;
+      this.pageGen = from.pageGen;
+      this.mmGen = from.mmGen;
+      // Both machines now share every array: each copies one before writing it.
+      this.arrs = 0;
+      from.arrs = 0;
       this.cpuArr = from.cpuArr.slice();
       // Both machines now share every CPU object: each copies one before changing it.
       this.owned = 0;
@@ -442,7 +460,24 @@ export class Machine {
     if (old === v) return;
     if (old !== 0) this.zob(0, loc, old);
     if (v !== 0) this.zob(0, loc, v);
-    this.mem[loc] = v;
+    this.writable(ARR_MEM);
+    (this.mem as number[])[loc] = v;
+  }
+
+  /** Take ownership of the arrays of `bits` (ARR_*), copying each one this machine shares. */
+  private writable(bits: number): void {
+    const need = bits & ~this.arrs;
+    if (need === 0) return;
+    if (need & ARR_MEM) this.mem = this.mem.slice();
+    if (need & ARR_WID) this.wid = this.wid.slice();
+    if (need & ARR_ISSUED) this.issued = this.issued.slice();
+    if (need & ARR_PAGE) {
+      this.pageKind = this.pageKind.slice();
+      this.pageOwner = this.pageOwner.slice();
+      this.pageGen = this.pageGen.slice();
+    }
+    if (need & ARR_MM) this.mmGen = this.mmGen.slice();
+    this.arrs |= need;
   }
 
   private setWid(loc: Loc, w: number): void {
@@ -451,7 +486,8 @@ export class Machine {
       if (old !== 0) this.zob(1, loc, old);
       if (w !== 0) this.zob(1, loc, w);
     }
-    this.wid[loc] = w;
+    this.writable(ARR_WID);
+    (this.wid as number[])[loc] = w;
   }
 
   private issue(loc: Loc): number {
@@ -461,7 +497,8 @@ export class Machine {
       if (old !== 0) this.zob(2, loc, old);
       this.zob(2, loc, w);
     }
-    this.issued[loc] = w;
+    this.writable(ARR_ISSUED);
+    (this.issued as number[])[loc] = w;
     return w;
   }
 
@@ -642,6 +679,7 @@ export class Machine {
   // ------------------------------------------------------------------ page lifecycle (ghost)
 
   setPage(pfn: Pfn, kind: PageKind, owner: number): void {
+    this.writable(ARR_PAGE);
     this.pageKind[pfn] = kind;
     this.pageOwner[pfn] = owner;
   }
@@ -649,6 +687,7 @@ export class Machine {
   freePage(pfn: Pfn): void {
     this.events?.push({ k: 'page-free', pfn });
     this.setPage(pfn, PageKind.Free, 0);
+    this.writable(ARR_PAGE);
     this.pageGen[pfn]!++;
   }
 
@@ -697,12 +736,14 @@ export class Machine {
   /** Ghost: the mm at slot `mm` is allocated or freed (a new generation of the slot either way). */
   mmLife(mm: number): void {
     this.events?.push({ k: 'mm-life' });
+    this.writable(ARR_MM);
     this.mmGen[mm]!++;
   }
 
   private reuseWords(pfn: Pfn, fill: number): void {
     this.events?.push({ k: 'page-reuse', pfn });
     this.setPage(pfn, PageKind.Data, 0);
+    this.writable(ARR_PAGE);
     this.pageGen[pfn]!++;
     for (let i = 0; i < ENTRIES; i++) {
       const l = entryLoc(pfn, i);
