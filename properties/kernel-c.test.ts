@@ -462,4 +462,13 @@ describe('kernel/smp.c of 6.18 is C (src/kernel/c/linux-6.18/smp.c)', () => {
     const none = await patch('smp-skip-all', fn.replace('if (cond_func && !cond_func(cpu, info)) {', 'if (1) {'));
     expect(checkVariant(none, 'switch-vs-flush', 2).violation?.invariant).toBe('no-stale-tlb-use');
   });
+
+  it('what the model does not run is a one-line error at its place: an asynchronous call, a mask operation on a shared destination, the address of a scalar local as the argument', async () => {
+    const async0 = await patch('smp-async', fn.replace('tlbcheck_csd_queue(cpu, csd, func, info, wait);', 'tlbcheck_csd_queue(cpu, csd, func, info, 0);'));
+    expect(() => checkVariant(async0, 'switch-vs-flush', 2)).toThrow(/^routine smp_call_function_many_cond on cpu\d at step \d+: \S*smp-async\.c:\d+:\d+: tlbcheck_csd_queue\(cpu, csd, func, info, 0\): an asynchronous cross-call \(wait=0\) is not modelled: the handler releases a csd after the call, as for wait=1$/);
+    const shared = await patch('smp-shared-and', fn.replace('cpumask_and(&cpumask, mask, cpu_online_mask);', 'cpumask_and(mask, mask, cpu_online_mask);'));
+    expect(() => checkVariant(shared, 'switch-vs-flush', 2)).toThrow(/: the destination must be the address of a local mask/);
+    const scalar = await patch('smp-scalar-info', fn.replace('tlbcheck_csd_queue(cpu, csd, func, info, wait);', 'tlbcheck_csd_queue(cpu, csd, func, &this_cpu, wait);'));
+    expect(() => checkVariant(scalar, 'switch-vs-flush', 2)).toThrow(/the argument holds the address of a local of the sender/);
+  });
 });

@@ -17,7 +17,7 @@ export function stackSite(e: unknown): string | undefined {
     if (file.startsWith('node:') || file.includes('/node_modules/')) continue;
     sites.push(`${file}:${m[2]}:${m[3]}`);
   }
-  const mine = (s: string): boolean => /\/src\/(explore|machine|invariants|counterexample|cli|gate)\//.test(s) || /\/src\/kernel\/(fx|layout)\.ts:/.test(s);
+  const mine = (s: string): boolean => /\/src\/(explore|machine|invariants|counterexample|cli|gate|kc)\//.test(s) || /\/src\/kernel\/(fx|layout)\.ts:/.test(s);
   return sites.find((s) => !/\/src\//.test(s)) ?? sites.find((s) => !mine(s));
 }
 
