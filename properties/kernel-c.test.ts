@@ -472,3 +472,17 @@ describe('kernel/smp.c of 6.18 is C (src/kernel/c/linux-6.18/smp.c)', () => {
     expect(() => checkVariant(scalar, 'switch-vs-flush', 2)).toThrow(/the argument holds the address of a local of the sender/);
   });
 });
+
+describe('kernel/smp.c of 4.9-4.20 is C (src/kernel/c/common/smp-calls-4.9-4.20.c)', () => {
+  const smp = readFileSync(join(ROOT, 'src/kernel/c/common/smp-calls-4.9-4.20.c'), 'utf8');
+  const fn = smp.slice(smp.indexOf('void smp_call_function_many('), smp.indexOf('int smp_call_function('));
+
+  it('4.13 reaches its targets through it: without the wait for the csds the flush returns before a target ran it', async () => {
+    const same = await cFile('smp413-same.c', `/* tlbcheck: id=smp413-same base=linux-4.13 kind=user */\n#define CSD_FLAG_LOCK\t1\n${fn}`);
+    expect(checkVariant(same, 'concurrent-flushes', 3).verdict).toBe('holds');
+    const nowait = fn.replace('if (wait) {', 'if (0) {');
+    expect(nowait).not.toBe(fn);
+    const r = checkVariant(await cFile('smp413-nowait.c', `/* tlbcheck: id=smp413-nowait base=linux-4.13 kind=user */\n#define CSD_FLAG_LOCK\t1\n${nowait}`), 'concurrent-flushes', 3);
+    expect(r.violation?.invariant).toBe('no-stale-tlb-use');
+  });
+});

@@ -5,6 +5,7 @@
  *   expect=pti-return-to-user:2:holds,pti-return-to-user:2:holds@invpcid,switch-vs-flush:2:holds
  *   expect=switch-vs-flush:2:holds@invpcid,lazy-flush:2:holds,lazy-free-pgtables:2:holds
  *   noop=trace_tlb_flush,count_vm_tlb_event,inc_irq_stat,load_mm_cr4,load_mm_ldt,switch_ldt
+ *   link=common/smp-calls-4.9-4.20.c
  */
 /*
  * KAISER in the 4.4/4.9 stable trees (Hugh Dickins' backport, Jan 2018; seed 000):

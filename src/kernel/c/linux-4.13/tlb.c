@@ -7,7 +7,7 @@
  *   expect=kernel-range-flush-global:2:holds,kernel-range-flush-global:3:holds,kernel-range-flush-global:2:holds@pge
  *   expect=kernel-range-flush-global:3:holds@pge,kernel-range-flush-all:2:holds@pge,kernel-range-flush-all:2:holds
  *   noop=trace_tlb_flush,count_vm_tlb_event,count_vm_tlb_events,inc_irq_stat,load_mm_cr4,switch_ldt
- *   link=common/smp-4.12-4.20.c,common/tlbflush-4.12-4.14.c,common/tlb-flush-all-4.12-6.18.c,common/tlb-kernel-range-4.13-4.20.c
+ *   link=common/smp-4.12-4.20.c,common/smp-calls-4.9-4.20.c,common/tlbflush-4.12-4.14.c,common/tlb-flush-all-4.12-6.18.c,common/tlb-kernel-range-4.13-4.20.c
  *   expect=switch-away-free-pgtables:2:holds,switch-away-free-pgtables:3:holds
  */
 /*

@@ -2,7 +2,7 @@
  *   title="Linux 4.14: PCID with ctxs[]/ctx_id/tlb_gen, choose_new_asid, NOFLUSH CR3, partial vs full flush"
  *   source="arch/x86/mm/tlb.c, asm/tlbflush.h @ v4.14 (after b956575bed91); seed 001"
  *   generation=linux-4.14 features=pcid,pge setup-pcid=pge
- *   link=common/mmu_context-4.14.c,common/smp-4.12-4.20.c,common/tlbflush-4.12-4.14.c,common/tlb-flush-all-4.12-6.18.c
+ *   link=common/mmu_context-4.14.c,common/smp-4.12-4.20.c,common/smp-calls-4.9-4.20.c,common/tlbflush-4.12-4.14.c,common/tlb-flush-all-4.12-6.18.c
  *   link=common/tlb-kernel-range-4.13-4.20.c
  *   expect=switch-vs-flush:2:holds,switch-vs-flush-local:2:holds,lazy-flush:2:holds
  *   expect=lazy-free-pgtables:2:holds,lazy-free-pgtables:3:holds,asid-reuse:2:holds

@@ -2,7 +2,7 @@
  *   title="Linux 4.15 PTI: kernel/user PCID pairs, user_pcid_flush_mask, invalidate_other"
  *   source="arch/x86/mm/tlb.c, arch/x86/include/asm/tlbflush.h, arch/x86/entry/calling.h @ v4.15; seed 001"
  *   generation=linux-4.15-pti features=pcid,invpcid,pge,pti
- *   link=common/mmu_context-4.14.c,common/smp-4.12-4.20.c,common/tlb-kernel-range-4.13-4.20.c
+ *   link=common/mmu_context-4.14.c,common/smp-4.12-4.20.c,common/smp-calls-4.9-4.20.c,common/tlb-kernel-range-4.13-4.20.c
  *   config=CONFIG_PROVE_LOCKING,CONFIG_PAGE_TABLE_ISOLATION
  *   expect=kernel-range-flush:2:holds,kernel-range-flush:2:holds@-invpcid,pti-return-to-user:2:holds
  *   expect=pti-return-to-user:2:holds@-invpcid,switch-vs-flush:2:holds,lazy-flush:2:holds

@@ -1,0 +1,104 @@
+/*
+ * The cross-calls of kernel/smp.c as v4.9 through v4.20 have them (their shape did not change
+ * in those releases): smp_call_function_single(), smp_call_function_many() and
+ * smp_call_function(). Linked by the 4.x generations and KAISER (link= in their headers);
+ * linux-6.18 links its own (linux-6.18/smp.c). Written for tlbcheck in the kernel's shape and
+ * names; the comments are ours.
+ *
+ * As C, a sender in the middle of a cross-call is data, forked on a clone and keyed by its
+ * live state, instead of a TypeScript frame replayed on every clone.
+ *
+ * Simplifications, each safe for what the model checks (the same as the TypeScript helpers
+ * this replaces, src/kernel/common/smp.ts, so every search keeps its states):
+ * - Every CPU is online: cpu_online_mask is a constant.
+ * - cpumask_first_and() and cpumask_next_and() read the mask once between them: they only
+ *   choose between the single-target path and the many path, and both queue to exactly the
+ *   CPUs of the later read (cpumask_and() into cfd->cpumask), which is a read of its own.
+ * - The stack csd of smp_call_function_single() (wait) is this CPU's csd for the target in
+ *   the model (tlbcheck_cfd_csd()); the sender holds it until the target released it, so no
+ *   other call of this sender uses it meanwhile. It is born locked: a plain store of the lock
+ *   bit, with no csd_lock_wait() first.
+ * - Queueing a csd and sending its IPI are one LOCK'd step (tlbcheck_csd_queue()); csd->func
+ *   and csd->info are the payload of the queued call. Only synchronous calls (wait): the
+ *   handler (common/smp.ts call_function_interrupt) runs the function, then releases the csd.
+ * - get_cpu()/put_cpu() and preempt_disable()/preempt_enable() are left out: every caller
+ *   here already runs with preemption off (flush_tlb_mm_range()'s get_cpu(), on_each_cpu()).
+ * - csd_lock() is written out where it is used (it is a static inline of kernel/smp.c).
+ *
+ * Ordering:
+ * (1) csd_lock_wait() of a target's csd returns only after the target ran func: the handler
+ *     runs it before csd_unlock(), and FIFO store buffers make its stores visible first.
+ */
+
+#define CSD_FLAG_LOCK	1
+
+int smp_call_function_single(int cpu, smp_call_func_t func, void *info, int wait)
+{
+	call_single_data_t *csd;
+
+	WARN_ON_ONCE(irqs_disabled());
+
+	/* csd_stack, born locked (CSD_FLAG_LOCK | CSD_FLAG_SYNCHRONOUS) */
+	csd = tlbcheck_cfd_csd(cpu);
+	WRITE_ONCE(*csd, CSD_FLAG_LOCK);
+	/* csd->func = func; csd->info = info; llist_add(); the IPI */
+	tlbcheck_csd_queue(cpu, csd, func, info, wait);
+	csd_lock_wait(csd);	/* (1) */
+	return 0;
+}
+
+void smp_call_function_many(const struct cpumask *mask,
+			    smp_call_func_t func, void *info, bool wait)
+{
+	int this_cpu = smp_processor_id();
+	unsigned long first = 0;
+	unsigned long cpumask = 0;	/* cfd->cpumask */
+	int cpu, next_cpu;
+
+	WARN_ON_ONCE(irqs_disabled());
+
+	/* cpumask_first_and(), cpumask_next_and(): one read of the mask between them */
+	cpumask_and(&first, mask, cpu_online_mask);
+	__cpumask_clear_cpu(this_cpu, &first);
+	cpu = cpumask_next(-1, &first);
+	if (cpu >= nr_cpu_ids)
+		return;
+
+	/* Only one other CPU: the single-target path. */
+	next_cpu = cpumask_next(cpu, &first);
+	if (next_cpu >= nr_cpu_ids) {
+		smp_call_function_single(cpu, func, info, wait);
+		return;
+	}
+
+	cpumask_and(&cpumask, mask, cpu_online_mask);
+	__cpumask_clear_cpu(this_cpu, &cpumask);
+
+	/* Some callers race with other CPUs changing the mask: it may be empty now. */
+	if (cpumask_next(-1, &cpumask) >= nr_cpu_ids)
+		return;
+
+	/* for_each_cpu(cpu, cfd->cpumask) */
+	for (cpu = cpumask_next(-1, &cpumask); cpu < nr_cpu_ids;
+	     cpu = cpumask_next(cpu, &cpumask)) {
+		call_single_data_t *csd = tlbcheck_cfd_csd(cpu);
+
+		/* csd_lock(csd) */
+		csd_lock_wait(csd);
+		WRITE_ONCE(*csd, CSD_FLAG_LOCK);
+		/* csd->func = func; csd->info = info; llist_add(); the IPI */
+		tlbcheck_csd_queue(cpu, csd, func, info, wait);
+	}
+
+	if (wait) {
+		for (cpu = cpumask_next(-1, &cpumask); cpu < nr_cpu_ids;
+		     cpu = cpumask_next(cpu, &cpumask))
+			csd_lock_wait(tlbcheck_cfd_csd(cpu));	/* (1) */
+	}
+}
+
+int smp_call_function(smp_call_func_t func, void *info, int wait)
+{
+	smp_call_function_many(cpu_online_mask, func, info, wait);
+	return 0;
+}
