@@ -22,7 +22,7 @@ import { dataLabel, replayAligned } from '../src/counterexample/align.ts';
 import { dropCpuData, smallerScenarios } from '../src/counterexample/minimize.ts';
 import { driveTape, drive } from '../src/counterexample/drive.ts';
 import type { CounterexampleFile } from '../src/counterexample/schema.ts';
-import { canonData, type EventData } from '../src/explore/event-data.ts';
+import { type CanonData, canonData, type EventData } from '../src/explore/event-data.ts';
 import { prepare, type TraceEvent } from '../src/explore/engine.ts';
 import { MoveKind, moveKind } from '../src/explore/strategy.ts';
 import { search } from '../src/explore/check.ts';
@@ -230,6 +230,21 @@ describe('cross-calls are data', () => {
     // Another argument: both move.
     const other = out.trace.map((e) => (e.data?.k === 'ipi-send' ? { ...e, data: { ...e.data, info: { t: 'struct', f: { mm: { t: 'mm', id: 1 }, start: 4096, end: 12288, new_tlb_gen: 1 } } } } : e));
     expect(eventsDigest(other)).not.toBe(eventsDigest(out.trace));
+  });
+});
+
+describe('aligned replay labels a cross-call by its function and argument', () => {
+  it('two flushes of different ranges are two labels; a schema-4 recording is matched by its text', () => {
+    const info = (end: number) => ({ t: 'struct', f: { mm: { t: 'mm', id: 1 }, start: 0x1000, end } });
+    const a = { k: 'ipi-send', target: 1, fn: 'flush_tlb_func(mmA, 0x1000-0x2000)', func: 'flush_tlb_func', info: info(0x2000), sb: 0 } as EventData;
+    const b = { k: 'ipi-send', target: 1, fn: 'flush_tlb_func(mmA, 0x1000-0x3000)', func: 'flush_tlb_func', info: info(0x3000), sb: 0 } as EventData;
+    expect(dataLabel('f', a)).not.toBe(dataLabel('f', b));
+    // A stored schema-5 event (canonical: no text) labels like the replay's own.
+    expect(dataLabel('f', canonData(a))).toBe(dataLabel('f', a));
+    // A schema-4 recording has the text only: a replayed event is labelled by its text to match it.
+    const v4 = { k: 'ipi-send', target: 1, fn: 'flush_tlb_func(mmA, 0x1000-0x2000)', sb: 0 } as CanonData;
+    expect(dataLabel('f', a, v4)).toBe(dataLabel('f', v4));
+    expect(dataLabel('f', b, v4)).not.toBe(dataLabel('f', v4));
   });
 });
 

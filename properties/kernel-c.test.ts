@@ -470,6 +470,41 @@ describe('kernel/smp.c of 6.18 is C (src/kernel/c/linux-6.18/smp.c)', () => {
     expect(() => checkVariant(shared, 'switch-vs-flush', 2)).toThrow(/: the destination must be the address of a local mask/);
     const scalar = await patch('smp-scalar-info', fn.replace('tlbcheck_csd_queue(cpu, csd, func, info, wait);', 'tlbcheck_csd_queue(cpu, csd, func, &this_cpu, wait);'));
     expect(() => checkVariant(scalar, 'switch-vs-flush', 2)).toThrow(/the argument holds the address of a local of the sender/);
+    // A mask that is a number (NULL, an integer) is not a mask; only cpu_online_mask is a constant one.
+    for (const bad of ['NULL', '3']) {
+      const v = await patch(`smp-mask-${bad === 'NULL' ? 'null' : 'int'}`, fn.replace('cpumask_and(&cpumask, mask, cpu_online_mask);', `cpumask_and(&cpumask, ${bad}, cpu_online_mask);`));
+      expect(() => checkVariant(v, 'switch-vs-flush', 2)).toThrow(new RegExp(`a mask that is the number ${bad === 'NULL' ? 0 : 3} \\(NULL\\?\\)`));
+    }
+    const second = await patch('smp-second-mask', fn.replace('cpumask_any_and_but(mask, cpu_online_mask, this_cpu)', 'cpumask_any_and_but(mask, mask, this_cpu)'));
+    expect(() => checkVariant(second, 'switch-vs-flush', 2)).toThrow(/the second mask must be a constant one \(cpu_online_mask\)/);
+    const clear = await patch('smp-clear-shared', fn.replace('__cpumask_clear_cpu(this_cpu, &cpumask);', '__cpumask_clear_cpu(this_cpu, mask);'));
+    expect(() => checkVariant(clear, 'switch-vs-flush', 2)).toThrow(/the destination must be the address of a local mask \(&cpumask\)/);
+    const nocpu = await patch('smp-no-cpu', fn.replace('__cpumask_clear_cpu(this_cpu, &cpumask);', '__cpumask_clear_cpu(nr_cpu_ids, &cpumask);'));
+    expect(() => checkVariant(nocpu, 'switch-vs-flush', 2)).toThrow(/cpu 64 does not exist \(cpus 0\.\.1\)/);
+    const notcsd = await patch('smp-not-csd', fn.replace('csd_lock(csd);', 'csd_lock_wait(cpu);'));
+    expect(() => checkVariant(notcsd, 'switch-vs-flush', 2)).toThrow(/expected a csd \(tlbcheck_cfd_csd\(cpu\)\)/);
+    const notfn = await patch('smp-not-fn', fn.replace('tlbcheck_csd_queue(cpu, csd, func, info, wait);', 'tlbcheck_csd_queue(cpu, csd, 0, info, wait);'));
+    expect(() => checkVariant(notfn, 'switch-vs-flush', 2)).toThrow(/the function must be defined in the C files/);
+  });
+
+  it('the ablations of bench/ablations build and hold on a small row, and all.c is exactly the other three together', async () => {
+    const dir = join(ROOT, 'bench', 'ablations');
+    const files = ['one-mask-read.c', 'smp-one-mask-read.c', 'csd-lock-one-step.c', 'all.c'];
+    for (const f of files) {
+      const v = (await resolveCVariant(join(dir, f), ROOT)).variant;
+      expect(checkVariant(v, 'switch-vs-flush', 2).verdict, f).toBe('holds');
+    }
+    // Every function of all.c is the same text as in one of the three.
+    const fns = (text: string): Map<string, string> => {
+      const m = new Map<string, string>();
+      for (const x of text.matchAll(/^(?:static )?(?:void|int|bool) ([a-z_]+)\([^)]*\)\n\{\n[\s\S]*?^\}$/gm)) m.set(x[1]!, x[0]);
+      return m;
+    };
+    const all = fns(readFileSync(join(dir, 'all.c'), 'utf8'));
+    const parts = new Map([...files.slice(0, 3)].flatMap((f) => [...fns(readFileSync(join(dir, f), 'utf8'))]));
+    expect([...all.keys()].sort()).toEqual(['csd_lock', 'flush_tlb_mm_range', 'smp_call_function_many_cond']);
+    expect([...all.keys()].sort()).toEqual([...parts.keys()].sort());
+    for (const [name, text] of all) expect(text, name).toBe(parts.get(name));
   });
 });
 

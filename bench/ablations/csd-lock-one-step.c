@@ -18,5 +18,5 @@ static void csd_lock(call_single_data_t *csd)
 	 * free here (each sender waited for its previous call to this target before), so the
 	 * exchange always succeeds.
 	 */
-	atomic_cmpxchg(csd, 0, CSD_FLAG_LOCK);
+	WARN_ON_ONCE(atomic_cmpxchg(csd, 0, CSD_FLAG_LOCK) != 0);
 }

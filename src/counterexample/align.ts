@@ -27,8 +27,8 @@
 import { type Model, Sim, type TraceEvent } from '../explore/engine.ts';
 import { type Move, MoveKind, packMove } from '../explore/strategy.ts';
 import type { Violation } from '../invariants/types.ts';
+import { type CanonData, type EventData, canonData } from '../explore/event-data.ts';
 import { type DigestRule, digestBy, ruleOf } from './digest.ts';
-import type { CanonData, EventData } from '../explore/event-data.ts';
 import { canonicalJson } from './seal.ts';
 
 export interface Difference {
@@ -93,14 +93,16 @@ const OPERANDS: Readonly<Partial<Record<EventData['k'], readonly string[]>>> = {
 
 /**
  * The label of an event from its data: function, kind and operands (a location by its
- * `LocInfo`). A cross-call is named by its function, or, when the data is a schema-4 file's
+ * `LocInfo`). A cross-call is named by its function and argument, or, when the data is a schema-4 file's
  * (only the call's text) or labels an event to compare with one (`like`), by its text.
  */
 export function dataLabel(fn: string, d: EventData | CanonData, like?: EventData | CanonData): string {
   const o = d as Readonly<Record<string, unknown>>;
   const byText = !('func' in (like ?? d));
+  // A call by its function and its argument (canonical, so a recording's and a replay's agree), or by its schema-4 text.
+  const call = (): unknown => (byText ? o.fn : [o.func, (canonData(d) as Readonly<Record<string, unknown>>).info ?? null]);
   const ops = ((OPERANDS as Readonly<Record<string, readonly string[] | undefined>>)[d.k] ?? []).map((key) => {
-    const v = key === 'func' && byText ? o.fn : o[key];
+    const v = key === 'func' ? call() : o[key];
     // A location is named by what it is, not by its number in one model's layout.
     return v !== null && typeof v === 'object' && 'is' in v ? (v as { is: unknown }).is : v;
   });

@@ -5,12 +5,13 @@
  * Version 5 (written now): as version 2, and every trace event also stores its data in
  * canonical form (`canonData`, explore/event-data.ts: what happened, without display strings,
  * every location named by what it is - an mm and field, a CPU and per-CPU field, a table
- * entry by pfn and index - never by its number in the layout, and a cross-call by its function
- * and argument); strict replay compares the digest of that data (`eventsDigest`, digest.ts),
+ * entry by pfn and index - never by its number in the layout, a cross-call by its function
+ * and argument, and a load that kept only some bits of its word, `cpumask_test_cpu`, with
+ * those `bits`); strict replay compares the digest of that data (`eventsDigest`, digest.ts),
  * so neither rewording a description nor moving a variable in the layout breaks a stored file.
  * Version 4 (still read): the same, but a cross-call in an IPI event is the text
- * `flush_tlb_func(mmA, ...)` (`canonDataV4`; kernel/call-text.ts renders a replayed call that
- * way, with wording frozen), so it verifies strictly by that. Version 3 (still read): as
+ * `flush_tlb_func(mmA, ...)` and a load has no `bits` (`canonDataV4`; kernel/call-text.ts
+ * renders a replayed call that way, with wording frozen), so it verifies strictly by that. Version 3 (still read): as
  * version 4 with each location's layout number kept in the data (`canonDataV3`); replay reads
  * that data as version 4 (`canonDataV4` drops the numbers), so it verifies strictly by the
  * same digest and survives a layout change too. Version 2 (still read): `digest` is the file
@@ -93,7 +94,7 @@ export const counterexampleSchema = z.object({
   if (ce.schema !== SCHEMA_ID && ce.schema !== SCHEMA_V4) return;
   const canon = ce.schema === SCHEMA_ID ? canonData : canonDataV4;
   const j = ce.trace.findIndex((e) => e.data !== undefined && canonicalJson(canon(e.data)) !== canonicalJson(e.data));
-  if (j >= 0) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['trace', j, 'data'], message: `not in canonical form (a ${SCHEMA_ID} event names a location by what it is, with no number or display string)` });
+  if (j >= 0) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['trace', j, 'data'], message: `not in canonical form (a ${ce.schema} event names a location by what it is, with no number or display string)` });
 });
 
 export type CounterexampleFile = z.infer<typeof counterexampleSchema>;

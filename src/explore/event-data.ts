@@ -348,8 +348,11 @@ const CALL_DROP = { 5: ['fn'], 4: ['func', 'info'] } as const;
 
 function canonWith(d: EventData | CanonData, value: (v: unknown) => unknown, schema: 4 | 5): CanonData {
   const calls: readonly string[] = CALL_DROP[schema];
-  const drop: readonly string[] =
-    d.k === 'ipi-send' || d.k === 'ipi-raise' ? calls : d.k === 'load' && schema === 4 ? ['bits'] : (DISPLAY[d.k as EventBody['k']] ?? []);
+  const drop: readonly string[] = [
+    ...(DISPLAY[d.k as EventBody['k']] ?? []),
+    ...(d.k === 'ipi-send' || d.k === 'ipi-raise' ? calls : []),
+    ...(d.k === 'load' && schema === 4 ? ['bits'] : []),
+  ];
   const out: Record<string, unknown> = {};
   for (const [key, v] of Object.entries(d)) {
     if (v === undefined || drop.includes(key)) continue;

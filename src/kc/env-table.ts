@@ -55,7 +55,7 @@ import {
 } from '../kernel/fx.ts';
 import { LOADED_MM_SWITCHING, NO_MM, type PcpuField, TLBSTATE_LAZY, TLBSTATE_OK } from '../kernel/layout.ts';
 import { type CallSpec, queueAndWait, queued, smp_call_function_many, smp_call_function_single } from '../kernel/common/smp.ts';
-import { on_each_cpu_cond_mask, smp_call_function_many_cond } from '../kernel/common/smp-cond.ts';
+import { on_each_cpu_cond_mask } from '../kernel/common/smp-cond.ts';
 import { NR_DYN_ASIDS, kernPcid } from '../kernel/common/asid.ts';
 import type { CoreRoutines } from '../kernel/variant.ts';
 import type { Features } from '../machine/types.ts';
@@ -336,9 +336,17 @@ const X86_CR4_PGE = 0x80;
 /** How a queued cross-call is named in the trace and in state identity. */
 /** A mask the code holds without a step: a local one (`&cpumask`) or a constant one (`cpu_online_mask`); undefined for a shared one. */
 function heldMask(x: EnvCtx, m: Val): number | undefined {
-  if (typeof m === 'number') return m;
+  if (m === ONLINE) return m;
+  if (typeof m === 'number') throw modelError(x.site, `${x.site.text}: a mask that is the number ${m} (NULL?): expected mm_cpumask(mm), cpu_online_mask or the address of a local mask`);
   if (typeof m === 'object' && m.t === 'lref') return int(x, x.getLocal(m));
   return undefined;
+}
+
+/** The bit of CPU `cpu` of a mask; a CPU the machine does not have is a model error (a loop's nr_cpu_ids, say). */
+function cpuBit(x: EnvCtx, cpu: Val): number {
+  const c = int(x, cpu);
+  if (!(c >= 0 && c < x.k.L.cpus)) throw modelError(x.site, `${x.site.text}: cpu ${c} does not exist (cpus 0..${x.k.L.cpus - 1})`);
+  return 2 ** c;
 }
 
 /** A constant mask argument (`cpu_online_mask`). */
@@ -350,7 +358,7 @@ function maskWordConst(x: EnvCtx, m: Val): number {
 /** The address of a local mask. */
 function localMask(x: EnvCtx, d: Val): { readonly f: number; readonly i: number } {
   if (typeof d === 'object' && d.t === 'lref') return d;
-  throw modelError(x.site, `${x.site.text}: expected the address of a local mask (&cpumask)`);
+  throw modelError(x.site, `${x.site.text}: the destination must be the address of a local mask (&cpumask); a shared mask is written with cpumask_set_cpu/cpumask_clear_cpu/cpumask_or`);
 }
 
 /** The lock word of a csd (`tlbcheck_cfd_csd(cpu)`). */
@@ -587,7 +595,7 @@ export const ENV: Readonly<Record<string, EnvEntry>> = {
     arity: 2,
     run: function* (x, [cpu, m]) {
       const held = heldMask(x, m!);
-      if (held !== undefined) return bit(held, int(x, cpu!)) ? 1 : 0;
+      if (held !== undefined) return (held & cpuBit(x, cpu!)) !== 0 ? 1 : 0;
       return (yield* cpumaskTestCpu(memLoc(x, m!), int(x, cpu!), tagOf(x.site))) ? 1 : 0;
     },
   },
@@ -1091,25 +1099,22 @@ export const ENV: Readonly<Record<string, EnvEntry>> = {
   },
   on_each_cpu_cond_mask: {
     doc:
-      'with 6 arguments (cond, func, info, wait, gfp, mask), kernel/smp.c of 4.19-5.x: cond for every CPU first, then on_each_cpu_mask; ' +
-      'with 5 (no gfp), kernel/smp.c of 6.x: smp_call_function_many_cond(SCF_WAIT | SCF_RUN_LOCAL). Both in common/smp-cond.ts; cond(cpu, info) runs on the sender',
+      'with 6 arguments (cond, func, info, wait, gfp, mask), kernel/smp.c of 4.19-5.x: cond for every CPU first, then on_each_cpu_mask ' +
+      '(common/smp-cond.ts; cond(cpu, info) runs on the sender). The 5-argument form of 6.x is C: link linux-6.18/smp.c',
     run: function* (x, args) {
       if (args.length === 6) {
         const [cond, func, info, wait, , m] = args;
-        yield* eachCpu(x, cond!, func!, info!, wait!, m!, 'cond-first');
-      } else if (args.length === 5) {
-        const [cond, func, info, wait, m] = args;
-        yield* eachCpu(x, cond!, func!, info!, wait!, m!, 'many-cond');
-      } else throw modelError(x.site, 'on_each_cpu_cond_mask() takes 5 arguments (6.x) or 6 (with gfp_flags, 4.19-5.x)');
+        yield* eachCpu(x, cond!, func!, info!, wait!, m!);
+      } else if (args.length === 5) throw modelError(x.site, `${x.site.text}: the 6.x on_each_cpu_cond_mask() is kernel/smp.c's C: link linux-6.18/smp.c (a patch with base=linux-6.18 has it)`);
+      else throw modelError(x.site, 'on_each_cpu_cond_mask() takes 5 arguments (6.x) or 6 (with gfp_flags, 4.19-5.x)');
       return none;
     },
   },
   on_each_cpu_mask: {
-    doc: 'on_each_cpu_cond_mask without a condition',
+    doc: 'kernel/smp.c\'s C: link linux-6.18/smp.c (or define it, as pasid/proposal.c does for 5.8)',
     arity: 4,
-    run: function* (x, [m, func, info, wait]) {
-      yield* eachCpu(x, 0, func!, info!, wait!, m!, 'many-cond');
-      return none;
+    run: function* (x) {
+      throw modelError(x.site, `${x.site.text}: on_each_cpu_mask() is kernel/smp.c's C: link linux-6.18/smp.c (a patch with base=linux-6.18 has it), or define it`);
     },
   },
   // ---- under kernel/smp.c of 6.x written in C (linux-6.18/smp.c) ----
@@ -1117,6 +1122,7 @@ export const ENV: Readonly<Record<string, EnvEntry>> = {
     doc: 'cpumask.h: one load of the first mask (none for a constant one), AND the second; the first CPU set other than cpu, or nr_cpu_ids (run as fx.sub)',
     arity: 3,
     run: function* (x, [m, and, cpu]) {
+      cpuBit(x, cpu!);
       const me = int(x, cpu!);
       const n = x.k.L.cpus;
       const also = maskWordConst(x, and!);
@@ -1136,10 +1142,10 @@ export const ENV: Readonly<Record<string, EnvEntry>> = {
     doc: 'cpumask.h cpumask_and(dst, a, b) into a local mask (&cpumask): one load of each shared mask (a constant one: none); returns whether dst is not empty',
     arity: 3,
     run: function* (x, [d, a, b]) {
-      if (typeof d !== 'object' || d.t !== 'lref') throw modelError(x.site, `${x.site.text}: the destination must be the address of a local mask (cpumask_or writes a shared one)`);
+      const dst = localMask(x, d!);
       let w = -1;
       for (const m of [a!, b!]) w &= heldMask(x, m) ?? (yield* load(memLoc(x, m), tagOf(x.site)));
-      x.setLocal(d, w);
+      x.setLocal(dst, w);
       return w === 0 ? 0 : 1;
     },
   },
@@ -1147,15 +1153,8 @@ export const ENV: Readonly<Record<string, EnvEntry>> = {
     doc: 'cpumask.h: clear a bit of a local mask (&cpumask): no step',
     arity: 2,
     run: function* (x, [cpu, d]) {
-      x.setLocal(localMask(x, d!), int(x, x.getLocal(localMask(x, d!))) & ~(1 << int(x, cpu!)));
-      return none;
-    },
-  },
-  __cpumask_set_cpu: {
-    doc: 'cpumask.h: set a bit of a local mask (&cpumask): no step',
-    arity: 2,
-    run: function* (x, [cpu, d]) {
-      x.setLocal(localMask(x, d!), int(x, x.getLocal(localMask(x, d!))) | (1 << int(x, cpu!)));
+      const dst = localMask(x, d!);
+      x.setLocal(dst, int(x, x.getLocal(dst)) & ~cpuBit(x, cpu!));
       return none;
     },
   },
@@ -1477,12 +1476,12 @@ export function mmFieldVar(k: K<CoreRoutines>, site: SrcSite, mm: number, name: 
 
 Object.assign(ENV as Record<string, EnvEntry>, MM_ENV);
 
-function* eachCpu(x: EnvCtx, cond: Val, func: Val, info: Val, wait: Val, m: Val, form: 'cond-first' | 'many-cond'): Routine {
+function* eachCpu(x: EnvCtx, cond: Val, func: Val, info: Val, wait: Val, m: Val): Routine {
   const spec = callSpec(x, func, info);
   if (cond !== 0 && (typeof cond !== 'object' || cond.t !== 'fn')) throw modelError(x.site, `${x.site.text}: the condition must be defined in the C files`);
   if (!truthy(wait)) throw modelError(x.site, `${x.site.text}: wait=false is not supported (the model waits)`);
   const condFn = cond === 0 ? undefined : cond.name;
-  yield* (form === 'cond-first' ? on_each_cpu_cond_mask : smp_call_function_many_cond)(
+  yield* on_each_cpu_cond_mask(
     x.k,
     condFn === undefined ? undefined : function* (kc, c) {
       return truthy(yield* x.runC(kc, condFn, [c, info]));

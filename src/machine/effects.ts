@@ -13,7 +13,8 @@ export type RmwOp = 'bts' | 'btr' | 'xadd' | 'xchg' | 'cmpxchg' | 'or' | 'and';
 
 /**
  * Plain data a cross-call's argument may hold: a kernel C value (numbers, names, nested
- * records such as a `struct flush_tlb_info`), never a closure or a location number.
+ * records such as a `struct flush_tlb_info`), never a closure. A shared word in it (a kc `mem`
+ * value) carries its location number; event data names it by what it is (`callBody`).
  */
 export type CallData = number | string | boolean | undefined | readonly CallData[] | { readonly [key: string]: CallData };
 

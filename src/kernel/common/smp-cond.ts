@@ -1,10 +1,7 @@
 /**
- * Conditional cross-calls of the 4.x PCID generations (6.x runs kernel/smp.c as C,
- * src/kernel/c/linux-6.18/smp.c; the 5-argument `on_each_cpu_cond_mask` below serves a user
- * program that calls it without linking that file): `on_each_cpu_cond_mask` (kernel/smp.c,
- * 4.20: the condition is evaluated for every CPU first, then `on_each_cpu_mask`) and
- * `smp_call_function_many_cond` with `SCF_RUN_LOCAL | SCF_WAIT` (kernel/smp.c, 6.18: the
- * condition is evaluated per CPU while queueing, the local call runs before the wait).
+ * The conditional cross-call of 4.19-5.x: `on_each_cpu_cond_mask` with `gfp_flags`
+ * (kernel/smp.c, 4.20: the condition is evaluated for every CPU first, then
+ * `on_each_cpu_mask`). 6.x runs kernel/smp.c as C (src/kernel/c/linux-6.18/smp.c).
  *
  * Simplifications, as in smp.ts: the mask word is read once (the kernel's
  * `cpumask_first_and`/`cpumask_and` pair only picks a fast path and the queue set); all CPUs
@@ -19,7 +16,7 @@
 import type { CpuId, Loc } from '../../machine/types.ts';
 import { type K, type Routine, bit, call, irqDisable, irqEnable, load, sendCall, store, sub, waitUntil } from '../fx.ts';
 import type { CoreRoutines } from '../variant.ts';
-import { type CallSpec, queued, ranText } from './smp.ts';
+import { type CallSpec, queued, ranText, runCall } from './smp.ts';
 
 /** `smp_cond_func_t`: decides on the sender whether `cpu` gets the call. */
 export type CondFn = (k: K<CoreRoutines>, cpu: CpuId) => Routine<boolean>;
@@ -39,8 +36,7 @@ function* waitAll(k: K<CoreRoutines>, targets: readonly CpuId[], spec: CallSpec)
 
 function* runLocal(k: K<CoreRoutines>, spec: CallSpec): Routine {
   yield* irqDisable('local_irq_save');
-  if (spec.run) yield* spec.run(k);
-  else yield* k.r.cross_call!(k, spec.func, spec.info);
+  yield* runCall(k, spec);
   yield* irqEnable('local_irq_restore');
 }
 
@@ -61,30 +57,6 @@ export function* on_each_cpu_cond_mask(k: K<CoreRoutines>, cond: CondFn | undefi
       for (const t of remote) yield* queue(k, t, spec);
       yield* waitAll(k, remote, spec);
       if (set.includes(k.cpu)) yield* runLocal(k, spec);
-    })(),
-  );
-}
-
-/**
- * `smp_call_function_many_cond(mask, func, info, SCF_WAIT | SCF_RUN_LOCAL, cond_func)`
- * (kernel/smp.c, 6.18), behind `on_each_cpu_cond_mask` / `on_each_cpu_mask`: queue to every
- * other CPU of `mask` whose condition holds, run `func` locally if this CPU is in `mask` and
- * its condition holds, then wait for the others.
- */
-export function* smp_call_function_many_cond(k: K<CoreRoutines>, cond: CondFn | undefined, mask: Loc, spec: CallSpec): Routine {
-  yield* call(
-    'smp_call_function_many_cond',
-    (function* () {
-      const w = yield* load(mask, 'cpumask_and(cfd->cpumask, mask)');
-      const remote: CpuId[] = [];
-      for (let c = 0; c < k.L.cpus; c++) {
-        if (c === k.cpu || !bit(w, c)) continue;
-        if (cond && !(yield* sub('cond_func', () => cond(k, c)))) continue;
-        yield* queue(k, c, spec);
-        remote.push(c);
-      }
-      if (bit(w, k.cpu) && (!cond || (yield* sub('cond_func', () => cond(k, k.cpu))))) yield* runLocal(k, spec);
-      yield* waitAll(k, remote, spec);
     })(),
   );
 }

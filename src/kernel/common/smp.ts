@@ -46,6 +46,13 @@ export interface CallSpec {
   readonly run?: CallFn;
 }
 
+/** Run the call of `spec` on the CPU of `k`: its closure, else its C function through the variant. */
+export function* runCall(k: K<CoreRoutines>, spec: CallSpec): Routine {
+  if (spec.run) yield* spec.run(k);
+  else if (k.r.cross_call) yield* k.r.cross_call(k, spec.func, spec.info);
+  else throw new ModelError(`cpu${k.cpu} runs a cross-call of ${spec.func}(), but the variant runs no C functions`);
+}
+
 /** The queued call of `spec` from `sender`, released through `csd`. */
 export const queued = (sender: CpuId, spec: CallSpec, csd: Loc): CrossCall => crossCall(sender, spec.func, spec.info, csd, spec.run);
 
@@ -137,9 +144,7 @@ export function* call_function_interrupt(k: K<CoreRoutines>, calls: readonly Cro
     (function* () {
       for (const c of calls) {
         // CSD_FLAG_SYNCHRONOUS: the function runs before the csd is released.
-        if (c.payload !== undefined) yield* (c.payload as CallFn)(k);
-        else if (k.r.cross_call) yield* k.r.cross_call(k, c.func, c.info);
-        else throw new ModelError(`cpu${k.cpu} took a cross-call of ${c.func}(), but the variant runs no C functions`);
+        yield* runCall(k, c.payload === undefined ? { func: c.func, info: c.info } : { func: c.func, run: c.payload as CallFn });
         yield* store(c.csd, 0, 'csd_unlock: smp_store_release (1)');
       }
     })(),

@@ -3,7 +3,7 @@
  * between those releases), linked by the 4.x generations that flush kernel mappings:
  * linux-4.12, linux-4.13, linux-4.14, linux-4.15-pti and linux-4.20 (link= in their headers).
  * Written for tlbcheck in the kernel's shape and names; the comments are ours. 6.x builds it
- * on on_each_cpu_cond_mask(), so linux-6.18/tlb.c keeps its own.
+ * on on_each_cpu_cond_mask(), so linux-6.18 has its own (linux-6.18/smp.c).
  *
  * func runs on every other online CPU by cross-call (waited for when wait is set), then on
  * this CPU with IRQs off.

@@ -23,9 +23,12 @@
  *   nothing).
  * - Only synchronous calls (wait): the handler (common/smp.ts call_function_interrupt) runs
  *   the function, then releases the csd (csd_unlock(), a release store: plain on x86).
- * - get_cpu()/put_cpu(), the task-local IPI mask (CONFIG_PREEMPTION), lockdep, tracing and
- *   CSD_LOCK_WAIT_DEBUG are left out: the callers here run with preemption off or in a
- *   scenario step that the scheduler does not preempt.
+ * - lockdep_assert_preemption_disabled() and WARN_ON_ONCE(!in_task()) are left out: they
+ *   check the caller's context, and every caller in the model is a task with preemption off
+ *   (on_each_cpu_cond_mask() and smp_call_function() disable it; flush_tlb_mm_range() holds
+ *   get_cpu()). lockdep_assert_irqs_enabled() is a WARN_ON_ONCE(irqs_disabled()) here, as in
+ *   the 4.x helpers, so a sender with IRQs off (the deadlock it guards against) is reported as
+ *   a kernel assertion. Tracing and CSD_LOCK_WAIT_DEBUG are left out.
  *
  * Ordering:
  * (S1) The mask is read three times (cpumask_any_and_but(), cpumask_and(), then
@@ -56,6 +59,8 @@ static void smp_call_function_many_cond(const struct cpumask *mask,
 	unsigned long cpumask = 0;	/* cfd->cpumask */
 	bool run_remote = false;
 	int cpu;
+
+	WARN_ON_ONCE(irqs_disabled());	/* lockdep_assert_irqs_enabled() */
 
 	/* (S1) Any CPU but this one? */
 	if (cpumask_any_and_but(mask, cpu_online_mask, this_cpu) < nr_cpu_ids) {
@@ -106,8 +111,7 @@ void smp_call_function_many(const struct cpumask *mask, smp_call_func_t func,
 void smp_call_function(smp_call_func_t func, void *info, int wait)
 {
 	preempt_disable();
-	smp_call_function_many_cond(cpu_online_mask, func, info,
-				    wait ? SCF_WAIT : 0, NULL);
+	smp_call_function_many(cpu_online_mask, func, info, wait);
 	preempt_enable();
 }
 
