@@ -31,6 +31,7 @@ import {
   userCopy,
   access,
   load,
+  loadBits,
   lockBtr,
   lockBts,
   readCr3,
@@ -55,7 +56,6 @@ import {
 } from '../kernel/fx.ts';
 import { LOADED_MM_SWITCHING, NO_MM, type PcpuField, TLBSTATE_LAZY, TLBSTATE_OK } from '../kernel/layout.ts';
 import { type CallSpec, queueAndWait, queued, smp_call_function_many, smp_call_function_single } from '../kernel/common/smp.ts';
-import { on_each_cpu_cond_mask } from '../kernel/common/smp-cond.ts';
 import { NR_DYN_ASIDS, kernPcid } from '../kernel/common/asid.ts';
 import type { CoreRoutines } from '../kernel/variant.ts';
 import type { Features } from '../machine/types.ts';
@@ -881,7 +881,7 @@ export const ENV: Readonly<Record<string, EnvEntry>> = {
   },
   __tlbsync: { doc: 'TLBSYNC (asm/tlb.h __tlbsync): fx.tlbsync', arity: 0, run: function* (x) { yield* tlbsync(tagOf(x.site)); return none; } },
   cpumask_next: {
-    doc: 'one load; the next CPU set after n, or nr_cpu_ids (run as fx.sub): the step of for_each_cpu(). Of a local mask (&cpumask) or a constant one: no step',
+    doc: 'one load that keeps the bits above n (its event says so); the next CPU set after n, or nr_cpu_ids (run as fx.sub): the step of for_each_cpu(). Of a local mask (&cpumask) or a constant one: no step',
     arity: 2,
     run: function* (x, [n, m]) {
       const from = int(x, n!);
@@ -892,8 +892,11 @@ export const ENV: Readonly<Record<string, EnvEntry>> = {
         return NR_CPU_IDS;
       }
       const loc = memLoc(x, m!);
+      // The bits it looks at: the CPUs above n (what the explainers may take it to have decided).
+      let above = 0;
+      for (let c = Math.max(from + 1, 0); c < cpus; c++) above += 2 ** c;
       return yield* sub('cpumask_next', function* () {
-        const w = yield* load(loc, tagOf(x.site));
+        const w = yield* loadBits(loc, above, tagOf(x.site));
         for (let c = from + 1; c < cpus; c++) if (bit(w, c)) return c;
         return NR_CPU_IDS;
       });
@@ -1098,16 +1101,9 @@ export const ENV: Readonly<Record<string, EnvEntry>> = {
     },
   },
   on_each_cpu_cond_mask: {
-    doc:
-      'with 6 arguments (cond, func, info, wait, gfp, mask), kernel/smp.c of 4.19-5.x: cond for every CPU first, then on_each_cpu_mask ' +
-      '(common/smp-cond.ts; cond(cpu, info) runs on the sender). The 5-argument form of 6.x is C: link linux-6.18/smp.c',
-    run: function* (x, args) {
-      if (args.length === 6) {
-        const [cond, func, info, wait, , m] = args;
-        yield* eachCpu(x, cond!, func!, info!, wait!, m!);
-      } else if (args.length === 5) throw modelError(x.site, `${x.site.text}: the 6.x on_each_cpu_cond_mask() is kernel/smp.c's C: link linux-6.18/smp.c (a patch with base=linux-6.18 has it)`);
-      else throw modelError(x.site, 'on_each_cpu_cond_mask() takes 5 arguments (6.x) or 6 (with gfp_flags, 4.19-5.x)');
-      return none;
+    doc: 'kernel/smp.c\'s C: link common/smp-cond-4.19-4.20.c (the 6-argument form of 4.19-5.x) or linux-6.18/smp.c (the 5-argument form of 6.x)',
+    run: function* (x) {
+      throw modelError(x.site, `${x.site.text}: on_each_cpu_cond_mask() is kernel/smp.c's C: link common/smp-cond-4.19-4.20.c (4.19-5.x) or linux-6.18/smp.c (6.x); a patch over linux-4.20 or linux-6.18 has it`);
     },
   },
   on_each_cpu_mask: {
@@ -1155,6 +1151,15 @@ export const ENV: Readonly<Record<string, EnvEntry>> = {
     run: function* (x, [cpu, d]) {
       const dst = localMask(x, d!);
       x.setLocal(dst, int(x, x.getLocal(dst)) & ~cpuBit(x, cpu!));
+      return none;
+    },
+  },
+  __cpumask_set_cpu: {
+    doc: 'cpumask.h: set a bit of a local mask (&cpumask): no step',
+    arity: 2,
+    run: function* (x, [cpu, d]) {
+      const dst = localMask(x, d!);
+      x.setLocal(dst, int(x, x.getLocal(dst)) | cpuBit(x, cpu!));
       return none;
     },
   },
@@ -1475,21 +1480,6 @@ export function mmFieldVar(k: K<CoreRoutines>, site: SrcSite, mm: number, name: 
 }
 
 Object.assign(ENV as Record<string, EnvEntry>, MM_ENV);
-
-function* eachCpu(x: EnvCtx, cond: Val, func: Val, info: Val, wait: Val, m: Val): Routine {
-  const spec = callSpec(x, func, info);
-  if (cond !== 0 && (typeof cond !== 'object' || cond.t !== 'fn')) throw modelError(x.site, `${x.site.text}: the condition must be defined in the C files`);
-  if (!truthy(wait)) throw modelError(x.site, `${x.site.text}: wait=false is not supported (the model waits)`);
-  const condFn = cond === 0 ? undefined : cond.name;
-  yield* on_each_cpu_cond_mask(
-    x.k,
-    condFn === undefined ? undefined : function* (kc, c) {
-      return truthy(yield* x.runC(kc, condFn, [c, info]));
-    },
-    memLoc(x, m),
-    spec,
-  );
-}
 
 /**
  * Fields of the running task that the model keeps as words of the scenario: `current->tlb_ubc`

@@ -213,8 +213,13 @@ export function* sub<T>(fn: string, make: () => Routine<T>): Routine<T> {
 /** `cpumask_test_cpu(cpu, mask)`: one load of the mask word, of which only the bit is kept. */
 export function* cpumaskTestCpu(mask: Loc, cpu: CpuId, tag?: string): Routine<boolean> {
   return yield* sub('cpumask_test_cpu', function* () {
-    return bit((yield { k: 'load', loc: mask, bits: 2 ** cpu, ...at(tag) }) as number, cpu);
+    return bit(yield* loadBits(mask, 2 ** cpu, tag), cpu);
   });
+}
+
+/** A load of which the code keeps only `bits` (a cpumask operation that looks at some CPUs): its event says so. */
+export function* loadBits(loc: Loc, bits: number, tag?: string): Routine<number> {
+  return (yield { k: 'load', loc, bits, ...at(tag) }) as number;
 }
 
 /** `cpumask_any_but(mask, cpu) < nr_cpu_ids`: one load; only "another CPU is set" is kept. */

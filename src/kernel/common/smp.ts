@@ -3,9 +3,8 @@
  * runs them. Tracks kernel/smp.c of Linux 4.13 (the shape is the same from 4.9 to 4.20).
  * The built-in generations run the senders as C (src/kernel/c/common/smp-calls-4.9-4.20.c,
  * src/kernel/c/linux-6.18/smp.c, which take the same steps as these); what uses this file is
- * the handler (`call_function_interrupt`, every generation), RCU's grace-period call, 4.20's
- * `on_each_cpu_cond_mask` (smp-cond.ts), and a user's C program that calls these kernel
- * functions without linking those files.
+ * the handler (`call_function_interrupt`, every generation), RCU's grace-period call, and a
+ * user's C program that calls these kernel functions without linking those files.
  *
  * Simplifications, each safe for the scenarios here:
  * - `cpumask_first_and` and `cpumask_next_and` read the mask word once between them: both
