@@ -1175,7 +1175,9 @@ export const ENV: Readonly<Record<string, EnvEntry>> = {
     arity: 1,
     run: function* (x, [csd]) {
       const loc = csdWord(x, csd!);
-      yield* waitUntil(loc, (v) => v === 0, `${x.k.L.nameOf(loc)} unlocked`, tagOf(x.site));
+      const is = x.k.L.locInfo(loc);
+      const what = is.kind === 'csd' ? `cpu${is.target} ran the call queued on ${x.k.L.nameOf(loc)}` : `${x.k.L.nameOf(loc)} unlocked`;
+      yield* waitUntil(loc, (v) => v === 0, what, tagOf(x.site));
       return none;
     },
   },

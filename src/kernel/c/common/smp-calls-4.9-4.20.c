@@ -40,10 +40,10 @@ int smp_call_function_single(int cpu, smp_call_func_t func, void *info, int wait
 
 	/* csd_stack, born locked (CSD_FLAG_LOCK | CSD_FLAG_SYNCHRONOUS) */
 	csd = tlbcheck_cfd_csd(cpu);
-	WRITE_ONCE(*csd, CSD_FLAG_LOCK);
+	WRITE_ONCE(*csd, CSD_FLAG_LOCK);	/* csd_stack: flags = LOCK|SYNCHRONOUS */
 	/* csd->func = func; csd->info = info; llist_add(); the IPI */
-	tlbcheck_csd_queue(cpu, csd, func, info, wait);
-	csd_lock_wait(csd);	/* (1) */
+	tlbcheck_csd_queue(cpu, csd, func, info, wait);	/* llist_add + send IPI */
+	csd_lock_wait(csd);	/* csd_lock_wait (1) */
 	return 0;
 }
 
@@ -58,7 +58,7 @@ void smp_call_function_many(const struct cpumask *mask,
 	WARN_ON_ONCE(irqs_disabled());
 
 	/* cpumask_first_and(), cpumask_next_and(): one read of the mask between them */
-	cpumask_and(&first, mask, cpu_online_mask);
+	cpumask_and(&first, mask, cpu_online_mask);	/* cpumask_first_and(mask) */
 	__cpumask_clear_cpu(this_cpu, &first);
 	cpu = cpumask_next(-1, &first);
 	if (cpu >= nr_cpu_ids)
@@ -71,7 +71,7 @@ void smp_call_function_many(const struct cpumask *mask,
 		return;
 	}
 
-	cpumask_and(&cpumask, mask, cpu_online_mask);
+	cpumask_and(&cpumask, mask, cpu_online_mask);	/* cpumask_and(cfd->cpumask, mask) */
 	__cpumask_clear_cpu(this_cpu, &cpumask);
 
 	/* Some callers race with other CPUs changing the mask: it may be empty now. */
@@ -84,16 +84,16 @@ void smp_call_function_many(const struct cpumask *mask,
 		call_single_data_t *csd = tlbcheck_cfd_csd(cpu);
 
 		/* csd_lock(csd) */
-		csd_lock_wait(csd);
-		WRITE_ONCE(*csd, CSD_FLAG_LOCK);
+		csd_lock_wait(csd);	/* csd_lock_wait */
+		WRITE_ONCE(*csd, CSD_FLAG_LOCK);	/* csd->flags |= CSD_FLAG_LOCK */
 		/* csd->func = func; csd->info = info; llist_add(); the IPI */
-		tlbcheck_csd_queue(cpu, csd, func, info, wait);
+		tlbcheck_csd_queue(cpu, csd, func, info, wait);	/* llist_add + send IPI */
 	}
 
 	if (wait) {
 		for (cpu = cpumask_next(-1, &cpumask); cpu < nr_cpu_ids;
 		     cpu = cpumask_next(cpu, &cpumask))
-			csd_lock_wait(tlbcheck_cfd_csd(cpu));	/* (1) */
+			csd_lock_wait(tlbcheck_cfd_csd(cpu));	/* csd_lock_wait (1) */
 	}
 }
 
