@@ -140,7 +140,7 @@ describe('the shared table keeps sleep sets', () => {
     expect(t.replace(slot, t.read(slot), [])).toBe(true);
     expect(t.movesOf(t.read(slot))).toEqual([]);
     // Fill the arena: a set that does not fit is stored as unknown.
-    const big = Array.from({ length: new Int32Array(data.arena).length }, (_, i) => i);
+    const big = Array.from({ length: data.arena.maxByteLength / 4 }, (_, i) => i);
     const s2 = t.claim(Uint32Array.of(1, 2));
     t.store(~s2, big);
     expect(t.movesOf(t.read(~s2))).toBeUndefined();
