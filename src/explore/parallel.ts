@@ -80,6 +80,8 @@ export interface ParallelResult {
   readonly sleepBlocked: number;
   readonly collisionProbability: number;
   readonly bytes: number;
+  /** Segments of the shared table at the end (it doubles its capacity with each). */
+  readonly segments: number;
 }
 
 /** The state at the end of `path`, with the tape and widths of its branch points. */
@@ -206,6 +208,7 @@ export async function parallelDfs(model: Model, workers: number, workerUrl: URL,
     states: table.size,
     collisionProbability: collisionProbability(table.size, 64),
     bytes: table.bytes,
+    segments: table.segments,
     ...extra,
   });
   if (f.found) {
