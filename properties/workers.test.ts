@@ -24,6 +24,7 @@ import { configOf } from '../src/cli/options.ts';
 import { Machine } from '../src/machine/machine.ts';
 import { DEFAULT_BOUNDS } from '../src/machine/types.ts';
 import { findScenario } from '../src/scenario/index.ts';
+import { UserError } from '../src/errors.ts';
 import { cli, tempDir } from './helpers.ts';
 
 const verdictOf = async (variant: string, scenario: string, cpus: number, workers: number, out: string) => {
@@ -268,12 +269,18 @@ describe("the coordinating thread's error", () => {
       makeMachine: (init: ConstructorParameters<typeof Machine>[0]) => {
         if (++machines > 1) {
           Atomics.wait(cell, 0, 0, 20_000);
-          throw new Error('the coordinator failed');
+          throw new UserError('the coordinator failed');
         }
         return new Machine(init);
       },
     };
-    await expect(parallelDfs(model, 2, spinner, { alive }, {}, [])).rejects.toThrow(/^the coordinator failed$/);
+    // The error itself (a UserError is the CLI's one-line error), not a worker's or a hang.
+    const e = await parallelDfs(model, 2, spinner, { alive }, {}, []).then(
+      () => undefined,
+      (x: unknown) => x,
+    );
+    expect(e).toBeInstanceOf(UserError);
+    expect((e as UserError).message).toBe('the coordinator failed');
     expect(Atomics.load(cell, 0)).toBeGreaterThan(0);
     const then = Atomics.load(cell, 0);
     await new Promise((r) => setTimeout(r, 300));
