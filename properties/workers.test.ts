@@ -17,7 +17,7 @@ import { describe, expect, it } from 'vitest';
 import { prepare, runExecution } from '../src/explore/engine.ts';
 import { ReplayStrategy } from '../src/explore/replay.ts';
 import { type ShareData, frontierOf, parallelDfs, runShare, walkPath } from '../src/explore/parallel.ts';
-import { MAX_FILL, SharedVisited, type SharedVisitedData, makeSharedVisited } from '../src/explore/shared-visited.ts';
+import { GROW_AT, SharedVisited, type SharedVisitedData, makeSharedVisited } from '../src/explore/shared-visited.ts';
 import { findVariant } from '../src/kernel/index.ts';
 import { statefulDfs } from '../src/explore/stateful.ts';
 import { configOf } from '../src/cli/options.ts';
@@ -210,14 +210,21 @@ describe('the shared table grows while threads use it', () => {
     }
   });
 
-  it('a growth the memory budget refuses: the newest segment fills to MAX_FILL, then the table is full', () => {
+  it('a growth the memory budget refuses: the table is full at GROW_AT, and keeps what it holds', () => {
     // A budget below this thread's heap refuses the first growth.
     const t = new SharedVisited(makeSharedVisited(1 << 20, 64));
     let k = 0;
     while (!t.full) expect(t.testAndSet(hashOf(k++))).toBe(true);
     expect(t.segments).toBe(1);
-    expect(t.size).toBe(Math.floor(64 * MAX_FILL));
+    expect(t.size).toBe(Math.floor(64 * GROW_AT));
+    // The free quarter still takes the states met before the search stops.
+    for (let j = 0; j < 8; j++) expect(t.testAndSet(hashOf(k++))).toBe(true);
     for (let j = 0; j < k; j++) expect(t.testAndSet(hashOf(j))).toBe(false);
+    // A budget that allows it grows instead.
+    const big = new SharedVisited(makeSharedVisited(1 << 30, 64));
+    for (let j = 0; j < 200; j++) big.testAndSet(hashOf(j));
+    expect(big.full).toBe(false);
+    expect(big.segments).toBe(4);
   });
 
   const searchWorker = new URL('../bin/search-worker.js', import.meta.url);

@@ -20,8 +20,10 @@
  * sizes). So no insert into a segment overlaps the start of the next one, and a state is in at
  * most one segment: a state claimed in segment g was claimed before segment g+1 existed, and
  * any later lookup sees it there. A growth past the memory budget (the table's bytes after it,
- * plus this thread's heap, over the budget) is refused: the newest segment then fills to
- * MAX_FILL and the search stops as inconclusive (memory).
+ * plus this thread's heap, over the budget) is refused: the table is then full, and the search
+ * stops as inconclusive (memory) at its next budget check, in the quarter of the newest
+ * segment still free (at least 16 K slots with the default first segment, while each thread
+ * checks every 1024 transitions).
  *
  * Each slot also keeps the sleep set its state was (last) explored with, as the sequential
  * table does (visited.ts, sleep-pool.ts), so a state met again with a smaller sleep set is
@@ -74,10 +76,10 @@ export interface SharedVisitedData {
   readonly budget: number;
 }
 
-/** The newest segment is grown past at this load... */
+/** The newest segment is grown past at this load (when the budget refuses, the table is full). */
 export const GROW_AT = 0.75;
-/** ...and, when the budget refuses the growth, filled to this load before the search stops. */
-export const MAX_FILL = 0.9;
+/** The set index is rebuilt larger at half load; at its largest it is filled to this load. */
+const MAX_FILL = 0.9;
 const EMPTY_SET = 1;
 const UNKNOWN = -1;
 const GROW = -2;
@@ -188,11 +190,9 @@ export class SharedVisited {
     return Atomics.load(this.ctl, GEN);
   }
 
-  /** The memory budget refused a growth and the newest segment is filled to MAX_FILL. */
+  /** The memory budget refused a growth (the newest segment is filled to GROW_AT). */
   get full(): boolean {
-    if (Atomics.load(this.ctl, FULL) === 0) return false;
-    const g = Atomics.load(this.ctl, GEN) - 1;
-    return Atomics.load(this.ctl, SEG_COUNT + g) >= Math.floor(segSize(this.data.first, g) * MAX_FILL);
+    return Atomics.load(this.ctl, FULL) !== 0;
   }
 
   /** Arena words used by stored sleep sets. */
