@@ -186,7 +186,7 @@ describe('the shared table grows while threads use it', () => {
     expect(a.mine.length + b.mine.length).toBe(n);
     expect(new Set([...a.mine, ...b.mine]).size).toBe(n);
     expect(t.size).toBe(n);
-    // 16 slots doubled to hold 20000 at 75%: 13 segments; the sleep-set index grew too.
+    // 16 slots doubled to hold 20000 at half load: 13 segments; the sleep-set index grew too.
     expect(t.segments).toBeGreaterThanOrEqual(12);
     for (let k = 0; k < n; k++) {
       const s = t.claim(hashOf(k));
@@ -217,7 +217,7 @@ describe('the shared table grows while threads use it', () => {
     while (!t.full) expect(t.testAndSet(hashOf(k++))).toBe(true);
     expect(t.segments).toBe(1);
     expect(t.size).toBe(Math.floor(64 * GROW_AT));
-    // The free quarter still takes the states met before the search stops.
+    // The free half still takes the states met before the search stops.
     for (let j = 0; j < 8; j++) expect(t.testAndSet(hashOf(k++))).toBe(true);
     for (let j = 0; j < k; j++) expect(t.testAndSet(hashOf(j))).toBe(false);
     // A budget that allows it grows instead.

@@ -21,9 +21,10 @@
  * most one segment: a state claimed in segment g was claimed before segment g+1 existed, and
  * any later lookup sees it there. A growth past the memory budget (the table's bytes after it,
  * plus this thread's heap, over the budget) is refused: the table is then full, and the search
- * stops as inconclusive (memory) at its next budget check, in the quarter of the newest
- * segment still free (at least 16 K slots with the default first segment, while each thread
- * checks every 1024 transitions).
+ * stops as inconclusive (memory) at its next budget check, in the half of the newest segment
+ * still free (at least 32 K slots with the default first segment, while each thread checks
+ * every 1024 transitions). At most half full, a segment is cheap to probe for a state it lacks
+ * (a new state is looked up in every segment before it is claimed).
  *
  * Each slot also keeps the sleep set its state was (last) explored with, as the sequential
  * table does (visited.ts, sleep-pool.ts), so a state met again with a smaller sleep set is
@@ -76,13 +77,17 @@ export interface SharedVisitedData {
   readonly budget: number;
 }
 
-/** The newest segment is grown past at this load (when the budget refuses, the table is full). */
-export const GROW_AT = 0.75;
+/** The newest segment is grown past half full (when the budget refuses, the table is full). */
+export const GROW_AT = 0.5;
 /** The set index is rebuilt larger at half load; at its largest it is filled to this load. */
 const MAX_FILL = 0.9;
 const EMPTY_SET = 1;
 const UNKNOWN = -1;
 const GROW = -2;
+/** What `look` saw in a slot. */
+const EMPTY = 0;
+const MINE = 1;
+const OTHER = 2;
 /** First arena word a record may use (0 is the bump pointer, 1 keeps offsets apart from EMPTY_SET). */
 const ARENA_START = 2;
 /** Default slots of segment 0: 768 KiB of keys and values. */
@@ -112,8 +117,6 @@ const SEG_COUNT = 32;
 const INFLIGHT = 64;
 const MAX_THREADS = 256;
 
-const segBase = (first: number, g: number): number => (g === 0 ? 0 : first * 2 ** (g - 1));
-const segSize = (first: number, g: number): number => (g === 0 ? first : first * 2 ** (g - 1));
 
 /**
  * A table that may grow to `budget` bytes (with this thread's heap) and starts with `first`
@@ -161,6 +164,11 @@ export class SharedVisited {
   private epoch = -1;
   private gen = 0;
   private keys: BigInt64Array<ArrayBufferLike> = new BigInt64Array(0);
+  /** Segment g: its first slot, and its size less one. */
+  private bases: number[] = [];
+  private masks: number[] = [];
+  /** The same hashes as 32-bit halves (low word first). */
+  private words: Int32Array<ArrayBufferLike> = new Int32Array(0);
   private vals: Int32Array<ArrayBufferLike> = new Int32Array(0);
   private sets: Int32Array<ArrayBufferLike> = new Int32Array(0);
   private arena: Int32Array<ArrayBufferLike> = new Int32Array(0);
@@ -205,34 +213,33 @@ export class SharedVisited {
    * then `store` the sleep set it explores the state with), else the slot (>= 0).
    */
   claim(h: Uint32Array, at = 0): number {
-    const hi = h[at]!;
-    const lo = hi === 0 && h[at + 1] === 0 ? 1 : h[at + 1]!;
-    const key = BigInt.asIntN(64, (BigInt(hi) << 32n) | BigInt(lo));
+    const hi = h[at]! | 0;
+    const lo = hi === 0 && h[at + 1] === 0 ? 1 : h[at + 1]! | 0;
     const x = Math.imul(hi ^ lo, 0x9e3779b1) >>> 0;
     this.enter();
-    const keys = this.keys;
     const g = this.gen - 1;
-    const base = segBase(this.data.first, g);
-    const mask = segSize(this.data.first, g) - 1;
+    const base = this.bases[g]!;
+    const mask = this.masks[g]!;
     // The newest segment, read only up to the first empty slot...
     let j = x & mask;
     let probes = 0;
     for (;;) {
-      const k = Atomics.load(keys, base + j);
-      if (k === 0n) break;
-      if (k === key) return this.leave(base + j);
+      const seen = this.look(base + j, hi, lo);
+      if (seen === EMPTY) break;
+      if (seen === MINE) return this.leave(base + j);
       j = (j + 1) & mask;
       if (++probes > mask) return this.overfull();
     }
     // ...then the older ones (newest first: they hold the most states), which no longer change...
     for (let s = g - 1; s >= 0; s--) {
-      const f = this.find(s, key, x);
+      const f = this.find(s, hi, lo, x);
       if (f >= 0) return this.leave(f);
     }
     // ...and not found: claim it in the newest, from the empty slot seen (a slot once set never
     // empties, so another thread's claim of this state can only be at or after it).
+    const key = BigInt.asIntN(64, (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0));
     for (;;) {
-      const old = Atomics.compareExchange(keys, base + j, 0n, key);
+      const old = Atomics.compareExchange(this.keys, base + j, 0n, key);
       if (old === 0n) break;
       if (old === key) return this.leave(base + j);
       j = (j + 1) & mask;
@@ -242,6 +249,25 @@ export class SharedVisited {
     this.leave(0);
     if (n >= Math.floor((mask + 1) * GROW_AT) && Atomics.load(this.ctl, FULL) === 0) this.grow(g);
     return ~(base + j);
+  }
+
+  /**
+   * Slot `i` of the newest segment, read as its two 32-bit halves (a BigInt read allocates):
+   * EMPTY, MINE (the hash hi:lo) or OTHER. A slot is written whole by one 64-bit
+   * compare-and-swap, but two half reads can straddle it: with both halves set, both were read
+   * after it; with both clear, the slot is treated as empty and the claim's compare-and-swap
+   * decides; with one clear (a half read before the write, or a hash with a zero half) it is
+   * read again whole.
+   */
+  private look(i: number, hi: number, lo: number): number {
+    const w = this.words;
+    const l = Atomics.load(w, 2 * i);
+    const h = Atomics.load(w, 2 * i + 1);
+    if (l !== 0 && h !== 0) return l === lo && h === hi ? MINE : OTHER;
+    if (l === 0 && h === 0) return EMPTY;
+    const k = Atomics.load(this.keys, i);
+    if (k === 0n) return EMPTY;
+    return Number(BigInt.asIntN(32, k)) === lo && Number(BigInt.asIntN(32, k >> 32n)) === hi ? MINE : OTHER;
   }
 
   /** Claim the state with the empty sleep set; true when this thread stored it first. */
@@ -308,21 +334,29 @@ export class SharedVisited {
     const c = this.ctl;
     this.epoch = Atomics.load(c, EPOCH);
     this.gen = Atomics.load(c, GEN);
-    const slots = this.data.first * 2 ** (this.gen - 1);
+    const first = this.data.first;
+    const slots = first * 2 ** (this.gen - 1);
+    // Segment 0 has `first` slots; segment g > 0 as many as all before it.
+    this.bases = Array.from({ length: this.gen }, (_, g) => (g === 0 ? 0 : first * 2 ** (g - 1)));
+    this.masks = Array.from({ length: this.gen }, (_, g) => (g === 0 ? first : first * 2 ** (g - 1)) - 1);
     this.keys = new BigInt64Array(this.data.keys, 0, slots);
+    this.words = new Int32Array(this.data.keys, 0, 2 * slots);
     this.vals = new Int32Array(this.data.vals, 0, slots);
     this.sets = new Int32Array(this.data.sets, 0, Atomics.load(c, SETS_N));
   }
 
-  /** The slot of `key` in the (unchanging) segment g, or -1. */
-  private find(g: number, key: bigint, x: number): number {
-    const base = segBase(this.data.first, g);
-    const mask = segSize(this.data.first, g) - 1;
+  /** The slot of hash hi:lo in the (unchanging) segment g, or -1. */
+  private find(g: number, hi: number, lo: number, x: number): number {
+    const base = this.bases[g]!;
+    const mask = this.masks[g]!;
+    const w = this.words;
     let j = x & mask;
     for (let probes = 0; probes <= mask; probes++) {
-      const k = Atomics.load(this.keys, base + j);
-      if (k === 0n) return -1;
-      if (k === key) return base + j;
+      // Written before this segment was closed: its halves read whole.
+      const l = w[2 * (base + j)]!;
+      const h = w[2 * (base + j) + 1]!;
+      if (l === lo && h === hi) return base + j;
+      if (l === 0 && h === 0) return -1;
       j = (j + 1) & mask;
     }
     return -1;
