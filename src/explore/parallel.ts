@@ -11,9 +11,11 @@
  * Soundness is the sequential search's: a frontier state is explored with an empty sleep set
  * (everything from it), and the shared table keeps, per state, the sleep set it was explored
  * with, so a revisit explores the moves that woke up, as in one thread (shared-visited.ts). The
- * verdict is the one worker's (tested on holds and violated rows); the counts differ a little,
- * since the frontier levels are expanded without sleep sets and the split changes which
- * thread meets a state first.
+ * verdict is the one worker's (tested on holds and violated rows). On holds rows the states
+ * stored are the one thread's too (tested, with a table that grows many times under the
+ * threads); the transitions differ a little, since the frontier levels are expanded without
+ * sleep sets and the split changes which thread meets a state first. The table starts small
+ * and grows while the threads use it (shared-visited.ts), up to the memory budget.
  *
  * Worker threads are started from `workerUrl` (a CLI module that rebuilds the model from
  * `recipe` and calls `runShare`), so this layer never loads a variant itself.
@@ -80,6 +82,8 @@ export interface ParallelResult {
   readonly sleepBlocked: number;
   readonly collisionProbability: number;
   readonly bytes: number;
+  /** Segments of the shared table at the end (it doubles its capacity with each). */
+  readonly segments: number;
 }
 
 /** The state at the end of `path`, with the tape and widths of its branch points. */
@@ -107,7 +111,7 @@ export function runShare(model: Model, data: ShareData): ShareReply {
     const s = Atomics.load(control, 1);
     if (s === 1) return { kind: 'interrupted', reason: 'another worker found a violation' };
     if (s === 2) return { kind: 'interrupted', reason: 'another worker ran out of a budget' };
-    if (table.full) return { kind: 'memory', reason: `the shared visited table (${table.bytes >> 20} MiB) is full` };
+    if (table.full) return { kind: 'memory', reason: `the shared visited table (${table.bytes >> 20} MiB) is full: the memory budget refused it more` };
     return undefined;
   };
   const t0 = Date.now();
@@ -190,11 +194,14 @@ export function frontierOf(model: Model, table: SharedVisited, want: number): { 
   return { frontier: level.map((n) => ({ path: n.path, preemptions: n.preemptions })), transitions, executions };
 }
 
-export async function parallelDfs(model: Model, workers: number, workerUrl: URL, recipe: unknown, limits: ShareLimits, execArgv: string[]): Promise<ParallelResult> {
-  // Fixed size (a shared table cannot grow under its readers): up to a quarter of the memory
-  // budget, at most 256 MiB (15 M states); 15 bytes per slot with the sleep-set arena, filled to 90%.
-  const tableBytes = Math.min(((limits.maxMemoryMb ?? 1024) * 1048576) / 4, 2 ** 28);
-  const data = makeSharedVisited(tableBytes);
+/**
+ * `firstSlots`: the shared table's first segment (a power of two; tests start it tiny to make
+ * it grow several times).
+ */
+export async function parallelDfs(model: Model, workers: number, workerUrl: URL, recipe: unknown, limits: ShareLimits, execArgv: string[], firstSlots?: number): Promise<ParallelResult> {
+  // The table starts small (a small search stays in a few dense MiB) and grows while the
+  // threads use it, until the memory budget refuses (shared-visited.ts).
+  const data = makeSharedVisited((limits.maxMemoryMb ?? 1024) * 1048576, firstSlots);
   const table = new SharedVisited(data);
   const f = frontierOf(model, table, 8 * workers);
   const base = { transitions: f.transitions, executions: f.executions, sleepPruned: 0, sleepBlocked: 0 };
@@ -203,6 +210,7 @@ export async function parallelDfs(model: Model, workers: number, workerUrl: URL,
     states: table.size,
     collisionProbability: collisionProbability(table.size, 64),
     bytes: table.bytes,
+    segments: table.segments,
     ...extra,
   });
   if (f.found) {
