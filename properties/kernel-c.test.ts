@@ -525,17 +525,32 @@ describe('kernel/smp.c of 4.19-4.20 is C (src/kernel/c/common/smp-cond-4.19-4.20
   const smp = readFileSync(join(ROOT, 'src/kernel/c/common/smp-cond-4.19-4.20.c'), 'utf8');
   const fn = smp.slice(smp.indexOf('void on_each_cpu_cond_mask('));
 
-  it("4.20's lazy skip runs through it: a condition that skips every CPU is caught, one that skips none holds", async () => {
-    const none = await cFile('cond420-none.c', `/* tlbcheck: id=cond420-none base=linux-4.20 kind=user */\n${fn.replace('if (cond_func(cpu, info))', 'if (0)')}`);
+  it("4.20's lazy skip runs through it: a condition that skips every CPU is caught (and one that skips none still holds)", async () => {
+    const skipAll = fn.replace('if (cond_func(cpu, info))', 'if (0)');
+    expect(skipAll).not.toBe(fn);
+    const none = await cFile('cond420-none.c', `/* tlbcheck: id=cond420-none base=linux-4.20 kind=user */\n${skipAll}`);
     expect(checkVariant(none, 'switch-vs-flush', 2).violation?.invariant).toBe('no-stale-tlb-use');
-    const all = await cFile('cond420-all.c', `/* tlbcheck: id=cond420-all base=linux-4.20 kind=user */\n${fn.replace('if (cond_func(cpu, info))', 'if (1)')}`);
+    const skipNone = fn.replace('if (cond_func(cpu, info))', 'if (1)');
+    expect(skipNone).not.toBe(fn);
+    const all = await cFile('cond420-all.c', `/* tlbcheck: id=cond420-all base=linux-4.20 kind=user */\n${skipNone}`);
     expect(checkVariant(all, 'lazy-flush', 2).verdict).toBe('holds');
+  });
+
+  it('a cross-call to the sender itself is a one-line error, not an internal one', async () => {
+    const calls = readFileSync(join(ROOT, 'src/kernel/c/common/smp-calls-4.9-4.20.c'), 'utf8');
+    const many = calls.slice(calls.indexOf('void smp_call_function_many('), calls.indexOf('int smp_call_function('));
+    const self = many.replace('smp_call_function_single(cpu, func, info, wait);', 'smp_call_function_single(this_cpu, func, info, wait);');
+    expect(self).not.toBe(many);
+    const v = await cFile('self-call.c', `/* tlbcheck: id=self-call base=linux-4.13 kind=user */\n#define CSD_FLAG_LOCK\t1\n${self}`);
+    expect(() => checkVariant(v, 'switch-vs-flush', 2)).toThrow(/a cross-call to the sender's own CPU is not modelled/);
   });
 
   it('a program that calls on_each_cpu_cond_mask or on_each_cpu_mask without their C gets a one-line error naming the file to link', async () => {
     const head = '/* tlbcheck: id=cond-unlinked base=linux-4.13 kind=user */\n';
     const v = await cFile('cond-unlinked.c', `${head}static bool yes(int cpu, void *info)\n{\n\treturn true;\n}\n\nvoid native_flush_tlb_others(const struct cpumask *cpumask, const struct flush_tlb_info *info)\n{\n\ton_each_cpu_cond_mask(yes, flush_tlb_func_remote, (void *)info, 1, GFP_ATOMIC, cpumask);\n}\n`);
     expect(() => checkVariant(v, 'switch-vs-flush', 2)).toThrow(/on_each_cpu_cond_mask\(\) is kernel\/smp\.c's C: link common\/smp-cond-4\.19-4\.20\.c \(4\.19-5\.x\) or linux-6\.18\/smp\.c \(6\.x\)/);
+    const m = await cFile('mask-unlinked.c', `${head}void native_flush_tlb_others(const struct cpumask *cpumask, const struct flush_tlb_info *info)\n{\n\ton_each_cpu_mask(cpumask, flush_tlb_func_remote, (void *)info, 1);\n}\n`);
+    expect(() => checkVariant(m, 'switch-vs-flush', 2)).toThrow(/on_each_cpu_mask\(\) is kernel\/smp\.c's C: link common\/smp-cond-4\.19-4\.20\.c \(4\.x\) or linux-6\.18\/smp\.c \(6\.x\)/);
   });
 });
 

@@ -342,7 +342,10 @@ function heldMask(x: EnvCtx, m: Val): number | undefined {
   return undefined;
 }
 
-/** The bit of CPU `cpu` of a mask; a CPU the machine does not have is a model error (a loop's nr_cpu_ids, say). */
+/**
+ * The bit of CPU `cpu` of a mask; a CPU the machine does not have is a model error (a loop's
+ * nr_cpu_ids, say). Masks are one 32-bit word: the model has at most 8 CPUs.
+ */
 function cpuBit(x: EnvCtx, cpu: Val): number {
   const c = int(x, cpu);
   if (!(c >= 0 && c < x.k.L.cpus)) throw modelError(x.site, `${x.site.text}: cpu ${c} does not exist (cpus 0..${x.k.L.cpus - 1})`);
@@ -885,6 +888,7 @@ export const ENV: Readonly<Record<string, EnvEntry>> = {
     arity: 2,
     run: function* (x, [n, m]) {
       const from = int(x, n!);
+      if (from < -1) throw modelError(x.site, `${x.site.text}: cpumask_next() after cpu ${from} (the first step starts at -1)`);
       const cpus = x.k.L.cpus;
       const held = heldMask(x, m!);
       if (held !== undefined) {
@@ -892,7 +896,8 @@ export const ENV: Readonly<Record<string, EnvEntry>> = {
         return NR_CPU_IDS;
       }
       const loc = memLoc(x, m!);
-      // The bits it looks at: the CPUs above n (what the explainers may take it to have decided).
+      // The bits it may look at: the CPUs above n (its event says so; the answer depends only on
+      // those up to the CPU it finds, which is not known before the load).
       let above = 0;
       for (let c = Math.max(from + 1, 0); c < cpus; c++) above += 2 ** c;
       return yield* sub('cpumask_next', function* () {
@@ -1107,10 +1112,10 @@ export const ENV: Readonly<Record<string, EnvEntry>> = {
     },
   },
   on_each_cpu_mask: {
-    doc: 'kernel/smp.c\'s C: link linux-6.18/smp.c (or define it, as pasid/proposal.c does for 5.8)',
+    doc: 'kernel/smp.c\'s C: link common/smp-cond-4.19-4.20.c (4.x) or linux-6.18/smp.c (6.x), or define it (as pasid/proposal.c does for 5.8)',
     arity: 4,
     run: function* (x) {
-      throw modelError(x.site, `${x.site.text}: on_each_cpu_mask() is kernel/smp.c's C: link linux-6.18/smp.c (a patch with base=linux-6.18 has it), or define it`);
+      throw modelError(x.site, `${x.site.text}: on_each_cpu_mask() is kernel/smp.c's C: link common/smp-cond-4.19-4.20.c (4.x) or linux-6.18/smp.c (6.x); a patch over linux-4.20 or linux-6.18 has it, or define it`);
     },
   },
   // ---- under kernel/smp.c of 6.x written in C (linux-6.18/smp.c) ----
@@ -1189,6 +1194,7 @@ export const ENV: Readonly<Record<string, EnvEntry>> = {
     arity: 5,
     run: function* (x, [cpu, csd, func, info, sync]) {
       if (!truthy(sync!)) throw modelError(x.site, `${x.site.text}: an asynchronous cross-call (wait=0) is not modelled: the handler releases a csd after the call, as for wait=1`);
+      if (int(x, cpu!) === x.k.cpu) throw modelError(x.site, `${x.site.text}: a cross-call to the sender's own CPU is not modelled (the kernel runs it locally, without an IPI)`);
       const spec = callSpec(x, func!, info!);
       yield* sendCall(int(x, cpu!), queued(x.k.cpu, spec, csdWord(x, csd!)), tagOf(x.site));
       return none;

@@ -252,7 +252,8 @@ export class Machine {
   /**
    * Which of the arrays above (memory, its ghost versions, the page and mm arrays) this machine
    * owns: a clone shares its parent's and copies one before its first write to it (`ARR_*`,
-   * `writable`), so a step that writes no memory copies none. Code outside writes none of them.
+   * `writable`), so a step that writes no memory copies none. Code outside writes none of them
+   * (but a test machine, properties/broken-machines.ts, swaps memory in place and back).
    */
   private arrs = ARR_ALL;
   /**

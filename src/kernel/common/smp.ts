@@ -2,7 +2,8 @@
  * Cross-calls: `smp_call_function_many`, `smp_call_function_single`, and the IPI handler that
  * runs them. Tracks kernel/smp.c of Linux 4.13 (the shape is the same from 4.9 to 4.20).
  * The built-in generations run the senders as C (src/kernel/c/common/smp-calls-4.9-4.20.c,
- * src/kernel/c/linux-6.18/smp.c, which take the same steps as these); what uses this file is
+ * which takes the same steps as these, common/smp-cond-4.19-4.20.c and linux-6.18/smp.c);
+ * what uses this file is
  * the handler (`call_function_interrupt`, every generation), RCU's grace-period call, and a
  * user's C program that calls these kernel functions without linking those files.
  *

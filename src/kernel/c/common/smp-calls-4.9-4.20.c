@@ -19,8 +19,17 @@
  *   other call of this sender uses it meanwhile. It is born locked: a plain store of the lock
  *   bit, with no csd_lock_wait() first.
  * - Queueing a csd and sending its IPI are one LOCK'd step (tlbcheck_csd_queue()); csd->func
- *   and csd->info are the payload of the queued call. Only synchronous calls (wait): the
- *   handler (common/smp.ts call_function_interrupt) runs the function, then releases the csd.
+ *   and csd->info are the payload of the queued call. The kernel queues every csd first and
+ *   sends the IPIs after the loop, so a target here may run its call before the sender has
+ *   queued the next one: more interleavings than the kernel has, never fewer. Only synchronous
+ *   calls (wait): the handler (common/smp.ts call_function_interrupt) runs the function, then
+ *   releases the csd; the asynchronous path (the per-CPU csd_data) is not modelled.
+ * - smp_call_function_single() to the sender's own CPU (generic_exec_single() runs func
+ *   locally, with IRQs off, and sends nothing) is not modelled: no caller here targets its own
+ *   CPU (smp_call_function_many() leaves it out), and one that does is a model error
+ *   (tlbcheck_csd_queue(): a cross-call to the sender's own CPU).
+ * - The IRQs-off check is WARN_ON_ONCE(irqs_disabled()): the kernel's also exempts offline
+ *   CPUs, oops_in_progress and early boot, none of which the model has.
  * - get_cpu()/put_cpu() and preempt_disable()/preempt_enable() are left out: every caller
  *   here already runs with preemption off (flush_tlb_mm_range()'s get_cpu(), on_each_cpu()).
  * - csd_lock() is written out where it is used (it is a static inline of kernel/smp.c).
@@ -74,7 +83,7 @@ void smp_call_function_many(const struct cpumask *mask,
 	cpumask_and(&cpumask, mask, cpu_online_mask);	/* cpumask_and(cfd->cpumask, mask) */
 	__cpumask_clear_cpu(this_cpu, &cpumask);
 
-	/* Some callers race with other CPUs changing the mask: it may be empty now. */
+	/* The mask may have emptied since the first read. */
 	if (cpumask_next(-1, &cpumask) >= nr_cpu_ids)
 		return;
 

@@ -1,6 +1,7 @@
 /*
  * on_each_cpu_mask() and the conditional on_each_cpu_cond_mask() of kernel/smp.c as v4.19
- * and v4.20 have them (the mask argument came in 4.19; the gfp_flags argument went in 5.x),
+ * and v4.20 have them (on_each_cpu_cond_mask() is new in 4.19, before it on_each_cpu_cond()
+ * without a mask; its gfp_flags argument went in 5.x; on_each_cpu_mask() is much older),
  * linked by linux-4.20 (link= in its header). Written for tlbcheck in the kernel's shape and
  * names; the comments are ours. They run on the senders of common/smp-calls-4.9-4.20.c.
  *

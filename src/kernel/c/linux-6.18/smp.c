@@ -2,7 +2,8 @@
  * The cross-calls of Linux v6.18 kernel/smp.c (and the on_each_cpu*() wrappers of
  * include/linux/smp.h): smp_call_function_many_cond() and its callers. Written for tlbcheck in
  * the kernel's shape and names; the comments are ours. Linked into linux-6.18 (link= in its
- * header); the 4.x generations keep the TypeScript helpers of src/kernel/common/smp*.ts.
+ * header); the 4.x generations and KAISER link common/smp-calls-4.9-4.20.c and (4.20)
+ * common/smp-cond-4.19-4.20.c.
  *
  * As C, a sender in the middle of a cross-call is data (its pc, the mask it queued to, the
  * CPU it is at), like any other kernel code: two senders that reached the same point by
