@@ -352,6 +352,12 @@ function cpuBit(x: EnvCtx, cpu: Val): number {
   return 2 ** c;
 }
 
+/** The first CPU of mask word `w` other than `me`, or nr_cpu_ids (cpumask_any_but and friends). */
+function firstOther(w: number, me: number, cpus: number): number {
+  for (let c = 0; c < cpus; c++) if (c !== me && bit(w, c)) return c;
+  return NR_CPU_IDS;
+}
+
 /** A constant mask argument (`cpu_online_mask`). */
 function maskWordConst(x: EnvCtx, m: Val): number {
   if (typeof m === 'number') return m;
@@ -629,11 +635,8 @@ export const ENV: Readonly<Record<string, EnvEntry>> = {
     run: function* (x, [m, cpu]) {
       const loc = memLoc(x, m!);
       const me = int(x, cpu!);
-      const n = x.k.L.cpus;
       return yield* sub('cpumask_any_but', function* () {
-        const w = yield* load(loc, tagOf(x.site));
-        for (let c = 0; c < n; c++) if (c !== me && bit(w, c)) return c;
-        return NR_CPU_IDS;
+        return firstOther(yield* load(loc, tagOf(x.site)), me, x.k.L.cpus);
       });
     },
   },
@@ -1125,17 +1128,12 @@ export const ENV: Readonly<Record<string, EnvEntry>> = {
     run: function* (x, [m, and, cpu]) {
       cpuBit(x, cpu!);
       const me = int(x, cpu!);
-      const n = x.k.L.cpus;
       const also = maskWordConst(x, and!);
-      const pick = (w: number): number => {
-        for (let c = 0; c < n; c++) if (c !== me && bit(w & also, c)) return c;
-        return NR_CPU_IDS;
-      };
       const held = heldMask(x, m!);
-      if (held !== undefined) return pick(held);
+      if (held !== undefined) return firstOther(held & also, me, x.k.L.cpus);
       const loc = memLoc(x, m!);
       return yield* sub('cpumask_any_and_but', function* () {
-        return pick(yield* load(loc, tagOf(x.site)));
+        return firstOther((yield* load(loc, tagOf(x.site))) & also, me, x.k.L.cpus);
       });
     },
   },
