@@ -24,7 +24,7 @@ const modelOf = (variant: string, scenario = 'switch-vs-flush', cpus = 2, preemp
   });
 
 const KINDS = Object.keys(ACCEPTS) as SearchKind[];
-const KNOBS: readonly Knob[] = ['maxExecutions', 'timeMs', 'maxMemoryMb', 'maxStates', 'preemptions', 'por', 'noPor', 'bitstate', 'depth', 'delays', 'shard'];
+const KNOBS: readonly Knob[] = ['maxExecutions', 'timeMs', 'maxMemoryMb', 'maxStates', 'preemptions', 'por', 'noPor', 'bitstate', 'depth', 'delays', 'shard', 'noDefer'];
 
 /** Search options for `kind` with `knob` set (a value that takes effect on a small model). */
 function optionsWith(kind: SearchKind, knob: Knob): SearchOptions {
@@ -53,6 +53,8 @@ function optionsWith(kind: SearchKind, knob: Knob): SearchOptions {
       return { ...base, delays: 1 };
     case 'shard':
       return { ...base, shard: { index: 2, count: 3 } };
+    case 'noDefer':
+      return { ...base, defer: false };
   }
 }
 
@@ -133,12 +135,17 @@ describe('a bound a search accepts takes effect', () => {
     }
   });
 
-  it('--no-por turns sleep sets off in dfs (more transitions, the same states), bitstate changes the store, depth and delays reach their strategies', () => {
-    const on = search(modelOf('linux-4.13', 'switch-vs-flush', 3), { strategy: 'dfs', seed: 1 });
+  it('--no-por turns sleep sets off in dfs (more transitions, the same states as sleep sets alone), --no-defer turns deferral off (more states), bitstate changes the store, depth and delays reach their strategies', () => {
+    const deferred = search(modelOf('linux-4.13', 'switch-vs-flush', 3), { strategy: 'dfs', seed: 1 });
+    const on = search(modelOf('linux-4.13', 'switch-vs-flush', 3), { strategy: 'dfs', seed: 1, defer: false });
     const off = search(modelOf('linux-4.13', 'switch-vs-flush', 3), { strategy: 'dfs', seed: 1, por: false });
     expect(off.states).toBe(on.states);
     expect(off.transitions!).toBeGreaterThan(on.transitions!);
     expect(off.sleepPruned).toBe(0);
+    expect([off.deferred, on.deferred]).toEqual([0, 0]);
+    expect(deferred.deferred!).toBeGreaterThan(0);
+    expect(deferred.states!).toBeLessThan(on.states!);
+    expect(deferred.verdict).toBe(on.verdict);
     for (const strategy of ['dfs', 'bfs'] as const) expect(search(modelOf('linux-4.13'), { strategy, seed: 1, bitstate: 20 }).store?.kind).toBe('bitstate');
     const pct = search(modelOf('linux-4.13'), { strategy: 'pct', seed: 1, depth: 2, maxExecutions: 10 });
     expect(pct.strategy === 'pct' && pct.guarantee.depth).toBe(2);

@@ -36,6 +36,7 @@ async function searchParallel(model: Model, opt: SearchOptions, o: Record<string
     ...(opt.maxMemoryMb === undefined ? {} : { maxMemoryMb: opt.maxMemoryMb }),
     ...(opt.maxExecutions === undefined ? {} : { maxExecutions: opt.maxExecutions }),
     ...(opt.por === undefined ? {} : { por: opt.por }),
+    ...(opt.defer === undefined ? {} : { defer: opt.defer }),
   };
   const r = await parallelDfs(model, workers, SEARCH_WORKER, { ...o, workers: 1 }, limits, workerExecArgv());
   return parallelCheckResult(model, opt, t0, r, workers);
@@ -100,6 +101,7 @@ export async function computeCheck(o: Record<string, unknown>, ctx: TaskContext<
     ...(num('bitstate') === undefined ? {} : { bitstate: num('bitstate')! }),
     ...(num('depth') === undefined ? {} : { depth: num('depth')! }),
     ...(o['por'] === false ? { por: false } : {}),
+    ...(o['defer'] === false ? { defer: false } : {}),
     ...(num('delays') === undefined ? {} : { delays: num('delays')! }),
     ...(isShard(o['shard']) ? { shard: o['shard'] } : {}),
     ...(progress

@@ -106,6 +106,7 @@ function program(io: Io, code: { value: number }, argv: readonly string[], opts:
     .option('--stateless', 'dfs by re-execution, without state caching')
     .option('--bitstate <b>', `dfs, bfs: bitstate (supertrace) visited set of 2^b bits (${BITSTATE_MIN}..${BITSTATE_MAX}) for state spaces beyond memory; never proves "holds"`, intArg(BITSTATE_MIN, BITSTATE_MAX))
     .option('--no-por', 'turn off sleep-set partial-order reduction (dfs)')
+    .option('--no-defer', 'take every speculative walk and store-buffer drain where it is enabled, also where nothing conflicts with it (dfs)')
     .option('--features <list>', 'machine features, e.g. pcid,-invpcid,pti')
     .option('--out <dir>', 'where to save counterexamples', 'out')
     .option('--no-minimize', 'save the counterexample as found, without minimizing it')

@@ -7,14 +7,14 @@
 import { UserError } from '../errors.ts';
 import type { StrategyName } from './result.ts';
 
-export type Knob = 'maxExecutions' | 'timeMs' | 'maxMemoryMb' | 'maxStates' | 'preemptions' | 'por' | 'noPor' | 'bitstate' | 'depth' | 'delays' | 'shard';
+export type Knob = 'maxExecutions' | 'timeMs' | 'maxMemoryMb' | 'maxStates' | 'preemptions' | 'por' | 'noPor' | 'bitstate' | 'depth' | 'delays' | 'shard' | 'noDefer';
 
 export type SearchKind = StrategyName | 'dfs-stateless';
 
 const ALL_RANDOM: readonly Knob[] = ['maxExecutions', 'timeMs', 'maxMemoryMb', 'noPor'];
 
 export const ACCEPTS: Readonly<Record<SearchKind, readonly Knob[]>> = {
-  dfs: ['maxExecutions', 'timeMs', 'maxMemoryMb', 'maxStates', 'preemptions', 'por', 'noPor', 'bitstate'],
+  dfs: ['maxExecutions', 'timeMs', 'maxMemoryMb', 'maxStates', 'preemptions', 'por', 'noPor', 'bitstate', 'noDefer'],
   'dfs-stateless': ['maxExecutions', 'timeMs', 'maxMemoryMb', 'preemptions', 'noPor'],
   bfs: ['maxExecutions', 'timeMs', 'maxMemoryMb', 'maxStates', 'preemptions', 'noPor', 'bitstate'],
   dpor: ['maxExecutions', 'timeMs', 'maxMemoryMb'],
@@ -36,6 +36,7 @@ const FLAG: Readonly<Record<Knob, string>> = {
   depth: '--depth',
   delays: '--delays',
   shard: '--shard',
+  noDefer: '--no-defer',
 };
 
 /** Why a search does not take a knob, where there is more to say than "it does not". */
@@ -57,6 +58,8 @@ function why(kind: SearchKind, k: Knob): string {
       return '--delays is delay bounding\'s';
     case 'shard':
       return '--shard slices the members of --strategy swarm';
+    case 'noDefer':
+      return kind === 'dfs-stateless' ? 'only the stateful dfs defers walks and drains' : 'it never defers walks and drains (the stateful dfs does)';
     default:
       return 'it has no use for it';
   }

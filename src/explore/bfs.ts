@@ -41,6 +41,7 @@ export function statefulBfs(model: Model, opt: StatefulOptions = {}): StatefulRe
     executions,
     sleepPruned: 0,
     sleepBlocked: 0,
+    deferred: 0,
     maxDepth: depth,
     collisionProbability: collisionProbability(stored(), 64),
     store: bits ? { kind: 'bitstate', bytes: bits.bytes, bits: bits.bits, coverage: bits.coverage() } : { kind: 'compact', bytes: visited?.bytes ?? 0, sleepSets: 0 },

@@ -51,6 +51,8 @@ export interface SearchOptions {
   readonly delays?: number;
   /** Sleep-set partial-order reduction in the stateful DFS (default on). */
   readonly por?: boolean;
+  /** Stateful dfs with sleep sets: leave out walks and drains no other move conflicts with (default on; stateful.ts). */
+  readonly defer?: boolean;
   /** Stateful dfs/bfs: distinct-state budget (deterministic, unlike a deadline); exceeding it is inconclusive. */
   readonly maxStates?: number;
   /** Heap budget in MiB: reaching it ends the search as inconclusive (budget.ts). */
@@ -81,6 +83,7 @@ function knobsOf(model: Model, opt: SearchOptions): Knob[] {
   if (model.cfg.bounds.preemptions !== undefined) k.push('preemptions');
   if (opt.por === true) k.push('por');
   if (opt.por === false) k.push('noPor');
+  if (opt.defer === false) k.push('noDefer');
   if (opt.bitstate !== undefined) k.push('bitstate');
   if (opt.depth !== undefined) k.push('depth');
   if (opt.delays !== undefined) k.push('delays');
@@ -145,6 +148,7 @@ function searchStateful(model: Model, opt: SearchOptions, strategy: 'dfs' | 'bfs
   const r = run(model, {
     ...limitsOf(opt),
     ...(opt.por === undefined ? {} : { por: opt.por }),
+    ...(opt.defer === undefined ? {} : { defer: opt.defer }),
     ...(opt.progress === undefined ? {} : { progress: opt.progress }),
     ...(opt.bitstate === undefined ? {} : { store: { kind: 'bitstate', log2bits: opt.bitstate } }),
   });
@@ -162,6 +166,7 @@ function searchStateful(model: Model, opt: SearchOptions, strategy: 'dfs' | 'bfs
     store: r.store,
     sleepPruned: r.sleepPruned,
     sleepBlocked: r.sleepBlocked,
+    deferred: r.deferred,
   };
 }
 
@@ -178,6 +183,7 @@ export function parallelCheckResult(model: Model, opt: SearchOptions, t0: number
     store: { kind: 'shared', bytes: r.bytes, workers },
     sleepPruned: r.sleepPruned,
     sleepBlocked: r.sleepBlocked,
+    deferred: r.deferred,
   };
 }
 

@@ -27,7 +27,8 @@ import { HEARTBEAT } from './heartbeat.ts';
 import type { Violation } from '../invariants/types.ts';
 import { type Model, Sim } from './sim.ts';
 import type { StopKind } from './budget.ts';
-import { statefulDfs } from './stateful.ts';
+import { deferrable, statefulDfs, movesToDefer } from './stateful.ts';
+import type { Footprint } from './footprint.ts';
 import { type SharedVisitedData, SharedVisited, makeSharedVisited } from './shared-visited.ts';
 
 /** A frontier state: the choice taken at every step from the initial state, and its preemptions. */
@@ -52,6 +53,7 @@ export interface ShareLimits {
   readonly maxMemoryMb?: number;
   readonly maxExecutions?: number;
   readonly por?: boolean;
+  readonly defer?: boolean;
 }
 
 export type ShareReply =
@@ -61,6 +63,7 @@ export type ShareReply =
       readonly executions: number;
       readonly sleepPruned: number;
       readonly sleepBlocked: number;
+      readonly deferred: number;
       /** Frontier states this worker took. */
       readonly claimed: number;
       readonly violation?: { readonly violation: Violation; readonly tape: readonly number[]; readonly widths: readonly number[] };
@@ -80,6 +83,7 @@ export interface ParallelResult {
   readonly executions: number;
   readonly sleepPruned: number;
   readonly sleepBlocked: number;
+  readonly deferred: number;
   readonly collisionProbability: number;
   readonly bytes: number;
   /** Segments of the shared table at the end (it doubles its capacity with each). */
@@ -106,7 +110,7 @@ export function walkPath(model: Model, path: readonly number[]): { sim: Sim; tap
 export function runShare(model: Model, data: ShareData): ShareReply {
   const table = new SharedVisited(data.table);
   const control = new Int32Array(data.control);
-  const counts = { transitions: 0, executions: 0, sleepPruned: 0, sleepBlocked: 0, claimed: 0 };
+  const counts = { transitions: 0, executions: 0, sleepPruned: 0, sleepBlocked: 0, deferred: 0, claimed: 0 };
   const stop = (): { kind: StopKind; reason: string } | undefined => {
     const s = Atomics.load(control, 1);
     if (s === 1) return { kind: 'interrupted', reason: 'another worker found a violation' };
@@ -132,11 +136,13 @@ export function runShare(model: Model, data: ShareData): ShareReply {
       ...(l.maxStates === undefined ? {} : { maxStates: l.maxStates }),
       ...(l.maxMemoryMb === undefined ? {} : { maxMemoryMb: l.maxMemoryMb }),
       ...(l.por === undefined ? {} : { por: l.por }),
+      ...(l.defer === undefined ? {} : { defer: l.defer }),
     });
     counts.transitions += r.transitions;
     counts.executions += r.executions;
     counts.sleepPruned += r.sleepPruned;
     counts.sleepBlocked += r.sleepBlocked;
+    counts.deferred += r.deferred;
     if (r.violation) {
       Atomics.store(control, 1, 1);
       return { type: 'done', ...counts, violation: { violation: r.violation, tape: [...start.tape, ...(r.tape ?? [])], widths: [...start.widths, ...(r.widths ?? [])] } };
@@ -151,10 +157,14 @@ export function runShare(model: Model, data: ShareData): ShareReply {
 }
 
 /** Explore the first levels breadth first until there are `want` frontier states (or none). */
-export function frontierOf(model: Model, table: SharedVisited, want: number): { frontier: FrontierNode[]; found?: { violation: Violation; path: number[] }; transitions: number; executions: number } {
+export function frontierOf(model: Model, table: SharedVisited, want: number, defer = false): { frontier: FrontierNode[]; found?: { violation: Violation; path: number[] }; transitions: number; executions: number } {
   const bound = model.cfg.bounds.preemptions;
   const h = new Uint32Array(2);
-  let level: { sim: Sim; path: number[]; preemptions: number }[] = [{ sim: Sim.start(model, false), path: [], preemptions: 0 }];
+  const root = Sim.start(model, false);
+  // Deferral as the workers' searches apply it (stateful.ts), so that the threads together
+  // explore the states one thread would.
+  root.recordFootprints = defer;
+  let level: { sim: Sim; path: number[]; preemptions: number }[] = [{ sim: root, path: [], preemptions: 0 }];
   let transitions = 0;
   let executions = 0;
   for (let depth = 0; depth < 64 && level.length > 0 && level.length < want; depth++) {
@@ -170,12 +180,27 @@ export function frontierOf(model: Model, table: SharedVisited, want: number): { 
         if (node.sim.violation) return { frontier: [], found: { violation: node.sim.violation, path: node.path }, transitions, executions };
         continue;
       }
-      for (let i = 0; i < moves.length; i++) {
+      // Every other move first, so that the walks are judged against their footprints.
+      const walks: number[] = [];
+      const order: number[] = [];
+      for (let i = 0; i < moves.length; i++) (defer && deferrable(node.sim, moves[i]!) ? walks : order).push(i);
+      const others: Footprint[] = [];
+      let judged = walks.length === 0;
+      for (let k = 0; ; k++) {
+        if (k === order.length) {
+          if (judged) break;
+          judged = true;
+          const out = movesToDefer(node.sim, walks.map((i) => moves[i]!), others);
+          order.push(...walks.filter((_, j) => !out[j]));
+          if (k === order.length) break;
+        }
+        const i = order[k]!;
         const preemptions = node.preemptions + (i > 0 ? 1 : 0);
         if (bound !== undefined && preemptions > bound) continue;
         const child = node.sim.cloneFor(moves[i]!);
         const alive = child.apply(moves[i]!, undefined);
         transitions++;
+        if (defer && child.footprint) others.push(child.footprint);
         const path = [...node.path, i];
         if (child.violation) return { frontier: [], found: { violation: child.violation, path }, transitions, executions };
         if (!alive) {
@@ -203,8 +228,8 @@ export async function parallelDfs(model: Model, workers: number, workerUrl: URL,
   // threads use it, until the memory budget refuses (shared-visited.ts).
   const data = makeSharedVisited((limits.maxMemoryMb ?? 1024) * 1048576, firstSlots);
   const table = new SharedVisited(data);
-  const f = frontierOf(model, table, 8 * workers);
-  const base = { transitions: f.transitions, executions: f.executions, sleepPruned: 0, sleepBlocked: 0 };
+  const f = frontierOf(model, table, 8 * workers, limits.por !== false && limits.defer !== false && model.cfg.bounds.preemptions === undefined);
+  const base = { transitions: f.transitions, executions: f.executions, sleepPruned: 0, sleepBlocked: 0, deferred: 0 };
   const finish = (extra: Partial<ParallelResult> & { complete: boolean }, c = base): ParallelResult => ({
     ...c,
     states: table.size,
@@ -262,6 +287,7 @@ export async function parallelDfs(model: Model, workers: number, workerUrl: URL,
     c.executions += r.executions;
     c.sleepPruned += r.sleepPruned;
     c.sleepBlocked += r.sleepBlocked;
+    c.deferred += r.deferred;
     if (r.violation && !found) found = r;
     if (r.stopped && !stopped) stopped = r.stopped;
   }

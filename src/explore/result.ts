@@ -39,7 +39,7 @@ export interface Guarantee {
   readonly missBound: number;
 }
 
-type StatefulKeys = 'states' | 'transitions' | 'collisionProbability' | 'store' | 'sleepPruned';
+type StatefulKeys = 'states' | 'transitions' | 'collisionProbability' | 'store' | 'sleepPruned' | 'deferred';
 type DporKeys = 'races' | 'backtracks' | 'replayedSteps';
 type RandomKeys = 'guarantee' | 'delays' | 'swarm';
 
@@ -65,6 +65,8 @@ export type Details =
       /** Moves not taken because asleep, and states where every move was (dfs with sleep sets). */
       readonly sleepPruned: number;
       readonly sleepBlocked: number;
+      /** Walks and drains left out because no other move of their state conflicts with them (dfs deferral). */
+      readonly deferred: number;
     } & Absent<DporKeys | RandomKeys>)
   /** dfs --stateless: re-execution. */
   | ({ readonly search: 'stateless'; readonly strategy: 'dfs' } & Absent<StatefulKeys | 'sleepBlocked' | DporKeys | RandomKeys>)

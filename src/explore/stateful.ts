@@ -16,6 +16,31 @@
  * give was already covered. A visited state remembers the sleep set it was explored with; a
  * revisit explores only the moves that were asleep then and are awake now. In an acyclic state
  * graph this reaches every reachable state and every violating transition.
+ *
+ * Deferral (`defer`, with `por`, default on): sleep sets prune transitions, not states, and
+ * speculative walks and store-buffer drains are half of a search's moves, most of which commute
+ * with everything else a state offers. So at a first visit a *deferrable* move (a walk of a CPU
+ * without an eviction budget; the drain of the last store in a buffer to a word that is not a
+ * page-table entry) is left out when it is independent of every other move of the state
+ * (explored or asleep) and of every deferrable move kept, cannot end the execution with a
+ * violation, and (a drain) enables no move the state does not offer; one is kept if nothing
+ * else would be. The other moves then form a persistent set T (Godefroid): a run of moves
+ * outside T from the state is made of left-out moves and what they enable, and each of them is
+ * independent of T. A walk fills only its own CPU's TLB and PSC (early walks are recorded by
+ * `Machine.noteEarly` at page-table writes, not by walks), so it enables at most another walk
+ * of that CPU, which conflicts with it and so is kept or judged with it; a left-out walk's CPU
+ * cannot evict, since an eviction move names a TLB or PSC slot by position, which a fill
+ * shifts. A left-out drain empties its buffer (no further drain of that CPU, which would be
+ * another transition under the same name) and was checked to enable nothing; what a drain could
+ * enable (a program waiting for the word or for the empty buffer, an interrupt delivery
+ * waiting for the drain) is decided by programs that stay put in such a run. So exploring T
+ * reaches every state a run through a left-out move would, with the move taken later: at the
+ * first state where something conflicts with it, at the latest when nothing else is left (a
+ * walk conflicts with the `end` move). The search is acyclic, so nothing is put off forever,
+ * and the move taken then does what it would have done (nothing in between touched what it
+ * reads or writes). With sleep sets the explored set is T minus the sleeping moves; a revisit
+ * explores the moves woken, as before. Final states and violated invariants are the same with
+ * and without it (properties/deferral.test.ts, every built-in variant of three scenarios).
  */
 import { collisionProbability } from '../machine/hash.ts';
 import type { Violation } from '../invariants/types.ts';
@@ -44,6 +69,8 @@ export interface StatefulResult {
   readonly sleepPruned: number;
   /** States where every enabled move was asleep. */
   readonly sleepBlocked: number;
+  /** Walks and drains left out because no other move of their state conflicts with them (deferral). */
+  readonly deferred: number;
   readonly maxDepth: number;
   readonly collisionProbability: number;
   /** What the visited set holds and costs. */
@@ -79,6 +106,8 @@ export interface StatefulOptions {
   readonly violation?: (v: Violation, sim: Sim) => void;
   /** Sleep-set partial-order reduction (default: on unless a preemption bound is set). */
   readonly por?: boolean;
+  /** With `por`: leave out optional hardware moves independent of every other move (default on). */
+  readonly defer?: boolean;
   /**
    * Hand a frame's live generator to the child that advances it (default on). Off, every
    * child rebuilds the generator by replaying its inputs: kept to measure the difference.
@@ -121,6 +150,28 @@ interface Entry {
   readonly sleep: readonly Sleeper[];
   readonly done: Sleeper[];
   readonly preemptions: number;
+  /** Position in `order` of the first move that deferral may leave out; -1: none, or a revisit. */
+  readonly opt: number;
+}
+
+/**
+ * A move deferral may leave out: a speculative walk of a CPU that cannot evict (an eviction
+ * move names a TLB or PSC slot by position, which a walk's fill would shift), or the drain of
+ * the last store in a CPU's buffer to a word that is not a page-table entry (after it no drain
+ * of that CPU is left, whose next commit would be another transition under the same name).
+ */
+export function deferrable(sim: Sim, m: Move): boolean {
+  const c = moveCpu(m);
+  switch (moveKind(m)) {
+    case MoveKind.Walk:
+      return sim.m.cpu(c).evictionsLeft <= 0;
+    case MoveKind.Drain: {
+      const sb = sim.m.cpu(c).sb;
+      return sb.length === 1 && sb[0]!.loc >= 0 && !sim.m.isPageTable(sb[0]!.loc);
+    }
+    default:
+      return false;
+  }
 }
 
 function asleepIn(sleep: readonly Sleeper[], m: Move): boolean {
@@ -135,6 +186,41 @@ function stillNeeds(e: Entry, c: number): boolean {
     if (moveKind(m) === MoveKind.Prog && moveCpu(m) === c) return true;
   }
   return false;
+}
+
+/**
+ * Which of the deferrable moves `cands` of `sim` deferral leaves out, given the footprints of
+ * every other move of the state (`others`): those independent of all of them and of every
+ * candidate kept, that cannot end the execution with a violation, and (drains) that enable no
+ * move the state does not offer. One is kept if nothing else would be.
+ */
+export function movesToDefer(sim: Sim, cands: readonly Move[], others: readonly Footprint[]): boolean[] {
+  const fps: Footprint[] = [];
+  const out: boolean[] = [];
+  for (const w of cands) {
+    const p = moveKind(w) === MoveKind.Walk ? { ...sim.walkProbe(w), enables: false } : sim.drainProbe(w);
+    let keep = p.mayViolate || p.enables;
+    for (const f of others) if (!keep && !independent(f, p.fp)) keep = true;
+    fps.push(p.fp);
+    out.push(!keep);
+  }
+  // The set explored must not be empty: with no other move, the first candidate stays.
+  if (others.length === 0 && cands.length > 0 && out.every((x) => x)) out[0] = false;
+  // A candidate kept keeps every candidate it conflicts with.
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (let k = 0; k < cands.length; k++) {
+      if (!out[k]) continue;
+      for (let j = 0; j < cands.length; j++) {
+        if (!out[j] && !independent(fps[j]!, fps[k]!)) {
+          out[k] = false;
+          changed = true;
+          break;
+        }
+      }
+    }
+  }
+  return out;
 }
 
 /** The budgets of a stateful search's options. */
@@ -165,6 +251,8 @@ export function statefulDfs(model: Model, opt: StatefulOptions = {}): StatefulRe
   let executions = 0;
   let sleepPruned = 0;
   let sleepBlocked = 0;
+  let deferred = 0;
+  const deferOn = opt.defer ?? true;
   let maxDepth = 0;
   const stack: Entry[] = [];
   const result = (extra: Partial<StatefulResult> & { complete: boolean }): StatefulResult => ({
@@ -173,6 +261,7 @@ export function statefulDfs(model: Model, opt: StatefulOptions = {}): StatefulRe
     executions,
     sleepPruned,
     sleepBlocked,
+    deferred,
     maxDepth,
     collisionProbability: collisionProbability(stored(), 64),
     store: bitstate
@@ -245,13 +334,41 @@ export function statefulDfs(model: Model, opt: StatefulOptions = {}): StatefulRe
       sleepBlocked++;
       return undefined;
     }
-    stack.push({ sim, moves: moves.slice(), order, pos: 0, cur: -1, sleep, done: [], preemptions });
+    // Deferral (first visits only): the moves it may leave out go last, so that every other
+    // move's footprint is known when they are judged.
+    let optAt = -1;
+    let ord = order;
+    if (por && deferOn && woke === undefined) {
+      const later: number[] = [];
+      ord = [];
+      for (const i of order) (deferrable(sim, moves[i]!) ? later : ord).push(i);
+      if (later.length > 0) {
+        optAt = ord.length;
+        ord.push(...later);
+      }
+    }
+    stack.push({ sim, moves: moves.slice(), order: ord, pos: 0, cur: -1, sleep, done: [], preemptions, opt: optAt });
     if (stack.length > maxDepth) maxDepth = stack.length;
     return undefined;
   };
   root.fingerprint(bound === undefined ? 0 : startPreemptions, h);
   const v0 = root.violation ?? enter(root, [], startPreemptions);
   if (v0) return result({ complete: false, violation: v0, tape: [], widths: [] });
+
+  /** Deferral, at a first visit once every other move is explored (see the header). */
+  const deferAt = (e: Entry): void => {
+    const others: Footprint[] = [];
+    for (const u of e.done) others.push(u.fp);
+    for (const u of e.sleep) others.push(u.fp);
+    const order = e.order as number[];
+    const walks = order.slice(e.pos);
+    const out = movesToDefer(e.sim, walks.map((i) => e.moves[i]!), others);
+    order.length = e.pos;
+    for (let k = 0; k < walks.length; k++) {
+      if (out[k]) deferred++;
+      else order.push(walks[k]!);
+    }
+  };
 
   const maxExec = opt.maxExecutions;
   while (stack.length > 0) {
@@ -267,6 +384,8 @@ export function statefulDfs(model: Model, opt: StatefulOptions = {}): StatefulRe
       const stop = opt.stop?.() ?? budget.exceeded(stored(), executions);
       if (stop) return result({ complete: false, reason: stop.reason, stop: stop.kind });
     }
+    if (top.pos === top.opt) deferAt(top);
+    if (top.pos >= top.order.length) continue;
     const i = top.order[top.pos++]!;
     top.cur = i;
     const mv = top.moves[i]!;

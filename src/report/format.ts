@@ -41,6 +41,7 @@ export function countsText(r: CheckResult): string {
   if (r.states !== undefined) parts.push(`${r.states} states`, `${r.transitions ?? 0} transitions`);
   else parts.push(`${r.steps} steps`);
   if (r.sleepPruned) parts.push(`${r.sleepPruned} moves pruned by sleep sets (${r.sleepBlocked ?? 0} states sleep-blocked)`);
+  if (r.deferred) parts.push(`${r.deferred} walks and drains deferred`);
   if (r.strategy === 'dpor') {
     parts.push(`${r.sleepBlocked ?? 0} sleep-set-blocked executions`, `${r.races ?? 0} races`, `${r.replayedSteps ?? 0} steps replayed`);
   }
@@ -125,6 +126,7 @@ export function checkJson(r: CheckResult, counterexample?: string): Record<strin
     guarantee: r.guarantee ?? null,
     sleepPruned: r.sleepPruned ?? null,
     sleepBlocked: r.sleepBlocked ?? null,
+    deferred: r.deferred ?? null,
     races: r.races ?? null,
     backtracks: r.backtracks ?? null,
     replayedSteps: r.replayedSteps ?? null,

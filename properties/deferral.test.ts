@@ -1,0 +1,146 @@
+/**
+ * Deferral (stateful.ts, "Deferral"): the stateful dfs leaves out a speculative walk or a
+ * buffer's last drain that no other move of its state conflicts with. It must lose nothing:
+ * against the search without it, the same violated invariants and the same final states, on
+ * every built-in variant of three scenarios at 2 CPUs and on a 3-CPU sample. A walk that
+ * reports nothing of what it did, and a drain that hides the word it writes, are shown to lose
+ * outcomes under deferral, so the comparison can fail.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { compile } from '../src/litmus/compile.ts';
+import { litmusModel } from '../src/litmus/harness.ts';
+import { parseLitmus } from '../src/litmus/parse.ts';
+import { type Model, prepare } from '../src/explore/engine.ts';
+import { type StatefulResult, statefulDfs } from '../src/explore/stateful.ts';
+import type { HwEvent } from '../src/machine/hw-events.ts';
+import { Machine, type MachineInit } from '../src/machine/machine.ts';
+import { DrainHidesWriteMachine } from './broken-machines.ts';
+import { VARIANTS, findVariant } from '../src/kernel/index.ts';
+import { DEFAULT_BOUNDS } from '../src/machine/types.ts';
+import { findScenario, scenarioFits } from '../src/scenario/index.ts';
+
+interface Outcomes {
+  readonly finals: readonly number[];
+  readonly invariants: readonly string[];
+  readonly r: StatefulResult;
+}
+
+/** Every final state and every violated invariant (the search goes on past violations). */
+function outcomes(model: Model, defer: boolean, por = true): Outcomes {
+  const finals = new Set<number>();
+  const invariants = new Set<string>();
+  const r = statefulDfs(model, {
+    all: true,
+    por,
+    defer,
+    final: (s) => finals.add(s.fingerprint()),
+    violation: (v) => invariants.add(v.invariant),
+  });
+  return { finals: [...finals].sort((a, b) => a - b), invariants: [...invariants].sort(), r };
+}
+
+const model = (variant: string, scenario: string, cpus: number, makeMachine?: (i: MachineInit) => Machine): Model => {
+  const v = findVariant(variant)!;
+  return prepare({ variant: v, scenario: findScenario(scenario)!, params: { cpus }, features: v.features, bounds: DEFAULT_BOUNDS }, makeMachine);
+};
+
+/** A walk that reports nothing (its semantics are right): it looks independent of every move. */
+class WalkHidesItselfMachine extends Machine {
+  override walk(c: number, va: number, speculative: boolean, write = false) {
+    const events: HwEvent[] | null = this.events;
+    const n = events?.length ?? 0;
+    const plan = super.walk(c, va, speculative, write);
+    if (events && events[n]?.k === 'walk') events.splice(n, 1);
+    return plan;
+  }
+}
+
+describe('deferring walks and drains loses no outcome', () => {
+  const SCENARIOS = ['switch-vs-flush', 'lazy-free-pgtables', 'spin-scaled'];
+  let deferred = 0;
+  for (const v of VARIANTS) {
+    const fits = SCENARIOS.filter((s) => scenarioFits(findScenario(s)!, v.routines));
+    if (fits.length === 0) continue;
+    it(`${v.id} on ${fits.join(', ')}, 2 cpus: same violated invariants and final states`, () => {
+      for (const s of fits) {
+        const m = model(v.id, s, 2);
+        const off = outcomes(m, false);
+        const on = outcomes(m, true);
+        expect([on.r.complete, off.r.complete]).toEqual([true, true]);
+        expect(on.invariants, `${v.id} ${s}`).toEqual(off.invariants);
+        expect(on.finals, `${v.id} ${s}`).toEqual(off.finals);
+        expect(on.r.states).toBeLessThanOrEqual(off.r.states);
+        expect(off.r.deferred).toBe(0);
+        deferred += on.r.deferred;
+      }
+    });
+  }
+  it('every litmus test of the corpus: the same final states and violations', () => {
+    // Where several buffers each hold their last store to one word (x86-TSO's n6), every move
+    // of the state is a candidate: one must stay, and the others it conflicts with with it.
+    const dir = join(import.meta.dirname, 'litmus');
+    const files = readdirSync(dir).filter((f) => f.endsWith('.litmus'));
+    expect(files.length).toBeGreaterThan(40);
+    let litmusDeferred = 0;
+    for (const f of files.sort()) {
+      const m = litmusModel(compile(parseLitmus(readFileSync(join(dir, f), 'utf8'))).spec);
+      const off = outcomes(m, false);
+      const on = outcomes(m, true);
+      expect(on.invariants, f).toEqual(off.invariants);
+      expect(on.finals, f).toEqual(off.finals);
+      litmusDeferred += on.r.deferred;
+    }
+    expect(litmusDeferred).toBeGreaterThan(0);
+  });
+
+  it('defers moves at all (the comparisons above are not vacuous)', () => {
+    expect(deferred).toBeGreaterThan(0);
+  });
+
+  for (const [v, s] of [
+    ['linux-6.18', 'spin-scaled'],
+    ['linux-6.18', 'munmap-zap'],
+    ['linux-4.13', 'switch-vs-flush'],
+    ['linux-4.13-cr3-before-cpumask', 'switch-vs-flush'],
+    ['linux-4.14-pcid-without-pge', 'kernel-range-flush-all'],
+  ] as const) {
+    it(`${v} on ${s}, 3 cpus: same violated invariants and final states, fewer states`, () => {
+      const m = model(v, s, 3);
+      const off = outcomes(m, false);
+      const on = outcomes(m, true);
+      expect(on.invariants).toEqual(off.invariants);
+      expect(on.finals).toEqual(off.finals);
+      expect(on.r.deferred).toBeGreaterThan(0);
+      expect(on.r.states).toBeLessThan(off.r.states);
+    });
+  }
+});
+
+describe('deferral trusts the footprints', () => {
+  it('a walk that reports nothing is deferred to the end of every execution, and final states are lost', () => {
+    // The full search (no reduction) trusts no footprint: it finds the same final states with
+    // the silent walk as with the right one. Deferral with the silent walk does not.
+    const silent = (i: MachineInit) => new WalkHidesItselfMachine(i);
+    for (const v of ['linux-4.15-pti', 'kaiser-percpu-flush']) {
+      const full = outcomes(model(v, 'switch-vs-flush', 2, silent), false, false);
+      expect(full.finals).toEqual(outcomes(model(v, 'switch-vs-flush', 2), false, false).finals);
+      expect(outcomes(model(v, 'switch-vs-flush', 2), true).finals).toEqual(full.finals);
+      const wrong = outcomes(model(v, 'switch-vs-flush', 2, silent), true);
+      expect(wrong.r.deferred).toBeGreaterThan(0);
+      expect(wrong.finals.length, v).toBeLessThan(full.finals.length);
+    }
+  });
+
+  it('a drain that hides the word it writes is deferred past the load that reads it, and a violation is lost', () => {
+    const bug = 'linux-4.13-cr3-before-cpumask';
+    const hiding = (i: MachineInit) => new DrainHidesWriteMachine(i);
+    const full = outcomes(model(bug, 'switch-vs-flush', 2, hiding), false, false);
+    expect(full.invariants).toEqual(['no-stale-tlb-use']);
+    expect(outcomes(model(bug, 'switch-vs-flush', 2), true).invariants).toEqual(full.invariants);
+    const wrong = outcomes(model(bug, 'switch-vs-flush', 2, hiding), true);
+    expect(wrong.r.deferred).toBeGreaterThan(0);
+    expect(wrong.invariants).toEqual([]);
+  });
+});
