@@ -92,24 +92,32 @@ function userAccessOf(spec: CVariantSpec, prog: Linked): CoreRoutines['user_acce
 }
 
 /**
- * The C entry of the call-function IPI, by generation: v6.x's `sysvec_call_function_single`
- * (linux-6.18/smp.c), v4.x's `smp_call_function_single_interrupt`
- * (common/smp-calls-4.9-4.20.c). The first the program defines is the handler; a program
+ * The interrupt entry of the call-function IPI, by generation: the assembly stub in front of
+ * the C handler, written as an inline C function in the smp file (6.x's
+ * `asm_sysvec_call_function_single` in linux-6.18/smp.c, 4.x's `call_function_single_interrupt`
+ * in common/smp-calls-4.9-4.20.c). The first the program defines is the handler; a program
  * with neither (a user's C that links no smp file) keeps the TypeScript one (common/smp.ts).
  */
-export const IPI_C_ENTRIES = ['sysvec_call_function_single', 'smp_call_function_single_interrupt'] as const;
+export const IPI_C_ENTRIES = ['asm_sysvec_call_function_single', 'call_function_single_interrupt'] as const;
+
+/** The stub's interrupt return: IRET when the C it called has returned (`end` runs at its return). */
+const IRET: EntryHooks = {
+  begin: function* () {
+    return 0;
+  },
+  end: function* () {
+    yield* iret();
+  },
+};
 
 /**
- * The call-function IPI handler in C: the entry's C function runs as a call of its own (a `sub`
- * frame, forked and keyed by its live state like every C call, never replayed), and the
- * interrupt return (IRET, the entry code's assembly) follows when it has returned. The taken
- * cross-calls reach the C through the environment (`tlbcheck_llist_*`).
+ * The call-function IPI handler in C: the interrupt frame runs the entry stub's C routine
+ * itself, forked and keyed by its live state like every C call (never replayed), with the
+ * IRET as its end hook. The cross-calls the delivery took reach the C through the environment
+ * (`tlbcheck_llist_*`).
  */
 function cCallFunctionInterrupt(prog: Linked, entry: string): CoreRoutines['call_function_interrupt'] {
-  return function* (k, calls) {
-    yield* sub(entry, () => runC(prog, k, entry, [], undefined, calls));
-    yield* iret();
-  };
+  return (k, calls) => runC(prog, k, entry, [], IRET, calls) as unknown as Routine;
 }
 
 export interface CVariantSpec {

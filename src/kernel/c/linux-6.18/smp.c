@@ -149,8 +149,8 @@ static inline void on_each_cpu(smp_call_func_t func, void *info, int wait)
  * kernel/smp.c (v6.18). The model has one call-function IPI; both vectors
  * (sysvec_call_function, for a mask of targets, reaches the same flush through
  * generic_smp_call_function_interrupt()) run this queue flush, so one entry stands for both.
- * The engine runs this entry when it delivers the IPI (src/kc/variant.ts IPI_C_ENTRIES), and
- * the IRET of the entry code when it returns.
+ * The engine runs the entry stub (asm_sysvec_call_function_single, src/kc/variant.ts
+ * IPI_C_ENTRIES) when it delivers the IPI, and its IRET when the stub returns.
  *
  * Simplifications, each safe for what the model checks (the steps are those of the
  * TypeScript handler this replaces: per taken csd, the function, then the unlock store):
@@ -218,4 +218,15 @@ void generic_smp_call_function_single_interrupt(void)
 void sysvec_call_function_single(struct pt_regs *regs)
 {
 	generic_smp_call_function_single_interrupt();
+}
+
+/*
+ * arch/x86/entry/entry_64.S: asm_sysvec_call_function_single (idtentry_sysvec), the assembly
+ * the IPI enters through; the IRET it ends with is the engine's (the entry's end hook, when
+ * this returns). Inline: it is not a C function of the kernel, and the trace shows the IRET
+ * in the code the IPI interrupted.
+ */
+static inline void asm_sysvec_call_function_single(void)
+{
+	sysvec_call_function_single(NULL);
 }
