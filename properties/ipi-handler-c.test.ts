@@ -15,7 +15,7 @@ import { call_function_interrupt } from '../src/kernel/common/smp.ts';
 import { findVariant } from '../src/kernel/index.ts';
 import { derive } from '../src/kernel/variant.ts';
 import { resolveCVariant } from '../src/kc/load-c.ts';
-import type { CVariant } from '../src/kc/variant.ts';
+import { type CVariant, buildCVariant } from '../src/kc/variant.ts';
 import { DEFAULT_BOUNDS } from '../src/machine/types.ts';
 import { findScenario } from '../src/scenario/index.ts';
 import { checkVariant, tempDir } from './helpers.ts';
@@ -161,4 +161,17 @@ describe('the TypeScript handler still works', () => {
       });
     }
   }
+});
+
+describe('a C program without the handler keeps the TypeScript one', () => {
+  it('linux-4.13 without common/smp-calls-4.9-4.20.c: the environment\'s TypeScript cross-calls and handler, with the C\'s counts', async () => {
+    const base = findVariant('linux-4.13') as CVariant;
+    const sources = base.spec.sources.filter((s) => !s.file.endsWith('common/smp-calls-4.9-4.20.c'));
+    expect(sources.length).toBe(base.spec.sources.length - 1);
+    const v = await buildCVariant({ ...base.spec, id: 'linux-4.13-no-smp-file', sources });
+    expect(v.routines.call_function_interrupt).toBe(call_function_interrupt);
+    const a = checkVariant(base, 'switch-vs-flush', 2);
+    const b = checkVariant(v, 'switch-vs-flush', 2);
+    expect([b.verdict, b.states, b.transitions]).toEqual([a.verdict, a.states, a.transitions]);
+  });
 });

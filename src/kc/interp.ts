@@ -9,8 +9,8 @@
  * `CRun.keyInto` (its live calls, and the environment entry it is inside of with the values fed
  * to that entry), not by its whole history, and copies it with `CRun.fork` (copy on write)
  * instead of replaying it: two executions that reach the same C state by different reads are
- * one state, as in SPIN. Only TypeScript glue (programs, the interrupt entry) is still
- * identified by its history and rebuilt by replay.
+ * one state, as in SPIN. Only TypeScript glue (programs, the IPI handler of a variant without
+ * a C one) is still identified by its history and rebuilt by replay.
  */
 import { type K, type Routine, sub } from '../kernel/fx.ts';
 import { mmAddress } from '../kernel/layout.ts';
