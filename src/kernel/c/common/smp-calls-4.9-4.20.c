@@ -169,7 +169,7 @@ static void flush_smp_call_function_queue(bool warn_cpu_offline)
 		void *info = tlbcheck_llist_info(i);	/* csd->info */
 
 		csd = tlbcheck_llist_csd(i);
-		/* Do we wait until *after* callback? (2) */
+		/* CSD_FLAG_SYNCHRONOUS: the function first, then the release (2) */
 		tlbcheck_csd_do_func(func, info, csd);	/* func(info) */
 		csd_unlock(csd);
 	}

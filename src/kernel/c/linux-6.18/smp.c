@@ -200,7 +200,7 @@ static void __flush_smp_call_function_queue(bool warn_cpu_offline)
 	/* entry = llist_reverse_order(llist_del_all(head)) */
 	n = tlbcheck_llist_taken();
 
-	/* First; run all SYNC callbacks, (H1) */
+	/* Each taken csd is synchronous: its function, then its release (H1) */
 	for (i = 0; i < n; i++) {
 		smp_call_func_t func = tlbcheck_llist_func(i);	/* csd->func */
 		void *info = tlbcheck_llist_info(i);	/* csd->info */
