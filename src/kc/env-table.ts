@@ -55,9 +55,10 @@ import {
   walkLoad,
 } from '../kernel/fx.ts';
 import { LOADED_MM_SWITCHING, NO_MM, type PcpuField, TLBSTATE_LAZY, TLBSTATE_OK } from '../kernel/layout.ts';
-import { type CallSpec, queueAndWait, queued, smp_call_function_many, smp_call_function_single } from '../kernel/common/smp.ts';
+import { type CallFn, type CallSpec, queueAndWait, queued, runCall, smp_call_function_many, smp_call_function_single } from '../kernel/common/smp.ts';
 import { NR_DYN_ASIDS, kernPcid } from '../kernel/common/asid.ts';
 import type { CoreRoutines } from '../kernel/variant.ts';
+import type { CallData, CrossCall } from '../machine/effects.ts';
 import type { Features } from '../machine/types.ts';
 import { ENTRIES, NOT_ACCESSED, NOT_DIRTY, NOT_WRITABLE, PAGE_SHIFT, PAGE_SIZE, entryLoc, entryPfn, entryPresent, hex, leafIndex, upperIndex } from '../machine/types.ts';
 import { type SrcSite, type Val, truthy } from './ir.ts';
@@ -77,6 +78,11 @@ export interface EnvCtx {
   readonly scratch: (slot: number) => Val;
   /** In a function that calls cpu_relax(): the last word it loaded and the value read. */
   readonly lastRead: { loc: number; val: number } | undefined;
+  /**
+   * In the IPI handler (kernel/smp.c's queue flush): the cross-calls its interrupt entry took
+   * off this CPU's call_single_queue, in queue order (`tlbcheck_llist_*`).
+   */
+  readonly taken?: readonly CrossCall[] | undefined;
   /**
    * Harness bookkeeping of an mm entry point (EntryHooks.ptlDrop), run by pte_unmap_unlock and
    * spin_unlock just before the page-table lock is released: what the caller saw under it.
@@ -386,6 +392,19 @@ function callSpec(x: EnvCtx, func: Val, info: Val): CallSpec {
   const lref = (v: Val): boolean => typeof v === 'object' && (v.t === 'lref' || (v.t === 'struct' && Object.values(v.f).some(lref)));
   if (lref(info)) throw modelError(x.site, `${x.site.text}: the argument holds the address of a local of the sender; pass the struct itself`);
   return { func: func.name, info };
+}
+
+/** The cross-calls the IPI handler's entry took; a model error outside the handler. */
+function takenCalls(x: EnvCtx): readonly CrossCall[] {
+  if (x.taken) return x.taken;
+  throw modelError(x.site, `${x.site.text}: only the IPI handler has a taken call queue (the C entry the engine runs on a call-function IPI)`);
+}
+
+function takenCall(x: EnvCtx, i: Val): CrossCall {
+  const all = takenCalls(x);
+  const c = typeof i === 'number' ? all[i] : undefined;
+  if (!c) throw modelError(x.site, `${x.site.text}: entry ${typeof i === 'number' ? i : i.t} of the taken queue, which holds ${all.length}`);
+  return c;
 }
 
 const none = 0;
@@ -1195,6 +1214,51 @@ export const ENV: Readonly<Record<string, EnvEntry>> = {
       if (int(x, cpu!) === x.k.cpu) throw modelError(x.site, `${x.site.text}: a cross-call to the sender's own CPU is not modelled (the kernel runs it locally, without an IPI)`);
       const spec = callSpec(x, func!, info!);
       yield* sendCall(int(x, cpu!), queued(x.k.cpu, spec, csdWord(x, csd!)), tagOf(x.site));
+      return none;
+    },
+  },
+  // ---- the IPI handler's queue (kernel/smp.c __flush_smp_call_function_queue / flush_smp_call_function_queue) ----
+  tlbcheck_llist_taken: {
+    doc:
+      'kernel/smp.c: entry = llist_reverse_order(llist_del_all(&call_single_queue)), as the interrupt entry took it (the machine\'s ' +
+      'delivery of the IPI takes the queue in the same step): the number of csds taken, read without a step',
+    arity: 0,
+    run: function* (x) {
+      return takenCalls(x).length;
+    },
+  },
+  tlbcheck_llist_csd: {
+    doc: 'the i-th csd the handler took (queue order): its lock word, which csd_unlock() releases',
+    arity: 1,
+    run: function* (x, [i]) {
+      return { t: 'mem', loc: takenCall(x, i!).csd, what: 'ptr' };
+    },
+  },
+  tlbcheck_llist_func: {
+    doc: 'csd->func of the i-th csd the handler took: the C function the sender queued',
+    arity: 1,
+    run: function* (x, [i]) {
+      return { t: 'fn', name: takenCall(x, i!).func };
+    },
+  },
+  tlbcheck_llist_info: {
+    doc: 'csd->info of the i-th csd the handler took: the argument the sender queued (a value, the payload of the call)',
+    arity: 1,
+    run: function* (x, [i]) {
+      return (takenCall(x, i!).info ?? 0) as Val;
+    },
+  },
+  tlbcheck_csd_do_func: {
+    doc:
+      'func(info) of a taken csd (6.x csd_do_func() without its trace points), run as the variant\'s cross-call (its cross_call: the ' +
+      'function by name, in a frame of its own, as every data call); a csd a TypeScript helper queued runs its closure',
+    arity: 3,
+    run: function* (x, [func, info, csd]) {
+      if (typeof func !== 'object' || func.t !== 'fn') throw modelError(x.site, `${x.site.text}: the function must be defined in the C files`);
+      const loc = csdWord(x, csd!);
+      const c = takenCalls(x).find((t) => t.csd === loc);
+      const run = c?.payload === undefined ? undefined : (c.payload as CallFn);
+      yield* runCall(x.k, run ? { func: func.name, run } : { func: func.name, info: info as CallData });
       return none;
     },
   },

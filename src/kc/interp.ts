@@ -9,12 +9,12 @@
  * `CRun.keyInto` (its live calls, and the environment entry it is inside of with the values fed
  * to that entry), not by its whole history, and copies it with `CRun.fork` (copy on write)
  * instead of replaying it: two executions that reach the same C state by different reads are
- * one state, as in SPIN. Only TypeScript glue (programs, the interrupt entry) is still
- * identified by its history and rebuilt by replay.
+ * one state, as in SPIN. Only TypeScript glue (programs, the IPI handler of a variant without
+ * a C one) is still identified by its history and rebuilt by replay.
  */
 import { type K, type Routine, sub } from '../kernel/fx.ts';
 import { mmAddress } from '../kernel/layout.ts';
-import type { Effect } from '../machine/effects.ts';
+import type { CrossCall, Effect } from '../machine/effects.ts';
 import { Hasher } from '../machine/hash.ts';
 import type { CoreRoutines } from '../kernel/variant.ts';
 import { binop } from './preproc.ts';
@@ -156,6 +156,11 @@ class RunCtx implements EnvCtx {
     return this.run.scratch(slot);
   }
 
+  /** EnvCtx.taken: the cross-calls the interrupt entry took, when this run is the IPI handler. */
+  get taken(): readonly CrossCall[] | undefined {
+    return this.run.taken;
+  }
+
   /** EnvCtx.ptlDrop: the entry's hook, its token kept by the run (forked and hashed with it). */
   get ptlDrop(): (() => Routine) | undefined {
     const run = this.run;
@@ -188,6 +193,11 @@ export class CRun {
     private readonly name: string,
     private readonly args: readonly Val[],
     private readonly hooks: EntryHooks | undefined,
+    /**
+     * The IPI handler only: the cross-calls its interrupt entry took off this CPU's queue
+     * (`llist_del_all` at delivery). Not hashed: the handler's frame id names them.
+     */
+    readonly taken?: readonly CrossCall[],
   ) {
     this.x = new RunCtx(this, prog, k);
   }
@@ -244,7 +254,7 @@ export class CRun {
    * the copy runs.
    */
   fork(): CRun {
-    const c = new CRun(this.prog, this.k, this.name, this.args, this.hooks);
+    const c = new CRun(this.prog, this.k, this.name, this.args, this.hooks, this.taken);
     c.calls = this.calls;
     c.code = this.code;
     c.token = this.token;
@@ -700,10 +710,11 @@ function inputInto(h: Hasher, v: unknown): void {
 
 /**
  * Run C function `name` with `args` on the CPU of `k`, as one routine. `hooks` wrap the outermost
- * call: `begin` right after entering it, `end` right before leaving it.
+ * call: `begin` right after entering it, `end` right before leaving it. `taken`: the IPI
+ * handler's cross-calls, as its interrupt entry took them (the environment's `tlbcheck_llist_*`).
  */
-export function runC(prog: CProgram, k: K<CoreRoutines>, name: string, args: readonly Val[], hooks?: EntryHooks): Routine<Val> {
-  return new CRun(prog, k, name, args, hooks) as unknown as Routine<Val>;
+export function runC(prog: CProgram, k: K<CoreRoutines>, name: string, args: readonly Val[], hooks?: EntryHooks, taken?: readonly CrossCall[]): Routine<Val> {
+  return new CRun(prog, k, name, args, hooks, taken) as unknown as Routine<Val>;
 }
 
 /** Whether `g` is a running C routine (it can be forked and keyed without replay). */

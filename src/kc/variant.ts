@@ -1,7 +1,8 @@
 /**
  * A variant from C: the program's functions become the kernel routines of the engine, next
  * to the generation-neutral TypeScript glue (the scheduler's context_switch, the return to
- * user mode, the cross-call interrupt, boot state). The entry points the scenarios call are
+ * user mode, the IPI entry's IRET, boot state; the IPI handler is the program's C where it has
+ * one, `IPI_C_ENTRIES`). The entry points the scenarios call are
  * bridged here, with their C arguments matched by parameter name; ghost bookkeeping (flush
  * begin/end) is added around the entry call by the harness, never written in the C.
  */
@@ -15,7 +16,7 @@ import { initCpuKaiser, switch_user_cr3_const, switch_user_cr3_percpu, userAcces
 import { INIT_MM } from '../kernel/layout.ts';
 import { context_switch, user_access } from '../kernel/common/sched.ts';
 import { call_function_interrupt } from '../kernel/common/smp.ts';
-import { type K, type Routine, access, call, sub, flushBegin, flushEnd, irqDisable, irqEnable, pasidUpdateBegin, pasidUpdateEnd, readPasidMsr } from '../kernel/fx.ts';
+import { type K, type Routine, access, call, iret, sub, flushBegin, flushEnd, irqDisable, irqEnable, pasidUpdateBegin, pasidUpdateEnd, readPasidMsr } from '../kernel/fx.ts';
 import type { AccessResult } from '../machine/effects.ts';
 import type { PcpuField } from '../kernel/layout.ts';
 import type { CoreRoutines, Expectation, Variant } from '../kernel/variant.ts';
@@ -90,6 +91,35 @@ function userAccessOf(spec: CVariantSpec, prog: Linked): CoreRoutines['user_acce
   return enqcmdAccess(prog);
 }
 
+/**
+ * The interrupt entry of the call-function IPI, by generation: the assembly stub in front of
+ * the C handler, written as an inline C function in the smp file (6.x's
+ * `asm_sysvec_call_function_single` in linux-6.18/smp.c, 4.x's `call_function_single_interrupt`
+ * in common/smp-calls-4.9-4.20.c). The first the program defines is the handler; a program
+ * with neither (a user's C that links no smp file) keeps the TypeScript one (common/smp.ts).
+ */
+export const IPI_C_ENTRIES = ['asm_sysvec_call_function_single', 'call_function_single_interrupt'] as const;
+
+/** The stub's interrupt return: IRET when the C it called has returned (`end` runs at its return). */
+const IRET: EntryHooks = {
+  begin: function* () {
+    return 0;
+  },
+  end: function* () {
+    yield* iret();
+  },
+};
+
+/**
+ * The call-function IPI handler in C: the interrupt frame runs the entry stub's C routine
+ * itself, forked and keyed by its live state like every C call (never replayed), with the
+ * IRET as its end hook. The cross-calls the delivery took reach the C through the environment
+ * (`tlbcheck_llist_*`).
+ */
+function cCallFunctionInterrupt(prog: Linked, entry: string): CoreRoutines['call_function_interrupt'] {
+  return (k, calls) => runC(prog, k, entry, [], IRET, calls) as unknown as Routine;
+}
+
 export interface CVariantSpec {
   readonly id: string;
   readonly title: string;
@@ -146,12 +176,14 @@ export async function buildCVariant(spec: CVariantSpec): Promise<CVariant> {
     if (!prog.fns.has(e)) throw new UserError(`${spec.sources[spec.sources.length - 1]!.file}: the program defines no ${e}() (every C generation needs ${C_ENTRIES.join(', ')})`);
   }
   const params = (fn: string): readonly string[] => prog.fns.get(fn)!.params;
+  const ipiEntry = IPI_C_ENTRIES.find((fn) => prog.fns.has(fn));
   const routines: CoreRoutines = {
     initCpu: boot,
     context_switch,
     // The return to user mode is assembly in the kernel (entry_64.S): TypeScript glue.
     user_access: userAccessOf(spec, prog),
-    call_function_interrupt,
+    // The IPI handler is the program's C where it has one (IPI_C_ENTRIES), else TypeScript glue.
+    call_function_interrupt: ipiEntry === undefined ? call_function_interrupt : cCallFunctionInterrupt(prog, ipiEntry),
     switch_mm_irqs_off: function* (k: K<CoreRoutines>, prev: MmId, next: MmId): Routine {
       yield* sub('switch_mm_irqs_off', () => runC(prog, k, 'switch_mm_irqs_off', byName(params('switch_mm_irqs_off'), { prev: mmPtr(prev), next: mmPtr(next) })));
     },

@@ -2,10 +2,12 @@
  * Cross-calls: `smp_call_function_many`, `smp_call_function_single`, and the IPI handler that
  * runs them. Tracks kernel/smp.c of Linux 4.13 (the shape is the same from 4.9 to 4.20).
  * The built-in generations run the senders as C (src/kernel/c/common/smp-calls-4.9-4.20.c,
- * which takes the same steps as these, common/smp-cond-4.19-4.20.c and linux-6.18/smp.c);
- * what uses this file is
- * the handler (`call_function_interrupt`, every generation), RCU's grace-period call, and a
- * user's C program that calls these kernel functions without linking those files.
+ * which takes the same steps as these, common/smp-cond-4.19-4.20.c and linux-6.18/smp.c),
+ * and so does the handler (those files' `flush_smp_call_function_queue`, which takes the steps
+ * of `call_function_interrupt` here); what uses this file is the handler of TypeScript variants
+ * and of a C program that links no smp file, the data-call path both handlers
+ * share (`runCall`), RCU's grace-period call, and a user's C program that calls these kernel
+ * functions without linking those files.
  *
  * Simplifications, each safe for the scenarios here:
  * - `cpumask_first_and` and `cpumask_next_and` read the mask word once between them: both

@@ -1,6 +1,7 @@
 /*
  * The cross-calls of Linux v6.18 kernel/smp.c (and the on_each_cpu*() wrappers of
- * include/linux/smp.h): smp_call_function_many_cond() and its callers. Written for tlbcheck in
+ * include/linux/smp.h): smp_call_function_many_cond() and its callers, and the IPI handler that
+ * runs them (at the end of this file). Written for tlbcheck in
  * the kernel's shape and names; the comments are ours. Linked into linux-6.18 (link= in its
  * header); the 4.x generations and KAISER link common/smp-calls-4.9-4.20.c and (4.20)
  * common/smp-cond-4.19-4.20.c.
@@ -22,7 +23,7 @@
  * - csd_lock_wait() is one step that waits until the lock word reads 0
  *   (smp_cond_load_acquire() spins on it; the spin's re-reads of an unchanged word change
  *   nothing).
- * - Only synchronous calls (wait): the handler (common/smp.ts call_function_interrupt) runs
+ * - Only synchronous calls (wait): the handler (__flush_smp_call_function_queue() below) runs
  *   the function, then releases the csd (csd_unlock(), a release store: plain on x86).
  * - lockdep_assert_preemption_disabled() and WARN_ON_ONCE(!in_task()) are left out: they
  *   check the caller's context, and every caller in the model is a task with preemption off
@@ -140,4 +141,94 @@ static inline void on_each_cpu_mask(const struct cpumask *mask,
 static inline void on_each_cpu(smp_call_func_t func, void *info, int wait)
 {
 	on_each_cpu_cond_mask(NULL, func, info, wait, cpu_online_mask);
+}
+
+/*
+ * The call-function IPI handler: arch/x86/kernel/smp.c's sysvec_call_function_single() ->
+ * generic_smp_call_function_single_interrupt() -> __flush_smp_call_function_queue(true) of
+ * kernel/smp.c (v6.18). The model has one call-function IPI; both vectors
+ * (sysvec_call_function, for a mask of targets, reaches the same flush through
+ * generic_smp_call_function_interrupt()) run this queue flush, so one entry stands for both.
+ * The engine runs the entry stub (asm_sysvec_call_function_single, src/kc/variant.ts
+ * IPI_C_ENTRIES) when it delivers the IPI, and its IRET when the stub returns.
+ *
+ * Simplifications, each safe for what the model checks (the steps are those of the
+ * TypeScript handler this replaces: per taken csd, the function, then the unlock store):
+ * - llist_del_all() of this CPU's call_single_queue is part of the IPI's delivery (the
+ *   machine takes the queue in the delivering step); tlbcheck_llist_taken() and friends read
+ *   what it took, in queue order (llist_reverse_order()), with no step.
+ * - Only synchronous csds (CSD_TYPE_SYNC) are queued (tlbcheck_csd_queue() refuses wait=0), so
+ *   the first loop runs every csd and the !SYNC and TTWU passes have nothing to do; unlinking
+ *   each run csd from the list (prev/entry) only serves those passes.
+ * - apic_eoi(), the trace points, inc_irq_stat(), csd_lock_record() (CSD_LOCK_WAIT_DEBUG) and
+ *   the offline-CPU warning (every CPU is online) touch nothing the model has.
+ * - The release of trigger_backtrace (atomic_set_release(), read only by
+ *   CSD_LOCK_WAIT_DEBUG's csd_lock_wait_toolong()) is left out: a store no one reads here,
+ *   which would only add a store and its drain to every IPI.
+ * - csd_unlock()'s WARN_ON() of the lock bit is left out: it would be a load of the csd word,
+ *   a step of its own, and every sender sets the bit before it queues.
+ * - lockdep_assert_irqs_disabled() is left out: the delivery always runs the handler with
+ *   IRQs off, so it cannot fire (and each check would be two more effects per IPI).
+ * - sysvec_call_function_single() and generic_smp_call_function_single_interrupt() are
+ *   inline here (global functions in the kernel): they only call on, so no event of a trace
+ *   is ever inside them, and as inline functions they cost no enter/leave bookkeeping on
+ *   every IPI. A patch may still replace either.
+ *
+ * Ordering:
+ * (H1) Each function runs before its csd is released (csd_unlock() after csd_do_func()): with
+ *      FIFO store buffers every store of the function is visible before the release, so the
+ *      sender's csd_lock_wait() (S2) sees the function done.
+ */
+
+/* Release the csd: the sender's csd_lock_wait() returns once it sees 0. */
+static inline void csd_unlock(call_single_data_t *csd)
+{
+	smp_store_release(csd, 0);	/* csd_unlock: smp_store_release (1) */
+}
+
+/* func(info), in a frame of its own (tracing left out). */
+static inline void csd_do_func(smp_call_func_t func, void *info, call_single_data_t *csd)
+{
+	tlbcheck_csd_do_func(func, info, csd);
+}
+
+static void __flush_smp_call_function_queue(bool warn_cpu_offline)
+{
+	call_single_data_t *csd;
+	int i, n;
+
+	/* entry = llist_reverse_order(llist_del_all(head)) */
+	n = tlbcheck_llist_taken();
+
+	/* Each taken csd is synchronous: its function, then its release (H1) */
+	for (i = 0; i < n; i++) {
+		smp_call_func_t func = tlbcheck_llist_func(i);	/* csd->func */
+		void *info = tlbcheck_llist_info(i);	/* csd->info */
+
+		csd = tlbcheck_llist_csd(i);
+		csd_do_func(func, info, csd);
+		csd_unlock(csd);
+	}
+}
+
+static inline void generic_smp_call_function_single_interrupt(void)
+{
+	__flush_smp_call_function_queue(true);
+}
+
+/* DEFINE_IDTENTRY_SYSVEC(sysvec_call_function_single) */
+static inline void sysvec_call_function_single(struct pt_regs *regs)
+{
+	generic_smp_call_function_single_interrupt();
+}
+
+/*
+ * arch/x86/entry/entry_64.S: asm_sysvec_call_function_single (idtentry_sysvec), the assembly
+ * the IPI enters through; the IRET it ends with is the engine's (the entry's end hook, when
+ * this returns). Inline: it is not a C function of the kernel, and the trace shows the IRET
+ * in the code the IPI interrupted.
+ */
+static inline void asm_sysvec_call_function_single(void)
+{
+	sysvec_call_function_single(NULL);
 }
