@@ -190,7 +190,7 @@ export function frontierOf(model: Model, table: SharedVisited, want: number, def
         if (k === order.length) {
           if (judged) break;
           judged = true;
-          const out = movesToDefer(node.sim, walks.map((i) => moves[i]!), others);
+          const out = movesToDefer(walks.map((i) => moves[i]!), walks.map((i) => node.sim.probe(moves[i]!, moves)), others);
           order.push(...walks.filter((_, j) => !out[j]));
           if (k === order.length) break;
         }

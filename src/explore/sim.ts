@@ -380,39 +380,18 @@ export class Sim {
   }
 
   /**
-   * What the speculative walk `mv` would touch, without taking it: its footprint, and whether
-   * taking it could end the execution with a violation (an invariant the monitor judges on its
-   * observations, a C-declared invariant, which may read the TLB, or the step limit). The walk
-   * runs on a copy of the machine alone (copy-on-write), so the state is left as it is.
+   * Take move `mv` on a copy of this state, for deferral (stateful.ts) to judge it: the copy, the
+   * move's footprint, and whether it enables a move this state does not offer (`before`, this
+   * state's enabled moves): a program that waited for a word or for its buffer to empty, an
+   * interrupt delivery that waited for the drain, another walk.
    */
-  walkProbe(mv: Move): { readonly fp: Footprint; readonly mayViolate: boolean } {
-    if (moveKind(mv) !== MoveKind.Walk) throw new Error('[tlbcheck bug] walkProbe of a move that is not a walk');
-    const m = this.m.clone();
-    const events: HwEvent[] = [];
-    m.events = events;
-    m.walk(moveCpu(mv), this.vas[moveArg(mv)]!, true);
-    m.events = null;
-    const step = this.step + 1;
-    const mayViolate =
-      this.declared.length > 0 || step >= this.model.cfg.bounds.maxSteps || (m.obs.length > 0 && this.model.monitor.check(m.obs, this.ghost, m, step) !== undefined);
-    return { fp: footprintOf(events, this.shape()), mayViolate };
-  }
-
-  /**
-   * What taking drain move `mv` would do, on a copy of this state: its footprint, whether it
-   * ends the execution with a violation, and whether it enables a move this state does not
-   * offer (a program that waited for the buffer to empty or for the word, an interrupt
-   * delivery that waited for the drain, ...).
-   */
-  drainProbe(mv: Move): { readonly fp: Footprint; readonly mayViolate: boolean; readonly enables: boolean } {
-    if (moveKind(mv) !== MoveKind.Drain) throw new Error('[tlbcheck bug] drainProbe of a move that is not a drain');
-    const before = this.enabledMoves().slice();
+  probe(mv: Move, before: readonly Move[]): { readonly child: Sim; readonly fp: Footprint; readonly enables: boolean } {
     const child = this.clone();
     child.recordFootprints = true;
     child.apply(mv, undefined);
     let enables = false;
-    for (const m of child.enabledMoves()) if (!before.includes(m)) enables = true;
-    return { fp: child.footprint!, mayViolate: child.violation !== undefined, enables };
+    if (!child.violation) for (const m of child.enabledMoves()) if (!before.includes(m)) enables = true;
+    return { child, fp: child.footprint!, enables };
   }
 
   /** The machine's sizes, for numbering footprint resources. */

@@ -24,7 +24,10 @@
  * page-table entry) is left out when it is independent of every other move of the state
  * (explored or asleep) and of every deferrable move kept, cannot end the execution with a
  * violation, and (a drain) enables no move the state does not offer; one is kept if nothing
- * else would be. The other moves then form a persistent set T (Godefroid): a run of moves
+ * else would be. Each candidate is judged by taking it on a copy of the state (`Sim.probe`),
+ * which becomes its child when it is kept; so a violation of an invariant a variant declares
+ * in C (checked on every state) is seen in the copy of every state a left-out move would
+ * reach, and the move is then kept. The other moves then form a persistent set T (Godefroid): a run of moves
  * outside T from the state is made of left-out moves and what they enable, and each of them is
  * independent of T. A walk fills only its own CPU's TLB and PSC (early walks are recorded by
  * `Machine.noteEarly` at page-table writes, not by walks), so it enables at most another walk
@@ -152,6 +155,8 @@ interface Entry {
   readonly preemptions: number;
   /** Position in `order` of the first move that deferral may leave out; -1: none, or a revisit. */
   readonly opt: number;
+  /** The children deferral took its kept moves to, by index into `moves`. */
+  pre?: Map<number, Sim>;
 }
 
 /**
@@ -188,20 +193,26 @@ function stillNeeds(e: Entry, c: number): boolean {
   return false;
 }
 
+/** A deferrable move taken on a copy of its state (`Sim.probe`). */
+export interface Probe {
+  readonly child: Sim;
+  readonly fp: Footprint;
+  readonly enables: boolean;
+}
+
 /**
- * Which of the deferrable moves `cands` of `sim` deferral leaves out, given the footprints of
- * every other move of the state (`others`): those independent of all of them and of every
- * candidate kept, that cannot end the execution with a violation, and (drains) that enable no
- * move the state does not offer. One is kept if nothing else would be.
+ * Which of the deferrable moves `cands` deferral leaves out, given each one taken on a copy of
+ * the state (`probes`) and the footprints of every other move of the state (`others`): those
+ * independent of all of them and of every candidate kept, that end no execution with a
+ * violation, and (drains) that enable no move the state does not offer (a walk may enable
+ * another walk of its CPU: it conflicts with it). One is kept if nothing else would be.
  */
-export function movesToDefer(sim: Sim, cands: readonly Move[], others: readonly Footprint[]): boolean[] {
-  const fps: Footprint[] = [];
+export function movesToDefer(cands: readonly Move[], probes: readonly Probe[], others: readonly Footprint[]): boolean[] {
   const out: boolean[] = [];
-  for (const w of cands) {
-    const p = moveKind(w) === MoveKind.Walk ? { ...sim.walkProbe(w), enables: false } : sim.drainProbe(w);
-    let keep = p.mayViolate || p.enables;
+  for (let k = 0; k < cands.length; k++) {
+    const p = probes[k]!;
+    let keep = p.child.violation !== undefined || (moveKind(cands[k]!) === MoveKind.Drain && p.enables);
     for (const f of others) if (!keep && !independent(f, p.fp)) keep = true;
-    fps.push(p.fp);
     out.push(!keep);
   }
   // The set explored must not be empty: with no other move, the first candidate stays.
@@ -212,7 +223,7 @@ export function movesToDefer(sim: Sim, cands: readonly Move[], others: readonly 
     for (let k = 0; k < cands.length; k++) {
       if (!out[k]) continue;
       for (let j = 0; j < cands.length; j++) {
-        if (!out[j] && !independent(fps[j]!, fps[k]!)) {
+        if (!out[j] && !independent(probes[j]!.fp, probes[k]!.fp)) {
           out[k] = false;
           changed = true;
           break;
@@ -361,12 +372,18 @@ export function statefulDfs(model: Model, opt: StatefulOptions = {}): StatefulRe
     for (const u of e.done) others.push(u.fp);
     for (const u of e.sleep) others.push(u.fp);
     const order = e.order as number[];
-    const walks = order.slice(e.pos);
-    const out = movesToDefer(e.sim, walks.map((i) => e.moves[i]!), others);
+    const cands = order.slice(e.pos);
+    const probes = cands.map((i) => e.sim.probe(e.moves[i]!, e.moves));
+    const out = movesToDefer(cands.map((i) => e.moves[i]!), probes, others);
     order.length = e.pos;
-    for (let k = 0; k < walks.length; k++) {
+    e.pre = new Map();
+    for (let k = 0; k < cands.length; k++) {
       if (out[k]) deferred++;
-      else order.push(walks[k]!);
+      else {
+        order.push(cands[k]!);
+        // The copy the judgement took the move on is the child.
+        e.pre.set(cands[k]!, probes[k]!.child);
+      }
     }
   };
 
@@ -392,8 +409,10 @@ export function statefulDfs(model: Model, opt: StatefulOptions = {}): StatefulRe
     const preemptions = top.preemptions + (i > 0 && top.moves.length > 1 ? 1 : 0);
     if (bound !== undefined && preemptions > bound) continue;
     // The last child may take over its parent's state: the parent is done after it.
-    const child = top.pos === top.order.length ? top.sim : top.sim.cloneFor(mv, opt.steal ?? true, (c) => stillNeeds(top, c));
-    const alive = child.apply(mv, undefined);
+    const pre = top.pre?.get(i);
+    const child = pre ?? (top.pos === top.order.length ? top.sim : top.sim.cloneFor(mv, opt.steal ?? true, (c) => stillNeeds(top, c)));
+    // A walk or a drain (the moves deferral takes ahead) never ends an execution.
+    const alive = pre ? true : child.apply(mv, undefined);
     transitions++;
     let sleep: Sleeper[] = [];
     if (por && child.footprint) {
