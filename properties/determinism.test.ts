@@ -107,7 +107,7 @@ describe('sleep-set partial-order reduction changes no verdict', () => {
       for (const s of SCENARIOS.filter((x) => scenarioFits(x, v.routines) && (!mmSide(x) || (v.id === 'linux-6.18' && x.id !== 'madvise-race')) && (!lifetimes(x) || v.id === 'linux-4.14'))) {
         const model = prepare({ variant: v, scenario: s, params: { cpus: 2 }, features: v.features, bounds: DEFAULT_BOUNDS });
         const plain = statefulDfs(model, { por: false });
-        // Sleep sets alone (deferred walks, which do cut states, have their own comparison: defer-walks.test.ts).
+        // Sleep sets alone (deferral, which does cut states, has its own comparison: deferral.test.ts).
         const por = statefulDfs(model, { por: true, defer: false });
         expect(por.violation?.invariant, `${v.id} ${s.id}`).toBe(plain.violation?.invariant);
         if (!plain.violation) {

@@ -27,7 +27,7 @@ import { HEARTBEAT } from './heartbeat.ts';
 import type { Violation } from '../invariants/types.ts';
 import { type Model, Sim } from './sim.ts';
 import type { StopKind } from './budget.ts';
-import { deferrable, statefulDfs, movesToDefer } from './stateful.ts';
+import { deferrable, deferralApplies, judgeDeferrable, statefulDfs } from './stateful.ts';
 import type { Footprint } from './footprint.ts';
 import { type SharedVisitedData, SharedVisited, makeSharedVisited } from './shared-visited.ts';
 
@@ -157,7 +157,7 @@ export function runShare(model: Model, data: ShareData): ShareReply {
 }
 
 /** Explore the first levels breadth first until there are `want` frontier states (or none). */
-export function frontierOf(model: Model, table: SharedVisited, want: number, defer = false): { frontier: FrontierNode[]; found?: { violation: Violation; path: number[] }; transitions: number; executions: number } {
+export function frontierOf(model: Model, table: SharedVisited, want: number, defer = deferralApplies(model, true, undefined)): { frontier: FrontierNode[]; found?: { violation: Violation; path: number[] }; transitions: number; executions: number; deferred: number } {
   const bound = model.cfg.bounds.preemptions;
   const h = new Uint32Array(2);
   const root = Sim.start(model, false);
@@ -167,6 +167,7 @@ export function frontierOf(model: Model, table: SharedVisited, want: number, def
   let level: { sim: Sim; path: number[]; preemptions: number }[] = [{ sim: root, path: [], preemptions: 0 }];
   let transitions = 0;
   let executions = 0;
+  let deferred = 0;
   for (let depth = 0; depth < 64 && level.length > 0 && level.length < want; depth++) {
     const next: typeof level = [];
     const seen = new Set<string>();
@@ -177,32 +178,37 @@ export function frontierOf(model: Model, table: SharedVisited, want: number, def
       if (moves.length === 0) {
         node.sim.finish();
         executions++;
-        if (node.sim.violation) return { frontier: [], found: { violation: node.sim.violation, path: node.path }, transitions, executions };
+        if (node.sim.violation) return { frontier: [], found: { violation: node.sim.violation, path: node.path }, transitions, executions, deferred };
         continue;
       }
-      // Every other move first, so that the walks are judged against their footprints.
-      const walks: number[] = [];
+      // Deferral as the workers' searches apply it: every other move first, so that the
+      // deferrable ones are judged against their footprints.
+      const cands: number[] = [];
       const order: number[] = [];
-      for (let i = 0; i < moves.length; i++) (defer && deferrable(node.sim, moves[i]!) ? walks : order).push(i);
+      for (let i = 0; i < moves.length; i++) (defer && deferrable(node.sim, moves[i]!) ? cands : order).push(i);
       const others: Footprint[] = [];
-      let judged = walks.length === 0;
+      let children: Map<number, Sim> | undefined;
+      let judged = cands.length === 0;
       for (let k = 0; ; k++) {
         if (k === order.length) {
           if (judged) break;
           judged = true;
-          const out = movesToDefer(walks.map((i) => moves[i]!), walks.map((i) => node.sim.probe(moves[i]!, moves)), others);
-          order.push(...walks.filter((_, j) => !out[j]));
+          const j = judgeDeferrable(node.sim, moves, cands, others);
+          order.push(...j.kept);
+          children = j.children;
+          deferred += j.deferred;
           if (k === order.length) break;
         }
         const i = order[k]!;
         const preemptions = node.preemptions + (i > 0 ? 1 : 0);
         if (bound !== undefined && preemptions > bound) continue;
-        const child = node.sim.cloneFor(moves[i]!);
-        const alive = child.apply(moves[i]!, undefined);
+        const pre = children?.get(i);
+        const child = pre ?? node.sim.cloneFor(moves[i]!);
+        const alive = pre ? true : child.apply(moves[i]!, undefined);
         transitions++;
         if (defer && child.footprint) others.push(child.footprint);
         const path = [...node.path, i];
-        if (child.violation) return { frontier: [], found: { violation: child.violation, path }, transitions, executions };
+        if (child.violation) return { frontier: [], found: { violation: child.violation, path }, transitions, executions, deferred };
         if (!alive) {
           executions++;
           continue;
@@ -216,7 +222,7 @@ export function frontierOf(model: Model, table: SharedVisited, want: number, def
     }
     level = next;
   }
-  return { frontier: level.map((n) => ({ path: n.path, preemptions: n.preemptions })), transitions, executions };
+  return { frontier: level.map((n) => ({ path: n.path, preemptions: n.preemptions })), transitions, executions, deferred };
 }
 
 /**
@@ -228,8 +234,8 @@ export async function parallelDfs(model: Model, workers: number, workerUrl: URL,
   // threads use it, until the memory budget refuses (shared-visited.ts).
   const data = makeSharedVisited((limits.maxMemoryMb ?? 1024) * 1048576, firstSlots);
   const table = new SharedVisited(data);
-  const f = frontierOf(model, table, 8 * workers, limits.por !== false && limits.defer !== false && model.cfg.bounds.preemptions === undefined);
-  const base = { transitions: f.transitions, executions: f.executions, sleepPruned: 0, sleepBlocked: 0, deferred: 0 };
+  const f = frontierOf(model, table, 8 * workers, deferralApplies(model, limits.por ?? model.cfg.bounds.preemptions === undefined, limits.defer));
+  const base = { transitions: f.transitions, executions: f.executions, sleepPruned: 0, sleepBlocked: 0, deferred: f.deferred };
   const finish = (extra: Partial<ParallelResult> & { complete: boolean }, c = base): ParallelResult => ({
     ...c,
     states: table.size,

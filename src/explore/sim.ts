@@ -383,7 +383,8 @@ export class Sim {
    * Take move `mv` on a copy of this state, for deferral (stateful.ts) to judge it: the copy, the
    * move's footprint, and whether it enables a move this state does not offer (`before`, this
    * state's enabled moves): a program that waited for a word or for its buffer to empty, an
-   * interrupt delivery that waited for the drain, another walk.
+   * interrupt delivery that waited for the drain, a program waiting on a page-table entry
+   * whose accessed bit a walk sets.
    */
   probe(mv: Move, before: readonly Move[]): { readonly child: Sim; readonly fp: Footprint; readonly enables: boolean } {
     const child = this.clone();

@@ -17,33 +17,36 @@
  * revisit explores only the moves that were asleep then and are awake now. In an acyclic state
  * graph this reaches every reachable state and every violating transition.
  *
- * Deferral (`defer`, with `por`, default on): sleep sets prune transitions, not states, and
- * speculative walks and store-buffer drains are half of a search's moves, most of which commute
- * with everything else a state offers. So at a first visit a *deferrable* move (a walk of a CPU
- * without an eviction budget; the drain of the last store in a buffer to a word that is not a
- * page-table entry) is left out when it is independent of every other move of the state
- * (explored or asleep) and of every deferrable move kept, cannot end the execution with a
- * violation, and (a drain) enables no move the state does not offer; one is kept if nothing
- * else would be. Each candidate is judged by taking it on a copy of the state (`Sim.probe`),
- * which becomes its child when it is kept; so a violation of an invariant a variant declares
- * in C (checked on every state) is seen in the copy of every state a left-out move would
- * reach, and the move is then kept. The other moves then form a persistent set T (Godefroid): a run of moves
- * outside T from the state is made of left-out moves and what they enable, and each of them is
- * independent of T. A walk fills only its own CPU's TLB and PSC (early walks are recorded by
- * `Machine.noteEarly` at page-table writes, not by walks), so it enables at most another walk
- * of that CPU, which conflicts with it and so is kept or judged with it; a left-out walk's CPU
- * cannot evict, since an eviction move names a TLB or PSC slot by position, which a fill
- * shifts. A left-out drain empties its buffer (no further drain of that CPU, which would be
- * another transition under the same name) and was checked to enable nothing; what a drain could
- * enable (a program waiting for the word or for the empty buffer, an interrupt delivery
- * waiting for the drain) is decided by programs that stay put in such a run. So exploring T
- * reaches every state a run through a left-out move would, with the move taken later: at the
- * first state where something conflicts with it, at the latest when nothing else is left (a
- * walk conflicts with the `end` move). The search is acyclic, so nothing is put off forever,
- * and the move taken then does what it would have done (nothing in between touched what it
- * reads or writes). With sleep sets the explored set is T minus the sleeping moves; a revisit
- * explores the moves woken, as before. Final states and violated invariants are the same with
- * and without it (properties/deferral.test.ts, every built-in variant of three scenarios).
+ * Deferral (`defer`, with `por`, default on; `deferralApplies`): sleep sets prune transitions,
+ * not states, and speculative walks and store-buffer drains are half of a search's moves, most
+ * of which commute with everything else a state offers. So at a first visit a *deferrable*
+ * move (a walk of a CPU without an eviction budget; the drain of the last store in a buffer to
+ * a word that is not a page-table entry) is left out when it is independent of every other
+ * move of the state (explored or asleep) and of every deferrable move kept, does not end the
+ * execution with a violation, and enables no move the state does not offer; one is kept if
+ * nothing else would be. Each candidate is judged by taking it on a copy of the state
+ * (`Sim.probe`), which becomes its child when it is kept. The other moves then form a
+ * persistent set T (Godefroid): a run of moves outside T from the state is made of left-out
+ * moves only (none enables anything, and the programs that could, stay put in such a run), and
+ * each of them is independent of T. A left-out walk's CPU cannot evict, since an eviction move
+ * names a TLB or PSC slot by position, which a fill shifts; a left-out drain empties its
+ * buffer, so no further drain of that CPU (another transition under the same name) follows.
+ * So exploring T reaches every state a run through a left-out move would, with the move taken
+ * later: at the first state where something conflicts with it, at the latest when nothing else
+ * is left (a walk conflicts with the `end` move). The search is acyclic, so nothing is put off
+ * forever, and the move taken then does what it would have done (nothing in between touched
+ * what it reads or writes). With sleep sets the explored set is T minus the sleeping moves; a
+ * revisit explores the moves woken, as before.
+ *
+ * What this preserves is every final state and every violating transition; a state between two
+ * left-out moves is not visited. The monitor's invariants judge transitions on what their
+ * footprints cover, so they are kept; invariants a variant declares in C are judged on every
+ * state and read TLBs and memory that walks and drains change, so a variant that declares any
+ * is searched without deferral, as is a search under a preemption bound (whose skipped moves
+ * would be missing from the footprints judged against). Tests: properties/deferral.test.ts
+ * (every built-in variant of three scenarios, the litmus corpus). Which moves are left out can
+ * depend on a state's sleep set at its first visit, so the states stored can depend on the
+ * order of the search: `--workers` may store a few more or fewer than one thread.
  */
 import { collisionProbability } from '../machine/hash.ts';
 import type { Violation } from '../invariants/types.ts';
@@ -109,7 +112,7 @@ export interface StatefulOptions {
   readonly violation?: (v: Violation, sim: Sim) => void;
   /** Sleep-set partial-order reduction (default: on unless a preemption bound is set). */
   readonly por?: boolean;
-  /** With `por`: leave out optional hardware moves independent of every other move (default on). */
+  /** With `por`: leave out the walks and last drains no other move conflicts with (default on; see the header). */
   readonly defer?: boolean;
   /**
    * Hand a frame's live generator to the child that advances it (default on). Off, every
@@ -204,14 +207,14 @@ export interface Probe {
  * Which of the deferrable moves `cands` deferral leaves out, given each one taken on a copy of
  * the state (`probes`) and the footprints of every other move of the state (`others`): those
  * independent of all of them and of every candidate kept, that end no execution with a
- * violation, and (drains) that enable no move the state does not offer (a walk may enable
- * another walk of its CPU: it conflicts with it). One is kept if nothing else would be.
+ * violation, and that enable no move the state does not offer. One is kept if nothing else
+ * would be.
  */
 export function movesToDefer(cands: readonly Move[], probes: readonly Probe[], others: readonly Footprint[]): boolean[] {
   const out: boolean[] = [];
   for (let k = 0; k < cands.length; k++) {
     const p = probes[k]!;
-    let keep = p.child.violation !== undefined || (moveKind(cands[k]!) === MoveKind.Drain && p.enables);
+    let keep = p.child.violation !== undefined || p.enables;
     for (const f of others) if (!keep && !independent(f, p.fp)) keep = true;
     out.push(!keep);
   }
@@ -233,6 +236,34 @@ export function movesToDefer(cands: readonly Move[], probes: readonly Probe[], o
   }
   return out;
 }
+
+/**
+ * Deferral at a state (first visit): judge the deferrable moves `cands` (indices into `moves`,
+ * the state's enabled moves) against the footprints of every other move (`others`). Returns the
+ * indices kept, each with the child its judgement took it to, and how many were left out.
+ */
+export function judgeDeferrable(sim: Sim, moves: readonly Move[], cands: readonly number[], others: readonly Footprint[]): { readonly kept: readonly number[]; readonly children: Map<number, Sim>; readonly deferred: number } {
+  const probes = cands.map((i) => sim.probe(moves[i]!, moves));
+  const out = movesToDefer(cands.map((i) => moves[i]!), probes, others);
+  const kept: number[] = [];
+  const children = new Map<number, Sim>();
+  for (let k = 0; k < cands.length; k++) {
+    if (out[k]) continue;
+    kept.push(cands[k]!);
+    children.set(cands[k]!, probes[k]!.child);
+  }
+  return { kept, children, deferred: cands.length - kept.length };
+}
+
+/**
+ * Whether deferral applies to a search of `model` (stateful.ts header): with sleep sets, without
+ * a preemption bound (whose skipped moves would be missing from the footprints judged
+ * against), and without invariants the variant declares in C, which are judged on every state
+ * and read the TLBs and memory that walks and drains change (two moves left out at one state
+ * would reach a state that is never judged).
+ */
+export const deferralApplies = (model: Model, por: boolean, defer: boolean | undefined): boolean =>
+  por && (defer ?? true) && model.cfg.bounds.preemptions === undefined && (model.cfg.variant.invariants ?? []).length === 0;
 
 /** The budgets of a stateful search's options. */
 export const limitsOf = (opt: StatefulOptions): Limits => ({
@@ -263,7 +294,7 @@ export function statefulDfs(model: Model, opt: StatefulOptions = {}): StatefulRe
   let sleepPruned = 0;
   let sleepBlocked = 0;
   let deferred = 0;
-  const deferOn = opt.defer ?? true;
+  const deferOn = deferralApplies(model, por, opt.defer);
   let maxDepth = 0;
   const stack: Entry[] = [];
   const result = (extra: Partial<StatefulResult> & { complete: boolean }): StatefulResult => ({
@@ -349,7 +380,7 @@ export function statefulDfs(model: Model, opt: StatefulOptions = {}): StatefulRe
     // move's footprint is known when they are judged.
     let optAt = -1;
     let ord = order;
-    if (por && deferOn && woke === undefined) {
+    if (deferOn && woke === undefined) {
       const later: number[] = [];
       ord = [];
       for (const i of order) (deferrable(sim, moves[i]!) ? later : ord).push(i);
@@ -372,19 +403,11 @@ export function statefulDfs(model: Model, opt: StatefulOptions = {}): StatefulRe
     for (const u of e.done) others.push(u.fp);
     for (const u of e.sleep) others.push(u.fp);
     const order = e.order as number[];
-    const cands = order.slice(e.pos);
-    const probes = cands.map((i) => e.sim.probe(e.moves[i]!, e.moves));
-    const out = movesToDefer(cands.map((i) => e.moves[i]!), probes, others);
+    const j = judgeDeferrable(e.sim, e.moves, order.slice(e.pos), others);
     order.length = e.pos;
-    e.pre = new Map();
-    for (let k = 0; k < cands.length; k++) {
-      if (out[k]) deferred++;
-      else {
-        order.push(cands[k]!);
-        // The copy the judgement took the move on is the child.
-        e.pre.set(cands[k]!, probes[k]!.child);
-      }
-    }
+    order.push(...j.kept);
+    e.pre = j.children;
+    deferred += j.deferred;
   };
 
   const maxExec = opt.maxExecutions;
@@ -410,6 +433,7 @@ export function statefulDfs(model: Model, opt: StatefulOptions = {}): StatefulRe
     if (bound !== undefined && preemptions > bound) continue;
     // The last child may take over its parent's state: the parent is done after it.
     const pre = top.pre?.get(i);
+    if (pre) top.pre!.delete(i);
     const child = pre ?? (top.pos === top.order.length ? top.sim : top.sim.cloneFor(mv, opt.steal ?? true, (c) => stillNeeds(top, c)));
     // A walk or a drain (the moves deferral takes ahead) never ends an execution.
     const alive = pre ? true : child.apply(mv, undefined);
