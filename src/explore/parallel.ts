@@ -27,7 +27,7 @@ import { HEARTBEAT } from './heartbeat.ts';
 import type { Violation } from '../invariants/types.ts';
 import { type Model, Sim } from './sim.ts';
 import type { StopKind } from './budget.ts';
-import { deferrable, deferralApplies, judgeDeferrable, statefulDfs } from './stateful.ts';
+import { type Taken, deferrable, deferralApplies, judgeDeferrable, statefulDfs } from './stateful.ts';
 import type { Footprint } from './footprint.ts';
 import { type SharedVisitedData, SharedVisited, makeSharedVisited } from './shared-visited.ts';
 
@@ -187,7 +187,7 @@ export function frontierOf(model: Model, table: SharedVisited, want: number, def
       const order: number[] = [];
       for (let i = 0; i < moves.length; i++) (defer && deferrable(node.sim, moves[i]!) ? cands : order).push(i);
       const others: Footprint[] = [];
-      let children: Map<number, Sim> | undefined;
+      let children: Map<number, Taken> | undefined;
       let judged = cands.length === 0;
       for (let k = 0; ; k++) {
         if (k === order.length) {
@@ -203,7 +203,7 @@ export function frontierOf(model: Model, table: SharedVisited, want: number, def
         const preemptions = node.preemptions + (i > 0 ? 1 : 0);
         if (bound !== undefined && preemptions > bound) continue;
         const pre = children?.get(i);
-        const child = pre ?? node.sim.cloneFor(moves[i]!);
+        const child = pre?.sim ?? node.sim.cloneFor(moves[i]!);
         const alive = pre ? true : child.apply(moves[i]!, undefined);
         transitions++;
         if (defer && child.footprint) others.push(child.footprint);

@@ -386,13 +386,15 @@ export class Sim {
    * interrupt delivery that waited for the drain, a program waiting on a page-table entry
    * whose accessed bit a walk sets.
    */
-  probe(mv: Move, before: readonly Move[]): { readonly child: Sim; readonly fp: Footprint; readonly enables: boolean } {
+  probe(mv: Move, before: readonly Move[]): { readonly child: Sim; readonly fp: Footprint; readonly enables: boolean; readonly moves: readonly Move[] } {
     const child = this.clone();
     child.recordFootprints = true;
     child.apply(mv, undefined);
     let enables = false;
-    if (!child.violation) for (const m of child.enabledMoves()) if (!before.includes(m)) enables = true;
-    return { child, fp: child.footprint!, enables };
+    // The child's enabled moves, kept for the search to enter it with (not enumerated twice).
+    const moves = child.violation ? [] : child.enabledMoves().slice();
+    for (const m of moves) if (!before.includes(m)) enables = true;
+    return { child, fp: child.footprint!, enables, moves };
   }
 
   /** The machine's sizes, for numbering footprint resources. */

@@ -159,7 +159,7 @@ interface Entry {
   /** Position in `order` of the first move that deferral may leave out; -1: none, or a revisit. */
   readonly opt: number;
   /** The children deferral took its kept moves to, by index into `moves`. */
-  pre?: Map<number, Sim>;
+  pre?: Map<number, Taken>;
 }
 
 /**
@@ -201,6 +201,14 @@ export interface Probe {
   readonly child: Sim;
   readonly fp: Footprint;
   readonly enables: boolean;
+  /** The child's enabled moves. */
+  readonly moves: readonly Move[];
+}
+
+/** A child deferral took a kept move to, with its enabled moves. */
+export interface Taken {
+  readonly sim: Sim;
+  readonly moves: readonly Move[];
 }
 
 /**
@@ -242,15 +250,15 @@ export function movesToDefer(cands: readonly Move[], probes: readonly Probe[], o
  * the state's enabled moves) against the footprints of every other move (`others`). Returns the
  * indices kept, each with the child its judgement took it to, and how many were left out.
  */
-export function judgeDeferrable(sim: Sim, moves: readonly Move[], cands: readonly number[], others: readonly Footprint[]): { readonly kept: readonly number[]; readonly children: Map<number, Sim>; readonly deferred: number } {
+export function judgeDeferrable(sim: Sim, moves: readonly Move[], cands: readonly number[], others: readonly Footprint[]): { readonly kept: readonly number[]; readonly children: Map<number, Taken>; readonly deferred: number } {
   const probes = cands.map((i) => sim.probe(moves[i]!, moves));
   const out = movesToDefer(cands.map((i) => moves[i]!), probes, others);
   const kept: number[] = [];
-  const children = new Map<number, Sim>();
+  const children = new Map<number, Taken>();
   for (let k = 0; k < cands.length; k++) {
     if (out[k]) continue;
     kept.push(cands[k]!);
-    children.set(cands[k]!, probes[k]!.child);
+    children.set(cands[k]!, { sim: probes[k]!.child, moves: probes[k]!.moves });
   }
   return { kept, children, deferred: cands.length - kept.length };
 }
@@ -325,12 +333,13 @@ export function statefulDfs(model: Model, opt: StatefulOptions = {}): StatefulRe
     return { tape, widths };
   };
   /**
-   * Push state `sim` (hash in `h`) reached with sleep set `sleep`; returns a violation found at
+   * Push state `sim` (hash in `h`, enabled moves `known` when already enumerated) reached with
+   * sleep set `sleep`; returns a violation found at
    * a final state. Bitstate keeps no sleep sets: it marks the pair (state, sleep set), which a
    * stateless sleep-set search would explore the same way every time it met it.
    */
-  const enter = (sim: Sim, sleep: readonly Sleeper[], preemptions: number): Violation | undefined => {
-    const moves = sim.enabledMoves();
+  const enter = (sim: Sim, sleep: readonly Sleeper[], preemptions: number, known?: readonly Move[]): Violation | undefined => {
+    const moves = known ?? sim.enabledMoves();
     // First visit: explore the moves not asleep. Revisit: only those asleep last time and awake now.
     let woke: readonly Move[] | undefined;
     if (bitstate) {
@@ -434,7 +443,7 @@ export function statefulDfs(model: Model, opt: StatefulOptions = {}): StatefulRe
     // The last child may take over its parent's state: the parent is done after it.
     const pre = top.pre?.get(i);
     if (pre) top.pre!.delete(i);
-    const child = pre ?? (top.pos === top.order.length ? top.sim : top.sim.cloneFor(mv, opt.steal ?? true, (c) => stillNeeds(top, c)));
+    const child = pre?.sim ?? (top.pos === top.order.length ? top.sim : top.sim.cloneFor(mv, opt.steal ?? true, (c) => stillNeeds(top, c)));
     // A walk or a drain (the moves deferral takes ahead) never ends an execution.
     const alive = pre ? true : child.apply(mv, undefined);
     transitions++;
@@ -460,7 +469,7 @@ export function statefulDfs(model: Model, opt: StatefulOptions = {}): StatefulRe
       continue;
     }
     child.fingerprint(bound === undefined ? 0 : preemptions, h);
-    const v = enter(child, sleep, preemptions);
+    const v = enter(child, sleep, preemptions, pre?.moves);
     if (v) return result({ complete: false, violation: v, ...tapeOf() });
   }
   return result({ complete: true });
