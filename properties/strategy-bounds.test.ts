@@ -102,6 +102,22 @@ describe('a bound a search accepts takes effect', () => {
     }
   }
 
+  it('dfs and bfs never store more states than --max-states, also when the search would finish soon after', () => {
+    // switch-vs-flush at 2 CPUs completes in a few hundred states, before the time and memory
+    // budgets are first polled: a state budget checked only with them would be ignored.
+    for (const strategy of ['dfs', 'bfs'] as const) {
+      const full = search(modelOf('linux-4.13', 'switch-vs-flush', 2), { strategy, seed: 1 });
+      expect(full.verdict).toBe('holds');
+      expect(full.states).toBeGreaterThan(100);
+      const cut = search(modelOf('linux-4.13', 'switch-vs-flush', 2), { strategy, seed: 1, maxStates: 10 });
+      expect(cut.verdict).toBe('inconclusive');
+      if (cut.verdict === 'inconclusive') expect(cut.stop).toBe('states');
+      expect(cut.states).toBe(10);
+      // A budget the search does not reach leaves the verdict alone.
+      expect(search(modelOf('linux-4.13', 'switch-vs-flush', 2), { strategy, seed: 1, maxStates: full.states! + 1 }).verdict).toBe('holds');
+    }
+  });
+
   it('dfs and bfs agree under every preemption bound, and the bound decides the verdict', () => {
     for (const p of [0, 1, 2, 3]) {
       const d = search(modelOf('linux-4.13-cr3-before-cpumask', 'switch-vs-flush', 2, p), { strategy: 'dfs', seed: 1 });

@@ -57,6 +57,7 @@ export function statefulBfs(model: Model, opt: StatefulOptions = {}): StatefulRe
     const next: Node[] = [];
     depth++;
     for (const node of level) {
+      // The execution and state budgets are checked exactly (the others every 256 states).
       if (opt.maxExecutions !== undefined && executions >= opt.maxExecutions) {
         return result({ complete: false, reason: `execution budget of ${opt.maxExecutions} ran out`, stop: 'executions' });
       }
@@ -74,6 +75,9 @@ export function statefulBfs(model: Model, opt: StatefulOptions = {}): StatefulRe
       }
       const last = bound === undefined || node.preemptions < bound ? moves.length - 1 : 0;
       for (let i = 0; i <= last; i++) {
+        if (opt.maxStates !== undefined && stored() >= opt.maxStates) {
+          return result({ complete: false, reason: `state budget of ${opt.maxStates} ran out`, stop: 'states' });
+        }
         const mv = moves[i]!;
         const preemptions = node.preemptions + (i > 0 ? 1 : 0);
         const child = i === last ? node.sim : node.sim.cloneFor(mv);

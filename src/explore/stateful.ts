@@ -420,9 +420,11 @@ export function statefulDfs(model: Model, opt: StatefulOptions = {}): StatefulRe
   };
 
   const maxExec = opt.maxExecutions;
+  const maxStates = opt.maxStates;
   while (stack.length > 0) {
-    // The execution budget is checked exactly (the others every 1024 transitions).
+    // The execution and state budgets are checked exactly (the others every 1024 transitions).
     if (maxExec !== undefined && executions >= maxExec) return result({ complete: false, reason: `execution budget of ${maxExec} ran out`, stop: 'executions' });
+    if (maxStates !== undefined && stored() >= maxStates) return result({ complete: false, reason: `state budget of ${maxStates} ran out`, stop: 'states' });
     const top = stack[stack.length - 1]!;
     if (top.pos >= top.order.length) {
       stack.pop();
