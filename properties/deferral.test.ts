@@ -13,6 +13,8 @@ import { compile } from '../src/litmus/compile.ts';
 import { litmusModel } from '../src/litmus/harness.ts';
 import { parseLitmus } from '../src/litmus/parse.ts';
 import { type Model, prepare } from '../src/explore/engine.ts';
+import { Sim } from '../src/explore/sim.ts';
+import { MoveKind, moveKind } from '../src/explore/strategy.ts';
 import { type StatefulResult, statefulDfs } from '../src/explore/stateful.ts';
 import type { HwEvent } from '../src/machine/hw-events.ts';
 import { Machine, type MachineInit } from '../src/machine/machine.ts';
@@ -58,6 +60,11 @@ class WalkHidesItselfMachine extends Machine {
     const plan = super.walk(c, va, speculative, write);
     if (events && events[n]?.k === 'walk') events.splice(n, 1);
     return plan;
+  }
+  /** The same defect in the walk deferral judges without taking it. */
+  override dryWalk(c: number, va: number) {
+    const dry = super.dryWalk(c, va);
+    return dry && { events: dry.events.filter((e) => e.k !== 'walk'), obs: dry.obs };
   }
 }
 
@@ -152,4 +159,66 @@ describe('deferral trusts the footprints', () => {
     expect(wrong.r.deferred).toBeGreaterThan(0);
     expect(wrong.invariants).toEqual([]);
   });
+});
+
+describe('a walk deferral judges without taking it is judged as taking it would', () => {
+  /**
+   * Every walk of every state (up to `cap` states, depth first without reduction): where
+   * `dryWalkFootprint` gives a footprint, taking the walk on a copy gives the same footprint,
+   * no violation and no move the state did not offer. Returns how many walks it judged dry,
+   * and how many it left to the probe although they violate nothing (the accessed flag).
+   */
+  function compare(m: Model, cap: number): { dry: number; probedViolating: number } {
+    const seen = new Set<string>();
+    const h = new Uint32Array(2);
+    let dry = 0;
+    let probedViolating = 0;
+    const stack = [Sim.start(m, false)];
+    while (stack.length > 0 && seen.size < cap) {
+      const s = stack.pop()!;
+      s.recordFootprints = true;
+      s.fingerprint(0, h);
+      const key = `${h[0]}:${h[1]}`;
+      if (seen.has(key) || s.violation) continue;
+      seen.add(key);
+      const moves = s.enabledMoves().slice();
+      for (const mv of moves) {
+        if (moveKind(mv) === MoveKind.Walk) {
+          const fp = s.dryWalkFootprint(mv);
+          const p = s.probe(mv, moves);
+          if (fp) {
+            dry++;
+            expect(p.child.violation).toBeUndefined();
+            expect(p.enables).toBe(false);
+            expect(fp).toEqual(p.fp);
+          } else if (p.child.violation) probedViolating++;
+        }
+        const c = s.clone();
+        if (c.apply(mv, undefined)) stack.push(c);
+      }
+    }
+    return { dry, probedViolating };
+  }
+
+  const ROWS: readonly (readonly [string, string, number])[] = [
+    ['linux-6.18', 'spin-scaled', 3],
+    ['linux-4.13', 'switch-vs-flush', 2],
+    ['linux-4.15-pti', 'switch-vs-flush', 2],
+    ['linux-4.20', 'mm-reuse', 2],
+    ['linux-4.20-lazy-skip-freed', 'lazy-free-pgtables', 2],
+    ['linux-6.18-lazy-skip-freed', 'munmap-free-table', 2],
+    ['linux-6.18-flush-range-not-freed', 'collapse-flush', 2],
+  ];
+  for (const [v, s, cpus] of ROWS.slice(0, 4)) {
+    it(`${v} on ${s}, ${cpus} cpus`, () => {
+      expect(compare(model(v, s, cpus), 3000).dry).toBeGreaterThan(0);
+    });
+  }
+
+  // The rows that free a table a lazy or remote CPU can still walk through.
+  for (const [v, s, cpus] of ROWS.slice(4)) {
+    it(`${v} on ${s}, ${cpus} cpus: a walk through a freed table is never judged dry; it is taken, and violates`, () => {
+      expect(compare(model(v, s, cpus), 3000).probedViolating).toBeGreaterThan(0);
+    });
+  }
 });

@@ -397,6 +397,26 @@ export class Sim {
     return { child, fp: child.footprint!, enables, moves };
   }
 
+  /**
+   * The footprint of speculative walk `mv`, judged without taking it, when deferral may leave it
+   * out on that footprint alone: the walk writes no memory (its leaf's accessed flag is set),
+   * so it changes only its CPU's caches and walk budget, which no program, delivery or drain
+   * waits for, and enables nothing; it ends neither in a violation of an invariant that judges
+   * its observations alone (`Invariant.observationOnly`) nor at the step limit. Undefined when
+   * any of that is not known: the walk is then probed (`probe`). A test holds the footprint
+   * equal to the one taking the walk gives (properties/deferral.test.ts).
+   */
+  dryWalkFootprint(mv: Move): Footprint | undefined {
+    if (moveKind(mv) !== MoveKind.Walk || this.violation || this.declared.length > 0) return undefined;
+    if (this.step + 1 >= this.model.cfg.bounds.maxSteps) return undefined;
+    const monitor = this.model.monitor;
+    if (!monitor.observationOnly('walk-read')) return undefined;
+    const dry = this.m.dryWalk(moveCpu(mv), this.vas[moveArg(mv)]!);
+    if (!dry) return undefined;
+    if (dry.obs.length > 0 && monitor.check(dry.obs, this.ghost, this.m, this.step + 1)) return undefined;
+    return footprintOf(dry.events, this.shape());
+  }
+
   /** The machine's sizes, for numbering footprint resources. */
   private shape(): Shape {
     return { words: this.m.mem.length, cpus: this.m.cpus.length, pages: this.m.pageKind.length };

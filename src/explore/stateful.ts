@@ -196,14 +196,20 @@ function stillNeeds(e: Entry, c: number): boolean {
   return false;
 }
 
-/** A deferrable move taken on a copy of its state (`Sim.probe`). */
-export interface Probe {
-  readonly child: Sim;
-  readonly fp: Footprint;
-  readonly enables: boolean;
-  /** The child's enabled moves. */
-  readonly moves: readonly Move[];
-}
+/**
+ * A deferrable move judged: taken on a copy of its state (`Sim.probe`), or, for a walk whose
+ * footprint is known without taking it (`Sim.dryWalkFootprint`), not taken (no `child`: it
+ * violates nothing and enables nothing).
+ */
+export type Probe =
+  | {
+      readonly child: Sim;
+      readonly fp: Footprint;
+      readonly enables: boolean;
+      /** The child's enabled moves. */
+      readonly moves: readonly Move[];
+    }
+  | { readonly child?: undefined; readonly fp: Footprint; readonly enables: false };
 
 /** A child deferral took a kept move to, with its enabled moves. */
 export interface Taken {
@@ -222,7 +228,7 @@ export function movesToDefer(cands: readonly Move[], probes: readonly Probe[], o
   const out: boolean[] = [];
   for (let k = 0; k < cands.length; k++) {
     const p = probes[k]!;
-    let keep = p.child.violation !== undefined || p.enables;
+    let keep = p.child?.violation !== undefined || p.enables;
     for (const f of others) if (!keep && !independent(f, p.fp)) keep = true;
     out.push(!keep);
   }
@@ -251,14 +257,19 @@ export function movesToDefer(cands: readonly Move[], probes: readonly Probe[], o
  * indices kept, each with the child its judgement took it to, and how many were left out.
  */
 export function judgeDeferrable(sim: Sim, moves: readonly Move[], cands: readonly number[], others: readonly Footprint[]): { readonly kept: readonly number[]; readonly children: Map<number, Taken>; readonly deferred: number } {
-  const probes = cands.map((i) => sim.probe(moves[i]!, moves));
+  const probes = cands.map((i): Probe => {
+    const fp = sim.dryWalkFootprint(moves[i]!);
+    return fp ? { fp, enables: false } : sim.probe(moves[i]!, moves);
+  });
   const out = movesToDefer(cands.map((i) => moves[i]!), probes, others);
   const kept: number[] = [];
   const children = new Map<number, Taken>();
   for (let k = 0; k < cands.length; k++) {
     if (out[k]) continue;
     kept.push(cands[k]!);
-    children.set(cands[k]!, { sim: probes[k]!.child, moves: probes[k]!.moves });
+    // A walk judged without taking it is taken as any other move when its turn comes.
+    const p = probes[k]!;
+    if (p.child) children.set(cands[k]!, { sim: p.child, moves: p.moves });
   }
   return { kept, children, deferred: cands.length - kept.length };
 }

@@ -53,6 +53,11 @@ export class Monitor {
     return info === undefined || info.pgd === pfn || info.userPgd === pfn;
   }
 
+  /** Whether every checked invariant that observes `kind` judges the observation alone (`Invariant.observationOnly`). */
+  observationOnly(kind: Observation['o']): boolean {
+    return (this.byKind.get(kind) ?? []).every((inv) => inv.observationOnly === true);
+  }
+
   /** The first violation among `obs`, in order of observation, then of catalogue. */
   check(obs: readonly Observation[], ghost: Ghost, m: Machine, step: number): Violation | undefined {
     const cx = this.cx;

@@ -25,6 +25,7 @@ export const noWalkThroughFreedTable: Invariant = {
   scope: 'every walk on every CPU, user, kernel and lazy mode alike',
   observes: ['walk-read'],
   check: (o, cx) => (o.o === 'walk-read' ? checkWalkRead(o, cx.step, cx.mmName) : undefined),
+  observationOnly: true,
 };
 
 const KIND = ['free', 'data', 'upper table', 'leaf table'];

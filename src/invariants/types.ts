@@ -22,6 +22,12 @@ export interface Invariant {
    */
   readonly observes?: readonly Observation['o'][];
   check?(o: Observation, cx: MonitorCtx): Violation | undefined;
+  /**
+   * The check reads the observation alone (and `cx`'s names), never the ghost or machine
+   * state: it gives the same answer before the step that observes it changes anything. Deferral
+   * (explore/stateful.ts) then judges a speculative walk without taking it.
+   */
+  readonly observationOnly?: true;
 }
 
 /** What a state invariant's check may read: the step's ghost and machine state, read-only. */

@@ -57,7 +57,7 @@ import type { AccessResult, CrossCall, EffectKind, InvlpgbSpec, IpiVia, RmwOp, S
 const MM_SLOTS = 64;
 import { Hasher } from './hash.ts';
 import type { HwEvent } from './hw-events.ts';
-import type { EarlyWalk, FillRecord, PscEntry, TlbEntry } from './tlb.ts';
+import type { EarlyWalk, PscEntry, TlbEntry } from './tlb.ts';
 import { dropWhere, pscFill, pscLookup, tlbFill, tlbLookup } from './tlb.ts';
 import {
   type Bounds,
@@ -71,6 +71,7 @@ import {
   NOT_DIRTY,
   PageKind,
   SHARED_KERNEL_OWNER,
+  entryAccessed,
   entryGlobal,
   entryLoc,
   entryPfn,
@@ -160,8 +161,10 @@ export type Observation =
 
 export interface WalkPlan {
   readonly reads: readonly { pfn: Pfn; level: 'root' | 'leaf'; viaPsc: boolean }[];
-  readonly psc?: PscEntry;
-  readonly tlb?: TlbEntry;
+  /** The PSC fill, if the walk read the upper entry from memory. */
+  readonly psc: PscEntry | undefined;
+  /** The TLB fill, if the leaf entry is present. */
+  readonly tlb: TlbEntry | undefined;
 }
 
 /** The copy-on-write arrays of a machine (`Machine.arrs`). */
@@ -793,50 +796,56 @@ export class Machine {
     return r < 0 ? -1 : this.pageOwner[r]!;
   }
 
-  /** What a walk of `va` on cpu `c` would read and fill, without doing it. */
+  /**
+   * What a walk of `va` on cpu `c` would read and fill, without doing it. Every plan has the
+   * same shape (this runs for every walk and every access that misses).
+   */
   planWalk(c: CpuId, va: number): WalkPlan | undefined {
-    const cpu = this.cpu(c);
+    const cpu = this.cpuArr[c]!;
     const root = cpu.cr3Root;
     if (root < 0) return undefined;
     const pcid = cpu.cr3Pcid;
     const ui = upperIndex(va);
-    const reads: { pfn: Pfn; level: 'root' | 'leaf'; viaPsc: boolean }[] = [];
     let leafPfn: Pfn;
     let upperLoc: Loc;
     let upperWid: number;
-    let pscNew: PscEntry | undefined;
+    let psc: PscEntry | undefined;
+    let reads: { pfn: Pfn; level: 'root' | 'leaf'; viaPsc: boolean }[];
     const cached = pscLookup(cpu.psc, pcid, ui);
     if (cached) {
       leafPfn = cached.leafPfn;
       upperLoc = cached.loc;
       upperWid = cached.wid;
+      reads = [{ pfn: leafPfn, level: 'leaf', viaPsc: true }];
     } else {
-      reads.push({ pfn: root, level: 'root', viaPsc: false });
       upperLoc = entryLoc(root, ui);
       const ue = this.mem[upperLoc]!;
-      if (!entryPresent(ue)) return { reads };
+      if (!entryPresent(ue)) return { reads: [{ pfn: root, level: 'root', viaPsc: false }], psc: undefined, tlb: undefined };
       leafPfn = entryPfn(ue);
       upperWid = this.wid[upperLoc]!;
-      pscNew = { pcid, ui, leafPfn, loc: upperLoc, wid: upperWid, step: this.step };
+      psc = { pcid, ui, leafPfn, loc: upperLoc, wid: upperWid, step: this.step };
+      reads = [
+        { pfn: root, level: 'root', viaPsc: false },
+        { pfn: leafPfn, level: 'leaf', viaPsc: false },
+      ];
     }
-    reads.push({ pfn: leafPfn, level: 'leaf', viaPsc: cached !== undefined });
     const leafLoc = entryLoc(leafPfn, leafIndex(va));
     const pte = this.mem[leafLoc]!;
-    const base = pscNew ? { reads, psc: pscNew } : { reads };
-    if (!entryPresent(pte)) return base;
-    const rec: FillRecord = { upperLoc, upperWid, leafLoc, leafWid: this.wid[leafLoc]!, step: this.step };
+    if (!entryPresent(pte)) return { reads, psc, tlb: undefined };
+    const pfn = entryPfn(pte);
+    const owner = this.pageOwner[root]!;
     const tlb: TlbEntry = {
       pcid,
       vpn: vpnOf(va),
-      pfn: entryPfn(pte),
+      pfn,
       global: cpu.pge && entryGlobal(pte),
       writable: entryWritable(pte),
       dirty: entryDirty(pte),
-      rec,
-      gen: this.pageGen[entryPfn(pte)] ?? 0,
-      mmGen: this.mmGen[this.pageOwner[root]!] ?? 0,
+      rec: { upperLoc, upperWid, leafLoc, leafWid: this.wid[leafLoc]!, step: this.step },
+      gen: pfn < this.pageGen.length ? this.pageGen[pfn]! : 0,
+      mmGen: owner >= 0 && owner < MM_SLOTS ? this.mmGen[owner]! : 0,
     };
-    return { ...base, tlb };
+    return { reads, psc, tlb };
   }
 
   private pageIsLiveTable(pfn: Pfn, level: 'root' | 'leaf', tree: MmId): boolean {
@@ -993,9 +1002,22 @@ export class Machine {
     if (!found) return undefined;
     const plan = found.tlb ? this.setAccessedDirty(found, found.tlb, write) : found;
     const cpu = this.cpu(c);
+    this.walkReads(c, va, plan, speculative, this.obs);
+    const fillTlb = plan.tlb !== undefined && (!speculative || !tlbLookup(cpu.tlb, cpu.cr3Pcid, plan.tlb.vpn, cpu.pge));
+    if (plan.psc || fillTlb || speculative) {
+      const w = this.mut(c);
+      if (plan.psc) pscFill(w.psc, plan.psc);
+      if (fillTlb) tlbFill(w.tlb, plan.tlb!);
+      if (speculative) w.walksLeft--;
+    }
+    return plan;
+  }
+
+  /** The observations of a walk that reads what `plan` says, appended to `out`. */
+  private walkReads(c: CpuId, va: number, plan: WalkPlan, speculative: boolean, out: Observation[]): void {
     const tree = this.treeOf(c);
     for (const r of plan.reads) {
-      this.obs.push({
+      out.push({
         o: 'walk-read',
         cpu: c,
         va,
@@ -1008,14 +1030,22 @@ export class Machine {
         viaPsc: r.viaPsc,
       });
     }
-    const fillTlb = plan.tlb !== undefined && (!speculative || !tlbLookup(cpu.tlb, cpu.cr3Pcid, plan.tlb.vpn, cpu.pge));
-    if (plan.psc || fillTlb || speculative) {
-      const w = this.mut(c);
-      if (plan.psc) pscFill(w.psc, plan.psc);
-      if (fillTlb) tlbFill(w.tlb, plan.tlb!);
-      if (speculative) w.walksLeft--;
-    }
-    return plan;
+  }
+
+  /**
+   * A speculative walk of `va` on cpu `c` as `walk` would make it, without making it: its
+   * plan, the hardware events it would append and the observations it would make. Undefined
+   * when the walk would write memory (the leaf's accessed flag is clear): that walk changes
+   * more than its CPU's caches and must be taken to be judged.
+   */
+  dryWalk(c: CpuId, va: number): { readonly events: readonly HwEvent[]; readonly obs: readonly Observation[] } | undefined {
+    const plan = this.planWalk(c, va);
+    const events: HwEvent[] = [{ k: 'walk', cpu: c, va, plan }];
+    const obs: Observation[] = [];
+    if (!plan) return { events, obs };
+    if (plan.tlb && !entryAccessed(this.mem[plan.tlb.rec.leafLoc]!)) return undefined;
+    this.walkReads(c, va, plan, true, obs);
+    return { events, obs };
   }
 
   /**
