@@ -10,6 +10,7 @@
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadCounterexample, replay } from '../src/counterexample/counterexample.ts';
 import { VARIANTS } from '../src/kernel/index.ts';
@@ -17,6 +18,7 @@ import { C_BUILTINS, cBuiltin, cBuiltinIds } from '../src/kc/builtins.ts';
 import { resolveCVariant } from '../src/kc/load-c.ts';
 import { type CVariant, preConfigOf } from '../src/kc/variant.ts';
 import { link } from '../src/kc/program.ts';
+import { type Val, valEq } from '../src/kc/ir.ts';
 import { checkVariant, tempDir } from './helpers.ts';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -554,3 +556,30 @@ describe('kernel/smp.c of 4.19-4.20 is C (src/kernel/c/common/smp-cond-4.19-4.20
   });
 });
 
+
+describe('kernel values compare as the C pointers they stand for', () => {
+  // Values as the interpreter makes them: numbers, tagged pointers (a per-CPU place with and
+  // without its cpu), and structs of them, fields in any order.
+  const leaf = fc.oneof(
+    fc.integer({ min: -2, max: 3 }),
+    fc.record({ t: fc.constant('mm' as const), id: fc.integer({ min: 0, max: 2 }) }),
+    fc.record({ t: fc.constant('mem' as const), loc: fc.integer({ min: 0, max: 2 }), what: fc.constantFrom('word' as const, 'ptr' as const) }),
+    fc.record({ t: fc.constant('pcpu' as const), path: fc.constantFrom('a', 'a.b'), cpu: fc.option(fc.integer({ min: 0, max: 1 }), { nil: undefined }) }, { requiredKeys: ['t', 'path'] }),
+  );
+  const val = fc.oneof(leaf, fc.dictionary(fc.constantFrom('x', 'y', 'z'), leaf, { maxKeys: 3 }).map((f) => ({ t: 'struct' as const, f })));
+  /** The comparison by text it replaced, with fields sorted (their order never mattered). */
+  const canon = (v: unknown): string => JSON.stringify(v, (_k, x: unknown) => (x && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => a.localeCompare(b))) : x));
+
+  it('valEq is equality of the values written out, an undefined field being an absent one', () => {
+    fc.assert(
+      fc.property(val, val, (a, b) => {
+        expect(valEq(a as Val, b as Val)).toBe(canon(a) === canon(b));
+        expect(valEq(a as Val, structuredClone(a) as Val)).toBe(true);
+      }),
+      { seed: 14, numRuns: 3000 },
+    );
+    expect(valEq({ t: 'pcpu', path: 'a' }, { t: 'pcpu', path: 'a', cpu: undefined } as unknown as Val)).toBe(true);
+    expect(valEq({ t: 'pcpu', path: 'a', cpu: 0 }, { t: 'pcpu', path: 'a' })).toBe(false);
+    expect(valEq({ t: 'pcpu', path: 'a' }, { t: 'pcpu', path: 'a', cpu: 0 })).toBe(false);
+  });
+});

@@ -9,7 +9,7 @@
  * long because the cases belong together.
  */
 import { UserError } from '../errors.ts';
-import type { CFunction, Op, SrcSite } from './ir.ts';
+import { type CFunction, type Op, type SrcSite, uniformOps } from './ir.ts';
 import type { Macro } from './preproc.ts';
 import { type Node, lineCol } from './parser.ts';
 import { ENV, envConstant } from './env-table.ts';
@@ -750,7 +750,7 @@ export function compileFunction(u: Unit, def: Node, names: Names): CFunction {
   c.finishLabels();
   const inline = def.children.some((x) => x?.type === 'storage_class_specifier' && x.text === 'inline');
   const spins = c.code.some((op) => op.o === 'env' && op.name === 'cpu_relax');
-  const fn: CFunction = { name, file: u.file, line: lineCol(def).line, params, locals: c.locals, code: c.code, inline, spins, dead: [] };
+  const fn: CFunction = { name, file: u.file, line: lineCol(def).line, params, locals: c.locals, code: uniformOps(c.code), inline, spins, dead: [] };
   fn.dead = deadLocals(fn);
   return fn;
 }

@@ -113,7 +113,7 @@ export interface EnvEntry {
  * `mm`: a `struct mm_struct *`; `task-mm`: the same, with the layout's NO_MM read as NULL;
  * `noflush-bit`: a CR3 value of which the model keeps only the NOFLUSH bit (1 = set).
  */
-type PcpuType = 'mm' | 'task-mm' | 'int' | 'noflush-bit';
+export type PcpuType = 'mm' | 'task-mm' | 'int' | 'noflush-bit';
 
 /** Per-CPU variables and fields: C path -> layout field and its C type. */
 export const PCPU: Readonly<Record<string, { readonly field: PcpuField; readonly type: PcpuType }>> = {
@@ -271,7 +271,7 @@ export const modelError = (s: SrcSite, msg: string): UserError => new UserError(
 
 export const tagOf = (s: SrcSite): string | undefined => s.tag;
 
-function pcpuLoc(x: EnvCtx, v: Val): { loc: number; type: PcpuType } {
+function pcpuLoc(x: { readonly k: K<CoreRoutines>; readonly site: SrcSite }, v: Val): { loc: number; type: PcpuType } {
   if (typeof v !== 'object' || v.t !== 'pcpu') throw modelError(x.site, `${x.site.text}: expected a per-CPU variable`);
   const d = PCPU[v.path];
   if (!d) {
@@ -1568,6 +1568,24 @@ export function taskVarLoc(k: K<CoreRoutines>, site: SrcSite, path: string): num
 }
 
 /** Rvalue conversion at run time: a shared word is loaded; a per-CPU place needs this_cpu_read. */
+/**
+ * The one load or fixed read an rvalue conversion of `v` makes, in `rvalue`'s common cases (a
+ * shared word, a fixed word, a per-CPU variable): the interpreter yields it without running
+ * `rvalue` as a routine, and `rvalueOf` turns the word read into the value. Undefined for
+ * every other case, which `rvalue` handles. Errors are `rvalue`'s.
+ */
+export function rvalueRead(k: K<CoreRoutines>, site: SrcSite, v: Val): { readonly loc: number; readonly fixed: boolean; readonly type: PcpuType | undefined } | undefined {
+  if (typeof v !== 'object') return undefined;
+  if (v.t === 'mem') return v.what === 'word' ? { loc: v.loc, fixed: false, type: undefined } : v.what === 'fixed' ? { loc: v.loc, fixed: true, type: undefined } : undefined;
+  if (v.t !== 'pcpu' || (v.cpu === undefined && (v.path === 'current.tlb_ubc' || v.path.startsWith('current.tlb_ubc.')))) return undefined;
+  if (v.cpu === undefined && !v.path.startsWith('current.')) throw modelError(site, `per-CPU variable '${v.path}' read without this_cpu_read()`);
+  const { loc, type } = pcpuLoc({ k, site }, v);
+  return { loc, fixed: false, type };
+}
+
+/** The value an rvalue conversion gives for word `w` read as `rvalueRead` said. */
+export const rvalueOf = (type: PcpuType | undefined, w: number): Val => (type === undefined ? w : asType(type, w));
+
 export function* rvalue(x: { readonly k: K<CoreRoutines>; readonly site: SrcSite }, v: Val): Routine<Val> {
   if (typeof v !== 'object') return v;
   if (v.t === 'mem' && v.what === 'word') return yield* load(v.loc, tagOf(x.site));
@@ -1579,7 +1597,7 @@ export function* rvalue(x: { readonly k: K<CoreRoutines>; readonly site: SrcSite
   }
   if (v.t === 'pcpu') {
     if (v.cpu === undefined && !v.path.startsWith('current.')) throw modelError(x.site, `per-CPU variable '${v.path}' read without this_cpu_read()`);
-    const { loc, type } = pcpuLoc(x as EnvCtx, v);
+    const { loc, type } = pcpuLoc(x, v);
     return asType(type, yield* load(loc, tagOf(x.site)));
   }
   return v;

@@ -18,7 +18,7 @@ import type { CrossCall, Effect } from '../machine/effects.ts';
 import { Hasher } from '../machine/hash.ts';
 import type { CoreRoutines } from '../kernel/variant.ts';
 import { binop } from './preproc.ts';
-import { ENV, type EnvCtx, mmFieldVar, modelError, rvalue, tagOf, taskVarLoc } from './env-table.ts';
+import { ENV, type EnvCtx, type PcpuType, mmFieldVar, modelError, rvalue, rvalueOf, rvalueRead, tagOf, taskVarLoc } from './env-table.ts';
 import { type CFunction, type CallState, type SrcSite, type Val, truthy, valEq } from './ir.ts';
 
 export interface CProgram {
@@ -117,6 +117,8 @@ const enum After {
   Run,
   /** After the `leave` of the innermost call: pop it and hand `retVal` to its caller. */
   Leave,
+  /** After the read of an rvalue conversion made in place (`rvalueRead`): the word read replaces the operand. */
+  Rv,
 }
 
 /**
@@ -180,6 +182,9 @@ export class CRun {
   private sub: SubRun | undefined;
   private after = After.Start;
   private retVal: Val = 0;
+  /** With `after` Rv: the word being loaded (-1 for a fixed read) and the C type it is read as. */
+  private rvLoc = -1;
+  private rvType: PcpuType | undefined = undefined;
   /** Whether `calls`, `code` and the sub-routine's inputs are shared with a fork (copy on write). */
   private shared = false;
   private keyA = 0;
@@ -260,6 +265,8 @@ export class CRun {
     c.token = this.token;
     c.after = this.after;
     c.retVal = this.retVal;
+    c.rvLoc = this.rvLoc;
+    c.rvType = this.rvType;
     c.pendingBegin = this.pendingBegin;
     c.x.lastRead = this.x.lastRead;
     const s = this.sub;
@@ -309,6 +316,10 @@ export class CRun {
       for (const v of cs.stack) valInto(h, v);
     }
     valInto(h, this.retVal);
+    if (this.after === After.Rv) {
+      h.add(this.rvLoc);
+      h.addString(this.rvType ?? '');
+    }
     const lr = this.x.lastRead;
     if (lr) {
       h.add(lr.loc);
@@ -442,6 +453,12 @@ export class CRun {
         // The hook's begin runs right after the entry's `enter`: mark it to start next.
         this.pendingBegin = true;
       }
+    } else if (this.after === After.Rv) {
+      this.after = After.Run;
+      const w = input as number;
+      if (this.rvLoc >= 0 && this.code[this.code.length - 1]!.spins) this.x.lastRead = { loc: this.rvLoc, val: w };
+      const st = this.top().stack;
+      st[st.length - 1] = rvalueOf(this.rvType, w);
     } else if (this.after === After.Leave) {
       r = this.popCall(this.retVal);
     } else if (this.pendingBegin) {
@@ -599,8 +616,22 @@ export class CRun {
         }
         case 'rv': {
           const v = st[st.length - 1]!;
-          if (typeof v === 'object' && (v.t === 'mem' || v.t === 'pcpu')) r = this.startSub({ k: 'rv', site: op.site, v });
-          break;
+          if (typeof v !== 'object' || (v.t !== 'mem' && v.t !== 'pcpu')) break;
+          // The common cases are one read, yielded here; the rest run `rvalue` as a routine.
+          const rd = rvalueRead(k, op.site, v);
+          if (!rd) {
+            r = this.startSub({ k: 'rv', site: op.site, v });
+            break;
+          }
+          this.after = After.Rv;
+          this.rvType = rd.type;
+          if (rd.fixed) {
+            this.rvLoc = -1;
+            return { done: false, value: { k: 'read-fixed', loc: rd.loc } };
+          }
+          this.rvLoc = rd.loc;
+          const tag = tagOf(op.site);
+          return { done: false, value: tag === undefined ? { k: 'load', loc: rd.loc } : { k: 'load', loc: rd.loc, at: { tag } } };
         }
         case 'env': {
           // The environment gets a pointer to a local struct as the struct itself: a cross-call

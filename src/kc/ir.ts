@@ -99,11 +99,42 @@ export interface CallState {
   readonly stack: Val[];
 }
 
+/**
+ * The ops of a function with one property layout (every field of every kind, in one order): the
+ * interpreter reads each op's fields at every step, and ops of one shape keep those reads
+ * monomorphic. The kinds stay what `Op` says.
+ */
+export function uniformOps(code: readonly Op[]): Op[] {
+  return code.map((op) => {
+    const f = op as Partial<Record<'v' | 'i' | 'field' | 'site' | 't' | 'op' | 'name' | 'fn' | 'argc', unknown>>;
+    return { o: op.o, v: f.v, i: f.i, field: f.field, site: f.site, t: f.t, op: f.op, name: f.name, fn: f.fn, argc: f.argc } as unknown as Op;
+  });
+}
+
 export const isObj = (v: Val): v is Exclude<Val, number> => typeof v === 'object';
 
+/** Whether two kernel values are the same (pointers compare by what they designate). */
 export function valEq(a: Val, b: Val): boolean {
   if (typeof a === 'number' || typeof b === 'number') return a === b;
-  return JSON.stringify(a) === JSON.stringify(b);
+  if (a === b) return true;
+  if (a.t !== b.t) return false;
+  const x = a as unknown as Record<string, unknown>;
+  const y = b as unknown as Record<string, unknown>;
+  // As JSON would compare them: a field that is undefined is a field that is absent.
+  if (a.t === 'struct') {
+    const fa = a.f as Readonly<Record<string, Val | undefined>>;
+    const fb = (b as typeof a).f as Readonly<Record<string, Val | undefined>>;
+    for (const k in fa) {
+      const u = fa[k];
+      const w = fb[k];
+      if (u === undefined || w === undefined ? u !== w : !valEq(u, w)) return false;
+    }
+    for (const k in fb) if (fa[k] === undefined && fb[k] !== undefined) return false;
+    return true;
+  }
+  for (const k in x) if (x[k] !== y[k]) return false;
+  for (const k in y) if (x[k] === undefined && y[k] !== undefined) return false;
+  return true;
 }
 
 export const truthy = (v: Val): boolean => (typeof v === 'number' ? v !== 0 : true);
