@@ -161,18 +161,26 @@ describe('deferral trusts the footprints', () => {
   });
 });
 
-describe('a walk deferral judges without taking it is judged as taking it would', () => {
+describe('a walk deferral judges without taking it is judged as taking it would, and an absorbed one changes nothing', () => {
   /**
    * Every walk of every state (up to `cap` states, depth first without reduction): where
    * `dryWalkFootprint` gives a footprint, taking the walk on a copy gives the same footprint,
    * no violation and no move the state did not offer. Returns how many walks it judged dry,
    * and how many it left to the probe although they violate nothing (the accessed flag).
    */
-  function compare(m: Model, cap: number): { dry: number; probedViolating: number } {
+  function compare(m: Model, cap: number): { dry: number; probedViolating: number; absorbed: number } {
     const seen = new Set<string>();
     const h = new Uint32Array(2);
     let dry = 0;
     let probedViolating = 0;
+    let absorbed = 0;
+    const after = (s: Sim, ...mvs: number[]): string => {
+      const c = s.clone();
+      let alive = true;
+      for (const mv of mvs) if (!c.violation && alive) alive = c.apply(mv, undefined);
+      c.fingerprint(0, h);
+      return `${h[0]}:${h[1]} ${alive} ${c.violation?.invariant ?? '-'}`;
+    };
     const stack = [Sim.start(m, false)];
     while (stack.length > 0 && seen.size < cap) {
       const s = stack.pop()!;
@@ -191,13 +199,20 @@ describe('a walk deferral judges without taking it is judged as taking it would'
             expect(p.child.violation).toBeUndefined();
             expect(p.enables).toBe(false);
             expect(fp).toEqual(p.fp);
+            // An absorbed walk: taken right before the access that absorbs it, it changes nothing.
+            const ab = s.absorber(mv);
+            if (ab !== undefined) {
+              expect(moves).toContain(ab);
+              absorbed++;
+              expect(after(s, mv, ab)).toBe(after(s, ab));
+            }
           } else if (p.child.violation) probedViolating++;
         }
         const c = s.clone();
         if (c.apply(mv, undefined)) stack.push(c);
       }
     }
-    return { dry, probedViolating };
+    return { dry, probedViolating, absorbed };
   }
 
   const ROWS: readonly (readonly [string, string, number])[] = [
@@ -205,18 +220,39 @@ describe('a walk deferral judges without taking it is judged as taking it would'
     ['linux-4.13', 'switch-vs-flush', 2],
     ['linux-4.15-pti', 'switch-vs-flush', 2],
     ['linux-4.20', 'mm-reuse', 2],
+    // Several addresses: a walk of one next to an access of another.
+    ['linux-6.18', 'concurrent-flushes', 3],
+    ['linux-6.18', 'mremap-vs-truncate', 2],
     ['linux-4.20-lazy-skip-freed', 'lazy-free-pgtables', 2],
     ['linux-6.18-lazy-skip-freed', 'munmap-free-table', 2],
     ['linux-6.18-flush-range-not-freed', 'collapse-flush', 2],
   ];
-  for (const [v, s, cpus] of ROWS.slice(0, 4)) {
-    it(`${v} on ${s}, ${cpus} cpus`, () => {
-      expect(compare(model(v, s, cpus), 3000).dry).toBeGreaterThan(0);
+  for (const [v, s, cpus] of ROWS.slice(0, 6)) {
+    it(`${v} on ${s}, ${cpus} cpus (and every absorbed walk, taken before its access, changes nothing)`, () => {
+      const r = compare(model(v, s, cpus), 3000);
+      expect(r.dry).toBeGreaterThan(0);
+      expect(r.absorbed).toBeGreaterThan(0);
     });
   }
 
+  it('linux-6.18 on spin-scaled, 3 cpus, 1 eviction per cpu: a walk that fills only the PSC, where the access hits the TLB, is never absorbed', () => {
+    const v = findVariant('linux-6.18')!;
+    const m = prepare({ variant: v, scenario: findScenario('spin-scaled')!, params: { cpus: 3 }, features: v.features, bounds: { ...DEFAULT_BOUNDS, evictions: 1 } });
+    const r = compare(m, 3000);
+    expect(r.dry).toBeGreaterThan(0);
+    expect(r.absorbed).toBeGreaterThan(0);
+  });
+
+  it('linux-6.18 on spin-scaled, 3 cpus, 2 walks per cpu: a walk that spends budget is never absorbed', () => {
+    const v = findVariant('linux-6.18')!;
+    const m = prepare({ variant: v, scenario: findScenario('spin-scaled')!, params: { cpus: 3 }, features: v.features, bounds: { ...DEFAULT_BOUNDS, walks: 2 } });
+    const r = compare(m, 3000);
+    expect(r.dry).toBeGreaterThan(0);
+    expect(r.absorbed).toBe(0);
+  });
+
   // The rows that free a table a lazy or remote CPU can still walk through.
-  for (const [v, s, cpus] of ROWS.slice(4)) {
+  for (const [v, s, cpus] of ROWS.slice(6)) {
     it(`${v} on ${s}, ${cpus} cpus: a walk through a freed table is never judged dry; it is taken, and violates`, () => {
       expect(compare(model(v, s, cpus), 3000).probedViolating).toBeGreaterThan(0);
     });

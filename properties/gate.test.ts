@@ -241,7 +241,7 @@ describe('reports for CI', () => {
 describe('progress and the size estimate', () => {
   // A row with well over 1024 transitions even with partial-order reduction.
   const v = VARIANTS.find((x) => x.id === 'linux-6.18')!;
-  const row = expectRows([v]).find((r) => r.scenario === 'switch-vs-flush-local' && r.cpus === 2)!;
+  const row = expectRows([v]).find((r) => r.scenario === 'asid-reuse' && r.cpus === 2)!;
 
   it('the stateful search reports progress through a callback, with growing counts, and the same result', () => {
     const seen: { states: number; depth: number }[] = [];

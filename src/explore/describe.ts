@@ -2,7 +2,7 @@
  * Human text for trace events: `cpu0`, `mmA`, `va 0x1000`, `pfn 7`. Pure functions; only
  * called when a trace is being recorded.
  */
-import type { AccessResult, CrossCall, Effect, InvlpgbSpec } from '../machine/effects.ts';
+import type { AccessOutcome, CrossCall, Effect, InvlpgbSpec } from '../machine/effects.ts';
 import type { BcastInval, WalkPlan } from '../machine/machine.ts';
 import { entryPfn, entryPresent, hex } from '../machine/types.ts';
 import type { Layout } from '../kernel/layout.ts';
@@ -57,13 +57,13 @@ export function describeEffect(e: Effect, out: unknown, L: Layout): string {
     case 'iret':
       return 'iret';
     case 'access':
-      return `user ${e.write ? 'write' : 'read'} va ${hex(e.va)}: ${accessText(out as AccessResult)}`;
+      return `user ${e.write ? 'write' : 'read'} va ${hex(e.va)}: ${accessText(out as AccessOutcome)}`;
     case 'vload': {
-      const r = out as AccessResult;
+      const r = out as AccessOutcome;
       return `load va ${hex(e.va)}: ${accessText(r)}${r.ok ? ` = ${r.val ?? '?'}` : ''}`;
     }
     case 'vstore':
-      return `store va ${hex(e.va)} := ${e.val}: ${accessText(out as AccessResult)}${(out as AccessResult).ok ? ' (buffered)' : ''}`;
+      return `store va ${hex(e.va)} := ${e.val}: ${accessText(out as AccessOutcome)}${(out as AccessOutcome).ok ? ' (buffered)' : ''}`;
     case 'cr4':
       return `mov cr4 := ${e.pge ? 'PGE' : '-PGE'},${e.pcide ? 'PCIDE' : '-PCIDE'}`;
     case 'invlpgb':
@@ -97,7 +97,7 @@ export function describeBcast(inv: BcastInval, tlb: number, psc: number): string
   return `apply INVLPGB from cpu${inv.from} (${invlpgbText(inv)}): dropped ${tlb} TLB, ${psc} PSC entries`;
 }
 
-function accessText(r: AccessResult): string {
+function accessText(r: AccessOutcome): string {
   if (r.ok) return `pfn ${r.pfn} via ${r.viaTlb ? 'TLB hit' : 'walk'}`;
   const why = r.fault === 'read-only' ? 'write to a read-only page' : 'not present';
   return `page fault (${why}${r.early ? ', from an early walk' : ''})`;

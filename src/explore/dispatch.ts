@@ -3,7 +3,7 @@
  * ghost state, and whether it is instant (runs inside the step before it) or a step of its own.
  * The per-kind facts are in machine/effect-kinds.ts; the semantics are the Machine's methods.
  */
-import type { AccessResult, Effect } from '../machine/effects.ts';
+import type { AccessOutcome, AccessResult, Effect } from '../machine/effects.ts';
 import { EFFECT_KINDS } from '../machine/effect-kinds.ts';
 import { type CpuId, entryLoc, entryPfn, entryPresent, leafIndex, upperIndex } from '../machine/types.ts';
 import type { Covered } from '../invariants/ghost.ts';
@@ -129,6 +129,19 @@ function flushBegin(s: Sim, c: CpuId, mm: number, start: number, end: number, ke
   return s.ghost.flushes.length - 1;
 }
 
+/**
+ * What the routine that ran effect `e` gets back from `out`, what `exec` returned: an access's
+ * outcome without `viaTlb`, which is for the trace only (effects.ts `AccessOutcome`); anything
+ * else as it is.
+ */
+export function routineInput(e: Effect, out: unknown): unknown {
+  if (e.k !== 'access' && e.k !== 'vstore' && e.k !== 'vload') return out;
+  const r = out as AccessOutcome;
+  if (!r.ok) return r;
+  const res: AccessResult = r.val === undefined ? { ok: true, pfn: r.pfn } : { ok: true, pfn: r.pfn, val: r.val };
+  return res;
+}
+
 /** Execute one step effect; `early`: an access uses an early not-present walk. */
 export function exec(s: Sim, c: CpuId, f: Frame, e: Effect, early = false): unknown {
   const m = s.m;
@@ -182,7 +195,7 @@ export function exec(s: Sim, c: CpuId, f: Frame, e: Effect, early = false): unkn
     case 'access': {
       const owner = e.owner ?? (f.handler ? -1 : s.ghost.userMm[c]!);
       const root = m.cpu(c).cr3Root;
-      const r: AccessResult = m.access(c, e.va, e.write, early);
+      const r: AccessOutcome = m.access(c, e.va, e.write, early);
       // After the access's own observations: access-through-own-mm reports only where no
       // other invariant broke at this access (theirs say more).
       if (owner >= 0) m.obs.push({ o: 'own-access', cpu: c, va: e.va, owner, root, kernel: e.owner !== undefined });

@@ -16,7 +16,7 @@
  * `canonData` of that form is the schema-4 form, which is how those files are verified now.
  */
 import type { LocInfo, Layout } from '../kernel/layout.ts';
-import type { AccessResult, CrossCall, Effect, InvlpgbSpec, RmwOp } from '../machine/effects.ts';
+import type { AccessOutcome, CrossCall, Effect, InvlpgbSpec, RmwOp } from '../machine/effects.ts';
 import type { Machine, WalkPlan } from '../machine/machine.ts';
 import { valueText } from './describe.ts';
 import { callTextV4 } from '../kernel/call-text.ts';
@@ -185,7 +185,7 @@ export function effectBody(e: Effect, out: unknown, L: Layout, m: Machine, c: Cp
     case 'ipi':
       return { k: 'ipi-send', target: e.target, ...callBody(L, e.call) };
     case 'access': {
-      const r = out as AccessResult;
+      const r = out as AccessOutcome;
       let entry: UsedEntry | undefined;
       for (const o of m.obs) {
         if (o.o !== 'use' || o.cpu !== c) continue;
@@ -197,11 +197,11 @@ export function effectBody(e: Effect, out: unknown, L: Layout, m: Machine, c: Cp
       return entry ? { ...base, entry } : base;
     }
     case 'vload': {
-      const r = out as AccessResult;
+      const r = out as AccessOutcome;
       return r.ok && r.val !== undefined ? { k: 'vload', va: e.va, ok: true, val: r.val } : { k: 'vload', va: e.va, ok: r.ok };
     }
     case 'vstore':
-      return { k: 'vstore', va: e.va, ok: (out as AccessResult).ok, val: e.val };
+      return { k: 'vstore', va: e.va, ok: (out as AccessOutcome).ok, val: e.val };
     case 'free-page':
       return { k: e.k, pfn: e.pfn };
     case 'reuse-page':

@@ -220,3 +220,4 @@ export function independent(a: Footprint, b: Footprint): boolean {
   }
   return true;
 }
+

@@ -27,8 +27,7 @@ import { HEARTBEAT } from './heartbeat.ts';
 import type { Violation } from '../invariants/types.ts';
 import { type Model, Sim } from './sim.ts';
 import type { StopKind } from './budget.ts';
-import { type Taken, deferrable, deferralApplies, judgeDeferrable, statefulDfs } from './stateful.ts';
-import type { Footprint } from './footprint.ts';
+import { type Sleeper, type Taken, deferrable, deferralApplies, judgeDeferrable, statefulDfs } from './stateful.ts';
 import { type SharedVisitedData, SharedVisited, makeSharedVisited } from './shared-visited.ts';
 
 /** A frontier state: the choice taken at every step from the initial state, and its preemptions. */
@@ -186,7 +185,7 @@ export function frontierOf(model: Model, table: SharedVisited, want: number, def
       const cands: number[] = [];
       const order: number[] = [];
       for (let i = 0; i < moves.length; i++) (defer && deferrable(node.sim, moves[i]!) ? cands : order).push(i);
-      const others: Footprint[] = [];
+      const others: Sleeper[] = [];
       let children: Map<number, Taken> | undefined;
       let judged = cands.length === 0;
       for (let k = 0; ; k++) {
@@ -206,7 +205,7 @@ export function frontierOf(model: Model, table: SharedVisited, want: number, def
         const child = pre?.sim ?? node.sim.cloneFor(moves[i]!);
         const alive = pre ? true : child.apply(moves[i]!, undefined);
         transitions++;
-        if (defer && child.footprint) others.push(child.footprint);
+        if (defer && child.footprint) others.push({ move: moves[i]!, fp: child.footprint });
         const path = [...node.path, i];
         if (child.violation) return { frontier: [], found: { violation: child.violation, path }, transitions, executions, deferred };
         if (!alive) {

@@ -17,7 +17,8 @@ import type { Effect } from '../machine/effects.ts';
 import type { Machine } from '../machine/machine.ts';
 import { Hasher } from '../machine/hash.ts';
 import { EFFECT_KINDS } from '../machine/effect-kinds.ts';
-import { type CpuId, PAGE_SIZE, PageKind, hex } from '../machine/types.ts';
+import { type CpuId, PAGE_SIZE, PageKind, hex, vpnOf } from '../machine/types.ts';
+import { tlbLookup } from '../machine/tlb.ts';
 import { bootRefcounts } from '../kernel/common/mm-life.ts';
 import { type K, type Routine, call, irqDisable, irqEnable, irqsDisabled } from '../kernel/fx.ts';
 import type { CoreRoutines, InvariantView, SetupCtx } from '../kernel/variant.ts';
@@ -34,9 +35,9 @@ import type { Actor, TraceEvent } from './trace-event.ts';
 import { type Frame, cloneFrame, feed, isCRun, newFrame } from './frames.ts';
 import { type EventBody, callBody, drainBody, effectBody, evictBody, ipiTakeBody, walkBody } from './event-data.ts';
 import { callTextV4 } from '../kernel/call-text.ts';
-import { type Move, MoveKind, moveArg, moveCpu, moveKind } from './strategy.ts';
+import { type Move, MoveKind, moveArg, moveCpu, moveKind, packMove } from './strategy.ts';
 import { NMI, NMI_FRAME, enabledMoves, progEnabled } from './moves.ts';
-import { exec, execInstant, isInstant } from './dispatch.ts';
+import { exec, execInstant, isInstant, routineInput } from './dispatch.ts';
 import { TaskState, TaskTable } from './tasks.ts';
 import { NO_MM } from '../kernel/layout.ts';
 import { type Footprint, type Shape, footprintOf } from './footprint.ts';
@@ -417,6 +418,28 @@ export class Sim {
     return footprintOf(dry.events, this.shape());
   }
 
+  /**
+   * The program move that absorbs speculative walk `mv` (deferral, explore/stateful.ts), if
+   * one is offered: its CPU's next step starts with a user access to the walked address, the
+   * TLB misses there (so the access walks itself, from the same memory and caches), the walk
+   * writes no memory (`dryWalkFootprint`) and walks are unbounded (so taking it spends no
+   * budget). Then the walk followed by that access reaches the state the access alone reaches:
+   * the same TLB and PSC entries, and the same result for the routine (`routineInput` leaves
+   * out whether a TLB hit served it), after which the rest of the access's step runs from the
+   * same state. A test takes both on every such pair of the states of eight models.
+   */
+  absorber(mv: Move): Move | undefined {
+    if (moveKind(mv) !== MoveKind.Walk) return undefined;
+    const c = moveCpu(mv);
+    const va = this.vas[moveArg(mv)]!;
+    const fs = this.frames[c]!;
+    const e = fs[fs.length - 1]?.pending;
+    if (!e || e.k !== 'access' || e.va !== va) return undefined;
+    const cpu = this.m.cpu(c);
+    if (Number.isFinite(cpu.walksLeft) || tlbLookup(cpu.tlb, cpu.cr3Pcid, vpnOf(va), cpu.pge)) return undefined;
+    return packMove(MoveKind.Prog, c);
+  }
+
   /** The machine's sizes, for numbering footprint resources. */
   private shape(): Shape {
     return { words: this.m.mem.length, cpus: this.m.cpus.length, pages: this.m.pageKind.length };
@@ -454,7 +477,7 @@ export class Sim {
           branch = undefined;
           if (this.violation) return;
           this.stepMustEnd = false;
-          this.settle(c, top, this.advance(c, top, out));
+          this.settle(c, top, this.advance(c, top, routineInput(e, out)));
           if (!glue || this.stepMustEnd || this.violation || !progEnabled(this, c)) break;
         }
         break;

@@ -38,6 +38,16 @@
  * what it reads or writes). With sleep sets the explored set is T minus the sleeping moves; a
  * revisit explores the moves woken, as before.
  *
+ * Absorbed walks: a walk whose only conflict is with its own CPU's next program step, where that
+ * step starts with a user access to the walked address that misses the TLB (`Sim.absorber`: the
+ * walk writes no memory, walks are unbounded), is left out too. Push the walk later in any
+ * execution past the moves independent of it: either it meets another conflicting move, before
+ * which a later state keeps it as above, or it lands right before that access, and walk + access
+ * reach the state the access alone reaches (the access walks itself from the same memory and
+ * caches; the routine never sees whether a TLB hit served it). So every final state and
+ * violating transition is still reached, without the walk. Tested by taking both on every such
+ * pair of the states of eight models (properties/deferral.test.ts).
+ *
  * What this preserves is every final state and every violating transition; a state between two
  * left-out moves is not visited. The monitor's invariants judge transitions on what their
  * footprints cover, so they are kept; invariants a variant declares in C are judged on every
@@ -140,10 +150,12 @@ export interface StatefulProgress {
 }
 
 /** A move asleep or done, with what it touched. */
-interface Sleeper {
+export interface Sleeper {
   readonly move: Move;
   readonly fp: Footprint;
 }
+
+
 
 interface Entry {
   readonly sim: Sim;
@@ -218,18 +230,28 @@ export interface Taken {
 }
 
 /**
- * Which of the deferrable moves `cands` deferral leaves out, given each one taken on a copy of
- * the state (`probes`) and the footprints of every other move of the state (`others`): those
- * independent of all of them and of every candidate kept, that end no execution with a
- * violation, and that enable no move the state does not offer. One is kept if nothing else
- * would be.
+ * Which of the deferrable moves `cands` deferral leaves out, given each one judged (`probes`) and
+ * the footprints of every other move of the state (`others`): those independent of all of them
+ * (but the program move that absorbs it, `absorbers`, see the header) and of every candidate
+ * kept, that end no execution with a violation, and that enable no move the state does not
+ * offer. One is kept if nothing else would be.
  */
-export function movesToDefer(cands: readonly Move[], probes: readonly Probe[], others: readonly Footprint[]): boolean[] {
+export function movesToDefer(
+  cands: readonly Move[],
+  probes: readonly Probe[],
+  others: readonly Sleeper[],
+  absorbers: readonly (Move | undefined)[] = [],
+): boolean[] {
   const out: boolean[] = [];
   for (let k = 0; k < cands.length; k++) {
     const p = probes[k]!;
     let keep = p.child?.violation !== undefined || p.enables;
-    for (const f of others) if (!keep && !independent(f, p.fp)) keep = true;
+    for (const u of others) {
+      if (keep) break;
+      if (independent(u.fp, p.fp)) continue;
+      if (u.move === absorbers[k]) continue;
+      keep = true;
+    }
     out.push(!keep);
   }
   // The set explored must not be empty: with no other move, the first candidate stays.
@@ -256,12 +278,20 @@ export function movesToDefer(cands: readonly Move[], probes: readonly Probe[], o
  * the state's enabled moves) against the footprints of every other move (`others`). Returns the
  * indices kept, each with the child its judgement took it to, and how many were left out.
  */
-export function judgeDeferrable(sim: Sim, moves: readonly Move[], cands: readonly number[], others: readonly Footprint[]): { readonly kept: readonly number[]; readonly children: Map<number, Taken>; readonly deferred: number } {
+export function judgeDeferrable(
+  sim: Sim,
+  moves: readonly Move[],
+  cands: readonly number[],
+  others: readonly Sleeper[],
+): { readonly kept: readonly number[]; readonly children: Map<number, Taken>; readonly deferred: number } {
+  const absorbers: (Move | undefined)[] = [];
   const probes = cands.map((i): Probe => {
     const fp = sim.dryWalkFootprint(moves[i]!);
+    // Only a walk that writes no memory is absorbed: the access's own walk then writes what it would.
+    absorbers.push(fp ? sim.absorber(moves[i]!) : undefined);
     return fp ? { fp, enables: false } : sim.probe(moves[i]!, moves);
   });
-  const out = movesToDefer(cands.map((i) => moves[i]!), probes, others);
+  const out = movesToDefer(cands.map((i) => moves[i]!), probes, others, absorbers);
   const kept: number[] = [];
   const children = new Map<number, Taken>();
   for (let k = 0; k < cands.length; k++) {
@@ -419,9 +449,7 @@ export function statefulDfs(model: Model, opt: StatefulOptions = {}): StatefulRe
 
   /** Deferral, at a first visit once every other move is explored (see the header). */
   const deferAt = (e: Entry): void => {
-    const others: Footprint[] = [];
-    for (const u of e.done) others.push(u.fp);
-    for (const u of e.sleep) others.push(u.fp);
+    const others: Sleeper[] = [...e.done, ...e.sleep];
     const order = e.order as number[];
     const j = judgeDeferrable(e.sim, e.moves, order.slice(e.pos), others);
     order.length = e.pos;

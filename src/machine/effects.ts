@@ -63,6 +63,17 @@ export function crossCall(sender: CpuId, func: string, info: CallData, csd: Loc,
  * `val`: for a data load through the translation, the word it read.
  */
 export type AccessResult =
+  | { readonly ok: true; readonly pfn: Pfn; readonly val?: number }
+  | { readonly ok: false; readonly fault: 'not-present' | 'read-only'; readonly early?: true };
+
+/**
+ * The machine's account of an access: its result and, for one that succeeded, whether a TLB
+ * hit served it (`viaTlb`). That is for the trace only: the routine that made the access gets
+ * the `AccessResult` without it (explore/dispatch.ts `routineInput`), so a walk just before an
+ * access that would make the same one changes nothing a routine can see (deferral's absorbed
+ * walks, explore/stateful.ts).
+ */
+export type AccessOutcome =
   | { readonly ok: true; readonly pfn: Pfn; readonly viaTlb: boolean; readonly val?: number }
   | { readonly ok: false; readonly fault: 'not-present' | 'read-only'; readonly early?: true };
 

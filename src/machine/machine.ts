@@ -51,7 +51,7 @@
  * The machine checks the ownership claim on every access.
  */
 import { EFFECT_KINDS } from './effect-kinds.ts';
-import type { AccessResult, CrossCall, EffectKind, InvlpgbSpec, IpiVia, RmwOp, SoftWalk } from './effects.ts';
+import type { AccessOutcome, CrossCall, EffectKind, InvlpgbSpec, IpiVia, RmwOp, SoftWalk } from './effects.ts';
 
 /** mm slots the ghost keeps a generation for (mm ids are small; NO_MM and LOADED_MM_SWITCHING are no slots). */
 const MM_SLOTS = 64;
@@ -1082,7 +1082,7 @@ export class Machine {
    * write through an entry that is read-only or not dirty walks again; a read-only result
    * faults.
    */
-  access(c: CpuId, va: number, write = false, early = false): AccessResult {
+  access(c: CpuId, va: number, write = false, early = false): AccessOutcome {
     const cpu = this.cpu(c);
     this.events?.push({ k: 'access', cpu: c });
     if (early) {
@@ -1108,7 +1108,7 @@ export class Machine {
    * of the current PCID that would translate `va` are invalidated, and so is an early walk of
    * it; generating the exception drains the store buffer (§11.10).
    */
-  protected pageFault(c: CpuId, va: number, fault: 'not-present' | 'read-only', early = false): AccessResult {
+  protected pageFault(c: CpuId, va: number, fault: 'not-present' | 'read-only', early = false): AccessOutcome {
     const cpu = this.mut(c);
     this.drainAll(c);
     const pcid = cpu.cr3Pcid;
@@ -1129,7 +1129,7 @@ export class Machine {
   }
 
   /** A data load through the translation of `va` (after `access` succeeded with `r`). */
-  loadVia(c: CpuId, r: AccessResult): AccessResult {
+  loadVia(c: CpuId, r: AccessOutcome): AccessOutcome {
     return r.ok ? { ...r, val: this.load(c, this.dataLoc(r.pfn)) } : r;
   }
 
