@@ -14,13 +14,14 @@ import { litmusModel } from '../src/litmus/harness.ts';
 import { parseLitmus } from '../src/litmus/parse.ts';
 import { type Model, prepare } from '../src/explore/engine.ts';
 import { Sim } from '../src/explore/sim.ts';
-import { MoveKind, moveKind } from '../src/explore/strategy.ts';
+import { MoveKind, moveArg, moveCpu, moveKind } from '../src/explore/strategy.ts';
+import { tlbLookup } from '../src/machine/tlb.ts';
 import { type StatefulResult, statefulDfs } from '../src/explore/stateful.ts';
 import type { HwEvent } from '../src/machine/hw-events.ts';
 import { Machine, type MachineInit } from '../src/machine/machine.ts';
 import { DrainHidesWriteMachine } from './broken-machines.ts';
 import { VARIANTS, findVariant } from '../src/kernel/index.ts';
-import { DEFAULT_BOUNDS } from '../src/machine/types.ts';
+import { DEFAULT_BOUNDS, vpnOf } from '../src/machine/types.ts';
 import { findScenario, scenarioFits } from '../src/scenario/index.ts';
 
 interface Outcomes {
@@ -168,12 +169,14 @@ describe('a walk deferral judges without taking it is judged as taking it would,
    * no violation and no move the state did not offer. Returns how many walks it judged dry,
    * and how many it left to the probe although they violate nothing (the accessed flag).
    */
-  function compare(m: Model, cap: number): { dry: number; probedViolating: number; absorbed: number } {
+  function compare(m: Model, cap: number): { dry: number; probedViolating: number; absorbed: number; hitBeforeAccess: number } {
     const seen = new Set<string>();
     const h = new Uint32Array(2);
     let dry = 0;
     let probedViolating = 0;
     let absorbed = 0;
+    /** Dry walks of a CPU whose next step accesses the walked address through a TLB hit (so the walk fills only the PSC). */
+    let hitBeforeAccess = 0;
     const after = (s: Sim, ...mvs: number[]): string => {
       const c = s.clone();
       let alive = true;
@@ -201,6 +204,13 @@ describe('a walk deferral judges without taking it is judged as taking it would,
             expect(fp).toEqual(p.fp);
             // An absorbed walk: taken right before the access that absorbs it, it changes nothing.
             const ab = s.absorber(mv);
+            const c = moveCpu(mv);
+            const top = s.frames[c]![s.frames[c]!.length - 1];
+            const cpu = s.m.cpu(c);
+            if (top?.pending?.k === 'access' && top.pending.va === s.vas[moveArg(mv)] && tlbLookup(cpu.tlb, cpu.cr3Pcid, vpnOf(top.pending.va), cpu.pge)) {
+              hitBeforeAccess++;
+              expect(ab).toBeUndefined();
+            }
             if (ab !== undefined) {
               expect(moves).toContain(ab);
               absorbed++;
@@ -212,7 +222,7 @@ describe('a walk deferral judges without taking it is judged as taking it would,
         if (c.apply(mv, undefined)) stack.push(c);
       }
     }
-    return { dry, probedViolating, absorbed };
+    return { dry, probedViolating, absorbed, hitBeforeAccess };
   }
 
   const ROWS: readonly (readonly [string, string, number])[] = [
@@ -241,6 +251,13 @@ describe('a walk deferral judges without taking it is judged as taking it would,
     const r = compare(m, 3000);
     expect(r.dry).toBeGreaterThan(0);
     expect(r.absorbed).toBeGreaterThan(0);
+    expect(r.hitBeforeAccess).toBeGreaterThan(0);
+  });
+
+  it('linux-4.13 on switch-vs-flush, 2 cpus, 1 eviction per cpu: a walk of a CPU that may still evict is not judged dry (its fill adds an eviction move)', () => {
+    const v = findVariant('linux-4.13')!;
+    const m = prepare({ variant: v, scenario: findScenario('switch-vs-flush')!, params: { cpus: 2 }, features: v.features, bounds: { ...DEFAULT_BOUNDS, evictions: 1 } });
+    expect(compare(m, 3000).dry).toBeGreaterThan(0);
   });
 
   it('linux-6.18 on spin-scaled, 3 cpus, 2 walks per cpu: a walk that spends budget is never absorbed', () => {

@@ -113,8 +113,10 @@ describe('a bound a search accepts takes effect', () => {
       expect(cut.verdict).toBe('inconclusive');
       if (cut.verdict === 'inconclusive') expect(cut.stop).toBe('states');
       expect(cut.states).toBe(10);
-      // A budget the search does not reach leaves the verdict alone.
+      // A budget the search does not reach leaves the verdict alone; reaching it exactly is
+      // inconclusive, as --max-states says (the last state stored may still have moves to explore).
       expect(search(modelOf('linux-4.13', 'switch-vs-flush', 2), { strategy, seed: 1, maxStates: full.states! + 1 }).verdict).toBe('holds');
+      expect(search(modelOf('linux-4.13', 'switch-vs-flush', 2), { strategy, seed: 1, maxStates: full.states! }).verdict).toBe('inconclusive');
     }
   });
 

@@ -1567,7 +1567,6 @@ export function taskVarLoc(k: K<CoreRoutines>, site: SrcSite, path: string): num
   }
 }
 
-/** Rvalue conversion at run time: a shared word is loaded; a per-CPU place needs this_cpu_read. */
 /**
  * The one load or fixed read an rvalue conversion of `v` makes, in `rvalue`'s common cases (a
  * shared word, a fixed word, a per-CPU variable): the interpreter yields it without running
@@ -1586,6 +1585,7 @@ export function rvalueRead(k: K<CoreRoutines>, site: SrcSite, v: Val): { readonl
 /** The value an rvalue conversion gives for word `w` read as `rvalueRead` said. */
 export const rvalueOf = (type: PcpuType | undefined, w: number): Val => (type === undefined ? w : asType(type, w));
 
+/** Rvalue conversion at run time: a shared word is loaded; a per-CPU place needs this_cpu_read. */
 export function* rvalue(x: { readonly k: K<CoreRoutines>; readonly site: SrcSite }, v: Val): Routine<Val> {
   if (typeof v !== 'object') return v;
   if (v.t === 'mem' && v.what === 'word') return yield* load(v.loc, tagOf(x.site));

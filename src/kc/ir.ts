@@ -106,10 +106,17 @@ export interface CallState {
  */
 export function uniformOps(code: readonly Op[]): Op[] {
   return code.map((op) => {
-    const f = op as Partial<Record<'v' | 'i' | 'field' | 'site' | 't' | 'op' | 'name' | 'fn' | 'argc', unknown>>;
-    return { o: op.o, v: f.v, i: f.i, field: f.field, site: f.site, t: f.t, op: f.op, name: f.name, fn: f.fn, argc: f.argc } as unknown as Op;
+    const f = op as unknown as Readonly<Record<string, unknown>>;
+    const u: Record<string, unknown> = { o: op.o };
+    for (const k of OP_FIELDS) u[k] = f[k];
+    return u as unknown as Op;
   });
 }
+
+/** Every field an op kind has, besides `o`, in one fixed order (a field missing here does not compile). */
+type OpField = Exclude<Op extends unknown ? keyof Op : never, 'o'>;
+const OP_FIELD_SET = { v: 0, i: 0, field: 0, site: 0, t: 0, op: 0, name: 0, fn: 0, argc: 0 } satisfies Record<OpField, 0>;
+const OP_FIELDS = Object.keys(OP_FIELD_SET) as OpField[];
 
 export const isObj = (v: Val): v is Exclude<Val, number> => typeof v === 'object';
 
