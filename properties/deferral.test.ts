@@ -21,7 +21,7 @@ import type { HwEvent } from '../src/machine/hw-events.ts';
 import { Machine, type MachineInit } from '../src/machine/machine.ts';
 import { DrainHidesWriteMachine } from './broken-machines.ts';
 import { VARIANTS, findVariant } from '../src/kernel/index.ts';
-import { DEFAULT_BOUNDS, vpnOf } from '../src/machine/types.ts';
+import { type Bounds, DEFAULT_BOUNDS, vpnOf } from '../src/machine/types.ts';
 import { findScenario, scenarioFits } from '../src/scenario/index.ts';
 
 interface Outcomes {
@@ -245,25 +245,25 @@ describe('a walk deferral judges without taking it is judged as taking it would,
     });
   }
 
+  /** A model of the built-in variant and scenario under bounds other than the defaults. */
+  const bounded = (variant: string, scenario: string, cpus: number, bounds: Partial<Bounds>): Model => {
+    const v = findVariant(variant)!;
+    return prepare({ variant: v, scenario: findScenario(scenario)!, params: { cpus }, features: v.features, bounds: { ...DEFAULT_BOUNDS, ...bounds } });
+  };
+
   it('linux-6.18 on spin-scaled, 3 cpus, 1 eviction per cpu: a walk that fills only the PSC, where the access hits the TLB, is never absorbed', () => {
-    const v = findVariant('linux-6.18')!;
-    const m = prepare({ variant: v, scenario: findScenario('spin-scaled')!, params: { cpus: 3 }, features: v.features, bounds: { ...DEFAULT_BOUNDS, evictions: 1 } });
-    const r = compare(m, 3000);
+    const r = compare(bounded('linux-6.18', 'spin-scaled', 3, { evictions: 1 }), 3000);
     expect(r.dry).toBeGreaterThan(0);
     expect(r.absorbed).toBeGreaterThan(0);
     expect(r.hitBeforeAccess).toBeGreaterThan(0);
   });
 
   it('linux-4.13 on switch-vs-flush, 2 cpus, 1 eviction per cpu: a walk of a CPU that may still evict is not judged dry (its fill adds an eviction move)', () => {
-    const v = findVariant('linux-4.13')!;
-    const m = prepare({ variant: v, scenario: findScenario('switch-vs-flush')!, params: { cpus: 2 }, features: v.features, bounds: { ...DEFAULT_BOUNDS, evictions: 1 } });
-    expect(compare(m, 3000).dry).toBeGreaterThan(0);
+    expect(compare(bounded('linux-4.13', 'switch-vs-flush', 2, { evictions: 1 }), 3000).dry).toBeGreaterThan(0);
   });
 
   it('linux-6.18 on spin-scaled, 3 cpus, 2 walks per cpu: a walk that spends budget is never absorbed', () => {
-    const v = findVariant('linux-6.18')!;
-    const m = prepare({ variant: v, scenario: findScenario('spin-scaled')!, params: { cpus: 3 }, features: v.features, bounds: { ...DEFAULT_BOUNDS, walks: 2 } });
-    const r = compare(m, 3000);
+    const r = compare(bounded('linux-6.18', 'spin-scaled', 3, { walks: 2 }), 3000);
     expect(r.dry).toBeGreaterThan(0);
     expect(r.absorbed).toBe(0);
   });
