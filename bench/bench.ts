@@ -248,15 +248,16 @@ function jobs(quick: boolean, all: boolean): Job[] {
 
 /** SPIN reference rows and the tlbcheck question each one answers. */
 function spinJobs(): Job[] {
-  const limit = 120_000;
+  // 5 CPUs get 300 s: n5r1 completes in about 2 minutes with two workers, 4 with one.
+  const limit = (n: number): number => (n >= 5 ? 300_000 : 120_000);
   const s4 = (n: number, r: number): Job => ({
     variant: 'linux-6.18',
     scenario: 'spin-scaled',
     cpus: n,
     ops: r,
     strategy: 'dfs',
-    timeMs: limit,
-    note: 'vs SPIN (120 s budget)',
+    timeMs: limit(n),
+    note: `vs SPIN (${limit(n) / 1000} s budget)`,
     spin: { name: `s4-n${n}r${r}-fixed`, model: 's4_scaled.pml', defines: [`-DNCPU=${n}`, `-DROUNDS=${r}`] },
   });
   const rows: Job[] = [
@@ -272,7 +273,7 @@ function spinJobs(): Job[] {
     s4(5, 1),
     { ...s4(4, 1), workers: 2, note: 'vs SPIN (120 s budget), 2 workers' },
     { ...s4(4, 2), workers: 2, note: 'vs SPIN (120 s budget), 2 workers' },
-    { ...s4(5, 1), workers: 2, note: 'vs SPIN (120 s budget), 2 workers' },
+    { ...s4(5, 1), workers: 2, note: 'vs SPIN (300 s budget), 2 workers' },
   ];
   return rows.filter((r) => findVariant(r.variant) && findScenario(r.scenario));
 }
