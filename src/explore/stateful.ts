@@ -41,8 +41,8 @@
  * Absorbed walks: a walk whose only conflict is with its own CPU's next program step, where that
  * step starts with a user access to the walked address that misses the TLB (`Sim.absorber`: the
  * walk writes no memory, its CPU may not evict, walks are unbounded, the step limit is not
- * within two steps), is left out too. Push the walk later in any
- * execution past the moves independent of it: either it meets another conflicting move, before
+ * within two steps), is left out too. In every execution, push the walk later past the
+ * moves independent of it: either it meets another conflicting move, before
  * which a later state keeps it as above, or it lands right before that access, and walk + access
  * reach the state the access alone reaches (the access walks itself from the same memory and
  * caches; the routine never sees whether a TLB hit served it). So every final state and
@@ -52,7 +52,7 @@
  * What this preserves is every final state and every violating transition; a state between two
  * left-out moves is not visited. The monitor's invariants judge transitions on what their
  * footprints cover, so they are kept; invariants a variant declares in C are judged on every
- * state and read TLBs and memory that walks and drains change, so a variant that declares any
+ * state and read TLBs and memory that walks and drains change, so a variant that declares one or more
  * is searched without deferral, as is a search under a preemption bound (whose skipped moves
  * would be missing from the footprints judged against). Tests: properties/deferral.test.ts
  * (every built-in variant of three scenarios, the litmus corpus). Which moves are left out can
@@ -155,8 +155,6 @@ export interface Sleeper {
   readonly move: Move;
   readonly fp: Footprint;
 }
-
-
 
 interface Entry {
   readonly sim: Sim;
@@ -298,7 +296,7 @@ export function judgeDeferrable(
   for (let k = 0; k < cands.length; k++) {
     if (out[k]) continue;
     kept.push(cands[k]!);
-    // A walk judged without taking it is taken as any other move when its turn comes.
+    // A walk judged without taking it is taken like every other move when its turn comes.
     const p = probes[k]!;
     if (p.child) children.set(cands[k]!, { sim: p.child, moves: p.moves });
   }

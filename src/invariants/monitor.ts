@@ -18,6 +18,8 @@ export class Monitor {
   private readonly cx: { -readonly [P in keyof MonitorCtx]: MonitorCtx[P] };
   /** The checked invariants per observation kind, in catalogue order. */
   private readonly byKind = new Map<Observation['o'], Invariant[]>();
+  /** The observation kinds some checked invariant judges with the ghost or machine state (not `observationOnly`). */
+  private readonly readsState = new Set<Observation['o']>();
 
   /** `only`: the scenario's invariants that matter (default: all of them; the engine's are always on). */
   constructor(
@@ -40,6 +42,7 @@ export class Monitor {
         const list = this.byKind.get(kind) ?? [];
         list.push(inv);
         this.byKind.set(kind, list);
+        if (inv.observationOnly !== true) this.readsState.add(kind);
       }
     }
   }
@@ -55,7 +58,7 @@ export class Monitor {
 
   /** Whether every checked invariant that observes `kind` judges the observation alone (`Invariant.observationOnly`). */
   observationOnly(kind: Observation['o']): boolean {
-    return (this.byKind.get(kind) ?? []).every((inv) => inv.observationOnly === true);
+    return !this.readsState.has(kind);
   }
 
   /** The first violation among `obs`, in order of observation, then of catalogue. */

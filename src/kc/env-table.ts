@@ -1568,10 +1568,11 @@ export function taskVarLoc(k: K<CoreRoutines>, site: SrcSite, path: string): num
 }
 
 /**
- * The one load or fixed read an rvalue conversion of `v` makes, in `rvalue`'s common cases (a
- * shared word, a fixed word, a per-CPU variable): the interpreter yields it without running
- * `rvalue` as a routine, and `rvalueOf` turns the word read into the value. Undefined for
- * every other case, which `rvalue` handles. Errors are `rvalue`'s.
+ * The one load or fixed read an rvalue conversion of `v` makes in the common cases (a shared
+ * word, a fixed word, a per-CPU variable), and the C type it is read as (`rvalueOf` turns the
+ * word read into the value): the interpreter yields it itself, and `rvalue` runs it as a
+ * routine. Undefined for the rest (a number, a task batch word, a place), which only `rvalue`
+ * handles.
  */
 export function rvalueRead(k: K<CoreRoutines>, site: SrcSite, v: Val): { readonly loc: number; readonly fixed: boolean; readonly type: PcpuType | undefined } | undefined {
   if (typeof v !== 'object') return undefined;
@@ -1587,18 +1588,12 @@ export const rvalueOf = (type: PcpuType | undefined, w: number): Val => (type ==
 
 /** Rvalue conversion at run time: a shared word is loaded; a per-CPU place needs this_cpu_read. */
 export function* rvalue(x: { readonly k: K<CoreRoutines>; readonly site: SrcSite }, v: Val): Routine<Val> {
-  if (typeof v !== 'object') return v;
-  if (v.t === 'mem' && v.what === 'word') return yield* load(v.loc, tagOf(x.site));
-  if (v.t === 'mem' && v.what === 'fixed') return (yield { k: 'read-fixed', loc: v.loc }) as number;
-  if (v.t === 'pcpu' && v.cpu === undefined && (v.path === 'current.tlb_ubc' || v.path.startsWith('current.tlb_ubc.'))) {
+  const rd = rvalueRead(x.k, x.site, v);
+  if (rd) return rvalueOf(rd.type, rd.fixed ? ((yield { k: 'read-fixed', loc: rd.loc }) as number) : yield* load(rd.loc, tagOf(x.site)));
+  if (typeof v === 'object' && v.t === 'pcpu' && v.cpu === undefined && (v.path === 'current.tlb_ubc' || v.path.startsWith('current.tlb_ubc.'))) {
     // A word of the task's batch is loaded; the batch itself (or its arch part) is a place.
     if (!x.k.L.hasVar(`cpu${x.k.cpu}.${v.path.slice('current.'.length)}`)) return v;
     return yield* load(taskVarLoc(x.k, x.site, v.path)!, tagOf(x.site));
-  }
-  if (v.t === 'pcpu') {
-    if (v.cpu === undefined && !v.path.startsWith('current.')) throw modelError(x.site, `per-CPU variable '${v.path}' read without this_cpu_read()`);
-    const { loc, type } = pcpuLoc(x, v);
-    return asType(type, yield* load(loc, tagOf(x.site)));
   }
   return v;
 }
