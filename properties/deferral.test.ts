@@ -14,6 +14,7 @@ import { litmusModel } from '../src/litmus/harness.ts';
 import { parseLitmus } from '../src/litmus/parse.ts';
 import { type Model, prepare } from '../src/explore/engine.ts';
 import { Sim } from '../src/explore/sim.ts';
+import { absorber, dryWalkFootprint, probe } from '../src/explore/judge.ts';
 import { MoveKind, moveArg, moveCpu, moveKind } from '../src/explore/strategy.ts';
 import { tlbLookup } from '../src/machine/tlb.ts';
 import { type StatefulResult, statefulDfs } from '../src/explore/stateful.ts';
@@ -195,15 +196,15 @@ describe('a walk deferral judges without taking it is judged as taking it would,
       const moves = s.enabledMoves().slice();
       for (const mv of moves) {
         if (moveKind(mv) === MoveKind.Walk) {
-          const fp = s.dryWalkFootprint(mv);
-          const p = s.probe(mv, moves);
+          const fp = dryWalkFootprint(s, mv);
+          const p = probe(s, mv, moves);
           if (fp) {
             dry++;
             expect(p.child.violation).toBeUndefined();
             expect(p.enables).toBe(false);
             expect(fp).toEqual(p.fp);
             // An absorbed walk: taken right before the access that absorbs it, it changes nothing.
-            const ab = s.absorber(mv);
+            const ab = absorber(s, mv);
             const c = moveCpu(mv);
             const top = s.frames[c]![s.frames[c]!.length - 1];
             const cpu = s.m.cpu(c);

@@ -25,7 +25,7 @@
  * move of the state (explored or asleep) and of every deferrable move kept, does not end the
  * execution with a violation, and enables no move the state does not offer; one is kept if
  * nothing else would be. Each candidate is judged by taking it on a copy of the state
- * (`Sim.probe`), which becomes its child when it is kept. The other moves then form a
+ * (`probe`, judge.ts), which becomes its child when it is kept. The other moves then form a
  * persistent set T (Godefroid): a run of moves outside T from the state is made of left-out
  * moves only (none enables anything, and the programs that could, stay put in such a run), and
  * each of them is independent of T. A left-out walk's CPU cannot evict, since an eviction move
@@ -39,7 +39,7 @@
  * revisit explores the moves woken, as before.
  *
  * Absorbed walks: a walk whose only conflict is with its own CPU's next program step, where that
- * step starts with a user access to the walked address that misses the TLB (`Sim.absorber`: the
+ * step starts with a user access to the walked address that misses the TLB (`absorber`, judge.ts: the
  * walk writes no memory, its CPU may not evict, walks are unbounded, the step limit is not
  * within two steps), is left out too. In every execution, push the walk later past the
  * moves independent of it: either it meets another conflicting move, before
@@ -69,6 +69,7 @@ import { type Footprint, independent } from './footprint.ts';
 import { type Model, Sim } from './sim.ts';
 import { Budget, type Limits, type StopKind } from './budget.ts';
 import { type Move, MoveKind, moveCpu, moveKind } from './strategy.ts';
+import { absorber, dryWalkFootprint, probe } from './judge.ts';
 
 export interface StatefulResult {
   readonly complete: boolean;
@@ -208,8 +209,8 @@ function stillNeeds(e: Entry, c: number): boolean {
 }
 
 /**
- * A deferrable move judged: taken on a copy of its state (`Sim.probe`), or, for a walk whose
- * footprint is known without taking it (`Sim.dryWalkFootprint`), not taken (no `child`: it
+ * A deferrable move judged: taken on a copy of its state (`probe`, judge.ts), or, for a walk whose
+ * footprint is known without taking it (judge.ts `dryWalkFootprint`), not taken (no `child`: it
  * violates nothing and enables nothing).
  */
 export type Probe =
@@ -285,10 +286,10 @@ export function judgeDeferrable(
 ): { readonly kept: readonly number[]; readonly children: Map<number, Taken>; readonly deferred: number } {
   const absorbers: (Move | undefined)[] = [];
   const probes = cands.map((i): Probe => {
-    const fp = sim.dryWalkFootprint(moves[i]!);
+    const fp = dryWalkFootprint(sim, moves[i]!);
     // Only a walk that writes no memory is absorbed: the access's own walk then writes what it would.
-    absorbers.push(fp ? sim.absorber(moves[i]!, fp) : undefined);
-    return fp ? { fp, enables: false } : sim.probe(moves[i]!, moves);
+    absorbers.push(fp ? absorber(sim, moves[i]!, fp) : undefined);
+    return fp ? { fp, enables: false } : probe(sim, moves[i]!, moves);
   });
   const out = movesToDefer(cands.map((i) => moves[i]!), probes, others, absorbers);
   const kept: number[] = [];

@@ -679,13 +679,15 @@ function storeEffect(loc: number, val: number, tag: string | undefined): Effect 
 }
 
 const KEY = new Uint32Array(2);
+/** A number per kind of pointer value, hashed in place of its tag (a tag is hashed on every frame that ran). */
+const TAG_IDS: Readonly<Record<Exclude<Val, number>['t'], number>> = { mm: 1, mmctx: 2, pgd: 3, pcpu: 4, mem: 5, struct: 6, fn: 7, feat: 8, key: 9, lref: 10, cr3: 11 };
 /** Hash a kernel value: numbers as they are, pointers by their tag and fields. */
 function valInto(h: Hasher, v: Val): void {
   if (typeof v === 'number') {
     h.add(v);
     return;
   }
-  h.addString(v.t);
+  h.add(TAG_IDS[v.t]);
   switch (v.t) {
     case 'mm':
     case 'mmctx':
