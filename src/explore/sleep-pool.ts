@@ -23,9 +23,14 @@ export class SleepPool {
     const a = this.scratch;
     a.length = 0;
     for (const m of moves) {
-      let i = a.length - 1;
-      while (i >= 0 && a[i]! > m) i--;
-      a.splice(i + 1, 0, m);
+      // Insertion sort: the sets are a few moves long.
+      let i = a.length;
+      a.push(m);
+      while (i > 0 && a[i - 1]! > m) {
+        a[i] = a[i - 1]!;
+        i--;
+      }
+      a[i] = m;
     }
     let h = a.length;
     for (const m of a) h = (Math.imul(h ^ m, 0x9e3779b1) + 0x7f4a7c15) | 0;

@@ -1586,14 +1586,20 @@ export function rvalueRead(k: K<CoreRoutines>, site: SrcSite, v: Val): { readonl
 /** The value an rvalue conversion gives for word `w` read as `rvalueRead` said. */
 export const rvalueOf = (type: PcpuType | undefined, w: number): Val => (type === undefined ? w : asType(type, w));
 
+/**
+ * Whether rvalue conversion of `v`, which `rvalueRead` does not read, loads a word of the
+ * task's batch (`current->tlb_ubc...`); otherwise `v` is a place and converts to itself.
+ */
+export function rvalueLoadsBatch(k: K<CoreRoutines>, v: Val): boolean {
+  if (typeof v !== 'object' || v.t !== 'pcpu' || v.cpu !== undefined || !(v.path === 'current.tlb_ubc' || v.path.startsWith('current.tlb_ubc.'))) return false;
+  // A word of the task's batch is loaded; the batch itself (or its arch part) is a place.
+  return k.L.hasVar(`cpu${k.cpu}.${v.path.slice('current.'.length)}`);
+}
+
 /** Rvalue conversion at run time: a shared word is loaded; a per-CPU place needs this_cpu_read. */
 export function* rvalue(x: { readonly k: K<CoreRoutines>; readonly site: SrcSite }, v: Val): Routine<Val> {
   const rd = rvalueRead(x.k, x.site, v);
   if (rd) return rvalueOf(rd.type, rd.fixed ? ((yield { k: 'read-fixed', loc: rd.loc }) as number) : yield* load(rd.loc, tagOf(x.site)));
-  if (typeof v === 'object' && v.t === 'pcpu' && v.cpu === undefined && (v.path === 'current.tlb_ubc' || v.path.startsWith('current.tlb_ubc.'))) {
-    // A word of the task's batch is loaded; the batch itself (or its arch part) is a place.
-    if (!x.k.L.hasVar(`cpu${x.k.cpu}.${v.path.slice('current.'.length)}`)) return v;
-    return yield* load(taskVarLoc(x.k, x.site, v.path)!, tagOf(x.site));
-  }
+  if (rvalueLoadsBatch(x.k, v)) return yield* load(taskVarLoc(x.k, x.site, (v as { readonly path: string }).path)!, tagOf(x.site));
   return v;
 }

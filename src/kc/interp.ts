@@ -18,7 +18,7 @@ import type { CrossCall, Effect } from '../machine/effects.ts';
 import { Hasher } from '../machine/hash.ts';
 import type { CoreRoutines } from '../kernel/variant.ts';
 import { binop } from './preproc.ts';
-import { ENV, type EnvCtx, type PcpuType, mmFieldVar, modelError, rvalue, rvalueOf, rvalueRead, tagOf, taskVarLoc } from './env-table.ts';
+import { ENV, type EnvCtx, type PcpuType, mmFieldVar, modelError, rvalue, rvalueLoadsBatch, rvalueOf, rvalueRead, tagOf, taskVarLoc } from './env-table.ts';
 import { type CFunction, type CallState, type SrcSite, type Val, truthy, valEq } from './ir.ts';
 
 export interface CProgram {
@@ -363,8 +363,11 @@ export class CRun {
   /** Start a sub-routine; its first effect, or undefined when it ended at once (its value delivered). */
   private startSub(spec: SubSpec): IteratorResult<Effect, Val> | undefined {
     const gen = this.makeSub(spec);
+    // Most environment calls end at once (a value, no effect): no sub-routine record then.
+    const r = gen.next(undefined);
+    if (r.done) return this.subDone(spec, r.value);
     this.sub = { spec, gen, inputs: [], loading: undefined };
-    return this.pump(gen.next(undefined));
+    return this.pump(r);
   }
 
   private pump(r: IteratorResult<Effect, Val | number | void>): IteratorResult<Effect, Val> | undefined {
@@ -374,8 +377,11 @@ export class CRun {
       return r as IteratorResult<Effect, Val>;
     }
     this.sub = undefined;
-    const v = r.value;
-    const sp = s.spec;
+    return this.subDone(s.spec, r.value);
+  }
+
+  /** A sub-routine ended with `v`: its value goes where its kind says. */
+  private subDone(sp: SubSpec, v: Val | number | void): IteratorResult<Effect, Val> | undefined {
     switch (sp.k) {
       case 'env':
         this.top().stack.push(v as Val);
@@ -620,7 +626,8 @@ export class CRun {
           // The common cases are one read, yielded here; the rest run `rvalue` as a routine.
           const rd = rvalueRead(k, op.site, v);
           if (!rd) {
-            r = this.startSub({ k: 'rv', site: op.site, v });
+            // A place (a pointer or mask, a per-CPU struct) converts to itself, without a routine.
+            if (rvalueLoadsBatch(k, v)) r = this.startSub({ k: 'rv', site: op.site, v });
             break;
           }
           this.after = After.Rv;
