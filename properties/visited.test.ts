@@ -60,7 +60,7 @@ describe('hash-compaction table', () => {
     expect(t.size).toBe(3);
   });
 
-  it('costs at most 14.1 bytes per state with one-byte values, 15.7 with two-byte ones and 12.5 without, at every size from 1000 states', () => {
+  it('costs at most 14.07 bytes per state with one-byte values, 15.63 with two-byte ones and 12.51 without, at every size from 1000 states', () => {
     const withV = new VisitedTable(true);
     const wide = new VisitedTable(true);
     const first = new Uint32Array(2);
@@ -79,12 +79,13 @@ describe('hash-compaction table', () => {
       wide.findOrInsert(h, n === 1 ? 300 : n & 3);
       if (n === 1) first.set(h);
       without.findOrInsert(h);
-      if (n >= 1000 && n % 997 === 0) {
-        // Between 64% and 80% full: 9, 10 and 8 bytes per slot.
-        expect(withV.bytes / withV.size).toBeLessThanOrEqual(14.1);
+      if (n >= 1000) {
+        // Between 64% and 80% full (a little under 64% right after a growth: the capacity is
+        // rounded up): 9, 10 and 8 bytes per slot.
+        expect(withV.bytes / withV.size).toBeLessThanOrEqual(14.07);
         expect(withV.bytes / withV.size).toBeGreaterThanOrEqual(11.25);
-        expect(wide.bytes / wide.size).toBeLessThanOrEqual(15.7);
-        expect(without.bytes / without.size).toBeLessThanOrEqual(12.5);
+        expect(wide.bytes / wide.size).toBeLessThanOrEqual(15.63);
+        expect(without.bytes / without.size).toBeLessThanOrEqual(12.51);
       }
     }
     expect(withV.size).toBe(200_000);

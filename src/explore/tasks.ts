@@ -2,7 +2,8 @@
  * Tasks, as distinct from CPUs: which task runs on each CPU, the saved kernel stacks of the
  * tasks that wait on a runqueue, each task's `current->mm` while it is switched out, each
  * CPU's preempt_count, and the kernel preemptions left in this execution. Only the engine
- * (sim.ts) changes it, on `preempt` effects and `Sched` moves.
+ * changes it: boot.ts builds it, dispatch.ts runs `preempt` effects, scheduler.ts the `Sched`
+ * and NMI moves.
  *
  * Task ids: task `c` < cpus is the program CPU c starts with; tasks `cpus + i` are the
  * scenario's `World.tasks[i]`. A task's frames are generic here (`F`): the engine's own.

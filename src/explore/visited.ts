@@ -13,7 +13,8 @@
  * a quarter when 80% full, which keeps it between 64% and 80% full, i.e. 11.3-14.1 bytes per
  * state with one-byte values, 12.5-15.6 with two-byte ones (more than 255 distinct sleep sets),
  * 10-12.5 without. Each growth rehashes every state; growing by a quarter does that about four
- * times per state in all, against twice when growing by half, for 3-4 bytes per state less.
+ * times per state in all, against twice when growing by half, for 2.5-3.1 bytes per state less
+ * at the fullest point.
  *
  * The hash (0, 0) marks an empty slot, so a state hashing to it is stored as (0, 1): one more
  * way for two states to meet, inside the same bound.

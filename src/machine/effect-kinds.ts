@@ -1,7 +1,7 @@
 /**
  * One table of what each effect kind is to the engine: adding a kind to the `Effect` union
  * (effects.ts) fails to compile until it has its row here, and its semantics in the machine
- * (machine.ts) and the engine's dispatch (explore/sim.ts `exec`).
+ * (machine.ts) and the engine's dispatch (explore/dispatch.ts `exec`).
  *
  * - `instant`: always runs inside the step before it, without a branch point: ghost markers,
  *   assertions and reads of the CPU's own registers, which no other actor can observe. Other
