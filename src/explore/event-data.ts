@@ -132,7 +132,14 @@ export type EventBody =
    * The scheduler switched the CPU from task `prev` to task `task` (`exited`: `prev` had
    * ended); `from` and `to` are their names (display).
    */
-  | { readonly k: 'sched'; readonly prev: number; readonly task: number; readonly from: string; readonly to: string; readonly exited: boolean };
+  | { readonly k: 'sched'; readonly prev: number; readonly task: number; readonly from: string; readonly to: string; readonly exited: boolean }
+  /**
+   * An effect kind with no data shape of its own here (a kind added with only its row in
+   * machine/effect-kinds.ts and its semantics): the word it names (`loc`, as every location
+   * in event data: what it is, not its number), its other plain fields, and what it gave back
+   * when that is a number or a flag.
+   */
+  | { readonly k: 'effect'; readonly kind: string; readonly at?: LocRef; readonly fields: Readonly<Record<string, number | string | boolean>>; readonly out?: number | boolean };
 
 export type EventData = EventBody & {
   /** Entries in this CPU's store buffer after the event. */
@@ -237,7 +244,21 @@ export function effectBody(e: Effect, out: unknown, L: Layout, m: Machine, c: Cp
       return { k: 'read-fixed', at: locRef(L, e.loc), val: val(L, e.loc, out as number) };
     case 'mm-life':
       return { k: 'mm-life', mm: e.mm, mmName: L.mmName(e.mm), alive: e.alive, gen: -1 };
+    default:
+      return plainBody(e, out, L);
   }
+}
+
+/** The data of an effect of a kind `effectBody` has no case for: its plain fields (`at` is the source site, display). */
+export function plainBody(e: Effect, out: unknown, L: Layout): EventBody {
+  const fields: Record<string, number | string | boolean> = {};
+  let at: LocRef | undefined;
+  for (const [f, v] of Object.entries(e)) {
+    if (f === 'k' || f === 'at') continue;
+    if (f === 'loc' && typeof v === 'number') at = locRef(L, v);
+    else if (typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean') fields[f] = v;
+  }
+  return { k: 'effect', kind: e.k, ...(at ? { at } : {}), fields, ...(typeof out === 'number' || typeof out === 'boolean' ? { out } : {}) };
 }
 
 export function drainBody(L: Layout, loc: Loc, v: number): EventBody {
