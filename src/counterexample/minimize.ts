@@ -184,6 +184,9 @@ export function dropCpuData(d: EventData, i: number, to: Layout): EventData {
     case 'drain':
     case 'rmw':
       return { ...d, at: dropCpuLoc(d.at, i, to) };
+    case 'effect':
+      // A kind recorded by its plain fields: the word it names is placed like every other.
+      return d.at ? { ...d, at: dropCpuLoc(d.at, i, to) } : d;
     case 'ipi-send':
     case 'ipi-raise':
       return { ...d, target: renumber(d.target, i) };

@@ -134,10 +134,12 @@ export type EventBody =
    */
   | { readonly k: 'sched'; readonly prev: number; readonly task: number; readonly from: string; readonly to: string; readonly exited: boolean }
   /**
-   * An effect kind with no data shape of its own here (a kind added with only its row in
-   * machine/effect-kinds.ts and its semantics): the word it names (`loc`, as every location
-   * in event data: what it is, not its number), its other plain fields, and what it gave back
-   * when that is a number or a flag.
+   * A step effect of a kind with no data shape of its own here (a kind added with only its row
+   * in machine/effect-kinds.ts and its semantics): the word its `loc` field names (as every
+   * location in event data: what it is, not its number), its other number, string and flag
+   * fields as they are, and what it gave back when that is a number or a flag. Other fields
+   * (objects, lists) are left out, and a location in a field of another name is kept as its
+   * number, which moves with the layout: a kind with such fields wants a shape of its own.
    */
   | { readonly k: 'effect'; readonly kind: string; readonly at?: LocRef; readonly fields: Readonly<Record<string, number | string | boolean>>; readonly out?: number | boolean };
 

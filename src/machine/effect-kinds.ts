@@ -2,11 +2,13 @@
  * One table of what each effect kind is to the engine. Adding a kind is its member of the
  * `Effect` union (effects.ts), which fails to compile until it has its row here, plus its
  * semantics: what the machine does (machine.ts) and the engine's call of it (explore/dispatch.ts
- * `exec`). Everything else has a default a kind may refine: validation is the row's `check`,
- * the trace records the effect's plain fields (explore/event-data.ts `plainBody`) and names it
- * by its kind (explore/describe.ts), and its footprint comes from the hardware events its
- * semantics emit (explore/footprint.ts). Kernel code reaches it through an fx.ts helper (for
- * TypeScript routines) or an environment function (kc/env-table.ts, for C).
+ * `exec`, or `execInstant` for an instant kind). Everything else has a default a kind may
+ * refine: validation is the row's `check`; a step of the kind is traced by its plain fields
+ * (explore/event-data.ts `plainBody`, which the minimizer also renumbers) and named by its kind
+ * (explore/describe.ts), while an instant kind is not traced, as the existing ones are not;
+ * its footprint comes from the hardware events its semantics emit (explore/footprint.ts).
+ * Kernel code reaches it through an fx.ts helper (for TypeScript routines) or an environment
+ * function (kc/env-table.ts, for C).
  *
  * - `instant`: always runs inside the step before it, without a branch point: ghost markers,
  *   assertions and reads of the CPU's own registers, which no other actor can observe. Other
