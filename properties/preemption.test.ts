@@ -50,3 +50,20 @@ describe('preemption: 5cf0791da5c1 on preempt-cr3-up', () => {
     expect(rep.out).toContain('still violated: access-through-own-mm');
   });
 });
+
+describe('the task table in the fingerprint', () => {
+  it("hashes each CPU's preempt_count: two states that differ only there are two states", async () => {
+    const { TaskTable } = await import('../src/explore/tasks.ts');
+    const { Hasher } = await import('../src/machine/hash.ts');
+    const key = (t: InstanceType<typeof TaskTable<number>>): number => {
+      const h = new Hasher();
+      t.hashInto(h);
+      return h.key();
+    };
+    const a = new TaskTable<number>(2, [0, 1, 0], [1, 2, 1], 1);
+    const b = a.clone((fs) => fs);
+    expect(key(b)).toBe(key(a));
+    b.preempt[1] = 1;
+    expect(key(b)).not.toBe(key(a));
+  });
+});

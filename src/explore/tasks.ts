@@ -84,6 +84,7 @@ export class TaskTable<F> {
     h.add(this.nmiLeft);
     for (const x of this.cur) h.add(x);
     for (const x of this.switchTo) h.add(x);
+    for (const x of this.preempt) h.add(x);
     for (let t = 0; t < this.state.length; t++) h.add(this.state[t]! * 65536 + (this.mm[t]! & 0xffff));
   }
 }
