@@ -14,6 +14,8 @@ import { DEFAULT_BOUNDS } from '../src/machine/types.ts';
 import { findScenario } from '../src/scenario/index.ts';
 import type { Scenario } from '../src/scenario/world.ts';
 import { checkVariant, cli, tempDir } from './helpers.ts';
+import { TaskTable } from '../src/explore/tasks.ts';
+import { Hasher } from '../src/machine/hash.ts';
 
 const getVariant = (id: string): Variant | undefined => VARIANTS.find((v) => v.id === id);
 
@@ -52,10 +54,8 @@ describe('preemption: 5cf0791da5c1 on preempt-cr3-up', () => {
 });
 
 describe('the task table in the fingerprint', () => {
-  it("hashes each CPU's preempt_count: two states that differ only there are two states", async () => {
-    const { TaskTable } = await import('../src/explore/tasks.ts');
-    const { Hasher } = await import('../src/machine/hash.ts');
-    const key = (t: InstanceType<typeof TaskTable<number>>): number => {
+  it("hashes each CPU's preempt_count: two states that differ only there are two states", () => {
+    const key = (t: TaskTable<number>): number => {
       const h = new Hasher();
       t.hashInto(h);
       return h.key();

@@ -55,21 +55,10 @@ export interface FnStack {
   readonly up: FnStack | null;
 }
 
-/**
- * Frame identities' keys, each computed once: identities are routine names and the lists of
- * cross-calls an interrupt takes, so few; past 4096 of them a key is computed every time.
- */
-const ID_KEYS = new Map<string, number>();
-
 export function stringKey(s: string): number {
-  let k = ID_KEYS.get(s);
-  if (k === undefined) {
-    const h = new Hasher();
-    h.addString(s);
-    k = h.key();
-    if (ID_KEYS.size < 4096) ID_KEYS.set(s, k);
-  }
-  return k;
+  const h = new Hasher();
+  h.addString(s);
+  return h.key();
 }
 
 /** A fresh frame running `make()`, with no recorded inputs yet. */

@@ -1,7 +1,7 @@
 /**
  * Which frames a CPU runs, and the moves that change it: a program's parts, the scheduler's
  * switch between tasks (`__schedule()` -> the generation's context_switch), the switch's return,
- * and the perf NMI. Each function does the bookkeeping and returns the frame it pushed; the
+ * the call-function IPI and the perf NMI. Each function does the bookkeeping and returns the frame it pushed; the
  * step (sim.ts) then runs that frame to its first step effect.
  */
 import { type K, type Routine, call, irqDisable, irqEnable, irqsDisabled } from '../kernel/fx.ts';
@@ -12,6 +12,9 @@ import { type Frame, newFrame } from './frames.ts';
 import { NMI_FRAME } from './moves.ts';
 import type { Sim } from './sim.ts';
 import { TaskState } from './tasks.ts';
+import { type Move, moveCpu } from './strategy.ts';
+import { describeMove } from './describe.ts';
+import { ipiTakeBody } from './event-data.ts';
 
 /**
  * The NMI handler: IRQs off on entry (the interrupted flag comes back with IRET), then the perf
@@ -102,6 +105,24 @@ export function switchDone(s: Sim, c: CpuId): Frame | undefined {
   s.frames[c] = tt.saved[t]!;
   tt.saved[t] = null;
   return undefined;
+}
+
+/**
+ * The call-function IPI taken on cpu `mv`'s CPU: the machine delivers the queued cross-calls and
+ * the generation's interrupt handler goes on top of whatever runs there.
+ */
+export function startIpi(s: Sim, mv: Move, branch: number | undefined): Frame {
+  const c = moveCpu(mv);
+  const calls = s.m.deliver(c);
+  const fs = s.frames[c]!;
+  const top = fs[fs.length - 1];
+  const k = s.ks[c]!;
+  const routines = s.routines;
+  const id = `irq:${calls.map((x) => `${x.sender}:${x.key}`).join(';')}`;
+  const f = newFrame(() => routines.call_function_interrupt(k, calls), id, top ? top.fns : null, true, -1, false);
+  fs.push(f);
+  if (s.trace) s.record(c, 'ipi', describeMove(mv, s.model, calls), undefined, branch, ipiTakeBody(s.model.layout, calls));
+  return f;
 }
 
 /**

@@ -24,7 +24,7 @@ import type { CoreRoutines } from '../kernel/variant.ts';
 import type { Ghost } from '../invariants/ghost.ts';
 import type { Violation } from '../invariants/types.ts';
 import { type Declared, declaredViolation } from '../invariants/declared.ts';
-import { describeBcast, describeEffect, describeMove, describeWalk } from './describe.ts';
+import { describeBcast, describeEffect, describeWalk } from './describe.ts';
 import { HEARTBEAT, beat } from './heartbeat.ts';
 import { routineFailure } from './routine-error.ts';
 import { effectProblem, type EffectLimits } from '../machine/validate.ts';
@@ -32,7 +32,7 @@ import { ModelError } from '../errors.ts';
 import { DEFAULT_STEP_EFFECTS, type Model } from './model.ts';
 import type { Actor, TraceEvent } from './trace-event.ts';
 import { type Frame, cloneFrame, feed, isCRun, newFrame } from './frames.ts';
-import { type EventBody, callBody, drainBody, effectBody, evictBody, ipiTakeBody, walkBody } from './event-data.ts';
+import { type EventBody, callBody, drainBody, effectBody, evictBody, walkBody } from './event-data.ts';
 import { callTextV4 } from '../kernel/call-text.ts';
 import { type Move, MoveKind, moveArg, moveCpu, moveKind } from './strategy.ts';
 import { NMI, NMI_FRAME, enabledMoves, progEnabled } from './moves.ts';
@@ -42,7 +42,7 @@ import { type Footprint, type Shape, footprintOf } from './footprint.ts';
 import type { HwEvent } from '../machine/hw-events.ts';
 import { boot } from './boot.ts';
 import { fingerprintOf } from './fingerprint.ts';
-import { programFrame, startNmi, startSwitch, switchDone } from './scheduler.ts';
+import { programFrame, startIpi, startNmi, startSwitch, switchDone } from './scheduler.ts';
 
 export { type Atomicity, COARSE_STEPS, FINE_STEPS } from './atomicity.ts';
 export { type CheckConfig, DEFAULT_STEP_EFFECTS, type Model, prepare } from './model.ts';
@@ -219,8 +219,13 @@ export class Sim {
       this.frames.push(f ? [f] : []);
       if (!f) continue;
       this.effects = 0;
-      this.settle(c, f, this.advance(c, f, undefined, true));
+      this.startFrame(c, f);
     }
+  }
+
+  /** Start frame `f`, just pushed on cpu `c`, and run it to its first step effect. */
+  private startFrame(c: CpuId, f: Frame): void {
+    this.settle(c, f, this.advance(c, f, undefined, true));
   }
 
   /** The frame of a `sub` call made by `caller`; its identity is the caller's history plus its own. */
@@ -317,22 +322,8 @@ export class Sim {
         break;
       }
       case MoveKind.Ipi: {
-        if (moveArg(mv) === NMI) {
-          this.current = c;
-          const f = startNmi(this, c, branch);
-          this.settle(c, f, this.advance(c, f, undefined, true));
-          break;
-        }
-        const calls = m.deliver(c);
-        const top = this.frames[c]![this.frames[c]!.length - 1];
-        const k = this.ks[c]!;
-        const routines = this.routines;
-        const id = `irq:${calls.map((x) => `${x.sender}:${x.key}`).join(';')}`;
-        const f = newFrame(() => routines.call_function_interrupt(k, calls), id, top ? top.fns : null, true, -1, false);
-        this.frames[c]!.push(f);
         this.current = c;
-        if (this.trace) this.record(c, 'ipi', describeMove(mv, this.model, calls), undefined, branch, ipiTakeBody(this.model.layout, calls));
-        this.settle(c, f, this.advance(c, f, undefined, true));
+        this.startFrame(c, moveArg(mv) === NMI ? startNmi(this, c, branch) : startIpi(this, mv, branch));
         break;
       }
       case MoveKind.Drain: {
@@ -360,12 +351,10 @@ export class Sim {
         if (body) this.record(c, 'evict', what, undefined, branch, body);
         break;
       }
-      case MoveKind.Sched: {
+      case MoveKind.Sched:
         this.current = c;
-        const f = startSwitch(this, c, moveArg(mv), branch);
-        this.settle(c, f, this.advance(c, f, undefined, true));
+        this.startFrame(c, startSwitch(this, c, moveArg(mv), branch));
         break;
-      }
       case MoveKind.End:
         break;
     }

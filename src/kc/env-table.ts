@@ -1567,6 +1567,9 @@ export function taskVarLoc(k: K<CoreRoutines>, site: SrcSite, path: string): num
   }
 }
 
+/** `current->tlb_ubc` or a place inside it: the running task's batch, not a per-CPU variable. */
+const isTaskBatch = (v: Extract<Val, { t: 'pcpu' }>): boolean => v.cpu === undefined && (v.path === 'current.tlb_ubc' || v.path.startsWith('current.tlb_ubc.'));
+
 /**
  * The one load or fixed read an rvalue conversion of `v` makes in the common cases (a shared
  * word, a fixed word, a per-CPU variable), and the C type it is read as (`rvalueOf` turns the
@@ -1577,7 +1580,7 @@ export function taskVarLoc(k: K<CoreRoutines>, site: SrcSite, path: string): num
 export function rvalueRead(k: K<CoreRoutines>, site: SrcSite, v: Val): { readonly loc: number; readonly fixed: boolean; readonly type: PcpuType | undefined } | undefined {
   if (typeof v !== 'object') return undefined;
   if (v.t === 'mem') return v.what === 'word' ? { loc: v.loc, fixed: false, type: undefined } : v.what === 'fixed' ? { loc: v.loc, fixed: true, type: undefined } : undefined;
-  if (v.t !== 'pcpu' || (v.cpu === undefined && (v.path === 'current.tlb_ubc' || v.path.startsWith('current.tlb_ubc.')))) return undefined;
+  if (v.t !== 'pcpu' || isTaskBatch(v)) return undefined;
   if (v.cpu === undefined && !v.path.startsWith('current.')) throw modelError(site, `per-CPU variable '${v.path}' read without this_cpu_read()`);
   const { loc, type } = pcpuLoc({ k, site }, v);
   return { loc, fixed: false, type };
@@ -1590,16 +1593,15 @@ export const rvalueOf = (type: PcpuType | undefined, w: number): Val => (type ==
  * Whether rvalue conversion of `v`, which `rvalueRead` does not read, loads a word of the
  * task's batch (`current->tlb_ubc...`); otherwise `v` is a place and converts to itself.
  */
-export function rvalueLoadsBatch(k: K<CoreRoutines>, v: Val): boolean {
-  if (typeof v !== 'object' || v.t !== 'pcpu' || v.cpu !== undefined || !(v.path === 'current.tlb_ubc' || v.path.startsWith('current.tlb_ubc.'))) return false;
+export function rvalueLoadsBatch(k: K<CoreRoutines>, v: Val): v is Extract<Val, { t: 'pcpu' }> {
   // A word of the task's batch is loaded; the batch itself (or its arch part) is a place.
-  return k.L.hasVar(`cpu${k.cpu}.${v.path.slice('current.'.length)}`);
+  return typeof v === 'object' && v.t === 'pcpu' && isTaskBatch(v) && k.L.hasVar(`cpu${k.cpu}.${v.path.slice('current.'.length)}`);
 }
 
 /** Rvalue conversion at run time: a shared word is loaded; a per-CPU place needs this_cpu_read. */
 export function* rvalue(x: { readonly k: K<CoreRoutines>; readonly site: SrcSite }, v: Val): Routine<Val> {
   const rd = rvalueRead(x.k, x.site, v);
   if (rd) return rvalueOf(rd.type, rd.fixed ? ((yield { k: 'read-fixed', loc: rd.loc }) as number) : yield* load(rd.loc, tagOf(x.site)));
-  if (rvalueLoadsBatch(x.k, v)) return yield* load(taskVarLoc(x.k, x.site, (v as { readonly path: string }).path)!, tagOf(x.site));
+  if (rvalueLoadsBatch(x.k, v)) return yield* load(taskVarLoc(x.k, x.site, v.path)!, tagOf(x.site));
   return v;
 }

@@ -15,7 +15,7 @@
 import { type K, type Routine, sub } from '../kernel/fx.ts';
 import { mmAddress } from '../kernel/layout.ts';
 import type { CrossCall, Effect } from '../machine/effects.ts';
-import { Hasher, stringWords } from '../machine/hash.ts';
+import { Hasher } from '../machine/hash.ts';
 import type { CoreRoutines } from '../kernel/variant.ts';
 import { binop } from './preproc.ts';
 import { ENV, type EnvCtx, type PcpuType, mmFieldVar, modelError, rvalue, rvalueLoadsBatch, rvalueOf, rvalueRead, tagOf, taskVarLoc } from './env-table.ts';
@@ -686,29 +686,13 @@ function storeEffect(loc: number, val: number, tag: string | undefined): Effect 
 }
 
 const KEY = new Uint32Array(2);
-/** Each kind of pointer value's tag as `Hasher.addString` hashes it, looked up once (tags are hashed on every frame that ran). */
-const TAG_WORDS: Readonly<Record<Exclude<Val, number>['t'], readonly [number, number]>> = {
-  mm: stringWords('mm'),
-  mmctx: stringWords('mmctx'),
-  pgd: stringWords('pgd'),
-  pcpu: stringWords('pcpu'),
-  mem: stringWords('mem'),
-  struct: stringWords('struct'),
-  fn: stringWords('fn'),
-  feat: stringWords('feat'),
-  key: stringWords('key'),
-  lref: stringWords('lref'),
-  cr3: stringWords('cr3'),
-};
 /** Hash a kernel value: numbers as they are, pointers by their tag and fields. */
 function valInto(h: Hasher, v: Val): void {
   if (typeof v === 'number') {
     h.add(v);
     return;
   }
-  const tw = TAG_WORDS[v.t];
-  h.add(tw[0]);
-  h.add(tw[1]);
+  h.addString(v.t);
   switch (v.t) {
     case 'mm':
     case 'mmctx':

@@ -6,19 +6,6 @@
 /** The hash of every string hashed so far (`Hasher.addString`). */
 const STRINGS = new Map<string, readonly [number, number]>();
 
-/** The two words `Hasher.addString(s)` adds: the hash of `s`, computed once and kept. */
-export function stringWords(s: string): readonly [number, number] {
-  let k = STRINGS.get(s);
-  if (k === undefined) {
-    const h = new Hasher();
-    for (let i = 0; i < s.length; i++) h.add(s.charCodeAt(i));
-    h.add(s.length);
-    k = h.lanes();
-    STRINGS.set(s, k);
-  }
-  return k;
-}
-
 export class Hasher {
   private a = 0x9747b28c;
   private b = 0x811c9dc5;
@@ -28,11 +15,6 @@ export class Hasher {
     h.a = this.a;
     h.b = this.b;
     return h;
-  }
-
-  /** The two raw lanes (not finalized). */
-  lanes(): readonly [number, number] {
-    return [this.a, this.b];
   }
 
   add(x: number): void {
@@ -52,7 +34,14 @@ export class Hasher {
    * kept (the strings hashed are names and cross-call descriptions, a few hundred at most).
    */
   addString(s: string): void {
-    const k = stringWords(s);
+    let k = STRINGS.get(s);
+    if (k === undefined) {
+      const h = new Hasher();
+      for (let i = 0; i < s.length; i++) h.add(s.charCodeAt(i));
+      h.add(s.length);
+      k = [h.a, h.b];
+      STRINGS.set(s, k);
+    }
     this.add(k[0]);
     this.add(k[1]);
   }
